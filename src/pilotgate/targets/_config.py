@@ -1,0 +1,64 @@
+"""Typed definition of a target: how pilotgate calls the feature under test."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["TargetConfig"]
+
+
+class TargetConfig(BaseModel):
+    """One ``[targets.NAME]`` table of the pilot plan, or a parsed ``--target`` string."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["python", "openai", "http"] = Field(
+        description="Adapter: a Python callable, an OpenAI-compatible chat endpoint, or HTTP JSON."
+    )
+    function: str | None = Field(
+        default=None,
+        description="python: 'pkg.module:function' (sync or async, text in, text out).",
+    )
+    url: str | None = Field(
+        default=None,
+        description="openai: base URL ending in /v1; http: the full URL to POST to.",
+    )
+    model: str | None = Field(default=None, description="openai: the model name to request.")
+    api_key_env: str | None = Field(
+        default=None,
+        description="Environment variable holding the API key (the key itself is never stored).",
+    )
+    stream: bool = Field(default=False, description="openai: request a streamed (SSE) response.")
+    system_prompt: str | None = Field(
+        default=None, description="openai: a system message to prepend."
+    )
+    max_tokens: int | None = Field(default=None, ge=1, description="openai: max_tokens to request.")
+    temperature: float | None = Field(
+        default=None, ge=0, description="openai: sampling temperature."
+    )
+    request_template: dict[str, Any] | None = Field(
+        default=None,
+        description='http: JSON body; the string "{{input}}" in it is replaced by the input.',
+    )
+    response_path: str | None = Field(
+        default=None,
+        description="http: dotted path to the output, e.g. 'choices.0.message.content'.",
+    )
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra HTTP headers to send.")
+    timeout_s: float = Field(default=60.0, gt=0, description="Per-attempt timeout, seconds.")
+    retries: int = Field(
+        default=0,
+        ge=0,
+        le=10,
+        description="Retries on 429/503/connection errors (honour Retry-After).",
+    )
+    price_input_per_1k: float | None = Field(
+        default=None, ge=0, description="Cost per 1,000 input tokens, for load-test cost estimates."
+    )
+    price_output_per_1k: float | None = Field(
+        default=None,
+        ge=0,
+        description="Cost per 1,000 output tokens, for load-test cost estimates.",
+    )
