@@ -1,0 +1,147 @@
+"""Pydantic models of the pilot plan. Every field carries a description (a test checks)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pilotgate.targets._config import TargetConfig
+
+__all__ = ["Criterion", "FeatureSection", "LoadSection", "PilotSection", "Plan", "StoreSection"]
+
+Op = Literal["<", "<=", ">", ">=", "==", "!="]
+_METRIC_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_\-]+)+(@[0-9.]+x)?$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class FeatureSection(_Strict):
+    """The AI feature being piloted."""
+
+    name: str = Field(min_length=1, description="Feature name as recorded by the SDK.")
+    version: str = Field(default="v1", description="Prompt/model version under test.")
+    description: str = Field(
+        default="", description="What the feature is for; templates out-of-scope probes."
+    )
+    glossary: dict[str, str] = Field(
+        default_factory=dict,
+        description="Domain jargon -> plain wording, used by the jargon perturbation.",
+    )
+
+
+class PilotSection(_Strict):
+    """When the pilot runs and which workflow steps form its funnel."""
+
+    start: date | None = Field(default=None, description="First day of the pilot (YYYY-MM-DD).")
+    end: date | None = Field(default=None, description="Last day of the pilot (YYYY-MM-DD).")
+    steps: list[str] = Field(
+        default_factory=list,
+        description="Ordered workflow step names that form the funnel (opened, asked, …).",
+    )
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> PilotSection:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError("end must not be before start")
+        return self
+
+
+class LoadSection(_Strict):
+    """Expected load and the latency objective the load test checks."""
+
+    expected_concurrency: int = Field(
+        default=10, ge=1, description="Concurrent users expected during the pilot."
+    )
+    multiplier: float = Field(
+        default=3.0, gt=0, description="Load-test at this multiple of expected concurrency."
+    )
+    slo_p99_ms: float | None = Field(
+        default=None, gt=0, description="Latency objective: p99 end-to-end latency, ms."
+    )
+    allow_remote: bool = Field(
+        default=False, description="Allow load tests against non-loopback targets without --yes."
+    )
+
+
+class StoreSection(_Strict):
+    """Where results are kept."""
+
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///.pilotgate/pilotgate.db (PILOTGATE_STORE).",
+    )
+
+
+class Criterion(_Strict):
+    """One success criterion, declared before the pilot starts."""
+
+    name: str = Field(min_length=1, description="Short human name shown in the verdict.")
+    metric: str = Field(
+        description="Metric from the catalogue, e.g. usage.acceptance_rate or latency.e2e.p99@3x."
+    )
+    op: Op = Field(description="Comparison: one of <, <=, >, >=, ==, !=.")
+    threshold: float = Field(description="The value the metric is compared with.")
+    min_samples: int = Field(
+        default=30, ge=1, description="Below this many samples the verdict is insufficient_data."
+    )
+    window: str = Field(
+        default="latest",
+        description="Judged on: 'latest' run, 'pilot' (start..end), or a trailing span like '7d'.",
+    )
+    judge_on: Literal["estimate", "bound"] = Field(
+        default="estimate",
+        description="'bound' judges the conservative end of the 95 % interval, not the estimate.",
+    )
+    eval_set: str | None = Field(
+        default=None, description="For eval.* metrics: the eval set (name or name@version)."
+    )
+    description: str = Field(default="", description="Why this criterion matters.")
+
+    @field_validator("metric")
+    @classmethod
+    def _metric_shape(cls, v: str) -> str:
+        if not _METRIC_RE.match(v):
+            raise ValueError(
+                "metric must look like family.name[.sub][@Nx], e.g. usage.acceptance_rate, "
+                "latency.e2e.p99@3x, robustness.typo.pass_rate"
+            )
+        return v
+
+    @field_validator("window")
+    @classmethod
+    def _window_shape(cls, v: str) -> str:
+        if v in ("latest", "pilot") or re.fullmatch(r"[0-9]+[dh]", v):
+            return v
+        raise ValueError("window must be 'latest', 'pilot', or a span like '7d' or '12h'")
+
+
+class Plan(_Strict):
+    """The whole pilot plan, as read from ``pilotgate.toml``."""
+
+    feature: FeatureSection = Field(description="The feature under test.")
+    pilot: PilotSection = Field(default_factory=PilotSection, description="Pilot dates and funnel.")
+    load: LoadSection = Field(default_factory=LoadSection, description="Expected load and SLO.")
+    store: StoreSection = Field(default_factory=StoreSection, description="Result store.")
+    targets: dict[str, TargetConfig] = Field(
+        default_factory=dict, description="Named ways to call the feature: [targets.NAME]."
+    )
+    criteria: list[Criterion] = Field(
+        default_factory=list, description="Success criteria: [[criteria]] tables."
+    )
+
+    @model_validator(mode="after")
+    def _unique_criteria(self) -> Plan:
+        seen: set[str] = set()
+        for c in self.criteria:
+            if c.name in seen:
+                raise ValueError(f"criteria: duplicate name {c.name!r}")
+            seen.add(c.name)
+        return self
+
+    def criteria_dict(self) -> list[dict[str, Any]]:
+        return [c.model_dump(mode="json") for c in self.criteria]

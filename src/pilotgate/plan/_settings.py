@@ -1,0 +1,51 @@
+"""Settings with one precedence: command line > ``PILOTGATE_*`` environment > plan file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pilotgate.plan._load import find_plan, load_plan
+from pilotgate.plan._model import Plan
+
+__all__ = ["Settings", "resolve_settings", "DEFAULT_STORE"]
+
+DEFAULT_STORE = "sqlite:///.pilotgate/pilotgate.db"
+
+
+class Settings(BaseModel):
+    """Resolved settings every command shares."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    store: str = Field(description="Store URL (--store, PILOTGATE_STORE, [store] url).")
+    plan_path: Path | None = Field(
+        default=None, description="Plan file in use (--plan, PILOTGATE_PLAN, ./pilotgate.toml)."
+    )
+    plan: Plan | None = Field(default=None, description="The validated plan, if there is one.")
+    store_source: str = Field(default="default", description="Where the store URL came from.")
+
+
+def resolve_settings(
+    *,
+    store: str | None = None,
+    plan: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve settings: explicit arguments first, then the environment, then the plan."""
+    env = os.environ if env is None else env
+    plan_arg = plan if plan is not None else env.get("PILOTGATE_PLAN")
+    plan_path = find_plan(plan_arg)
+    plan_obj = load_plan(plan_path) if plan_path is not None else None
+    if store:
+        url, source = store, "command line"
+    elif env.get("PILOTGATE_STORE"):
+        url, source = env["PILOTGATE_STORE"], "PILOTGATE_STORE"
+    elif plan_obj is not None and plan_obj.store.url:
+        url, source = plan_obj.store.url, f"{plan_path} [store] url"
+    else:
+        url, source = DEFAULT_STORE, "default"
+    return Settings(store=url, plan_path=plan_path, plan=plan_obj, store_source=source)
