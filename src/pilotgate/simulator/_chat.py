@@ -1,0 +1,200 @@
+"""Chat completions: validate a request, plan its reply from a seeded RNG, render OpenAI's JSON.
+
+Everything random about a reply (error roll, length, delays, words, id) is drawn
+here, in a fixed order, from one RNG derived from the request itself, so the same
+request gets the same reply whatever else is in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
+from typing import Any
+
+from pilotgate.simulator._profile import SimulatorProfile
+from pilotgate.simulator._text import make_tokens, prompt_tokens, reply_prefix
+
+__all__ = ["BadRequest", "Plan", "StreamRenderer", "error_body", "parse_body", "plan_reply"]
+
+FINGERPRINT = "fp_pilotgate"
+
+
+class BadRequest(Exception):
+    """The request body is not a valid chat completion request; ``param`` names the field."""
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+def error_body(
+    message: str, type_: str, code: str | None = None, param: str | None = None
+) -> bytes:
+    """OpenAI's error document."""
+    err = {"message": message, "type": type_, "param": param, "code": code}
+    return json.dumps({"error": err}).encode()
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    """Decode and check the fields the simulator relies on.
+
+    Raises:
+        BadRequest: not JSON, no ``messages`` list, or a bad ``max_tokens`` / ``stream``.
+    """
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"We could not parse the JSON body of your request: {exc}") from exc
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise BadRequest("'messages' must be a non-empty array.", "messages")
+    if not all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages):
+        raise BadRequest("Each message must be an object with a 'role'.", "messages")
+    for name in ("max_tokens", "max_completion_tokens"):
+        cap = body.get(name)
+        if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
+            raise BadRequest(f"'{name}' must be an integer >= 1.", name)
+    if not isinstance(body.get("stream", False), bool):
+        raise BadRequest("'stream' must be a boolean.", "stream")
+    model = body.get("model")
+    if model is not None and not isinstance(model, str):
+        raise BadRequest("'model' must be a string.", "model")
+    return body
+
+
+def body_digest(body: dict[str, Any]) -> bytes:
+    """A digest of what determines the reply: the body without its transport options
+    (``stream``, ``stream_options``), so streamed and whole replies to a request agree."""
+    key = {k: v for k, v in body.items() if k not in ("stream", "stream_options")}
+    canon = json.dumps(key, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.blake2b(canon.encode(), digest_size=16).digest()
+
+
+def request_rng(seed: int, digest: bytes, occurrence: int) -> random.Random:
+    """The RNG of the ``occurrence``-th request (0-based) with body ``digest`` under ``seed``."""
+    key = b"%d:%d:" % (seed, occurrence) + digest
+    return random.Random(int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big"))
+
+
+@dataclass(slots=True)
+class Plan:
+    """Everything about one reply, decided before any of it is sent."""
+
+    rid: str
+    model: str
+    prompt_tokens: int
+    tokens: list[str]
+    finish_reason: str
+    ttft_s: float
+    gaps_s: list[float]
+    """Delays before tokens 2..n (len(tokens) - 1 values)."""
+    error: bool
+
+    @property
+    def completion_tokens(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def duration_s(self) -> float:
+        """Time from getting a slot to the last token."""
+        return self.ttft_s + sum(self.gaps_s)
+
+
+def plan_reply(body: dict[str, Any], profile: SimulatorProfile, rng: random.Random) -> Plan:
+    """Draw the reply for ``body`` (fixed draw order: error, length, ttft, gaps, id, words)."""
+    error = profile.error_rate > 0 and rng.random() < profile.error_rate
+    n = max(1, round(profile.output_tokens.sample(rng)))
+    finish = "stop"
+    cap = body.get("max_completion_tokens") or body.get("max_tokens")
+    if cap is not None and n > cap:
+        n, finish = cap, "length"
+    ttft = profile.ttft_ms.sample(rng) / 1000.0
+    tok = profile.token_ms
+    if tok.kind == "constant":
+        gaps = [tok.sample(rng) / 1000.0] * (n - 1)
+    else:
+        gaps = [tok.sample(rng) / 1000.0 for _ in range(n - 1)]
+    rid = f"chatcmpl-{rng.getrandbits(96):024x}"
+    messages = body["messages"]
+    tokens = make_tokens(rng, n, reply_prefix(messages))
+    model = body.get("model") or profile.models[0]
+    return Plan(rid, model, prompt_tokens(messages), tokens, finish, ttft, gaps, error)
+
+
+def usage(plan: Plan) -> dict[str, int]:
+    p, c = plan.prompt_tokens, plan.completion_tokens
+    return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+
+
+def render_completion(plan: Plan, created: int) -> bytes:
+    """The non-streaming ``chat.completion`` document."""
+    doc = {
+        "id": plan.rid,
+        "object": "chat.completion",
+        "created": created,
+        "model": plan.model,
+        "system_fingerprint": FINGERPRINT,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "".join(plan.tokens), "refusal": None},
+                "logprobs": None,
+                "finish_reason": plan.finish_reason,
+            }
+        ],
+        "usage": usage(plan),
+    }
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+class StreamRenderer:
+    """Server-sent events of one streamed reply, as ``chat.completion.chunk`` documents.
+
+    Token events are built from a pre-rendered prefix and suffix so that each costs
+    one string escape and two concatenations, not a ``json.dumps`` of a whole dict.
+    """
+
+    __slots__ = ("_head", "_tail", "_usage_null", "plan")
+
+    def __init__(self, plan: Plan, created: int, include_usage: bool) -> None:
+        self.plan = plan
+        model = encode_basestring_ascii(plan.model)
+        self._head = (
+            f'data: {{"id":"{plan.rid}","object":"chat.completion.chunk","created":{created},'
+            f'"model":{model},"system_fingerprint":"{FINGERPRINT}","choices":[{{"index":0,"delta":'
+        ).encode()
+        self._usage_null = ',"usage":null' if include_usage else ""
+        self._tail = f',"logprobs":null,"finish_reason":null}}]{self._usage_null}}}\n\n'.encode()
+
+    def role(self) -> bytes:
+        """The first event: the assistant role with empty content."""
+        return self._head + b'{"role":"assistant","content":""}' + self._tail
+
+    def token(self, piece: str) -> bytes:
+        """One content event."""
+        return (
+            self._head
+            + b'{"content":'
+            + encode_basestring_ascii(piece).encode()
+            + b"}"
+            + self._tail
+        )
+
+    def finish(self) -> bytes:
+        """The event carrying ``finish_reason``, with an empty delta."""
+        tail = f',"logprobs":null,"finish_reason":"{self.plan.finish_reason}"}}]'
+        return self._head + b"{}" + f"{tail}{self._usage_null}}}\n\n".encode()
+
+    def usage(self) -> bytes:
+        """The ``stream_options.include_usage`` event: no choices, the usage totals."""
+        head = self._head.split(b'"choices":')[0]
+        return head + b'"choices":[],"usage":' + json.dumps(usage(self.plan)).encode() + b"}\n\n"
+
+    @staticmethod
+    def done() -> bytes:
+        return b"data: [DONE]\n\n"
