@@ -54,6 +54,34 @@ class TargetConfig(BaseModel):
         le=10,
         description="Retries on 429/503/connection errors (honour Retry-After).",
     )
+    retry_backoff_s: float = Field(
+        default=0.5,
+        gt=0,
+        description="Base of the jittered exponential backoff when no Retry-After is given.",
+    )
+    retry_backoff_max_s: float = Field(
+        default=20.0, gt=0, description="Cap of one backoff wait, seconds."
+    )
+    retry_max_wait_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="Longest Retry-After honoured; a server asking for more is not retried.",
+    )
+    retry_seed: int = Field(default=0, description="Seed of the backoff jitter (reproducible).")
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict,
+        description="openai: extra request fields (seed, top_p, stop…) merged into the body.",
+    )
+    stream_usage: bool = Field(
+        default=True,
+        description="openai, streamed: ask for usage in the final chunk (stream_options).",
+    )
+    tokens_in_path: str | None = Field(
+        default=None, description="http: dotted path to the prompt token count, if any."
+    )
+    tokens_out_path: str | None = Field(
+        default=None, description="http: dotted path to the output token count, if any."
+    )
     price_input_per_1k: float | None = Field(
         default=None, ge=0, description="Cost per 1,000 input tokens, for load-test cost estimates."
     )

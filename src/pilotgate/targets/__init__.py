@@ -1,0 +1,45 @@
+"""Targets: how pilotgate calls the feature under test.
+
+``resolve_target("openai:http://127.0.0.1:8000/v1", model="m")`` (or ``python:…``,
+``http:…``, or a plan's ``[targets.NAME]``) gives a :class:`Target` whose async
+``call`` returns a :class:`TargetResult` — output, timings, usage, HTTP status and a
+classified error — and never raises for a failed call. HTTP targets share one aiohttp
+session per event loop; close it with ``await target.aclose()`` or
+``await close_sessions()``.
+"""
+
+from pilotgate.targets._base import BaseTarget, Input, Target, config_fingerprint
+from pilotgate.targets._config import TargetConfig
+from pilotgate.targets._resolve import (
+    FORMS,
+    TARGETS,
+    build_target,
+    check_reachable,
+    parse_target,
+    resolve_target,
+)
+from pilotgate.targets._result import ERROR_CLASSES, TargetResult
+from pilotgate.targets._retry import Backoff, retry_after_s
+from pilotgate.targets._run import run_many
+from pilotgate.targets._session import close_sessions, configure_sessions
+
+__all__ = [
+    "ERROR_CLASSES",
+    "FORMS",
+    "TARGETS",
+    "Backoff",
+    "BaseTarget",
+    "Input",
+    "Target",
+    "TargetConfig",
+    "TargetResult",
+    "build_target",
+    "check_reachable",
+    "close_sessions",
+    "config_fingerprint",
+    "configure_sessions",
+    "parse_target",
+    "resolve_target",
+    "retry_after_s",
+    "run_many",
+]
