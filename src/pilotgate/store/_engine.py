@@ -1,0 +1,94 @@
+"""Opening a store URL: SQLite (WAL) by default, PostgreSQL via psycopg 3; migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from pilotgate.errors import MissingDependencyError, StoreError
+
+__all__ = ["make_engine", "migrate", "normalise_url", "safe_url"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and bare file paths."""
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password masked, for messages and logs."""
+    try:
+        return make_url(normalise_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable store URL>"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    full = normalise_url(url)
+    try:
+        parsed = make_url(full)
+    except ArgumentError:
+        raise StoreError(
+            "not a store URL",
+            where=url,
+            fix="use sqlite:///path/to.db or postgresql://user@host:5432/db",
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:":
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(full, connect_args={"timeout": 30}, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise MissingDependencyError("psycopg", "postgres", "A PostgreSQL store") from None
+        return create_engine(full, pool_pre_ping=True, **kwargs)
+    raise StoreError(
+        f"unsupported database {parsed.get_backend_name()!r}",
+        where=safe_url(url),
+        fix="use SQLite or PostgreSQL",
+    )
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except OperationalError as exc:
+        raise StoreError(
+            f"cannot open the store: {exc.orig}",
+            where=safe_url(str(engine.url)),
+            fix="check the URL, that the database server is running, and permissions",
+        ) from None
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"migration failed: {exc}", where=safe_url(str(engine.url)), fix="see --verbose"
+        ) from None

@@ -1,0 +1,188 @@
+"""The store's tables (SQLAlchemy Core). Changes go through an Alembic migration."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from pilotgate.store._types import UTCDateTime
+
+__all__ = ["metadata"]
+
+metadata = MetaData()
+
+TS = UTCDateTime()
+
+interactions = Table(
+    "interactions",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("ts", TS, nullable=False),
+    Column("feature", String(200), nullable=False),
+    Column("version", String(200), nullable=False, default=""),
+    Column("session_id", String(200)),
+    Column("user_id", String(200)),
+    Column("input", Text, nullable=False),
+    Column("input_messages", JSON),
+    Column("output", Text),
+    Column("latency_ms", Float),
+    Column("ttft_ms", Float),
+    Column("tokens_in", Integer),
+    Column("tokens_out", Integer),
+    Column("error", String(200)),
+    Column("metadata", JSON),
+    Column("ingested_at", TS),
+    Index("ix_interactions_feature_ts", "feature", "ts"),
+    Index("ix_interactions_session", "session_id"),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("interaction_id", String(200), nullable=False),
+    Column("ts", TS, nullable=False),
+    Column("accepted", Boolean),
+    Column("score", Float),
+    Column("edited_output", Text),
+    Column("dwell_ms", Float),
+    Column("comment", Text),
+    Index("ix_feedback_interaction", "interaction_id"),
+)
+
+steps = Table(
+    "steps",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("session_id", String(200), nullable=False),
+    Column("ts", TS, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("metadata", JSON),
+    Index("ix_steps_session_ts", "session_id", "ts"),
+    Index("ix_steps_name", "name"),
+)
+
+eval_sets = Table(
+    "eval_sets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("description", Text),
+    Column("params", JSON),
+    Column("n_cases", Integer, nullable=False, default=0),
+    UniqueConstraint("name", "version", name="uq_eval_sets_name_version"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("set_id", Integer, ForeignKey("eval_sets.id", ondelete="CASCADE"), primary_key=True),
+    Column("case_id", String(300), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("set_name", String(200), nullable=False),
+    Column("case_id", String(300), nullable=False),
+    Column("action", String(50), nullable=False),
+    Column("reference", Text),
+    Column("tags", JSON),
+    Column("reviewer", String(200), nullable=False),
+    Column("ts", TS, nullable=False),
+    Index("ix_reviews_set_case", "set_name", "case_id"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(50), nullable=False),
+    Column("name", String(200)),
+    Column("created_at", TS, nullable=False),
+    Column("finished_at", TS),
+    Column("status", String(20), nullable=False, default="running"),
+    Column("feature", String(200)),
+    Column("version", String(200)),
+    Column("target", String(500)),
+    Column("params", JSON),
+    Column("summary", JSON),
+    Column("plan_hash", String(64)),
+    Column("code_version", String(50)),
+    Index("ix_runs_kind_created", "kind", "created_at"),
+)
+
+run_results = Table(
+    "run_results",
+    metadata,
+    Column("run_id", String(64), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("item_id", String(400), primary_key=True),
+    Column("data", JSON, nullable=False),
+)
+
+response_cache = Table(
+    "response_cache",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("data", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+embedding_cache = Table(
+    "embedding_cache",
+    metadata,
+    Column("backend", String(200), primary_key=True),
+    Column("text_hash", String(64), primary_key=True),
+    Column("vector", LargeBinary, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("project", String(200), nullable=False),
+    Column("name", String(200)),
+    Column("key_hash", String(128), nullable=False, unique=True),
+    Column("created_at", TS, nullable=False),
+    Column("revoked_at", TS),
+)
+
+pilots = Table(
+    "pilots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("feature", String(200), nullable=False),
+    Column("started_at", TS, nullable=False),
+    Column("plan_hash", String(64), nullable=False),
+    Column("plan", JSON, nullable=False),
+)
+
+signoffs = Table(
+    "signoffs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pilot_id", Integer, ForeignKey("pilots.id", ondelete="CASCADE"), nullable=False),
+    Column("criterion", String(200), nullable=False),
+    Column("new_definition", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("who", String(200), nullable=False),
+    Column("ts", TS, nullable=False),
+)

@@ -1,0 +1,514 @@
+"""The :class:`Store`: everything pilotgate records and computes lives here.
+
+One class over SQLAlchemy Core so that SQLite and PostgreSQL behave the same. Writes are
+batched and idempotent on record id; reads return plain dicts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, Table, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from pilotgate._version import __version__
+from pilotgate.errors import InputError, StoreError
+from pilotgate.records import FeedbackRecord, InteractionRecord, StepRecord
+from pilotgate.store import _schema as t
+from pilotgate.store._engine import make_engine, migrate, safe_url
+from pilotgate.store._types import to_utc
+
+__all__ = ["IngestCounts", "Store", "derive_id"]
+
+BATCH = 2000
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def derive_id(*parts: Any) -> str:
+    """A deterministic id for records that arrive without one (feedback, steps)."""
+    blob = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+class IngestCounts(dict[str, int]):
+    """Per-kind counts of newly stored records."""
+
+
+class Store:
+    """A pilotgate store at ``url`` (SQLite file or PostgreSQL), migrated on open.
+
+    Args:
+        url: SQLAlchemy URL, ``postgresql://…`` or a file path.
+        migrate_schema: run Alembic migrations to the newest revision (default).
+    """
+
+    def __init__(self, url: str, *, migrate_schema: bool = True, engine: Engine | None = None):
+        self.url = url
+        self.engine = engine or make_engine(url)
+        self.dialect = self.engine.dialect.name
+        if migrate_schema:
+            migrate(self.engine)
+
+    def __repr__(self) -> str:
+        return f"Store({safe_url(self.url)!r})"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- writes
+    def _insert(self, table: Table, rows: Sequence[Mapping[str, Any]], *, upsert: bool) -> int:
+        """Insert rows, skipping (or updating, with ``upsert``) those whose key exists."""
+        if not rows:
+            return 0
+        if self.dialect == "sqlite" and not upsert:
+            return self._insert_sqlite_fast(table, rows)
+        ins = postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
+        keys = [c.name for c in table.primary_key.columns]
+        if upsert:
+            cols = {c.name: ins.excluded[c.name] for c in table.columns if c.name not in keys}
+            stmt = ins.on_conflict_do_update(index_elements=keys, set_=cols)
+        else:
+            stmt = ins.on_conflict_do_nothing(index_elements=keys)
+        returning = stmt.returning(*[table.c[k] for k in keys])
+        inserted = 0
+        try:
+            with self.engine.begin() as conn:
+                for i in range(0, len(rows), BATCH):
+                    res = conn.execute(returning, list(rows[i : i + BATCH]))
+                    inserted += len(res.fetchall())
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"write to {table.name} failed: {type(exc).__name__}: {getattr(exc, 'orig', exc)}",
+                where=safe_url(self.url),
+                fix="nothing was written from this batch; check the store and retry",
+            ) from None
+        return inserted
+
+    def _insert_sqlite_fast(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Plain DB-API ``executemany``: SQLite's fastest bulk path (several x SQLAlchemy's)."""
+        names = [c.name for c in table.columns]
+        convert = [_sqlite_converter(c.type) for c in table.columns]
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) "
+            f"VALUES ({', '.join('?' * len(names))}) ON CONFLICT DO NOTHING"
+        )
+        try:
+            with self.engine.begin() as conn:
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                before = raw.total_changes
+                for i in range(0, len(rows), BATCH):
+                    chunk = rows[i : i + BATCH]
+                    conn.exec_driver_sql(sql, [_row_tuple(r, names, convert) for r in chunk])
+                return int(raw.total_changes - before)
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"write to {table.name} failed: {type(exc).__name__}: {getattr(exc, 'orig', exc)}",
+                where=safe_url(self.url),
+                fix="nothing was written from this batch; check the store and retry",
+            ) from None
+
+    def add_interactions(
+        self, records: Iterable[InteractionRecord | Mapping[str, Any]], *, upsert: bool = False
+    ) -> int:
+        """Store interactions; returns how many were new. Same id twice is a no-op."""
+        now = _now()
+        rows = [_interaction_row(r, now) for r in records]
+        return self._insert(t.interactions, rows, upsert=upsert)
+
+    def add_feedback(self, records: Iterable[FeedbackRecord | Mapping[str, Any]]) -> int:
+        rows = []
+        for r in records:
+            rec = r if isinstance(r, FeedbackRecord) else FeedbackRecord.model_validate(r)
+            d = rec.model_dump(exclude={"kind"})
+            d["ts"] = to_utc(d["ts"])
+            if not d["id"]:
+                d["id"] = derive_id("fb", rec.interaction_id, d["ts"].isoformat(), rec.accepted)
+            rows.append(d)
+        return self._insert(t.feedback, rows, upsert=True)
+
+    def add_steps(self, records: Iterable[StepRecord | Mapping[str, Any]]) -> int:
+        rows = []
+        for r in records:
+            rec = r if isinstance(r, StepRecord) else StepRecord.model_validate(r)
+            d = rec.model_dump(exclude={"kind"})
+            d["ts"] = to_utc(d["ts"])
+            if not d["id"]:
+                d["id"] = derive_id("step", rec.session_id, d["ts"].isoformat(), rec.name)
+            rows.append(d)
+        return self._insert(t.steps, rows, upsert=False)
+
+    def ingest(
+        self, records: Iterable[InteractionRecord | FeedbackRecord | StepRecord]
+    ) -> IngestCounts:
+        """Store a mixed batch of validated ingest records in one go per kind."""
+        inter: list[InteractionRecord] = []
+        fb: list[FeedbackRecord] = []
+        st: list[StepRecord] = []
+        for r in records:
+            if isinstance(r, InteractionRecord):
+                inter.append(r)
+            elif isinstance(r, FeedbackRecord):
+                fb.append(r)
+            elif isinstance(r, StepRecord):
+                st.append(r)
+            else:
+                raise InputError(f"not an ingest record: {type(r).__name__}")
+        return IngestCounts(
+            interaction=self.add_interactions(inter),
+            feedback=self.add_feedback(fb),
+            step=self.add_steps(st),
+        )
+
+    # ----------------------------------------------------------------- reads
+    def _where(
+        self,
+        table: Table,
+        *,
+        feature: str | None = None,
+        version: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Any]:
+        conds: list[Any] = []
+        if feature is not None and "feature" in table.c:
+            conds.append(table.c.feature == feature)
+        if version is not None and "version" in table.c:
+            conds.append(table.c.version == version)
+        if since is not None:
+            conds.append(table.c.ts >= to_utc(since))
+        if until is not None:
+            conds.append(table.c.ts < to_utc(until))
+        return conds
+
+    def iter_interactions(
+        self,
+        *,
+        feature: str | None = None,
+        version: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        ids: Sequence[str] | None = None,
+        limit: int | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Interactions in time order, as dicts, streamed from the database."""
+        cols = [t.interactions.c[c] for c in columns] if columns else [t.interactions]
+        q = select(*cols).where(
+            *self._where(t.interactions, feature=feature, version=version, since=since, until=until)
+        )
+        if ids is not None:
+            q = q.where(t.interactions.c.id.in_(list(ids)))
+        q = q.order_by(t.interactions.c.ts, t.interactions.c.id)
+        if limit is not None:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=5000).execute(q)
+            for row in result.mappings():
+                yield dict(row)
+
+    def interactions(self, **filters: Any) -> list[dict[str, Any]]:
+        return list(self.iter_interactions(**filters))
+
+    def count(self, kind: str = "interactions", **filters: Any) -> int:
+        table = t.metadata.tables[kind]
+        q = select(func.count()).select_from(table).where(*self._where(table, **filters))
+        with self.engine.connect() as conn:
+            return int(conn.execute(q).scalar_one())
+
+    def feedback(
+        self, *, interaction_ids: Sequence[str] | None = None, **filters: Any
+    ) -> list[dict[str, Any]]:
+        q = select(t.feedback).where(*self._where(t.feedback, **filters))
+        if interaction_ids is not None:
+            q = q.where(t.feedback.c.interaction_id.in_(list(interaction_ids)))
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q.order_by(t.feedback.c.ts)).mappings()]
+
+    def steps(self, **filters: Any) -> list[dict[str, Any]]:
+        q = select(t.steps).where(*self._where(t.steps, **filters)).order_by(t.steps.c.ts)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    def features(self) -> list[tuple[str, str, int]]:
+        """(feature, version, count) for everything stored."""
+        c = t.interactions.c
+        q = select(c.feature, c.version, func.count()).group_by(c.feature, c.version)
+        with self.engine.connect() as conn:
+            return [(r[0], r[1], int(r[2])) for r in conn.execute(q.order_by(c.feature, c.version))]
+
+    # ------------------------------------------------------------------ runs
+    def start_run(
+        self,
+        kind: str,
+        *,
+        name: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        feature: str | None = None,
+        version: str | None = None,
+        target: str | None = None,
+        plan_hash: str | None = None,
+        run_id: str | None = None,
+    ) -> str:
+        """Record the start of a run; returns its id (``<kind>-<time>-<random>``)."""
+        rid = run_id or f"{kind}-{_now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+        with self.engine.begin() as conn:
+            conn.execute(
+                t.runs.insert().values(
+                    id=rid,
+                    kind=kind,
+                    name=name,
+                    created_at=_now(),
+                    status="running",
+                    feature=feature,
+                    version=version,
+                    target=target,
+                    params=dict(params or {}),
+                    plan_hash=plan_hash,
+                    code_version=__version__,
+                )
+            )
+        return rid
+
+    def add_results(self, run_id: str, items: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
+        rows = [{"run_id": run_id, "item_id": i, "data": dict(d)} for i, d in items]
+        return self._insert(t.run_results, rows, upsert=True)
+
+    def finish_run(self, run_id: str, summary: Mapping[str, Any], *, status: str = "ok") -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(t.runs)
+                .where(t.runs.c.id == run_id)
+                .values(summary=dict(summary), status=status, finished_at=_now())
+            )
+
+    def save_run(
+        self,
+        kind: str,
+        summary: Mapping[str, Any],
+        results: Iterable[tuple[str, Mapping[str, Any]]] = (),
+        **meta: Any,
+    ) -> str:
+        """Start, fill and finish a run in one call."""
+        rid = self.start_run(kind, **meta)
+        self.add_results(rid, results)
+        self.finish_run(rid, summary)
+        return rid
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.runs).where(t.runs.c.id == run_id)).mappings().first()
+        if row is None:
+            raise InputError(
+                f"no run {run_id!r} in the store",
+                where=safe_url(self.url),
+                fix="list runs with `pilotgate store runs`",
+            )
+        return dict(row)
+
+    def run_results(self, run_id: str) -> list[dict[str, Any]]:
+        q = select(t.run_results.c.item_id, t.run_results.c.data).where(
+            t.run_results.c.run_id == run_id
+        )
+        with self.engine.connect() as conn:
+            return [
+                {"item_id": r[0], **r[1]} for r in conn.execute(q.order_by(t.run_results.c.item_id))
+            ]
+
+    def result_ids(self, run_id: str) -> set[str]:
+        q = select(t.run_results.c.item_id).where(t.run_results.c.run_id == run_id)
+        with self.engine.connect() as conn:
+            return {r[0] for r in conn.execute(q)}
+
+    def list_runs(
+        self, kind: str | None = None, *, name: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        q = select(t.runs)
+        if kind is not None:
+            q = q.where(t.runs.c.kind == kind)
+        if name is not None:
+            q = q.where(t.runs.c.name == name)
+        q = q.order_by(t.runs.c.created_at.desc(), t.runs.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    def latest_run(
+        self, kind: str, *, name: str | None = None, status: str = "ok"
+    ) -> dict[str, Any] | None:
+        for run in self.list_runs(kind, name=name, limit=50):
+            if run["status"] == status:
+                return run
+        return None
+
+    # ------------------------------------------------------------- eval sets
+    def save_eval_set(
+        self,
+        name: str,
+        cases: Sequence[Mapping[str, Any]],
+        *,
+        params: Mapping[str, Any] | None = None,
+        description: str | None = None,
+    ) -> int:
+        """Store a new immutable version of eval set ``name``; returns its version."""
+        ids = [str(c["id"]) for c in cases]
+        if len(set(ids)) != len(ids):
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise InputError(f"duplicate case id {dup!r} in eval set {name!r}")
+        with self.engine.begin() as conn:
+            cur = conn.execute(
+                select(func.max(t.eval_sets.c.version)).where(t.eval_sets.c.name == name)
+            ).scalar()
+            version = int(cur or 0) + 1
+            set_id = conn.execute(
+                t.eval_sets.insert()
+                .values(
+                    name=name,
+                    version=version,
+                    created_at=_now(),
+                    description=description,
+                    params=dict(params or {}),
+                    n_cases=len(cases),
+                )
+                .returning(t.eval_sets.c.id)
+            ).scalar_one()
+            rows = [
+                {"set_id": set_id, "case_id": str(c["id"]), "position": i, "data": dict(c)}
+                for i, c in enumerate(cases)
+            ]
+            for i in range(0, len(rows), BATCH):
+                conn.execute(t.cases.insert(), rows[i : i + BATCH])
+        return version
+
+    def get_eval_set(self, ref: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """``name`` (newest version) or ``name@N`` -> (metadata, cases in order)."""
+        name, _, ver = ref.partition("@")
+        q = select(t.eval_sets).where(t.eval_sets.c.name == name)
+        if ver:
+            if not ver.isdigit():
+                raise InputError(f"bad eval set version in {ref!r}", fix="use NAME or NAME@3")
+            q = q.where(t.eval_sets.c.version == int(ver))
+        q = q.order_by(t.eval_sets.c.version.desc()).limit(1)
+        with self.engine.connect() as conn:
+            meta = conn.execute(q).mappings().first()
+            if meta is None:
+                raise InputError(
+                    f"no eval set {ref!r}",
+                    where=safe_url(self.url),
+                    fix="list them with `pilotgate cases list`",
+                )
+            rows = conn.execute(
+                select(t.cases.c.data)
+                .where(t.cases.c.set_id == meta["id"])
+                .order_by(t.cases.c.position)
+            )
+            return dict(meta), [r[0] for r in rows]
+
+    def list_eval_sets(self) -> list[dict[str, Any]]:
+        q = select(t.eval_sets).order_by(t.eval_sets.c.name, t.eval_sets.c.version)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    # ---------------------------------------------------------------- caches
+    def cache_get_many(self, keys: Sequence[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(keys), 500):
+                q = select(t.response_cache.c.key, t.response_cache.c.data).where(
+                    t.response_cache.c.key.in_(list(keys[i : i + 500]))
+                )
+                out.update({r[0]: r[1] for r in conn.execute(q)})
+        return out
+
+    def cache_put_many(self, items: Mapping[str, Any]) -> None:
+        now = _now()
+        rows = [{"key": k, "data": v, "created_at": now} for k, v in items.items()]
+        self._insert(t.response_cache, rows, upsert=True)
+
+    def embeddings_get(self, backend: str, hashes: Sequence[str]) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        c = t.embedding_cache.c
+        with self.engine.connect() as conn:
+            for i in range(0, len(hashes), 500):
+                q = select(c.text_hash, c.vector).where(
+                    c.backend == backend, c.text_hash.in_(list(hashes[i : i + 500]))
+                )
+                out.update({r[0]: bytes(r[1]) for r in conn.execute(q)})
+        return out
+
+    def embeddings_put(self, backend: str, vectors: Mapping[str, bytes]) -> int:
+        rows = [{"backend": backend, "text_hash": h, "vector": v} for h, v in vectors.items()]
+        return self._insert(t.embedding_cache, rows, upsert=False)
+
+
+def _interaction_row(r: InteractionRecord | Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    rec = r if isinstance(r, InteractionRecord) else InteractionRecord.model_validate(r)
+    messages = rec.input if isinstance(rec.input, list) else None
+    text = rec.input if isinstance(rec.input, str) else json.dumps(rec.input, ensure_ascii=False)
+    return {
+        "id": rec.id,
+        "ts": to_utc(rec.ts),
+        "feature": rec.feature,
+        "version": rec.version,
+        "session_id": rec.session_id,
+        "user_id": rec.user_id,
+        "input": text,
+        "input_messages": messages,
+        "output": rec.output,
+        "latency_ms": rec.latency_ms,
+        "ttft_ms": rec.ttft_ms,
+        "tokens_in": rec.tokens_in,
+        "tokens_out": rec.tokens_out,
+        "error": rec.error,
+        "metadata": rec.metadata or None,
+        "ingested_at": now,
+    }
+
+
+def _row_tuple(
+    r: Mapping[str, Any], names: Sequence[str], convert: Sequence[Callable[[Any], Any] | None]
+) -> tuple[Any, ...]:
+    return tuple(
+        r.get(n) if f is None else f(r.get(n)) for n, f in zip(names, convert, strict=True)
+    )
+
+
+def _sqlite_dt(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        v = datetime.fromisoformat(v.replace("Z", "+00:00"))
+    if v.tzinfo is not UTC:
+        v = to_utc(v)
+    # the same text SQLAlchemy's SQLite DateTime writes, so reads and range filters agree
+    return v.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_json(v: Any) -> Any:
+    return None if v is None else json.dumps(v, ensure_ascii=False)
+
+
+def _sqlite_converter(typ: Any) -> Callable[[Any], Any] | None:
+    from sqlalchemy import JSON
+
+    from pilotgate.store._types import UTCDateTime
+
+    if isinstance(typ, UTCDateTime):
+        return _sqlite_dt
+    if isinstance(typ, JSON):
+        return _sqlite_json
+    return None
