@@ -183,3 +183,27 @@ def test_importing_targets_does_not_import_aiohttp() -> None:
     code = "import sys, pilotgate.targets; print('aiohttp' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_http_adapters_expose_endpoint_headers_and_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Engines that send the bytes themselves (the load engine) build requests from these.
+    monkeypatch.setenv("PG_TEST_ENDPOINT_KEY", "sk-endpoint-1234")
+    oa = resolve_target(
+        "openai:http://127.0.0.1:9/v1/",
+        model="m",
+        stream=True,
+        api_key_env="PG_TEST_ENDPOINT_KEY",
+    )
+    assert oa.endpoint == "http://127.0.0.1:9/v1/chat/completions"  # type: ignore[attr-defined]
+    headers = oa.request_headers()  # type: ignore[attr-defined]
+    assert headers["Authorization"] == "Bearer sk-endpoint-1234"
+    assert headers["Accept"] == "text/event-stream"
+    body = oa.body("hi")  # type: ignore[attr-defined]
+    assert body["stream_options"] == {"include_usage": True} and body["model"] == "m"
+
+    full = resolve_target("openai:http://127.0.0.1:9/v1/chat/completions", model="m")
+    assert full.endpoint == "http://127.0.0.1:9/v1/chat/completions"  # type: ignore[attr-defined]
+
+    http = resolve_target("http:http://127.0.0.1:9/answer")
+    assert http.endpoint == "http://127.0.0.1:9/answer"  # type: ignore[attr-defined]
+    assert http.body('a "quoted" input') == {"input": 'a "quoted" input'}  # type: ignore[attr-defined]

@@ -91,10 +91,13 @@ class HttpTarget(HttpTargetBase):
         self._tokens_in = parse_path(config.tokens_in_path) if config.tokens_in_path else None
         self._tokens_out = parse_path(config.tokens_out_path) if config.tokens_out_path else None
 
+    def body(self, input: Input) -> Any:
+        """The JSON request for ``input``: the template with the input substituted."""
+        return render(self._template, input)
+
     async def _attempt(self, input: Input, result: TargetResult) -> None:
-        body = render(self._template, input)
         async with self._session().post(
-            self._config.url or "", json=body, headers=self._headers(), timeout=self._timeout
+            self.endpoint, json=self.body(input), headers=self._headers(), timeout=self._timeout
         ) as resp:
             if await self._check_error_status(resp, result):
                 return

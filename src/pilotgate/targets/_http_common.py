@@ -74,6 +74,19 @@ class HttpTargetBase(BaseTarget):
     def describe(self) -> str:
         return f"{self.kind}:{safe_url(self._config.url)}"
 
+    @property
+    def endpoint(self) -> str:
+        """The URL every call is sent to (load tests check it is the only one)."""
+        return self._config.url or ""
+
+    def request_headers(self) -> dict[str, str]:
+        """The headers of a call, API key included: for engines that send the bytes themselves.
+
+        Raises:
+            TargetError: the API-key variable is not set (any more).
+        """
+        return self._headers()
+
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         for name, value in self._config.headers.items():

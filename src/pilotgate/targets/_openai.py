@@ -57,6 +57,16 @@ class OpenAITarget(HttpTargetBase):
     def describe(self) -> str:
         return f"{super().describe()} model={self._config.model}"
 
+    @property
+    def endpoint(self) -> str:
+        return self._endpoint
+
+    def _headers(self) -> dict[str, str]:
+        headers = super()._headers()
+        if self._config.stream:
+            headers["Accept"] = "text/event-stream"
+        return headers
+
     def body(self, input: Input) -> dict[str, Any]:
         """The request body for ``input`` (public so callers can inspect or log it)."""
         cfg = self._config
@@ -78,11 +88,8 @@ class OpenAITarget(HttpTargetBase):
 
     async def _attempt(self, input: Input, result: TargetResult) -> None:
         session = self._session()
-        headers = self._headers()
-        if self._config.stream:
-            headers["Accept"] = "text/event-stream"
         async with session.post(
-            self._endpoint, json=self.body(input), headers=headers, timeout=self._timeout
+            self._endpoint, json=self.body(input), headers=self._headers(), timeout=self._timeout
         ) as resp:
             if await self._check_error_status(resp, result):
                 return
@@ -141,7 +148,7 @@ class OpenAITarget(HttpTargetBase):
         try:
             async with self._session().get(
                 self._base + "/models",
-                headers=self._headers(),
+                headers=super()._headers(),
                 timeout=aiohttp.ClientTimeout(total=min(10.0, self._config.timeout_s)),
             ) as resp:
                 status = resp.status
