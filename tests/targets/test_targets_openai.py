@@ -242,3 +242,28 @@ async def test_run_many_keeps_order_and_reports_progress(sim: Simulator) -> None
     with run_in_thread(FAST, seed=0) as fresh:
         again = await _one(fresh.url, "question 5")
     assert again.output == results[5].output
+
+
+def test_a_forgotten_session_is_closed_when_asyncio_run_ends(sim: Simulator) -> None:
+    import asyncio
+    import gc
+    import warnings
+
+    from pilotgate.targets._session import _SESSIONS
+
+    target = resolve_target(f"openai:{sim.url}/v1", model="m")
+    sessions = []
+
+    async def call_and_forget() -> bool:
+        result = await target.call("x")
+        sessions.append(_SESSIONS[asyncio.get_running_loop()].session)
+        return result.ok
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert asyncio.run(call_and_forget())  # no aclose(), no close_sessions()
+        assert asyncio.run(call_and_forget())  # a second loop gets its own session
+        gc.collect()
+    assert len(sessions) == 2 and sessions[0] is not sessions[1]
+    assert all(s.closed for s in sessions)
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]

@@ -6,7 +6,9 @@ loop that made them, so the registry is keyed by loop (tests and the CLI may run
 several loops one after another in the same process).
 
 Targets acquire the session on their first call and release it in ``aclose()``; the
-session closes when its last user is gone, or at :func:`close_sessions`.
+session closes when its last user is gone, or at :func:`close_sessions`. A caller who
+forgets both is still covered under ``asyncio.run`` (and ``asyncio.Runner``): a guard
+task, cancelled when the loop shuts down, closes the session on the way out.
 """
 
 from __future__ import annotations
@@ -32,6 +34,21 @@ class _Settings:
 class _Entry:
     session: aiohttp.ClientSession
     users: set[int] = field(default_factory=set)
+    guard: asyncio.Task[None] | None = None
+
+    async def close(self) -> None:
+        if self.guard is not None and self.guard is not asyncio.current_task():
+            self.guard.cancel()
+        await self.session.close()
+
+
+async def _guard(session: aiohttp.ClientSession) -> None:
+    """Wait forever; when the loop shuts down and cancels this task, close the session."""
+    try:
+        await asyncio.Event().wait()
+    finally:
+        if not session.closed:
+            await session.close()
 
 
 _SETTINGS = _Settings()
@@ -92,6 +109,7 @@ def get_session(user: object | None = None) -> aiohttp.ClientSession:
             auto_decompress=True,
         )
         entry = _Entry(session)
+        entry.guard = loop.create_task(_guard(session), name="pilotgate-session-guard")
         _SESSIONS[loop] = entry
     if user is not None:
         entry.users.add(id(user))
@@ -107,7 +125,7 @@ async def release_session(user: object) -> None:
     entry.users.discard(id(user))
     if not entry.users:
         _SESSIONS.pop(loop, None)
-        await entry.session.close()
+        await entry.close()
 
 
 async def close_sessions() -> None:
@@ -115,5 +133,5 @@ async def close_sessions() -> None:
     loop = asyncio.get_running_loop()
     entry = _SESSIONS.pop(loop, None)
     if entry is not None:
-        await entry.session.close()
+        await entry.close()
     _purge_dead()
