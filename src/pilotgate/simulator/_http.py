@@ -11,10 +11,13 @@ Chunked *request* bodies are refused with 411 (no OpenAI client sends them).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import cast
 
 __all__ = ["Connection", "Handler", "Request", "reason"]
+
+_log = logging.getLogger("pilotgate.simulator")
 
 MAX_HEAD = 64 * 1024
 MAX_BODY = 16 * 1024 * 1024
@@ -159,6 +162,7 @@ class Connection(asyncio.Protocol):
         except asyncio.CancelledError:
             return
         except Exception:  # a handler bug must not kill the server; answer 500, close
+            _log.exception("simulator handler failed on %s %s", req.method, req.path)
             if not self.closed:
                 self._fail(500)
             return

@@ -286,11 +286,14 @@ class Simulator:
         due = loop.time() + plan.ttft_s
         i = 0
         batch = [render.role()]
+        stall_start, stall_end = self._stall
         while i < n:
             now = loop.time()
             if due > now + _EPS:
                 await asyncio.sleep(due - now)
-                await self._unstalled()
+                now = loop.time()
+            if stall_start <= now < stall_end:
+                await asyncio.sleep(stall_end - now)
                 now = loop.time()
             start = i
             while i < n and due <= now + _EPS:
