@@ -265,3 +265,26 @@ def test_run_in_thread_serves_sync_callers_and_reports_bind_errors() -> None:
                 pass
     assert doc["usage"]["completion_tokens"] == 12
     assert sim.stats.by_status == {200: 1}
+
+
+def test_public_api_is_pinned() -> None:
+    import pilotgate.simulator as simulator
+
+    assert sorted(simulator.__all__) == [
+        "Dist",
+        "Simulator",
+        "SimulatorProfile",
+        "SimulatorStats",
+        "format_duration",
+        "load_profile",
+        "profile_from_mapping",
+        "run_in_thread",
+    ]
+    defaults = SimulatorProfile()
+    assert (defaults.capacity, defaults.rpm, defaults.tpm, defaults.error_rate) == (
+        None,
+        None,
+        None,
+        0.0,
+    )
+    assert defaults.ttft_ms == Dist.constant(300) and defaults.output_tokens == Dist.constant(60)
