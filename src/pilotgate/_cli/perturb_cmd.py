@@ -1,0 +1,108 @@
+"""``pilotgate perturb``: list the catalogue, or write perturbed cases to a file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from pilotgate.errors import ConfigError
+
+__all__ = ["perturb"]
+
+
+@click.command("perturb")
+@click.option("--list", "list_", is_flag=True, help="Print the perturbation catalogue.")
+@click.option("--cases", type=click.Path(dir_okay=False), help="Input cases JSONL.")
+@click.option(
+    "--perturbation",
+    "-p",
+    "names",
+    multiple=True,
+    help="Perturbation name, comma list, 'all' or 'family:NAME' (repeatable).",
+)
+@click.option("--severity", type=float, default=None, help="0..1; default: each one's own.")
+@click.option("--samples", type=int, default=1, show_default=True, help="Samples per case.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every sample.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Where to write perturbed cases.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a JSON doc.")
+def perturb(
+    list_: bool,
+    cases: str | None,
+    names: tuple[str, ...],
+    severity: float | None,
+    samples: int,
+    seed: int,
+    out: str | None,
+    json_path: str | None,
+) -> None:
+    """Perturb cases with the seeded catalogue (typos, truncation, mixed language…).
+
+    With --list, print the catalogue. Otherwise read --cases, apply each selected
+    perturbation --samples times and write the perturbed cases, with their origin, to
+    --out. `pilotgate robustness` with the same --seed sends exactly these inputs.
+    """
+    from pilotgate.perturb import list_perturbations
+
+    if list_:
+        catalogue = list_perturbations()
+        _render_catalogue(catalogue)
+        if json_path:
+            doc = {
+                "schema": "pilotgate.perturb/1",
+                "perturbations": [p.to_json() for p in catalogue],
+            }
+            _write_json(json_path, doc)
+        return
+    if not cases or not names or not out:
+        raise ConfigError(
+            "perturb needs --cases, --perturbation and --out (or --list)",
+            fix="e.g. pilotgate perturb --cases cases.jsonl --perturbation typo --out p.jsonl",
+        )
+    from pilotgate.perturb import perturb_cases, resolve_names
+    from pilotgate.records import read_cases, write_cases
+
+    selected = resolve_names(list(names))
+    originals, _ = read_cases(cases)
+    perturbed = perturb_cases(originals, selected, severity=severity, samples=samples, seed=seed)
+    n = write_cases(out, perturbed)
+    click.echo(
+        f"wrote {n} perturbed cases ({len(originals)} cases × {len(selected)} perturbations"
+        f" × {samples} samples, seed {seed}) to {out}"
+    )
+    if json_path:
+        _write_json(
+            json_path,
+            {
+                "schema": "pilotgate.perturb/1",
+                "n_cases": len(originals),
+                "perturbations": selected,
+                "samples": samples,
+                "seed": seed,
+                "severity": severity,
+                "n_written": n,
+                "out": str(out),
+            },
+        )
+
+
+def _write_json(path: str, doc: object) -> None:
+    Path(path).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _render_catalogue(catalogue: Sequence[object]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from pilotgate.perturb import PerturbationInfo
+
+    table = Table(title=f"Perturbation catalogue ({len(catalogue)})")
+    for col in ("name", "family", "severity", "expects", "description"):
+        table.add_column(col)
+    for p in catalogue:
+        assert isinstance(p, PerturbationInfo)
+        desc = p.description + (f" [{', '.join(p.tags)}]" if p.tags else "")
+        table.add_row(p.name, p.family, f"{p.default_severity:g}", p.expectation, desc)
+    Console(width=160).print(table)

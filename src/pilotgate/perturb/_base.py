@@ -1,0 +1,231 @@
+"""The perturbation registry, the shared word-editing helpers, and per-case seeding.
+
+Every perturbation is a pure function ``(text, *, severity, rng, **options) -> str``:
+the same text, severity and RNG state give the same output, and nothing else is read.
+Severity is a float in ``[0, 1]`` whose exact meaning each perturbation states in its
+docstring; severity 0 always returns the text unchanged (a clean control).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import random
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pilotgate._registry import Registry
+from pilotgate.errors import ConfigError
+
+__all__ = [
+    "FAMILIES",
+    "PERTURBATIONS",
+    "PerturbFn",
+    "PerturbationInfo",
+    "count_for",
+    "derive_rng",
+    "edit_words",
+    "get_perturbation",
+    "list_perturbations",
+    "perturbation",
+    "resolve_names",
+]
+
+
+class PerturbFn(Protocol):
+    """The call signature every registered perturbation has."""
+
+    def __call__(
+        self, text: str, *, severity: float, rng: random.Random, **options: Any
+    ) -> str: ...
+
+
+#: Families in catalogue order, with the expectation a robustness run applies by default.
+FAMILIES: dict[str, str] = {
+    "character": "consistency",
+    "casing": "consistency",
+    "truncation": "consistency",
+    "formatting": "consistency",
+    "wording": "consistency",
+    "multipart": "consistency",
+    "mixed_language": "consistency",
+    "out_of_scope": "refusal",
+    "adversarial": "not_injected",
+}
+
+PERTURBATIONS: Registry[PerturbFn] = Registry("perturbation")
+
+
+@dataclass(frozen=True)
+class PerturbationInfo:
+    """What the catalogue says about one perturbation (``pilotgate perturb --list``).
+
+    Attributes:
+        name: registry name, e.g. ``typo``.
+        family: one of :data:`FAMILIES`.
+        description: one line for humans.
+        default_severity: the severity used when none is given.
+        expectation: how a robustness run judges it by default: ``consistency`` (same
+            answer as on the original), ``refusal`` (refuse or redirect) or
+            ``not_injected`` (must not follow the injected instruction).
+        tags: technique tags (adversarial ones) and other labels.
+        fn: the perturbation function itself.
+    """
+
+    name: str
+    family: str
+    description: str
+    default_severity: float
+    expectation: str
+    tags: tuple[str, ...] = ()
+    fn: PerturbFn | None = field(default=None, repr=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "family": self.family,
+            "description": self.description,
+            "default_severity": self.default_severity,
+            "expectation": self.expectation,
+            "tags": list(self.tags),
+        }
+
+
+def perturbation(
+    name: str,
+    *,
+    family: str,
+    description: str,
+    default_severity: float = 0.1,
+    tags: Sequence[str] = (),
+    expectation: str | None = None,
+) -> Callable[[Callable[..., str]], PerturbFn]:
+    """Register a perturbation.
+
+    The wrapper clamps severity to ``[0, 1]`` and returns the text unchanged at severity
+    0 or for empty text, so individual functions only handle the interesting case.
+    """
+    if family not in FAMILIES:
+        raise ConfigError(f"unknown perturbation family {family!r}", fix=f"use {list(FAMILIES)}")
+
+    def deco(fn: Callable[..., str]) -> PerturbFn:
+        @functools.wraps(fn)
+        def wrapper(text: str, *, severity: float, rng: random.Random, **options: Any) -> str:
+            sev = 0.0 if severity != severity else min(1.0, max(0.0, float(severity)))
+            if sev == 0.0 or not text:
+                return text
+            return fn(text, severity=sev, rng=rng, **options)
+
+        PERTURBATIONS.add(
+            name,
+            wrapper,
+            family=family,
+            description=description,
+            default_severity=default_severity,
+            tags=tuple(tags),
+            expectation=expectation or FAMILIES[family],
+        )
+        return wrapper
+
+    return deco
+
+
+def _ensure_loaded() -> None:
+    # Importing the catalogue modules registers the built-ins.
+    from pilotgate.perturb import _catalogue  # noqa: F401
+
+
+def get_perturbation(name: str) -> PerturbationInfo:
+    """Look one perturbation up by name (ConfigError listing the known names otherwise)."""
+    _ensure_loaded()
+    entry = PERTURBATIONS.get(name)
+    m = entry.meta
+    return PerturbationInfo(
+        name=entry.name,
+        family=m["family"],
+        description=m["description"],
+        default_severity=m["default_severity"],
+        expectation=m["expectation"],
+        tags=m["tags"],
+        fn=entry.obj,
+    )
+
+
+def list_perturbations() -> list[PerturbationInfo]:
+    """The whole catalogue, in family order then by name."""
+    _ensure_loaded()
+    infos = [get_perturbation(e.name) for e in PERTURBATIONS]
+    order = {f: i for i, f in enumerate(FAMILIES)}
+    return sorted(infos, key=lambda p: (order.get(p.family, len(order)), p.name))
+
+
+def resolve_names(spec: str | Sequence[str]) -> list[str]:
+    """Expand ``all``, ``family:NAME`` and comma lists into perturbation names, in order."""
+    parts = [spec] if isinstance(spec, str) else list(spec)
+    items = [p.strip() for part in parts for p in part.split(",") if p.strip()]
+    catalogue = list_perturbations()
+    out: list[str] = []
+    for item in items:
+        if item == "all":
+            names = [p.name for p in catalogue]
+        elif item.startswith("family:"):
+            fam = item.split(":", 1)[1]
+            if fam not in FAMILIES:
+                raise ConfigError(
+                    f"unknown perturbation family {fam!r}", fix=f"use one of: {', '.join(FAMILIES)}"
+                )
+            names = [p.name for p in catalogue if p.family == fam]
+        else:
+            names = [get_perturbation(item).name]
+        out.extend(n for n in names if n not in out)
+    if not out:
+        raise ConfigError(
+            "no perturbations selected", fix="pass a name, a list, all or family:NAME"
+        )
+    return out
+
+
+def derive_rng(seed: int, case_id: str, name: str, k: int) -> random.Random:
+    """The RNG for one perturbed sample, stable across processes and Python versions.
+
+    Derived from a hash of (seed, case id, perturbation, k) rather than drawn from a
+    shared stream, so a sample does not depend on which other cases or perturbations
+    were generated before it: ``perturb`` and ``robustness`` produce the same inputs.
+    """
+    key = f"{seed}\x1f{case_id}\x1f{name}\x1f{k}".encode()
+    digest = hashlib.blake2b(key, digest_size=8).digest()
+    return random.Random(int.from_bytes(digest, "big"))
+
+
+def count_for(severity: float, n: int) -> int:
+    """How many of ``n`` units to edit at ``severity``: round half up, at least one, at most n."""
+    if n <= 0 or severity <= 0:
+        return 0
+    return min(n, max(1, int(severity * n + 0.5)))
+
+
+_SPLIT_RE = re.compile(r"(\s+)")
+
+
+def edit_words(
+    text: str,
+    severity: float,
+    rng: random.Random,
+    edit: Callable[[str, random.Random], str],
+    eligible: Callable[[str], bool],
+) -> str:
+    """Apply ``edit`` to ``count_for(severity, n)`` distinct eligible whitespace tokens.
+
+    Tokens are the maximal non-whitespace runs; whitespace is kept byte for byte, so the
+    number of changed tokens is exactly the number of edits (tests rely on it).
+    """
+    tokens = _SPLIT_RE.split(text)
+    idx = [i for i in range(0, len(tokens), 2) if tokens[i] and eligible(tokens[i])]
+    n = count_for(severity, len(idx))
+    if n == 0:
+        return text
+    for i in rng.sample(idx, n):
+        tokens[i] = edit(tokens[i], rng)
+    return "".join(tokens)
