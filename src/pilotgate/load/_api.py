@@ -1,0 +1,115 @@
+"""The library entry points: one run, several levels (1x/2x/3x, sweeps), and the knee."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pilotgate.errors import ConfigError
+from pilotgate.load._config import LoadConfig
+from pilotgate.load._engine import run_process
+from pilotgate.load._result import LevelsResult, LoadResult
+from pilotgate.load._safety import check_target
+from pilotgate.load._workload import Workload
+from pilotgate.targets._config import TargetConfig
+
+__all__ = ["expected_levels", "run_levels", "run_load", "sweep_levels", "to_target"]
+
+
+def to_target(
+    target: TargetConfig | str,
+    *,
+    model: str | None = None,
+    plan_targets: Mapping[str, TargetConfig] | None = None,
+    **overrides: Any,
+) -> TargetConfig:
+    """A validated :class:`TargetConfig` from a config or a ``--target`` string.
+
+    Parsing and validation are the targets package's (``parse_target`` / ``build_target``),
+    so ``load`` accepts exactly the targets every other command accepts.
+    """
+    from pilotgate.targets import build_target, parse_target
+
+    cfg = (
+        target
+        if isinstance(target, TargetConfig)
+        else parse_target(target, plan_targets=plan_targets)
+    )
+    updates = {k: v for k, v in overrides.items() if v is not None}
+    if model is not None:
+        updates["model"] = model
+    if updates:
+        cfg = TargetConfig.model_validate({**cfg.model_dump(), **updates})
+    build_target(cfg)  # raises TargetError for a target that cannot be called
+    return cfg
+
+
+def run_load(
+    config: LoadConfig, target: TargetConfig | str, workload: Workload | None = None
+) -> LoadResult:
+    """Run one bounded load level against ``target`` and return every request's sample.
+
+    Raises:
+        ConfigError: the target is not on loopback and ``config.allow_remote`` is False.
+    """
+    tcfg = to_target(target)
+    where = check_target(tcfg, config)
+    run = run_process(config, tcfg, workload or Workload())
+    return LoadResult(config=config, target=where, samples=run.samples, elapsed_s=run.elapsed_s)
+
+
+def run_levels(
+    config: LoadConfig,
+    target: TargetConfig | str,
+    levels: Sequence[float],
+    *,
+    labels: Sequence[str] | None = None,
+    workload: Workload | None = None,
+    stop_when_slo_missed: bool = False,
+) -> LevelsResult:
+    """Run ``config`` at each load in ``levels`` (rates or user counts), lowest first.
+
+    With ``stop_when_slo_missed`` (a sweep) the run stops after the first level that
+    misses the SLO: higher loads only pile more traffic onto a target already past its knee.
+    """
+    if not levels:
+        raise ConfigError("no load levels given")
+    if labels is not None and len(labels) != len(levels):
+        raise ConfigError("one label per level is needed")
+    if stop_when_slo_missed and not config.slo.defined:
+        raise ConfigError(
+            "a sweep needs a latency SLO", fix="pass --slo-ms (or plan load.slo_p99_ms)"
+        )
+    tcfg = to_target(target)
+    check_target(tcfg, config)
+    results = []
+    for i, value in enumerate(levels):
+        level = config.with_load(value)
+        label = labels[i] if labels is not None else f"{level.load_value:g}"
+        res = run_load(level.model_copy(update={"label": label}), tcfg, workload)
+        results.append(res)
+        met = res.level_json()["slo"]["met"]
+        if stop_when_slo_missed and met is False:
+            break
+    return LevelsResult(results)
+
+
+def expected_levels(expected: float, multiplier: float = 3.0) -> tuple[list[float], list[str]]:
+    """1x, 2x, … up to ``multiplier`` × expected (a fractional top step is kept)."""
+    if expected <= 0 or multiplier <= 0:
+        raise ConfigError("expected load and multiplier must be positive")
+    steps = [float(k) for k in range(1, math.floor(multiplier) + 1)]
+    if not steps or steps[-1] < multiplier:
+        steps.append(float(multiplier))
+    return [expected * k for k in steps], [f"{k:g}x" for k in steps]
+
+
+def sweep_levels(start: float, stop: float, steps: int) -> list[float]:
+    """``steps`` loads from ``start`` to ``stop``, geometrically spaced (knees are relative)."""
+    if start <= 0 or stop < start or steps < 1:
+        raise ConfigError("a sweep needs 0 < start <= stop and at least one step")
+    if steps == 1:
+        return [float(start)]
+    ratio = (stop / start) ** (1.0 / (steps - 1))
+    return [start * ratio**i for i in range(steps)]

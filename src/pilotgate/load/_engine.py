@@ -1,0 +1,241 @@
+"""The load engine: one asyncio loop per process sending a shard of the plan.
+
+Open loop fires each request at its intended time (catching up in a burst when the loop
+wakes late) and records how late it was; closed loop runs simulated users. Sending stops
+at the duration or the request cap, in-flight requests get a bounded drain, and whatever
+is still running after it is cancelled and counted. ``workers > 1`` runs shards of the
+same plan in separate processes against a common start time and merges their samples.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from pilotgate.load._client import HttpSender, PythonSender, Sender, load_callable
+from pilotgate.load._config import LoadConfig, Shard
+from pilotgate.load._samples import ERROR_CLASSES, Recorder, Samples
+from pilotgate.load._schedule import open_plan, user_plans
+from pilotgate.load._workload import Workload, build_bodies, endpoint_url, request_headers
+from pilotgate.targets._config import TargetConfig
+
+__all__ = ["ShardRun", "run_process", "run_shard"]
+
+_CANCELLED = ERROR_CLASSES.index("cancelled")
+
+
+@dataclass
+class ShardRun:
+    """What one process measured."""
+
+    samples: Samples
+    elapsed_s: float
+
+
+def _share(total: int, shard: Shard) -> int:
+    """This shard's part of ``total`` when item i goes to shard i mod count."""
+    return max(0, math.ceil((total - shard.index) / shard.count))
+
+
+def _timeout(cfg: LoadConfig, target: TargetConfig) -> float:
+    return cfg.timeout_s if cfg.timeout_s is not None else target.timeout_s
+
+
+async def _sleep_until(t0: float, t: float) -> None:
+    delay = t - (time.perf_counter() - t0)
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
+async def _open_loop(
+    cfg: LoadConfig, sender: Sender, n_inputs: int, shard: Shard, t0: float
+) -> set[asyncio.Task[None]]:
+    plan = open_plan(cfg, n_inputs, shard)
+    inflight = None
+    if cfg.max_inflight is not None:
+        inflight = asyncio.Semaphore(max(1, _share(cfg.max_inflight, shard)))
+    rec = sender.rec
+
+    async def one(g: int, inp: int, intended: float, dispatched: float) -> None:
+        if inflight is None:
+            await sender.run(g, inp, intended, dispatched)
+            return
+        try:
+            await inflight.acquire()
+        except asyncio.CancelledError:  # never got a slot before the drain ended
+            end = time.perf_counter() - t0
+            nan = math.nan
+            rec.add(g, intended, dispatched, nan, nan, nan, end, 0.0, 0, 0, 0, _CANCELLED, None)
+            raise
+        try:
+            await sender.run(g, inp, intended, dispatched)
+        finally:
+            inflight.release()
+
+    tasks: set[asyncio.Task[None]] = set()
+    intended = plan.intended.tolist()
+    inputs = plan.inputs.tolist()
+    gidx = plan.global_index.tolist()
+    n = len(intended)
+    pc = time.perf_counter
+    create = asyncio.get_running_loop().create_task
+    i = 0
+    while i < n:
+        now = pc() - t0
+        if intended[i] > now:
+            await asyncio.sleep(intended[i] - now)
+            now = pc() - t0
+        while i < n and intended[i] <= now:
+            task = create(one(gidx[i], inputs[i], intended[i], now))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            i += 1
+    return tasks
+
+
+async def _closed_loop(
+    cfg: LoadConfig, sender: Sender, n_inputs: int, shard: Shard, t0: float
+) -> set[asyncio.Task[None]]:
+    cap = _share(cfg.max_requests, shard)
+    counter = [0]
+    pc = time.perf_counter
+
+    async def user(u: int, start: float, stop: float) -> None:
+        rng = random.Random(cfg.seed * 1_000_003 + u)
+        await _sleep_until(t0, start)
+        while counter[0] < cap:
+            now = pc() - t0
+            if now >= stop:
+                break
+            counter[0] += 1
+            await sender.run(u, rng.randrange(n_inputs), now, now)
+            if cfg.think_time_s > 0:
+                think = cfg.think_time_s
+                if cfg.think == "exponential":
+                    think = rng.expovariate(1.0 / think)
+                await asyncio.sleep(think)
+
+    loop = asyncio.get_running_loop()
+    return {loop.create_task(user(p.user, p.start_s, p.stop_s)) for p in user_plans(cfg, shard)}
+
+
+async def run_shard(
+    cfg: LoadConfig,
+    target: TargetConfig,
+    workload: Workload,
+    shard: Shard,
+    t0_wall: float | None = None,
+) -> ShardRun:
+    """Run this process's shard of the plan; ``t0_wall`` aligns processes on one start."""
+    import aiohttp
+
+    rec = Recorder()
+    timeout_s = _timeout(cfg, target)
+    session: aiohttp.ClientSession | None = None
+    seed = cfg.seed * 7919 + shard.index
+    pc = time.perf_counter
+    t0 = pc() + 0.05 if t0_wall is None else pc() + (t0_wall - time.time())
+    sender: Sender
+    if target.kind == "python":
+        fn = load_callable(target.function or "")
+        sender = PythonSender(
+            fn, list(workload.inputs), timeout_s=timeout_s, policy=cfg.retry, rec=rec, t0=t0,
+            seed=seed,
+        )  # fmt: skip
+    else:
+        connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None)
+        session = aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            headers={"User-Agent": "pilotgate-load"},
+        )
+        sender = HttpSender(
+            session,
+            endpoint_url(target),
+            request_headers(target),
+            build_bodies(target, workload),
+            kind=target.kind,
+            stream=target.stream and target.kind == "openai",
+            timeout_s=timeout_s,
+            policy=cfg.retry,
+            rec=rec,
+            t0=t0,
+            seed=seed,
+            response_path=target.response_path,
+            tokens_out_path=target.tokens_out_path,
+        )
+    try:
+        await _sleep_until(t0, 0.0)
+        n_inputs = len(workload.inputs)
+        if cfg.open_loop:
+            tasks = await _open_loop(cfg, sender, n_inputs, shard, t0)
+            # Sending is over; in-flight requests get the drain, then are cancelled.
+            limit = cfg.duration_s + (cfg.drain_s if cfg.drain_s is not None else timeout_s)
+        else:
+            tasks = await _closed_loop(cfg, sender, n_inputs, shard, t0)
+            limit = cfg.duration_s + (cfg.drain_s if cfg.drain_s is not None else timeout_s)
+        if tasks:
+            remaining = max(0.0, limit - (pc() - t0))
+            _, pending = await asyncio.wait(set(tasks), timeout=remaining)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+        elapsed = pc() - t0
+    finally:
+        if session is not None:
+            await session.close()
+    return ShardRun(rec.samples(), elapsed)
+
+
+def _run_coro(cfg: LoadConfig, coro_factory: ShardCall) -> ShardRun:
+    if cfg.use_uvloop:
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.run(coro_factory.coro())
+    return asyncio.run(coro_factory.coro())
+
+
+@dataclass
+class ShardCall:
+    """A picklable description of one process's work (for worker processes)."""
+
+    cfg: LoadConfig
+    target: TargetConfig
+    workload: Workload
+    shard: Shard
+    t0_wall: float | None
+
+    def coro(self) -> Coroutine[Any, Any, ShardRun]:
+        return run_shard(self.cfg, self.target, self.workload, self.shard, self.t0_wall)
+
+
+def _worker(call: ShardCall) -> ShardRun:
+    return _run_coro(call.cfg, call)
+
+
+def run_process(cfg: LoadConfig, target: TargetConfig, workload: Workload) -> ShardRun:
+    """Run ``cfg.shard`` of the plan, in ``cfg.workers`` processes when asked, merged."""
+    if cfg.workers <= 1:
+        return _run_coro(cfg, ShardCall(cfg, target, workload, cfg.shard, None))
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    t0_wall = time.time() + 1.5 + 0.3 * cfg.workers  # time for every worker to start
+    calls = [
+        ShardCall(
+            cfg, target, workload, cfg.shard.compose(Shard(index=w, count=cfg.workers)), t0_wall
+        )
+        for w in range(cfg.workers)
+    ]
+    with ctx.Pool(cfg.workers) as pool:
+        runs = pool.map(_worker, calls)
+    return ShardRun(Samples.concat(r.samples for r in runs), max(r.elapsed_s for r in runs))
