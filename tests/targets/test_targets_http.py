@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pilotgate.targets import TargetConfig, build_target, close_sessions, resolve_target
 from pilotgate.targets._http import lookup, render
@@ -180,3 +182,13 @@ def test_render_and_lookup_units() -> None:
     }
     data = {"a": [{"b": "x"}, {"b": "y"}]}
     assert lookup(data, ["a", "-1", "b"]) == "y"
+
+
+@given(st.text())
+def test_any_input_survives_the_template_round_trip(text: str) -> None:
+    import json
+
+    body = json.loads(json.dumps(render(TEMPLATE, text)))
+    assert body["query"]["text"] == text
+    assert body["query"]["prefixed"] == "Q: " + text
+    assert body["flags"] == [text, 1]

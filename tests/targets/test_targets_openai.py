@@ -267,3 +267,29 @@ def test_a_forgotten_session_is_closed_when_asyncio_run_ends(sim: Simulator) -> 
     assert len(sessions) == 2 and sessions[0] is not sessions[1]
     assert all(s.closed for s in sessions)
     assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+async def test_503_without_hint_is_retried_with_backoff() -> None:
+    import asyncio
+
+    # One slot, no queue: a second request while the first is served gets 503 (no hint).
+    profile = FAST.model_copy(update={"capacity": 1, "max_queue": 0, "ttft_ms": Dist.constant(600)})
+    with run_in_thread(profile, seed=0) as s:
+        first = asyncio.create_task(_one(s.url, "occupy the slot"))
+        for _ in range(500):
+            if s.stats.in_flight == 1:
+                break
+            await asyncio.sleep(0.01)
+        assert s.stats.in_flight == 1
+
+        rejected = await _one(s.url, "no retries")
+        assert rejected.error == "http_5xx" and rejected.status == 503
+        assert "retry-after" not in rejected.headers
+
+        retried = await _one(
+            s.url, "with retries", retries=10, retry_backoff_s=0.2, retry_backoff_max_s=0.4
+        )
+        assert (await first).ok
+    assert retried.ok, retried.detail
+    assert retried.retries >= 1 and retried.retry_wait_ms > 0
+    assert s.stats.queue_rejected >= 2
