@@ -13,8 +13,9 @@ import random
 import re
 
 from pilotgate.perturb._base import edit_words, perturbation
+from pilotgate.scoring._labels import CANARY_RE
 
-CANARY_RE = re.compile(r"PGC-[0-9A-F]{6}")
+__all__ = ["CANARY_RE", "HOMOGLYPHS", "canary"]
 
 
 def canary(rng: random.Random) -> str:

@@ -1,0 +1,45 @@
+"""Scorers shared by eval runs and robustness suites.
+
+A scorer is a registered plain function judging an output against a reference;
+:func:`get_scorer` configures one by name and keyword arguments
+(``get_scorer("numeric", tolerance=0.01)``) and the result returns a :class:`Score`.
+Built-ins: exact, normalised_match, contains, regex, json_schema, numeric, label,
+embedding, refusal, not_injected.
+"""
+
+from __future__ import annotations
+
+from pilotgate.scoring._base import (
+    SCORERS,
+    BoundScorer,
+    Score,
+    ScoreFn,
+    get_scorer,
+    list_scorers,
+    scorer,
+)
+from pilotgate.scoring._labels import (
+    CANARY_RE,
+    LABEL_EXTRACTORS,
+    extract_label,
+    label_extractor,
+)
+from pilotgate.scoring._schema import validate_json
+from pilotgate.scoring._text import normalise, parse_number
+
+__all__ = [
+    "CANARY_RE",
+    "LABEL_EXTRACTORS",
+    "SCORERS",
+    "BoundScorer",
+    "Score",
+    "ScoreFn",
+    "extract_label",
+    "get_scorer",
+    "label_extractor",
+    "list_scorers",
+    "normalise",
+    "parse_number",
+    "scorer",
+    "validate_json",
+]

@@ -1,0 +1,152 @@
+"""The :class:`Score` type, the scorer registry and configured (bound) scorers.
+
+A scorer is a plain function ``fn(output, reference=None, *, input=None, **config)``
+returning a :class:`Score` (or a bool, or a float in [0, 1]). It is registered under a
+name with :func:`scorer` and configured by name and keyword arguments with
+:func:`get_scorer`, which records both, so a report can name exactly what judged it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pilotgate._registry import Registry
+from pilotgate.errors import ConfigError
+
+__all__ = [
+    "SCORERS",
+    "BoundScorer",
+    "Score",
+    "ScoreFn",
+    "get_scorer",
+    "list_scorers",
+    "scorer",
+]
+
+
+@dataclass(frozen=True)
+class Score:
+    """One judgement.
+
+    Attributes:
+        value: how good, in ``[0, 1]`` (1 = perfect); graded scorers use the range.
+        passed: the verdict the statistics count.
+        detail: a short human-readable reason ("label 'billing' != 'card'").
+    """
+
+    value: float
+    passed: bool
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        v = float(self.value)
+        object.__setattr__(self, "value", 0.0 if v != v else min(1.0, max(0.0, v)))
+
+    @classmethod
+    def of(cls, ok: bool, detail: str = "") -> Score:
+        """A binary score."""
+        return cls(1.0 if ok else 0.0, ok, detail)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"value": self.value, "passed": self.passed, "detail": self.detail}
+
+
+ScoreResult = Score | bool | float
+ScoreFn = Callable[..., ScoreResult | Awaitable[ScoreResult]]
+
+SCORERS: Registry[ScoreFn] = Registry("scorer")
+
+
+def scorer(name: str, **meta: Any) -> Callable[[ScoreFn], ScoreFn]:
+    """Register a scoring function under ``name`` (``meta``: e.g. ``description``)."""
+
+    def deco(fn: ScoreFn) -> ScoreFn:
+        doc = (fn.__doc__ or "").strip().splitlines()
+        meta.setdefault("description", doc[0] if doc else "")
+        SCORERS.add(name, fn, **meta)
+        return fn
+
+    return deco
+
+
+def _to_score(res: ScoreResult) -> Score:
+    if isinstance(res, Score):
+        return res
+    if isinstance(res, bool):
+        return Score.of(res)
+    if isinstance(res, int | float):
+        return Score(float(res), float(res) >= 0.5)
+    raise TypeError(f"a scorer returned {type(res).__name__}; expected Score, bool or float")
+
+
+@dataclass(frozen=True)
+class BoundScorer:
+    """A registered scorer with its configuration, callable as ``s(output, reference)``.
+
+    Attributes:
+        name: the registry name.
+        kwargs: the configuration it was built with (kept for reports and re-runs).
+    """
+
+    name: str
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    fn: ScoreFn = field(default=lambda *a, **k: False, repr=False, compare=False)
+
+    def __call__(self, output: str, reference: Any = None, *, input: str | None = None) -> Score:
+        """Score synchronously (a coroutine-returning scorer must use :meth:`ascore`)."""
+        res = self.fn(output, reference, input=input, **self.kwargs)
+        if inspect.isawaitable(res):
+            close = getattr(res, "close", None)
+            if close is not None:
+                close()
+            raise ConfigError(
+                f"scorer {self.name!r} is asynchronous", fix="await scorer.ascore(...) instead"
+            )
+        return _to_score(res)
+
+    async def ascore(
+        self, output: str, reference: Any = None, *, input: str | None = None
+    ) -> Score:
+        """Score, awaiting the scorer when it is asynchronous (an LLM judge)."""
+        res = self.fn(output, reference, input=input, **self.kwargs)
+        if inspect.isawaitable(res):
+            res = await res
+        return _to_score(res)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "kwargs": dict(self.kwargs)}
+
+
+def _ensure_loaded() -> None:
+    from pilotgate.scoring import _builtins  # noqa: F401
+
+
+def get_scorer(name: str | BoundScorer, **kwargs: Any) -> BoundScorer:
+    """Build the scorer registered as ``name`` with configuration ``kwargs``.
+
+    Unknown keyword arguments are a :class:`ConfigError` here, not a TypeError at the
+    first case. A :class:`BoundScorer` passed in is returned as is.
+    """
+    if isinstance(name, BoundScorer):
+        return name
+    _ensure_loaded()
+    entry = SCORERS.get(name)
+    params = inspect.signature(entry.obj).parameters
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    allowed = {n for n, p in params.items() if p.kind is p.KEYWORD_ONLY and n != "input"}
+    unknown = sorted(set(kwargs) - allowed)
+    if unknown and not takes_any:
+        raise ConfigError(
+            f"scorer {name!r} has no option {', '.join(unknown)}",
+            fix=f"its options are: {', '.join(sorted(allowed)) or '(none)'}",
+        )
+    return BoundScorer(name=name, kwargs=dict(kwargs), fn=entry.obj)
+
+
+def list_scorers() -> list[dict[str, Any]]:
+    """Name and one-line description of every registered scorer."""
+    _ensure_loaded()
+    return [{"name": e.name, "description": e.meta.get("description", "")} for e in SCORERS]

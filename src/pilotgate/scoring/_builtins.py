@@ -1,0 +1,5 @@
+"""Imports the built-in scorer modules so each registers itself."""
+
+from __future__ import annotations
+
+from pilotgate.scoring import _embedding, _labels, _schema, _text  # noqa: F401
