@@ -22,6 +22,7 @@ from pilotgate.errors import InputError, StoreError
 from pilotgate.records import FeedbackRecord, InteractionRecord, StepRecord
 from pilotgate.store import _schema as t
 from pilotgate.store._engine import make_engine, migrate, safe_url
+from pilotgate.store._fast import normalise_interaction
 from pilotgate.store._types import to_utc
 
 __all__ = ["IngestCounts", "Store", "derive_id"]
@@ -102,7 +103,7 @@ class Store:
     def _insert_sqlite_fast(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
         """Plain DB-API ``executemany``: SQLite's fastest bulk path (several x SQLAlchemy's)."""
         names = [c.name for c in table.columns]
-        convert = [_sqlite_converter(c.type) for c in table.columns]
+        make = _row_maker(table)
         sql = (
             f"INSERT INTO {table.name} ({', '.join(names)}) "
             f"VALUES ({', '.join('?' * len(names))}) ON CONFLICT DO NOTHING"
@@ -114,7 +115,7 @@ class Store:
                 before = raw.total_changes
                 for i in range(0, len(rows), BATCH):
                     chunk = rows[i : i + BATCH]
-                    conn.exec_driver_sql(sql, [_row_tuple(r, names, convert) for r in chunk])
+                    conn.exec_driver_sql(sql, [make(r) for r in chunk])
                 return int(raw.total_changes - before)
         except SQLAlchemyError as exc:
             raise StoreError(
@@ -456,6 +457,10 @@ class Store:
 
 
 def _interaction_row(r: InteractionRecord | Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    if not isinstance(r, InteractionRecord):
+        fast = normalise_interaction(r)
+        if fast is not None:
+            return _fast_row(fast, now)
     rec = r if isinstance(r, InteractionRecord) else InteractionRecord.model_validate(r)
     messages = rec.input if isinstance(rec.input, list) else None
     text = rec.input if isinstance(rec.input, str) else json.dumps(rec.input, ensure_ascii=False)
@@ -479,17 +484,52 @@ def _interaction_row(r: InteractionRecord | Mapping[str, Any], now: datetime) ->
     }
 
 
-def _row_tuple(
-    r: Mapping[str, Any], names: Sequence[str], convert: Sequence[Callable[[Any], Any] | None]
-) -> tuple[Any, ...]:
-    return tuple(
-        r.get(n) if f is None else f(r.get(n)) for n, f in zip(names, convert, strict=True)
-    )
+def _fast_row(d: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The row of a record already checked by :func:`normalise_interaction` (no pydantic)."""
+    inp = d["input"]
+    if type(inp) is str:
+        d["input_messages"] = None
+    else:
+        d["input_messages"] = inp
+        d["input"] = json.dumps(inp, ensure_ascii=False)
+    if not d["metadata"]:
+        d["metadata"] = None
+    del d["kind"]
+    d["ingested_at"] = now
+    return d
+
+
+_ROW_MAKERS: dict[str, Callable[[Mapping[str, Any]], tuple[Any, ...]]] = {}
+
+
+def _row_maker(table: Table) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A function turning a row dict into the table's SQLite parameter tuple.
+
+    Generated once per table from the schema's own column names: one flat tuple expression
+    is ~3x faster than looping over the columns for every row.
+    """
+    maker = _ROW_MAKERS.get(table.name)
+    if maker is None:
+        env: dict[str, Any] = {}
+        parts = []
+        for i, col in enumerate(table.columns):
+            conv = _sqlite_converter(col.type)
+            if conv is None:
+                parts.append(f"g({col.name!r})")
+            else:
+                env[f"f{i}"] = conv
+                parts.append(f"f{i}(g({col.name!r}))")
+        src = f"def make(r):\n    g = r.get\n    return ({', '.join(parts)},)\n"
+        exec(src, env)  # noqa: S102 - column names come from our own schema
+        maker = _ROW_MAKERS[table.name] = env["make"]
+    return maker
 
 
 def _sqlite_dt(v: Any) -> Any:
     if v is None:
         return None
+    if type(v) is datetime and v.tzinfo is UTC:
+        return v.isoformat(" ", "microseconds")[:26]
     if isinstance(v, str):
         v = datetime.fromisoformat(v.replace("Z", "+00:00"))
     if v.tzinfo is not UTC:
@@ -498,8 +538,11 @@ def _sqlite_dt(v: Any) -> Any:
     return v.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+_JSON_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _sqlite_json(v: Any) -> Any:
-    return None if v is None else json.dumps(v, ensure_ascii=False)
+    return None if v is None else _JSON_ENCODE(v)
 
 
 def _sqlite_converter(typ: Any) -> Callable[[Any], Any] | None:
