@@ -246,7 +246,17 @@ def test_pipelined_keep_alive_and_refused_chunked_upload() -> None:
             sim.port, b"POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 1
         )
         garbage = _raw_exchange(sim.port, b"NONSENSE\r\n\r\n", 1)
+        stream_body = json.dumps(chat(stream=True)).encode()
+        old_stream = _raw_exchange(
+            sim.port,
+            b"POST /v1/chat/completions HTTP/1.0\r\nContent-Length: %d\r\n\r\n%b"
+            % (len(stream_body), stream_body),
+            1,
+        )
     assert two.count(b"HTTP/1.1 200 OK") == 2
+    assert b"transfer-encoding" not in old_stream.lower()
+    assert old_stream.rstrip().endswith(b"data: [DONE]")
+    assert b"connection: close" in old_stream
     assert chunked.startswith(b"HTTP/1.1 411 ")
     assert garbage.startswith(b"HTTP/1.1 400 ")
 

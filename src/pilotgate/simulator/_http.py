@@ -71,6 +71,8 @@ class Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._task: asyncio.Task[None] | None = None
         self._keep_alive = True
+        self._http10 = False
+        self._chunked = True
         self._paused = False
         self._drain: asyncio.Future[None] | None = None
         self._continued = False
@@ -147,10 +149,8 @@ class Connection(asyncio.Protocol):
         body = bytes(buf[end + 4 : total])
         del buf[:total]
         conn = headers.get("connection", "").lower()
-        if version == "HTTP/1.0":
-            keep_alive = conn == "keep-alive"
-        else:
-            keep_alive = conn != "close"
+        self._http10 = version == "HTTP/1.0"
+        keep_alive = conn == "keep-alive" if self._http10 else conn != "close"
         self._keep_alive = keep_alive
         path = target.split("?", 1)[0]
         req = Request(method, path, headers, body, keep_alive)
@@ -184,6 +184,8 @@ class Connection(asyncio.Protocol):
         parts.extend(f"{k}: {v}\r\n" for k, v in headers)
         if not self._keep_alive:
             parts.append("connection: close\r\n")
+        elif self._http10:
+            parts.append("connection: keep-alive\r\n")
         parts.append(extra)
         return "".join(parts).encode("latin-1")
 
@@ -203,20 +205,30 @@ class Connection(asyncio.Protocol):
         self._write(self._head(status, headers, extra) + body)
 
     def start_stream(self, headers: Iterable[tuple[str, str]]) -> None:
-        """Send 200 headers for a ``text/event-stream`` body in chunked encoding."""
+        """Send 200 headers for a ``text/event-stream`` body: chunked for HTTP/1.1, and
+        delimited by closing the connection for HTTP/1.0 (which has no chunked encoding)."""
+        self._chunked = not self._http10
+        framing = "transfer-encoding: chunked\r\n\r\n"
+        if not self._chunked:
+            self._keep_alive = False
+            framing = "\r\n"
         extra = (
             "content-type: text/event-stream; charset=utf-8\r\ncache-control: no-cache\r\n"
-            "transfer-encoding: chunked\r\n\r\n"
+            + framing
         )
         self._write(self._head(200, headers, extra))
 
     def write_chunk(self, data: bytes) -> None:
-        """Send one chunk of a streamed body (``data`` must not be empty)."""
-        self._write(b"%x\r\n%b\r\n" % (len(data), data))
+        """Send one piece of a streamed body (``data`` must not be empty)."""
+        if self._chunked:
+            self._write(b"%x\r\n%b\r\n" % (len(data), data))
+        else:
+            self._write(data)
 
     def end_stream(self) -> None:
-        """Terminate the chunked body."""
-        self._write(b"0\r\n\r\n")
+        """Terminate the streamed body (HTTP/1.0: the connection closes after the handler)."""
+        if self._chunked:
+            self._write(b"0\r\n\r\n")
 
     async def drain(self) -> None:
         """Wait while the transport's write buffer is over its high-water mark."""
