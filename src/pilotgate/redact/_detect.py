@@ -82,13 +82,14 @@ class Detector:
     validate: Callable[[str], bool] | None = None
     needs: tuple[str, ...] = ()
     """Substrings one of which every match contains: a cheap pre-check that skips the regex."""
+    needs_digit: bool = False
+    """Every match contains a digit (checked once per text for all such detectors)."""
 
     @property
     def placeholder(self) -> str:
         return f"[{self.kind.upper()}]"
 
 
-_DIGITS = tuple("0123456789")
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 _IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?\b")
@@ -110,7 +111,7 @@ def builtin_detectors() -> dict[str, Detector]:
     return {
         "secret": Detector("secret", _SECRET, needs=("sk-", "pg_", "AKIA", "gh", "xox")),
         "email": Detector("email", _EMAIL, needs=("@",)),
-        "iban": Detector("iban", _IBAN, iban_valid, needs=_DIGITS),
-        "card": Detector("card", _CARD, _card_ok, needs=_DIGITS),
-        "phone": Detector("phone", _PHONE, _phone_ok, needs=_DIGITS),
+        "iban": Detector("iban", _IBAN, iban_valid, needs_digit=True),
+        "card": Detector("card", _CARD, _card_ok, needs_digit=True),
+        "phone": Detector("phone", _PHONE, _phone_ok, needs_digit=True),
     }

@@ -12,6 +12,7 @@ from pilotgate.redact._detect import BUILTIN_KINDS, Detector, builtin_detectors
 
 __all__ = ["Redaction", "Redactor", "redact_text"]
 
+_ANY_DIGIT = re.compile(r"\d")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
@@ -78,8 +79,14 @@ class Redactor:
         return Redaction(self._text(text, counts), counts)
 
     def _text(self, text: str, counts: dict[str, int]) -> str:
+        digit: bool | None = None
         for det in self.detectors:
-            if det.needs and not any(s in text for s in det.needs):
+            if det.needs_digit:
+                if digit is None:
+                    digit = _ANY_DIGIT.search(text) is not None
+                if not digit:
+                    continue
+            elif det.needs and not any(s in text for s in det.needs):
                 continue
             text, n = _sub(det, text)
             if n:

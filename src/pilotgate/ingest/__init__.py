@@ -1,0 +1,25 @@
+"""Importing existing logs into the store: JSONL, CSV and OTLP/JSON files.
+
+Also the record validation and the OpenTelemetry GenAI span mapping that the collector
+shares, so a record is accepted (or explained) the same way however it arrives.
+"""
+
+from pilotgate.ingest._otlp import otlp_json_records, otlp_protobuf_records, span_to_record
+from pilotgate.ingest._readers import detect_format, read_records
+from pilotgate.ingest._run import FileReport, IngestReport, ingest_files, store_records
+from pilotgate.ingest._validate import InvalidRecord, RecordError, validate_record
+
+__all__ = [
+    "FileReport",
+    "IngestReport",
+    "InvalidRecord",
+    "RecordError",
+    "detect_format",
+    "ingest_files",
+    "otlp_json_records",
+    "otlp_protobuf_records",
+    "read_records",
+    "span_to_record",
+    "store_records",
+    "validate_record",
+]
