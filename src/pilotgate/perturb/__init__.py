@@ -2,7 +2,8 @@
 
 Each perturbation is a registered pure function ``(text, *, severity, rng) -> str``
 (see :func:`list_perturbations`); :func:`perturb_case` derives one perturbed case with
-its provenance, and the robustness suite sends exactly those inputs to a target.
+its provenance, and :func:`run_robustness` sends exactly those inputs to a target and
+judges each answer against the answer to the original (or the case's reference).
 """
 
 from __future__ import annotations
@@ -20,12 +21,21 @@ from pilotgate.perturb._base import (
     resolve_names,
 )
 from pilotgate.perturb._cases import perturb_case, perturb_cases, perturb_text
+from pilotgate.perturb._report import CurvePoint, GroupStat, PairResult, RobustnessResult
+from pilotgate.perturb._stats import Rate, wilson
+from pilotgate.perturb._suite import arun_robustness, run_robustness
 
 __all__ = [
     "FAMILIES",
     "PERTURBATIONS",
+    "CurvePoint",
+    "GroupStat",
+    "PairResult",
     "PerturbFn",
     "PerturbationInfo",
+    "Rate",
+    "RobustnessResult",
+    "arun_robustness",
     "count_for",
     "derive_rng",
     "get_perturbation",
@@ -35,4 +45,6 @@ __all__ = [
     "perturb_text",
     "perturbation",
     "resolve_names",
+    "run_robustness",
+    "wilson",
 ]

@@ -1,0 +1,67 @@
+"""Pass-rate statistics: Wilson intervals and the aggregates a robustness run reports."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["Rate", "wilson"]
+
+_Z95 = 1.959963984540054
+
+
+def wilson(passed: int, n: int, z: float = _Z95) -> tuple[float, float]:
+    """Wilson score interval for ``passed`` successes out of ``n`` (95 % by default).
+
+    Chosen over the normal approximation because robustness samples are small and pass
+    rates sit near 1, where the normal interval overshoots [0, 1] and is too narrow.
+    ``n == 0`` gives the uninformative ``(0, 1)``.
+    """
+    if n <= 0:
+        return (0.0, 1.0)
+    p = passed / n
+    z2 = z * z
+    denom = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
+    lo, hi = max(0.0, centre - half), min(1.0, centre + half)
+    # exact at the edges (floating point leaves 1e-17 crumbs otherwise)
+    return (0.0 if passed == 0 else lo, 1.0 if passed == n else hi)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A pass rate with its Wilson 95 % interval.
+
+    Attributes:
+        n: judged pairs.
+        passed: pairs that passed.
+    """
+
+    n: int
+    passed: int
+
+    @property
+    def pass_rate(self) -> float | None:
+        """passed / n, None when nothing was judged."""
+        return self.passed / self.n if self.n else None
+
+    @property
+    def ci95(self) -> tuple[float, float]:
+        return wilson(self.passed, self.n)
+
+    @classmethod
+    def of(cls, verdicts: Iterable[bool]) -> Rate:
+        vs = list(verdicts)
+        return cls(len(vs), sum(vs))
+
+    def to_json(self) -> dict[str, object]:
+        lo, hi = self.ci95
+        rate = self.pass_rate
+        return {
+            "n": self.n,
+            "passed": self.passed,
+            "pass_rate": None if rate is None else round(rate, 6),
+            "ci95": [round(lo, 6), round(hi, 6)],
+        }
