@@ -1,0 +1,52 @@
+"""The instrumentation SDK: record every call of a live AI feature for almost nothing.
+
+```python
+from pilotgate import instrument as pg
+
+pg.configure(collector="http://127.0.0.1:8765", api_key="pgk_…")  # or store="sqlite:///x.db"
+
+@pg.track(feature="support-router", version="v3")
+def answer(question: str) -> str: ...
+
+with pg.session(session_id, user_id):
+    reply = answer("Where is my card?")
+pg.feedback(interaction_id, accepted=True, dwell_ms=5300)
+pg.step(session_id, "copied_answer")
+```
+
+The application's thread only appends a small tuple to a bounded in-memory buffer; a
+background thread builds, redacts and sends records, spills them to disk while the
+backend is away and replays them when it returns. Nothing here raises into the
+application; what went wrong is counted in ``stats()``. See docs/sdk.md.
+"""
+
+from __future__ import annotations
+
+from pilotgate.instrument._api import configure, flush, shutdown, stats
+from pilotgate.instrument._capture import (
+    Interaction,
+    Tracker,
+    annotate,
+    current_interaction_id,
+    feedback,
+    session,
+    step,
+    track,
+)
+from pilotgate.instrument._config import Settings
+
+__all__ = [
+    "Interaction",
+    "Settings",
+    "Tracker",
+    "annotate",
+    "configure",
+    "current_interaction_id",
+    "feedback",
+    "flush",
+    "session",
+    "shutdown",
+    "stats",
+    "step",
+    "track",
+]

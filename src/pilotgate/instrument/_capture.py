@@ -1,0 +1,641 @@
+"""The hot path: what runs on the application's thread for every tracked call.
+
+Everything here does the minimum and returns: take an id, time the call, append one small
+tuple (references only, no copies, no formatting, no I/O, no logging) to a bounded deque,
+and wake the background thread once per batch. Building records, redaction, serialisation,
+sending and spilling all happen on the exporter's thread (:mod:`._exporter`).
+
+Nothing here raises into the host: the SDK's own steps are guarded and counted; the
+wrapped function's own exceptions propagate untouched.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import itertools
+import threading
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+from time import perf_counter, time
+from types import TracebackType
+from typing import Any, Literal, TypeVar, cast, overload
+
+from pilotgate.instrument._ids import IdSource, sampled_in
+
+__all__ = [
+    "Interaction",
+    "Meta",
+    "Sink",
+    "Tracker",
+    "annotate",
+    "counter_value",
+    "current_interaction_id",
+    "feedback",
+    "session",
+    "step",
+    "track",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Captured item kinds (first element of each tuple in the buffer).
+INTERACTION, FEEDBACK, STEP = 0, 1, 2
+
+
+class Sink:
+    """The buffer the hot path appends to, and what it needs to decide quickly."""
+
+    __slots__ = ("buf", "cap", "enabled", "threshold", "wake", "wake_at")
+
+    def __init__(
+        self,
+        *,
+        enabled: bool = False,
+        cap: int = 0,
+        wake_at: int = 1,
+        threshold: int | None = None,
+    ) -> None:
+        self.buf: deque[tuple[Any, ...]] = deque()
+        self.enabled = enabled
+        self.cap = cap
+        self.wake_at = wake_at
+        self.threshold = threshold  # None: keep everything; else sample_rate * 2**32
+        self.wake = threading.Event()
+
+
+@dataclass(eq=False)
+class Meta:
+    """What a ``track(...)`` call site declared; shared by all its captured calls.
+
+    ``plan`` caches, for the background thread, how to find the input, session and user
+    among the call's arguments (worked out once per call site).
+    """
+
+    feature: str | None
+    version: str | None
+    name: str
+    func: Callable[..., Any] | None = None
+    input_arg: str | None = None
+    session_arg: str | None = None
+    user_arg: str | None = None
+    session_id: str | None = None
+    user_id: str | None = None
+    metadata: Mapping[str, Any] | None = None
+    plan: Any = None
+
+
+IDS = IdSource()
+_SINK = Sink()
+_CURRENT: ContextVar[str | None] = ContextVar("pilotgate_interaction", default=None)
+_HANDLE: ContextVar[Interaction | None] = ContextVar("pilotgate_handle", default=None)
+_SESSION: ContextVar[tuple[str | None, str | None] | None] = ContextVar(
+    "pilotgate_session", default=None
+)
+_ANNOT: dict[str, dict[str, Any]] = {}
+
+# Hot-path counters: ``next()`` on itertools.count is atomic under the GIL.
+SAMPLED_OUT = itertools.count()
+DROPPED_FULL = itertools.count()
+HOT_ERRORS = itertools.count()
+ANNOTATE_IGNORED = itertools.count()
+
+
+def counter_value(c: itertools.count[int]) -> int:
+    """Read an itertools.count without advancing it."""
+    return int(repr(c)[6:-1])
+
+
+def install(sink: Sink) -> Sink:
+    """Make ``sink`` the one the hot path appends to; returns the previous one."""
+    global _SINK
+    old, _SINK = _SINK, sink
+    return old
+
+
+def current_sink() -> Sink:
+    return _SINK
+
+
+def _push(sink: Sink, key: str | None, item: tuple[Any, ...]) -> None:
+    """Append one captured item, or count why it was not kept (``key``: sampling key)."""
+    try:
+        if sink.threshold is not None and key is not None and not sampled_in(key, sink.threshold):
+            next(SAMPLED_OUT)
+            return
+        buf = sink.buf
+        n = len(buf)
+        if n >= sink.cap:
+            next(DROPPED_FULL)
+            return
+        buf.append(item)
+        if n == sink.wake_at:
+            sink.wake.set()
+    except Exception:
+        next(HOT_ERRORS)
+
+
+def _extra(iid: str) -> dict[str, Any] | None:
+    return _ANNOT.pop(iid, None) if _ANNOT else None
+
+
+def current_interaction_id() -> str | None:
+    """The id of the tracked call running in this context (thread or task), if any.
+
+    Hand it to your UI so that the user's reaction can be sent back with ``feedback()``.
+    """
+    return _CURRENT.get()
+
+
+def annotate(
+    *, tokens_in: int | None = None, tokens_out: int | None = None, **metadata: Any
+) -> None:
+    """Attach token counts or metadata to the tracked call running in this context.
+
+    Outside a tracked call it does nothing (and counts that in ``stats()``).
+    """
+    try:
+        iid = _CURRENT.get()
+        if iid is None:
+            next(ANNOTATE_IGNORED)
+            return
+        handle = _HANDLE.get()
+        if handle is not None and handle.id == iid:
+            if tokens_in is not None:
+                handle.tokens_in = tokens_in
+            if tokens_out is not None:
+                handle.tokens_out = tokens_out
+            handle.metadata.update(metadata)
+            return
+        slot = _ANNOT.setdefault(iid, {})
+        if tokens_in is not None:
+            slot["tokens_in"] = tokens_in
+        if tokens_out is not None:
+            slot["tokens_out"] = tokens_out
+        if metadata:
+            slot.setdefault("metadata", {}).update(metadata)
+    except Exception:
+        next(HOT_ERRORS)
+
+
+class Interaction:
+    """The handle ``with track(...) as t`` gives you: set what you know, the SDK does the rest.
+
+    Attributes:
+        id: the interaction id (also ``current_interaction_id()`` inside the block).
+        input, output: what the user sent and what the feature answered.
+        metadata: free-form dict stored with the record.
+        tokens_in, tokens_out: token counts, if you have them.
+        session_id, user_id: override the ``session()`` context for this call.
+        error: set to a string to record a failure without raising.
+    """
+
+    __slots__ = (
+        "id",
+        "input",
+        "output",
+        "metadata",
+        "tokens_in",
+        "tokens_out",
+        "session_id",
+        "user_id",
+        "error",
+        "_ts",
+        "_t0",
+        "_ttft",
+        "_tokens",
+    )
+
+    def __init__(self, iid: str, meta: Meta) -> None:
+        self.id = iid
+        self.input: Any = None
+        self.output: Any = None
+        self.metadata: dict[str, Any] = dict(meta.metadata or {})
+        self.tokens_in: int | None = None
+        self.tokens_out: int | None = None
+        self.session_id = meta.session_id
+        self.user_id = meta.user_id
+        self.error: str | None = None
+        self._ts = time()
+        self._t0 = perf_counter()
+        self._ttft: float | None = None
+        self._tokens: tuple[Token[str | None], Token[Interaction | None]] | None = None
+
+    def first_token(self) -> None:
+        """Mark the time to first token/chunk now (first call wins)."""
+        if self._ttft is None:
+            self._ttft = perf_counter() - self._t0
+
+
+class session:  # noqa: N801 - used like a function: ``with session("s1", "u1"):``
+    """Set the session and user ids for tracked calls in this context (thread or task)."""
+
+    __slots__ = ("_value", "_token")
+
+    def __init__(self, session_id: str | None = None, user_id: str | None = None) -> None:
+        self._value = (session_id, user_id)
+        self._token: Token[tuple[str | None, str | None] | None] | None = None
+
+    def __enter__(self) -> session:
+        self._token = _SESSION.set(self._value)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            try:
+                _SESSION.reset(self._token)
+            except Exception:
+                next(HOT_ERRORS)
+            self._token = None
+
+
+class Tracker:
+    """What ``track(feature=…)`` returns: a decorator and a context manager at once."""
+
+    __slots__ = ("meta",)
+
+    def __init__(self, meta: Meta) -> None:
+        self.meta = meta
+
+    def __call__(self, fn: F) -> F:
+        try:
+            if not callable(fn):
+                return fn
+            meta = Meta(
+                feature=self.meta.feature,
+                version=self.meta.version,
+                name=getattr(fn, "__qualname__", None) or repr(fn),
+                func=fn,
+                input_arg=self.meta.input_arg,
+                session_arg=self.meta.session_arg,
+                user_arg=self.meta.user_arg,
+                session_id=self.meta.session_id,
+                user_id=self.meta.user_id,
+                metadata=self.meta.metadata,
+            )
+            if inspect.isasyncgenfunction(fn):
+                return cast(F, _wrap_asyncgen(fn, meta))
+            if inspect.isgeneratorfunction(fn):
+                return cast(F, _wrap_gen(fn, meta))
+            if inspect.iscoroutinefunction(fn):
+                return cast(F, _wrap_async(fn, meta))
+            return cast(F, _wrap_sync(fn, meta))
+        except Exception:
+            next(HOT_ERRORS)
+            return fn
+
+    def __enter__(self) -> Interaction:
+        try:
+            handle = Interaction(IDS.next(), self.meta)
+            handle._tokens = (_CURRENT.set(handle.id), _HANDLE.set(handle))
+            return handle
+        except Exception:
+            next(HOT_ERRORS)
+            return Interaction("", self.meta)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
+        try:
+            handle = _HANDLE.get()
+            if handle is None or handle._tokens is None:
+                return False
+            dt = perf_counter() - handle._t0
+            cur_token, handle_token = handle._tokens
+            handle._tokens = None
+            _HANDLE.reset(handle_token)
+            _CURRENT.reset(cur_token)
+            sink = _SINK
+            if not sink.enabled:
+                return False
+            err = handle.error
+            if exc_type is not None:
+                err = exc_type.__qualname__
+            extra: dict[str, Any] = {
+                "tokens_in": handle.tokens_in,
+                "tokens_out": handle.tokens_out,
+                "metadata": handle.metadata,
+                "input": handle.input,
+                "session_id": handle.session_id,
+                "user_id": handle.user_id,
+            }
+            item = (
+                INTERACTION,
+                handle.id,
+                handle._ts,
+                dt,
+                handle._ttft,
+                self.meta,
+                _SESSION.get(),
+                None,
+                None,
+                handle.output,
+                err,
+                extra,
+            )
+            _push(sink, handle.id, item)
+        except Exception:
+            next(HOT_ERRORS)
+        return False
+
+
+@overload
+def track(fn: F, /) -> F: ...
+
+
+@overload
+def track(
+    fn: None = None,
+    /,
+    *,
+    feature: str | None = None,
+    version: str | None = None,
+    input_arg: str | None = None,
+    session_arg: str | None = None,
+    user_arg: str | None = None,
+    session_id: str | None = None,
+    user_id: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> Tracker: ...
+
+
+def track(
+    fn: Any = None,
+    /,
+    *,
+    feature: str | None = None,
+    version: str | None = None,
+    input_arg: str | None = None,
+    session_arg: str | None = None,
+    user_arg: str | None = None,
+    session_id: str | None = None,
+    user_id: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> Any:
+    """Record calls of a feature: ``@track(feature=…, version=…)`` or ``with track(…) as t``.
+
+    Works on sync and async functions and on sync and async generators (streamed outputs:
+    the time to the first chunk and the joined output are recorded).
+
+    Args:
+        feature: feature name (default: ``configure(feature=…)``, else the function name).
+        version: prompt/model version (default: ``configure(version=…)``).
+        input_arg: the parameter holding the user's input (default: the first of input,
+            prompt, question, query, messages, text, message; else the first str/list
+            argument; else all arguments as JSON).
+        session_arg, user_arg: parameters holding the session / user id, if any.
+        session_id, user_id: fixed ids (context-manager use); ``session()`` is the usual way.
+        metadata: stored with every record of this call site.
+    """
+    meta = Meta(
+        feature=feature,
+        version=version,
+        name="",
+        input_arg=input_arg,
+        session_arg=session_arg,
+        user_arg=user_arg,
+        session_id=session_id,
+        user_id=user_id,
+        metadata=dict(metadata) if metadata else None,
+    )
+    tracker = Tracker(meta)
+    if fn is not None:
+        return tracker(fn)
+    return tracker
+
+
+def _wrap_sync(fn: Callable[..., Any], meta: Meta) -> Callable[..., Any]:
+    ids = IDS
+    cur = _CURRENT
+    sess = _SESSION
+
+    @functools.wraps(fn)
+    def tracked(*args: Any, **kwargs: Any) -> Any:
+        sink = _SINK
+        if not sink.enabled:
+            return fn(*args, **kwargs)
+        iid = ids.prefix + format(next(ids.counter), "x")
+        token = cur.set(iid)
+        ts = time()
+        t0 = perf_counter()
+        try:
+            out = fn(*args, **kwargs)
+        except BaseException as exc:
+            dt = perf_counter() - t0
+            cur.reset(token)
+            err = type(exc).__qualname__
+            item = (INTERACTION, iid, ts, dt, None, meta, sess.get(), args, kwargs, None, err)
+            _push(sink, iid, (*item, _extra(iid)))
+            raise
+        dt = perf_counter() - t0
+        cur.reset(token)
+        _push(
+            sink,
+            iid,
+            (
+                INTERACTION,
+                iid,
+                ts,
+                dt,
+                None,
+                meta,
+                sess.get(),
+                args,
+                kwargs,
+                out,
+                None,
+                _extra(iid),
+            ),
+        )
+        return out
+
+    return tracked
+
+
+def _wrap_async(fn: Callable[..., Any], meta: Meta) -> Callable[..., Any]:
+    ids = IDS
+    cur = _CURRENT
+    sess = _SESSION
+
+    @functools.wraps(fn)
+    async def tracked(*args: Any, **kwargs: Any) -> Any:
+        sink = _SINK
+        if not sink.enabled:
+            return await fn(*args, **kwargs)
+        iid = ids.prefix + format(next(ids.counter), "x")
+        token = cur.set(iid)
+        ts = time()
+        t0 = perf_counter()
+        out: Any = None
+        err: str | None = None
+        try:
+            out = await fn(*args, **kwargs)
+            return out
+        except BaseException as exc:
+            err = type(exc).__qualname__
+            raise
+        finally:
+            dt = perf_counter() - t0
+            try:
+                cur.reset(token)
+            except Exception:
+                next(HOT_ERRORS)
+            item = (INTERACTION, iid, ts, dt, None, meta, sess.get(), args, kwargs, out, err)
+            _push(sink, iid, (*item, _extra(iid)))
+
+    return tracked
+
+
+class _Stream:
+    """Per-call state of a tracked generator, captured when the stream ends."""
+
+    __slots__ = ("iid", "ts", "t0", "ttft", "chunks", "err", "complete")
+
+    def __init__(self, iid: str) -> None:
+        self.iid = iid
+        self.ts = time()
+        self.t0 = perf_counter()
+        self.ttft: float | None = None
+        self.chunks: list[Any] = []
+        self.err: str | None = None
+        self.complete = False
+
+    def capture(self, sink: Sink, meta: Meta, args: Any, kwargs: Any) -> None:
+        dt = perf_counter() - self.t0
+        extra = _extra(self.iid) or {}
+        md = dict(extra.get("metadata") or {})
+        md["stream_chunks"] = len(self.chunks)
+        if not self.complete and self.err is None:
+            md["stream_incomplete"] = True
+        extra["metadata"] = md
+        extra["stream"] = True
+        item = (INTERACTION, self.iid, self.ts, dt, self.ttft, meta, _SESSION.get())
+        _push(sink, self.iid, (*item, args, kwargs, self.chunks, self.err, extra))
+
+
+def _wrap_gen(fn: Callable[..., Iterator[Any]], meta: Meta) -> Callable[..., Iterator[Any]]:
+    @functools.wraps(fn)
+    def tracked(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        sink = _SINK
+        if not sink.enabled:
+            return (yield from fn(*args, **kwargs))
+        st = _Stream(IDS.next())
+        it: Iterator[Any] | None = None
+        try:
+            while True:
+                token = _CURRENT.set(st.iid)
+                try:
+                    if it is None:
+                        it = fn(*args, **kwargs)
+                    chunk = next(it)
+                except StopIteration as stop:
+                    st.complete = True
+                    return stop.value
+                finally:
+                    _CURRENT.reset(token)
+                if st.ttft is None:
+                    st.ttft = perf_counter() - st.t0
+                st.chunks.append(chunk)
+                yield chunk
+        except GeneratorExit:
+            if it is not None and hasattr(it, "close"):
+                it.close()
+            raise
+        except BaseException as exc:
+            st.err = type(exc).__qualname__
+            raise
+        finally:
+            st.capture(sink, meta, args, kwargs)
+
+    return tracked
+
+
+def _wrap_asyncgen(
+    fn: Callable[..., AsyncIterator[Any]], meta: Meta
+) -> Callable[..., AsyncIterator[Any]]:
+    @functools.wraps(fn)
+    async def tracked(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        sink = _SINK
+        if not sink.enabled:
+            async for chunk in fn(*args, **kwargs):
+                yield chunk
+            return
+        st = _Stream(IDS.next())
+        it: AsyncIterator[Any] | None = None
+        try:
+            while True:
+                token = _CURRENT.set(st.iid)
+                try:
+                    if it is None:
+                        it = fn(*args, **kwargs)
+                    chunk = await it.__anext__()
+                except StopAsyncIteration:
+                    st.complete = True
+                    return
+                finally:
+                    _CURRENT.reset(token)
+                if st.ttft is None:
+                    st.ttft = perf_counter() - st.t0
+                st.chunks.append(chunk)
+                yield chunk
+        except GeneratorExit:
+            aclose = getattr(it, "aclose", None)
+            if aclose is not None:
+                try:
+                    await aclose()
+                except Exception:
+                    next(HOT_ERRORS)
+            raise
+        except BaseException as exc:
+            st.err = type(exc).__qualname__
+            raise
+        finally:
+            st.capture(sink, meta, args, kwargs)
+
+    return tracked
+
+
+def feedback(
+    interaction_id: str,
+    *,
+    accepted: bool | None = None,
+    score: float | None = None,
+    edited_output: str | None = None,
+    dwell_ms: float | None = None,
+    comment: str | None = None,
+) -> str | None:
+    """Record what the user did with an answer; returns the feedback record's id.
+
+    Sampling follows the interaction: feedback on a sampled-out interaction is not kept.
+    """
+    try:
+        sink = _SINK
+        if not sink.enabled:
+            return None
+        fid = IDS.next()
+        item = (FEEDBACK, fid, time(), interaction_id, accepted, score, edited_output)
+        _push(sink, str(interaction_id), (*item, dwell_ms, comment))
+        return fid
+    except Exception:
+        next(HOT_ERRORS)
+        return None
+
+
+def step(session_id: str, name: str, **metadata: Any) -> str | None:
+    """Record one workflow event of a session (opened, asked, copied…) for funnels."""
+    try:
+        sink = _SINK
+        if not sink.enabled:
+            return None
+        sid = IDS.next()
+        # steps are not sampled: funnels need every one
+        _push(sink, None, (STEP, sid, time(), session_id, name, metadata))
+        return sid
+    except Exception:
+        next(HOT_ERRORS)
+        return None

@@ -1,0 +1,286 @@
+"""The background exporter: one daemon thread that batches, sends, spills and replays.
+
+Life of a captured call: the hot path appends a tuple to ``sink.buf``; this thread drains
+the buffer (every ``flush_interval_s``, or as soon as a batch is waiting), builds records,
+redacts them, and sends them. If the backend is away, the batch goes to the spill file
+and the backend is retried after a capped, jittered exponential delay; once a retry
+works, the spill files are replayed (a few batches per tick, interleaved with live
+traffic). At exit the same loop runs once more under a deadline, spilling whatever it
+cannot send in time.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from typing import Any
+
+from pilotgate.instrument import _capture as cap
+from pilotgate.instrument._capture import Sink
+from pilotgate.instrument._config import Settings
+from pilotgate.instrument._records import build_records, resolve_redactor
+from pilotgate.instrument._spill import Spill
+from pilotgate.instrument._transport import (
+    CollectorTransport,
+    Reject,
+    Retry,
+    StoreTransport,
+    TooLarge,
+    Transport,
+)
+
+__all__ = ["Exporter"]
+
+Record = dict[str, Any]
+COUNTERS = (
+    "drained",
+    "sent",
+    "spilled",
+    "replayed",
+    "rejected",
+    "invalid",
+    "dropped_spill_full",
+    "errors",
+    "send_failures",
+)
+
+
+class Exporter:
+    """Owns the sink, the transport, the spill directory and the thread for one configuration."""
+
+    def __init__(self, settings: Settings, problems: list[str]) -> None:
+        self.settings = settings
+        self.problems = list(problems)
+        active = settings.enabled and settings.backend is not None
+        threshold = None if settings.sample_rate >= 1 else int(settings.sample_rate * 2**32)
+        self.sink = Sink(
+            enabled=active,
+            cap=settings.buffer_size,
+            wake_at=settings.batch_size,
+            threshold=threshold,
+        )
+        self.redact, self.redaction = resolve_redactor(settings.redact)
+        self.transport: Transport | None = None
+        if settings.collector:
+            self.transport = CollectorTransport(settings.collector, settings.api_key)
+        elif settings.store:
+            self.transport = StoreTransport(settings.store)
+        self.spill = Spill(settings.spill_path(), settings.spill_max_bytes, cap.IDS.prefix[:-1])
+        self.counts = dict.fromkeys(COUNTERS, 0)
+        self.last_error: str | None = self.problems[-1] if self.problems else None
+        self.backend_up: bool | None = None
+        self._rng = random.Random(cap.IDS.prefix)
+        self._delay = 0.0
+        self._next_try = 0.0
+        self._stop = threading.Event()
+        self._deadline: float | None = None
+        self._waiters: list[threading.Event] = []
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        if active:
+            self._thread = threading.Thread(
+                target=self._run, name="pilotgate-exporter", daemon=True
+            )
+            self._thread.start()
+
+    # --------------------------------------------------------------- control
+    def flush(self, timeout: float) -> bool:
+        """Wait until everything captured so far was sent (True) or spilled (False)."""
+        if self._thread is None or not self._thread.is_alive():
+            return not self.sink.buf
+        ev = threading.Event()
+        with self._lock:
+            self._waiters.append(ev)
+        self.sink.wake.set()
+        done = ev.wait(timeout)
+        return done and self.backend_up is not False and not self.spill.has_pending()
+
+    def shutdown(self, timeout: float | None = None) -> bool:
+        """Final flush within ``timeout`` (default ``exit_deadline_s``); True if all went out."""
+        budget = self.settings.exit_deadline_s if timeout is None else timeout
+        self.sink.enabled = False
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            self.spill.close()
+            return not self.sink.buf
+        self._deadline = time.monotonic() + budget
+        self._stop.set()
+        self.sink.wake.set()
+        thread.join(budget + 0.2)
+        if thread.is_alive():
+            return False
+        if self.transport is not None:
+            self.transport.close()
+        self.spill.close()
+        return not self.sink.buf and self.backend_up is not False
+
+    def abandon(self) -> None:
+        """In a forked child: drop the parent's state without touching its files' contents."""
+        self.sink.enabled = False
+        self.sink.buf.clear()
+        self.spill.close()
+
+    # ----------------------------------------------------------------- stats
+    def stats(self) -> dict[str, Any]:
+        c = self.counts
+        pending = len(self.sink.buf)
+        dropped_full = cap.counter_value(cap.DROPPED_FULL)
+        return {
+            "backend": self.settings.backend,
+            "backend_up": self.backend_up,
+            "enabled": self.sink.enabled,
+            "captured": c["drained"] + pending,
+            "pending": pending,
+            "sent": c["sent"],
+            "spilled": c["spilled"],
+            "replayed": c["replayed"],
+            "dropped": dropped_full + c["dropped_spill_full"] + c["rejected"] + c["invalid"],
+            "dropped_buffer_full": dropped_full,
+            "dropped_spill_full": c["dropped_spill_full"],
+            "rejected": c["rejected"],
+            "invalid": c["invalid"],
+            "sampled_out": cap.counter_value(cap.SAMPLED_OUT),
+            "errors": c["errors"] + c["send_failures"] + cap.counter_value(cap.HOT_ERRORS),
+            "send_failures": c["send_failures"],
+            "spill_bytes": self.spill.total_bytes,
+            "spill_files": len(self.spill.files),
+            "spill_corrupt_lines": self.spill.corrupt_lines,
+            "annotate_ignored": cap.counter_value(cap.ANNOTATE_IGNORED),
+            "redaction": self.redaction,
+            "last_error": self.last_error,
+            "config_problems": list(self.problems),
+        }
+
+    # ---------------------------------------------------------------- thread
+    def _run(self) -> None:
+        try:
+            self.spill.claim_orphans()
+        except Exception as exc:
+            self._error(f"spill directory: {type(exc).__name__}: {exc}")
+        while True:
+            wait = self.settings.flush_interval_s
+            if self.backend_up is False:
+                wait = max(0.01, min(wait, self._next_try - time.monotonic()))
+            self.sink.wake.wait(wait)
+            self.sink.wake.clear()
+            final = self._stop.is_set()
+            try:
+                self._cycle(final)
+            except Exception as exc:  # the thread must survive anything
+                self._error(f"exporter: {type(exc).__name__}: {exc}")
+            if final:
+                return
+
+    def _cycle(self, final: bool) -> None:
+        with self._lock:
+            waiters, self._waiters = self._waiters, []
+        buf = self.sink.buf
+        size = self.settings.batch_size
+        while buf:
+            n = min(len(buf), size)
+            items = [buf.popleft() for _ in range(n)]
+            self.counts["drained"] += n
+            records, failed = build_records(
+                items,
+                feature=self.settings.feature,
+                version=self.settings.version,
+                redact=self.redact,
+            )
+            self.counts["invalid"] += failed
+            self._deliver(records, final)
+            if not final and not waiters and len(buf) < size:
+                break  # fresh records can wait for the next tick; keep the GIL free
+        if not final:
+            self._replay(all_of_it=bool(waiters))
+        for ev in waiters:
+            ev.set()
+
+    def _time_left(self) -> float | None:
+        return None if self._deadline is None else self._deadline - time.monotonic()
+
+    def _deliver(self, records: list[Record], final: bool) -> None:
+        if not records:
+            return
+        left = self._time_left()
+        can_try = self.backend_up is not False or time.monotonic() >= self._next_try
+        if final and left is not None and left < 0.05:
+            can_try = False
+        if can_try and self._send(records):
+            return
+        self._to_spill(records)
+
+    def _to_spill(self, records: list[Record]) -> None:
+        try:
+            written, dropped = self.spill.append(records)
+        except Exception as exc:
+            self._error(f"spill write: {type(exc).__name__}: {exc}")
+            written, dropped = 0, len(records)
+        self.counts["spilled"] += written
+        self.counts["dropped_spill_full"] += dropped
+
+    def _send(self, records: list[Record]) -> bool:
+        """Deliver one batch; False if the backend is away (the caller keeps the records)."""
+        assert self.transport is not None
+        timeout = self.settings.timeout_s
+        left = self._time_left()
+        if left is not None:
+            timeout = max(0.05, min(timeout, left * 0.8))
+        try:
+            ok, rejected = self.transport.send(records, timeout)
+        except TooLarge:
+            if len(records) == 1:
+                self.counts["rejected"] += 1
+                self.last_error = "a single record is over the collector's size limit"
+                return True
+            mid = len(records) // 2
+            return self._send(records[:mid]) and self._send(records[mid:])
+        except Reject as exc:
+            self.counts["rejected"] += len(records)
+            self.last_error = str(exc)
+            return True
+        except Retry as exc:
+            self._down(str(exc), exc.after)
+            return False
+        except Exception as exc:
+            self._error(f"send: {type(exc).__name__}: {exc}")
+            self._down(str(exc), None)
+            return False
+        self.counts["sent"] += ok
+        self.counts["rejected"] += rejected
+        if self.backend_up is not True:
+            self.backend_up = True
+            self._delay = 0.0
+        return True
+
+    def _down(self, reason: str, after: float | None) -> None:
+        self.counts["send_failures"] += 1
+        self.last_error = reason
+        self.backend_up = False
+        s = self.settings
+        self._delay = min(s.retry_max_s, max(s.retry_initial_s, self._delay * 2))
+        delay = self._rng.uniform(self._delay / 2, self._delay)
+        if after is not None:
+            delay = max(delay, min(after, s.retry_max_s))
+        self._next_try = time.monotonic() + delay
+
+    def _replay(self, *, all_of_it: bool) -> None:
+        """Send spilled batches while the backend takes them (a few per tick, or all)."""
+        if self.backend_up is False and time.monotonic() < self._next_try:
+            return
+        budget = 1_000_000 if all_of_it else 5
+        while budget > 0:
+            batch = self.spill.next_batch()
+            if batch is None:
+                return
+            if not self._send(batch.records):
+                return
+            self.spill.commit(batch)
+            self.counts["replayed"] += len(batch.records)
+            budget -= 1
+            if not all_of_it and len(self.sink.buf) >= self.settings.batch_size:
+                return  # live traffic first
+
+    def _error(self, message: str) -> None:
+        self.counts["errors"] += 1
+        self.last_error = message
