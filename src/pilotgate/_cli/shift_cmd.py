@@ -1,0 +1,197 @@
+"""``pilotgate shift``: how much of production the eval set covers, what is missing, drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pilotgate.errors import ConfigError
+
+__all__ = ["shift"]
+
+
+@click.command("shift")
+@click.option("--eval", "eval_path", type=click.Path(dir_okay=False), help="Eval cases (JSONL).")
+@click.option(
+    "--production", "prod_path", type=click.Path(dir_okay=False), help="Production inputs (JSONL)."
+)
+@click.option("--eval-set", help="Store-backed: name of a stored eval set.")
+@click.option("--feature", help="Store-backed: feature whose production inputs to read.")
+@click.option("--since", help="Store-backed: only production inputs since this date.")
+@click.option(
+    "--embedder",
+    default="minilm",
+    show_default=True,
+    help="Embedding backend: minilm (bundled model), lexical (no model), or a registered name.",
+)
+@click.option(
+    "--scores",
+    "scores_path",
+    type=click.Path(dir_okay=False),
+    help="Write per-input scores (JSONL).",
+)
+@click.option(
+    "--suggest",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Suggest N cases to add, spread over gaps.",
+)
+@click.option(
+    "--suggest-out",
+    type=click.Path(dir_okay=False),
+    help="Where --suggest writes its cases (JSONL).",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed for samples, splits, permutations."
+)
+@click.option(
+    "--level",
+    type=click.FloatRange(0.5, 0.999),
+    default=0.95,
+    show_default=True,
+    help="Coverage calibration level (expected coverage when nothing shifted).",
+)
+@click.option(
+    "--max-production",
+    type=click.IntRange(min=100),
+    default=100_000,
+    show_default=True,
+    help="Analyse a uniform sample of at most this many production inputs.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False),
+    help="Write the pilotgate.shift/1 document.",
+)
+def shift(
+    eval_path: str | None,
+    prod_path: str | None,
+    eval_set: str | None,
+    feature: str | None,
+    since: str | None,
+    embedder: str,
+    scores_path: str | None,
+    suggest: int,
+    suggest_out: str | None,
+    seed: int,
+    level: float,
+    max_production: int,
+    json_path: str | None,
+) -> None:
+    """Measure eval-set coverage of production, find the gaps, and test for drift.
+
+    Reads case lines or ingest interaction lines. Coverage is calibrated on the eval
+    set's own spacing, so it reads about the --level when nothing shifted, whatever
+    the two sizes (docs/shift.md).
+    """
+    from pilotgate.records import write_cases
+    from pilotgate.shift import analyze_shift, load_inputs
+    from pilotgate.shift._embed import InMemoryEmbeddingCache
+
+    if eval_set or feature or since:
+        raise ConfigError(
+            "store-backed shift (--eval-set/--feature/--since) needs the pilotgate store",
+            fix="use --eval CASES.jsonl --production PROD.jsonl files instead",
+        )
+    if not eval_path or not prod_path:
+        raise ConfigError("both --eval and --production are required", fix="pass two JSONL files")
+    if suggest and not suggest_out:
+        raise ConfigError(
+            "--suggest needs --suggest-out FILE", fix="add --suggest-out suggested.jsonl"
+        )
+    ev = load_inputs(eval_path)
+    pr = load_inputs(prod_path)
+    result = analyze_shift(
+        ev.texts,
+        pr.texts,
+        embedder=embedder,
+        seed=seed,
+        eval_ids=ev.ids,
+        production_ids=pr.ids,
+        production_ts=pr.ts if pr.has_timestamps else None,
+        cache=InMemoryEmbeddingCache(),
+        level=level,
+        max_production=max_production,
+    )
+    for path, inputs in ((eval_path, ev), (prod_path, pr)):
+        if inputs.bad_lines:
+            first = inputs.bad_lines[0]
+            result.notes.append(
+                f"{path}: skipped {len(inputs.bad_lines)} unreadable line(s); "
+                f"first: line {first.line}: {first.error}"
+            )
+    doc = result.to_json()
+    doc["inputs"] = {"eval": str(eval_path), "production": str(prod_path)}
+    if scores_path:
+        result.write_scores(scores_path)
+    if suggest and suggest_out:
+        cases = result.suggest_cases(suggest)
+        write_cases(suggest_out, cases)
+        doc["suggested"] = {"path": suggest_out, "n": len(cases)}
+    if json_path:
+        import json
+
+        Path(json_path).write_text(
+            json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    _render(doc)
+
+
+def _render(doc: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    cov = doc["coverage"]
+    lo, hi = cov["ci95"]
+    console.print(
+        f"[bold]coverage[/bold] {cov['value']:.1%} (95 % CI {lo:.1%}–{hi:.1%}) of "
+        f"{doc['n_production_analyzed']} production inputs by {doc['n_eval']} eval cases "
+        f"[dim](embedder {doc['embedder']}, level {cov['calibration']['level']})[/dim]"
+    )
+    if doc["gaps"]:
+        table = Table(title="gaps (uncovered production, largest first)")
+        for col in ("gap", "size", "share", "label", "what sets it apart", "example"):
+            table.add_column(col, overflow="fold")
+        for g in doc["gaps"][:10]:
+            table.add_row(
+                g["id"],
+                str(g["size"]),
+                f"{g['share']:.1%}",
+                g["label"],
+                "; ".join(d["text"] for d in g["descriptors"][:3]),
+                g["examples"][0]["text"][:80] if g["examples"] else "",
+            )
+        console.print(table)
+    else:
+        console.print("no gaps: uncovered inputs do not form clusters")
+    table = Table(title="drift")
+    for col in ("test", "statistic", "p / q", "effect", "flagged"):
+        table.add_column(col)
+    for d in doc["drift"]["embedding"]:
+        table.add_row(
+            d["name"],
+            f"AUC {d['auc']:.3f}",
+            f"p={d['p_value']:.3g}",
+            d["note"],
+            _flag(d["flagged"]),
+        )
+    for t in doc["drift"]["descriptors"]:
+        if t["flagged"] or (t["q_value"] is not None and t["q_value"] < 0.05):
+            table.add_row(
+                t["descriptor"],
+                f"{t['test']}",
+                f"q={t['q_value']:.3g}",
+                f"PSI {t['psi']:.3f}",
+                _flag(t["flagged"]),
+            )
+    console.print(table)
+    for note in doc["notes"]:
+        console.print(f"[dim]note: {note}[/dim]")
+
+
+def _flag(flag: bool) -> str:
+    return "[red]yes[/red]" if flag else "no"

@@ -1,0 +1,42 @@
+"""Distribution shift and eval-set coverage: what production sends that nobody tested.
+
+``analyze_shift(eval_texts, production_texts, embedder=..., seed=0)`` returns a
+:class:`ShiftResult`: coverage of production by the eval set (size-independent,
+calibrated on the eval set's own neighbourhood scale) with a 95 % interval, the gaps
+(clusters of uncovered inputs with labels, telling descriptors and examples), drift
+tests (descriptors and embeddings) and a 2-D map. ``docs/shift.md`` defines each part.
+"""
+
+from pilotgate.shift._analyze import analyze_shift
+from pilotgate.shift._descriptors import DESCRIPTORS, Descriptors, compute_descriptors
+from pilotgate.shift._embed import (
+    EmbeddingCache,
+    EmbedStats,
+    InMemoryEmbeddingCache,
+    embed_texts,
+    text_hash,
+)
+from pilotgate.shift._gaps import suggest_cases
+from pilotgate.shift._inputs import ShiftInputs, load_inputs
+from pilotgate.shift._openai import OpenAIEmbedder
+from pilotgate.shift._result import SCHEMA, Coverage, Gap, ShiftResult
+
+__all__ = [
+    "DESCRIPTORS",
+    "SCHEMA",
+    "Coverage",
+    "Descriptors",
+    "EmbedStats",
+    "EmbeddingCache",
+    "Gap",
+    "InMemoryEmbeddingCache",
+    "OpenAIEmbedder",
+    "ShiftInputs",
+    "ShiftResult",
+    "analyze_shift",
+    "compute_descriptors",
+    "embed_texts",
+    "load_inputs",
+    "suggest_cases",
+    "text_hash",
+]

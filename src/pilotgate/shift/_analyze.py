@@ -1,0 +1,432 @@
+"""``analyze_shift``: coverage, gaps, drift and the map, from two lists of texts."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from pilotgate.embeddings import Embedder, get_embedder
+from pilotgate.errors import ConfigError, InputError
+from pilotgate.shift._cluster import cluster_points, ctfidf_keywords
+from pilotgate.shift._coverage import calibrate, coverage_interval, nearest, novelty
+from pilotgate.shift._descriptors import DESCRIPTORS, Descriptors, compute_descriptors
+from pilotgate.shift._drift import DriftTest, classifier_test
+from pilotgate.shift._embed import EmbeddingCache, EmbedStats, embed_texts
+from pilotgate.shift._gaps import describe_gap, telling_descriptors
+from pilotgate.shift._result import Coverage, Gap, ShiftResult
+from pilotgate.shift._stats import (
+    TestResult,
+    benjamini_hochberg,
+    categorical_test,
+    numeric_test,
+    wilson_interval,
+)
+
+__all__ = ["analyze_shift"]
+
+F32 = npt.NDArray[np.float32]
+I64 = npt.NDArray[np.intp]
+
+
+def analyze_shift(
+    eval_texts: Sequence[str],
+    production_texts: Sequence[str],
+    *,
+    embedder: Embedder | str = "minilm",
+    seed: int = 0,
+    eval_ids: Sequence[str] | None = None,
+    production_ids: Sequence[str] | None = None,
+    production_ts: Sequence[datetime | None] | None = None,
+    cache: EmbeddingCache | None = None,
+    level: float = 0.95,
+    alpha: float = 0.01,
+    max_production: int = 100_000,
+    max_eval: int = 20_000,
+    descriptor_sample: int = 20_000,
+    min_gap_size: int | None = None,
+    progress: bool | None = None,
+) -> ShiftResult:
+    """Measure how well an eval set covers production, where it does not, and drift.
+
+    Args:
+        eval_texts: the eval set's inputs.
+        production_texts: production inputs (one per call, duplicates included: they
+            are traffic).
+        embedder: an :class:`~pilotgate.embeddings.Embedder` or a registered name.
+        seed: seeds every sample, bootstrap, split and permutation.
+        production_ts: per-input timestamps (None where unknown); with them come the
+            early-vs-late drift test and the per-day coverage trend.
+        cache: vectors by (backend, text hash), so re-runs embed only new texts.
+        level: coverage calibration level: under no shift, about this share of
+            production is covered, whatever the two sample sizes.
+        alpha: significance level for flagging drift (after Benjamini–Hochberg for
+            descriptors).
+        max_production: above this, a seeded uniform sample of this size is analysed
+            and the coverage interval reflects the sample size.
+        max_eval: the same cap for the eval set.
+        descriptor_sample: descriptors are compared on at most this many inputs per side.
+        min_gap_size: smallest cluster reported as a gap (default: max(5, 0.2 % of the
+            analysed production)).
+    """
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+    t0 = time.perf_counter()
+    _check_inputs(eval_texts, production_texts)
+    eval_texts, production_texts = _clean(eval_texts), _clean(production_texts)
+    emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
+    if not isinstance(emb, Embedder):
+        raise ConfigError(
+            f"{type(emb).__name__} is not an Embedder",
+            fix="pass an object with name, dim and embed(texts), or a backend name",
+        )
+    rng = np.random.default_rng(seed)
+    n_eval_all, n_prod_all = len(eval_texts), len(production_texts)
+    e_ids = list(eval_ids) if eval_ids is not None else [f"eval-{i}" for i in range(n_eval_all)]
+    p_ids = (
+        list(production_ids)
+        if production_ids is not None
+        else [f"prod-{i}" for i in range(n_prod_all)]
+    )
+    if len(e_ids) != n_eval_all or len(p_ids) != n_prod_all:
+        raise ConfigError("ids must have one entry per text", fix="pass matching lists")
+    e_sel = _sample(n_eval_all, max_eval, rng)
+    p_sel = _sample(n_prod_all, max_production, rng)
+    sample_info = {
+        "method": "uniform" if len(p_sel) < n_prod_all else "none",
+        "production": {"analysed": len(p_sel), "of": n_prod_all},
+        "eval": {"analysed": len(e_sel), "of": n_eval_all},
+        "seed": seed,
+    }
+    if len(p_sel) < n_prod_all:
+        notes.append(
+            f"production sub-sampled uniformly: {len(p_sel)} of {n_prod_all} (seed {seed}); "
+            "coverage and its interval are estimated from the sample"
+        )
+    # Eval texts are de-duplicated: a case listed twice is not its own neighbour.
+    first: dict[str, int] = {}
+    for i in e_sel:
+        first.setdefault(eval_texts[int(i)], int(i))
+    e_keep = np.array(sorted(first.values()), dtype=np.intp)
+    ev_texts = [eval_texts[int(i)] for i in e_keep]
+    ev_ids = [e_ids[int(i)] for i in e_keep]
+    pr_texts = [production_texts[int(i)] for i in p_sel]
+    pr_ids = [p_ids[int(i)] for i in p_sel]
+    pr_ts = [production_ts[int(i)] for i in p_sel] if production_ts is not None else None
+
+    stats = EmbedStats()
+    ev_vecs = embed_texts(
+        emb, ev_texts, cache=cache, progress=progress, label="embedding eval", stats=stats
+    )
+    pr_vecs = embed_texts(
+        emb, pr_texts, cache=cache, progress=progress, label="embedding production", stats=stats
+    )
+    timings["embed"] = stats.seconds
+
+    t = time.perf_counter()
+    cal = calibrate(ev_vecs, level=level)
+    dist, _ = nearest(ev_vecs, pr_vecs)
+    d = dist[:, 0]
+    nov = novelty(cal, d)
+    covered = d <= cal.tau
+    ci = coverage_interval(cal, d, seed=seed)
+    if len(ev_texts) < 30:
+        notes.append(
+            f"only {len(ev_texts)} distinct eval inputs: the coverage threshold is uncertain "
+            "(see the interval)"
+        )
+    coverage = Coverage(float(covered.mean()), ci, int(covered.sum()), len(d), level, cal.tau)
+    timings["coverage"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    uncovered = np.flatnonzero(~covered)
+    d_sample = _sample_mask_indices(len(pr_texts), descriptor_sample, seed)
+    desc_idx = np.union1d(d_sample, uncovered)
+    ev_desc_idx = _sample(len(ev_texts), descriptor_sample, rng)
+    prod_desc = compute_descriptors([pr_texts[int(i)] for i in desc_idx])
+    eval_desc = compute_descriptors([ev_texts[int(i)] for i in ev_desc_idx])
+    pos = {int(i): k for k, i in enumerate(desc_idx)}
+    timings["descriptors"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    in_sample = np.isin(desc_idx, d_sample)
+    descriptor_drift = _descriptor_tests(
+        eval_desc, prod_desc.take(np.flatnonzero(in_sample)), alpha
+    )
+    timings["descriptor_tests"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    min_size = min_gap_size if min_gap_size is not None else max(5, math.ceil(0.002 * len(d)))
+    gaps, gap_of = _gaps(
+        uncovered, pr_vecs, pr_texts, pr_ids, nov, ev_vecs, ev_texts, ev_ids, cal.tau,
+        prod_desc, pos, eval_desc, min_size, seed, n_prod_all,
+    )  # fmt: skip
+    scattered = int(len(uncovered) - sum(g.size for g in gaps))
+    timings["gaps"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    drift = [classifier_test("eval_vs_production", ev_vecs, pr_vecs, seed=seed, alpha=alpha)]
+    by_day: list[dict[str, object]] = []
+    if pr_ts is not None:
+        window = _early_late(pr_ts, pr_vecs, seed, alpha)
+        if window is not None:
+            drift.append(window)
+        else:
+            notes.append("early-vs-late drift skipped: too few timestamped inputs")
+        by_day = _coverage_by_day(pr_ts, covered)
+    timings["drift"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    pmap = _pca_map(ev_vecs, ev_ids, pr_vecs, pr_ids, gap_of, seed)
+    timings["map"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t0
+    return ShiftResult(
+        embedder=emb.name,
+        seed=seed,
+        n_eval=n_eval_all,
+        n_production=n_prod_all,
+        n_production_analyzed=len(pr_texts),
+        coverage=coverage,
+        gaps=gaps,
+        scattered=scattered,
+        embedding_drift=drift,
+        descriptor_drift=descriptor_drift,
+        coverage_by_day=by_day,
+        map=pmap,
+        production_ids=pr_ids,
+        distance=d,
+        novelty=nov,
+        covered=covered,
+        gap_of=gap_of,
+        production_texts=pr_texts,
+        production_vectors=pr_vecs,
+        sample=sample_info,
+        timings=timings,
+        notes=notes,
+    )
+
+
+def _clean(texts: Sequence[str]) -> list[str]:
+    """Make every text encodable: lone surrogates (from lossy decoding) become U+FFFD."""
+    out = list(texts)
+    for i, t in enumerate(out):
+        if not t.isascii():
+            try:
+                t.encode("utf-8")
+            except UnicodeEncodeError:
+                out[i] = t.encode("utf-8", "replace").decode("utf-8")
+    return out
+
+
+def _check_inputs(eval_texts: Sequence[str], production_texts: Sequence[str]) -> None:
+    for what, seq in (("eval", eval_texts), ("production", production_texts)):
+        if isinstance(seq, str):
+            raise ConfigError(f"{what} texts must be a list of strings, not one string")
+        if len(seq) == 0:
+            raise InputError(
+                f"the {what} set is empty",
+                fix=f"give at least one {what} input (two or more eval cases to calibrate)",
+            )
+        for i, x in enumerate(seq):
+            if not isinstance(x, str):
+                raise InputError(f"{what} input {i} is {type(x).__name__}, not str")
+
+
+def _sample(n: int, cap: int, rng: np.random.Generator) -> I64:
+    if n <= cap:
+        return np.arange(n, dtype=np.intp)
+    return np.sort(rng.choice(n, size=cap, replace=False)).astype(np.intp)
+
+
+def _sample_mask_indices(n: int, cap: int, seed: int) -> I64:
+    """The descriptor comparison sample, drawn from its own stream (independent of gaps)."""
+    return _sample(n, cap, np.random.default_rng([seed, 7]))
+
+
+def _descriptor_tests(eval_d: Descriptors, prod_d: Descriptors, alpha: float) -> list[TestResult]:
+    results: list[TestResult] = []
+    for spec in DESCRIPTORS:
+        if spec.name == "language":
+            results.append(categorical_test("language", eval_d.language, prod_d.language))
+        elif spec.kind == "binary":
+            e = ["yes" if x else "no" for x in eval_d.values[spec.name]]
+            p = ["yes" if x else "no" for x in prod_d.values[spec.name]]
+            results.append(categorical_test(spec.name, e, p))
+        else:
+            results.append(
+                numeric_test(
+                    spec.name, spec.kind, eval_d.values[spec.name], prod_d.values[spec.name]
+                )
+            )
+    qs = benjamini_hochberg([r.p_value for r in results])
+    for r, q in zip(results, qs, strict=True):
+        r.q_value = q
+        r.flagged = q < alpha and r.psi >= 0.1
+    return results
+
+
+def _gaps(
+    uncovered: I64,
+    pr_vecs: F32,
+    pr_texts: list[str],
+    pr_ids: list[str],
+    nov: npt.NDArray[np.float64],
+    ev_vecs: F32,
+    ev_texts: list[str],
+    ev_ids: list[str],
+    tau: float,
+    prod_desc: Descriptors,
+    pos: dict[int, int],
+    eval_desc: Descriptors,
+    min_size: int,
+    seed: int,
+    n_prod_all: int,
+) -> tuple[list[Gap], list[str | None]]:
+    gap_of: list[str | None] = [None] * len(pr_texts)
+    threshold = float(np.clip(2.0 * tau, 0.45, 0.9))
+    labels = cluster_points(pr_vecs[uncovered], threshold=threshold, min_size=min_size, seed=seed)
+    k = int(labels.max()) + 1 if len(labels) else 0
+    if k == 0:
+        return [], gap_of
+    groups = [uncovered[labels == c] for c in range(k)]
+    groups.sort(key=lambda g: -len(g))
+    rng = np.random.default_rng([seed, 11])
+    bg_idx = np.setdiff1d(np.arange(len(pr_texts)), uncovered)
+    bg_idx = bg_idx[_sample(len(bg_idx), 5_000, rng)]
+    background = [pr_texts[int(i)] for i in bg_idx] + ev_texts[:5_000]
+    keywords = ctfidf_keywords([[pr_texts[int(i)] for i in g[:2_000]] for g in groups], background)
+    gaps: list[Gap] = []
+    scale = n_prod_all / max(len(pr_texts), 1)
+    for c, members in enumerate(groups):
+        gid = f"gap-{c + 1}"
+        gdesc = prod_desc.take([pos[int(i)] for i in members])
+        gap = describe_gap(
+            gid,
+            members,
+            prod_vecs=pr_vecs,
+            prod_texts=pr_texts,
+            prod_ids=pr_ids,
+            novelty=nov,
+            eval_vecs=ev_vecs,
+            eval_texts=ev_texts,
+            eval_ids=ev_ids,
+            n_production=len(pr_texts),
+            keywords=keywords[c],
+            descriptors=telling_descriptors(gdesc, eval_desc),
+        )
+        if scale > 1:
+            gap.estimated_size = round(len(members) * scale)
+        gaps.append(gap)
+        for i in members:
+            gap_of[int(i)] = gid
+    return gaps, gap_of
+
+
+def _early_late(
+    ts: Sequence[datetime | None], vecs: F32, seed: int, alpha: float
+) -> DriftTest | None:
+    known = [(t, i) for i, t in enumerate(ts) if t is not None]
+    if len(known) < 40:
+        return None
+    known.sort(key=lambda ti: ti[0])
+    first, last = known[0][0], known[-1][0]
+    if last - first >= timedelta(days=14):
+        early = [i for t, i in known if t < first + timedelta(days=7)]
+        late = [i for t, i in known if t > last - timedelta(days=7)]
+        note = "first 7 days vs last 7 days"
+    else:
+        third = len(known) // 3
+        early = [i for _, i in known[:third]]
+        late = [i for _, i in known[-third:]]
+        note = "first third vs last third (by time)"
+    res = classifier_test("early_vs_late", vecs[early], vecs[late], seed=seed + 1, alpha=alpha)
+    res.note = note
+    return res
+
+
+def _coverage_by_day(
+    ts: Sequence[datetime | None], covered: npt.NDArray[np.bool_]
+) -> list[dict[str, object]]:
+    days: dict[str, list[int]] = {}
+    for t, c in zip(ts, covered, strict=True):
+        if t is not None:
+            days.setdefault(t.date().isoformat(), [0, 0])
+            days[t.date().isoformat()][0] += 1
+            days[t.date().isoformat()][1] += int(c)
+    out: list[dict[str, object]] = []
+    for day in sorted(days):
+        n, k = days[day]
+        lo, hi = wilson_interval(k, n)
+        out.append(
+            {"day": day, "n": n, "coverage": round(k / n, 4), "ci95": [round(lo, 4), round(hi, 4)]}
+        )
+    return out
+
+
+def _pca_map(
+    ev_vecs: F32,
+    ev_ids: list[str],
+    pr_vecs: F32,
+    pr_ids: list[str],
+    gap_of: list[str | None],
+    seed: int,
+) -> dict[str, object]:
+    """2-D PCA coordinates for a seeded sample of points (eval and production)."""
+    rng = np.random.default_rng([seed, 13])
+    e_idx = _sample(len(ev_vecs), 1_000, rng)
+    p_idx = _sample(len(pr_vecs), 3_000, rng)
+    x = np.vstack([ev_vecs[e_idx], pr_vecs[p_idx]]).astype(np.float64)
+    centred = x - x.mean(axis=0)
+    xy, explained = _top2(centred, rng)
+    points: list[dict[str, object]] = []
+    for k, i in enumerate(e_idx):
+        points.append(
+            {"x": _r(xy[k, 0]), "y": _r(xy[k, 1]), "set": "eval", "id": ev_ids[int(i)], "gap": None}
+        )
+    off = len(e_idx)
+    for k, i in enumerate(p_idx):
+        points.append(
+            {
+                "x": _r(xy[off + k, 0]),
+                "y": _r(xy[off + k, 1]),
+                "set": "production",
+                "id": pr_ids[int(i)],
+                "gap": gap_of[int(i)],
+            }
+        )
+    return {
+        "method": "pca",
+        "explained_variance": [round(v, 4) for v in explained],
+        "points": points,
+    }
+
+
+def _top2(
+    centred: npt.NDArray[np.float64], rng: np.random.Generator
+) -> tuple[npt.NDArray[np.float64], list[float]]:
+    """Scores on the first two principal components, by seeded subspace iteration.
+
+    Why not a full SVD or eigh: only two components are needed, and a few products with
+    a thin random block cost milliseconds where a full decomposition costs a second.
+    """
+    d = centred.shape[1]
+    k = min(d, 8)
+    q = np.linalg.qr(rng.normal(size=(d, k)))[0]
+    for _ in range(12):
+        q = np.linalg.qr(centred.T @ (centred @ q))[0]
+    _, s, vt = np.linalg.svd(centred @ q, full_matrices=False)
+    comps = (q @ vt.T)[:, :2]
+    if comps.shape[1] < 2:
+        comps = np.hstack([comps, np.zeros((d, 2 - comps.shape[1]))])
+    total = float(np.sum(centred**2))
+    explained = [float(v) / total if total > 0 else 0.0 for v in (s[:2] ** 2)]
+    xy: npt.NDArray[np.float64] = centred @ comps
+    return xy, explained + [0.0] * (2 - len(explained))
+
+
+def _r(v: float) -> float:
+    return round(float(v), 4)
