@@ -1,1 +1,65 @@
-"""pilotgate."""
+"""pilotgate: from an AI demo that worked to a production pilot that holds.
+
+Importing this package does nothing and costs almost nothing; the names below load their
+modules on first use.
+
+    import pilotgate
+    pilotgate.configure(store="sqlite:///pilotgate.db")
+    @pilotgate.track(feature="support-router", version="v3")
+    def answer(question: str) -> str: ...
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from pilotgate._version import __version__
+
+__all__ = [
+    "PilotgateError",
+    "Plan",
+    "Store",
+    "__version__",
+    "configure",
+    "current_interaction_id",
+    "feedback",
+    "flush",
+    "load_plan",
+    "open_store",
+    "session",
+    "shutdown",
+    "stats",
+    "step",
+    "track",
+]
+
+_LAZY = {
+    "configure": "pilotgate.instrument",
+    "current_interaction_id": "pilotgate.instrument",
+    "feedback": "pilotgate.instrument",
+    "flush": "pilotgate.instrument",
+    "session": "pilotgate.instrument",
+    "shutdown": "pilotgate.instrument",
+    "stats": "pilotgate.instrument",
+    "step": "pilotgate.instrument",
+    "track": "pilotgate.instrument",
+    "Plan": "pilotgate.plan",
+    "load_plan": "pilotgate.plan",
+    "Store": "pilotgate.store",
+    "open_store": "pilotgate.store",
+    "PilotgateError": "pilotgate.errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pilotgate' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
