@@ -1,0 +1,93 @@
+"""``pilotgate keys create|list|revoke``: the collector's per-project API keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from pilotgate.store import Store
+
+__all__ = ["keys"]
+
+_STORE = click.option("--store", "store_url", help="Store URL (default: PILOTGATE_STORE, plan).")
+
+
+def _open(store_url: str | None) -> Store:
+    from pilotgate.plan import resolve_settings
+    from pilotgate.store import open_store
+
+    return open_store(resolve_settings(store=store_url).store)
+
+
+@click.group("keys")
+def keys() -> None:
+    """API keys for the collector (stored hashed; a key is shown once, at creation)."""
+
+
+@keys.command("create")
+@click.option("--project", required=True, help="Project the key writes for.")
+@click.option("--name", help="A label (who or what uses the key).")
+@_STORE
+def create(project: str, name: str | None, store_url: str | None) -> None:
+    """Create a key and print it once: store it in your secret manager now."""
+    from pilotgate.collector import create_key
+
+    store = _open(store_url)
+    try:
+        key, info = create_key(store, project, name=name)
+    finally:
+        store.close()
+    click.echo(key)
+    click.echo(f"created key {info.id} for project {project!r}; it is not shown again", err=True)
+
+
+@keys.command("list")
+@_STORE
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a JSON doc.")
+def list_cmd(store_url: str | None, json_path: str | None) -> None:
+    """List keys (ids, projects, dates; never secrets)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from pilotgate.collector import list_keys
+
+    store = _open(store_url)
+    try:
+        found = list_keys(store)
+    finally:
+        store.close()
+    table = Table(title="API keys")
+    for col in ("id", "project", "name", "created", "revoked"):
+        table.add_column(col)
+    for k in found:
+        table.add_row(
+            k.id,
+            k.project,
+            k.name or "",
+            f"{k.created_at:%Y-%m-%d %H:%M}",
+            f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",
+        )
+    Console().print(table)
+    if json_path:
+        doc = {"schema": "pilotgate.keys/1", "keys": [k.to_json() for k in found]}
+        Path(json_path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@_STORE
+def revoke(key_id: str, store_url: str | None) -> None:
+    """Revoke a key by id: the collector refuses it from the next request on."""
+    from pilotgate.collector import revoke_key
+
+    store = _open(store_url)
+    try:
+        info = revoke_key(store, key_id)
+    finally:
+        store.close()
+    click.echo(f"revoked key {info.id} (project {info.project!r})")

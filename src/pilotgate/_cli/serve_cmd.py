@@ -1,0 +1,84 @@
+"""``pilotgate serve``: the collector (and dashboard) over HTTP, on loopback by default."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import click
+
+from pilotgate._cli.ingest_cmd import parse_patterns, redaction_options
+from pilotgate.errors import ConfigError
+
+__all__ = ["serve"]
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port (0: a free one).")
+@click.option("--store", "store_url", help="Store URL (default: PILOTGATE_STORE, plan, local).")
+@click.option("--plan", "plan_path", type=click.Path(dir_okay=False), help="Pilot plan file.")
+@click.option(
+    "--max-body-mb", default=16.0, show_default=True, type=click.FloatRange(min=0.01),
+    help="Largest request body accepted (413 beyond).",
+)  # fmt: skip
+@click.option(
+    "--no-auth",
+    is_flag=True,
+    help="Accept writes without an API key (only on a loopback address).",
+)
+@redaction_options
+def serve(
+    host: str,
+    port: int,
+    store_url: str | None,
+    plan_path: str | None,
+    max_body_mb: float,
+    no_auth: bool,
+    no_redact: bool,
+    redact_patterns: tuple[str, ...],
+) -> None:
+    """Serve the collector: POST /v1/ingest, /v1/feedback, /v1/traces (OTLP), GET /health.
+
+    Writes need 'Authorization: Bearer <key>' from `pilotgate keys create`. PII is
+    redacted before anything is stored unless --no-redact.
+    """
+    import uvicorn
+
+    from pilotgate._web import ServerSettings, create_app
+    from pilotgate.plan import resolve_settings
+    from pilotgate.store import open_store, safe_url
+
+    if no_auth and not _is_loopback(host):
+        raise ConfigError(
+            "--no-auth is only allowed on a loopback address",
+            where=f"--host {host}",
+            fix="create a key with `pilotgate keys create --project NAME`",
+        )
+    resolved = resolve_settings(store=store_url, plan=plan_path)
+    settings = ServerSettings(
+        require_key=not no_auth,
+        max_body_bytes=int(max_body_mb * 1024 * 1024),
+        redact=not no_redact,
+        redact_patterns=parse_patterns(redact_patterns),
+        plan=resolved.plan,
+    )
+    store = open_store(resolved.store)
+    app = create_app(store, settings=settings)
+    click.echo(
+        f"pilotgate collector on http://{host}:{port} -> {safe_url(resolved.store)}"
+        f" (auth {'off' if no_auth else 'on'}, redaction {'off' if no_redact else 'on'})",
+        err=True,
+    )
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        store.close()

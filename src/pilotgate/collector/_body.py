@@ -1,0 +1,95 @@
+"""Reading request bodies within a size limit, and decoding ingest batches."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+
+from fastapi import HTTPException, Request
+
+__all__ = ["decode_batch", "read_body"]
+
+
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(413, detail=f"request body over the limit of {limit} bytes")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The (decompressed) body; 413 past ``limit`` bytes, checked while it streams in."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return data
+    if encoding not in ("gzip", "deflate"):
+        raise HTTPException(415, detail=f"unsupported content-encoding {encoding!r}")
+    inflater = zlib.decompressobj(wbits=47)  # gzip or zlib header, detected
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as exc:
+        raise HTTPException(400, detail=f"body is not valid {encoding}: {exc}") from None
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise _too_large(limit)
+    return out
+
+
+def _loads(raw: bytes) -> Any:
+    return json.loads(raw)
+
+
+def decode_batch(data: bytes, content_type: str) -> list[Any]:
+    """A batch's records: ``{"records": [...]}``, a JSON array, one object, or JSONL.
+
+    A JSONL line that is not JSON becomes a :class:`ValueError` instance in its slot, so
+    the caller reports it by index and keeps the other lines.
+
+    Raises:
+        HTTPException: 400 when the body as a whole is unreadable.
+    """
+    ctype = content_type.split(";")[0].strip().lower()
+    if not data.strip():
+        return []
+    if ctype not in ("application/x-ndjson", "application/jsonl", "application/x-jsonlines"):
+        try:
+            doc = _loads(data)
+        except RecursionError:
+            raise HTTPException(400, detail="body nested too deeply") from None
+        except (ValueError, UnicodeDecodeError):
+            doc = _JSONL  # not one document: read it line by line
+        if doc is not _JSONL:
+            if isinstance(doc, dict) and "records" in doc:
+                records = doc["records"]
+                if not isinstance(records, list):
+                    raise HTTPException(400, detail="'records' must be a JSON array")
+                return records
+            if isinstance(doc, list):
+                return doc
+            if isinstance(doc, dict):
+                return [doc]
+            raise HTTPException(400, detail='expected {"records": [...]} or JSON Lines')
+    out: list[Any] = []
+    for line in data.splitlines():
+        if not line.strip():
+            continue
+        try:
+            out.append(_loads(line))
+        except RecursionError:
+            out.append(ValueError("nested too deeply"))
+        except UnicodeDecodeError as exc:
+            out.append(ValueError(f"not UTF-8 (byte {exc.start})"))
+        except ValueError as exc:
+            out.append(ValueError(f"invalid JSON: {exc}"))
+    return out
+
+
+_JSONL = object()
