@@ -112,7 +112,7 @@ def test_no_op_perturbations_leave_text_already_in_form() -> None:
     assert run("strip_punctuation", "no punctuation here") == "no punctuation here"
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts=st.lists(paragraphs(), min_size=20, max_size=20), seed=st.integers(0, 10**6))
 def test_changes_at_least_95_percent_of_generated_requests(texts: list[str], seed: int) -> None:
     for name in NAMES:

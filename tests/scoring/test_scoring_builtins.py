@@ -194,7 +194,10 @@ class _BagOfWords:
     dim = 4
     vocab = ("card", "balance", "frozen", "loan")
 
+    calls: list[int] = []
+
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        self.calls.append(len(texts))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, t in enumerate(texts):
             for j, w in enumerate(self.vocab):
@@ -219,5 +222,10 @@ def test_embedding_similarity_with_a_registered_embedder() -> None:
         ).passed
         assert e("same", "same").detail == "identical"
         assert not e("", "card").passed
+        _BagOfWords.calls.clear()
+        for _ in range(3):
+            e("card frozen", "the card")  # the same texts again: embedded once
+        e("card frozen", "a loan")  # one new text
+        assert _BagOfWords.calls == [1, 1]
     finally:
         clear_embedder_cache()

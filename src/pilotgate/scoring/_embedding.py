@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from pilotgate.embeddings import Embedder
 
 _EMBEDDERS: dict[str, Embedder] = {}
+_VECTORS: dict[tuple[str, str], Any] = {}
+_MAX_VECTORS = 20_000
 _LOCK = threading.Lock()
 
 
@@ -29,6 +31,20 @@ def clear_embedder_cache() -> None:
     """Forget the cached embedders (tests that re-register a backend name)."""
     with _LOCK:
         _EMBEDDERS.clear()
+        _VECTORS.clear()
+
+
+def _vectors(backend: str, texts: list[str]) -> list[Any]:
+    """Embed with a per-text cache: a suite compares one original answer many times."""
+    missing = [t for t in dict.fromkeys(texts) if (backend, t) not in _VECTORS]
+    if missing:
+        vecs = _embedder(backend).embed(missing)
+        with _LOCK:
+            if len(_VECTORS) + len(missing) > _MAX_VECTORS:
+                _VECTORS.clear()
+            for t, v in zip(missing, vecs, strict=True):
+                _VECTORS[(backend, t)] = v
+    return [_VECTORS.get((backend, t)) if (backend, t) in _VECTORS else None for t in texts]
 
 
 @scorer("embedding")
@@ -51,7 +67,9 @@ def embedding(
         return Score(1.0, True, "identical")
     if not a or not b:
         return Score(0.0, False, "one side is empty")
-    vecs = _embedder(backend).embed([a, b])
-    cos = float((vecs[0] * vecs[1]).sum())
+    va, vb = _vectors(backend, [a, b])
+    if va is None or vb is None:  # evicted between embed and read: embed directly
+        va, vb = _embedder(backend).embed([a, b])
+    cos = float((va * vb).sum())
     ok = cos >= threshold
     return Score(cos, ok, f"cosine {cos:.3f} {'>=' if ok else '<'} {threshold:g}")
