@@ -18,22 +18,33 @@ def test_open_loop_percentiles_match_the_injected_delays() -> None:
     with DelayServer(spec) as srv:
         cfg = LoadConfig(rate=100, duration_s=2.0, timeout_s=5, retry=RetryPolicy(max_retries=0))
         res = run_load(cfg, _target(srv))
-        truth = np.asarray(srv.stats()["delays_ms"])
+        stats = srv.stats()
+    truth = np.asarray(stats["delays_ms"])  # what the server was told to wait
+    held = np.asarray(stats["held_ms"])  # what it really took (a busy machine adds to it)
     doc = res.to_json()
     assert doc["requests"]["sent"] == 200 == len(truth)
     assert doc["requests"]["ok"] == 200
     true_p50, true_p99 = np.percentile(truth, [50, 99])
+    s = res.samples
+    raw = {"e2e": s["end"] - s["intended"], "service": s["end"] - s["last_sent"]}
     for kind in ("e2e", "service"):
         lat = doc["latency_ms"][kind]
-        assert lat["p50"] == pytest.approx(true_p50, rel=0.02)
-        assert lat["p99"] == pytest.approx(true_p99, rel=0.02)
-        # Measured latency can only exceed the injected delay, never undercut it.
-        assert lat["p50"] >= true_p50
+        # The math: exact percentiles of every raw sample, in ms.
+        p50, p99 = np.percentile(raw[kind] * 1000, [50, 99])
+        assert lat["p50"] == pytest.approx(p50, abs=1e-3)
+        assert lat["p99"] == pytest.approx(p99, abs=1e-3)
+        # Measured latency can only exceed the injected delay, never undercut it...
+        assert lat["p50"] >= true_p50 and lat["p99"] >= true_p99
+        # ...and stays close to what the server really did. The 2 % budget against the
+        # injected delays is benchmarks/load_accuracy.py's (a timing figure); here loose
+        # bounds catch unit or reference-time mistakes without failing on a busy machine.
+        held_p50, held_p99 = np.percentile(held, [50, 99])
+        assert lat["p50"] == pytest.approx(held_p50, rel=0.05)
+        assert lat["p99"] == pytest.approx(held_p99, rel=0.25)
     sched = doc["schedule"]
     assert sched["target_rate"] == 100
     assert sched["achieved_rate"] == pytest.approx(100, rel=0.01)
     # e2e counts from the intended time, so it is never below service.
-    s = res.samples
     assert np.all(s["end"] - s["intended"] >= s["end"] - s["last_sent"] - 1e-9)
 
 

@@ -103,10 +103,13 @@ def schedule_block(s: Samples, cfg: LoadConfig) -> dict[str, Any]:
     sent = np.sort(s["sent"][~np.isnan(s["sent"])])
     intended = np.sort(s["intended"])
     achieved = scheduled = None
-    if len(sent) > 1 and sent[-1] > sent[0]:
-        achieved = (len(sent) - 1) / float(sent[-1] - sent[0])
     if len(intended) > 1 and intended[-1] > intended[0]:
-        scheduled = (len(intended) - 1) / float(intended[-1] - intended[0])
+        gap = float(intended[-1] - intended[0]) / (len(intended) - 1)
+        scheduled = 1.0 / gap
+        if len(sent):
+            # n sends over [first intended, last actual send + one mean gap]: exactly the
+            # scheduled rate when every send is on time; lateness can only lower it.
+            achieved = len(sent) / (float(sent[-1] - intended[0]) + gap)
     lag = (s["dispatched"] - s["intended"]) * 1000.0 if len(s) else np.zeros(0)
     return {
         "target_rate": target,

@@ -81,10 +81,11 @@ def user_plans(cfg: LoadConfig, shard: Shard | None = None) -> list[UserPlan]:
     plans = []
     for u in range(math.ceil(max(c0, c1))):
         start, stop = 0.0, dur
-        if c1 > c0 and u + 1 > c0:
-            start = (u + 1 - c0) * dur / (c1 - c0)
-        elif c1 < c0 and u + 1 > c1:
-            stop = (c0 - u - 1) * dur / (c0 - c1)
+        # User u is active while the ramp's user count c(t) exceeds u (ceil semantics).
+        if c1 > c0 and u >= c0:
+            start = (u - c0) * dur / (c1 - c0)
+        elif c1 < c0 and u >= c1:
+            stop = (c0 - u) * dur / (c0 - c1)
         if u % shard.count == shard.index and start < stop:
             plans.append(UserPlan(u, start, min(stop, dur), (cfg.seed, u)))
     return plans

@@ -1,0 +1,83 @@
+"""`pilotgate load` and `pilotgate load merge` end to end, against the simulator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pilotgate._cli import main
+from pilotgate.simulator import Dist, SimulatorProfile, run_in_thread
+
+
+def _run(argv: list[str]) -> int:
+    try:
+        main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+@pytest.fixture(scope="module")
+def sim_url():  # type: ignore[no-untyped-def]
+    profile = SimulatorProfile(
+        ttft_ms=Dist.constant(10), token_ms=Dist.constant(1), output_tokens=Dist.constant(4),
+        capacity=3,
+    )  # fmt: skip
+    with run_in_thread(profile, seed=0) as sim:
+        yield f"openai:{sim.url}/v1"
+
+
+def test_expected_runs_1x_2x_3x_and_finds_the_knee(sim_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "load.json"
+    argv = ["load", "-t", sim_url, "--model", "m", "--expected", "2", "-d", "0.6",
+            "--slo-ms", "60", "--json", str(out)]  # fmt: skip
+    assert _run(argv) == 0
+    doc = json.loads(out.read_text())
+    assert doc["schema"] == "pilotgate.load/1"
+    assert [lv["label"] for lv in doc["levels"]] == ["1x", "2x", "3x"]
+    assert [lv["load"]["concurrency"] for lv in doc["levels"]] == [2, 4, 6]
+    for key in ("requests", "latency_ms", "throughput", "schedule", "timeline", "slo"):
+        assert key in doc
+    for block in ("e2e", "service", "ttft", "itl"):
+        assert set(doc["latency_ms"][block]) >= {"p50", "p90", "p95", "p99", "p999", "max", "mean"}
+    assert set(doc["requests"]) >= {"sent", "ok", "failed", "by_status", "retries", "timeouts"}
+    # Capacity 3: at 6 users half of them queue at the server, so latency grows.
+    p50 = [lv["latency_ms"]["e2e"]["p50"] for lv in doc["levels"]]
+    assert p50[2] > 1.3 * p50[0]
+    assert doc["knee"] is None or doc["knee"]["label"] in ("1x", "2x", "3x")
+    assert len(doc["curve"]) == 3
+    assert "samples" not in doc
+
+
+def test_shards_merge_through_the_cli(sim_url: str, tmp_path: Path) -> None:
+    paths = []
+    for k in (1, 2):
+        p = tmp_path / f"shard{k}.json"
+        argv = ["load", "-t", sim_url, "--model", "m", "--rate", "40", "-d", "0.5",
+                "--shard", f"{k}/2", "--json", str(p)]  # fmt: skip
+        assert _run(argv) == 0
+        paths.append(str(p))
+    out = tmp_path / "merged.json"
+    assert _run(["load", "merge", *paths, "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    shard_docs = [json.loads(Path(p).read_text()) for p in paths]
+    assert doc["requests"]["sent"] == 20 == sum(d["requests"]["sent"] for d in shard_docs)
+    assert doc["config"]["shard"] == {"index": 0, "count": 1}
+    assert doc["merged_from"] == paths
+
+
+def test_bad_usage_exits_2(
+    sim_url: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./pilotgate.toml to supply a default profile
+    assert _run(["load", "-t", sim_url, "--model", "m", "-d", "1"]) == 2
+    assert "--concurrency" in capsys.readouterr().err
+    assert _run(["load", "-t", "openai:http://example.com/v1", "--model", "m", "-r", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "estimate" in err and "--yes" in err
+    assert _run(["load", "-t", sim_url, "--model", "m", "-c", "1", "--shard", "3/2"]) == 2
