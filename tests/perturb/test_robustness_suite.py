@@ -243,3 +243,18 @@ def test_cli_robustness_json(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, cwd=env_path,
     )  # fmt: skip
     assert bad.returncode == 2 and "no option tol" in bad.stderr
+
+
+def test_render_prints_outputs_verbatim_and_worst_first(capsys: pytest.CaptureFixture[str]) -> None:
+    from pilotgate._cli.robustness_cmd import _render
+
+    result = run_robustness(TARGET, CASES, perturbations="truncate_words,typo", severity=0.8)
+    worst = result.worst()
+    assert (
+        worst
+        and worst[0].perturbation
+        == min(result.perturbations.values(), key=lambda g: g.rate.pass_rate or 0.0).name
+    )
+    _render(result)
+    out = capsys.readouterr().out
+    assert "[intent=" in out  # not swallowed as rich markup

@@ -180,6 +180,7 @@ def _row(g: GroupStat) -> list[str]:
 def _render(result: RobustnessResult) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console(width=140)
     head = f"Robustness ({result.mode}) — {result.n_cases} cases, {result.calls} target calls"
@@ -205,5 +206,6 @@ def _render(result: RobustnessResult) -> None:
             w.add_column(c, overflow="fold", max_width=60)
         for p in worst:
             answers = f"{p.output_original[:120]}\n→ {p.output_perturbed[:120]}"
-            w.add_row(p.perturbation, p.perturbed[:200], answers)
+            # Text, not markup: outputs like "[intent=x]" must print as they are
+            w.add_row(p.perturbation, Text(p.perturbed[:200]), Text(answers))
         console.print(w)

@@ -159,10 +159,19 @@ class RobustnessResult:
     max_failures: int = 20
 
     def worst(self, limit: int = 10, per_perturbation: int = 2) -> list[PairResult]:
-        """The lowest-scoring failures across the run, at most a few per perturbation."""
+        """The lowest-scoring failures across the run, at most a few per perturbation.
+
+        Ties on score go to the perturbations with the lowest pass rate first.
+        """
+
+        def rate(name: str) -> float:
+            stat = self.perturbations.get(name)
+            r = stat.rate.pass_rate if stat is not None else None
+            return 1.0 if r is None else r
+
         fails = sorted(
             (p for p in self.pairs if p.counted and not p.passed),
-            key=lambda p: (p.value, p.perturbation, p.perturbed_id),
+            key=lambda p: (p.value, rate(p.perturbation), p.perturbation, p.perturbed_id),
         )
         seen: dict[str, int] = defaultdict(int)
         out: list[PairResult] = []
