@@ -4,9 +4,9 @@ A load generator that saturates its own CPU reports its own latency, not the tar
 so the engine must be cheap per request. Both clients run as child processes against
 the same local server (its own process: a minimal keep-alive HTTP/1.1 server answering
 every POST with one canned chat completion, so the server is never the bottleneck and
-the clients' CPU is what is measured), 64 closed-loop users each, in the same run. Each client runs a short and a long run and
-the *difference* (requests, CPU seconds) is used, which cancels start-up cost (imports,
-Locust's web of greenlets) for both alike.
+the clients' CPU is what is measured), 64 closed-loop users each, in the same run. Each
+client runs a short and a long run and the *difference* (requests, CPU seconds) is used,
+which cancels start-up cost (imports, Locust's greenlets) for both alike.
 
 Budget (DESIGN.md): ratio ≥ 1.5. Anchor (FINDINGS.md, one client core): Locust
 FastHttpUser ≈ 11–12k req/CPU-s, raw aiohttp + uvloop ≈ 18–20k.
