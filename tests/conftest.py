@@ -61,3 +61,13 @@ def store(store_url: str) -> Iterator[object]:
         s = Store(store_url)
     yield s
     s.close()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_default_store(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Commands that record runs write to a throwaway store, never to ./.pilotgate."""
+    if "PILOTGATE_STORE" not in os.environ:
+        path = tmp_path_factory.mktemp("default-store") / "pilotgate.db"
+        monkeypatch.setenv("PILOTGATE_STORE", f"sqlite:///{path}")

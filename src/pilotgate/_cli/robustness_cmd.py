@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from pilotgate._cli._runs import record_run, store_options
 from pilotgate.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ def _floats(text: str | None) -> list[float]:
 @click.option("--concurrency", type=int, default=8, show_default=True, help="Calls in flight.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the result.")
 @click.option("--rows", "rows_path", type=click.Path(dir_okay=False), help="Per-pair JSONL.")
+@store_options
 def robustness(
     target: str,
     model: str | None,
@@ -95,6 +97,8 @@ def robustness(
     concurrency: int,
     json_path: str | None,
     rows_path: str | None,
+    store_url: str | None,
+    no_store: bool,
 ) -> None:
     """Send each case and its perturbations to the target and judge every pair.
 
@@ -146,6 +150,16 @@ def robustness(
         with Path(rows_path).open("w", encoding="utf-8") as fh:
             for row in result.rows():
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if not no_store:
+        run_id = record_run(
+            store_url,
+            "robustness",
+            result.to_json(),
+            ((f"{r['perturbed_id']}@{r['severity']}", r) for r in result.rows()),
+            target=target,
+            params={"cases": cases, "perturbations": perturbations, "seed": seed, "mode": mode},
+        )
+        click.echo(f"stored run {run_id}")
 
 
 def _run_with_progress(fn: Any, *args: Any, **kwargs: Any) -> Any:

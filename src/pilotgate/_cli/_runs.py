@@ -1,0 +1,48 @@
+"""Shared by result-producing commands: ``--store`` and recording a run in the store.
+
+Every analysis writes its run to the store (DESIGN.md: nothing talks behind the store's
+back), with the command's ``--json`` document as the run summary, so the gate, the report
+and the dashboard read one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import click
+
+__all__ = ["record_run", "store_options"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def store_options(fn: F) -> F:
+    """Add ``--store URL`` and ``--no-store`` to a command."""
+    fn = click.option("--no-store", is_flag=True, help="Do not record this run in the store.")(fn)
+    fn = click.option(
+        "--store",
+        "store_url",
+        default=None,
+        envvar="PILOTGATE_STORE",
+        help="Store URL (default: the plan's, else sqlite:///.pilotgate/pilotgate.db).",
+    )(fn)
+    return fn
+
+
+def record_run(
+    store_url: str | None,
+    kind: str,
+    summary: Mapping[str, Any],
+    results: Iterable[tuple[str, Mapping[str, Any]]] = (),
+    **meta: Any,
+) -> str:
+    """Store a finished run; returns its id."""
+    from pilotgate.plan import plan_hash, resolve_settings
+    from pilotgate.store import Store
+
+    settings = resolve_settings(store=store_url)
+    if settings.plan is not None and "plan_hash" not in meta:
+        meta["plan_hash"] = plan_hash(settings.plan)
+    with Store(settings.store) as store:
+        return store.save_run(kind, summary, results, **meta)
