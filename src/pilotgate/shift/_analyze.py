@@ -47,7 +47,7 @@ def analyze_shift(
     alpha: float = 0.01,
     max_production: int = 100_000,
     max_eval: int = 20_000,
-    descriptor_sample: int = 20_000,
+    descriptor_sample: int = 10_000,
     min_gap_size: int | None = None,
     progress: bool | None = None,
 ) -> ShiftResult:
@@ -129,8 +129,17 @@ def analyze_shift(
 
     t = time.perf_counter()
     cal = calibrate(ev_vecs, level=level)
-    dist, _ = nearest(ev_vecs, pr_vecs)
-    d = dist[:, 0]
+    # Repeated production texts (common in real traffic) need one search, not many.
+    first_of: dict[str, int] = {}
+    inverse = np.fromiter(
+        (first_of.setdefault(x, len(first_of)) for x in pr_texts),
+        dtype=np.intp,
+        count=len(pr_texts),
+    )
+    rep = np.zeros(len(first_of), dtype=np.intp)
+    rep[inverse[::-1]] = np.arange(len(pr_texts))[::-1]
+    dist, _ = nearest(ev_vecs, pr_vecs[rep])
+    d = dist[inverse, 0]
     nov = novelty(cal, d)
     covered = d <= cal.tau
     ci = coverage_interval(cal, d, seed=seed)
@@ -144,8 +153,17 @@ def analyze_shift(
 
     t = time.perf_counter()
     uncovered = np.flatnonzero(~covered)
+    min_size = min_gap_size if min_gap_size is not None else max(5, math.ceil(0.002 * len(d)))
+    groups = _cluster_gaps(uncovered, pr_vecs, cal.tau, min_size, seed)
+    timings["clustering"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    # Descriptors: a uniform sample for the eval-vs-production tests, plus up to 400
+    # members of each gap for what sets the gap apart.
     d_sample = _sample_mask_indices(len(pr_texts), descriptor_sample, seed)
-    desc_idx = np.union1d(d_sample, uncovered)
+    g_rng = np.random.default_rng([seed, 5])
+    gap_samples = [g[_sample(len(g), 400, g_rng)] for g in groups]
+    desc_idx = np.union1d(d_sample, np.concatenate([np.zeros(0, np.intp), *gap_samples]))
     ev_desc_idx = _sample(len(ev_texts), descriptor_sample, rng)
     prod_desc = compute_descriptors([pr_texts[int(i)] for i in desc_idx])
     eval_desc = compute_descriptors([ev_texts[int(i)] for i in ev_desc_idx])
@@ -160,10 +178,9 @@ def analyze_shift(
     timings["descriptor_tests"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    min_size = min_gap_size if min_gap_size is not None else max(5, math.ceil(0.002 * len(d)))
-    gaps, gap_of = _gaps(
-        uncovered, pr_vecs, pr_texts, pr_ids, nov, ev_vecs, ev_texts, ev_ids, cal.tau,
-        prod_desc, pos, eval_desc, min_size, seed, n_prod_all,
+    gaps, gap_of = _describe_gaps(
+        groups, gap_samples, pr_vecs, pr_texts, pr_ids, nov, ev_vecs, ev_texts, ev_ids,
+        prod_desc, pos, eval_desc, uncovered, seed, n_prod_all,
     )  # fmt: skip
     scattered = int(len(uncovered) - sum(g.size for g in gaps))
     timings["gaps"] = time.perf_counter() - t
@@ -269,8 +286,24 @@ def _descriptor_tests(eval_d: Descriptors, prod_d: Descriptors, alpha: float) ->
     return results
 
 
-def _gaps(
-    uncovered: I64,
+def _cluster_gaps(uncovered: I64, pr_vecs: F32, tau: float, min_size: int, seed: int) -> list[I64]:
+    """Clusters of uncovered inputs as index arrays into production, largest first.
+
+    The linkage cut is twice the coverage radius (clipped to [0.45, 0.9]): members of
+    one gap may differ from each other about as much as two eval cases that cover the
+    same request would differ from a production input between them.
+    """
+    threshold = float(np.clip(2.0 * tau, 0.45, 0.9))
+    labels = cluster_points(pr_vecs[uncovered], threshold=threshold, min_size=min_size, seed=seed)
+    k = int(labels.max()) + 1 if len(labels) else 0
+    groups = [uncovered[labels == c] for c in range(k)]
+    groups.sort(key=lambda g: -len(g))
+    return groups
+
+
+def _describe_gaps(
+    groups: list[I64],
+    gap_samples: list[I64],
     pr_vecs: F32,
     pr_texts: list[str],
     pr_ids: list[str],
@@ -278,22 +311,16 @@ def _gaps(
     ev_vecs: F32,
     ev_texts: list[str],
     ev_ids: list[str],
-    tau: float,
     prod_desc: Descriptors,
     pos: dict[int, int],
     eval_desc: Descriptors,
-    min_size: int,
+    uncovered: I64,
     seed: int,
     n_prod_all: int,
 ) -> tuple[list[Gap], list[str | None]]:
     gap_of: list[str | None] = [None] * len(pr_texts)
-    threshold = float(np.clip(2.0 * tau, 0.45, 0.9))
-    labels = cluster_points(pr_vecs[uncovered], threshold=threshold, min_size=min_size, seed=seed)
-    k = int(labels.max()) + 1 if len(labels) else 0
-    if k == 0:
+    if not groups:
         return [], gap_of
-    groups = [uncovered[labels == c] for c in range(k)]
-    groups.sort(key=lambda g: -len(g))
     rng = np.random.default_rng([seed, 11])
     bg_idx = np.setdiff1d(np.arange(len(pr_texts)), uncovered)
     bg_idx = bg_idx[_sample(len(bg_idx), 5_000, rng)]
@@ -303,7 +330,7 @@ def _gaps(
     scale = n_prod_all / max(len(pr_texts), 1)
     for c, members in enumerate(groups):
         gid = f"gap-{c + 1}"
-        gdesc = prod_desc.take([pos[int(i)] for i in members])
+        gdesc = prod_desc.take([pos[int(i)] for i in gap_samples[c]])
         gap = describe_gap(
             gid,
             members,

@@ -127,6 +127,14 @@ def compute_descriptors(
     100 kB input from dominating the run while leaving every ordinary input intact
     (``chars`` still reports the full length).
     """
+    first: dict[str, int] = {}
+    inverse = [first.setdefault(t, len(first)) for t in texts]
+    if len(first) < len(texts):  # compute once per distinct text
+        return _compute(list(first), languages).take(inverse)
+    return _compute(texts, languages)
+
+
+def _compute(texts: Sequence[str], languages: Sequence[str]) -> Descriptors:
     n = len(texts)
     vals = {s.name: np.zeros(n, dtype=np.float64) for s in DESCRIPTORS if s.name != "language"}
     words_en = english_words()
