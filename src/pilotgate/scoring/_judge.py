@@ -182,7 +182,12 @@ _VERDICT_RE = re.compile(
     rf"({_PASS}|{_FAIL})\b",
     re.I,
 )
-_BARE_RE = re.compile(r"(?<![\w-])(PASS(?:ED)?|FAIL(?:ED)?)(?![\w-])", re.I)
+# bare words count in capitals ("... so: PASS") or alone on a line ("**pass**"); a
+# lower-case "pass" inside a sentence is reasoning ("did not pass"), not a verdict
+_BARE_RE = re.compile(
+    r"(?<![\w-])(PASS(?:ED)?|FAIL(?:ED)?)(?![\w-])|^\W*((?i:pass(?:ed)?|fail(?:ed)?))\W*$",
+    re.M,
+)
 _SCORE_RE = re.compile(
     r"\b(?:score|rating|grade|points?)\b\W{0,4}(-?\d+(?:\.\d+)?)"
     r"(?:\s*(?:/|out of)\s*(\d+(?:\.\d+)?))?",
@@ -246,7 +251,7 @@ def parse_verdict(
         return value
     labelled = _VERDICT_RE.findall(text)
     score = _SCORE_RE.findall(text)
-    bare = _BARE_RE.findall(text)
+    bare = [a or b for a, b in _BARE_RE.findall(text)]
     if mode == "score":
         if score:
             raw, out_of = score[-1]

@@ -1,0 +1,195 @@
+"""Paired comparison: interval coverage, exact tests, verdicts, stored comparisons, judges."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from pilotgate.errors import ConfigError, InputError
+from pilotgate.evaluate import (
+    COMPARE_SCHEMA,
+    bootstrap_mean_ci,
+    compare_rows,
+    compare_runs,
+    compare_scores,
+    mcnemar_exact,
+    mean_ci,
+    paired_bootstrap_ci,
+    paired_permutation_p,
+    run_eval,
+    wilson,
+)
+from pilotgate.scoring._judge import clear_judge_memo
+from pilotgate.store import Store
+
+# joint (A, B) outcome probabilities: both pass, only B, only A, neither
+_JOINT = [0.60, 0.15, 0.07, 0.18]
+_TRUE_DIFF = _JOINT[1] - _JOINT[2]  # +0.08
+
+
+def _binary_runs(seed: int, n: int = 200) -> tuple[list[float], list[float]]:
+    rng = np.random.default_rng(seed)
+    cat = rng.choice(4, size=n, p=_JOINT)
+    a = np.isin(cat, [0, 2]).astype(float)
+    b = np.isin(cat, [0, 1]).astype(float)
+    return a.tolist(), b.tolist()
+
+
+def test_binary_interval_recovers_known_difference_in_93_of_100_trials() -> None:
+    covered = 0
+    for seed in range(100):
+        a, b = _binary_runs(seed)
+        diff, lo, hi = paired_bootstrap_ci(a, b, seed=seed)
+        assert lo <= diff <= hi
+        covered += lo <= _TRUE_DIFF <= hi
+    assert covered >= 93
+
+
+def test_graded_interval_recovers_known_difference_in_93_of_100_trials() -> None:
+    # graded scores whose paired difference has a known mean: b = a + 0.05 + noise
+    covered = 0
+    for seed in range(100):
+        rng = np.random.default_rng(1000 + seed)
+        a = rng.beta(2, 2, 150)
+        d = 0.05 + rng.normal(0, 0.15, 150)
+        diff, lo, hi = paired_bootstrap_ci(a.tolist(), (a + d).tolist(), seed=seed)
+        covered += lo <= 0.05 <= hi
+    assert covered >= 93
+
+
+def test_identical_runs_show_no_significant_difference() -> None:
+    a, _ = _binary_runs(3)
+    doc = compare_scores(a, a)
+    assert doc["outcome"] == "no_difference" and doc["diff"] == 0.0
+    assert doc["ci95"] == [0.0, 0.0] and doc["p_value"] == 1.0
+    graded = [random.Random(1).random() for _ in range(50)]
+    assert compare_scores(graded, graded)["outcome"] == "no_difference"
+
+
+def test_clear_difference_is_better_and_worse_both_ways() -> None:
+    a, b = _binary_runs(7, n=400)
+    up = compare_scores(a, b, seed=1)
+    assert up["outcome"] == "better" and up["ci95"][0] > 0 and up["test"] == "mcnemar_exact"
+    assert up["improved"] > up["regressed"] and up["p_value"] < 0.05
+    down = compare_scores(b, a, seed=1)
+    assert down["outcome"] == "worse" and down["ci95"][1] < 0
+    assert down["improved"] == up["regressed"]
+
+
+@pytest.mark.parametrize(("k", "n"), [(9, 40), (0, 5), (3, 3), (10, 30), (1, 1)])
+def test_mcnemar_matches_scipy_binomial(k: int, n: int) -> None:
+    assert mcnemar_exact(n - k, k) == pytest.approx(stats.binomtest(k, n, 0.5).pvalue)
+    assert mcnemar_exact(0, 0) == 1.0
+
+
+def test_permutation_p_is_exact_for_few_differences_and_seeded_otherwise() -> None:
+    a = [0.0, 0.0, 0.0, 0.0]
+    b = [0.5, 0.3, 0.2, 0.4]  # all positive: 2 of 16 sign patterns are this extreme
+    assert paired_permutation_p(a, b) == pytest.approx(2 / 16)
+    rng = np.random.default_rng(0)
+    x = rng.random(60).tolist()
+    y = (np.asarray(x) + rng.normal(0.1, 0.2, 60)).tolist()
+    p1 = paired_permutation_p(x, y, seed=5)
+    assert p1 == paired_permutation_p(x, y, seed=5)
+    assert p1 < 0.01
+    assert p1 == pytest.approx(stats.wilcoxon(y, x).pvalue, abs=0.01)
+
+
+def test_intervals_for_single_runs() -> None:
+    iv = mean_ci([1.0] * 30 + [0.0] * 10)
+    assert iv.method == "wilson" and (iv.lo, iv.hi) == pytest.approx(wilson(30, 40))
+    graded = mean_ci([0.2, 0.4, 0.9, 0.7, 0.5] * 8, seed=1)
+    assert graded.method == "bootstrap" and graded.lo is not None and graded.hi is not None
+    assert graded.lo < 0.54 < graded.hi
+    assert bootstrap_mean_ci([0.3, 0.6], seed=2) == bootstrap_mean_ci([0.3, 0.6], seed=2)
+    assert math.isnan(bootstrap_mean_ci([])[0])
+    assert wilson(0, 0) == (0.0, 1.0)
+
+
+# ------------------------------------------------------------------ stored runs
+V1_WRONG = {3, 7, 11, 15, 19, 23, 27, 31, 35, 39, 2, 6, 10, 14}
+V2_WRONG = {3, 38}
+
+
+def v1(text: str) -> str:
+    i = int(text.split()[-1])
+    return f"[intent={'loans' if i in V1_WRONG else 'card'}] ok"
+
+
+def v2(text: str) -> str:
+    i = int(text.split()[-1])
+    return f"[intent={'loans' if i in V2_WRONG else 'card'}] ok"
+
+
+_COIN = random.Random(0)
+
+
+def coin(messages: list[dict[str, str]]) -> str:
+    """A flaky judge: a fair coin (seeded), whatever the output."""
+    return "VERDICT: PASS" if _COIN.random() < 0.5 else "VERDICT: FAIL"
+
+
+def _cases(n: int = 40) -> list[dict[str, Any]]:
+    return [
+        {"id": f"c{i:02d}", "input": f"card question {i}", "expected": "card"} for i in range(n)
+    ]
+
+
+def test_compare_stored_runs_end_to_end(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/cmp.db"
+    a = run_eval("python:test_compare_stats:v1", _cases(), ["label"], store=db, version="v1")
+    b = run_eval("python:test_compare_stats:v2", _cases(), ["label"], store=db, version="v2")
+    res = compare_runs(a.run_id, b.run_id, store=db)
+    doc = res.document
+    assert doc["schema"] == COMPARE_SCHEMA and doc["n_shared"] == 40
+    s = doc["scorers"]["label"]
+    assert (s["improved"], s["regressed"]) == (13, 1)
+    assert {f["case_id"] for f in s["flipped"]["regressed"]} == {"c38"}
+    assert len(s["flipped"]["improved"]) == 13
+    assert doc["outcome"] == "better"
+    assert res.verdict.startswith("v2 is better than v1: better on 13 cases and worse on 1; +30.0")
+    assert "95 % CI [+" in res.verdict and "p = 0.002" in res.verdict
+    with Store(db) as st:
+        stored = st.get_run(res.run_id or "")
+    assert stored["kind"] == "compare" and stored["summary"]["verdict"] == res.verdict
+    same = compare_runs(a.run_id, a.run_id, store=db, save=False)
+    assert same.verdict.startswith("no significant difference")
+    assert same.run_id is None
+    with pytest.raises(ConfigError, match="not in both runs"):
+        compare_runs(a.run_id, b.run_id, store=db, scorers=["exact"])
+    with pytest.raises(InputError, match="not an eval run"):
+        compare_runs(res.run_id or "", b.run_id, store=db)
+
+
+def test_flaky_judge_cannot_make_b_better(tmp_path: Path) -> None:
+    clear_judge_memo()
+    db = f"sqlite:///{tmp_path}/judge.db"
+    spec = "judge:target=python:test_compare_stats:coin,repeats=3"
+    a = run_eval("python:test_compare_stats:v1", _cases(), ["label", spec], store=db, version="v1")
+    b = run_eval("python:test_compare_stats:v2", _cases(), ["label", spec], store=db, version="v2")
+    agreement = b.document["scorers"]["judge"]["judge"]["agreement"]
+    assert agreement is not None and agreement < 0.8  # a coin agrees with itself ~69 %
+    res = compare_runs(a.run_id, b.run_id, store=db, scorers=["judge", "label"], save=False)
+    j = res.document["scorers"]["judge"]
+    assert j["judge_agreement"]["b"] == agreement
+    assert j["outcome"] != "better"
+    assert res.document["primary"] == "judge" and res.verdict == j["verdict"]
+    assert res.document["scorers"]["label"]["outcome"] == "better"  # no judge, no refusal
+    # a judge comparison that does come out ahead is refused when the judge is flaky
+    rows_a = [
+        {"case_id": f"c{i}", "scores": {"j": {"value": 0.0, "passed": False}}} for i in range(30)
+    ]
+    rows_b = [
+        {"case_id": f"c{i}", "scores": {"j": {"value": 1.0, "passed": True}}} for i in range(30)
+    ]
+    refused = compare_rows(rows_a, rows_b, "j", agreement=(0.95, 0.6), labels=("v1", "v2"))
+    assert refused["outcome"] == "inconclusive"
+    assert refused["verdict"].startswith("inconclusive: the judge agrees with itself on only 60 %")
+    trusted = compare_rows(rows_a, rows_b, "j", agreement=(0.95, 0.9), labels=("v1", "v2"))
+    assert trusted["outcome"] == "better"
