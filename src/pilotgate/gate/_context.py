@@ -1,0 +1,159 @@
+"""What a metric provider may read: the store, the (effective) plan, the criterion, the clock.
+
+Windows are resolved here once so that every provider reads them the same way:
+
+* ``latest``: live usage data up to now; for runs, the newest finished run.
+* ``pilot``: the plan's ``[pilot] start``..``end`` (end inclusive), or from the locked
+  pilot's start date when the plan has no start; runs must have been made in it.
+* ``7d`` / ``12h``: the trailing span ending now.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pilotgate.errors import ConfigError
+from pilotgate.gate._catalogue import fmt_window
+
+if TYPE_CHECKING:
+    from pilotgate.plan import Criterion, Plan
+    from pilotgate.store import Store
+    from pilotgate.usage import UsageReport
+
+__all__ = ["MetricContext", "Window"]
+
+RUN_SCAN_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Window:
+    """A resolved window: bounds (None = open) and how to say it."""
+
+    name: str
+    since: datetime | None
+    until: datetime | None
+
+    def describe(self) -> str:
+        if self.name == "latest":
+            return "latest"
+        return f"{self.name}: {fmt_window(self.since, self.until)}"
+
+    def contains(self, ts: datetime | None) -> bool:
+        if ts is None:
+            return False
+        if self.since is not None and ts < self.since:
+            return False
+        return self.until is None or ts <= self.until
+
+
+def _day_start(d: date) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=UTC)
+
+
+@dataclass
+class MetricContext:
+    """Everything a provider may read while one criterion is judged.
+
+    Attributes:
+        store: the result store.
+        plan: the plan the gate judges with (the locked plan's dates and load section
+            when a pilot was started).
+        criterion: the criterion being judged (``eval_set`` and ``window`` live here).
+        now: the evaluation time; runs and interactions after it are ignored.
+        pilot_started: when ``pilotgate pilot start`` ran (None if it did not).
+    """
+
+    store: Store
+    plan: Plan
+    criterion: Criterion
+    now: datetime
+    pilot_started: datetime | None = None
+    cache: dict[Any, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------ windows
+    def window(self) -> Window:
+        w = self.criterion.window
+        if w == "latest":
+            return Window("latest", None, self.now)
+        if w == "pilot":
+            return self._pilot_window()
+        m = re.fullmatch(r"([0-9]+)([dh])", w)
+        assert m is not None  # the plan model validated the shape
+        span = (
+            timedelta(days=int(m.group(1)))
+            if m.group(2) == "d"
+            else timedelta(hours=int(m.group(1)))
+        )
+        return Window(w, self.now - span, self.now)
+
+    def _pilot_window(self) -> Window:
+        p = self.plan.pilot
+        since = _day_start(p.start) if p.start else self.pilot_started
+        if since is None:
+            raise ConfigError(
+                f"criterion {self.criterion.name!r} uses window 'pilot' but the pilot has no start",
+                where="pilotgate.toml [pilot] start",
+                fix="set [pilot] start = YYYY-MM-DD or run `pilotgate pilot start`",
+            )
+        until = self.now
+        if p.end is not None:
+            until = min(until, _day_start(p.end) + timedelta(days=1))
+        return Window("pilot", since, until)
+
+    # --------------------------------------------------------------- runs
+    def runs(
+        self,
+        kind: str,
+        *,
+        name: str | None = None,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Finished runs of ``kind`` inside the window, newest first."""
+        key = ("runs", kind, name)
+        if key not in self.cache:
+            rows = self.store.list_runs(kind, name=name, limit=RUN_SCAN_LIMIT)
+            self.cache[key] = [r for r in rows if r.get("status") == "ok"]
+        win = self.window()
+        out = [r for r in self.cache[key] if win.contains(r.get("created_at"))]
+        if where is not None:
+            out = [r for r in out if where(r)]
+        return out
+
+    def latest_run(
+        self,
+        kind: str,
+        *,
+        name: str | None = None,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> dict[str, Any] | None:
+        found = self.runs(kind, name=name, where=where)
+        return found[0] if found else None
+
+    def run_window_text(self, run: dict[str, Any]) -> str:
+        ts = run.get("created_at")
+        when = ts.strftime("%Y-%m-%d %H:%M UTC") if isinstance(ts, datetime) else "?"
+        w = self.window()
+        scope = "latest run" if w.name == "latest" else f"latest run in {w.describe()}"
+        return f"{scope} ({when})"
+
+    # -------------------------------------------------------------- usage
+    def usage(self) -> UsageReport:
+        """The usage report of the plan's feature over the criterion's window (cached)."""
+        from pilotgate.usage import usage_report
+
+        win = self.window()
+        key = ("usage", win.since, win.until)
+        if key not in self.cache:
+            self.cache[key] = usage_report(
+                self.store,
+                feature=self.plan.feature.name,
+                since=win.since,
+                until=win.until,
+                steps=self.plan.pilot.steps,
+            )
+        report: UsageReport = self.cache[key]
+        return report
