@@ -19,7 +19,7 @@ from typing import Any
 from pilotgate.instrument import _capture as cap
 from pilotgate.instrument._capture import Sink
 from pilotgate.instrument._config import Settings
-from pilotgate.instrument._records import build_records, resolve_redactor
+from pilotgate.instrument._records import expand, freeze, resolve_redactor
 from pilotgate.instrument._spill import Spill
 from pilotgate.instrument._transport import (
     CollectorTransport,
@@ -79,6 +79,10 @@ class Exporter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         if active:
+            try:  # files left by an earlier run: a directory scan, before the thread starts
+                self.spill.claim_orphans()
+            except Exception as exc:
+                self._error(f"spill directory: {type(exc).__name__}: {exc}")
             self._thread = threading.Thread(
                 target=self._run, name="pilotgate-exporter", daemon=True
             )
@@ -86,15 +90,24 @@ class Exporter:
 
     # --------------------------------------------------------------- control
     def flush(self, timeout: float) -> bool:
-        """Wait until everything captured so far was sent (True) or spilled (False)."""
-        if self._thread is None or not self._thread.is_alive():
-            return not self.sink.buf
-        ev = threading.Event()
-        with self._lock:
-            self._waiters.append(ev)
-        self.sink.wake.set()
-        done = ev.wait(timeout)
-        return done and self.backend_up is not False and not self.spill.has_pending()
+        """Wait up to ``timeout`` s until everything captured so far (and everything spilled)
+        was delivered; False if some is still pending or waiting in the spill file."""
+        end = time.monotonic() + timeout
+        while True:
+            if self._thread is None or not self._thread.is_alive():
+                return not self.sink.buf
+            ev = threading.Event()
+            with self._lock:
+                self._waiters.append(ev)
+            self.sink.wake.set()
+            if not ev.wait(max(0.0, end - time.monotonic())):
+                return False
+            if self.backend_up is not False and not self.spill.has_pending():
+                return True
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(left, max(0.01, self._next_try - time.monotonic())))
 
     def shutdown(self, timeout: float | None = None) -> bool:
         """Final flush within ``timeout`` (default ``exit_deadline_s``); True if all went out."""
@@ -107,7 +120,17 @@ class Exporter:
         self._deadline = time.monotonic() + budget
         self._stop.set()
         self.sink.wake.set()
-        thread.join(budget + 0.2)
+        thread.join(budget)
+        # Past the deadline the thread only writes what is left to the spill file (local
+        # disk, no network): let it finish while it makes progress, so nothing is lost.
+        last, stalled_since = -1, time.monotonic()
+        while thread.is_alive():
+            thread.join(0.05)
+            now = time.monotonic()
+            if self.counts["drained"] != last:
+                last, stalled_since = self.counts["drained"], now
+            elif now - stalled_since > 0.5:
+                return False
         if thread.is_alive():
             return False
         if self.transport is not None:
@@ -154,10 +177,6 @@ class Exporter:
 
     # ---------------------------------------------------------------- thread
     def _run(self) -> None:
-        try:
-            self.spill.claim_orphans()
-        except Exception as exc:
-            self._error(f"spill directory: {type(exc).__name__}: {exc}")
         while True:
             wait = self.settings.flush_interval_s
             if self.backend_up is False:
@@ -178,17 +197,16 @@ class Exporter:
         buf = self.sink.buf
         size = self.settings.batch_size
         while buf:
+            final = final or self._stop.is_set()
             n = min(len(buf), size)
             items = [buf.popleft() for _ in range(n)]
             self.counts["drained"] += n
-            records, failed = build_records(
-                items,
-                feature=self.settings.feature,
-                version=self.settings.version,
-                redact=self.redact,
+            rows, failed = freeze(
+                items, feature=self.settings.feature, version=self.settings.version
             )
+            del items
             self.counts["invalid"] += failed
-            self._deliver(records, final)
+            self._deliver(rows, final)
             if not final and not waiters and len(buf) < size:
                 break  # fresh records can wait for the next tick; keep the GIL free
         if not final:
@@ -199,23 +217,29 @@ class Exporter:
     def _time_left(self) -> float | None:
         return None if self._deadline is None else self._deadline - time.monotonic()
 
-    def _deliver(self, records: list[Record], final: bool) -> None:
-        if not records:
+    def _deliver(self, rows: list[list[Any]], final: bool) -> None:
+        """Send a batch of frozen rows, or spill them (as rows: cheap) if that fails."""
+        if not rows:
             return
-        left = self._time_left()
         can_try = self.backend_up is not False or time.monotonic() >= self._next_try
-        if final and left is not None and left < 0.05:
-            can_try = False
-        if can_try and self._send(records):
-            return
-        self._to_spill(records)
+        if final:
+            # at exit: one failure is enough, and keep time to spill everything left
+            left = self._time_left() or 0.0
+            reserve = 0.1 + 20e-6 * (len(self.sink.buf) + len(rows))
+            can_try = self.backend_up is not False and left > reserve
+        if can_try:
+            records, bad = expand(rows, redact=self.redact)
+            self.counts["invalid"] += bad
+            if self._send(records):
+                return
+        self._to_spill(rows)
 
-    def _to_spill(self, records: list[Record]) -> None:
+    def _to_spill(self, rows: list[list[Any]]) -> None:
         try:
-            written, dropped = self.spill.append(records)
+            written, dropped = self.spill.append(rows)
         except Exception as exc:
             self._error(f"spill write: {type(exc).__name__}: {exc}")
-            written, dropped = 0, len(records)
+            written, dropped = 0, len(rows)
         self.counts["spilled"] += written
         self.counts["dropped_spill_full"] += dropped
 
@@ -273,10 +297,14 @@ class Exporter:
             batch = self.spill.next_batch()
             if batch is None:
                 return
-            if not self._send(batch.records):
+            records = batch.rows
+            if batch.kind == "items":
+                records, bad = expand(batch.rows, redact=self.redact)
+                self.counts["invalid"] += bad
+            if not self._send(records):
                 return
             self.spill.commit(batch)
-            self.counts["replayed"] += len(batch.records)
+            self.counts["replayed"] += len(records)
             budget -= 1
             if not all_of_it and len(self.sink.buf) >= self.settings.batch_size:
                 return  # live traffic first

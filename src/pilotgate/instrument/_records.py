@@ -15,13 +15,21 @@ from typing import Any
 
 from pilotgate.instrument._capture import FEEDBACK, INTERACTION, STEP, Meta
 
-__all__ = ["RecordRedactor", "Redactor", "build_records", "resolve_redactor"]
+__all__ = [
+    "RecordRedactor",
+    "Redactor",
+    "build_records",
+    "expand",
+    "freeze",
+    "resolve_redactor",
+]
 
 Redactor = Callable[[str], str]
 RecordRedactor = Callable[[dict[str, Any]], None]
 
 INPUT_NAMES = ("input", "prompt", "question", "query", "messages", "text", "message")
 _ISO_CACHE: dict[int, str] = {}
+_PLAIN = (str, int, float, bool)
 
 
 def resolve_redactor(setting: Any) -> tuple[RecordRedactor | None, str]:
@@ -202,6 +210,8 @@ def _input_value(value: Any) -> str | list[dict[str, Any]]:
 
 def _jsonable(value: Any) -> Any:
     """Metadata as plain JSON values (unknown objects become their str())."""
+    if value is None or type(value) in _PLAIN:
+        return value
     try:
         json.dumps(value)
         return value
@@ -213,9 +223,9 @@ def _str_or(value: Any, default: str | None) -> str | None:
     return default if value is None else str(value)
 
 
-def _interaction(
+def _freeze_interaction(
     item: tuple[Any, ...], default_feature: str | None, default_version: str
-) -> dict[str, Any]:
+) -> list[Any]:
     _, iid, ts, dt, ttft, meta, sess, args, kwargs, out, err, extra = item
     sid, uid = sess if sess is not None else (None, None)
     sid = meta.session_id or sid
@@ -231,49 +241,75 @@ def _interaction(
             uid = _str_or(plan.get(plan.user, args, kwargs), uid)
     else:
         raw_input = extra.get("input") if extra else None
+    tokens_in = tokens_out = None
+    metadata: Any = None
     if extra:
         sid = extra.get("session_id") or sid
         uid = extra.get("user_id") or uid
+        tokens_in, tokens_out = extra.get("tokens_in"), extra.get("tokens_out")
     if extra and extra.get("stream"):
         output: str | None = "".join(_chunk_text(c) for c in out)
     else:
         output = to_text(out)
-    metadata: dict[str, Any] = {}
-    if meta.metadata:
-        metadata.update(meta.metadata)
-    if extra and extra.get("metadata"):
-        metadata.update(extra["metadata"])
+    if meta.metadata or (extra and extra.get("metadata")):
+        metadata = dict(meta.metadata or {})
+        if extra and extra.get("metadata"):
+            metadata.update(extra["metadata"])
+        metadata = _jsonable(metadata)
+    feature = meta.feature or default_feature or meta.name or "default"
+    version = meta.version if meta.version is not None else default_version
+    return [
+        INTERACTION,
+        iid,
+        ts,
+        dt * 1000.0,
+        None if ttft is None else ttft * 1000.0,
+        feature,
+        version,
+        sid,
+        uid,
+        _input_value(raw_input),
+        output,
+        err,
+        _jsonable(tokens_in),
+        _jsonable(tokens_out),
+        metadata,
+    ]
+
+
+def _expand_interaction(row: list[Any]) -> dict[str, Any]:
+    _, iid, ts, latency, ttft, feature, version, sid, uid, inp, out, err, t_in, t_out, md = row
     rec: dict[str, Any] = {
         "kind": "interaction",
         "id": iid,
         "ts": iso(ts),
-        "feature": meta.feature or default_feature or meta.name or "default",
-        "version": meta.version if meta.version is not None else default_version,
-        "input": _input_value(raw_input),
-        "latency_ms": dt * 1000.0,
+        "feature": feature,
+        "version": version,
+        "input": inp,
+        "latency_ms": latency,
     }
-    # absent rather than null: smaller spill lines and request bodies
-    if output is not None:
-        rec["output"] = output
+    # absent rather than null: smaller request bodies
+    if out is not None:
+        rec["output"] = out
     if sid is not None:
         rec["session_id"] = sid
     if uid is not None:
         rec["user_id"] = uid
     if ttft is not None:
-        rec["ttft_ms"] = ttft * 1000.0
-    if extra:
-        for key in ("tokens_in", "tokens_out"):
-            if extra.get(key) is not None:
-                rec[key] = extra[key]
+        rec["ttft_ms"] = ttft
+    if t_in is not None:
+        rec["tokens_in"] = t_in
+    if t_out is not None:
+        rec["tokens_out"] = t_out
     if err is not None:
         rec["error"] = err
-    if metadata:
-        rec["metadata"] = _jsonable(metadata)
+    if md:
+        rec["metadata"] = md
     return rec
 
 
-def _feedback(item: tuple[Any, ...]) -> dict[str, Any]:
-    _, fid, ts, iid, accepted, score, edited, dwell, comment = item
+def _expand_feedback(row: list[Any]) -> dict[str, Any]:
+    _, fid, ts, iid, accepted, score, edited, dwell, comment = row
     return {
         "kind": "feedback",
         "id": fid,
@@ -287,37 +323,61 @@ def _feedback(item: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
-def _step(item: tuple[Any, ...]) -> dict[str, Any]:
-    _, sid, ts, session_id, name, metadata = item
+def _expand_step(row: list[Any]) -> dict[str, Any]:
+    _, sid, ts, session_id, name, metadata = row
     return {
         "kind": "step",
         "id": sid,
         "session_id": session_id,
         "ts": iso(ts),
         "name": name,
-        "metadata": _jsonable(metadata) if metadata else {},
+        "metadata": metadata or {},
     }
 
 
-def build_records(
-    items: Iterable[tuple[Any, ...]],
-    *,
-    feature: str | None,
-    version: str,
-    redact: RecordRedactor | None,
-) -> tuple[list[dict[str, Any]], int]:
-    """Records for captured items, and how many items could not be turned into one."""
-    records: list[dict[str, Any]] = []
+def freeze(
+    items: Iterable[tuple[Any, ...]], *, feature: str | None, version: str
+) -> tuple[list[list[Any]], int]:
+    """Compact rows of JSON values for captured items (live references resolved to text).
+
+    This is all that must happen before a record can wait on disk: cheap, no timestamps
+    formatted, no redaction. Returns the rows and how many items could not be frozen.
+    """
+    rows: list[list[Any]] = []
     failed = 0
     for item in items:
         try:
             kind = item[0]
             if kind == INTERACTION:
-                rec = _interaction(item, feature, version)
+                rows.append(_freeze_interaction(item, feature, version))
             elif kind == FEEDBACK:
-                rec = _feedback(item)
+                rows.append([_jsonable(v) for v in item])
             elif kind == STEP:
-                rec = _step(item)
+                _, sid, ts, session_id, name, metadata = item
+                md = _jsonable(metadata) if metadata else None
+                rows.append([STEP, sid, ts, _jsonable(session_id), _jsonable(name), md])
+            else:
+                failed += 1
+        except Exception:
+            failed += 1
+    return rows, failed
+
+
+def expand(
+    rows: Iterable[list[Any]], *, redact: RecordRedactor | None
+) -> tuple[list[dict[str, Any]], int]:
+    """Ingest records (DESIGN.md) for compact rows, redacted; and how many rows were bad."""
+    records: list[dict[str, Any]] = []
+    failed = 0
+    for row in rows:
+        try:
+            kind = row[0]
+            if kind == INTERACTION:
+                rec = _expand_interaction(row)
+            elif kind == FEEDBACK:
+                rec = _expand_feedback(row)
+            elif kind == STEP:
+                rec = _expand_step(row)
             else:
                 failed += 1
                 continue
@@ -327,3 +387,16 @@ def build_records(
         except Exception:
             failed += 1
     return records, failed
+
+
+def build_records(
+    items: Iterable[tuple[Any, ...]],
+    *,
+    feature: str | None,
+    version: str,
+    redact: RecordRedactor | None,
+) -> tuple[list[dict[str, Any]], int]:
+    """Records for captured items (freeze, then expand), and how many failed."""
+    rows, failed = freeze(items, feature=feature, version=version)
+    records, failed2 = expand(rows, redact=redact)
+    return records, failed + failed2

@@ -1,6 +1,8 @@
 """Append-only spill files: where records wait while the backend is away.
 
-One line per batch (a JSON array of ingest records). Each process appends to files of its
+One line per batch: ``{"items": [...]}``, compact rows of JSON values (see
+``_records.freeze``; they become ingest records, redacted, only when sent), or a JSON
+array of complete ingest records. Each process appends to files of its
 own, holding an exclusive ``flock`` on each for as long as it owns it, so several
 processes can share a spill directory: a file whose lock can be taken belongs to nobody
 alive and is claimed for replay (at start, and whenever the backend comes back).
@@ -49,11 +51,15 @@ class _File:
 
 @dataclass
 class SpillBatch:
-    """One line read for replay; ``commit`` it once the backend has acknowledged it."""
+    """One line read for replay; ``commit`` it once the backend has acknowledged it.
+
+    ``kind`` is ``items`` (compact rows to expand) or ``records`` (ready ingest records).
+    """
 
     file: _File
     end: int
-    records: list[Record] = field(default_factory=list)
+    kind: str
+    rows: list[Any] = field(default_factory=list)
 
 
 class Spill:
@@ -89,15 +95,16 @@ class Spill:
         self._seq += 1
         final = self.dir / f"spill-{self.tag}-{self._seq:04d}.jsonl"
         tmp = final.with_suffix(".tmp")
-        fh = open(tmp, "ab")  # noqa: SIM115 - kept open: its lock marks ownership
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # may hold raw text
+        fh = os.fdopen(fd, "ab")
         _lock(fh)
         os.replace(tmp, final)  # appears already locked to other processes
         f = _File(final, fh, 0)
         self.files.append(f)
         return f
 
-    def append(self, records: list[Record]) -> tuple[int, int]:
-        """Write records; returns (written, dropped because of the size cap)."""
+    def append(self, records: list[Any]) -> tuple[int, int]:
+        """Write compact rows; returns (written, dropped because of the size cap)."""
         if not records:
             return 0, 0
         self._scan()
@@ -160,12 +167,12 @@ class Spill:
                     f.size = f.offset
                     break
                 end = f.offset + len(raw)
-                records = _decode(raw)
-                if records is None:
+                decoded = _decode(raw)
+                if decoded is None:
                     self.corrupt_lines += 1
                     f.offset = end
                     continue
-                return SpillBatch(f, end, records)
+                return SpillBatch(f, end, *decoded)
             self._done(f)
         return None
 
@@ -199,18 +206,23 @@ class Spill:
         self.files.clear()
 
 
-def _encode(records: list[Record]) -> bytes:
-    text = json.dumps(records, ensure_ascii=False, separators=(",", ":"), default=str)
+def _encode(rows: list[Any]) -> bytes:
+    text = json.dumps({"items": rows}, ensure_ascii=False, separators=(",", ":"), default=str)
     return text.encode("utf-8") + b"\n"
 
 
-def _decode(raw: bytes) -> list[Record] | None:
+def _decode(raw: bytes) -> tuple[str, list[Any]] | None:
     if not raw.endswith(b"\n"):
         return None
     try:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         return None
-    if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+    if isinstance(value, dict) and isinstance(value.get("items"), list):
+        rows = value["items"]
+        if all(isinstance(r, list) and r for r in rows):
+            return "items", rows
         return None
-    return value
+    if isinstance(value, list) and all(isinstance(r, dict) for r in value):
+        return "records", value
+    return None
