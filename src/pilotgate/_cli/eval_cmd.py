@@ -160,11 +160,14 @@ def _render_run(doc: dict[str, Any]) -> None:
         judge = s.get("judge")
         agree = "—"
         if judge:
-            agree = (
-                f"{_pct(judge['agreement'])} % over {judge['repeats']} repeats"
-                if judge.get("agreement") is not None
-                else "not measured (repeats=1)"
-            )
+            if judge.get("agreement") is not None:
+                agree = f"{_pct(judge['agreement'])} % over {judge['repeats']} repeats"
+            elif judge["repeats"] > 1:
+                agree = "no verdicts to compare"
+            else:
+                agree = "not measured (repeats=1)"
+            if judge.get("unparsed"):
+                agree += f"; {judge['unparsed']} cases without a verdict"
         table.add_row(key, str(s["n"]), _pct(s["mean"]), _ci(s), _pct(s["pass_rate"]), agree)
     console.print(table)
     keys = list(doc["scorers"])
