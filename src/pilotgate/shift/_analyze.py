@@ -107,13 +107,10 @@ def analyze_shift(
             f"production sub-sampled uniformly: {len(p_sel)} of {n_prod_all} (seed {seed}); "
             "coverage and its interval are estimated from the sample"
         )
-    # Eval texts are de-duplicated: a case listed twice is not its own neighbour.
-    first: dict[str, int] = {}
-    for i in e_sel:
-        first.setdefault(eval_texts[int(i)], int(i))
-    e_keep = np.array(sorted(first.values()), dtype=np.intp)
-    ev_texts = [eval_texts[int(i)] for i in e_keep]
-    ev_ids = [e_ids[int(i)] for i in e_keep]
+    # Eval duplicates are kept: when the eval set is a sample of production, repeated
+    # requests are repeated in both, and calibration is exact only if both keep them.
+    ev_texts = [eval_texts[int(i)] for i in e_sel]
+    ev_ids = [e_ids[int(i)] for i in e_sel]
     pr_texts = [production_texts[int(i)] for i in p_sel]
     pr_ids = [p_ids[int(i)] for i in p_sel]
     pr_ts = [production_ts[int(i)] for i in p_sel] if production_ts is not None else None

@@ -35,7 +35,9 @@ _TOKEN = re.compile(r"[^\W\d_]{2,}")
 _STOP = frozenset(
     """a an i to it of in on me be do so if or at as by we us is am no my our your the and
     but not for with this that what when how can could would will just get got hi hello
-    hey thanks thank please also there here any some all""".split()
+    hey thanks thank please also there here any some all
+    de la le les que en y o un una une et du al lo se te tu mes die zu ich ein eine
+    ka ki ke ko se main""".split()  # short words shared by several languages
 ).union(*FUNCTION_WORDS.values())
 
 

@@ -36,33 +36,40 @@ class DescriptorSpec:
     description: str
     #: Phrase for a gap summary; ``{v}`` is the gap's value (a mean or a share in %).
     phrase: str = ""
+    #: Smallest difference of means worth mentioning in a gap summary (numeric kinds).
+    min_diff: float = 0.0
 
 
 _D = DescriptorSpec
 DESCRIPTORS: tuple[DescriptorSpec, ...] = (
-    _D("chars", "continuous", "length in characters", "{v:.0f} characters"),
-    _D("words", "continuous", "number of words", "{v:.1f} words"),
-    _D("questions", "count", "runs of question marks", "{v:.1f} questions per message"),
+    _D("chars", "continuous", "length in characters", "{v:.0f} characters", 15.0),
+    _D("words", "continuous", "number of words", "{v:.1f} words", 3.0),
+    _D("questions", "count", "runs of question marks", "{v:.1f} questions per message", 0.3),
     _D("language", "categorical", "main language (lingua, or function words)"),
     _D(
         "mixed_language",
         "continuous",
         "share of language-marked words from a second language",
         "{v:.0%} of words in a second language",
+        0.1,
     ),
     _D(
         "typo_rate",
         "continuous",
         "share of English words one edit from a known word (English inputs only)",
         "{v:.1%} misspelt words",
+        0.03,
     ),
     _D(
         "punctuation_anomalies",
         "continuous",
         "repeated !?, a space before or none after punctuation, per word",
         "{v:.2f} punctuation anomalies per word",
+        0.05,
     ),
-    _D("shouting", "continuous", "share of words in capitals", "{v:.0%} of words in capitals"),
+    _D(
+        "shouting", "continuous", "share of words in capitals", "{v:.0%} of words in capitals", 0.15
+    ),
     _D("no_capitals", "binary", "letters but no capital", "{v:.0%} written without capitals"),
     _D("markdown", "binary", "markdown (headers, bold, tables, code)", "{v:.0%} use markdown"),
     _D("code", "binary", "code blocks or code-like lines", "{v:.0%} contain code"),
@@ -73,6 +80,7 @@ DESCRIPTORS: tuple[DescriptorSpec, ...] = (
         "continuous",
         "share of non-space characters that are not letters",
         "{v:.0%} non-letter characters",
+        0.05,
     ),
 )
 

@@ -30,8 +30,8 @@ def telling_descriptors(
 
     A share (language, has code…) counts when the gap has at least 20 % and 20 points
     more than the eval set; a numeric descriptor when the gap's mean is at least 0.8 eval
-    standard deviations away. Each entry carries a ready sentence ("73 % Spanish
-    (eval 0 %)") and the numbers behind it.
+    standard deviations away (and at least the descriptor's ``min_diff``). Each entry
+    carries a ready sentence ("73 % Spanish (eval 0 %)") and the numbers behind it.
     """
     found: list[tuple[float, dict[str, Any]]] = []
     n_g, n_e = max(len(gap), 1), max(len(eval_d), 1)
@@ -55,9 +55,10 @@ def telling_descriptors(
                 found.append((2 * (g - e), _entry(spec.name, None, g, e, text)))
             continue
         sd = float(np.nanstd(ev)) if np.sum(~np.isnan(ev)) > 1 else 0.0
-        spread = max(sd, abs(e) * 0.1, 1e-9)
+        # The floor keeps "0.01 vs 0.00" out when the eval set has no spread at all.
+        spread = max(sd, spec.min_diff, 1e-9)
         z = (g - e) / spread
-        if abs(z) >= 0.8 and abs(g - e) > 1e-9:
+        if abs(z) >= 0.8 and abs(g - e) >= spec.min_diff:
             text = spec.phrase.format(v=g) + " (eval " + spec.phrase.format(v=e).split(" ")[0] + ")"
             found.append((min(abs(z), 10.0) / 2, _entry(spec.name, None, g, e, text)))
     found.sort(key=lambda fe: -fe[0])
