@@ -124,6 +124,7 @@ def run_cmd(
             retries=retries,
             seed=seed,
             progress=progress,
+            on_start=lambda rid: click.echo(f"run {rid} (resume with --resume {rid})", err=True),
         )
     _render_run(result.document)
     _write_json(json_path, result.document)

@@ -171,6 +171,7 @@ async def arun_eval(
     seed: int = 0,
     progress: Progress | None = None,
     gate: RateGate | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> EvalResult:
     """Evaluate ``target`` on ``cases`` (or ``eval_set``) with ``scorers``; see :func:`run_eval`."""
     if concurrency < 1:
@@ -199,6 +200,7 @@ async def arun_eval(
             seed=seed,
             progress=progress,
             gate=gate or RateGate(),
+            on_start=on_start,
         )
     finally:
         if own_target:
@@ -225,6 +227,7 @@ async def _run(
     seed: int,
     progress: Progress | None,
     gate: RateGate,
+    on_start: Callable[[str], None] | None,
 ) -> EvalResult:
     from pilotgate.scoring._judge import judge_cache
 
@@ -248,6 +251,8 @@ async def _run(
             "eval", name=name, params=params, feature=feature, version=version, target=target_desc
         )
         done = set()
+    if on_start is not None:
+        on_start(run_id)
     todo = [c for c in cases if c.id not in done]
     keys = {c.id: response_cache_key(tgt.fingerprint, c.input, version) for c in todo}
     hits = st.cache_get_many(list(keys.values())) if use_cache and todo else {}
@@ -295,9 +300,14 @@ async def _run(
     status = "interrupted"
     try:
         with judge_cache(st, read=use_cache):
-            async with asyncio.TaskGroup() as group:
-                for _ in range(min(concurrency, max(1, len(todo)))):
-                    group.create_task(worker())
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for _ in range(min(concurrency, max(1, len(todo)))):
+                        group.create_task(worker())
+            except BaseExceptionGroup as group_error:
+                # one worker's failure cancels the rest; raise *it*, so that a
+                # PilotgateError still reaches the CLI as one line
+                raise _first(group_error) from None
         status = "ok"
     finally:
         writer.flush()
@@ -327,6 +337,11 @@ async def _run(
         cache_hits=counters["hits"],
         skipped=len(cases) - len(todo),
     )
+
+
+def _first(error: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = error.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def _describe(s: BoundScorer) -> dict[str, Any]:
@@ -383,7 +398,9 @@ def run_eval(
             URL), ``concurrency`` (8), ``name``, ``resume`` (a run id), ``use_cache``
             (True), ``feature``, ``version`` (part of the cache key: a target configured
             outside its spec, e.g. by environment, must pass it), ``model``,
-            ``retries`` (3, the target's retries on 429/503), ``seed``, ``progress``.
+            ``retries`` (3, the target's retries on 429/503), ``seed``, ``progress``
+            (called as ``progress(done, total)``), ``on_start`` (called with the run id
+            before the first call, e.g. to print it for a later ``--resume``).
 
     Returns:
         The run's id, its ``pilotgate.eval/1`` document and the per-case rows.
