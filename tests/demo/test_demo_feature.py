@@ -129,6 +129,12 @@ async def test_class_api_and_llm_failures(sim: Simulator) -> None:
         assert [r.intent for r in replies] == ["card_lost", "close_account"]
         assert all(r.version == "v1" and r.tokens_out for r in replies)
         assert str(replies[0]) == replies[0].output
+        assistant.prime(["Please move $40 from checking to savings."])
+        primed = assistant.router.cached("Please move $40 from checking to savings.")
+        assert primed is not None and primed.intent == "transfer"
+        assert (await assistant.answer("Please move $40 from checking to savings.")).intent == (
+            "transfer"
+        )
     # A port nothing listens on: the failure is a TargetError naming the URL.
     dead = SupportAssistant("http://127.0.0.1:9/v1", "v1", timeout_s=5)
     try:

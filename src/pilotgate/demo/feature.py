@@ -20,6 +20,7 @@ import asyncio
 import os
 import threading
 import weakref
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pilotgate.demo._intents import INTENTS, OUT_OF_SCOPE, OUT_OF_SCOPE_ANSWER
@@ -137,6 +138,14 @@ class SupportAssistant:
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+    def prime(self, texts: Sequence[str]) -> None:
+        """Route ``texts`` in batches now (blocking), so later answers hit the cache.
+
+        Batched embedding is several times faster than one text per call; a replay of
+        a known stream can call this first.
+        """
+        self.router.route(list(texts))
 
     async def route(self, text: str) -> Route:
         """The routing decision alone; embedding runs off the event loop."""
