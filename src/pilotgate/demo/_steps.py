@@ -1,0 +1,237 @@
+"""The capability steps of ``pilotgate demo``, one function per capability.
+
+Each step reads what earlier steps left in the store or in files, records its own run
+in the store (as the CLI commands do), and returns a one-line summary.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from typing import Any
+
+from pilotgate.demo._orchestrate import DemoContext
+from pilotgate.store import Store
+
+__all__ = ["capability_steps", "ROBUSTNESS_PERTURBATIONS"]
+
+Step = tuple[str, Callable[[DemoContext], str]]
+
+#: One or two perturbations per family: broad enough to show which families break the
+#: feature, small enough for the demo's time budget.
+ROBUSTNESS_PERTURBATIONS = [
+    "typo_keyboard",
+    "ocr_confusion",
+    "all_caps",
+    "strip_punctuation",
+    "truncate_words",
+    "markdown",
+    "email_thread",
+    "texting_slang",
+    "jargon",
+    "multi_request",
+    "code_switch_es",
+    "translate_es",
+    "out_of_scope_task",
+    "injection_suffix",
+    "zero_width",
+]
+
+
+def _summary(ctx: DemoContext) -> dict[str, Any]:
+    out: dict[str, Any] = ctx.results.setdefault("summary", {})
+    return out
+
+
+def _feature_target(ctx: DemoContext, version: str) -> str:
+    return f"openai:{ctx.feature_urls[version]}/v1"
+
+
+def step_eval_sets(ctx: DemoContext) -> str:
+    """Store the demo set and a production-derived eval set labelled by a (simulated) reviewer."""
+    from pilotgate.demo.data import demo_set
+
+    rng = random.Random(f"demo-eval:{ctx.config.seed}")
+    demo = demo_set(seed=ctx.config.seed)
+    stream = ctx.results.get("production", [])
+    sample = rng.sample(stream, min(300, len(stream)))
+    prod = [
+        {
+            "id": r.id,
+            "input": r.text,
+            "expected": r.true_intent,
+            "tags": list(r.tags),
+            "source": "production",
+            "origin": {
+                "interaction_id": r.id,
+                "strategy": "uniform",
+                "reference_source": "reviewer",
+            },
+        }
+        for r in sorted(sample, key=lambda r: r.id)
+    ]
+    with Store(ctx.store_url) as store:
+        store.save_eval_set("demo", demo, description="the 50 hand-picked demo requests")
+        store.save_eval_set(
+            "production", prod, params={"strategy": "uniform", "size": len(prod), "seed": 0}
+        )
+    return f"demo@1 ({len(demo)} cases), production@1 ({len(prod)} cases)"
+
+
+def step_eval(ctx: DemoContext) -> str:
+    """Score v1 on the demo set and v1/v2 on the production-derived set; compare v1 vs v2."""
+    from pilotgate.evaluate import compare_runs, run_eval
+
+    runs: dict[str, str] = {}
+    means: dict[str, float] = {}
+    with Store(ctx.store_url) as store:
+        for set_name, version in (("demo", "v1"), ("production", "v1"), ("production", "v2")):
+            res = run_eval(
+                _feature_target(ctx, version),
+                None,
+                ["label"],
+                eval_set=set_name,
+                store=store,
+                concurrency=16,
+                name=f"{set_name}-{version}",
+                feature="northwind-support",
+                version=version,
+                model="northwind",
+            )
+            runs[f"{set_name}-{version}"] = res.run_id
+            means[f"{set_name}-{version}"] = float(res.to_json()["scorers"]["label"]["mean"])
+        cmp = compare_runs(
+            runs["production-v1"], runs["production-v2"], store=store, name="v1-vs-v2"
+        )
+    ctx.results["eval_runs"] = runs
+    s = _summary(ctx)
+    s["accuracy on the demo set (v1)"] = f"{means['demo-v1']:.0%}"
+    s["accuracy on production-derived set (v1)"] = f"{means['production-v1']:.0%}"
+    s["accuracy on production-derived set (v2)"] = f"{means['production-v2']:.0%}"
+    s["v2 vs v1"] = cmp.to_json().get("verdict", "")
+    return (
+        f"demo v1 {means['demo-v1']:.0%}, production v1 {means['production-v1']:.0%}, "
+        f"v2 {means['production-v2']:.0%}"
+    )
+
+
+def step_shift(ctx: DemoContext) -> str:
+    """Coverage of production by the demo set, the gaps, and drift."""
+    from pilotgate.demo.data import demo_set
+    from pilotgate.shift import analyze_shift
+
+    demo = demo_set(seed=ctx.config.seed)
+    stream = ctx.results.get("production", [])
+    result = analyze_shift(
+        [c["input"] for c in demo],
+        [r.text for r in stream],
+        embedder="minilm",
+        seed=ctx.config.seed,
+        eval_ids=[c["id"] for c in demo],
+        production_ids=[r.id for r in stream],
+        production_ts=[r.ts for r in stream],
+        progress=False,
+    )
+    doc = result.to_json()
+    with Store(ctx.store_url) as store:
+        store.save_run("shift", doc, name="demo-set-vs-production", feature="northwind-support")
+    gaps = doc.get("gaps", [])
+    cov = doc["coverage"]
+    cov = float(cov["value"] if isinstance(cov, dict) else cov)
+    _summary(ctx)["production covered by the demo set"] = f"{cov:.0%}"
+    top = ", ".join(g["label"] for g in gaps[:3])
+    return f"coverage {cov:.0%}, {len(gaps)} gaps (largest: {top})"
+
+
+def step_robustness(ctx: DemoContext) -> str:
+    """The demo-tuned v1 under perturbations of the demo set."""
+    from pilotgate.demo.data import demo_set
+    from pilotgate.perturb import run_robustness
+    from pilotgate.records import Case
+
+    from pilotgate.targets import resolve_target
+
+    cases = [Case.model_validate(c) for c in demo_set(seed=ctx.config.seed)]
+    result = run_robustness(
+        resolve_target(_feature_target(ctx, "v1"), model="northwind"),
+        cases,
+        perturbations=ROBUSTNESS_PERTURBATIONS,
+        seed=ctx.config.seed,
+        concurrency=16,
+    )
+    doc = result.to_json()
+    rows = result.rows()
+    with Store(ctx.store_url) as store:
+        store.save_run(
+            "robustness",
+            doc,
+            ((f"{r['perturbed_id']}@{r['severity']}", r) for r in rows),
+            name="demo-v1",
+            feature="northwind-support",
+            version="v1",
+            target=_feature_target(ctx, "v1"),
+        )
+    fams = doc.get("families", {})
+    worst = sorted(fams.items(), key=lambda kv: kv[1].get("pass_rate") or 0)[:2]
+    _summary(ctx)["weakest perturbation families"] = ", ".join(
+        f"{k} {v.get('pass_rate', 0):.0%}" for k, v in worst
+    )
+    return f"{len(rows)} pairs; weakest: " + ", ".join(
+        f"{k} {v.get('pass_rate', 0):.0%}" for k, v in worst
+    )
+
+
+def step_load(ctx: DemoContext) -> str:
+    """1x, 2x, 3x the expected users against the feature on a provider with real limits."""
+    from pilotgate.load import LoadConfig, Slo, expected_levels, run_levels
+    from pilotgate.load._workload import Workload
+
+    expected = ctx.config.expected_users
+    levels, labels = expected_levels(expected, 3.0)
+    cfg = LoadConfig(
+        concurrency=expected,
+        duration_s=ctx.config.load_seconds,
+        max_requests=5000,
+        slo=Slo(e2e_ms=ctx.config.slo_p99_ms),
+        seed=ctx.config.seed,
+    )
+    texts = [r.text for r in ctx.results.get("production", [])[:500]] or ["hello"]
+    from pilotgate.targets import TargetConfig
+
+    target = TargetConfig(kind="openai", url=f"{ctx.feature_urls['load']}/v1", model="northwind")
+    result = run_levels(
+        cfg,
+        target,
+        [int(x) for x in levels],
+        labels=labels,
+        workload=Workload.from_texts(texts),
+    )
+    doc = result.to_json()
+    with Store(ctx.store_url) as store:
+        store.save_run(
+            "load", doc, name="expected-1x-2x-3x", feature="northwind-support", version="v2"
+        )
+    rows = []
+    for lvl in doc.get("levels", []):
+        e2e = lvl["latency_ms"]["e2e"]
+        rows.append(f"{lvl.get('label')}: p50 {e2e['p50']:.0f} / p99 {e2e['p99']:.0f} ms")
+    s = _summary(ctx)
+    for lvl in doc.get("levels", []):
+        e2e = lvl["latency_ms"]["e2e"]
+        s[f"latency p50 / p99 at {lvl.get('label')}"] = f"{e2e['p50']:.0f} / {e2e['p99']:.0f} ms"
+    return "; ".join(rows)
+
+
+def capability_steps() -> list[Step]:
+    """Every capability step, in the order the demo runs them."""
+    return [
+        ("eval sets", step_eval_sets),
+        ("eval: demo vs production", step_eval),
+        ("shift and coverage", step_shift),
+        ("robustness", step_robustness),
+        ("load 1x / 2x / 3x", step_load),
+    ]
+
+
+_ = json
