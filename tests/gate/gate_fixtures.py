@@ -7,11 +7,10 @@ records through the store's own ingest path.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import update
 
 from pilotgate.plan import Plan
@@ -167,9 +166,3 @@ def add_usage(
         )
     store.add_interactions(inter)
     store.add_feedback(fb)
-
-
-@pytest.fixture
-def store(tmp_path: Any) -> Iterator[Store]:
-    with Store(f"sqlite:///{tmp_path}/gate.db") as st:
-        yield st

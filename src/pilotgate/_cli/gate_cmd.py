@@ -48,9 +48,7 @@ def _write(path: str, text: str) -> None:
 )
 @click.option("--now", "now_text", default=None, help="Judge as of this ISO time (replay).")
 @click.option("--no-store", is_flag=True, help="Do not record this evaluation as a run.")
-@click.pass_context
 def gate(
-    ctx: click.Context,
     plan_path: str | None,
     store_url: str | None,
     json_path: str | None,
@@ -84,7 +82,9 @@ def gate(
     if md_path:
         _write(md_path, to_markdown(result))
     _render(result)
-    ctx.exit(result.exit_code)
+    if result.exit_code:
+        # SystemExit, not ctx.exit: `python -m pilotgate` ignores main()'s return value
+        raise SystemExit(result.exit_code)
 
 
 def _render(result: GateResult) -> None:

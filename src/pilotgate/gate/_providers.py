@@ -55,9 +55,9 @@ def _usage(ctx: MetricContext, key: str) -> Result:
     feature = ctx.plan.feature.name
     cmd = ["pilotgate", "usage", "--feature", feature]
     if win.since is not None:
-        cmd += ["--since", win.since.isoformat()]
+        cmd += ["--since", win.since.isoformat(timespec="seconds")]
     if win.until is not None:
-        cmd += ["--until", win.until.isoformat()]
+        cmd += ["--until", win.until.isoformat(timespec="seconds")]
     ev = Evidence(
         kind="usage",
         window=win.describe() if win.name != "latest" else "all stored interactions",
