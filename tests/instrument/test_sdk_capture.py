@@ -235,7 +235,7 @@ def test_sampling_is_deterministic_per_id_and_feedback_follows(tmp_path: Path) -
     assert 200 < len(kept) < 400
     with Store(url) as s:
         assert {f["interaction_id"] for f in s.feedback()} == kept
-    assert pg.stats()["sampled_out"] >= 2 * (1000 - len(kept))
+    assert pg.stats()["sampled_out"] == 2 * (1000 - len(kept))
 
 
 def test_local_store_mode_redacts_by_default(db: str) -> None:

@@ -179,3 +179,15 @@ def test_exit_deadline_leaves_unsent_records_in_the_spill(
     ingest_server.hang_s = 0.0
     remote(ingest_server, tmp_path)  # the next start replays them
     wait_for(lambda: len(ingest_server.ids()) == 30)
+
+
+def test_wrong_collector_path_keeps_the_data(ingest_server: IngestServer, tmp_path: Path) -> None:
+    pg.configure(
+        collector=ingest_server.url + "/not-here",
+        api_key=ingest_server.key,
+        spill_dir=str(tmp_path / "spill"),
+    )
+    answer("q")
+    assert not pg.flush(1)
+    st = pg.stats()
+    assert st["spilled"] == 1 and st["dropped"] == 0 and "collector URL" in st["last_error"]

@@ -68,6 +68,7 @@ class Exporter:
             self.transport = StoreTransport(settings.store)
         self.spill = Spill(settings.spill_path(), settings.spill_max_bytes, cap.IDS.prefix[:-1])
         self.counts = dict.fromkeys(COUNTERS, 0)
+        self._base = self._hot_counters()  # the hot path's counters are process-wide
         self.last_error: str | None = self.problems[-1] if self.problems else None
         self.backend_up: bool | None = None
         self._rng = random.Random(cap.IDS.prefix)
@@ -145,10 +146,20 @@ class Exporter:
         self.spill.close()
 
     # ----------------------------------------------------------------- stats
+    @staticmethod
+    def _hot_counters() -> dict[str, int]:
+        return {
+            "dropped_full": cap.counter_value(cap.DROPPED_FULL),
+            "sampled_out": cap.counter_value(cap.SAMPLED_OUT),
+            "hot_errors": cap.counter_value(cap.HOT_ERRORS),
+            "annotate_ignored": cap.counter_value(cap.ANNOTATE_IGNORED),
+        }
+
     def stats(self) -> dict[str, Any]:
         c = self.counts
         pending = len(self.sink.buf)
-        dropped_full = cap.counter_value(cap.DROPPED_FULL)
+        hot = {k: v - self._base[k] for k, v in self._hot_counters().items()}
+        dropped_full = hot["dropped_full"]
         return {
             "backend": self.settings.backend,
             "backend_up": self.backend_up,
@@ -163,13 +174,13 @@ class Exporter:
             "dropped_spill_full": c["dropped_spill_full"],
             "rejected": c["rejected"],
             "invalid": c["invalid"],
-            "sampled_out": cap.counter_value(cap.SAMPLED_OUT),
-            "errors": c["errors"] + c["send_failures"] + cap.counter_value(cap.HOT_ERRORS),
+            "sampled_out": hot["sampled_out"],
+            "errors": c["errors"] + c["send_failures"] + hot["hot_errors"],
             "send_failures": c["send_failures"],
             "spill_bytes": self.spill.total_bytes,
             "spill_files": len(self.spill.files),
             "spill_corrupt_lines": self.spill.corrupt_lines,
-            "annotate_ignored": cap.counter_value(cap.ANNOTATE_IGNORED),
+            "annotate_ignored": hot["annotate_ignored"],
             "redaction": self.redaction,
             "last_error": self.last_error,
             "config_problems": list(self.problems),

@@ -86,6 +86,8 @@ class CollectorTransport:
             raise TooLarge(f"collector said 413 for {len(records)} records")
         if status in (401, 403):
             raise Retry(f"collector said {status}: check api_key (pilotgate keys create)")
+        if status in (404, 405):  # a wrong URL is a configuration problem: keep the data
+            raise Retry(f"collector said {status} for {self.path}: check the collector URL")
         if status in (408, 425, 429) or status >= 500:
             raise Retry(f"collector said {status}", after=_seconds(retry_after))
         raise Reject(f"collector said {status}: {data[:200]!r}")
