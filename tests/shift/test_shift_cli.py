@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pilotgate._cli import main
@@ -110,17 +111,56 @@ def test_a_mostly_unreadable_file_is_an_error(tmp_path: Path, capsys) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--embedder", "lexical"], "--eval and --production are required"),
-        (["--eval-set", "x", "--feature", "f"], "store"),
+        (["--embedder", "lexical"], "exactly one of --production FILE or --feature"),
         (["--suggest", "3"], "--suggest needs --suggest-out"),
         (["--embedder", "nope"], "unknown embedding backend"),
+        (["--since", "2026-01-01"], "--since and --version filter stored production"),
     ],
 )
 def test_bad_usage_exits_2_with_one_line(tmp_path: Path, capsys, args, message) -> None:
     ev = write_cases(tmp_path / "eval.jsonl", POOL[:20])
-    base = [] if "--eval-set" in args or "--eval" in args else ["--eval", str(ev)]
-    if message != "--eval and --production are required":
+    base = ["--eval", str(ev)]
+    if "--feature" not in message:
         base += ["--production", str(ev)]
-    assert run("shift", *base, *args) == 2
+    assert run("shift", *base, *args, "--no-store") == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_store_backed_run_reads_eval_set_and_feature_and_records_the_run(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from pilotgate.shift._store_io import StoreEmbeddingCache
+    from pilotgate.store import Store
+
+    url = f"sqlite:///{tmp_path}/store.db"
+    prod = POOL[300:700] + support_requests(60, seed=7, kind="es")
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    with Store(url) as store:
+        store.save_eval_set(
+            "support", [{"id": f"c{i}", "input": t} for i, t in enumerate(POOL[:150])]
+        )
+        store.add_interactions(
+            {"id": f"p{i}", "ts": t0 + timedelta(hours=i), "feature": "router", "input": t}
+            for i, t in enumerate(prod)
+        )
+        store.add_interactions(
+            [{"id": "other", "ts": t0, "feature": "elsewhere", "input": "unrelated"}]
+        )
+    out = tmp_path / "o.json"
+    args = ["shift", "--eval-set", "support", "--feature", "router", "--embedder", "lexical"]
+    assert run(*args, "--since", "2026-05-02", "--store", url, "--json", str(out)) == 0
+    doc = json.loads(out.read_text())
+    assert doc["n_eval"] == 150 and doc["n_production"] == len(prod) - 24
+    assert doc["inputs"]["production"] == "store:feature:router"
+    with Store(url) as store:
+        runs = store.list_runs("shift")
+        assert len(runs) == 1 and runs[0]["summary"]["schema"] == "pilotgate.shift/1"
+        stored = store.run_results(runs[0]["id"])
+        assert len(stored) == round(doc["n_production"] * (1 - doc["coverage"]["value"]))
+        cache = StoreEmbeddingCache(store)
+        vec = np.arange(4, dtype=np.float32)
+        cache.put_many("b", {"h1": vec})
+        cache.put_many("b", {"h1": vec})  # idempotent
+        assert np.array_equal(cache.get_many("b", ["h1", "nope"])["h1"], vec)
+    assert run("shift", "--eval-set", "nope", "--feature", "router", "--store", url) == 2

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from pilotgate._cli._runs import store_options
 from pilotgate.errors import ConfigError
 
 __all__ = ["shift"]
@@ -20,6 +21,7 @@ __all__ = ["shift"]
 @click.option("--eval-set", help="Store-backed: name of a stored eval set.")
 @click.option("--feature", help="Store-backed: feature whose production inputs to read.")
 @click.option("--since", help="Store-backed: only production inputs since this date.")
+@click.option("--version", "feature_version", help="Store-backed: only this feature version.")
 @click.option(
     "--embedder",
     default="minilm",
@@ -66,12 +68,14 @@ __all__ = ["shift"]
     type=click.Path(dir_okay=False),
     help="Write the pilotgate.shift/1 document.",
 )
+@store_options
 def shift(
     eval_path: str | None,
     prod_path: str | None,
     eval_set: str | None,
     feature: str | None,
     since: str | None,
+    feature_version: str | None,
     embedder: str,
     scores_path: str | None,
     suggest: int,
@@ -80,43 +84,63 @@ def shift(
     level: float,
     max_production: int,
     json_path: str | None,
+    store_url: str | None,
+    no_store: bool,
 ) -> None:
     """Measure eval-set coverage of production, find the gaps, and test for drift.
 
-    Reads case lines or ingest interaction lines. Coverage is calibrated on the eval
-    set's own spacing, so it reads about the --level when nothing shifted, whatever
-    the two sizes (docs/shift.md).
+    Inputs come from files (case lines or ingest interaction lines) or from the store
+    (--eval-set NAME[@VERSION], --feature F [--since DATE] [--version V]). Coverage is
+    calibrated on the eval set's own spacing, so it reads about the --level when
+    nothing shifted, whatever the two sizes (docs/shift.md). The run is recorded in the
+    store (its uncovered inputs as results) unless --no-store; model embeddings are
+    cached there too.
     """
     from pilotgate.records import write_cases
-    from pilotgate.shift import analyze_shift, load_inputs
-    from pilotgate.shift._embed import InMemoryEmbeddingCache
+    from pilotgate.shift import InMemoryEmbeddingCache, analyze_shift
 
-    if eval_set or feature or since:
+    if bool(eval_path) == bool(eval_set):
         raise ConfigError(
-            "store-backed shift (--eval-set/--feature/--since) needs the pilotgate store",
-            fix="use --eval CASES.jsonl --production PROD.jsonl files instead",
+            "give the eval set as exactly one of --eval FILE or --eval-set NAME",
+            fix="e.g. --eval cases.jsonl",
         )
-    if not eval_path or not prod_path:
-        raise ConfigError("both --eval and --production are required", fix="pass two JSONL files")
+    if bool(prod_path) == bool(feature):
+        raise ConfigError(
+            "give production as exactly one of --production FILE or --feature NAME",
+            fix="e.g. --production prod.jsonl",
+        )
+    if (since or feature_version) and not feature:
+        raise ConfigError("--since and --version filter stored production", fix="add --feature F")
     if suggest and not suggest_out:
         raise ConfigError(
             "--suggest needs --suggest-out FILE", fix="add --suggest-out suggested.jsonl"
         )
-    ev = load_inputs(eval_path)
-    pr = load_inputs(prod_path)
-    result = analyze_shift(
-        ev.texts,
-        pr.texts,
-        embedder=embedder,
-        seed=seed,
-        eval_ids=ev.ids,
-        production_ids=pr.ids,
-        production_ts=pr.ts if pr.has_timestamps else None,
-        cache=InMemoryEmbeddingCache(),
-        level=level,
-        max_production=max_production,
-    )
-    for path, inputs in ((eval_path, ev), (prod_path, pr)):
+    store = _open_store(store_url) if (eval_set or feature or not no_store) else None
+    try:
+        ev = _eval_inputs(eval_path, eval_set, store)
+        pr = _production_inputs(prod_path, feature, since, feature_version, store)
+        # Model vectors are worth keeping between runs; lexical ones are cheaper to redo.
+        cache: Any = InMemoryEmbeddingCache()
+        if store is not None and not embedder.startswith("lexical"):
+            from pilotgate.shift._store_io import StoreEmbeddingCache
+
+            cache = StoreEmbeddingCache(store)
+        result = analyze_shift(
+            ev.texts,
+            pr.texts,
+            embedder=embedder,
+            seed=seed,
+            eval_ids=ev.ids,
+            production_ids=pr.ids,
+            production_ts=pr.ts if pr.has_timestamps else None,
+            cache=cache,
+            level=level,
+            max_production=max_production,
+        )
+    finally:
+        if store is not None:
+            store.close()
+    for path, inputs in ((eval_path or eval_set, ev), (prod_path or feature, pr)):
         if inputs.bad_lines:
             first = inputs.bad_lines[0]
             result.notes.append(
@@ -124,7 +148,11 @@ def shift(
                 f"first: line {first.line}: {first.error}"
             )
     doc = result.to_json()
-    doc["inputs"] = {"eval": str(eval_path), "production": str(prod_path)}
+    doc["inputs"] = {
+        "eval": eval_path or f"store:eval-set:{eval_set}",
+        "production": prod_path or f"store:feature:{feature}",
+        "since": since,
+    }
     if scores_path:
         result.write_scores(scores_path)
     if suggest and suggest_out:
@@ -138,6 +166,44 @@ def shift(
             json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
     _render(doc)
+    if not no_store:
+        from pilotgate._cli._runs import record_run
+
+        uncovered = ((row["id"], row) for row in result.score_rows() if not row["covered"])
+        run_id = record_run(
+            store_url,
+            "shift",
+            doc,
+            uncovered,
+            feature=feature,
+            params={"inputs": doc["inputs"], "embedder": embedder, "seed": seed, "level": level},
+        )
+        click.echo(f"stored run {run_id}")
+
+
+def _open_store(url: str | None) -> Any:
+    from pilotgate.plan import resolve_settings
+    from pilotgate.store import Store
+
+    return Store(resolve_settings(store=url).store)
+
+
+def _eval_inputs(path: str | None, eval_set: str | None, store: Any) -> Any:
+    from pilotgate.shift import load_inputs
+    from pilotgate.shift._store_io import eval_set_inputs
+
+    return load_inputs(path) if path else eval_set_inputs(store, str(eval_set))
+
+
+def _production_inputs(
+    path: str | None, feature: str | None, since: str | None, version: str | None, store: Any
+) -> Any:
+    from pilotgate.shift import load_inputs
+    from pilotgate.shift._store_io import parse_since, production_inputs
+
+    if path:
+        return load_inputs(path)
+    return production_inputs(store, str(feature), since=parse_since(since), version=version)
 
 
 def _render(doc: dict[str, Any]) -> None:

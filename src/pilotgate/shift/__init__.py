@@ -20,6 +20,7 @@ from pilotgate.shift._gaps import suggest_cases
 from pilotgate.shift._inputs import ShiftInputs, load_inputs
 from pilotgate.shift._openai import OpenAIEmbedder
 from pilotgate.shift._result import SCHEMA, Coverage, Gap, ShiftResult
+from pilotgate.shift._store_io import StoreEmbeddingCache
 
 __all__ = [
     "DESCRIPTORS",
@@ -33,6 +34,7 @@ __all__ = [
     "OpenAIEmbedder",
     "ShiftInputs",
     "ShiftResult",
+    "StoreEmbeddingCache",
     "analyze_shift",
     "compute_descriptors",
     "embed_texts",
