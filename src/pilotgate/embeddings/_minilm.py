@@ -101,6 +101,10 @@ class MiniLMEmbedder:
                 opts.intra_op_num_threads = self.threads
                 opts.inter_op_num_threads = 1
                 opts.log_severity_level = 3
+                # Idle worker threads sleep instead of spinning: on small, shared
+                # machines spinning burns the cores the rest of the pilot needs (and
+                # measured slower here under contention).
+                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 self._tokenizer = tokenizer
                 self._session = ort.InferenceSession(
                     str(path), sess_options=opts, providers=["CPUExecutionProvider"]
