@@ -260,3 +260,37 @@ async def test_429s_are_retried_and_pause_all_workers(
     assert svc.seen == 12 + 6  # the six 429s were each retried once, nothing more
     assert gate.signals >= 6 and gate.pauses >= 1
     assert doc["rate_limit"]["pauses"] == gate.pauses
+
+
+def test_inputs_without_clusters_are_clustered_on_request(db: str) -> None:
+    topics = {
+        "card": "my credit card was blocked at the shop",
+        "loan": "personal loan interest rate for five years",
+        "app": "mobile banking app login keeps crashing",
+    }
+    cases = [
+        {"id": f"{t}{i}", "input": f"{text} {i}", "expected": "card"}
+        for t, text in topics.items()
+        for i in range(8)
+    ]
+    cases.append({"id": "own", "input": "card", "expected": "card", "cluster": "mine"})
+    out = run_eval(
+        "python:test_eval_run:counting",
+        cases,
+        ["label"],
+        store=db,
+        clusters=3,
+        embedder="lexical",
+    )
+    by_cluster = out.document["by_cluster"]
+    assert by_cluster["mine"]["n"] == 1
+    groups = {name: g for name, g in by_cluster.items() if name != "mine"}
+    assert sorted(g["n"] for g in groups.values()) == [8, 8, 8]
+    card = next(name for name in groups if "card" in name or "blocked" in name)
+    assert groups[card]["label"]["mean"] == 1.0  # the feature only gets card requests right
+    assert all(g["label"]["mean"] == 0.0 for name, g in groups.items() if name != card)
+    again = run_eval(
+        "python:test_eval_run:counting", cases, ["label"], store=db, clusters=3,
+        embedder="lexical",
+    )  # fmt: skip
+    assert again.document["by_cluster"] == by_cluster  # seeded: same clusters, same names

@@ -63,6 +63,15 @@ def _console() -> Console:
     "--retries", type=click.IntRange(0, 10), default=3, show_default=True, help="On 429/503."
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option(
+    "--clusters",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Cluster inputs that carry no cluster into K groups (k-means on embeddings).",
+)
+@click.option(
+    "--embedder", default="minilm", show_default=True, help="Embedding backend for --clusters."
+)
 @click.option("--store", "store_url", default=None, help=_STORE_HELP)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the result.")
 @click.option("--rows", "rows_path", type=click.Path(dir_okay=False), help="Per-case JSONL.")
@@ -80,6 +89,8 @@ def run_cmd(
     no_cache: bool,
     retries: int,
     seed: int,
+    clusters: int | None,
+    embedder: str,
     store_url: str | None,
     json_path: str | None,
     rows_path: str | None,
@@ -123,6 +134,8 @@ def run_cmd(
             model=model,
             retries=retries,
             seed=seed,
+            clusters=clusters,
+            embedder=embedder,
             progress=progress,
             on_start=lambda rid: click.echo(f"run {rid} (resume with --resume {rid})", err=True),
         )

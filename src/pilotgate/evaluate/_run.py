@@ -169,6 +169,8 @@ async def arun_eval(
     retries: int | None = 3,
     max_requeues: int = 3,
     seed: int = 0,
+    clusters: int | None = None,
+    embedder: str = "minilm",
     progress: Progress | None = None,
     gate: RateGate | None = None,
     on_start: Callable[[str], None] | None = None,
@@ -198,6 +200,7 @@ async def arun_eval(
             version=version,
             max_requeues=max_requeues,
             seed=seed,
+            clusters=(clusters, embedder) if clusters else None,
             progress=progress,
             gate=gate or RateGate(),
             on_start=on_start,
@@ -225,6 +228,7 @@ async def _run(
     version: str | None,
     max_requeues: int,
     seed: int,
+    clusters: tuple[int, str] | None,
     progress: Progress | None,
     gate: RateGate,
     on_start: Callable[[str], None] | None,
@@ -241,7 +245,9 @@ async def _run(
         "scorers": {k: _describe(s) for k, s in scorers.items()},
         "concurrency": concurrency,
         "seed": seed,
+        "clusters": list(clusters) if clusters else None,
     }
+    cluster_of = _clusters_of(cases, clusters, seed)
     if resume:
         run_id = resume
         _check_resume(st, resume, tgt.fingerprint, version)
@@ -280,6 +286,7 @@ async def _run(
                 queue.put_nowait((case, attempt + 1))  # after the shared pause
                 return
         row = _row(case, res, cached)
+        row["cluster"] = cluster_of.get(case.id, row["cluster"])
         row["scores"] = await _score_all(scorers, row["output"], case, row["error"])
         entry = None
         if res is not None and res.error is None:
@@ -337,6 +344,19 @@ async def _run(
         cache_hits=counters["hits"],
         skipped=len(cases) - len(todo),
     )
+
+
+def _clusters_of(cases: list[Case], clusters: tuple[int, str] | None, seed: int) -> dict[str, str]:
+    """Computed clusters for the cases that carry none (all cases get one when asked)."""
+    if not clusters:
+        return {}
+    from pilotgate.evaluate._clusters import assign_clusters
+
+    missing = [c for c in cases if case_cluster(c) is None]
+    names = assign_clusters(
+        [input_text(c.input) for c in missing], clusters[0], embedder=clusters[1], seed=seed
+    )
+    return {c.id: n for c, n in zip(missing, names, strict=True)}
 
 
 def _first(error: BaseExceptionGroup[BaseException]) -> BaseException:
@@ -398,7 +418,9 @@ def run_eval(
             URL), ``concurrency`` (8), ``name``, ``resume`` (a run id), ``use_cache``
             (True), ``feature``, ``version`` (part of the cache key: a target configured
             outside its spec, e.g. by environment, must pass it), ``model``,
-            ``retries`` (3, the target's retries on 429/503), ``seed``, ``progress``
+            ``retries`` (3, the target's retries on 429/503), ``seed``, ``clusters``
+            (k: cluster the inputs that carry no cluster, k-means on ``embedder``
+            vectors, default ``minilm``), ``progress``
             (called as ``progress(done, total)``), ``on_start`` (called with the run id
             before the first call, e.g. to print it for a later ``--resume``).
 
