@@ -42,13 +42,17 @@ def srv(sim: Simulator) -> Iterator[FeatureServer]:
         yield s
 
 
-def _post(url: str, body: Any, raw: bytes | None = None) -> tuple[int, bytes]:
+def _post(url: str, body: Any, raw: bytes | None = None, headers: dict | None = None) -> Any:
     data = raw if raw is not None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
+            if headers is not None:
+                headers.update(resp.headers)
             return resp.status, resp.read()
     except urllib.error.HTTPError as exc:
+        if headers is not None:
+            headers.update(exc.headers)
         return exc.code, exc.read()
 
 
@@ -153,7 +157,9 @@ def test_llm_rate_limit_is_passed_on(sim: Simulator) -> None:
     with run_in_thread(limited, seed=0) as lsim:
         with run_feature_in_thread(lsim.url + "/v1", "v1") as s:
             first = _post(s.url + "/answer", {"input": "what is my balance"})
-            second = _post(s.url + "/answer", {"input": "what is my balance"})
+            hdrs: dict[str, str] = {}
+            second = _post(s.url + "/answer", {"input": "what is my balance"}, headers=hdrs)
     assert first[0] == 200
+    assert float(hdrs["Retry-After"]) > 0
     assert second[0] == 429
     assert json.loads(second[1])["error"]["type"] == "upstream_rate_limited"
