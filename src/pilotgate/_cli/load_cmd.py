@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from pilotgate._cli._runs import record_run, store_options
 from pilotgate.errors import ConfigError, InputError
 
 __all__ = ["load"]
@@ -244,6 +245,7 @@ def _sweep_spec(text: str) -> tuple[float, float, int]:
     type=click.Path(dir_okay=False),
     help="Write the pilotgate.load/1 document.",
 )  # noqa: E501
+@store_options
 @click.pass_context
 def load(ctx: click.Context, /, **opts: Any) -> None:
     """Load-test a target with honest tail latency; or `load merge SHARD.json...`.
@@ -365,6 +367,20 @@ def _run(o: dict[str, Any]) -> None:
     if o["json_path"]:
         _write_json(o["json_path"], doc)
     _render(doc)
+    if not o["no_store"] and shard.count == 1:  # shards are stored once merged, not alone
+        run_id = record_run(
+            o["store_url"], "load", _without_samples(doc), target=o["target_spec"],
+            params={"levels": levels, "labels": labels, "seed": o["seed"]},
+        )  # fmt: skip
+        click.echo(f"stored run {run_id}", err=True)
+
+
+def _without_samples(doc: dict[str, Any]) -> dict[str, Any]:
+    """The run summary: the document without raw samples (those stay in --json files)."""
+    out = {k: v for k, v in doc.items() if k != "samples"}
+    if isinstance(out.get("levels"), list):
+        out["levels"] = [{k: v for k, v in lv.items() if k != "samples"} for lv in out["levels"]]
+    return out
 
 
 @load.command("merge")
