@@ -32,4 +32,7 @@ def create_app(store: Store, *, settings: ServerSettings | None = None) -> FastA
     app.state.store = store
     app.state.settings = settings
     app.include_router(collector_router(store, settings))
+    from pilotgate._web.dashboard import dashboard_router
+
+    app.include_router(dashboard_router(store, settings))
     return app

@@ -1,0 +1,106 @@
+"""``pilotgate report``: the self-contained offline HTML report of the pilot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+__all__ = ["report"]
+
+SCHEMA = "pilotgate.report/1"
+
+
+@click.command("report")
+@click.option(
+    "--out",
+    "out_path",
+    default="report.html",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The HTML file to write.",
+)
+@click.option("--store", "store_url", default=None, help="Store URL (default: plan, env, local).")
+@click.option("--plan", "plan_path", default=None, help="Pilot plan (default ./pilotgate.toml).")
+@click.option("--title", default=None, help="Page title (default: 'Pilot report: FEATURE').")
+@click.option("--feature", default=None, help="Feature whose usage is shown (default: plan's).")
+@click.option(
+    "--demo", "demo_name", default="demo", show_default=True,
+    help="Name of the eval run (or eval set) measured on the demo set.",
+)  # fmt: skip
+@click.option(
+    "--production", "production_name", default="production", show_default=True,
+    help="Name of the eval run (or eval set) built from production data.",
+)  # fmt: skip
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False), help="Write what the report contains."
+)
+def report(
+    out_path: str,
+    store_url: str | None,
+    plan_path: str | None,
+    title: str | None,
+    feature: str | None,
+    demo_name: str,
+    production_name: str,
+    json_path: str | None,
+) -> None:
+    """Write one HTML file (charts embedded, opens offline): the verdict first, then demo
+    vs production, usage, coverage, robustness, load and version comparison, each with
+    the commands that reproduce its numbers. Sections without data say what to run.
+    """
+    from pilotgate.plan import resolve_settings
+    from pilotgate.report import build_report, render_report
+    from pilotgate.store import Store
+
+    settings = resolve_settings(store=store_url, plan=plan_path)
+    with Store(settings.store) as store:
+        ctx = build_report(
+            store,
+            settings.plan,
+            title=title,
+            demo=demo_name,
+            production=production_name,
+            feature=feature,
+        )
+    html = render_report(ctx)
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    sections = [ctx["verdict"], ctx["demo_vs_production"], *ctx["sections"]]
+    if json_path:
+        doc = {
+            "schema": SCHEMA,
+            "path": str(out.resolve()),
+            "bytes": out.stat().st_size,
+            "title": ctx["title"],
+            "verdict": ctx["verdict"].get("verdict"),
+            "sections": {
+                s["key"]: {
+                    "available": bool(s["available"]),
+                    "charts": [c["id"] for c in s.get("charts", [])],
+                    "runs": [r["id"] for r in s.get("runs", [])],
+                    "commands": s.get("commands", []),
+                }
+                for s in sections
+            },
+        }
+        Path(json_path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    _render(out, sections)
+
+
+def _render(out: Path, sections: list[dict[str, object]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"report written: {out}", title_justify="left")
+    table.add_column("section")
+    table.add_column("data")
+    table.add_column("charts", justify="right")
+    for s in sections:
+        charts = s.get("charts")
+        n = len(charts) if isinstance(charts, list) else 0
+        table.add_row(str(s["title"]), "yes" if s["available"] else "missing", str(n))
+    Console().print(table)
+    click.echo(str(out.resolve()))

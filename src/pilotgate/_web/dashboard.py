@@ -1,0 +1,424 @@
+"""The dashboard: server-rendered pages next to the collector in ``pilotgate serve``.
+
+Pages: the overview scorecard (``/``), live usage (``/usage``), runs and their results
+(``/runs``), the coverage map (``/coverage``) and the review queue for eval sets
+(``/review``). Charts are the report's Plotly figures, drawn by the plotly.min.js that
+ships in the plotly package and is served from ``/static/plotly.min.js`` (no CDN).
+
+Access: on a loopback client the pages are open; otherwise (or with
+``require_login=True``) they ask for an API key from ``pilotgate keys create`` and keep
+a signed, HttpOnly, SameSite=Strict session cookie. The JSON API under ``/api/`` always
+needs a key (``Authorization: Bearer``) or that session, and answers 401 otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from pilotgate.store import Store, tables
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from pilotgate.plan import Plan
+
+__all__ = ["REVIEW_ACTIONS", "dashboard_router", "save_review"]
+
+TEMPLATES = Path(__file__).parent / "templates" / "dashboard"
+COOKIE = "pilotgate_session"
+SESSION_S = 8 * 3600
+REVIEW_ACTIONS = ("accept", "reference", "tag", "skip", "drop")
+MAX_FORM = 64 * 1024
+PAGE_CASES = 50
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking: a key's project and id, or the local (loopback) user."""
+
+    who: str
+    key_id: str | None
+    logged_in: bool
+
+
+def _loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Auth:
+    """API-key login and signed session cookies (the secret lives as long as the app)."""
+
+    def __init__(self, store: Store, require_login: bool | None) -> None:
+        self.store = store
+        self.require_login = require_login
+        self.secret = secrets.token_bytes(32)
+
+    def needs_login(self, request: Request) -> bool:
+        if self.require_login is not None:
+            return self.require_login
+        client = request.client.host if request.client else None
+        return not _loopback(client)
+
+    def _sign(self, payload: str) -> str:
+        return hmac.new(self.secret, payload.encode(), hashlib.sha256).hexdigest()
+
+    def make_cookie(self, who: str, key_id: str) -> str:
+        payload = f"{quote(who, safe='')}|{key_id}|{int(time.time()) + SESSION_S}"
+        return f"{payload}|{self._sign(payload)}"
+
+    def from_cookie(self, value: str | None) -> Viewer | None:
+        if not value or value.count("|") != 3:
+            return None
+        payload, sig = value.rsplit("|", 1)
+        if not hmac.compare_digest(self._sign(payload), sig):
+            return None
+        who, key_id, expires = payload.split("|")
+        if not expires.isdigit() or int(expires) < time.time() or not self._key_live(key_id):
+            return None
+        from urllib.parse import unquote
+
+        return Viewer(unquote(who), key_id, True)
+
+    def _key_live(self, key_id: str) -> bool:
+        c = tables.api_keys.c
+        q = select(c.id).where(c.id == key_id, c.revoked_at.is_(None))
+        with self.store.engine.connect() as conn:
+            return conn.execute(q).first() is not None
+
+    def from_key(self, key: str) -> Viewer | None:
+        from pilotgate.collector import verify_key
+
+        project = verify_key(self.store, key.strip())
+        if project is None:
+            return None
+        key_id = key.strip().split("_")[1]
+        name = self._key_name(key_id)
+        return Viewer(f"{project}/{name or key_id}", key_id, True)
+
+    def _key_name(self, key_id: str) -> str | None:
+        c = tables.api_keys.c
+        with self.store.engine.connect() as conn:
+            row = conn.execute(select(c.name).where(c.id == key_id)).first()
+        return None if row is None or row[0] is None else str(row[0])
+
+    def viewer(self, request: Request) -> Viewer | None:
+        """The session's viewer; the local user when no login is needed; else None."""
+        v = self.from_cookie(request.cookies.get(COOKIE))
+        if v is not None:
+            return v
+        if not self.needs_login(request):
+            return Viewer("local", None, False)
+        return None
+
+    def api_viewer(self, request: Request) -> Viewer | None:
+        """The API's caller: a Bearer key or a session cookie, never anonymous."""
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            return self.from_key(auth[7:])
+        return self.from_cookie(request.cookies.get(COOKIE))
+
+    def csrf(self, viewer: Viewer) -> str:
+        return self._sign(f"csrf|{viewer.who}|{viewer.key_id}")
+
+
+def save_review(
+    store: Store,
+    set_name: str,
+    case_id: str,
+    action: str,
+    reviewer: str,
+    *,
+    reference: str | None = None,
+    tags: list[str] | None = None,
+) -> None:
+    """Record one review (who and when) of a case of eval set ``set_name``.
+
+    Uses ``pilotgate.cases``'s review writer when that module provides one, so the
+    terminal and browser queues write the same rows.
+    """
+    from pilotgate.errors import InputError
+
+    if action not in REVIEW_ACTIONS:
+        raise InputError(
+            f"unknown review action {action!r}", fix=f"use {', '.join(REVIEW_ACTIONS)}"
+        )
+    try:
+        from pilotgate import cases as cases_mod  # type: ignore[attr-defined,unused-ignore]
+
+        writer = getattr(cases_mod, "record_review", None)
+    except ImportError:
+        writer = None
+    if writer is not None:
+        writer(store, set_name, case_id, action, reviewer=reviewer, reference=reference, tags=tags)
+        return
+    with store.engine.begin() as conn:
+        conn.execute(
+            tables.reviews.insert().values(
+                set_name=set_name,
+                case_id=case_id,
+                action=action,
+                reference=reference,
+                tags=tags or None,
+                reviewer=reviewer,
+                ts=datetime.now(UTC),
+            )
+        )
+
+
+def latest_reviews(store: Store, set_name: str) -> dict[str, dict[str, Any]]:
+    """The newest review of each case of ``set_name``."""
+    c = tables.reviews.c
+    q = select(tables.reviews).where(c.set_name == set_name).order_by(c.ts, c.id)
+    with store.engine.connect() as conn:
+        return {str(r["case_id"]): dict(r) for r in conn.execute(q).mappings()}
+
+
+def dashboard_router(
+    store: Store,
+    settings: Any = None,
+    *,
+    plan: Plan | None = None,
+    require_login: bool | None = None,
+) -> APIRouter:
+    """The dashboard's routes over ``store``.
+
+    Args:
+        store: the store the pages read (and the review queue writes).
+        settings: the server settings; its ``plan`` is used when ``plan`` is not given.
+        plan: the pilot plan (feature, funnel steps, criteria).
+        require_login: True: always ask for an API key; False: never; None (default):
+            ask unless the client connects over loopback.
+    """
+    from pilotgate.report import _pages as pages
+
+    plan = plan if plan is not None else getattr(settings, "plan", None)
+    auth = _Auth(store, require_login)
+    env = _environment()
+    router = APIRouter(tags=["dashboard"], include_in_schema=True)
+
+    def render(request: Request, name: str, viewer: Viewer, **ctx: Any) -> HTMLResponse:
+        from pilotgate.report._render import _fig_json
+
+        tpl = env.get_template(name)
+        html = tpl.render(
+            request_path=request.url.path,
+            viewer=viewer,
+            csrf=auth.csrf(viewer),
+            fig_json=_fig_json,
+            **ctx,
+        )
+        return HTMLResponse(html, headers=_SECURITY_HEADERS)
+
+    def gate(request: Request) -> Viewer | Response:
+        viewer = auth.viewer(request)
+        if viewer is None:
+            nxt = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+            return RedirectResponse(f"/login?next={nxt}", status_code=303)
+        return viewer
+
+    @router.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        from pilotgate.report import plotly_js_path
+
+        return FileResponse(
+            plotly_js_path(),
+            media_type="application/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_page(request: Request, next: str = "/", error: str = "") -> HTMLResponse:
+        anon = Viewer("anonymous", None, False)
+        return render(request, "login.html.j2", anon, next=_safe_next(next), error=error)
+
+    @router.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        form = await _form(request)
+        nxt = _safe_next(form.get("next", "/"))
+        viewer = auth.from_key(form.get("key", ""))
+        if viewer is None or viewer.key_id is None:
+            return RedirectResponse(
+                f"/login?error=1&next={quote(nxt)}", status_code=303, headers=_SECURITY_HEADERS
+            )
+        resp = RedirectResponse(nxt, status_code=303)
+        resp.set_cookie(
+            COOKIE,
+            auth.make_cookie(viewer.who, viewer.key_id),
+            max_age=SESSION_S,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return resp
+
+    @router.post("/logout", include_in_schema=False)
+    def logout() -> Response:
+        resp = RedirectResponse("/login", status_code=303)
+        resp.delete_cookie(COOKIE)
+        return resp
+
+    @router.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def overview(request: Request, feature: str | None = None) -> Response:
+        v = gate(request)
+        if not isinstance(v, Viewer):
+            return v
+        return render(request, "overview.html.j2", v, **pages.overview(store, plan, feature))
+
+    @router.get("/usage", response_class=HTMLResponse, include_in_schema=False)
+    def usage(request: Request, feature: str | None = None) -> Response:
+        v = gate(request)
+        if not isinstance(v, Viewer):
+            return v
+        return render(request, "usage.html.j2", v, **pages.usage(store, plan, feature))
+
+    @router.get("/runs", response_class=HTMLResponse, include_in_schema=False)
+    def runs(request: Request, kind: str | None = None) -> Response:
+        v = gate(request)
+        if not isinstance(v, Viewer):
+            return v
+        return render(request, "runs.html.j2", v, **pages.runs(store, kind))
+
+    @router.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
+    def run_page(request: Request, run_id: str) -> Response:
+        v = gate(request)
+        if not isinstance(v, Viewer):
+            return v
+        ctx = pages.run_detail(store, plan, run_id)
+        if ctx is None:
+            return render(request, "missing.html.j2", v, what=f"run {run_id}")
+        return render(request, "run.html.j2", v, **ctx)
+
+    @router.get("/coverage", response_class=HTMLResponse, include_in_schema=False)
+    def coverage(request: Request) -> Response:
+        v = gate(request)
+        if not isinstance(v, Viewer):
+            return v
+        return render(request, "coverage.html.j2", v, **pages.coverage(store))
+
+    @router.get("/review", response_class=HTMLResponse, include_in_schema=False)
+    def review_sets(request: Request) -> Response:
+        v = gate(request)
+        if not isinstance(v, Viewer):
+            return v
+        return render(request, "review_sets.html.j2", v, **pages.review_sets(store))
+
+    @router.get("/review/{set_name}", response_class=HTMLResponse, include_in_schema=False)
+    def review(request: Request, set_name: str, page: int = 0, saved: str = "") -> Response:
+        v = gate(request)
+        if not isinstance(v, Viewer):
+            return v
+        ctx = pages.review_queue(store, set_name, page=max(0, page), per_page=PAGE_CASES)
+        if ctx is None:
+            return render(request, "missing.html.j2", v, what=f"eval set {set_name}")
+        return render(request, "review.html.j2", v, saved=saved, **ctx)
+
+    @router.post("/review/{set_name}/{case_id}", include_in_schema=False)
+    async def review_submit(request: Request, set_name: str, case_id: str) -> Response:
+        v = gate(request)
+        if not isinstance(v, Viewer):
+            return v
+        form = await _form(request)
+        if not hmac.compare_digest(form.get("csrf", ""), auth.csrf(v)):
+            return HTMLResponse("stale or forged form; reload the page", status_code=403)
+        action = form.get("action", "")
+        if action not in REVIEW_ACTIONS:
+            return HTMLResponse("unknown review action", status_code=400)
+        reference = form.get("reference") or None
+        if action == "accept":
+            reference = pages.case_output(store, set_name, case_id)
+        tags = [t.strip() for t in form.get("tags", "").split(",") if t.strip()]
+        who = v.who if v.logged_in else (form.get("reviewer", "").strip()[:200] or "local")
+        save_review(store, set_name, case_id, action, who, reference=reference, tags=tags)
+        page = form.get("page", "0")
+        page = page if page.isdigit() else "0"
+        url = f"/review/{quote(set_name)}?page={page}&saved={quote(case_id)}#case-{quote(case_id)}"
+        return RedirectResponse(url, status_code=303)
+
+    # ------------------------------------------------------------ JSON API
+    def api_gate(request: Request) -> Viewer | JSONResponse:
+        viewer = auth.api_viewer(request)
+        if viewer is None:
+            return JSONResponse(
+                {"detail": "an API key is required: Authorization: Bearer <key>"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return viewer
+
+    @router.get("/api/overview", summary="The overview's numbers (needs an API key).")
+    def api_overview(request: Request, feature: str | None = None) -> Response:
+        v = api_gate(request)
+        if not isinstance(v, Viewer):
+            return v
+        return JSONResponse(pages.api_overview(store, plan, feature))
+
+    @router.get("/api/runs", summary="Recent runs (needs an API key).")
+    def api_runs(request: Request, kind: str | None = None, limit: int = 50) -> Response:
+        v = api_gate(request)
+        if not isinstance(v, Viewer):
+            return v
+        return JSONResponse(pages.api_runs(store, kind, min(max(limit, 1), 500)))
+
+    @router.get("/api/runs/{run_id}", summary="One run's summary (needs an API key).")
+    def api_run(request: Request, run_id: str) -> Response:
+        v = api_gate(request)
+        if not isinstance(v, Viewer):
+            return v
+        doc = pages.api_run(store, run_id)
+        if doc is None:
+            return JSONResponse({"detail": f"no run {run_id!r}"}, status_code=404)
+        return JSONResponse(doc)
+
+    return router
+
+
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline' "
+    "'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'",
+}
+
+
+def _safe_next(target: str) -> str:
+    """Only same-site paths: ``//evil.example`` and absolute URLs become ``/``."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """An urlencoded form body (no python-multipart needed), size-capped."""
+    body = await request.body()
+    if len(body) > MAX_FORM:
+        return {}
+    parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {k: v[-1] for k, v in parsed.items()}
+
+
+def _environment() -> jinja2.Environment:
+    from pilotgate.report import environment
+
+    return environment(TEMPLATES)

@@ -1,0 +1,31 @@
+"""The pilot report: one self-contained, offline HTML file with the verdict first.
+
+:func:`write_report` reads the store (gate, eval, shift, robustness, load and compare
+runs, and the recorded usage) and writes the page: the verdict, demo vs production,
+then one section per capability with charts (plotly.js embedded once, no network) and
+the commands that reproduce every number. The dashboard reuses the same data builders,
+charts and templates; :func:`usage_overview` is its fast, index-only usage summary.
+"""
+
+from __future__ import annotations
+
+from pilotgate.report._queries import features, usage_overview
+from pilotgate.report._render import (
+    build_report,
+    environment,
+    plotly_js_path,
+    render_report,
+    write_report,
+)
+from pilotgate.report._sections import scrub
+
+__all__ = [
+    "build_report",
+    "environment",
+    "features",
+    "plotly_js_path",
+    "render_report",
+    "scrub",
+    "usage_overview",
+    "write_report",
+]

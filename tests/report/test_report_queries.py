@@ -1,0 +1,99 @@
+"""The dashboard's SQL aggregates agree with a plain Python computation of the same data."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pilotgate.report import features, usage_overview
+from pilotgate.report._queries import latency_percentiles
+from pilotgate.store import Store
+from pilotgate.store import tables as t
+
+T0 = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
+
+
+def _fill(store: Store, seed: int = 3) -> list[dict[str, object]]:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(500):
+        feat = "a" if i % 5 else "b"
+        rows.append(
+            {"kind": "interaction", "id": f"i{i}", "ts": T0 + timedelta(minutes=17 * i),
+             "feature": feat, "version": rng.choice(["v1", "v2"]), "input": f"q{i}",
+             "latency_ms": None if i % 11 == 0 else rng.lognormvariate(6, 0.6),
+             "error": "timeout" if rng.random() < 0.05 else None, "tokens_out": 10})  # fmt: skip
+    store.add_interactions(rows)
+    fb = [
+        {"interaction_id": f"i{i}", "ts": T0 + timedelta(minutes=17 * i + 1),
+         "accepted": rng.random() < 0.7 if i % 4 else None,
+         "edited_output": "x" if i % 9 == 0 else None}
+        for i in range(0, 500, 2)
+    ]  # fmt: skip
+    store.add_feedback(fb)
+    return rows
+
+
+def test_overview_matches_python(store_url: str) -> None:
+    with Store(store_url) as store:
+        rows = _fill(store)
+        ov = usage_overview(store, feature="a")
+        fb = store.feedback()
+        assert features(store) == ["a", "b"]
+    mine = [r for r in rows if r["feature"] == "a"]
+    assert ov["n"] == len(mine)
+    assert ov["errors"] == sum(1 for r in mine if r["error"])
+    lat = np.array([r["latency_ms"] for r in mine if r["latency_ms"] is not None])
+    for q in (50, 95, 99):
+        assert ov["latency_ms"][f"p{q}"] == pytest.approx(np.percentile(lat, q), rel=1e-9)
+    by_day: dict[tuple[str, str], int] = {}
+    for r in mine:
+        key = (r["ts"].date().isoformat(), r["version"])  # type: ignore[attr-defined]
+        by_day[key] = by_day.get(key, 0) + 1
+    assert {(d["day"], d["version"]): d["n"] for d in ov["by_day"]} == by_day
+    assert sum(v["n"] for v in ov["versions"]) == len(mine)
+    # several features: feedback is joined to its interaction's feature
+    ids = {r["id"] for r in mine}
+    judged = [f for f in fb if f["interaction_id"] in ids and f["accepted"] is not None]
+    acc = sum(1 for f in judged if f["accepted"])
+    assert ov["feedback"]["accepted"] == acc
+    assert ov["feedback"]["acceptance_rate"] == pytest.approx(acc / len(judged))
+    lo, hi = ov["feedback"]["ci95"]
+    assert lo < acc / len(judged) < hi
+
+
+def test_overview_of_everything_and_of_nothing(tmp_path: Path) -> None:
+    with Store(f"sqlite:///{tmp_path / 's.db'}") as store:
+        empty = usage_overview(store)
+        assert empty["n"] == 0 and empty["by_day"] == [] and empty["latency_ms"]["p50"] is None
+        rows = _fill(store)
+        everything = usage_overview(store)
+        assert everything["n"] == len(rows)
+        window = usage_overview(store, feature="a", since=T0 + timedelta(days=2),
+                                until=T0 + timedelta(days=3))  # fmt: skip
+    want = [r for r in rows if r["feature"] == "a"
+            and T0 + timedelta(days=2) <= r["ts"] < T0 + timedelta(days=3)]  # type: ignore[operator]  # fmt: skip
+    assert window["n"] == len(want) > 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(0.5, 1e5, allow_nan=False), min_size=1, max_size=60))
+def test_percentiles_are_numpys(values: list[float]) -> None:
+    import sqlalchemy as sa
+
+    store = Store("sqlite:///:memory:", engine=sa.create_engine("sqlite://"))
+    store.add_interactions(
+        [{"kind": "interaction", "id": f"x{i}", "ts": T0, "feature": "f", "input": "q",
+          "latency_ms": v} for i, v in enumerate(values)]
+    )  # fmt: skip
+    with store.engine.connect() as conn:
+        got = latency_percentiles(conn, [t.interactions.c.feature == "f"], len(values),
+                                  ps=(0.0, 0.5, 0.9, 0.95, 0.99, 1.0))  # fmt: skip
+    for key, q in (("p0", 0), ("p50", 50), ("p90", 90), ("p95", 95), ("p99", 99), ("p100", 100)):
+        assert got[key] == pytest.approx(np.percentile(values, q), rel=1e-9, abs=1e-9), key

@@ -1,0 +1,43 @@
+"""What the report and dashboard show of user and run text: no keys, no PII."""
+
+from __future__ import annotations
+
+import pytest
+
+from pilotgate.report import scrub
+from pilotgate.report._stats import fmt_ms, fmt_num, fmt_pct, pick, wilson
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        ("pilotgate load --api-key sk-abcdefghijklmnop1234", "sk-abcdefghijklmnop1234"),
+        ("--token=hunter2hunter2", "hunter2hunter2"),
+        ("curl -H 'Authorization: Bearer abc.def.ghi'", "abc.def.ghi"),
+        ("key pg_0123456789ab_" + "Z" * 40 + " end", "pg_0123456789ab_"),
+        ("write to ann.lee@example.org today", "ann.lee@example.org"),
+        ('{"password=letmein1": 1}', "letmein1"),
+    ],
+)
+def test_scrub_hides(text: str, hidden: str) -> None:
+    out = scrub(text)
+    assert hidden not in out
+    assert "[SECRET]" in out or "[EMAIL]" in out
+
+
+def test_scrub_keeps_ordinary_text_and_clips() -> None:
+    assert scrub("how do I close my account?") == "how do I close my account?"
+    assert scrub(None) == ""
+    long = scrub("word " * 500, 50)
+    assert len(long) == 50 and long.endswith("…")
+
+
+def test_helpers() -> None:
+    lo, hi = wilson(7, 10)  # type: ignore[misc]
+    assert 0.39 < lo < 0.7 < hi < 0.92
+    assert wilson(0, 0) is None
+    assert pick({"a": {"b": [1, {"c": 3}]}}, "x.y", "a.b.1.c") == 3
+    assert pick({}, "a", default=5) == 5
+    assert fmt_pct(0.1234) == "12.3 %"
+    assert fmt_ms(12_500) == "12.5 s" and fmt_ms(None) == "—"
+    assert fmt_num(1234567) == "1,234,567" and fmt_num(float("nan")) == "—"
