@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from pilotgate.scoring import _embedding, _labels, _schema, _text  # noqa: F401
+from pilotgate.scoring import _embedding, _judge, _labels, _schema, _text  # noqa: F401
