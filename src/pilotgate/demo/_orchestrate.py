@@ -88,6 +88,7 @@ def run_demo(
         ctx.llm_url = services.llm_url
         ctx.feature_urls = services.feature_urls
         steps: list[tuple[str, Callable[[DemoContext], str]]] = [
+            ("pilot plan", write_plan),
             ("replay production", replay_production),
             ("write data files", write_data_files),
         ]
@@ -106,6 +107,23 @@ def run_demo(
             if on_step is not None:
                 on_step(step)
     return ctx, log
+
+
+def write_plan(ctx: DemoContext) -> str:
+    """The pilot plan with its success criteria, before any data exists."""
+    from pilotgate.demo._plan import write_demo_plan
+
+    cfg = ctx.config
+    path = write_demo_plan(
+        cfg.out_dir / "pilotgate.toml",
+        store_url=ctx.store_url,
+        feature_urls=ctx.feature_urls,
+        users=cfg.expected_users,
+        slo_p99_ms=cfg.slo_p99_ms,
+        days=cfg.days,
+    )
+    ctx.files["plan"] = path
+    return f"{path.name}: criteria declared before the pilot starts"
 
 
 def replay_production(ctx: DemoContext) -> str:

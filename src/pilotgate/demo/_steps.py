@@ -149,7 +149,6 @@ def step_robustness(ctx: DemoContext) -> str:
     from pilotgate.demo.data import demo_set
     from pilotgate.perturb import run_robustness
     from pilotgate.records import Case
-
     from pilotgate.targets import resolve_target
 
     cases = [Case.model_validate(c) for c in demo_set(seed=ctx.config.seed)]
