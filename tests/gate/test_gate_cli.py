@@ -292,3 +292,24 @@ def test_exit_code_of_the_real_process(tmp_path: Path, p99: float | None, code: 
         env={**os.environ, "COLUMNS": "160"},
     )  # fmt: skip
     assert res.returncode == code, res.stderr
+
+
+def test_pilot_status_lists_changes(tmp_path: Path, capsys: Any) -> None:
+    env = Env(tmp_path)
+    s_changed_unsigned(env)
+    capsys.readouterr()
+    assert env.pilot("status") == 0
+    out = capsys.readouterr().out
+    assert "(changed)" in out and "NOT signed off" in out and "<= 4000" in out
+    assert env.pilot("signoff", P99["name"], "--reason", "ok", "--who", "ana") == 0
+    assert env.pilot("status") == 0
+    out = capsys.readouterr().out
+    assert "signed off" in out and "NOT signed off" not in out and "ana" in out
+
+
+def test_now_replays_a_past_verdict(tmp_path: Path) -> None:
+    env = Env(tmp_path)
+    s_pass(env)
+    code, doc = env.gate("--now", "2020-01-01T00:00:00Z", "--no-store")
+    assert code == 3 and doc["run_id"] is None  # the load run did not exist yet
+    assert cli("gate", "--plan", str(env.plan), "--store", env.url, "--now", "yesterday") == 2
