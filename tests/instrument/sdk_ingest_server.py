@@ -38,6 +38,7 @@ class IngestServer:
         self.hang_s = 0.0
         self.requests = 0
         self.statuses: list[int] = []
+        self.traces: list[dict[str, Any]] = []  # OTLP/JSON bodies posted to /v1/traces
         self.lock = threading.Lock()
         self.httpd = _QuietServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
@@ -72,6 +73,9 @@ class IngestServer:
                     time.sleep(server.hang_s)
                 if server.status is not None:
                     return self._reply(server.status, {"detail": "forced"})
+                if self.path == "/v1/traces":
+                    server.traces.append(json.loads(raw))
+                    return self._reply(200, {})
                 if self.path != "/v1/ingest":
                     return self._reply(404, {"detail": "not found"})
                 if self.headers.get("Authorization") != f"Bearer {server.key}":

@@ -191,3 +191,42 @@ def test_wrong_collector_path_keeps_the_data(ingest_server: IngestServer, tmp_pa
     assert not pg.flush(1)
     st = pg.stats()
     assert st["spilled"] == 1 and st["dropped"] == 0 and "collector URL" in st["last_error"]
+
+
+def test_otlp_export_round_trips_through_the_genai_span_mapping(
+    ingest_server: IngestServer, tmp_path: Path
+) -> None:
+    from pilotgate.ingest import otlp_json_records
+
+    remote(ingest_server, tmp_path, otlp_endpoint=ingest_server.url + "/v1/traces")
+    with pg.session("s-1", "u-1"), pg.track(feature="otlp-f", version="v2") as t:
+        t.input = [{"role": "user", "content": "hello"}]
+        t.output = "hi there"
+        t.tokens_in, t.tokens_out = 3, 2
+        t.metadata["model"] = "m-1"
+    pg.feedback(t.id, accepted=True)  # not a span
+    assert pg.flush(5)
+    assert pg.stats()["otlp_sent"] == 1 and pg.stats()["otlp_failed"] == 0
+    (doc,) = ingest_server.traces
+    ((_, rec),) = list(otlp_json_records(doc))
+    assert rec is not None
+    assert (rec["feature"], rec["version"], rec["session_id"], rec["user_id"]) == (
+        "otlp-f",
+        "v2",
+        "s-1",
+        "u-1",
+    )
+    assert rec["input"] == [{"role": "user", "content": "hello"}]
+    assert (rec["output"], rec["tokens_in"], rec["tokens_out"]) == ("hi there", 3, 2)
+    assert rec["metadata"]["model"] == "m-1" and rec["latency_ms"] is not None
+
+
+def test_otlp_endpoint_down_is_counted_and_does_not_block(
+    ingest_server: IngestServer, tmp_path: Path, closed_port: int
+) -> None:
+    remote(ingest_server, tmp_path, otlp_endpoint=f"http://127.0.0.1:{closed_port}/v1/traces")
+    for i in range(20):
+        answer(f"q{i}")
+    assert pg.flush(5)
+    st = pg.stats()
+    assert st["sent"] == 20 and st["otlp_failed"] == 20 and st["otlp_sent"] == 0

@@ -63,6 +63,11 @@ class Settings:
     """Default feature version for ``@track`` without ``version=``."""
     enabled: bool = True
     """False turns capture off entirely (tracked functions still run)."""
+    otlp_endpoint: str | None = None
+    """Also export interactions as OTLP/HTTP JSON GenAI spans to this traces URL (e.g.
+    ``http://127.0.0.1:4318/v1/traces``); best effort: failures are counted, not spilled."""
+    otlp_headers: Mapping[str, str] | None = None
+    """Extra headers for the OTLP endpoint (e.g. its API key)."""
 
     @property
     def backend(self) -> str | None:
@@ -127,10 +132,16 @@ def build_settings(values: Mapping[str, Any]) -> tuple[Settings, list[str]]:
 
 
 def _check(key: str, value: Any) -> str | None:
-    if key in ("store", "collector", "spill_dir", "api_key", "feature"):
+    if key == "otlp_headers":
+        ok = value is None or (
+            isinstance(value, Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        )
+        return None if ok else "must be a mapping of str to str"
+    if key in ("store", "collector", "spill_dir", "api_key", "feature", "otlp_endpoint"):
         if value is not None and (not isinstance(value, str) or not value):
             return "must be a non-empty string"
-        if key == "collector" and value is not None:
+        if key in ("collector", "otlp_endpoint") and value is not None:
             parts = urlsplit(str(value))
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 return "must be an http(s):// URL"

@@ -19,6 +19,7 @@ from typing import Any
 from pilotgate.instrument import _capture as cap
 from pilotgate.instrument._capture import Sink
 from pilotgate.instrument._config import Settings
+from pilotgate.instrument._otlp import OtlpTransport
 from pilotgate.instrument._records import expand, freeze, resolve_redactor
 from pilotgate.instrument._spill import Spill
 from pilotgate.instrument._transport import (
@@ -43,6 +44,8 @@ COUNTERS = (
     "dropped_spill_full",
     "errors",
     "send_failures",
+    "otlp_sent",
+    "otlp_failed",
 )
 
 
@@ -66,6 +69,12 @@ class Exporter:
             self.transport = CollectorTransport(settings.collector, settings.api_key)
         elif settings.store:
             self.transport = StoreTransport(settings.store)
+        self.otlp: OtlpTransport | None = None
+        if settings.otlp_endpoint:
+            service = settings.feature or "pilotgate-app"
+            self.otlp = OtlpTransport(settings.otlp_endpoint, settings.otlp_headers, service)
+        self._otlp_delay = 0.0
+        self._otlp_next_try = 0.0
         self.spill = Spill(settings.spill_path(), settings.spill_max_bytes, cap.IDS.prefix[:-1])
         self.counts = dict.fromkeys(COUNTERS, 0)
         self._base = self._hot_counters()  # the hot path's counters are process-wide
@@ -136,6 +145,8 @@ class Exporter:
             return False
         if self.transport is not None:
             self.transport.close()
+        if self.otlp is not None:
+            self.otlp.close()
         self.spill.close()
         return not self.sink.buf and self.backend_up is not False
 
@@ -177,6 +188,8 @@ class Exporter:
             "sampled_out": hot["sampled_out"],
             "errors": c["errors"] + c["send_failures"] + hot["hot_errors"],
             "send_failures": c["send_failures"],
+            "otlp_sent": c["otlp_sent"],
+            "otlp_failed": c["otlp_failed"],
             "spill_bytes": self.spill.total_bytes,
             "spill_files": len(self.spill.files),
             "spill_corrupt_lines": self.spill.corrupt_lines,
@@ -217,6 +230,8 @@ class Exporter:
             )
             del items
             self.counts["invalid"] += failed
+            if self.otlp is not None:
+                self._export_otlp(rows, final)
             self._deliver(rows, final)
             if not final and not waiters and len(buf) < size:
                 break  # fresh records can wait for the next tick; keep the GIL free
@@ -244,6 +259,24 @@ class Exporter:
             if self._send(records):
                 return
         self._to_spill(rows)
+
+    def _export_otlp(self, rows: list[list[Any]], final: bool) -> None:
+        """Best-effort copy to the OTLP endpoint, with its own backoff."""
+        assert self.otlp is not None
+        now = time.monotonic()
+        if now < self._otlp_next_try or (final and (self._time_left() or 0.0) < 0.3):
+            self.counts["otlp_failed"] += sum(1 for r in rows if r[0] == 0)
+            return
+        records, _ = expand(rows, redact=self.redact)
+        try:
+            self.counts["otlp_sent"] += self.otlp.export(records, min(self.settings.timeout_s, 2.0))
+            self._otlp_delay = 0.0
+        except Exception as exc:
+            self.counts["otlp_failed"] += sum(1 for r in records if r.get("kind") == "interaction")
+            self.last_error = f"OTLP export: {exc}"
+            s = self.settings
+            self._otlp_delay = min(s.retry_max_s, max(s.retry_initial_s, self._otlp_delay * 2))
+            self._otlp_next_try = now + self._rng.uniform(self._otlp_delay / 2, self._otlp_delay)
 
     def _to_spill(self, rows: list[list[Any]]) -> None:
         try:

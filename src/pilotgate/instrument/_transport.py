@@ -64,22 +64,27 @@ class CollectorTransport:
                 self._conn.sock.settimeout(timeout)
         return self._conn
 
-    def send(self, records: list[Record], timeout: float) -> tuple[int, int]:
-        body = json.dumps(
-            {"records": records}, ensure_ascii=False, separators=(",", ":"), default=str
-        ).encode("utf-8")
+    def request(self, body: bytes, timeout: float) -> tuple[int, bytes, str | None]:
+        """POST ``body``; (status, response body, Retry-After) or :class:`Retry`."""
         try:
             conn = self._connection(timeout)
             conn.request("POST", self.path, body=body, headers=self.headers)
             resp = conn.getresponse()
             data = resp.read()
-            status = resp.status
-            retry_after = resp.getheader("Retry-After")
             if resp.will_close:
                 self.close()
+            return resp.status, data, resp.getheader("Retry-After")
         except (OSError, http.client.HTTPException) as exc:
             self.close()
-            raise Retry(f"collector unreachable: {type(exc).__name__}: {exc}") from None
+            raise Retry(
+                f"{self.host}:{self.port} unreachable: {type(exc).__name__}: {exc}"
+            ) from None
+
+    def send(self, records: list[Record], timeout: float) -> tuple[int, int]:
+        body = json.dumps(
+            {"records": records}, ensure_ascii=False, separators=(",", ":"), default=str
+        ).encode("utf-8")
+        status, data, retry_after = self.request(body, timeout)
         if 200 <= status < 300:
             return _accepted(data, len(records))
         if status == 413:
