@@ -44,12 +44,15 @@ def make_inputs(n_prod: int, n_eval: int) -> tuple[list[str], list[str]]:
 
 
 def run(label: str, ev: list[str], prod: list[str], embedder: str, cache: object = None) -> float:
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     r = analyze_shift(ev, prod, embedder=embedder, seed=0, cache=cache, progress=False)  # type: ignore[arg-type]
-    total = time.perf_counter() - t
+    total, cpu = time.perf_counter() - t, time.process_time() - c
     parts = ", ".join(f"{k} {v:.1f}" for k, v in r.timings.items() if k != "total")
     verdict = "OK" if total <= BUDGET_S else "OVER BUDGET"
-    print(f"{label}: {total:.1f} s end to end (budget {BUDGET_S:.0f} s) {verdict}")
+    print(
+        f"{label}: {total:.1f} s end to end (budget {BUDGET_S:.0f} s) {verdict}; "
+        f"{cpu:.1f} CPU-s in this process (load average now {os.getloadavg()[0]:.1f})"
+    )
     print(f"    stages (s): {parts}")
     top = r.gaps[0].label if r.gaps else "-"
     print(

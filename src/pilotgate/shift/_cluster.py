@@ -47,7 +47,7 @@ def cluster_points(
     threshold: float,
     min_size: int,
     seed: int,
-    max_points: int = 3_000,
+    max_points: int = 2_000,
 ) -> I64:
     """Cluster labels (0..k-1, -1 for scattered points) for unit vectors ``vecs``.
 
@@ -91,14 +91,14 @@ def _cluster_valid(vecs: F32, threshold: float, min_size: int, seed: int, max_po
 
 
 def _assign_rest(vecs: F32, labels: I64, sample: I64, k: int) -> None:
-    """Give each unsampled point its nearest cluster if within that cluster's radius."""
+    """Give each unsampled point its nearest cluster if no farther than its farthest member."""
     cents = np.zeros((k, vecs.shape[1]), dtype=np.float32)
     radius = np.zeros(k)
     for c in range(k):
         members = vecs[sample[labels[sample] == c]]
         cent = members.mean(axis=0)
         cents[c] = cent / max(float(np.linalg.norm(cent)), 1e-12)
-        radius[c] = np.quantile(1.0 - members @ cents[c], 0.95)
+        radius[c] = float(np.max(1.0 - members @ cents[c]))
     rest = np.setdiff1d(np.arange(len(vecs)), sample)
     for start in range(0, len(rest), 8_192):
         part = rest[start : start + 8_192]

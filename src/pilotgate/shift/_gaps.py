@@ -41,7 +41,7 @@ def telling_descriptors(
         if g >= 0.2 and g - e >= 0.2:
             name = LANGUAGE_NAMES.get(lang, lang.replace("script:", "") + " script")
             text = f"{g:.0%} {name} (eval {e:.0%})"
-            found.append((2 * (g - e), _entry("language", lang, g, e, text)))
+            found.append((5 * (g - e), _entry("language", lang, g, e, text)))
     for spec in DESCRIPTORS:
         if spec.name == "language":
             continue
@@ -52,7 +52,7 @@ def telling_descriptors(
         if spec.kind == "binary":
             if g >= 0.2 and g - e >= 0.2:
                 text = spec.phrase.format(v=g) + f" (eval {e:.0%})"
-                found.append((2 * (g - e), _entry(spec.name, None, g, e, text)))
+                found.append((5 * (g - e), _entry(spec.name, None, g, e, text)))
             continue
         sd = float(np.nanstd(ev)) if np.sum(~np.isnan(ev)) > 1 else 0.0
         # The floor keeps "0.01 vs 0.00" out when the eval set has no spread at all.
