@@ -128,3 +128,12 @@ def test_clear_errors_for_empty_or_wrong_inputs() -> None:
         analyze_shift("abc", ["x"], embedder="lexical")
     with pytest.raises(ConfigError, match="unknown embedding backend"):
         analyze_shift(["x"], ["y"], embedder="nope")
+
+
+def test_days_are_utc_days_and_naive_times_count_as_utc() -> None:
+    from datetime import timezone
+
+    plus2 = timezone(timedelta(hours=2))
+    ts = [datetime(2026, 5, 2, 1, 0, tzinfo=plus2)] * 30 + [datetime(2026, 5, 3, 12, 0)] * 30  # noqa: DTZ001 (naive on purpose)
+    r = analyze_shift(POOL[:100], POOL[200:260], embedder="lexical", seed=0, production_ts=ts)
+    assert [d["day"] for d in r.coverage_by_day] == ["2026-05-01", "2026-05-03"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
@@ -113,7 +113,7 @@ def analyze_shift(
     ev_ids = [e_ids[int(i)] for i in e_sel]
     pr_texts = [production_texts[int(i)] for i in p_sel]
     pr_ids = [p_ids[int(i)] for i in p_sel]
-    pr_ts = [production_ts[int(i)] for i in p_sel] if production_ts is not None else None
+    pr_ts = [_utc(production_ts[int(i)]) for i in p_sel] if production_ts is not None else None
 
     stats = EmbedStats()
     ev_vecs = embed_texts(
@@ -250,6 +250,13 @@ def _check_inputs(eval_texts: Sequence[str], production_texts: Sequence[str]) ->
                 raise InputError(f"{what} input {i} is {type(x).__name__}, not str")
 
 
+def _utc(ts: datetime | None) -> datetime | None:
+    """Timestamps in UTC (a naive one is taken as UTC), so days are UTC days."""
+    if ts is None:
+        return None
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
 def _sample(n: int, cap: int, rng: np.random.Generator) -> I64:
     if n <= cap:
         return np.arange(n, dtype=np.intp)
@@ -378,9 +385,9 @@ def _coverage_by_day(
     days: dict[str, list[int]] = {}
     for t, c in zip(ts, covered, strict=True):
         if t is not None:
-            days.setdefault(t.date().isoformat(), [0, 0])
-            days[t.date().isoformat()][0] += 1
-            days[t.date().isoformat()][1] += int(c)
+            counts = days.setdefault(t.date().isoformat(), [0, 0])
+            counts[0] += 1
+            counts[1] += int(c)
     out: list[dict[str, object]] = []
     for day in sorted(days):
         n, k = days[day]
