@@ -81,14 +81,14 @@ def _details(r: CriterionResult) -> str:
 
 def to_junit(result: GateResult) -> str:
     """The verdict as JUnit XML (one test suite, a test case per criterion)."""
-    counted = [r for r in result.criteria]
-    failures = sum(1 for r in counted if r.counted and r.status == FAIL)
-    skipped = sum(1 for r in counted if not r.counted or r.status == INSUFFICIENT)
+    cases = result.criteria
+    failures = sum(1 for r in cases if r.counted and r.status == FAIL)
+    skipped = sum(1 for r in cases if not r.counted or r.status == INSUFFICIENT)
     suite_name = f"pilotgate gate: {result.feature}"
     root = ET.Element(
         "testsuites",
         name="pilotgate gate",
-        tests=str(len(counted)),
+        tests=str(len(cases)),
         failures=str(failures),
         errors="0",
         time="0",
@@ -97,7 +97,7 @@ def to_junit(result: GateResult) -> str:
         root,
         "testsuite",
         name=suite_name,
-        tests=str(len(counted)),
+        tests=str(len(cases)),
         failures=str(failures),
         errors="0",
         skipped=str(skipped),
@@ -113,7 +113,7 @@ def to_junit(result: GateResult) -> str:
     ):
         ET.SubElement(props, "property", name=k, value=v)
     classname = f"pilotgate.gate.{result.feature}"
-    for r in counted:
+    for r in cases:
         case = ET.SubElement(suite, "testcase", name=r.name, classname=classname, time="0")
         if not r.counted:
             ET.SubElement(case, "skipped", message=f"not counted: {r.reason}")
