@@ -434,24 +434,15 @@ def _wrap_sync(fn: Callable[..., Any], meta: Meta) -> Callable[..., Any]:
             raise
         dt = perf_counter() - t0
         cur.reset(token)
-        _push(
-            sink,
-            iid,
-            (
-                INTERACTION,
-                iid,
-                ts,
-                dt,
-                None,
-                meta,
-                sess.get(),
-                args,
-                kwargs,
-                out,
-                None,
-                _extra(iid),
-            ),
-        )
+        buf = sink.buf
+        n = len(buf)
+        if n < sink.cap and sink.threshold is None and not _ANNOT:  # the common case, inline
+            buf.append((INTERACTION, iid, ts, dt, None, meta, sess.get(), args, kwargs, out, None))
+            if n == sink.wake_at:
+                sink.wake.set()
+        else:
+            ok = (INTERACTION, iid, ts, dt, None, meta, sess.get(), args, kwargs, out, None)
+            _push(sink, iid, (*ok, _extra(iid)))
         return out
 
     return tracked

@@ -226,7 +226,8 @@ def _str_or(value: Any, default: str | None) -> str | None:
 def _freeze_interaction(
     item: tuple[Any, ...], default_feature: str | None, default_version: str
 ) -> list[Any]:
-    _, iid, ts, dt, ttft, meta, sess, args, kwargs, out, err, extra = item
+    _, iid, ts, dt, ttft, meta, sess, args, kwargs, out, err, *rest = item
+    extra = rest[0] if rest else None  # the inline hot path leaves it off
     sid, uid = sess if sess is not None else (None, None)
     sid = meta.session_id or sid
     uid = meta.user_id or uid
