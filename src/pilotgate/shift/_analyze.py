@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -15,16 +15,16 @@ from pilotgate.errors import ConfigError, InputError
 from pilotgate.shift._cluster import cluster_points, ctfidf_keywords
 from pilotgate.shift._coverage import calibrate, coverage_interval, nearest, novelty
 from pilotgate.shift._descriptors import DESCRIPTORS, Descriptors, compute_descriptors
-from pilotgate.shift._drift import DriftTest, classifier_test
+from pilotgate.shift._drift import classifier_test, coverage_by_day, early_late
 from pilotgate.shift._embed import EmbeddingCache, EmbedStats, embed_texts
 from pilotgate.shift._gaps import describe_gap, telling_descriptors
+from pilotgate.shift._map import pca_map
 from pilotgate.shift._result import Coverage, Gap, ShiftResult
 from pilotgate.shift._stats import (
     TestResult,
     benjamini_hochberg,
     categorical_test,
     numeric_test,
-    wilson_interval,
 )
 
 __all__ = ["analyze_shift"]
@@ -186,16 +186,16 @@ def analyze_shift(
     drift = [classifier_test("eval_vs_production", ev_vecs, pr_vecs, seed=seed, alpha=alpha)]
     by_day: list[dict[str, object]] = []
     if pr_ts is not None:
-        window = _early_late(pr_ts, pr_vecs, seed, alpha)
+        window = early_late(pr_ts, pr_vecs, seed, alpha)
         if window is not None:
             drift.append(window)
         else:
             notes.append("early-vs-late drift skipped: too few timestamped inputs")
-        by_day = _coverage_by_day(pr_ts, covered)
+        by_day = coverage_by_day(pr_ts, covered)
     timings["drift"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    pmap = _pca_map(ev_vecs, ev_ids, pr_vecs, pr_ids, gap_of, seed)
+    pmap = pca_map(ev_vecs, ev_ids, pr_vecs, pr_ids, gap_of, seed)
     timings["map"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     return ShiftResult(
@@ -355,109 +355,3 @@ def _describe_gaps(
         for i in members:
             gap_of[int(i)] = gid
     return gaps, gap_of
-
-
-def _early_late(
-    ts: Sequence[datetime | None], vecs: F32, seed: int, alpha: float
-) -> DriftTest | None:
-    known = [(t, i) for i, t in enumerate(ts) if t is not None]
-    if len(known) < 40:
-        return None
-    known.sort(key=lambda ti: ti[0])
-    first, last = known[0][0], known[-1][0]
-    if last - first >= timedelta(days=14):
-        early = [i for t, i in known if t < first + timedelta(days=7)]
-        late = [i for t, i in known if t > last - timedelta(days=7)]
-        note = "first 7 days vs last 7 days"
-    else:
-        third = len(known) // 3
-        early = [i for _, i in known[:third]]
-        late = [i for _, i in known[-third:]]
-        note = "first third vs last third (by time)"
-    res = classifier_test("early_vs_late", vecs[early], vecs[late], seed=seed + 1, alpha=alpha)
-    res.note = note
-    return res
-
-
-def _coverage_by_day(
-    ts: Sequence[datetime | None], covered: npt.NDArray[np.bool_]
-) -> list[dict[str, object]]:
-    days: dict[str, list[int]] = {}
-    for t, c in zip(ts, covered, strict=True):
-        if t is not None:
-            counts = days.setdefault(t.date().isoformat(), [0, 0])
-            counts[0] += 1
-            counts[1] += int(c)
-    out: list[dict[str, object]] = []
-    for day in sorted(days):
-        n, k = days[day]
-        lo, hi = wilson_interval(k, n)
-        out.append(
-            {"day": day, "n": n, "coverage": round(k / n, 4), "ci95": [round(lo, 4), round(hi, 4)]}
-        )
-    return out
-
-
-def _pca_map(
-    ev_vecs: F32,
-    ev_ids: list[str],
-    pr_vecs: F32,
-    pr_ids: list[str],
-    gap_of: list[str | None],
-    seed: int,
-) -> dict[str, object]:
-    """2-D PCA coordinates for a seeded sample of points (eval and production)."""
-    rng = np.random.default_rng([seed, 13])
-    e_idx = _sample(len(ev_vecs), 1_000, rng)
-    p_idx = _sample(len(pr_vecs), 3_000, rng)
-    x = np.vstack([ev_vecs[e_idx], pr_vecs[p_idx]]).astype(np.float64)
-    centred = x - x.mean(axis=0)
-    xy, explained = _top2(centred, rng)
-    points: list[dict[str, object]] = []
-    for k, i in enumerate(e_idx):
-        points.append(
-            {"x": _r(xy[k, 0]), "y": _r(xy[k, 1]), "set": "eval", "id": ev_ids[int(i)], "gap": None}
-        )
-    off = len(e_idx)
-    for k, i in enumerate(p_idx):
-        points.append(
-            {
-                "x": _r(xy[off + k, 0]),
-                "y": _r(xy[off + k, 1]),
-                "set": "production",
-                "id": pr_ids[int(i)],
-                "gap": gap_of[int(i)],
-            }
-        )
-    return {
-        "method": "pca",
-        "explained_variance": [round(v, 4) for v in explained],
-        "points": points,
-    }
-
-
-def _top2(
-    centred: npt.NDArray[np.float64], rng: np.random.Generator
-) -> tuple[npt.NDArray[np.float64], list[float]]:
-    """Scores on the first two principal components, by seeded subspace iteration.
-
-    Why not a full SVD or eigh: only two components are needed, and a few products with
-    a thin random block cost milliseconds where a full decomposition costs a second.
-    """
-    d = centred.shape[1]
-    k = min(d, 8)
-    q = np.linalg.qr(rng.normal(size=(d, k)))[0]
-    for _ in range(12):
-        q = np.linalg.qr(centred.T @ (centred @ q))[0]
-    _, s, vt = np.linalg.svd(centred @ q, full_matrices=False)
-    comps = (q @ vt.T)[:, :2]
-    if comps.shape[1] < 2:
-        comps = np.hstack([comps, np.zeros((d, 2 - comps.shape[1]))])
-    total = float(np.sum(centred**2))
-    explained = [float(v) / total if total > 0 else 0.0 for v in (s[:2] ** 2)]
-    xy: npt.NDArray[np.float64] = centred @ comps
-    return xy, explained + [0.0] * (2 - len(explained))
-
-
-def _r(v: float) -> float:
-    return round(float(v), 4)

@@ -13,12 +13,16 @@ balanced, which keeps the cost to a second and keeps AUC comparable across runs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DriftTest", "classifier_test"]
+from pilotgate.shift._stats import wilson_interval
+
+__all__ = ["DriftTest", "classifier_test", "coverage_by_day", "early_late"]
 
 F32 = npt.NDArray[np.float32]
 
@@ -112,3 +116,44 @@ def _auc_permutation(
         null[start : start + m] = auc_of(masks)
     p = (1.0 + float(np.sum(null >= obs - 1e-12))) / (1.0 + k)
     return obs, p
+
+
+def early_late(
+    ts: Sequence[datetime | None], vecs: F32, seed: int, alpha: float
+) -> DriftTest | None:
+    known = [(t, i) for i, t in enumerate(ts) if t is not None]
+    if len(known) < 40:
+        return None
+    known.sort(key=lambda ti: ti[0])
+    first, last = known[0][0], known[-1][0]
+    if last - first >= timedelta(days=14):
+        early = [i for t, i in known if t < first + timedelta(days=7)]
+        late = [i for t, i in known if t > last - timedelta(days=7)]
+        note = "first 7 days vs last 7 days"
+    else:
+        third = len(known) // 3
+        early = [i for _, i in known[:third]]
+        late = [i for _, i in known[-third:]]
+        note = "first third vs last third (by time)"
+    res = classifier_test("early_vs_late", vecs[early], vecs[late], seed=seed + 1, alpha=alpha)
+    res.note = note
+    return res
+
+
+def coverage_by_day(
+    ts: Sequence[datetime | None], covered: npt.NDArray[np.bool_]
+) -> list[dict[str, object]]:
+    days: dict[str, list[int]] = {}
+    for t, c in zip(ts, covered, strict=True):
+        if t is not None:
+            counts = days.setdefault(t.date().isoformat(), [0, 0])
+            counts[0] += 1
+            counts[1] += int(c)
+    out: list[dict[str, object]] = []
+    for day in sorted(days):
+        n, k = days[day]
+        lo, hi = wilson_interval(k, n)
+        out.append(
+            {"day": day, "n": n, "coverage": round(k / n, 4), "ci95": [round(lo, 4), round(hi, 4)]}
+        )
+    return out
