@@ -175,3 +175,25 @@ async def test_openai_embedder_inside_a_running_loop(server: dict[str, Any]) -> 
     # Called synchronously from a coroutine: it runs its own loop in a worker thread.
     vecs = emb.embed(["a b", "c"])
     assert vecs.shape == (2, 4)
+
+
+def test_cli_uses_an_openai_compatible_endpoint(server: dict[str, Any], tmp_path) -> None:
+    import json
+
+    from pilotgate._cli import main
+
+    cases = tmp_path / "c.jsonl"
+    cases.write_text(
+        "".join(json.dumps({"id": f"c{i}", "input": "word " * (i % 9)}) + "\n" for i in range(40))
+    )
+    out = tmp_path / "o.json"
+    with pytest.raises(SystemExit) as exc:
+        main(
+            ["shift", "--eval", str(cases), "--production", str(cases), "--no-store",
+             "--embedder", f"openai:{server['url']}", "--embedding-model", "m", "--json", str(out)]
+        )  # fmt: skip
+        raise SystemExit(0)
+    assert exc.value.code == 0
+    doc = json.loads(out.read_text())
+    assert doc["embedder"].startswith("openai:m@127.0.0.1") and doc["coverage"]["value"] == 1.0
+    assert server["requests"] >= 1

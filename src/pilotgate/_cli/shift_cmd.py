@@ -26,7 +26,15 @@ __all__ = ["shift"]
     "--embedder",
     default="minilm",
     show_default=True,
-    help="Embedding backend: minilm (bundled model), lexical (no model), or a registered name.",
+    help="Embedding backend: minilm (bundled model), lexical (no model), a registered name, "
+    "or openai:URL for an OpenAI-compatible /embeddings endpoint (with --embedding-model).",
+)
+@click.option("--embedding-model", help="Model name sent to an openai:URL embedder.")
+@click.option(
+    "--api-key-env",
+    default="OPENAI_API_KEY",
+    show_default=True,
+    help="Environment variable holding the openai:URL endpoint's API key.",
 )
 @click.option(
     "--scores",
@@ -77,6 +85,8 @@ def shift(
     since: str | None,
     feature_version: str | None,
     embedder: str,
+    embedding_model: str | None,
+    api_key_env: str,
     scores_path: str | None,
     suggest: int,
     suggest_out: str | None,
@@ -128,7 +138,7 @@ def shift(
         result = analyze_shift(
             ev.texts,
             pr.texts,
-            embedder=embedder,
+            embedder=_embedder(embedder, embedding_model, api_key_env),
             seed=seed,
             eval_ids=ev.ids,
             production_ids=pr.ids,
@@ -179,6 +189,18 @@ def shift(
             params={"inputs": doc["inputs"], "embedder": embedder, "seed": seed, "level": level},
         )
         click.echo(f"stored run {run_id}")
+
+
+def _embedder(name: str, model: str | None, api_key_env: str) -> Any:
+    if not name.startswith("openai:"):
+        if model:
+            raise ConfigError("--embedding-model is for openai:URL embedders", fix="drop it")
+        return name
+    if not model:
+        raise ConfigError("an openai:URL embedder needs --embedding-model NAME")
+    from pilotgate.shift import OpenAIEmbedder
+
+    return OpenAIEmbedder(name.removeprefix("openai:"), model, api_key_env or None)
 
 
 def _open_store(url: str | None) -> Any:
