@@ -19,7 +19,7 @@ from pilotgate.store import Store
 FEATURE = "northwind-support"
 PLANTED_EMAIL = "planted.person@example.com"
 STEPS = ["opened_assistant", "asked", "answered", "copied_answer"]
-HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+HOSTILE = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 
 
 @dataclass

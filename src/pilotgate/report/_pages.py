@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pilotgate.report import _charts as charts
 from pilotgate.report._sections import run_ref, scrub
-from pilotgate.report._stats import num
+from pilotgate.report._stats import fmt_ms, num, pick
 
 if TYPE_CHECKING:
     from pilotgate.plan import Plan
@@ -118,8 +118,10 @@ def _headline(run: Mapping[str, Any]) -> str:
             return f"{s.get('n_cases', '?')} cases, clean pass rate {clean}"
         if kind == "load":
             knee = s.get("knee") or {}
-            p99 = ((s.get("latency_ms") or {}).get("e2e") or {}).get("p99")
-            return f"top level p99 {p99} ms; knee {knee.get('label', '—')}"
+            curve = s.get("curve") or [{}]
+            p99 = num(pick(s, "latency_ms.e2e.p99") or curve[-1].get("e2e_p99_ms"))
+            top = s.get("label") or curve[-1].get("label") or "top level"
+            return f"{top}: p99 {fmt_ms(p99)}; knee {knee.get('label') or 'none'}"
     except (TypeError, ValueError, AttributeError):
         return ""
     return ""

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, func, literal_column, select, text
+from sqlalchemy import case, func, select, text
 from sqlalchemy.engine import Connection
 
 from pilotgate.report._stats import wilson
@@ -56,7 +56,7 @@ def _merge_days(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in rows:
         key = (r["day"], r["version"])
         if key in out:
-            for k in ("n", "errors", "latency_sum", "latency_n", "tokens_out"):
+            for k in ("n", "errors"):
                 out[key][k] += r[k]
         else:
             out[key] = dict(r)
@@ -149,7 +149,7 @@ def usage_overview(
 
     Returns:
         A JSON-ready dict: ``n``, ``errors``, ``error_rate``, ``latency_ms`` (p50/p95/p99),
-        ``by_day`` (``day``, ``version``, ``n``, ``errors``, ``latency_mean``),
+        ``by_day`` (``day``, ``version``, ``n``, ``errors``, ``error_rate``),
         ``versions``, ``feedback`` (with the acceptance rate's Wilson 95 % interval),
         ``feedback_by_day``, ``first_ts``, ``last_ts``, ``features``.
     """
@@ -157,76 +157,59 @@ def usage_overview(
     conds = _conds(feature, since, until)
     feats = features(store)
     chosen = [feature] if feature is not None else feats
-    agg = select(
-        func.count(),
-        func.count(c.error),
-        func.sum(c.latency_ms),
-        func.count(c.latency_ms),
-        func.sum(c.tokens_out),
-    )
+    calls = select(func.count())
     # feedback is a separate table: aggregate it on a second connection meanwhile
     # (SQLite releases the GIL while it steps through a query)
     pool = ThreadPoolExecutor(max_workers=1)
     fb_future = pool.submit(_feedback_job, store, feature, since, until, len(feats) <= 1)
-    with store.engine.connect() as conn:
-        first, last = _span(conn, conds)
-        by_day: list[dict[str, Any]] = []
-        for feat in chosen:
-            for version in _versions(conn, feat):
-                vconds = [*_conds(feat, since, until), c.version == version]
-                lo, hi = _span(conn, vconds)
-                if lo is None or hi is None:
-                    continue
-                day = _day_start(lo)
-                end = _day_start(hi) + timedelta(days=1)
-                day = max(day, end - timedelta(days=MAX_DAYS))
-                while day < end:
-                    nxt = day + timedelta(days=1)
-                    n, err, lat_sum, lat_n, tok = conn.execute(
-                        agg.where(*vconds, c.ts >= day, c.ts < nxt)
-                    ).one()
-                    if n:
-                        by_day.append(
-                            {
-                                "day": day.date().isoformat(),
-                                "version": version,
-                                "n": int(n),
-                                "errors": int(err),
-                                "latency_sum": float(lat_sum or 0.0),
-                                "latency_n": int(lat_n),
-                                "tokens_out": int(tok or 0),
-                            }
-                        )
-                    day = nxt
-        by_day = _merge_days(by_day)
-        versions: dict[str, dict[str, Any]] = {}
-        for row in by_day:
-            acc = versions.setdefault(
-                row["version"],
-                {"version": row["version"], "n": 0, "errors": 0, "latency_sum": 0.0,
-                 "latency_n": 0, "tokens_out": 0},
-            )  # fmt: skip
-            for k in ("n", "errors", "latency_sum", "latency_n", "tokens_out"):
-                acc[k] += row[k]
-        for row in [*by_day, *versions.values()]:
-            row["latency_mean"] = (
-                row["latency_sum"] / row["latency_n"] if row["latency_n"] else None
-            )
-            row["error_rate"] = row["errors"] / row["n"] if row["n"] else None
-        n = sum(r["n"] for r in by_day)
-        errors = sum(r["errors"] for r in by_day)
-        n_lat = sum(r["latency_n"] for r in by_day)
-        lat = latency_percentiles(conn, conds, n_lat)
-    fb_total, fb_days = fb_future.result()
-    pool.shutdown()
+    try:
+        with store.engine.connect() as conn:
+            first, last = _span(conn, conds)
+            by_day: list[dict[str, Any]] = []
+            for feat in chosen:
+                for version in _versions(conn, feat):
+                    vconds = [*_conds(feat, since, until), c.version == version]
+                    lo, hi = _span(conn, vconds)
+                    if lo is None or hi is None:
+                        continue
+                    day = _day_start(lo)
+                    end = _day_start(hi) + timedelta(days=1)
+                    day = max(day, end - timedelta(days=MAX_DAYS))
+                    while day < end:
+                        nxt = day + timedelta(days=1)
+                        rng = [*vconds, c.ts >= day, c.ts < nxt]
+                        # count(*) reads index entries only: ix_interactions_volume, and
+                        # the partial ix_interactions_errors for the errors
+                        n = conn.execute(calls.where(*rng)).scalar_one()
+                        if n:
+                            err = conn.execute(calls.where(*rng, c.error.is_not(None)))
+                            by_day.append(
+                                {"day": day.date().isoformat(), "version": version,
+                                 "n": int(n), "errors": int(err.scalar_one())}
+                            )  # fmt: skip
+                        day = nxt
+            by_day = _merge_days(by_day)
+            n_lat = conn.execute(calls.where(*conds, c.latency_ms.is_not(None))).scalar_one()
+            lat = latency_percentiles(conn, conds, int(n_lat))
+        fb_total, fb_days = fb_future.result()
+    finally:
+        pool.shutdown()
+    versions: dict[str, dict[str, Any]] = {}
+    for row in by_day:
+        acc = versions.setdefault(row["version"], {"version": row["version"], "n": 0, "errors": 0})
+        acc["n"] += row["n"]
+        acc["errors"] += row["errors"]
+    for row in [*by_day, *versions.values()]:
+        row["error_rate"] = row["errors"] / row["n"] if row["n"] else None
+    n_all = sum(r["n"] for r in by_day)
+    errors = sum(r["errors"] for r in by_day)
     return {
         "feature": feature,
         "features": feats,
-        "n": n,
+        "n": n_all,
         "errors": errors,
-        "error_rate": errors / n if n else None,
-        "latency_ms": {**lat, "n": n_lat},
-        "tokens_out": sum(r["tokens_out"] for r in by_day),
+        "error_rate": errors / n_all if n_all else None,
+        "latency_ms": {**lat, "n": int(n_lat)},
         "by_day": by_day,
         "versions": sorted(versions.values(), key=lambda r: str(r["version"])),
         "feedback": fb_total,
@@ -234,12 +217,6 @@ def usage_overview(
         "first_ts": first.isoformat() if first else None,
         "last_ts": last.isoformat() if last else None,
     }
-
-
-def _day_expr(store: Store, col: Any) -> Any:
-    if store.dialect == "postgresql":
-        return func.to_char(func.timezone("UTC", col), literal_column("'YYYY-MM-DD'"))
-    return func.substr(col, 1, 10)
 
 
 def _feedback_job(
@@ -260,41 +237,46 @@ def _feedback(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Acceptance overall and per day (by the feedback's own time).
 
-    With a single feature in the store the feedback table is aggregated on its own (no
-    join): every feedback record then belongs to that feature.
+    With a single feature in the store the feedback table is read on its own, one day at
+    a time over its (ts, accepted) index; every feedback record then belongs to that
+    feature. With several, each record is joined to its interaction's feature.
     """
     f = t.feedback.c
-    day = _day_expr(store, f.ts)
-    cols = [
-        day.label("day"),
-        func.count(),
-        func.sum(case((f.accepted.is_(True), 1), else_=0)),
-        func.sum(case((f.accepted.is_(False), 1), else_=0)),
-        func.count(f.edited_output),
-    ]
     conds: list[Any] = []
     if since is not None:
         conds.append(f.ts >= since)
     if until is not None:
         conds.append(f.ts < until)
-    q = select(*cols)
+    accepted = func.sum(case((f.accepted.is_(True), 1), else_=0))
+    src: Any = t.feedback
     if feature is not None and not single:
         i = t.interactions.c
-        q = q.select_from(t.feedback.join(t.interactions, i.id == f.interaction_id))
+        src = t.feedback.join(t.interactions, i.id == f.interaction_id)
         conds.append(i.feature == feature)
-    rows = conn.execute(q.where(and_(True, *conds)).group_by(day).order_by(day)).all()
-    days = [
-        {"day": r[0], "n": int(r[1]), "accepted": int(r[2] or 0), "rejected": int(r[3] or 0),
-         "edited": int(r[4] or 0)}
-        for r in rows
-    ]  # fmt: skip
+    q = select(func.count(), accepted, func.count(f.accepted)).select_from(src)
+    lo = conn.execute(select(func.min(f.ts)).select_from(src).where(*conds)).scalar()
+    hi = conn.execute(select(func.max(f.ts)).select_from(src).where(*conds)).scalar()
+    days: list[dict[str, Any]] = []
+    lo_t, hi_t = _aware(lo), _aware(hi)
+    if lo_t is not None and hi_t is not None:
+        day = _day_start(lo_t)
+        end = _day_start(hi_t) + timedelta(days=1)
+        day = max(day, end - timedelta(days=MAX_DAYS))
+        while day < end:
+            nxt = day + timedelta(days=1)
+            n, acc, judged = conn.execute(q.where(*conds, f.ts >= day, f.ts < nxt)).one()
+            if n:
+                days.append(
+                    {"day": day.date().isoformat(), "n": int(n), "accepted": int(acc or 0),
+                     "rejected": int(judged) - int(acc or 0)}
+                )  # fmt: skip
+            day = nxt
     # acceptance among judged answers (accepted or rejected), as pilotgate.usage defines it
     for d in days:
         judged = d["accepted"] + d["rejected"]
         d["acceptance_rate"] = d["accepted"] / judged if judged else None
-    tot = {k: sum(d[k] for d in days) for k in ("n", "accepted", "rejected", "edited")}
+    tot: dict[str, Any] = {k: sum(d[k] for d in days) for k in ("n", "accepted", "rejected")}
     judged = tot["accepted"] + tot["rejected"]
     tot["acceptance_rate"] = tot["accepted"] / judged if judged else None
-    tot["edit_rate"] = tot["edited"] / tot["n"] if tot["n"] else None
     tot["ci95"] = wilson(tot["accepted"], judged)
     return tot, days

@@ -58,6 +58,14 @@ def _status_class(status: Any) -> str:
     return "warn"
 
 
+def _when(iso: Any) -> str:
+    """``2026-03-04T09:30:12+00:00`` as ``2026-03-04 09:30 UTC``."""
+    if not iso:
+        return "—"
+    text = str(iso)
+    return f"{text[:10]} {text[11:16]} UTC" if len(text) >= 16 else text
+
+
 def environment(*extra_dirs: Path) -> jinja2.Environment:
     """A Jinja2 environment that escapes everything unless a template says otherwise."""
     import jinja2
@@ -74,6 +82,7 @@ def environment(*extra_dirs: Path) -> jinja2.Environment:
         ms=_stats.fmt_ms,
         n=_stats.fmt_num,
         status_class=_status_class,
+        when=_when,
     )
     env.globals["version"] = __version__
     return env
