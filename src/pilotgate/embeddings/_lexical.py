@@ -71,7 +71,8 @@ def _stable_hash(token: str) -> int:
 
 
 def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower()
+    # NUL separates texts in the n-gram pass, so it must not occur inside one.
+    text = unicodedata.normalize("NFKC", text.replace("\x00", " ")).lower()
     text = _DIGIT_RE.sub("0", text)
     return _SPACE_RE.sub(" ", text).strip()
 
