@@ -163,3 +163,14 @@ def test_llm_rate_limit_is_passed_on(sim: Simulator) -> None:
     assert float(hdrs["Retry-After"]) > 0
     assert second[0] == 429
     assert json.loads(second[1])["error"]["type"] == "upstream_rate_limited"
+
+
+async def test_concurrent_answers_each_get_their_own_route(sim: Simulator) -> None:
+    texts = [f"How much is in my savings account number {i}?" for i in range(20)]
+    texts += [f"I lost my debit card near station {i}" for i in range(20)]
+    async with SupportAssistant(sim.url + "/v1", "v1") as assistant:
+        routes = await asyncio.gather(*(assistant.route(t) for t in texts))
+        replies = await asyncio.gather(*(assistant.answer(t) for t in texts[:6]))
+    assert [r.intent for r in routes] == ["balance"] * 20 + ["card_lost"] * 20
+    assert [r.intent for r in replies] == ["balance"] * 6
+    assert all(assistant.router.cached(t) is not None for t in texts)
