@@ -112,18 +112,32 @@ def test_review_is_stored_with_who_and_when(server: Server) -> None:
     assert "reference by bea" in after
 
 
-def test_review_accept_takes_the_recorded_output(server: Server) -> None:
+def test_review_accept_and_a_refused_review(server: Server) -> None:
     page = server.request("/review/production-derived").body
+    assert "[intent=balance] answer 4" in page  # the recorded output, shown to accept
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)  # type: ignore[union-attr]
     resp = server.request(
         "/review/production-derived/case-4", data={"csrf": csrf, "action": "accept"}
     )
     assert resp.status == 303
     with server.filled.store.engine.connect() as conn:
-        ref = conn.execute(
-            select(tables.reviews.c.reference).where(tables.reviews.c.case_id == "case-4")
-        ).scalar_one()
-    assert ref == "[intent=balance] answer 4"
+        row = conn.execute(
+            select(tables.reviews).where(tables.reviews.c.case_id == "case-4")
+        ).mappings().one()  # fmt: skip
+    assert (row["action"], row["reviewer"]) == ("accept", "local")
+    # pilotgate.cases refuses a tag review without tags: the page says why, nothing stored
+    resp = server.request(
+        "/review/production-derived/case-3", data={"csrf": csrf, "action": "tag", "tags": " "}
+    )
+    assert resp.status == 400
+    assert "Not saved: a &#39;tag&#39; review needs at least one tag" in resp.body
+    with server.filled.store.engine.connect() as conn:
+        assert (
+            conn.execute(
+                select(tables.reviews.c.id).where(tables.reviews.c.case_id == "case-3")
+            ).all()
+            == []
+        )
 
 
 def test_review_rejects_a_forged_form(server: Server) -> None:

@@ -53,7 +53,7 @@ def fill(store: Store, *, n: int = 400, seed: int = 0) -> Filled:
         "production-derived",
         [
             {"id": f"case-{i}", "input": text, "expected": None, "tags": ["production"],
-             "source": "production", "output": f"[intent=balance] answer {i}"}
+             "source": "production", "origin": {"output": f"[intent=balance] answer {i}"}}
             for i, text in enumerate(
                 ["what is my balance", "lost my card!!", f"mail me at {PLANTED_EMAIL}",
                  HOSTILE, "close my account please"]

@@ -19,7 +19,6 @@ import ipaddress
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote
@@ -28,6 +27,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from pilotgate.errors import PilotgateError
 from pilotgate.store import Store, tables
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ __all__ = ["REVIEW_ACTIONS", "dashboard_router", "save_review"]
 TEMPLATES = Path(__file__).parent / "templates" / "dashboard"
 COOKIE = "pilotgate_session"
 SESSION_S = 8 * 3600
-REVIEW_ACTIONS = ("accept", "reference", "tag", "skip", "drop")
+REVIEW_ACTIONS = ("accept", "reference", "tag", "skip", "drop")  # = pilotgate.cases'
 MAX_FORM = 64 * 1024
 PAGE_CASES = 50
 
@@ -153,36 +153,18 @@ def save_review(
 ) -> None:
     """Record one review (who and when) of a case of eval set ``set_name``.
 
-    Uses ``pilotgate.cases``'s review writer when that module provides one, so the
-    terminal and browser queues write the same rows.
+    Goes through :func:`pilotgate.cases.record_review`, so the terminal and the browser
+    queues validate and write the same rows.
+
+    Raises:
+        InputError: unknown case or action, a reference review without text, a tag
+            review without tags, or accepting a case that has no recorded output.
     """
-    from pilotgate.errors import InputError
+    from pilotgate.cases import record_review
 
-    if action not in REVIEW_ACTIONS:
-        raise InputError(
-            f"unknown review action {action!r}", fix=f"use {', '.join(REVIEW_ACTIONS)}"
-        )
-    try:
-        from pilotgate import cases as cases_mod  # type: ignore[attr-defined,unused-ignore]
-
-        writer = getattr(cases_mod, "record_review", None)
-    except ImportError:
-        writer = None
-    if writer is not None:
-        writer(store, set_name, case_id, action, reviewer=reviewer, reference=reference, tags=tags)
-        return
-    with store.engine.begin() as conn:
-        conn.execute(
-            tables.reviews.insert().values(
-                set_name=set_name,
-                case_id=case_id,
-                action=action,
-                reference=reference,
-                tags=tags or None,
-                reviewer=reviewer,
-                ts=datetime.now(UTC),
-            )
-        )
+    record_review(
+        store, set_name, case_id, action, reference=reference, tags=tags, reviewer=reviewer
+    )
 
 
 def latest_reviews(store: Store, set_name: str) -> dict[str, dict[str, Any]]:
@@ -344,13 +326,19 @@ def dashboard_router(
         if action not in REVIEW_ACTIONS:
             return HTMLResponse("unknown review action", status_code=400)
         reference = form.get("reference") or None
-        if action == "accept":
-            reference = pages.case_output(store, set_name, case_id)
         tags = [t.strip() for t in form.get("tags", "").split(",") if t.strip()]
         who = v.who if v.logged_in else (form.get("reviewer", "").strip()[:200] or "local")
-        save_review(store, set_name, case_id, action, who, reference=reference, tags=tags)
         page = form.get("page", "0")
         page = page if page.isdigit() else "0"
+        try:
+            save_review(store, set_name, case_id, action, who, reference=reference, tags=tags)
+        except PilotgateError as exc:
+            ctx = pages.review_queue(store, set_name, page=int(page), per_page=PAGE_CASES)
+            if ctx is None:
+                return render(request, "missing.html.j2", v, what=f"eval set {set_name}")
+            resp = render(request, "review.html.j2", v, saved="", error=exc.what, **ctx)
+            resp.status_code = 400
+            return resp
         url = f"/review/{quote(set_name)}?page={page}&saved={quote(case_id)}#case-{quote(case_id)}"
         return RedirectResponse(url, status_code=303)
 

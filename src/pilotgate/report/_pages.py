@@ -20,7 +20,6 @@ __all__ = [
     "api_overview",
     "api_run",
     "api_runs",
-    "case_output",
     "coverage",
     "overview",
     "review_queue",
@@ -213,15 +212,6 @@ def review_sets(store: Store) -> dict[str, Any]:
             }
         )
     return {"page": "review", "sets": sets}
-
-
-def case_output(store: Store, set_name: str, case_id: str) -> str | None:
-    """The output a reviewer accepts as reference: the case's recorded output, if any."""
-    _, cases = store.get_eval_set(set_name)
-    for c in cases:
-        if str(c.get("id")) == case_id:
-            return _output_of(c)
-    return None
 
 
 def _output_of(case: Mapping[str, Any]) -> str | None:
