@@ -8,6 +8,11 @@ the clients' CPU is what is measured), 64 closed-loop users each, in the same ru
 client runs a short and a long run and the *difference* (requests, CPU seconds) is used,
 which cancels start-up cost (imports, Locust's greenlets) for both alike.
 
+The engine uses its lean raw HTTP/1.1 client for plain http:// targets; the aiohttp row
+(``LoadConfig(client="aiohttp")``, what https targets use) is printed for reference.
+CPU is the client process's own user + system time (``RUSAGE_CHILDREN``), so other work
+on a busy machine changes the wall-clock rate but much less the per-CPU-second figure.
+
 Budget (DESIGN.md): ratio ≥ 1.5. Anchor (FINDINGS.md, one client core): Locust
 FastHttpUser ≈ 11–12k req/CPU-s, raw aiohttp + uvloop ≈ 18–20k.
 
@@ -86,7 +91,7 @@ OURS = """
 import json, sys
 from pilotgate.load import LoadConfig, Workload, run_load, to_target
 cfg = LoadConfig(concurrency=int(sys.argv[2]), duration_s=float(sys.argv[3]),
-                 max_requests=10_000_000, timeout_s=30)
+                 max_requests=10_000_000, timeout_s=30, client=sys.argv[4])
 res = run_load(cfg, to_target(sys.argv[1], model="m"), Workload.from_texts(["hello"]))
 print(json.dumps({"sent": res.to_json()["requests"]["sent"]}))
 """
@@ -103,21 +108,26 @@ def _child_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _measure(cmd: list[str], count: callable) -> tuple[int, float]:  # type: ignore[valid-type]
+Measure = tuple[int, float, float]  # requests, client CPU seconds, wall seconds
+
+
+def _measure(cmd: list[str], count: callable) -> Measure:  # type: ignore[valid-type]
     before = _child_cpu()
+    wall = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    wall = time.perf_counter() - wall
     cpu = _child_cpu() - before
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[:3]} failed:\n{proc.stderr[-2000:]}")
-    return count(proc), cpu
+    return count(proc), cpu, wall
 
 
-def run_ours(url: str, seconds: int) -> tuple[int, float]:
-    cmd = [sys.executable, "-c", OURS, f"openai:{url}/v1", str(USERS), str(seconds)]
+def run_ours(url: str, seconds: int, client: str) -> Measure:
+    cmd = [sys.executable, "-c", OURS, f"openai:{url}/v1", str(USERS), str(seconds), client]
     return _measure(cmd, lambda p: json.loads(p.stdout.strip().splitlines()[-1])["sent"])
 
 
-def run_locust(url: str, seconds: int, workdir: Path) -> tuple[int, float]:
+def run_locust(url: str, seconds: int, workdir: Path) -> Measure:
     stats = workdir / "locust"
     cmd = [
         sys.executable, "-m", "locust", "-f", str(workdir / "locustfile.py"), "--headless",
@@ -136,8 +146,10 @@ def run_locust(url: str, seconds: int, workdir: Path) -> tuple[int, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="shorter runs (noisier)")
+    ap.add_argument("--no-aiohttp", action="store_true", help="skip the aiohttp-client row")
     args = ap.parse_args()
-    short, long = (1, 4) if args.quick else (2, 7)
+    short, long = (1, 4) if args.quick else (3, 8)
+    clients = ["auto"] if args.no_aiohttp else ["auto", "aiohttp"]
 
     port = _free_port()
     sim = subprocess.Popen([sys.executable, "-c", SERVER, str(port)])
@@ -153,24 +165,32 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             (work / "locustfile.py").write_text(LOCUSTFILE)
-            results: dict[str, list[tuple[int, float]]] = {"pilotgate": [], "locust": []}
-            for secs in (short, long):
-                results["pilotgate"].append(run_ours(url, secs))
+            names = {"auto": "pilotgate", "aiohttp": "pilotgate (aiohttp client)"}
+            results: dict[str, list[Measure]] = {names[c]: [] for c in clients}
+            results["locust"] = []
+            for secs in (short, long):  # interleaved, so a load spike hits every client
+                for c in clients:
+                    results[names[c]].append(run_ours(url, secs, c))
                 results["locust"].append(run_locust(url, secs, work))
     finally:
         sim.terminate()
         sim.wait(timeout=10)
 
     rates = {}
-    for name, ((n1, c1), (n2, c2)) in results.items():
+    print(f"{USERS} closed-loop users; runs of {short} s and {long} s; the difference is used")
+    for name, ((n1, c1, _), (n2, c2, w2)) in results.items():
         rates[name] = (n2 - n1) / (c2 - c1) if c2 > c1 else float("nan")
         print(
-            f"{name:>10}: short {n1:>7,} req / {c1:5.2f} CPU-s, long {n2:>7,} req / "
-            f"{c2:5.2f} CPU-s -> {rates[name]:>8,.0f} req per client CPU-second"
+            f"{name:>27}: short {n1:>7,} req / {c1:5.2f} CPU-s, long {n2:>7,} req / "
+            f"{c2:5.2f} CPU-s -> {rates[name]:>8,.0f} req per client CPU-second "
+            f"(long run: {n2 / w2:>7,.0f} req per wall second, {100 * c2 / w2:3.0f} % of a core)"
         )
     ratio = rates["pilotgate"] / rates["locust"]
     verdict = "OK" if ratio >= 1.5 else "BELOW BUDGET"
     print(f"ratio pilotgate / locust FastHttpUser = {ratio:.2f}  (budget >= 1.5)  {verdict}")
+    if "pilotgate (aiohttp client)" in rates:
+        r = rates["pilotgate (aiohttp client)"] / rates["locust"]
+        print(f"ratio with the aiohttp client (https targets) = {r:.2f}")
     print(
         "anchor (FINDINGS.md): locust ≈ 11–12k, raw aiohttp + uvloop ≈ 18–20k req/CPU-s; "
         f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"

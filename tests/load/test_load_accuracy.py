@@ -13,39 +13,45 @@ def _target(srv: DelayServer):  # type: ignore[no-untyped-def]
     return to_target(f"openai:{srv.url}", model="calibration")
 
 
-def test_open_loop_percentiles_match_the_injected_delays() -> None:
+def test_open_loop_percentiles_are_exact_and_never_below_the_servers() -> None:
+    """What holds on any machine, however busy: exact percentiles, and bounds from physics.
+
+    The client's interval (write → last byte) encloses the server's (request read →
+    response written), request by request; so every order statistic of the client's
+    ``service`` is >= the same statistic of the server's hold times, and ``e2e`` (from the
+    intended time) >= ``service``. How *close* they are is a timing figure: the 2 % budget
+    lives in benchmarks/load_accuracy.py.
+    """
     spec = DelaySpec(kind="uniform", low_ms=150, high_ms=250, seed=3)
     with DelayServer(spec) as srv:
-        cfg = LoadConfig(rate=100, duration_s=2.0, timeout_s=5, retry=RetryPolicy(max_retries=0))
+        cfg = LoadConfig(rate=100, duration_s=2.0, timeout_s=10, retry=RetryPolicy(max_retries=0))
         res = run_load(cfg, _target(srv))
         stats = srv.stats()
     truth = np.asarray(stats["delays_ms"])  # what the server was told to wait
-    held = np.asarray(stats["held_ms"])  # what it really took (a busy machine adds to it)
+    held = np.asarray(stats["held_ms"])  # what it really took (>= truth)
     doc = res.to_json()
     assert doc["requests"]["sent"] == 200 == len(truth)
     assert doc["requests"]["ok"] == 200
-    true_p50, true_p99 = np.percentile(truth, [50, 99])
+    assert np.all(held >= truth - 1e-6)
     s = res.samples
     raw = {"e2e": s["end"] - s["intended"], "service": s["end"] - s["last_sent"]}
+    assert np.all(raw["e2e"] >= raw["service"] - 1e-9)
+    qs = [50, 90, 95, 99, 99.9]
     for kind in ("e2e", "service"):
         lat = doc["latency_ms"][kind]
         # The math: exact percentiles of every raw sample, in ms.
-        p50, p99 = np.percentile(raw[kind] * 1000, [50, 99])
-        assert lat["p50"] == pytest.approx(p50, abs=1e-3)
-        assert lat["p99"] == pytest.approx(p99, abs=1e-3)
-        # Measured latency can only exceed the injected delay, never undercut it...
-        assert lat["p50"] >= true_p50 and lat["p99"] >= true_p99
-        # ...and stays close to what the server really did. The 2 % budget against the
-        # injected delays is benchmarks/load_accuracy.py's (a timing figure); here loose
-        # bounds catch unit or reference-time mistakes without failing on a busy machine.
-        held_p50, held_p99 = np.percentile(held, [50, 99])
-        assert lat["p50"] == pytest.approx(held_p50, rel=0.05)
-        assert lat["p99"] == pytest.approx(held_p99, rel=0.25)
+        ref = np.percentile(raw[kind] * 1000, qs)
+        got = [lat[k] for k in ("p50", "p90", "p95", "p99", "p999")]
+        assert got == pytest.approx(ref, abs=1e-3)
+        assert lat["max"] == pytest.approx(raw[kind].max() * 1000, abs=1e-3)
+        # Measured latency can only exceed what the server held the request for.
+        for q, v in zip(qs, got, strict=True):
+            assert v >= np.percentile(held, q) - 1e-3
     sched = doc["schedule"]
-    assert sched["target_rate"] == 100
-    assert sched["achieved_rate"] == pytest.approx(100, rel=0.01)
-    # e2e counts from the intended time, so it is never below service.
-    assert np.all(s["end"] - s["intended"] >= s["end"] - s["last_sent"] - 1e-9)
+    assert sched["target_rate"] == 100 and sched["scheduled_rate"] == pytest.approx(100)
+    # Lateness can only lower the achieved rate (its closeness is the benchmark's figure).
+    assert 0 < sched["achieved_rate"] <= 100 + 1e-6
+    assert sched["max_lag_ms"] >= 0
 
 
 @pytest.mark.slow
@@ -56,14 +62,18 @@ def test_a_server_stall_shows_in_e2e_and_not_in_service() -> None:
             rate=200, duration_s=4.0, max_inflight=4, timeout_s=10,
             retry=RetryPolicy(max_retries=0),
         )  # fmt: skip
-        doc = run_load(cfg, _target(srv)).to_json()
+        res = run_load(cfg, _target(srv))
+    doc = res.to_json()
     lat = doc["latency_ms"]
     assert doc["requests"]["ok"] == 800
     # ~400 of 800 requests were due during the stall: users waited up to 2 s.
     assert lat["e2e"]["p99"] > 1500
     assert lat["e2e"]["max"] > 1900
-    # Only the 4 requests in flight when the stall began were slow at the server.
-    assert lat["service"]["p99"] < 200
+    # Only the (at most 4) requests in flight when the stall began were slow at the
+    # server; with <= 4 of 800 slow, service p99 (the 9th slowest) cannot show the stall.
+    slow = int(np.sum((res.samples["end"] - res.samples["last_sent"]) > 1.0))
+    assert 1 <= slow <= 4
+    assert lat["service"]["p99"] < 1000
     assert lat["service"]["max"] > 1500
     assert lat["queue"]["p99"] > 1000  # the slot wait is where the stall went
 
@@ -71,7 +81,7 @@ def test_a_server_stall_shows_in_e2e_and_not_in_service() -> None:
 def test_redirects_are_not_followed_and_nothing_else_is_contacted() -> None:
     with DelayServer() as other:
         with DelayServer(DelaySpec(redirect_to=other.url + "/chat/completions")) as srv:
-            cfg = LoadConfig(concurrency=2, duration_s=0.3, max_requests=20)
+            cfg = LoadConfig(concurrency=2, duration_s=20, max_requests=20)  # the cap ends it
             doc = run_load(cfg, _target(srv)).to_json()
             hits = srv.stats()["count"]
         assert other.stats()["count"] == 0

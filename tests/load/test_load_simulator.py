@@ -56,32 +56,44 @@ def test_retries_zero_turns_retrying_off() -> None:
         rpm=60,
     )  # fmt: skip
     with run_in_thread(profile, seed=1) as sim:
-        cfg = LoadConfig(concurrency=4, duration_s=0.5, max_requests=90,
+        # The request cap ends the run (the duration is only a bound on a slow machine).
+        cfg = LoadConfig(concurrency=4, duration_s=20, max_requests=90,
                          retry=RetryPolicy(max_retries=0))  # fmt: skip
         doc = run_load(cfg, _target(sim.url)).to_json()
+        limited = sim.stats.rate_limited
     req = doc["requests"]
     assert req["retries"] == 0
     assert req["sent"] == 90
-    assert req["by_status"] == {"200": 60, "429": 30}
-    assert req["failed"] == 30 and req["errors"] == {"http": 30}
-    assert doc["slo"]["attainment"] == pytest.approx(60 / 90, abs=1e-4)
+    # A bucket of 60 (plus whatever refilled at 1/s while the run lasted), then 429s.
+    n_ok = req["by_status"]["200"]
+    assert 60 <= n_ok < 90
+    assert req["by_status"] == {"200": n_ok, "429": 90 - n_ok} and limited == 90 - n_ok
+    assert req["failed"] == 90 - n_ok and req["errors"] == {"http": 90 - n_ok}
+    assert doc["slo"]["attainment"] == pytest.approx(n_ok / 90, abs=1e-4)
 
 
-def test_streamed_ttft_and_itl_match_the_simulators_distributions() -> None:
+def test_streamed_ttft_and_itl_are_measured_per_token() -> None:
+    """Counts and bounds that hold on any machine; the 5 % match to the simulator's
+    distributions is a timing figure (benchmarks/load_accuracy.py, streaming section)."""
     profile = SimulatorProfile(
         ttft_ms=Dist.constant(120), token_ms=Dist.constant(25), output_tokens=Dist.constant(12)
     )
     with run_in_thread(profile, seed=2) as sim:
-        cfg = LoadConfig(concurrency=4, duration_s=1.2, max_requests=40, timeout_s=5)
+        cfg = LoadConfig(concurrency=4, duration_s=1.2, max_requests=40, timeout_s=10)
         res = run_load(cfg, _target(sim.url, stream=True))
     doc = res.to_json()
-    lat = doc["latency_ms"]
-    assert doc["requests"]["ok"] == doc["requests"]["sent"] >= 8
-    assert doc["requests"]["output_tokens"] == 12 * doc["requests"]["ok"]
-    assert lat["ttft"]["p50"] == pytest.approx(120, rel=0.05)
-    assert lat["ttft"]["mean"] == pytest.approx(120, rel=0.05)
-    assert lat["itl"]["p50"] == pytest.approx(25, rel=0.05)
-    assert lat["itl"]["mean"] == pytest.approx(25, rel=0.05)
-    assert lat["itl"]["n"] == 11 * doc["requests"]["ok"]  # 12 tokens, 11 gaps each
-    # Whole answer = TTFT + 11 gaps.
-    assert lat["service"]["p50"] == pytest.approx(120 + 11 * 25, rel=0.05)
+    lat, s = doc["latency_ms"], res.samples
+    ok = doc["requests"]["ok"]
+    assert ok == doc["requests"]["sent"] >= 4
+    assert doc["requests"]["output_tokens"] == 12 * ok
+    assert lat["itl"]["n"] == 11 * ok  # 12 tokens, 11 gaps each
+    ttft = s["first_token"] - s["last_sent"]
+    # The simulator sends the first token 120 ms after the request, the last 11 x 25 ms
+    # later (against absolute times): measured times can be later, never earlier.
+    assert np.all(ttft * 1000 >= 120 - 0.5)
+    assert np.all((s["end"] - s["last_sent"]) * 1000 >= 120 + 11 * 25 - 0.5)
+    assert np.all(s.itl >= 0)
+    # First token + the gaps = the last token, which is no later than the end.
+    last = s["first_token"] + np.add.reduceat(s.itl, np.arange(0, len(s.itl), 11))
+    assert np.all(last <= s["end"] + 1e-9)
+    assert lat["ttft"]["p50"] >= 119.5 and lat["service"]["p50"] >= 394.5

@@ -11,39 +11,34 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
-import json
 import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import aiohttp
-
 from pilotgate.errors import TargetError
 from pilotgate.load._config import RetryPolicy
 from pilotgate.load._samples import ERROR_CLASSES, Recorder
-from pilotgate.targets._http import DEFAULT_RESPONSE_PATH, _Missing, lookup, parse_path
-from pilotgate.targets._retry import retry_after_s
 
-__all__ = ["Attempt", "HttpSender", "PythonSender", "Sender", "retry_delay"]
+__all__ = ["Attempt", "PythonSender", "Sender", "load_callable", "retry_delay"]
 
 _HTTP, _TIMEOUT, _CONN, _CANCELLED, _EXC, _PARSE = (
     ERROR_CLASSES.index(n)
     for n in ("http", "timeout", "connection", "cancelled", "exception", "parse")
 )
 _NAN = float("nan")
-_RL_PREFIX = "x-ratelimit-"
 
 
 class Attempt:
     """The outcome of one attempt (a small mutable record, reused field by field)."""
 
-    __slots__ = ("status", "error", "first_token", "itl", "tokens", "retry_after")
+    __slots__ = ("status", "error", "first_token", "itl", "tokens", "retry_after", "end")
 
     def __init__(self) -> None:
         self.status = 0
         self.error = 0
-        self.first_token = _NAN
+        self.first_token = _NAN  # s from t0
+        self.end = _NAN  # s from t0, when the sender knows when the last byte landed
         self.itl: list[float] | None = None
         self.tokens = 0
         self.retry_after: float | None = None
@@ -95,12 +90,13 @@ class Sender:
         wait = 0.0
         sent = last = pc() - t0
         out = Attempt()
-        by_status = self.rec.by_status
+        codes = self.rec.codes
         try:
             while True:
                 await self.attempt(body_index, out)
-                key = str(out.status) if out.status else ERROR_CLASSES[out.error]
-                by_status[key] = by_status.get(key, 0) + 1
+                # Every attempt by status (int keys on the hot path; -error for no status).
+                code = out.status or -out.error
+                codes[code] = codes.get(code, 0) + 1
                 if not out.error or not self._may_retry(out, retries):
                     break
                 delay = retry_delay(self.policy, retries, out.retry_after, self.rng.random())
@@ -118,128 +114,12 @@ class Sender:
                 wait, out.tokens, out.status, retries, out.error, out.itl,
             )  # fmt: skip
             raise
+        end = out.end
         self.rec.add(
-            index, intended, dispatched, sent, last, out.first_token, pc() - t0,
+            index, intended, dispatched, sent, last, out.first_token,
+            end if end == end else pc() - t0,
             wait, out.tokens, out.status, retries, out.error, out.itl,
         )  # fmt: skip
-
-
-class HttpSender(Sender):
-    """Attempts over one aiohttp session to one URL (redirects are never followed)."""
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        url: str,
-        headers: dict[str, str],
-        bodies: list[bytes],
-        *,
-        kind: str,
-        stream: bool,
-        timeout_s: float,
-        policy: RetryPolicy,
-        rec: Recorder,
-        t0: float,
-        seed: int,
-        response_path: str | None = None,
-        tokens_out_path: str | None = None,
-    ) -> None:
-        super().__init__(policy, rec, t0, seed)
-        self.session = session
-        self.url = url
-        self.headers = headers
-        self.bodies = bodies
-        self.openai = kind == "openai"
-        self.stream = stream
-        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self.path = parse_path(response_path or DEFAULT_RESPONSE_PATH)
-        self.tokens_path = parse_path(tokens_out_path) if tokens_out_path else None
-
-    async def attempt(self, body_index: int, out: Attempt) -> None:
-        try:
-            async with self.session.post(
-                self.url,
-                data=self.bodies[body_index],
-                headers=self.headers,
-                timeout=self.timeout,
-                allow_redirects=False,
-            ) as resp:
-                out.status = status = resp.status
-                headers = resp.headers
-                if headers.get("x-ratelimit-limit-requests") or status == 429:
-                    self._ratelimit(headers)
-                if status >= 300:
-                    out.error = _HTTP
-                    out.retry_after = retry_after_s(headers)
-                    await resp.read()
-                    return
-                if self.stream and resp.content_type == "text/event-stream":
-                    await self._read_stream(resp, out)
-                else:
-                    self._parse_body(await resp.read(), out)
-        except TimeoutError:
-            out.error = _TIMEOUT
-        except (aiohttp.ClientError, OSError):
-            out.error = _CONN
-        except (ValueError, KeyError, IndexError, TypeError, LookupError, _Missing):
-            out.error = _PARSE
-
-    def _ratelimit(self, headers: Any) -> None:
-        rl = self.rec.ratelimit
-        mins = self.rec.ratelimit_min
-        for k, v in headers.items():
-            lk = k.lower()
-            if lk.startswith(_RL_PREFIX):
-                rl[lk] = v
-                if lk.startswith("x-ratelimit-remaining"):
-                    try:
-                        x = float(v)
-                    except ValueError:
-                        continue
-                    mins[lk] = min(x, mins.get(lk, x))
-
-    def _parse_body(self, raw: bytes, out: Attempt) -> None:
-        doc = json.loads(raw)
-        if self.openai:
-            usage = doc.get("usage") or {}
-            n = usage.get("completion_tokens")
-            if n is None:
-                n = len(str(doc["choices"][0]["message"].get("content") or "").split())
-            out.tokens = int(n)
-            return
-        if self.tokens_path is not None:
-            n = lookup(doc, self.tokens_path)
-            out.tokens = n if isinstance(n, int) else 0
-        else:
-            value = lookup(doc, self.path)
-            out.tokens = len(value.split()) if isinstance(value, str) else 0
-
-    async def _read_stream(self, resp: aiohttp.ClientResponse, out: Attempt) -> None:
-        pc = time.perf_counter
-        t0 = self.t0
-        times: list[float] = []
-        usage_tokens: int | None = None
-        loads = json.loads
-        async for line in resp.content:
-            if not line.startswith(b"data:"):
-                continue
-            payload = line[5:].strip()
-            if payload == b"[DONE]":
-                break
-            now = pc() - t0
-            obj = loads(payload)
-            choices = obj.get("choices")
-            if choices:
-                delta = choices[0].get("delta") or {}
-                if delta.get("content"):
-                    times.append(now)
-            usage = obj.get("usage")
-            if usage:
-                usage_tokens = usage.get("completion_tokens", usage_tokens)
-        if times:
-            out.first_token = times[0]
-            out.itl = [b - a for a, b in zip(times, times[1:], strict=False)]
-        out.tokens = int(usage_tokens) if usage_tokens is not None else len(times)
 
 
 def load_callable(spec: str) -> Callable[[Any], Any]:

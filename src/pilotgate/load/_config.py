@@ -163,6 +163,11 @@ class LoadConfig(BaseModel):
         default=1, ge=1, le=64, description="Worker processes on this machine, merged exactly."
     )
     use_uvloop: bool = Field(default=True, description="Use uvloop when it is installed.")
+    client: Literal["auto", "aiohttp"] = Field(
+        default="auto",
+        description="HTTP client: 'auto' uses the lean raw client for plain http:// targets "
+        "and aiohttp for the rest; 'aiohttp' always uses aiohttp.",
+    )
     allow_remote: bool = Field(
         default=False, description="Permit a target that is not on loopback (--yes)."
     )

@@ -18,8 +18,10 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from pilotgate.load._client import HttpSender, PythonSender, Sender, load_callable
+from pilotgate.load._client import PythonSender, Sender, load_callable
 from pilotgate.load._config import LoadConfig, Shard
+from pilotgate.load._httpsend import AiohttpSender, RawHttpSender
+from pilotgate.load._rawhttp import raw_supported
 from pilotgate.load._samples import ERROR_CLASSES, Recorder, Samples
 from pilotgate.load._schedule import open_plan, user_plans
 from pilotgate.load._workload import Workload, build_bodies, endpoint_url, request_headers
@@ -133,11 +135,9 @@ async def run_shard(
     t0_wall: float | None = None,
 ) -> ShardRun:
     """Run this process's shard of the plan; ``t0_wall`` aligns processes on one start."""
-    import aiohttp
-
     rec = Recorder()
     timeout_s = _timeout(cfg, target)
-    session: aiohttp.ClientSession | None = None
+    session: Any = None
     seed = cfg.seed * 7919 + shard.index
     pc = time.perf_counter
     t0 = 0.0  # set once everything is built, so setup never makes the first request late
@@ -149,27 +149,33 @@ async def run_shard(
             seed=seed,
         )  # fmt: skip
     else:
-        connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None)
-        session = aiohttp.ClientSession(
-            connector=connector,
-            cookie_jar=aiohttp.DummyCookieJar(),
-            headers={"User-Agent": "pilotgate-load"},
-        )
-        sender = HttpSender(
-            session,
-            endpoint_url(target),
-            request_headers(target),
-            build_bodies(target, workload),
-            kind=target.kind,
-            stream=target.stream and target.kind == "openai",
-            timeout_s=timeout_s,
-            policy=cfg.retry,
-            rec=rec,
-            t0=t0,
-            seed=seed,
-            response_path=target.response_path,
-            tokens_out_path=target.tokens_out_path,
-        )
+        url = endpoint_url(target)
+        headers = request_headers(target)
+        common: dict[str, Any] = {
+            "kind": target.kind,
+            "stream": target.stream and target.kind == "openai",
+            "timeout_s": timeout_s,
+            "policy": cfg.retry,
+            "rec": rec,
+            "t0": t0,
+            "seed": seed,
+            "response_path": target.response_path,
+            "tokens_out_path": target.tokens_out_path,
+        }
+        bodies = build_bodies(target, workload)
+        if cfg.client == "auto" and raw_supported(url, headers):
+            raw = RawHttpSender(url, headers, bodies, **common)
+            raw.start()
+            sender = raw
+        else:
+            import aiohttp
+
+            session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=None),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                headers={"User-Agent": "pilotgate-load"},
+            )
+            sender = AiohttpSender(session, url, headers, bodies, **common)
     t0 = pc() + 0.02 if t0_wall is None else pc() + (t0_wall - time.time())
     sender.t0 = t0
     # A full collection in the middle of the schedule is a pause of milliseconds; freeze
@@ -201,6 +207,8 @@ async def run_shard(
         gc.unfreeze()
         if session is not None:
             await session.close()
+        if isinstance(sender, RawHttpSender):
+            sender.close()
     return ShardRun(rec.samples(), elapsed)
 
 

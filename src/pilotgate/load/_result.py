@@ -168,7 +168,9 @@ class LevelsResult:
 
 
 def _merge_key(cfg: LoadConfig) -> dict[str, Any]:
-    return cfg.model_dump(mode="json", exclude={"shard", "workers", "allow_remote", "use_uvloop"})
+    return cfg.model_dump(
+        mode="json", exclude={"shard", "workers", "allow_remote", "use_uvloop", "client"}
+    )
 
 
 def merge_results(results: Sequence[LoadResult]) -> LoadResult:

@@ -51,6 +51,9 @@ class Recorder:
         self.n_itl: list[int] = []
         self.itl: list[float] = []
         self.by_status: dict[str, int] = {}
+        # Attempts by HTTP status (> 0) or by -error class (<= 0), counted on the hot path
+        # with int keys and folded into ``by_status`` by :meth:`samples`.
+        self.codes: dict[int, int] = {}
         self.ratelimit: dict[str, str] = {}
         self.ratelimit_min: dict[str, float] = {}
 
@@ -94,10 +97,14 @@ class Recorder:
             cols[name] = np.asarray(getattr(self, name), dtype=np.float64)
         for name in _INT_COLS:
             cols[name] = np.asarray(getattr(self, name), dtype=np.int64)
+        by_status = dict(self.by_status)
+        for code, n in self.codes.items():
+            key = str(code) if code > 0 else ERROR_CLASSES[-code]
+            by_status[key] = by_status.get(key, 0) + n
         return Samples(
             cols=cols,
             itl=np.asarray(self.itl, dtype=np.float64),
-            by_status=dict(self.by_status),
+            by_status=dict(sorted(by_status.items())),
             ratelimit=dict(self.ratelimit),
             ratelimit_min=dict(self.ratelimit_min),
         )

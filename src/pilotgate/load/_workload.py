@@ -79,17 +79,12 @@ def endpoint_url(target: TargetConfig) -> str:
     """The one URL a run sends to (the engine never sends anywhere else)."""
     if not target.url:
         raise ConfigError(f"a {target.kind} target needs a url", where="target.url")
-    if target.kind == "openai":
-        return str(_adapter(target)._endpoint)
-    return target.url
+    return str(_adapter(target).endpoint)
 
 
 def request_headers(target: TargetConfig) -> dict[str, str]:
     """The adapter's headers (API key from its environment variable, ``${ENV}`` values)."""
-    headers: dict[str, str] = dict(_adapter(target)._headers())
-    if target.kind == "openai" and target.stream:
-        headers["Accept"] = "text/event-stream"
-    return headers
+    return dict(_adapter(target).request_headers())
 
 
 def build_bodies(target: TargetConfig, workload: Workload) -> list[bytes]:
@@ -97,17 +92,11 @@ def build_bodies(target: TargetConfig, workload: Workload) -> list[bytes]:
 
     A per-input output length (``max_tokens``) from the workload overrides the target's.
     """
-    from pilotgate.targets._http import DEFAULT_TEMPLATE, render
-
     adapter = _adapter(target)
     bodies = []
     for item, max_tokens in zip(workload.inputs, workload.max_tokens, strict=True):
-        if target.kind == "openai":
-            body: Any = adapter.body(item)
-            if max_tokens is not None:
-                body["max_tokens"] = max_tokens
-        else:
-            template = target.request_template
-            body = render(template if template is not None else DEFAULT_TEMPLATE, item)
+        body: Any = adapter.body(item)
+        if target.kind == "openai" and max_tokens is not None:
+            body["max_tokens"] = max_tokens
         bodies.append(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
     return bodies

@@ -1,0 +1,379 @@
+"""A lean HTTP/1.1 client for the load engine's hot path (plain ``http://`` only).
+
+A load generator whose own per-request cost is high saturates its CPU and then reports its
+own latency, not the target's. A general client (aiohttp) spends most of a small request's
+cost on generality: header multidicts, cookie and redirect handling, stream readers. This
+one is an :class:`asyncio.Protocol` over keep-alive connections that sends request bytes
+built once per input and parses only what a load test needs: the status, a few headers,
+a ``Content-Length``, chunked or read-until-close body, and, for streamed answers, every
+server-sent event line with the time its bytes arrived (TTFT and inter-token latency are
+taken where the bytes land, not when a coroutine later gets round to them).
+
+Timeouts are enforced by one sweep per pool (a timer every ~1 % of the timeout) instead
+of a timer per request. Anything unusual (https, a proxy, odd headers) is left to aiohttp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+__all__ = ["RawConn", "RawPool", "build_request", "raw_supported"]
+
+_HEAD, _LEN, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_CRLF, _TRAILER, _CLOSE, _IDLE = range(8)
+_INF = float("inf")
+
+
+class ProtocolError(ConnectionError):
+    """The server's bytes are not a valid HTTP/1.1 response (treated as a connection error)."""
+
+
+def raw_supported(url: str, headers: Mapping[str, str]) -> bool:
+    """True when the lean client can send to ``url`` with ``headers`` (else use aiohttp)."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname or parts.username or parts.password:
+        return False
+    for k, v in headers.items():
+        if not k.isascii() or any(c in k + v for c in "\r\n\0") or ":" in k:
+            return False
+    return True
+
+
+def build_request(url: str, headers: Mapping[str, str], body: bytes) -> bytes:
+    """The complete bytes of one ``POST`` (built once per input, before the run)."""
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    lines = [f"POST {path} HTTP/1.1", f"Host: {parts.netloc}", "User-Agent: pilotgate-load"]
+    lower = {k.lower() for k in headers}
+    lines += [
+        f"{k}: {v}" for k, v in headers.items() if k.lower() not in ("host", "content-length")
+    ]
+    if "content-type" not in lower:
+        lines.append("Content-Type: application/json")
+    lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def _header(low: bytes, name: bytes) -> bytes | None:
+    """The value of header ``name`` (lower-case, with the leading CRLF) in a lowered head."""
+    i = low.find(name)
+    if i < 0:
+        return None
+    j = low.find(b"\r\n", i + len(name))
+    return low[i + len(name) : j if j >= 0 else len(low)].strip()
+
+
+class RawConn(asyncio.Protocol):
+    """One keep-alive connection carrying one request at a time.
+
+    After :meth:`request` completes, ``status``, ``head`` (the raw header block), ``body``
+    and, for event streams, ``events`` (``[(arrival time, data payload), …]``) describe the
+    response and ``t_done`` is when its last byte arrived (``time.perf_counter``).
+    """
+
+    __slots__ = (
+        "pool", "transport", "buf", "fut", "state", "need", "closed", "keep", "reused",
+        "deadline", "status", "head", "body", "parts", "sse", "events", "line", "t_done",
+    )  # fmt: skip
+
+    def __init__(self, pool: RawPool) -> None:
+        self.pool = pool
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.fut: asyncio.Future[None] | None = None
+        self.state = _IDLE
+        self.need = 0
+        self.closed = False
+        self.keep = True
+        self.reused = False
+        self.deadline = _INF
+        self.status = 0
+        self.head = b""
+        self.body = b""
+        self.parts: list[bytes] = []
+        self.sse = False
+        self.events: list[tuple[float, bytes]] = []
+        self.line = bytearray()
+        self.t_done = 0.0
+
+    # -- asyncio.Protocol ---------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        fut = self.fut
+        if fut is not None and not fut.done():
+            if self.state == _CLOSE:  # a body delimited by the end of the connection
+                self.body = b"".join(self.parts)
+                self._finish(time.perf_counter())
+            else:
+                self.fut = None
+                fut.set_exception(ConnectionResetError("the server closed the connection"))
+        self.pool.discard(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self.fut is None:  # bytes nobody asked for: the connection is unusable
+            self.abort()
+            return
+        buf = self.buf
+        buf += data
+        now = time.perf_counter()
+        try:
+            while buf or self.state == _TRAILER:
+                state = self.state
+                if state == _HEAD:
+                    if not self._parse_head(now):
+                        return
+                elif state == _LEN:
+                    if self.sse:
+                        take = min(self.need, len(buf))
+                        self._feed(bytes(buf[:take]), now)
+                        del buf[:take]
+                        self.need -= take
+                        if self.need == 0:
+                            self._body_done(now)
+                    elif len(buf) >= self.need:
+                        self.parts.append(bytes(buf[: self.need]))
+                        del buf[: self.need]
+                        self._body_done(now)
+                    else:
+                        return
+                elif state == _CHUNK_SIZE:
+                    i = buf.find(b"\r\n")
+                    if i < 0:
+                        return
+                    size = int(bytes(buf[:i]).split(b";", 1)[0], 16)
+                    del buf[: i + 2]
+                    if size:
+                        self.need = size
+                        self.state = _CHUNK_DATA
+                    else:
+                        self.state = _TRAILER
+                elif state == _CHUNK_DATA:
+                    take = min(self.need, len(buf))
+                    self._feed(bytes(buf[:take]), now)
+                    del buf[:take]
+                    self.need -= take
+                    if self.need:
+                        return
+                    self.state = _CHUNK_CRLF
+                elif state == _CHUNK_CRLF:
+                    if len(buf) < 2:
+                        return
+                    if buf[:2] != b"\r\n":
+                        raise ProtocolError("bad chunk terminator")
+                    del buf[:2]
+                    self.state = _CHUNK_SIZE
+                elif state == _TRAILER:
+                    if buf[:2] == b"\r\n":
+                        del buf[:2]
+                    else:
+                        i = buf.find(b"\r\n\r\n")
+                        if i < 0:
+                            return
+                        del buf[: i + 4]
+                    self._body_done(now)
+                elif state == _CLOSE:
+                    self._feed(bytes(buf), now)
+                    buf.clear()
+                else:  # _IDLE with bytes left over: a server speaking out of turn
+                    raise ProtocolError("unexpected bytes after the response")
+        except (ValueError, ProtocolError) as exc:
+            self._fail(ProtocolError(str(exc)))
+
+    # -- parsing ------------------------------------------------------------------------
+    def _parse_head(self, now: float) -> bool:
+        buf = self.buf
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            if len(buf) > 65536:
+                raise ProtocolError("response headers too large")
+            return False
+        head = bytes(buf[:end])
+        del buf[: end + 4]
+        if not head.startswith(b"HTTP/1."):
+            raise ProtocolError("not an HTTP/1.x response")
+        status = int(head[9:12])
+        if 100 <= status < 200:  # 100 Continue and friends: the real answer follows
+            return True
+        self.status = status
+        self.head = head
+        low = head.lower()
+        conn = _header(low, b"\r\nconnection:")
+        self.keep = (conn != b"close") if head[7:8] == b"1" else (conn == b"keep-alive")
+        if status in (204, 304):
+            self._body_done(now)
+            return True
+        ctype = _header(low, b"\r\ncontent-type:")
+        self.sse = ctype is not None and ctype.startswith(b"text/event-stream")
+        te = _header(low, b"\r\ntransfer-encoding:")
+        if te is not None and te.endswith(b"chunked"):
+            self.state = _CHUNK_SIZE
+            return True
+        length = _header(low, b"\r\ncontent-length:")
+        if length is not None:
+            self.need = int(length)
+            if self.need == 0:
+                self._body_done(now)
+            else:
+                self.state = _LEN
+            return True
+        self.state = _CLOSE
+        self.keep = False
+        return True
+
+    def _feed(self, data: bytes, now: float) -> None:
+        if not self.sse:
+            self.parts.append(data)
+            return
+        line = self.line
+        line += data
+        start = 0
+        while True:
+            i = line.find(b"\n", start)
+            if i < 0:
+                break
+            if line.startswith(b"data:", start):
+                self.events.append((now, bytes(line[start + 5 : i]).strip()))
+            start = i + 1
+        del line[:start]
+
+    def _body_done(self, now: float) -> None:
+        parts = self.parts
+        self.body = parts[0] if len(parts) == 1 else b"".join(parts)
+        self._finish(now)
+
+    def _finish(self, now: float) -> None:
+        self.t_done = now
+        self.state = _IDLE
+        self.deadline = _INF
+        fut = self.fut
+        self.fut = None
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+
+    def _fail(self, exc: BaseException) -> None:
+        fut = self.fut
+        self.fut = None
+        self.abort()
+        if fut is not None and not fut.done():
+            fut.set_exception(exc)
+
+    # -- use ----------------------------------------------------------------------------
+    def request(self, data: bytes, deadline: float) -> asyncio.Future[None]:
+        """Send ``data`` (a whole request); the future completes with the response."""
+        assert self.transport is not None and self.fut is None
+        fut = self.pool.loop.create_future()
+        self.fut = fut
+        self.state = _HEAD
+        self.deadline = deadline
+        self.status = 0
+        self.parts = []
+        self.body = b""
+        if self.sse:
+            self.sse = False
+            self.events = []
+            self.line = bytearray()
+        self.transport.write(data)
+        return fut
+
+    def timeout(self) -> None:
+        self._fail(TimeoutError())
+
+    def abort(self) -> None:
+        """Drop the connection (a response is half read, or it misbehaved)."""
+        self.keep = False
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+        self.pool.discard(self)
+
+    def release(self) -> None:
+        """Give the connection back to the pool (or close it when it cannot be reused)."""
+        if self.keep and not self.closed and self.state == _IDLE and not self.buf:
+            self.reused = True
+            self.pool.idle.append(self)
+        else:
+            self.abort()
+
+
+class RawPool:
+    """Keep-alive connections to one host:port, reused last-in first-out.
+
+    The engine bounds the requests in flight (users, or ``--max-inflight``), so the pool
+    grows to the concurrency and no further; idle connections the server closed drop out.
+    """
+
+    def __init__(self, url: str, timeout_s: float) -> None:
+        parts = urlsplit(url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 80
+        self.timeout_s = timeout_s
+        self.loop = asyncio.get_running_loop()
+        self.idle: list[RawConn] = []
+        self.conns: set[RawConn] = set()
+        self.addr: tuple[int, str] | None = None
+        self.tick = min(max(timeout_s / 100.0, 0.005), 0.25)
+        self._sweeper: asyncio.TimerHandle | None = None
+        self.opened = 0
+
+    def _sweep(self) -> None:
+        now = time.perf_counter()
+        for conn in [c for c in self.conns if c.deadline <= now]:
+            conn.timeout()
+        self._sweeper = self.loop.call_later(self.tick, self._sweep)
+
+    async def connect(self) -> RawConn:
+        """A new connection (the name is resolved once; the first address that works wins)."""
+        if self._sweeper is None:
+            self._sweeper = self.loop.call_later(self.tick, self._sweep)
+        if self.addr is None:
+            infos = await self.loop.getaddrinfo(
+                self.host, self.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+            )
+            candidates = [(int(i[0]), str(i[4][0])) for i in infos]
+        else:
+            candidates = [self.addr]
+        conn: RawConn | None = None
+        for n, (family, ip) in enumerate(candidates):
+            try:
+                _, conn = await asyncio.wait_for(
+                    self.loop.create_connection(
+                        lambda: RawConn(self), ip, self.port, family=family
+                    ),
+                    self.timeout_s,
+                )
+            except OSError:
+                if n == len(candidates) - 1:
+                    raise
+                continue
+            self.addr = (family, ip)
+            break
+        assert conn is not None
+        sock = conn.transport.get_extra_info("socket") if conn.transport else None
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.conns.add(conn)
+        self.opened += 1
+        return conn
+
+    def discard(self, conn: RawConn) -> None:
+        self.conns.discard(conn)
+        if conn in self.idle:
+            self.idle.remove(conn)
+
+    def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        for conn in list(self.conns):
+            if conn.transport is not None:
+                conn.transport.close()
+        self.conns.clear()
+        self.idle.clear()

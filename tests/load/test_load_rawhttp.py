@@ -1,0 +1,305 @@
+"""The lean HTTP/1.1 client against a loopback server that answers with exact bytes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from pilotgate.load import LoadConfig, RetryPolicy, run_load, to_target
+from pilotgate.load._client import Attempt
+from pilotgate.load._httpsend import RawHttpSender, head_to_dict
+from pilotgate.load._rawhttp import RawPool, build_request, raw_supported
+from pilotgate.load._samples import Recorder
+
+Writer = asyncio.StreamWriter
+BODY = json.dumps(
+    {"choices": [{"message": {"content": "a b c"}}], "usage": {"completion_tokens": 3}}
+).encode()
+
+
+def _chunk(data: bytes, ext: str = "") -> bytes:
+    return f"{len(data):x}{ext}\r\n".encode() + data + b"\r\n"
+
+
+async def _ok(w: Writer) -> None:
+    w.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+    w.write(b"Content-Length: %d\r\n\r\n" % len(BODY) + BODY)
+
+
+async def _dribble(w: Writer) -> None:
+    """The whole response one byte per write: every parse state sees partial input."""
+    data = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(BODY) + BODY
+    for i in range(len(data)):
+        w.write(data[i : i + 1])
+        await w.drain()
+
+
+async def _chunked(w: Writer) -> None:
+    w.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    for piece in (BODY[:10], BODY[10:11], BODY[11:]):
+        w.write(_chunk(piece, ";ext=1"))
+        await w.drain()
+        await asyncio.sleep(0.005)
+    w.write(b"0\r\nX-Trailer: yes\r\n\r\n")
+
+
+async def _sse(w: Writer) -> None:
+    w.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n")
+    w.write(b"Transfer-Encoding: chunked\r\n\r\n")
+    for tok in ("He", "llo", " there"):
+        ev = {"choices": [{"delta": {"content": tok}}]}
+        w.write(_chunk(b"data: " + json.dumps(ev).encode() + b"\n\n"))
+        await w.drain()
+        await asyncio.sleep(0.02)
+    w.write(_chunk(b'data: {"choices":[],"usage":{"completion_tokens":3}}\n\ndata: [DONE]\n\n'))
+    w.write(b"0\r\n\r\n")
+
+
+async def _close_after(w: Writer) -> None:
+    w.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(BODY))
+    w.write(BODY)
+
+
+async def _until_eof(w: Writer) -> None:
+    w.write(b"HTTP/1.1 200 OK\r\n\r\n" + BODY)
+    w.close()
+
+
+async def _slow(w: Writer) -> None:
+    await asyncio.sleep(3)
+    await _ok(w)
+
+
+async def _drop(w: Writer) -> None:
+    w.close()
+
+
+async def _limited(w: Writer) -> None:
+    w.write(b"HTTP/1.1 429 Too Many Requests\r\nretry-after-ms: 250\r\n")
+    w.write(b"x-ratelimit-remaining-requests: 0\r\nContent-Length: 2\r\n\r\n{}")
+
+
+async def _ok_then_hang_up(w: Writer) -> None:
+    """Answer as if keeping the connection alive, then close it (an idle timeout)."""
+    await _ok(w)
+    await w.drain()
+    await asyncio.sleep(0.02)
+    w.close()
+
+
+async def _flaky(w: Writer) -> None:
+    """Close a connection at its second request without answering (the keep-alive race)."""
+    w.__dict__["n"] = w.__dict__.get("n", 0) + 1
+    if w.__dict__["n"] == 2:
+        w.close()
+    else:
+        await _ok(w)
+
+
+ROUTES: dict[str, Callable[[Writer], Awaitable[None]]] = {
+    "/flaky": _flaky,
+    "/ok": _ok,
+    "/dribble": _dribble,
+    "/chunked": _chunked,
+    "/sse": _sse,
+    "/close": _close_after,
+    "/eof": _until_eof,
+    "/slow": _slow,
+    "/drop": _drop,
+    "/limited": _limited,
+    "/hangup": _ok_then_hang_up,
+}
+
+
+@dataclass
+class Server:
+    port: int = 0
+    connections: int = 0
+    requests: list[str] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    async def handle(self, reader: asyncio.StreamReader, writer: Writer) -> None:
+        self.connections += 1
+        try:
+            while not writer.is_closing():
+                head = await reader.readuntil(b"\r\n\r\n")
+                line, *rest = head.decode("latin-1").split("\r\n")
+                n = next(int(h.split(":")[1]) for h in rest if h.lower().startswith("content-l"))
+                await reader.readexactly(n)
+                path = line.split()[1]
+                self.requests.append(path)
+                await ROUTES[path](writer)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Server]:
+    srv = Server()
+    s = await asyncio.start_server(srv.handle, "127.0.0.1", 0)
+    srv.port = s.sockets[0].getsockname()[1]
+    async with s:
+        yield srv
+        s.close()
+
+
+def _sender(url: str, timeout_s: float = 2.0, stream: bool = False) -> RawHttpSender:
+    sender = RawHttpSender(
+        url, {"Content-Type": "application/json"}, [b'{"q":1}'], kind="openai", stream=stream,
+        timeout_s=timeout_s, policy=RetryPolicy(), rec=Recorder(), t0=time.perf_counter(),
+        seed=0,
+    )  # fmt: skip
+    sender.start()
+    return sender
+
+
+async def _one(sender: RawHttpSender) -> Attempt:
+    out = Attempt()
+    await sender.attempt(0, out)
+    return out
+
+
+@pytest.mark.parametrize("path", ["/ok", "/dribble", "/chunked", "/close", "/eof"])
+async def test_bodies_by_length_chunks_and_eof_are_read_whole(server: Server, path: str) -> None:
+    sender = _sender(server.url(path))
+    try:
+        for _ in range(3):
+            out = await _one(sender)
+            assert (out.status, out.error, out.tokens) == (200, 0, 3)
+            assert out.end >= 0
+    finally:
+        sender.close()
+    assert server.requests == [path] * 3
+    # Keep-alive responses reuse one connection; "Connection: close" and EOF bodies cannot.
+    assert server.connections == (3 if path in ("/close", "/eof") else 1)
+
+
+async def test_keep_alive_pool_grows_to_the_concurrency_only(server: Server) -> None:
+    sender = _sender(server.url("/chunked"))
+    try:
+        for _ in range(3):
+            outs = await asyncio.gather(*(_one(sender) for _ in range(5)))
+            assert all(o.status == 200 and o.tokens == 3 for o in outs)
+        assert sender.pool is not None and sender.pool.opened == 5
+    finally:
+        sender.close()
+    assert server.connections == 5 and len(server.requests) == 15
+
+
+async def test_stream_events_are_timed_where_they_arrive(server: Server) -> None:
+    sender = _sender(server.url("/sse"), stream=True)
+    try:
+        out = await _one(sender)
+    finally:
+        sender.close()
+    assert (out.status, out.error, out.tokens) == (200, 0, 3)
+    assert out.itl is not None and len(out.itl) == 2
+    assert all(gap > 0 for gap in out.itl)  # the server slept between events
+    assert 0 < out.first_token < out.first_token + sum(out.itl) <= out.end
+
+
+async def test_a_timeout_fails_the_attempt_and_drops_the_connection(server: Server) -> None:
+    sender = _sender(server.url("/slow"), timeout_s=0.2)
+    try:
+        t = time.perf_counter()
+        out = await _one(sender)
+        assert time.perf_counter() - t >= 0.2  # never early
+        assert sender.pool is not None and not sender.pool.conns
+    finally:
+        sender.close()
+    assert out.error == 2 and out.status == 0  # "timeout"
+
+
+async def test_a_server_that_hangs_up_is_a_connection_error(server: Server) -> None:
+    sender = _sender(server.url("/drop"))
+    try:
+        out = await _one(sender)
+    finally:
+        sender.close()
+    assert out.error == 3  # "connection"
+    assert server.requests == ["/drop"]  # a fresh connection's failure is not re-sent
+
+
+async def test_a_reused_connection_reset_before_answering_is_sent_again(server: Server) -> None:
+    sender = _sender(server.url("/flaky"))
+    try:
+        outs = [await _one(sender) for _ in range(2)]
+    finally:
+        sender.close()
+    assert [(o.status, o.error) for o in outs] == [(200, 0), (200, 0)]
+    assert sender.reconnects == 1
+    assert server.connections == 2 and server.requests == ["/flaky"] * 3
+
+
+async def test_a_kept_alive_connection_closed_by_the_server_is_replaced(server: Server) -> None:
+    sender = _sender(server.url("/hangup"))
+    try:
+        for _ in range(3):
+            out = await _one(sender)
+            assert (out.status, out.error) == (200, 0)
+            await asyncio.sleep(0.05)  # the server hangs up meanwhile
+    finally:
+        sender.close()
+    assert server.connections == 3 and len(server.requests) == 3
+
+
+async def test_rate_limit_answers_carry_retry_after_and_headers(server: Server) -> None:
+    sender = _sender(server.url("/limited"))
+    try:
+        out = await _one(sender)
+    finally:
+        sender.close()
+    assert (out.status, out.error, out.retry_after) == (429, 1, 0.25)
+    assert sender.rec.ratelimit == {"x-ratelimit-remaining-requests": "0"}
+    assert sender.rec.ratelimit_min == {"x-ratelimit-remaining-requests": 0.0}
+
+
+def test_request_bytes_and_when_the_lean_client_applies() -> None:
+    raw = build_request("http://h:81/v1/x?a=1", {"Authorization": "Bearer k"}, b"{}")
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0] == b"POST /v1/x?a=1 HTTP/1.1"
+    headers = head_to_dict(b"HTTP/1.1 200 OK\r\n" + head.split(b"\r\n", 1)[1])
+    assert headers["host"] == "h:81" and headers["authorization"] == "Bearer k"
+    assert headers["content-length"] == "2" and body == b"{}"
+    assert headers["content-type"] == "application/json"
+    assert raw_supported("http://127.0.0.1:8000/v1", {"A": "b"})
+    assert not raw_supported("https://127.0.0.1/v1", {})
+    assert not raw_supported("http://u:p@127.0.0.1/v1", {})
+    assert not raw_supported("http://127.0.0.1/v1", {"A": "b\r\nX: y"})
+
+
+def test_the_engine_uses_the_lean_client_and_aiohttp_alike() -> None:
+    from pilotgate.load import DelayServer, DelaySpec
+
+    with DelayServer(DelaySpec(kind="constant", value_ms=2)) as srv:
+        target = to_target(f"openai:{srv.url}", model="m")
+        docs = {
+            client: run_load(
+                LoadConfig(concurrency=3, duration_s=5, max_requests=30, client=client), target
+            ).to_json()
+            for client in ("auto", "aiohttp")
+        }
+    for doc in docs.values():
+        assert doc["requests"]["ok"] == 30 and doc["requests"]["by_status"] == {"200": 30}
+        assert doc["requests"]["output_tokens"] == 30
+        assert doc["latency_ms"]["service"]["p50"] >= 2.0
+
+
+async def test_pool_resolves_names(server: Server) -> None:
+    pool = RawPool(f"http://localhost:{server.port}/ok", 2.0)
+    conn = await pool.connect()
+    try:
+        await conn.request(build_request(server.url("/ok"), {}, b"{}"), time.perf_counter() + 2)
+        assert conn.status == 200 and json.loads(conn.body)["usage"]["completion_tokens"] == 3
+    finally:
+        pool.close()
