@@ -207,7 +207,13 @@ class Spill:
 
 
 def _encode(rows: list[Any]) -> bytes:
-    text = json.dumps({"items": rows}, ensure_ascii=False, separators=(",", ":"), default=str)
+    text = json.dumps(
+        {"items": rows},
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+        check_circular=False,
+    )
     return text.encode("utf-8") + b"\n"
 
 

@@ -82,7 +82,11 @@ class CollectorTransport:
 
     def send(self, records: list[Record], timeout: float) -> tuple[int, int]:
         body = json.dumps(
-            {"records": records}, ensure_ascii=False, separators=(",", ":"), default=str
+            {"records": records},
+            ensure_ascii=False,
+            separators=(",", ":"),
+            default=str,
+            check_circular=False,  # rows were checked when frozen: no cycles
         ).encode("utf-8")
         status, data, retry_after = self.request(body, timeout)
         if 200 <= status < 300:
