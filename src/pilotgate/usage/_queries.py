@@ -1,0 +1,190 @@
+"""The SQL behind the usage report: every query groups in the database.
+
+Each returns a few rows per (version, day, bucket), never a row per interaction, so a
+report over a million interactions moves kilobytes, not the table. Latencies and dwell
+times are grouped into log buckets ``round(ln(x + 1) * 200)`` (≤ 0.25 % rounding) where
+the database has ``ln`` (PostgreSQL; SQLite built with math functions), exact values
+otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
+
+from pilotgate.store import Store
+from pilotgate.store._types import to_utc
+
+__all__ = ["Filters", "Queries"]
+
+SCALE = 200.0
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which interactions the report covers."""
+
+    feature: str | None = None
+    version: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class Queries:
+    """Dialect-aware SQL for one store.
+
+    ``feedback CROSS JOIN interactions`` is an inner join that tells SQLite to drive from
+    feedback (far fewer rows) and look interactions up by key; PostgreSQL plans it freely.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pg = store.dialect == "postgresql"
+        self.log_buckets = self.pg or self._sqlite_has_ln()
+
+    def _sqlite_has_ln(self) -> bool:
+        try:
+            with self.store.engine.connect() as conn:
+                conn.execute(text("SELECT ln(2.0)"))
+            return True
+        except OperationalError:
+            return False
+
+    # ---------------------------------------------------------------- pieces
+    def day(self, col: str) -> str:
+        if self.pg:
+            return f"to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+        return f"substr({col}, 1, 10)"
+
+    def bucket(self, col: str) -> str:
+        if self.log_buckets:
+            return f"CAST(round(ln({col} + 1) * {SCALE:.0f}) AS INTEGER)"
+        return col
+
+    def decode(self, bucket: Any) -> float:
+        if self.log_buckets:
+            return math.exp(int(bucket) / SCALE) - 1
+        return float(bucket)
+
+    def _ts(self, value: datetime) -> Any:
+        v = to_utc(value)
+        return v if self.pg else v.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    def where(self, f: Filters, alias: str = "i") -> tuple[str, dict[str, Any]]:
+        conds, params = [], {}
+        if f.feature is not None:
+            conds.append(f"{alias}.feature = :feature")
+            params["feature"] = f.feature
+        if f.version is not None:
+            conds.append(f"{alias}.version = :version")
+            params["version"] = f.version
+        if f.since is not None:
+            conds.append(f"{alias}.ts >= :since")
+            params["since"] = self._ts(f.since)
+        if f.until is not None:
+            conds.append(f"{alias}.ts < :until")
+            params["until"] = self._ts(f.until)
+        return (" AND ".join(conds) or "1=1"), params
+
+    def _run(self, sql: str, params: dict[str, Any]) -> list[Any]:
+        conn: Connection
+        with self.store.engine.connect() as conn:
+            return list(conn.execute(text(sql), params))
+
+    # --------------------------------------------------------------- queries
+    def interactions(self, f: Filters) -> list[Any]:
+        """(version, day, latency bucket, n, errors)."""
+        where, params = self.where(f)
+        sql = f"""
+            SELECT i.version, {self.day("i.ts")} AS d, {self.bucket("i.latency_ms")} AS b,
+                   COUNT(*), SUM(CASE WHEN i.error IS NOT NULL THEN 1 ELSE 0 END)
+            FROM interactions i WHERE {where}
+            GROUP BY i.version, d, b"""
+        return self._run(sql, params)
+
+    def feedback(self, f: Filters) -> list[Any]:
+        """(version, day, dwell bucket, n, accepted, rejected, edited) by the answer's day."""
+        where, params = self.where(f)
+        sql = f"""
+            SELECT i.version, {self.day("i.ts")} AS d, {self.bucket("fb.dwell_ms")} AS b,
+                   COUNT(*),
+                   SUM(CASE WHEN fb.accepted THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN NOT fb.accepted THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN fb.edited_output IS NOT NULL THEN 1 ELSE 0 END)
+            FROM feedback fb CROSS JOIN interactions i
+            WHERE i.id = fb.interaction_id AND {where}
+            GROUP BY i.version, d, b"""
+        return self._run(sql, params)
+
+    def abandonment(self, f: Filters) -> list[Any]:
+        """(version, day of the last rejection, sessions with a rejection, sessions ended by one).
+
+        A session is abandoned after a rejection when an answer the user rejected is its
+        last interaction: nothing was asked after it. The query starts from the rejections
+        (few) and looks later interactions up through the session index, never scanning
+        every interaction.
+        """
+        where, params = self.where(f)
+        sql = f"""
+            SELECT r.version, r.d, COUNT(*), SUM(r.ended)
+            FROM (
+                SELECT i.session_id, MAX(i.version) AS version, MAX({self.day("i.ts")}) AS d,
+                       MAX(CASE WHEN EXISTS (
+                           SELECT 1 FROM interactions j
+                           WHERE j.session_id = i.session_id AND j.ts > i.ts
+                       ) THEN 0 ELSE 1 END) AS ended
+                FROM feedback fb CROSS JOIN interactions i
+                WHERE i.id = fb.interaction_id AND NOT fb.accepted AND i.session_id IS NOT NULL
+                  AND {where}
+                GROUP BY i.session_id
+            ) r
+            GROUP BY r.version, r.d"""
+        return self._run(sql, params)
+
+    def funnel(self, f: Filters, steps: Sequence[str]) -> list[Any]:
+        """(version, day, reached step 1, reached 1 then 2, …) per session, in order.
+
+        A session reaches step k when it has step k at or after the time it first reached
+        step k-1. Its version is that of its interactions (sessions without any: None);
+        its day is the day of its first step.
+        """
+        params: dict[str, Any] = {f"s{k}": name for k, name in enumerate(steps)}
+        firsts = ", ".join(
+            f"MIN(CASE WHEN st.name = :s{k} THEN st.ts END) AS t{k}" for k in range(len(steps))
+        )
+        reach = []
+        cond = ""
+        for k in range(len(steps)):
+            cond = f"f.t{k} IS NOT NULL" if k == 0 else f"{cond} AND f.t{k} >= f.t{k - 1}"
+            reach.append(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)")
+        step_conds = []
+        if f.since is not None:
+            step_conds.append("st.ts >= :since")
+            params["since"] = self._ts(f.since)
+        if f.until is not None:
+            step_conds.append("st.ts < :until")
+            params["until"] = self._ts(f.until)
+        where_i, p_i = self.where(Filters(f.feature, f.version), alias="i")
+        params.update(p_i)
+        join = "JOIN" if (f.feature is not None or f.version is not None) else "LEFT JOIN"
+        sql = f"""
+            SELECT v.version, {self.day("f.first_ts")} AS d, {", ".join(reach)}
+            FROM (
+                SELECT st.session_id, MIN(st.ts) AS first_ts, {firsts}
+                FROM steps st
+                WHERE st.name IN ({", ".join(f":s{k}" for k in range(len(steps)))})
+                {"AND " + " AND ".join(step_conds) if step_conds else ""}
+                GROUP BY st.session_id
+            ) f
+            {join} (SELECT DISTINCT i.session_id, i.version FROM interactions i
+                    WHERE i.session_id IS NOT NULL AND {where_i}) v
+              ON v.session_id = f.session_id
+            GROUP BY v.version, d"""
+        return self._run(sql, params)

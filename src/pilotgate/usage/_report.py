@@ -1,0 +1,213 @@
+"""``usage_report``: behaviour analytics of a feature, overall, by version and by day."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pilotgate.errors import InputError
+from pilotgate.store import Store
+from pilotgate.usage._queries import Filters, Queries
+from pilotgate.usage._stats import Metric, Rate, merge_hist, quantile_metric, quantiles
+
+__all__ = ["FunnelStep", "Slice", "UsageReport", "usage_report"]
+
+LATENCY_QS = (0.5, 0.95, 0.99)
+DWELL_QS = (0.1, 0.25, 0.5, 0.75, 0.9)
+NO_VERSION = "(none)"
+
+
+@dataclass
+class FunnelStep:
+    """Sessions that reached a step, and the share of the previous step's that did."""
+
+    step: str
+    sessions: int
+    conversion: Rate  # of the previous step's sessions (the first step: of itself)
+
+    def to_json(self) -> dict[str, Any]:
+        conv = self.conversion
+        ci = conv.ci95
+        return {
+            "step": self.step,
+            "sessions": self.sessions,
+            "conversion": conv.to_json(),
+            "dropoff": {
+                "value": None if conv.value is None else 1 - conv.value,
+                "ci95": [1 - ci[1], 1 - ci[0]] if ci else None,
+                "n": conv.n,
+            },
+        }
+
+
+@dataclass
+class Slice:
+    """Everything measured over one group of interactions (all, one version, one day)."""
+
+    n: int = 0
+    errors: int = 0
+    latency: dict[float, int] = field(default_factory=dict)
+    feedback_n: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    edited: int = 0
+    dwell: dict[float, int] = field(default_factory=dict)
+    abandon: Rate = field(default_factory=lambda: Rate(0, 0))
+    funnel_counts: list[int] = field(default_factory=list)
+
+    @property
+    def error_rate(self) -> Rate:
+        return Rate(self.errors, self.n)
+
+    @property
+    def judged(self) -> int:
+        return self.accepted + self.rejected
+
+    def funnel(self, steps: Sequence[str]) -> list[FunnelStep]:
+        out = []
+        counts = self.funnel_counts or [0] * len(steps)
+        for k, name in enumerate(steps):
+            prev = counts[k - 1] if k else counts[0]
+            out.append(FunnelStep(name, counts[k], Rate(counts[k], prev)))
+        return out
+
+    def to_json(self, steps: Sequence[str]) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "error_rate": self.error_rate.to_json(),
+            "latency_ms": quantiles(self.latency, LATENCY_QS),
+            "feedback": {
+                "n": self.feedback_n,
+                "acceptance": Rate(self.accepted, self.judged).to_json(),
+                "rejection": Rate(self.rejected, self.judged).to_json(),
+                "edit": Rate(self.edited, self.feedback_n).to_json(),
+            },
+            "dwell_ms": quantiles(self.dwell, DWELL_QS),
+            "abandonment_after_rejection": self.abandon.to_json(),
+            "funnel": [s.to_json() for s in self.funnel(steps)] if steps else [],
+        }
+
+
+@dataclass
+class UsageReport:
+    """The report: ``overall``, ``by_version`` and ``by_day`` slices of the same measures."""
+
+    filters: Filters
+    steps: list[str]
+    overall: Slice
+    by_version: dict[str, Slice]
+    by_day: dict[str, Slice]
+    latency_method: str
+
+    def to_json(self) -> dict[str, Any]:
+        f = self.filters
+        return {
+            "schema": "pilotgate.usage/1",
+            "filters": {
+                "feature": f.feature,
+                "version": f.version,
+                "since": f.since.isoformat() if f.since else None,
+                "until": f.until.isoformat() if f.until else None,
+            },
+            "steps": self.steps,
+            "latency_method": self.latency_method,
+            "overall": self.overall.to_json(self.steps),
+            "by_version": {k: s.to_json(self.steps) for k, s in sorted(self.by_version.items())},
+            "by_day": {k: s.to_json(self.steps) for k, s in sorted(self.by_day.items())},
+            "metrics": {k: m.to_json() for k, m in self.metrics().items()},
+        }
+
+    # ------------------------------------------------------------ metrics
+    def metrics(self, version: str | None = None) -> dict[str, Metric]:
+        """The gate's metrics (value, ci95, n) overall or for one version."""
+        s = self.overall if version is None else self.by_version.get(version, Slice())
+        out = {
+            "volume": Metric(float(s.n), None, s.n),
+            "acceptance_rate": _rate_metric(Rate(s.accepted, s.judged)),
+            "rejection_rate": _rate_metric(Rate(s.rejected, s.judged)),
+            "edit_rate": _rate_metric(Rate(s.edited, s.feedback_n)),
+            "error_rate": _rate_metric(s.error_rate),
+            "abandonment_rate": _rate_metric(s.abandon),
+        }
+        for q in LATENCY_QS:
+            out[f"latency.p{round(q * 100)}"] = quantile_metric(s.latency, q)
+        out["dwell.p50"] = quantile_metric(s.dwell, 0.5)
+        for st in s.funnel(self.steps) if self.steps else []:
+            conv = st.conversion
+            ci = conv.ci95
+            out[f"dropoff.{st.step}"] = Metric(
+                None if conv.value is None else 1 - conv.value,
+                (1 - ci[1], 1 - ci[0]) if ci else None,
+                conv.n,
+            )
+        return out
+
+    def metric(self, name: str, version: str | None = None) -> Metric:
+        """One metric by name (``usage.`` prefix optional), e.g. ``dropoff.copied``."""
+        key = name.removeprefix("usage.")
+        found = self.metrics(version)
+        if key not in found:
+            raise InputError(
+                f"unknown usage metric {name!r}",
+                fix=f"use one of {', '.join(sorted(found))}",
+            )
+        return found[key]
+
+
+def _rate_metric(r: Rate) -> Metric:
+    return Metric(r.value, r.ci95, r.n)
+
+
+def usage_report(
+    store: Store,
+    feature: str | None = None,
+    version: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    steps: Sequence[str] | None = None,
+) -> UsageReport:
+    """Behaviour analytics over the stored interactions, feedback and steps.
+
+    Args:
+        feature, version: restrict to one feature / version.
+        since, until: the interactions' time window (until exclusive).
+        steps: the plan's ``[pilot] steps``, in order, for the funnel (none: no funnel).
+    """
+    f = Filters(feature, version, since, until)
+    q = Queries(store)
+    steps = list(steps or [])
+    overall = Slice()
+    by_v: dict[str, Slice] = {}
+    by_d: dict[str, Slice] = {}
+
+    def targets(v: Any, d: Any) -> list[Slice]:
+        vk = NO_VERSION if v is None else str(v)
+        dk = "unknown" if d is None else str(d)
+        return [overall, by_v.setdefault(vk, Slice()), by_d.setdefault(dk, Slice())]
+
+    for v, d, b, n, errors in q.interactions(f):
+        for s in targets(v, d):
+            s.n += int(n)
+            s.errors += int(errors or 0)
+            if b is not None:
+                merge_hist(s.latency, {q.decode(b): int(n)})
+    for v, d, b, n, acc, rej, edit in q.feedback(f):
+        for s in targets(v, d):
+            s.feedback_n += int(n)
+            s.accepted += int(acc or 0)
+            s.rejected += int(rej or 0)
+            s.edited += int(edit or 0)
+            if b is not None:
+                merge_hist(s.dwell, {q.decode(b): int(n)})
+    for v, d, n, k in q.abandonment(f):
+        for s in targets(v, d):
+            s.abandon = s.abandon + Rate(int(k or 0), int(n))
+    if steps:
+        for v, d, *counts in q.funnel(f, steps):
+            for s in targets(v, d):
+                cur = s.funnel_counts or [0] * len(steps)
+                s.funnel_counts = [a + int(c or 0) for a, c in zip(cur, counts, strict=True)]
+    method = "log buckets (≤0.25 % rounding)" if q.log_buckets else "exact"
+    return UsageReport(f, steps, overall, by_v, by_d, method)
