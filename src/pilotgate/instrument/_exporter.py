@@ -205,6 +205,8 @@ class Exporter:
             wait = self.settings.flush_interval_s
             if self.backend_up is False:
                 wait = max(0.01, min(wait, self._next_try - time.monotonic()))
+            elif self.spill.has_pending():
+                wait = 0.002  # replaying: keep going, a few batches per tick between live ones
             self.sink.wake.wait(wait)
             self.sink.wake.clear()
             final = self._stop.is_set()
