@@ -115,3 +115,23 @@ def test_cli_bad_plan_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         )
     assert exc.value.code == 2
     assert "plan file not found" in capsys.readouterr().err
+
+
+def test_demo_and_production_runs_are_matched_by_version(tmp_path: Path) -> None:
+    from pilotgate.report._sections import find_eval_run
+
+    with Store(f"sqlite:///{tmp_path / 's.db'}") as store:
+        ids = {}
+        runs = [("demo-v1", "demo@1", "v1"), ("production-v1", "production@1", "v1"),
+                ("production-v2", "production@1", "v2")]  # fmt: skip
+        for name, ref, version in runs:
+            ids[name] = store.save_run(
+                "eval", {"cases": {"kind": "eval_set", "ref": ref}, "scorers": {}},
+                name=name, version=version,
+            )  # fmt: skip
+        assert find_eval_run(store, "demo")["id"] == ids["demo-v1"]  # type: ignore[index]
+        assert find_eval_run(store, "production")["id"] == ids["production-v2"]  # type: ignore[index]
+        got = find_eval_run(store, "production", version="v1")
+        assert got is not None and got["id"] == ids["production-v1"]
+        assert find_eval_run(store, "production-v1")["id"] == ids["production-v1"]  # type: ignore[index]
+        assert find_eval_run(store, "staging") is None

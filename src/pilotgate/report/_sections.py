@@ -157,17 +157,24 @@ def _compute_gate(store: Store, plan: Plan) -> Mapping[str, Any] | None:
 
 
 # ----------------------------------------------------------- demo vs production
-def find_eval_run(store: Store, name: str) -> dict[str, Any] | None:
-    """The newest finished eval run named ``name``, or over an eval set named ``name``."""
-    runs = store.list_runs("eval", limit=200)
-    for run in runs:
-        if run.get("status") == "ok" and run.get("name") == name:
-            return run
-    for run in runs:
+def find_eval_run(store: Store, name: str, *, version: str | None = None) -> dict[str, Any] | None:
+    """The newest finished eval run named ``name``, or over an eval set named ``name``.
+
+    With ``version``, a run of that feature version is preferred, so demo and production
+    are compared on the same version when both were measured.
+    """
+    runs = [r for r in store.list_runs("eval", limit=200) if r.get("status") == "ok"]
+
+    def over_set(run: Mapping[str, Any]) -> bool:
         ref = str(pick(run, "summary.cases.ref", "params.cases.ref", default="") or "")
         base = re.split(r"[@/\\]", ref.rsplit("/", 1)[-1])[0]
-        if run.get("status") == "ok" and (base == name or base.startswith(f"{name}.")):
-            return run
+        return base == name or base.startswith(f"{name}.")
+
+    for match in (lambda r: r.get("name") == name, over_set):
+        found = [r for r in runs if match(r)]
+        if found:
+            same = [r for r in found if version is not None and r.get("version") == version]
+            return (same or found)[0]
     return None
 
 
@@ -206,8 +213,9 @@ def demo_vs_production(
         f"pilotgate eval run --target T --eval-set {demo} --name {demo} ; "
         f"pilotgate eval run --target T --eval-set {production} --name {production}",
     )
-    runs = {label: find_eval_run(store, name) for label, name in
-            (("demo", demo), ("production", production))}  # fmt: skip
+    demo_run = find_eval_run(store, demo)
+    version = demo_run.get("version") if demo_run else None
+    runs = {"demo": demo_run, "production": find_eval_run(store, production, version=version)}
     sec["names"] = {"demo": demo, "production": production}
     quality: list[dict[str, Any]] = []
     found = {k: v for k, v in runs.items() if v is not None}
