@@ -206,7 +206,7 @@ def import_cases(path: str | Path, fmt: str = "auto") -> tuple[list[Case], str]:
                 if not isinstance(obj, dict):
                     raise InputError(f"line {lineno}: expected a JSON object", where=str(p))
                 objs.append((lineno, obj))
-        fmt = fmt if fmt != "auto" else _detect(list(objs[0][1]) if objs else [])
+        fmt = fmt if fmt != "auto" else _detect_records([o for _, o in objs])
         if fmt == "pilotgate":
             cases, _ = read_cases(p)
             return cases, fmt
@@ -221,6 +221,18 @@ def import_cases(path: str | Path, fmt: str = "auto") -> tuple[list[Case], str]:
     if not cases:
         raise InputError("no cases in file", where=str(p))
     return cases, fmt
+
+
+def _detect_records(objs: Sequence[dict[str, Any]]) -> str:
+    """The format of JSON records: any promptfoo or Inspect marker decides."""
+    found = [_detect(list(o)) for o in objs[:1000]]
+    for fmt in ("promptfoo", "inspect"):
+        if fmt in found:
+            return fmt
+    ours = {"expected", "tags", "origin", "source", "kind"}
+    if any("metadata" in o and not ours & set(o) for o in objs[:1000]):
+        return "inspect"  # Inspect samples without targets: id, input, metadata
+    return "pilotgate"
 
 
 def _detect(keys: Sequence[str]) -> str:
@@ -275,7 +287,7 @@ def _from_promptfoo(obj: dict[str, Any], n: int) -> Case:
     if not isinstance(vars_, dict) or not vars_:
         raise ValueError("a promptfoo test needs vars")
     meta = obj.get("metadata") or {}
-    if "messages" in vars_:
+    if vars_.get("messages"):
         inp: Any = json.loads(vars_["messages"])
     else:
         inp = vars_.get("input", next(iter(vars_.values())))
