@@ -201,3 +201,12 @@ def test_a_revoked_key_ends_the_session(login_server: Server) -> None:
     assert s.request("/", cookie=cookie).status == 200
     revoke_key(s.filled.store, rec.id)
     assert s.request("/", cookie=cookie).status == 303
+
+
+def test_proxied_requests_must_log_in(server: Server) -> None:
+    """Behind a reverse proxy on the same host every client looks local: not trusted."""
+    assert server.request("/").status == 200
+    for header in ("X-Forwarded-For", "Forwarded", "X-Real-IP"):
+        resp = server.request("/", headers={header: "203.0.113.9"})
+        assert resp.status == 303, header
+        assert resp.headers["location"].startswith("/login")

@@ -77,7 +77,10 @@ class _Auth:
         if self.require_login is not None:
             return self.require_login
         client = request.client.host if request.client else None
-        return not _loopback(client)
+        # a reverse proxy on the same host makes every client look local: proxied
+        # requests (they carry forwarding headers) must log in like remote ones
+        proxied = any(h in request.headers for h in ("forwarded", "x-forwarded-for", "x-real-ip"))
+        return proxied or not _loopback(client)
 
     def _sign(self, payload: str) -> str:
         return hmac.new(self.secret, payload.encode(), hashlib.sha256).hexdigest()
@@ -189,11 +192,15 @@ def dashboard_router(
         settings: the server settings; its ``plan`` is used when ``plan`` is not given.
         plan: the pilot plan (feature, funnel steps, criteria).
         require_login: True: always ask for an API key; False: never; None (default):
-            ask unless the client connects over loopback.
+            ask unless the client connects over loopback directly (requests that came
+            through a proxy, with ``Forwarded``/``X-Forwarded-For``/``X-Real-IP``, ask).
+            ``settings.dashboard_login`` is used when this is None and it is set.
     """
     from pilotgate.report import _pages as pages
 
     plan = plan if plan is not None else getattr(settings, "plan", None)
+    if require_login is None:
+        require_login = getattr(settings, "dashboard_login", None)
     auth = _Auth(store, require_login)
     env = _environment()
     router = APIRouter(tags=["dashboard"], include_in_schema=True)
