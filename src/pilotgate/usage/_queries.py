@@ -152,8 +152,9 @@ class Queries:
         """(version, day, reached step 1, reached 1 then 2, …) per session, in order.
 
         A session reaches step k when it has step k at or after the time it first reached
-        step k-1. Its version is that of its interactions (sessions without any: None);
-        its day is the day of its first step.
+        step k-1. Its version is the (greatest) version of its interactions (sessions
+        without any: None, left out when a feature or version is asked for); its day is
+        the day of its first step.
         """
         params: dict[str, Any] = {f"s{k}": name for k, name in enumerate(steps)}
         firsts = ", ".join(
@@ -173,18 +174,20 @@ class Queries:
             params["until"] = self._ts(f.until)
         where_i, p_i = self.where(Filters(f.feature, f.version), alias="i")
         params.update(p_i)
-        join = "JOIN" if (f.feature is not None or f.version is not None) else "LEFT JOIN"
+        filtered = f.feature is not None or f.version is not None
+        # the session's version by one index lookup per session (never a join of two
+        # derived tables, which SQLite would run as a nested loop)
         sql = f"""
-            SELECT v.version, {self.day("f.first_ts")} AS d, {", ".join(reach)}
+            SELECT f.version, {self.day("f.first_ts")} AS d, {", ".join(reach)}
             FROM (
-                SELECT st.session_id, MIN(st.ts) AS first_ts, {firsts}
+                SELECT st.session_id, MIN(st.ts) AS first_ts, {firsts},
+                       (SELECT MAX(i.version) FROM interactions i
+                        WHERE i.session_id = st.session_id AND {where_i}) AS version
                 FROM steps st
                 WHERE st.name IN ({", ".join(f":s{k}" for k in range(len(steps)))})
                 {"AND " + " AND ".join(step_conds) if step_conds else ""}
                 GROUP BY st.session_id
             ) f
-            {join} (SELECT DISTINCT i.session_id, i.version FROM interactions i
-                    WHERE i.session_id IS NOT NULL AND {where_i}) v
-              ON v.session_id = f.session_id
-            GROUP BY v.version, d"""
+            {"WHERE f.version IS NOT NULL" if filtered else ""}
+            GROUP BY f.version, d"""
         return self._run(sql, params)
