@@ -48,7 +48,8 @@ class MiniLMEmbedder:
         threads: ONNX Runtime intra-op threads. Two by default: the machines pilotgate
             runs on are often small and shared, and MiniLM gains little past two.
         batch_size: texts per forward pass. Texts are sorted by token length before
-            batching so each batch pads to a similar length.
+            batching so each batch pads to a similar length. 16 measured faster per
+            text than 64 on a 2-core EPYC (int8 kernels stay in cache).
         max_tokens: truncation length including ``[CLS]``/``[SEP]``; 256 is the length
             the model was trained with.
         model_path: an alternative ``model.onnx`` (defaults to the packaged one).
@@ -61,14 +62,14 @@ class MiniLMEmbedder:
         self,
         *,
         threads: int = 2,
-        batch_size: int = 64,
+        batch_size: int = 16,
         max_tokens: int = 256,
         model_path: str | Path | None = None,
     ) -> None:
         if threads < 1:
             raise ConfigError(f"threads must be >= 1, got {threads}", fix="pass threads=2")
         if batch_size < 1:
-            raise ConfigError(f"batch_size must be >= 1, got {batch_size}", fix="pass 64")
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}", fix="pass 16")
         if not 2 < max_tokens <= 512:
             raise ConfigError(
                 f"max_tokens must be in 3..512, got {max_tokens}", fix="use 256 (the default)"
