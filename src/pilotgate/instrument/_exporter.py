@@ -86,6 +86,7 @@ class Exporter:
         self._stop = threading.Event()
         self._deadline: float | None = None
         self._waiters: list[threading.Event] = []
+        self._abandoned = False
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         if active:
@@ -139,16 +140,39 @@ class Exporter:
             now = time.monotonic()
             if self.counts["drained"] != last:
                 last, stalled_since = self.counts["drained"], now
-            elif now - stalled_since > 0.5:
+            elif now - stalled_since > 0.2:
+                self._rescue()  # the thread is stuck (a store that will not open, a hung write)
                 return False
-        if thread.is_alive():
-            return False
         if self.transport is not None:
             self.transport.close()
         if self.otlp is not None:
             self.otlp.close()
         self.spill.close()
         return not self.sink.buf and self.backend_up is not False
+
+    def _rescue(self) -> None:
+        """On the caller's thread: spill what is still in memory, in a file of its own.
+
+        The exporter thread is stuck in a backend call; from now on it touches neither the
+        buffer nor the spill (``_abandoned``). Only a batch it holds in flight can be lost.
+        """
+        self._abandoned = True
+        try:
+            rescue = Spill(
+                self.spill.dir,
+                max(0, self.settings.spill_max_bytes - self.spill.total_bytes),
+                self.spill.tag + "r",
+            )
+            buf, size = self.sink.buf, self.settings.batch_size
+            while buf:
+                items = [buf.popleft() for _ in range(min(len(buf), size))]
+                rows, _ = freeze(
+                    items, feature=self.settings.feature, version=self.settings.version
+                )
+                rescue.append(rows)
+            rescue.close()
+        except Exception:
+            pass
 
     def abandon(self) -> None:
         """In a forked child: drop the parent's state without touching its files' contents."""
@@ -201,7 +225,14 @@ class Exporter:
 
     # ---------------------------------------------------------------- thread
     def _run(self) -> None:
-        while True:
+        assert self.transport is not None
+        try:  # before taking anything from the buffer: a slow open holds no records
+            self.transport.open()
+        except Retry as exc:
+            self._down(str(exc), None)
+        except Exception as exc:
+            self._error(f"open: {type(exc).__name__}: {exc}")
+        while not self._abandoned:
             wait = self.settings.flush_interval_s
             if self.backend_up is False:
                 wait = max(0.01, min(wait, self._next_try - time.monotonic()))
@@ -222,7 +253,7 @@ class Exporter:
             waiters, self._waiters = self._waiters, []
         buf = self.sink.buf
         size = self.settings.batch_size
-        while buf:
+        while buf and not self._abandoned:
             final = final or self._stop.is_set()
             n = min(len(buf), size)
             items = [buf.popleft() for _ in range(n)]
@@ -281,6 +312,8 @@ class Exporter:
             self._otlp_next_try = now + self._rng.uniform(self._otlp_delay / 2, self._otlp_delay)
 
     def _to_spill(self, rows: list[list[Any]]) -> None:
+        if self._abandoned:
+            return
         try:
             written, dropped = self.spill.append(rows)
         except Exception as exc:

@@ -35,6 +35,8 @@ class Reject(Exception):
 
 
 class Transport(Protocol):
+    def open(self) -> None: ...
+
     def send(self, records: list[Record], timeout: float) -> tuple[int, int]: ...
 
     def close(self) -> None: ...
@@ -53,6 +55,9 @@ class CollectorTransport:
         if api_key:
             self.headers["Authorization"] = f"Bearer {api_key}"
         self._conn: http.client.HTTPConnection | None = None
+
+    def open(self) -> None:
+        """Nothing to do ahead of time: connections are made on first send."""
 
     def _connection(self, timeout: float) -> http.client.HTTPConnection:
         if self._conn is None:
@@ -138,6 +143,21 @@ class StoreTransport:
     def __init__(self, url: str) -> None:
         self.url = url
         self._store: Any = None
+
+    def open(self) -> None:
+        """Open (and migrate) the store now, before any record is taken from the buffer."""
+        from pilotgate.errors import PilotgateError
+
+        if self._store is not None:
+            return
+        try:
+            from pilotgate.store import Store
+
+            self._store = Store(self.url)
+        except PilotgateError as exc:
+            raise Retry(f"store unavailable: {exc.what}") from None
+        except Exception as exc:
+            raise Retry(f"store unavailable: {type(exc).__name__}: {exc}") from None
 
     def send(self, records: list[Record], timeout: float) -> tuple[int, int]:
         from pilotgate.errors import PilotgateError
