@@ -174,3 +174,20 @@ async def test_concurrent_answers_each_get_their_own_route(sim: Simulator) -> No
     assert [r.intent for r in routes] == ["balance"] * 20 + ["card_lost"] * 20
     assert [r.intent for r in replies] == ["balance"] * 6
     assert all(assistant.router.cached(t) is not None for t in texts)
+
+
+def test_python_target_session_is_closed_when_its_loop_ends(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PILOTGATE_DEMO_LLM_URL", sim.url + "/v1")
+    monkeypatch.delenv("PILOTGATE_DEMO_VERSION", raising=False)
+    seen: list[SupportAssistant] = []
+
+    async def main() -> str:
+        out = await feature_mod.answer("what is my checking balance?")
+        seen.append(feature_mod._by_loop[asyncio.get_running_loop()][0])
+        return out
+
+    assert asyncio.run(main()).startswith("[intent=balance]")
+    assert seen[0].version == "v1"
+    assert seen[0]._session is None  # closed by asyncio.run's shutdown_asyncgens

@@ -20,7 +20,7 @@ import asyncio
 import os
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pilotgate.demo._intents import INTENTS, OUT_OF_SCOPE, OUT_OF_SCOPE_ANSWER
@@ -222,9 +222,19 @@ class SupportAssistant:
 
 
 # -- the python: target ---------------------------------------------------------------
-_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SupportAssistant] = (
-    weakref.WeakKeyDictionary()
-)
+_by_loop: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, tuple[SupportAssistant, AsyncGenerator[None, None]]
+] = weakref.WeakKeyDictionary()
+
+
+async def _close_at_loop_shutdown(assistant: SupportAssistant) -> AsyncGenerator[None, None]:
+    """Parked async generator: ``loop.shutdown_asyncgens()`` (which ``asyncio.run``
+    calls) closes it, and so the assistant's HTTP session, even if nobody calls
+    :func:`aclose`."""
+    try:
+        yield
+    finally:
+        await assistant.aclose()
 
 
 def _from_env() -> SupportAssistant:
@@ -250,18 +260,22 @@ def _text_of(value: str | list[dict[str, Any]]) -> str:
 async def answer(text: str | list[dict[str, Any]]) -> str:
     """Answer one request as ``[intent=<label>] <reply>``; configured from the environment.
 
-    One assistant (one HTTP session) is kept per event loop; :func:`aclose` closes it.
+    One assistant (one HTTP session) is kept per event loop; :func:`aclose` closes it,
+    and so does the loop's shutdown (``asyncio.run`` finishing).
     """
     loop = asyncio.get_running_loop()
-    assistant = _by_loop.get(loop)
-    if assistant is None:
-        assistant = _by_loop[loop] = _from_env()
-    reply = await assistant.answer(_text_of(text))
+    entry = _by_loop.get(loop)
+    if entry is None:
+        assistant = _from_env()
+        closer = _close_at_loop_shutdown(assistant)
+        await closer.__anext__()
+        entry = _by_loop[loop] = (assistant, closer)
+    reply = await entry[0].answer(_text_of(text))
     return reply.output
 
 
 async def aclose() -> None:
     """Close the assistant :func:`answer` keeps for the running loop."""
-    assistant = _by_loop.pop(asyncio.get_running_loop(), None)
-    if assistant is not None:
-        await assistant.aclose()
+    entry = _by_loop.pop(asyncio.get_running_loop(), None)
+    if entry is not None:
+        await entry[1].aclose()
