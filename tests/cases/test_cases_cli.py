@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from pilotgate._cli import cli
 from pilotgate.cases._synthetic import synthetic_production
+from pilotgate.errors import PilotgateError
 from pilotgate.store import Store
 
 
@@ -95,22 +96,31 @@ def test_review_then_apply(url: str, tmp_path: Path) -> None:
 
 
 def test_bad_input_exits_2_with_one_line(url: str, tmp_path: Path) -> None:
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "pilotgate", "cases", *args, "--store", url],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=tmp_path,
-        )
+    res = subprocess.run(
+        [sys.executable, "-m", "pilotgate", "cases", "show", "nope@1", "--store", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no eval set 'nope@1'" in lines[0]
+    assert "Traceback" not in res.stderr
 
-    for args, needle in (
-        (("show", "nope@1"), "no eval set 'nope@1'"),
-        (("build", "p", "--strategy", "psychic"), "unknown strategy 'psychic'"),
-        (("build", "p", "--feature", "none-such"), "no stored interactions"),
-        (("build", "p", "--since", "yesterday"), "bad date"),
-    ):
-        res = run(*args)
-        assert res.returncode == 2, (args, res.stderr)
-        lines = res.stderr.strip().splitlines()
-        assert len(lines) == 1 and needle in lines[0] and "Traceback" not in res.stderr
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["build", "p", "--strategy", "psychic"], "unknown strategy 'psychic'"),
+        (["build", "p", "--strategy", "uniform,failures", "--weights", "1"], "1 weights for 2"),
+        (["build", "p", "--feature", "none-such"], "no stored interactions"),
+        (["build", "p", "--since", "yesterday"], "bad date"),
+        (["build", "p@2"], "build a set by name"),
+        (["export", "p", "--out", "x.txt"], "no eval set"),
+    ],
+)
+def test_bad_usage_raises_pilotgate_errors(url: str, args: list[str], needle: str) -> None:
+    res = CliRunner().invoke(cli, ["cases", *args, "--store", url])
+    assert isinstance(res.exception, PilotgateError), res.output
+    assert res.exception.exit_code == 2 and needle in res.exception.one_line()
