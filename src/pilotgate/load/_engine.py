@@ -30,6 +30,9 @@ from pilotgate.targets._config import TargetConfig
 __all__ = ["ShardRun", "run_process", "run_shard"]
 
 _CANCELLED = ERROR_CLASSES.index("cancelled")
+_MIN_SLEEP_S = 0.001
+_WARM_WINDOW_S = 0.25
+_WARM_MAX = 1024
 
 
 @dataclass
@@ -49,6 +52,19 @@ def _timeout(cfg: LoadConfig, target: TargetConfig) -> float:
     return cfg.timeout_s if cfg.timeout_s is not None else target.timeout_s
 
 
+def _warm_size(cfg: LoadConfig, shard: Shard) -> int:
+    """Connections to open before the start: the shard's users, or its expected in-flight
+    requests (``--max-inflight``, else a quarter-second of arrivals at the peak rate)."""
+    if cfg.concurrency is not None:
+        peak = max(float(cfg.concurrency), cfg.ramp_to or 0.0)
+        return min(_WARM_MAX, _share(math.ceil(peak), shard))
+    peak_rate = max(cfg.rate or 0.0, cfg.ramp_to or 0.0)
+    n = math.ceil(peak_rate * _WARM_WINDOW_S)
+    if cfg.max_inflight is not None:
+        n = min(n, cfg.max_inflight)
+    return min(_WARM_MAX, _share(n, shard), _share(cfg.max_requests, shard))
+
+
 async def _sleep_until(t0: float, t: float) -> None:
     delay = t - (time.perf_counter() - t0)
     if delay > 0:
@@ -65,9 +81,7 @@ async def _open_loop(
     rec = sender.rec
 
     async def one(g: int, inp: int, intended: float, dispatched: float) -> None:
-        if inflight is None:
-            await sender.run(g, inp, intended, dispatched)
-            return
+        assert inflight is not None
         try:
             await inflight.acquire()
         except asyncio.CancelledError:  # never got a slot before the drain ended
@@ -88,13 +102,18 @@ async def _open_loop(
     pc = time.perf_counter
     create = asyncio.get_running_loop().create_task
     i = 0
+    # Without a cap, each request's task runs the sender directly (one coroutine less).
+    start = sender.run if inflight is None else one
     while i < n:
         now = pc() - t0
         if intended[i] > now:
-            await asyncio.sleep(intended[i] - now)
+            # Never less than a millisecond: uvloop's timers count whole milliseconds, so a
+            # shorter sleep returns at once and the scheduler would spin, burning the CPU
+            # the requests need. Requests due meanwhile go out together (lag is measured).
+            await asyncio.sleep(max(intended[i] - now, _MIN_SLEEP_S))
             now = pc() - t0
         while i < n and intended[i] <= now:
-            task = create(one(gidx[i], inputs[i], intended[i], now))
+            task = create(start(gidx[i], inputs[i], intended[i], now))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             i += 1
@@ -166,6 +185,8 @@ async def run_shard(
         if cfg.client == "auto" and raw_supported(url, headers):
             raw = RawHttpSender(url, headers, bodies, **common)
             raw.start()
+            assert raw.pool is not None
+            await raw.pool.warm(_warm_size(cfg, shard))
             sender = raw
         else:
             import aiohttp

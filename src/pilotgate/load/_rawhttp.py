@@ -68,6 +68,26 @@ def _header(low: bytes, name: bytes) -> bytes | None:
     return low[i + len(name) : j if j >= 0 else len(low)].strip()
 
 
+Framing = tuple[int, bool, bool, bool, int]  # status, keep-alive, SSE, chunked, length|-1
+
+
+def _framing(head: bytes) -> Framing:
+    """How a response is delimited, from its raw head (status line + headers)."""
+    status = int(head[9:12])
+    low = head.lower()
+    conn = _header(low, b"\r\nconnection:")
+    keep = (conn != b"close") if head[7:8] == b"1" else (conn == b"keep-alive")
+    ctype = _header(low, b"\r\ncontent-type:")
+    sse = ctype is not None and ctype.startswith(b"text/event-stream")
+    te = _header(low, b"\r\ntransfer-encoding:")
+    chunked = te is not None and te.endswith(b"chunked")
+    length = _header(low, b"\r\ncontent-length:")
+    n = -1 if chunked or length is None else int(length)
+    if n < -1:
+        raise ProtocolError("negative content-length")
+    return status, keep, sse, chunked, n
+
+
 class RawConn(asyncio.Protocol):
     """One keep-alive connection carrying one request at a time.
 
@@ -199,33 +219,27 @@ class RawConn(asyncio.Protocol):
         del buf[: end + 4]
         if not head.startswith(b"HTTP/1."):
             raise ProtocolError("not an HTTP/1.x response")
-        status = int(head[9:12])
+        pool = self.pool
+        if head == pool.last_head:  # a server's heads repeat: parse each distinct one once
+            framing = pool.last_framing
+        else:
+            framing = pool.last_framing = _framing(head)
+            pool.last_head = head
+        status, self.keep, self.sse, chunked, length = framing
         if 100 <= status < 200:  # 100 Continue and friends: the real answer follows
             return True
         self.status = status
         self.head = head
-        low = head.lower()
-        conn = _header(low, b"\r\nconnection:")
-        self.keep = (conn != b"close") if head[7:8] == b"1" else (conn == b"keep-alive")
-        if status in (204, 304):
+        if status in (204, 304) or length == 0:
             self._body_done(now)
-            return True
-        ctype = _header(low, b"\r\ncontent-type:")
-        self.sse = ctype is not None and ctype.startswith(b"text/event-stream")
-        te = _header(low, b"\r\ntransfer-encoding:")
-        if te is not None and te.endswith(b"chunked"):
+        elif chunked:
             self.state = _CHUNK_SIZE
-            return True
-        length = _header(low, b"\r\ncontent-length:")
-        if length is not None:
-            self.need = int(length)
-            if self.need == 0:
-                self._body_done(now)
-            else:
-                self.state = _LEN
-            return True
-        self.state = _CLOSE
-        self.keep = False
+        elif length > 0:
+            self.need = length
+            self.state = _LEN
+        else:
+            self.state = _CLOSE
+            self.keep = False
         return True
 
     def _feed(self, data: bytes, now: float) -> None:
@@ -322,6 +336,8 @@ class RawPool:
         self.tick = min(max(timeout_s / 100.0, 0.005), 0.25)
         self._sweeper: asyncio.TimerHandle | None = None
         self.opened = 0
+        self.last_head = b""
+        self.last_framing: Framing = (0, False, False, False, -1)
 
     def _sweep(self) -> None:
         now = time.perf_counter()
@@ -362,6 +378,25 @@ class RawPool:
         self.conns.add(conn)
         self.opened += 1
         return conn
+
+    async def warm(self, n: int) -> int:
+        """Open up to ``n`` idle connections ahead of the run; returns how many opened.
+
+        Production clients keep warm pools, and handshakes in the first second of a run
+        would otherwise measure connection setup (and cost CPU while the schedule starts).
+        """
+        opened = 0
+        while opened < n:
+            batch = min(64, n - opened)
+            got = await asyncio.gather(
+                *(self.connect() for _ in range(batch)), return_exceptions=True
+            )
+            conns = [c for c in got if isinstance(c, RawConn)]
+            self.idle.extend(conns)
+            opened += len(conns)
+            if len(conns) < batch:  # the server refuses more: use what we have
+                break
+        return opened
 
     def discard(self, conn: RawConn) -> None:
         self.conns.discard(conn)
