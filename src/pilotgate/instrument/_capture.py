@@ -16,7 +16,7 @@ import inspect
 import itertools
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from time import perf_counter, time
@@ -275,10 +275,10 @@ class Tracker:
                 user_id=self.meta.user_id,
                 metadata=self.meta.metadata,
             )
-            if inspect.isasyncgenfunction(fn):
-                return cast(F, _wrap_asyncgen(fn, meta))
-            if inspect.isgeneratorfunction(fn):
-                return cast(F, _wrap_gen(fn, meta))
+            if inspect.isasyncgenfunction(fn) or inspect.isgeneratorfunction(fn):
+                from pilotgate.instrument._streams import wrap_stream
+
+                return cast(F, wrap_stream(fn, meta))
             if inspect.iscoroutinefunction(fn):
                 return cast(F, _wrap_async(fn, meta))
             return cast(F, _wrap_sync(fn, meta))
@@ -478,115 +478,6 @@ def _wrap_async(fn: Callable[..., Any], meta: Meta) -> Callable[..., Any]:
                 next(HOT_ERRORS)
             item = (INTERACTION, iid, ts, dt, None, meta, sess.get(), args, kwargs, out, err)
             _push(sink, iid, (*item, _extra(iid)))
-
-    return tracked
-
-
-class _Stream:
-    """Per-call state of a tracked generator, captured when the stream ends."""
-
-    __slots__ = ("iid", "ts", "t0", "ttft", "chunks", "err", "complete")
-
-    def __init__(self, iid: str) -> None:
-        self.iid = iid
-        self.ts = time()
-        self.t0 = perf_counter()
-        self.ttft: float | None = None
-        self.chunks: list[Any] = []
-        self.err: str | None = None
-        self.complete = False
-
-    def capture(self, sink: Sink, meta: Meta, args: Any, kwargs: Any) -> None:
-        dt = perf_counter() - self.t0
-        extra = _extra(self.iid) or {}
-        md = dict(extra.get("metadata") or {})
-        md["stream_chunks"] = len(self.chunks)
-        if not self.complete and self.err is None:
-            md["stream_incomplete"] = True
-        extra["metadata"] = md
-        extra["stream"] = True
-        item = (INTERACTION, self.iid, self.ts, dt, self.ttft, meta, _SESSION.get())
-        _push(sink, self.iid, (*item, args, kwargs, self.chunks, self.err, extra))
-
-
-def _wrap_gen(fn: Callable[..., Iterator[Any]], meta: Meta) -> Callable[..., Iterator[Any]]:
-    @functools.wraps(fn)
-    def tracked(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
-        sink = _SINK
-        if not sink.enabled:
-            return (yield from fn(*args, **kwargs))
-        st = _Stream(IDS.next())
-        it: Iterator[Any] | None = None
-        try:
-            while True:
-                token = _CURRENT.set(st.iid)
-                try:
-                    if it is None:
-                        it = fn(*args, **kwargs)
-                    chunk = next(it)
-                except StopIteration as stop:
-                    st.complete = True
-                    return stop.value
-                finally:
-                    _CURRENT.reset(token)
-                if st.ttft is None:
-                    st.ttft = perf_counter() - st.t0
-                st.chunks.append(chunk)
-                yield chunk
-        except GeneratorExit:
-            if it is not None and hasattr(it, "close"):
-                it.close()
-            raise
-        except BaseException as exc:
-            st.err = type(exc).__qualname__
-            raise
-        finally:
-            st.capture(sink, meta, args, kwargs)
-
-    return tracked
-
-
-def _wrap_asyncgen(
-    fn: Callable[..., AsyncIterator[Any]], meta: Meta
-) -> Callable[..., AsyncIterator[Any]]:
-    @functools.wraps(fn)
-    async def tracked(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-        sink = _SINK
-        if not sink.enabled:
-            async for chunk in fn(*args, **kwargs):
-                yield chunk
-            return
-        st = _Stream(IDS.next())
-        it: AsyncIterator[Any] | None = None
-        try:
-            while True:
-                token = _CURRENT.set(st.iid)
-                try:
-                    if it is None:
-                        it = fn(*args, **kwargs)
-                    chunk = await it.__anext__()
-                except StopAsyncIteration:
-                    st.complete = True
-                    return
-                finally:
-                    _CURRENT.reset(token)
-                if st.ttft is None:
-                    st.ttft = perf_counter() - st.t0
-                st.chunks.append(chunk)
-                yield chunk
-        except GeneratorExit:
-            aclose = getattr(it, "aclose", None)
-            if aclose is not None:
-                try:
-                    await aclose()
-                except Exception:
-                    next(HOT_ERRORS)
-            raise
-        except BaseException as exc:
-            st.err = type(exc).__qualname__
-            raise
-        finally:
-            st.capture(sink, meta, args, kwargs)
 
     return tracked
 
