@@ -236,3 +236,54 @@ def test_bad_spec_is_a_config_error() -> None:
         BuildSpec(weights={"psychic": 1})
     with pytest.raises(ConfigError):
         BuildSpec(dedup_threshold=1.5)
+
+
+@pytest.mark.slow
+def test_novelty_uses_the_coverage_definition_of_shift() -> None:
+    """An input is 'not covered' for the novelty strategy exactly when shift says so."""
+    import numpy as np
+
+    from pilotgate.cases._strategies import novelty_scores
+    from pilotgate.embeddings import get_embedder
+    from pilotgate.shift import analyze_shift
+
+    syn = synthetic_production(360, seed=6, rare_share=0.05)
+    texts = [r["input"] for r in syn.interactions]
+    ev, prod = texts[:120], texts[120:]
+    shift = analyze_shift(ev, prod, embedder="lexical", seed=0, progress=False)
+    emb = get_embedder("lexical")
+    ours = novelty_scores(emb.embed(prod), emb.embed(ev))
+    assert shift.n_production_analyzed == len(prod)
+    assert np.array_equal(ours.covered, shift.covered)
+    assert np.allclose(ours.distance, shift.distance, atol=1e-5)
+    assert 0 < int((~ours.covered).sum()) < len(prod)
+
+
+def test_chat_inputs_keep_their_messages_and_are_redacted(store: Store) -> None:
+    msgs = [
+        {"role": "system", "content": "You are the support assistant."},
+        {"role": "user", "content": "My card 4111 1111 1111 1111 was charged twice"},
+    ]
+    store.add_interactions(
+        [
+            {"id": "m1", "ts": T0, "feature": "f", "input": msgs, "output": "Refunded."},
+            {"id": "t1", "ts": T0, "feature": "f", "input": "Where is my parcel?"},
+        ]
+    )
+    res = build_eval_set(store, "chat", BuildSpec(size=5, weights={"uniform": 1}))
+    by_id = {c.id: c for c in res.cases}
+    chat = by_id["m1"].input
+    assert isinstance(chat, list) and [m["role"] for m in chat] == ["system", "user"]
+    assert chat[1]["content"] == "My card [CARD] was charged twice"
+    assert by_id["t1"].input == "Where is my parcel?"
+    assert res.redactions == {"card": 1}
+
+
+def test_same_seed_same_cases_with_novelty(store: Store) -> None:
+    syn = synthetic_production(1500, seed=8, rare_share=0.03)
+    _fill(store, syn)
+    build_eval_set(store, "n", BuildSpec(size=100, weights={"uniform": 1}, seed=3))
+    spec = BuildSpec(size=60, weights={"novelty": 1, "stratified": 1}, seed=4, against="n@1")
+    a = [c.model_dump() for c in build_eval_set(store, "n", spec, save=False).cases]
+    b = [c.model_dump() for c in build_eval_set(store, "n", spec, save=False).cases]
+    assert a == b and len(a) == 60
