@@ -44,8 +44,11 @@ def test_429s_are_retried_after_the_servers_wait_and_counted() -> None:
     # ...and count in the user-facing latency, not in the final attempt's service time.
     e2e = s["end"] - s["intended"]
     assert np.all(e2e[retried] >= s["wait"][retried])
+    service = s["end"] - s["last_sent"]
+    assert np.all(e2e >= service + s["wait"] - 1e-9)
     lat = doc["latency_ms"]
-    assert lat["e2e"]["max"] > 300 > lat["service"]["max"]
+    ok = s["error"] == 0
+    assert lat["e2e"]["max"] >= 1000 * float(np.max(s["wait"][ok])) > 0
     assert doc["ratelimit"]["last"]["x-ratelimit-limit-requests"] == "120"
     assert doc["ratelimit"]["min_remaining"]["x-ratelimit-remaining-requests"] == 0
 

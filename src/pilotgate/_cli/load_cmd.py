@@ -245,6 +245,7 @@ def _sweep_spec(text: str) -> tuple[float, float, int]:
     type=click.Path(dir_okay=False),
     help="Write the pilotgate.load/1 document.",
 )  # noqa: E501
+@click.option("--name", help="Name the stored run (e.g. 'pre-pilot 3x').")
 @store_options
 @click.pass_context
 def load(ctx: click.Context, /, **opts: Any) -> None:
@@ -368,11 +369,22 @@ def _run(o: dict[str, Any]) -> None:
         _write_json(o["json_path"], doc)
     _render(doc)
     if not o["no_store"] and shard.count == 1:  # shards are stored once merged, not alone
-        run_id = record_run(
-            o["store_url"], "load", _without_samples(doc), target=o["target_spec"],
-            params={"levels": levels, "labels": labels, "seed": o["seed"]},
-        )  # fmt: skip
-        click.echo(f"stored run {run_id}", err=True)
+        params = {
+            "levels": levels,
+            "labels": labels,
+            "expected": o["expected"] or o["expected_rate"],
+            "sweep": o["sweep_spec"],
+            "config": cfg.model_dump(mode="json"),
+            "inputs": o["inputs"],
+        }
+        _store(o["store_url"], doc, name=o["name"], target=o["target_spec"], params=params)
+
+
+def _store(store_url: str | None, doc: dict[str, Any], **meta: Any) -> None:
+    """Record the run (kind ``load``): its summary is the document without raw samples, so a
+    multi-level run is one run whose ``levels[]`` (labels ``1x``…) the gate reads."""
+    run_id = record_run(store_url, "load", _without_samples(doc), **meta)
+    click.echo(f"stored run {run_id}", err=True)
 
 
 def _without_samples(doc: dict[str, Any]) -> dict[str, Any]:
@@ -388,8 +400,19 @@ def _without_samples(doc: dict[str, Any]) -> dict[str, Any]:
 @click.option(
     "--json", "json_path", type=click.Path(dir_okay=False), help="Write the merged document."
 )  # noqa: E501
-def merge(shards: tuple[str, ...], json_path: str | None) -> None:
-    """Merge the --json documents of `load --shard K/N` runs into one exact result."""
+@click.option("--name", help="Name the stored run.")
+@store_options
+def merge(
+    shards: tuple[str, ...],
+    json_path: str | None,
+    name: str | None,
+    store_url: str | None,
+    no_store: bool,
+) -> None:
+    """Merge the --json documents of `load --shard K/N` runs into one exact result.
+
+    The merged run is recorded in the store (the shards themselves are not).
+    """
     from pilotgate.load import LevelsResult, LoadResult, merge_results
 
     docs = []
@@ -417,3 +440,6 @@ def merge(shards: tuple[str, ...], json_path: str | None) -> None:
     if json_path:
         _write_json(json_path, doc)
     _render(doc)
+    if not no_store:
+        params = {"merged_from": list(shards), "config": doc.get("config")}
+        _store(store_url, doc, name=name, target=doc.get("target"), params=params)
