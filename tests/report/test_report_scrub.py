@@ -41,3 +41,12 @@ def test_helpers() -> None:
     assert fmt_pct(0.1234) == "12.3 %"
     assert fmt_ms(12_500) == "12.5 s" and fmt_ms(None) == "—"
     assert fmt_num(1234567) == "1,234,567" and fmt_num(float("nan")) == "—"
+
+
+def test_scrub_keeps_timestamps_that_look_like_phone_numbers() -> None:
+    text = "window 2026-11-26 16:11:30 .. 2025-03-17T00:00:00+00:00, call +44 20 7946 0958"
+    out = scrub(text)
+    assert "2026-11-26 16:11:30" in out and "2025-03-17T00:00:00+00:00" in out
+    assert "7946" not in out and "[PHONE]" in out
+    many = " ".join(f"2025-01-{d:02d}" for d in range(1, 31)) + " \u27e6zz\u27e7"
+    assert scrub(many, None) == many

@@ -114,7 +114,7 @@ def robustness_section(store: Store, run: Mapping[str, Any] | None = None) -> di
         return sec
     doc = run.get("summary") or {}
     families = _family_rows(doc)
-    perts = []
+    perts: list[dict[str, Any]] = []
     for name, p in sorted((doc.get("perturbations") or {}).items()):
         if isinstance(p, Mapping):
             perts.append(
@@ -157,15 +157,17 @@ def robustness_section(store: Store, run: Mapping[str, Any] | None = None) -> di
             {
                 "id": "robustness-families",
                 "fig": charts.bar_with_intervals(
-                    families, title="Pass rate by perturbation family (95 % CI)",
-                    y_title="pass rate", threshold=sec["clean"],
+                    families, title="Pass rate by perturbation family (95 % CI; red < 80 %, "
+                    "amber < 90 %)", y_title="pass rate", threshold=sec["clean"],
+                    colors=charts.rate_colors([f["value"] for f in families]),
                 ),
             }
         )  # fmt: skip
     if perts:
+        perts.sort(key=lambda p: (p["value"] is None, p["value"] or 0.0, p["name"]))
         fig = charts.bar_with_intervals(
-            perts, title="Pass rate by perturbation (95 % CI)", y_title="pass rate",
-            color_by="family",
+            perts, title="Pass rate by perturbation, weakest first (95 % CI)",
+            y_title="pass rate", colors=charts.rate_colors([p["value"] for p in perts]),
         )  # fmt: skip
         fig["layout"]["height"] = 380
         fig["layout"]["xaxis"] = {"tickangle": -30, "automargin": True}

@@ -20,6 +20,7 @@ __all__ = [
     "funnel_chart",
     "grouped_bars",
     "latency_vs_load",
+    "rate_colors",
     "usage_by_day",
 ]
 
@@ -34,6 +35,19 @@ PALETTE = [
     "#84cc16",
     "#f97316",
     "#64748b",
+]
+#: Well-separated hues for the gaps of the coverage map (no greys: those mean "covered").
+GAP_PALETTE = [
+    "#e6194b",
+    "#3cb44b",
+    "#4363d8",
+    "#f58231",
+    "#911eb4",
+    "#42d4f4",
+    "#f032e6",
+    "#9a6324",
+    "#808000",
+    "#800000",
 ]
 _FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12}
 
@@ -112,6 +126,7 @@ def bar_with_intervals(
     percent: bool = True,
     threshold: float | None = None,
     color_by: str | None = None,
+    colors: Sequence[str] | None = None,
 ) -> Any:
     """One bar per row with its 95 % interval as an asymmetric error bar."""
     xs = [str(r.get(x)) for r in rows]
@@ -127,17 +142,17 @@ def bar_with_intervals(
         else:
             lo_err.append(0.0)
             hi_err.append(0.0)
-    colors: Any = PALETTE[0]
-    if color_by:
+    marker: Any = list(colors) if colors else PALETTE[0]
+    if color_by and not colors:
         groups = sorted({str(r.get(color_by)) for r in rows})
-        colors = [PALETTE[groups.index(str(r.get(color_by))) % len(PALETTE)] for r in rows]
+        marker = [PALETTE[groups.index(str(r.get(color_by))) % len(PALETTE)] for r in rows]
     data: list[dict[str, Any]] = [
         {
             "type": "bar",
             "x": xs,
             "y": ys,
             "name": y_title or y,
-            "marker": {"color": colors},
+            "marker": {"color": marker},
             "error_y": {
                 "type": "data",
                 "symmetric": False,
@@ -163,6 +178,21 @@ def bar_with_intervals(
             }
         ]
     return {"data": data, "layout": layout}
+
+
+def rate_colors(values: Sequence[float | None], bad: float = 0.8, weak: float = 0.9) -> list[str]:
+    """Red below ``bad``, amber below ``weak``, blue otherwise: the weak spots stand out."""
+    out = []
+    for v in values:
+        if v is None:
+            out.append("#94a3b8")
+        elif v < bad:
+            out.append("#dc2626")
+        elif v < weak:
+            out.append("#f59e0b")
+        else:
+            out.append(PALETTE[0])
+    return out
 
 
 def grouped_bars(
@@ -233,14 +263,16 @@ def coverage_map(points: Sequence[Mapping[str, Any]], gap_labels: Mapping[str, s
     }
     gap_keys = sorted(k for k in groups if k.startswith("gap:"))
     order = ["production", *gap_keys, "eval"]
-    for k, key in enumerate(k for k in order if k in groups):
+    for key in (k for k in order if k in groups):
         pts = groups[key]
         if key in style:
             name, color, size, symbol = style[key]
         else:
             gid = key[4:]
-            name = f"gap {gid}: {gap_labels.get(gid, '')}"[:60]
-            color, size, symbol = PALETTE[k % len(PALETTE)], 6, "circle"
+            head = gid if gid.lower().startswith("gap") else f"gap {gid}"
+            name = f"{head}: {gap_labels.get(gid, '')}"[:60]
+            color = GAP_PALETTE[gap_keys.index(key) % len(GAP_PALETTE)]
+            size, symbol = 6, "circle"
         data.append(
             {
                 "type": "scatter",

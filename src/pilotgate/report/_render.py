@@ -58,6 +58,13 @@ def _status_class(status: Any) -> str:
     return "warn"
 
 
+def _pval(p: Any) -> str:
+    f = _stats.num(p)
+    if f is None:
+        return "—"
+    return "< 0.001" if f < 0.001 else f"{f:.3f}"
+
+
 def _when(iso: Any) -> str:
     """``2026-03-04T09:30:12+00:00`` as ``2026-03-04 09:30 UTC``."""
     if not iso:
@@ -83,6 +90,7 @@ def environment(*extra_dirs: Path) -> jinja2.Environment:
         n=_stats.fmt_num,
         status_class=_status_class,
         when=_when,
+        pval=_pval,
     )
     env.globals["version"] = __version__
     return env

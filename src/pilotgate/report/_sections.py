@@ -34,6 +34,9 @@ _SECRET_FLAGS = re.compile(
     r"(?i)(--?(?:api[-_]?key|token|password|secret)[= ]+|authorization:\s*bearer\s+|"
     r"(?:api[-_]?key|token|password|secret)=)([^\s\"'\\]+)"
 )
+_TIMESTAMP = re.compile(
+    r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
 _KEYLIKE = re.compile(r"\b(pg_[0-9a-f]{12}_[A-Za-z0-9_\-]{20,}|sk-[A-Za-z0-9_\-]{16,})\b")
 
 
@@ -48,8 +51,38 @@ def scrub(text: Any, limit: int | None = 600) -> str:
     s = "" if text is None else text if isinstance(text, str) else str(text)
     s = _SECRET_FLAGS.sub(lambda m: m.group(1) + "[SECRET]", s)
     s = _KEYLIKE.sub("[SECRET]", s)
-    s = redact_text(s).text
+    # timestamps look like phone numbers to the redactor: set them aside, redact, restore
+    stamps: list[str] = []
+
+    def park(m: re.Match[str]) -> str:
+        stamps.append(m.group(0))
+        return f"\u27e6{_letters(len(stamps) - 1)}\u27e7"
+
+    s = redact_text(_TIMESTAMP.sub(park, s)).text
+    if stamps:
+
+        def restore(m: re.Match[str]) -> str:
+            i = _index(m.group(1))
+            return stamps[i] if i < len(stamps) else m.group(0)
+
+        s = re.sub("\u27e6([a-z]+)\u27e7", restore, s)
     return clip(s, limit)
+
+
+def _letters(i: int) -> str:
+    out = ""
+    while True:
+        out = chr(97 + i % 26) + out
+        i = i // 26 - 1
+        if i < 0:
+            return out
+
+
+def _index(letters: str) -> int:
+    i = 0
+    for ch in letters:
+        i = i * 26 + (ord(ch) - 96)
+    return i - 1
 
 
 def clip(s: str, limit: int | None) -> str:
