@@ -183,3 +183,36 @@ def test_terminal_session_quit_keeps_what_was_done(store: Store) -> None:
         read_line=_lines(),
     )
     assert "1/3  c2" in out2.getvalue()
+
+
+def test_rebuild_keeps_reviewer_decisions(store: Store) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from pilotgate.cases import BuildSpec, build_eval_set
+    from pilotgate.cases._synthetic import distinct_texts
+
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    texts = distinct_texts(12, seed=1)
+    store.add_interactions(
+        [
+            {"id": f"i{k}", "ts": t0 + timedelta(minutes=k), "feature": "f", "input": x}
+            for k, x in enumerate(texts)
+        ]
+        + [{"id": "o1", "ts": t0, "feature": "f", "input": "Is it raining?", "output": "No."}]
+    )
+    spec = BuildSpec(size=50, weights={"uniform": 1})
+    build_eval_set(store, "p", spec)
+    record_review(store, "p", "i3", "drop", reviewer="ann")
+    record_review(store, "p", "i4", "reference", reference="Mail me at a@b.com", reviewer="ann")
+    record_review(store, "p", "o1", "accept", tags=["weather"], reviewer="bob")
+    again = build_eval_set(store, "p", spec)  # a rebuild, not an apply
+    by_id = {c.id: c for c in again.cases}
+    assert "i3" not in by_id and again.removed["dropped_by_reviewer"] == 1
+    assert by_id["i4"].expected == "Mail me at [EMAIL]"  # reviewers' text is redacted too
+    assert by_id["o1"].expected == "No." and "weather" in by_id["o1"].tags
+    for cid in ("i4", "o1"):
+        origin = by_id[cid].origin or {}
+        assert origin["reference_source"] == "reviewer" and origin["review"]["reviewer"]
+    assert [c.id for c in pending_reviews(store, "p")] == [
+        c.id for c in again.cases if c.id not in ("i4", "o1")
+    ]

@@ -20,6 +20,7 @@ import numpy.typing as npt
 from pilotgate.cases._dedup import Deduper, dedup_embedder, normalise_text, single_thread
 from pilotgate.cases._pool import Pool, case_input, load_pool
 from pilotgate.cases._redaction import CaseRedactor
+from pilotgate.cases._review import Decision, review_decisions
 from pilotgate.cases._spec import BuildResult, BuildSpec
 from pilotgate.cases._strategies import (
     NoveltyScores,
@@ -116,7 +117,9 @@ def build_eval_set(
                 if novelty is not None
                 else rng_for(spec.seed, "novelty").permutation(len(pool))
             )
-    picker = _Picker(pool, spec, orders)
+    decisions = review_decisions(store, name)
+    dropped = {k for k, d in decisions.items() if d.action == "drop"}
+    picker = _Picker(pool, spec, orders, dropped)
     with single_thread():
         chosen = picker.run(quotas)
     timings["select"] = time.perf_counter() - t3
@@ -124,7 +127,7 @@ def build_eval_set(
         notes.append(f"the pool yielded {len(chosen)} distinct cases of the {spec.size} asked for")
     counts = Counter(normalise_text(t) for t in pool.texts)
     cases = [
-        _make_case(pool, i, s, int(labels[i]), novelty, counts, picker, name, spec)
+        _make_case(pool, i, s, int(labels[i]), novelty, counts, picker, name, spec, decisions)
         for i, s in chosen
     ]
     version: int | None = None
@@ -197,8 +200,11 @@ def _novelty(
 class _Picker:
     """Takes candidates from the strategies' orders, redacting and de-duplicating them."""
 
-    def __init__(self, pool: Pool, spec: BuildSpec, orders: Mapping[str, I64]) -> None:
+    def __init__(
+        self, pool: Pool, spec: BuildSpec, orders: Mapping[str, I64], dropped: set[str]
+    ) -> None:
         self.pool = pool
+        self.dropped = dropped
         self.spec = spec
         self.orders = orders
         self.pos = dict.fromkeys(orders, 0)
@@ -206,7 +212,9 @@ class _Picker:
         self.redactor = CaseRedactor(enabled=spec.redact)
         self.embedder = dedup_embedder(spec.dedup_embedder)
         self.dedup = Deduper(self.embedder.dim, spec.dedup_threshold, capacity=spec.size)
-        self.removed: Counter[str] = Counter({"text": 0, "embedding": 0, "empty": 0})
+        self.removed: Counter[str] = Counter(
+            {"text": 0, "embedding": 0, "empty": 0, "dropped_by_reviewer": 0}
+        )
         self._prepared: dict[int, tuple[str, F32]] = {}
 
     def run(self, quotas: Mapping[str, int]) -> list[tuple[int, str]]:
@@ -237,6 +245,9 @@ class _Picker:
                 self._prepare(order, self.pos[s] - 1)
             self.examined.add(i)
             key, vec = self._prepared.pop(i)
+            if self.dropped and str(self.pool.rows[i]["id"]) in self.dropped:
+                self.removed["dropped_by_reviewer"] += 1
+                continue
             if not key:
                 self.removed["empty"] += 1
                 continue
@@ -274,6 +285,7 @@ def _make_case(
     picker: _Picker,
     name: str,
     spec: BuildSpec,
+    decisions: Mapping[str, Decision],
 ) -> Case:
     row = pool.rows[i]
     red = picker.redactor
@@ -309,6 +321,17 @@ def _make_case(
     if novelty is not None:
         origin["novelty_distance"] = round(float(novelty.distance[i]), 4)
     tags = ([f"cluster:{cluster}"] if cluster >= 0 else []) + [f"failure:{k}" for k in failures]
+    d = decisions.get(str(row["id"]))
+    if d is not None:
+        # a reviewer already decided about this interaction in an earlier version
+        if d.action == "accept" and output is not None:
+            expected = output
+        elif d.action == "reference" and d.reference is not None:
+            expected = red.text(d.reference)
+        if d.action in ("accept", "reference") and expected is not None:
+            origin["reference_source"] = "reviewer"
+            origin["review"] = d.review
+        tags += [t for t in d.tags if t not in tags]
     return Case(
         id=str(row["id"]),
         input=red.input(case_input(row)),

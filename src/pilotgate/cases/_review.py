@@ -33,12 +33,14 @@ __all__ = [
     "DECISIVE",
     "REVIEW_ACTIONS",
     "ApplyResult",
+    "Decision",
     "Review",
     "apply_reviews",
     "default_reviewer",
     "list_reviews",
     "pending_reviews",
     "record_review",
+    "review_decisions",
 ]
 
 #: accept the production output as reference · write a reference · add tags · skip for
@@ -279,3 +281,35 @@ def apply_reviews(store: Store, name: str, *, description: str | None = None) ->
     )
     result.n_cases = len(kept)
     return result
+
+
+@dataclass
+class Decision:
+    """Everything reviewers decided about one case id, folded in review order."""
+
+    action: str | None = None  # the last of accept / reference / drop
+    reference: str | None = None
+    tags: list[str] = field(default_factory=list)
+    review: dict[str, Any] | None = None
+
+
+def review_decisions(store: Store, name: str) -> dict[str, Decision]:
+    """Per case id, the reviewers' standing decision over all reviews of ``name``.
+
+    Why builds need it: a case id is its interaction id, so a rebuild can meet a case a
+    reviewer already dropped (it stays out) or gave a reference (it keeps it).
+    """
+    out: dict[str, Decision] = {}
+    for rv in list_reviews(store, name):
+        d = out.setdefault(rv.case_id, Decision())
+        if rv.action in DECISIVE:
+            d.action = rv.action
+            d.reference = rv.reference if rv.action == "reference" else None
+            d.review = {
+                "action": rv.action,
+                "reviewer": rv.reviewer,
+                "ts": rv.ts.isoformat(),
+                "review_id": rv.id,
+            }
+        d.tags.extend(t for t in rv.tags if t not in d.tags)
+    return out
