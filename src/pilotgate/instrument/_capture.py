@@ -190,6 +190,8 @@ class Interaction:
         tokens_in, tokens_out: token counts, if you have them.
         session_id, user_id: override the ``session()`` context for this call.
         error: set to a string to record a failure without raising.
+        at: when the call started, epoch seconds (default: now). Set it only when
+            replaying or backfilling history, so the record keeps its original time.
     """
 
     __slots__ = (
@@ -222,6 +224,14 @@ class Interaction:
         self._t0 = perf_counter()
         self._ttft: float | None = None
         self._tokens: tuple[Token[str | None], Token[Interaction | None]] | None = None
+
+    @property
+    def at(self) -> float:
+        return self._ts
+
+    @at.setter
+    def at(self, epoch_s: float) -> None:
+        self._ts = float(epoch_s)
 
     def first_token(self) -> None:
         """Mark the time to first token/chunk now (first call wins)."""
@@ -490,17 +500,20 @@ def feedback(
     edited_output: str | None = None,
     dwell_ms: float | None = None,
     comment: str | None = None,
+    at: float | None = None,
 ) -> str | None:
     """Record what the user did with an answer; returns the feedback record's id.
 
     Sampling follows the interaction: feedback on a sampled-out interaction is not kept.
+    ``at`` (epoch seconds, default now) is for replaying or backfilling history.
     """
     try:
         sink = _SINK
         if not sink.enabled:
             return None
         fid = IDS.next()
-        item = (FEEDBACK, fid, time(), interaction_id, accepted, score, edited_output)
+        ts = time() if at is None else at
+        item = (FEEDBACK, fid, ts, interaction_id, accepted, score, edited_output)
         _push(sink, str(interaction_id), (*item, dwell_ms, comment))
         return fid
     except Exception:
@@ -508,15 +521,19 @@ def feedback(
         return None
 
 
-def step(session_id: str, name: str, **metadata: Any) -> str | None:
-    """Record one workflow event of a session (opened, asked, copied…) for funnels."""
+def step(session_id: str, name: str, *, at: float | None = None, **metadata: Any) -> str | None:
+    """Record one workflow event of a session (opened, asked, copied…) for funnels.
+
+    ``at`` (epoch seconds, default now) is for replaying or backfilling history.
+    """
     try:
         sink = _SINK
         if not sink.enabled:
             return None
         sid = IDS.next()
         # steps are not sampled: funnels need every one
-        _push(sink, None, (STEP, sid, time(), session_id, name, metadata))
+        ts = time() if at is None else at
+        _push(sink, None, (STEP, sid, ts, session_id, name, metadata))
         return sid
     except Exception:
         next(HOT_ERRORS)
