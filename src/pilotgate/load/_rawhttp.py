@@ -141,9 +141,11 @@ class RawConn(asyncio.Protocol):
         if self.fut is None:  # bytes nobody asked for: the connection is unusable
             self.abort()
             return
-        buf = self.buf
-        buf += data
         now = time.perf_counter()
+        buf = self.buf
+        if not buf and self.state == _HEAD and self._whole(data, now):
+            return
+        buf += data
         try:
             while buf or self.state == _TRAILER:
                 state = self.state
@@ -208,6 +210,31 @@ class RawConn(asyncio.Protocol):
             self._fail(ProtocolError(str(exc)))
 
     # -- parsing ------------------------------------------------------------------------
+    def _whole(self, data: bytes, now: float) -> bool:
+        """The common case in one step: a whole ``Content-Length`` response in one read."""
+        end = data.find(b"\r\n\r\n")
+        if end < 0:
+            return False
+        head = data[:end]
+        pool = self.pool
+        if head == pool.last_head:
+            framing = pool.last_framing
+        else:
+            if not head.startswith(b"HTTP/1."):
+                return False
+            try:
+                framing = _framing(head)
+            except (ValueError, ProtocolError):
+                return False
+        status, keep, sse, chunked, length = framing
+        if sse or chunked or length < 0 or status < 200 or len(data) != end + 4 + length:
+            return False
+        pool.last_head, pool.last_framing = head, framing
+        self.status, self.head, self.keep, self.sse = status, head, keep, False
+        self.body = data[end + 4 :]
+        self._finish(now)
+        return True
+
     def _parse_head(self, now: float) -> bool:
         buf = self.buf
         end = buf.find(b"\r\n\r\n")
