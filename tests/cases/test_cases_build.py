@@ -287,3 +287,35 @@ def test_same_seed_same_cases_with_novelty(store: Store) -> None:
     a = [c.model_dump() for c in build_eval_set(store, "n", spec, save=False).cases]
     b = [c.model_dump() for c in build_eval_set(store, "n", spec, save=False).cases]
     assert a == b and len(a) == 60
+
+
+class _CountingEmbedder:
+    """A user embedder (the plug-in interface): lexical vectors, counting texts embedded."""
+
+    embedded = 0
+
+    def __init__(self) -> None:
+        from pilotgate.embeddings import get_embedder
+
+        self._inner = get_embedder("lexical")
+        self.name = "counting-test-v1"
+        self.dim = self._inner.dim
+
+    def embed(self, texts: Any) -> Any:
+        type(self).embedded += len(texts)
+        return self._inner.embed(texts)
+
+
+def test_model_embeddings_are_cached_in_the_store(store: Store) -> None:
+    from pilotgate.embeddings import register_embedder
+
+    register_embedder("counting-test", _CountingEmbedder)
+    _fill(store, synthetic_production(600, seed=10))
+    spec = BuildSpec(size=30, weights={"stratified": 1}, embedder="counting-test")
+    _CountingEmbedder.embedded = 0
+    first = build_eval_set(store, "e", spec, save=False)
+    assert _CountingEmbedder.embedded > 0
+    _CountingEmbedder.embedded = 0
+    second = build_eval_set(store, "e", spec, save=False)
+    assert _CountingEmbedder.embedded == 0  # every vector came from the store
+    assert [c.id for c in first.cases] == [c.id for c in second.cases]
