@@ -77,13 +77,19 @@ class Queries:
         v = to_utc(value)
         return v if self.pg else v.replace(tzinfo=None).isoformat(" ", "microseconds")
 
-    def where(self, f: Filters, alias: str = "i") -> tuple[str, dict[str, Any]]:
+    def where(
+        self, f: Filters, alias: str = "i", *, by_session: bool = False
+    ) -> tuple[str, dict[str, Any]]:
+        """The filter's SQL. ``by_session``: the rows are found through the session index,
+        so keep SQLite from picking a feature index instead (unary ``+``), which would turn
+        a per-session lookup into a scan of the feature."""
         conds, params = [], {}
+        plus = "+" if by_session and not self.pg else ""
         if f.feature is not None:
-            conds.append(f"{alias}.feature = :feature")
+            conds.append(f"{plus}{alias}.feature = :feature")
             params["feature"] = f.feature
         if f.version is not None:
-            conds.append(f"{alias}.version = :version")
+            conds.append(f"{plus}{alias}.version = :version")
             params["version"] = f.version
         if f.since is not None:
             conds.append(f"{alias}.ts >= :since")
@@ -172,7 +178,7 @@ class Queries:
         if f.until is not None:
             step_conds.append("st.ts < :until")
             params["until"] = self._ts(f.until)
-        where_i, p_i = self.where(Filters(f.feature, f.version), alias="i")
+        where_i, p_i = self.where(Filters(f.feature, f.version), alias="i", by_session=True)
         params.update(p_i)
         filtered = f.feature is not None or f.version is not None
         # the session's version by one index lookup per session (never a join of two
