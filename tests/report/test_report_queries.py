@@ -111,3 +111,27 @@ def test_percentiles_are_numpys(values: list[float]) -> None:
 
 
 _COUNTER = itertools.count()
+
+
+def test_dashboard_indexes_do_not_capture_session_lookups(tmp_path: Path) -> None:
+    """Without ANALYZE statistics SQLite would pick any feature-led index for a session's
+    ``MAX(version)`` (pilotgate.usage's funnel) and read the whole feature per session;
+    the dashboard's indexes are partial so that only its own queries use them."""
+    with Store(f"sqlite:///{tmp_path / 's.db'}") as store:
+        _fill(store)
+        with store.engine.connect() as conn:
+            plan = conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT MAX(version) FROM interactions "
+                "WHERE session_id = ? AND feature = ?",
+                ("s1", "a"),
+            ).all()
+            detail = " ".join(str(r[-1]) for r in plan)
+            assert "ix_interactions_session" in detail, detail
+            # and the dashboard's own count reads only its index
+            plan = conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT count(*) FROM interactions INDEXED BY "
+                "ix_interactions_volume WHERE feature = ? AND version = ? AND ts IS NOT NULL "
+                "AND ts >= ? AND ts < ?",
+                ("a", "v1", "2025-03-03", "2025-03-04"),
+            ).all()
+            assert "COVERING INDEX ix_interactions_volume" in " ".join(str(r[-1]) for r in plan)
