@@ -19,8 +19,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pilotgate.records import parse_ingest_line
-
 __all__ = ["DemoConfig", "DemoContext", "DemoStep", "run_demo"]
 
 
@@ -123,30 +121,58 @@ def write_plan(ctx: DemoContext) -> str:
         days=cfg.days,
     )
     ctx.files["plan"] = path
-    return f"{path.name}: criteria declared before the pilot starts"
+    from pilotgate.demo.data import DEFAULT_START
+    from pilotgate.gate import start_pilot
+    from pilotgate.plan import load_plan
+    from pilotgate.store import Store
+
+    plan = load_plan(path)
+    with Store(ctx.store_url) as store:
+        pilot = start_pilot(store, plan, now=DEFAULT_START, restart=True)
+    return f"{path.name}: {len(plan.criteria)} criteria locked (hash {pilot.plan_hash})"
 
 
 def replay_production(ctx: DemoContext) -> str:
-    """Send the production stream through the assistant, sessions in parallel."""
+    """Send the production stream through the assistant, instrumented with the SDK.
+
+    The app side is what a team would write: ``track`` around each answer, ``feedback``
+    and ``step`` as users react, sent to the collector, which redacts PII and stores.
+    """
+    from pilotgate import instrument as pg
+    from pilotgate.demo._services import collector_in_thread
     from pilotgate.demo.data import production_stream
     from pilotgate.store import Store
 
     cfg = ctx.config
     stream = production_stream(seed=cfg.seed, n=cfg.n_requests, days=cfg.days)
-    records = asyncio.run(_replay(ctx, stream))
-    parsed = [parse_ingest_line(r) for r in records]
+    with collector_in_thread(ctx.store_url) as collector:
+        ctx.results["collector_url"] = collector.url
+        pg.configure(
+            collector=collector.url,
+            api_key=collector.api_key,
+            flush_interval_s=0.2,
+            exit_deadline_s=10.0,
+            strict=True,
+        )
+        try:
+            asyncio.run(_replay(ctx, stream))
+            pg.flush()
+            sdk = pg.stats()
+        finally:
+            pg.shutdown()
     with Store(ctx.store_url) as store:
-        counts = store.ingest(parsed)
+        n_int, n_fb, n_steps = store.count(), store.count("feedback"), store.count("steps")
     ctx.results["production"] = stream
+    lost = sdk.get("dropped", 0)
     return (
-        f"{counts['interaction']} interactions, {counts['feedback']} feedback, "
-        f"{counts['step']} steps"
+        f"{n_int} interactions, {n_fb} feedback, {n_steps} steps via SDK + collector ({lost} lost)"
     )
 
 
-async def _replay(ctx: DemoContext, stream: list[Any]) -> list[dict[str, Any]]:
-    from pilotgate.demo import SupportAssistant
-    from pilotgate.demo.data import react, to_ingest_records
+async def _replay(ctx: DemoContext, stream: list[Any]) -> None:
+    from pilotgate import instrument as pg
+    from pilotgate.demo import FEATURE_NAME, SupportAssistant
+    from pilotgate.demo.data import react
 
     cfg = ctx.config
     t0 = stream[0].ts if stream else None
@@ -154,7 +180,10 @@ async def _replay(ctx: DemoContext, stream: list[Any]) -> list[dict[str, Any]]:
     for req in stream:
         sessions[req.session_id].append(req)
     assistants = {v: SupportAssistant(ctx.llm_url + "/v1", version=v) for v in ("v1", "v2")}
-    out: list[dict[str, Any]] = []
+    # Route the whole stream in batches up front (batch inference is several times faster
+    # than one text per call on 2 cores); every answer below is then a routing-cache hit.
+    texts = [r.text for r in stream]
+    await asyncio.gather(*(asyncio.to_thread(a.prime, texts) for a in assistants.values()))
     sem = asyncio.Semaphore(cfg.concurrency)
 
     async def run_session(sid: str, reqs: list[Any]) -> None:
@@ -163,25 +192,41 @@ async def _replay(ctx: DemoContext, stream: list[Any]) -> list[dict[str, Any]]:
             for req in reqs:
                 day = (req.ts - t0).days if t0 is not None else 0
                 version = "v1" if day < cfg.switch_day else "v2"
-                start = time.perf_counter()
-                try:
-                    reply = await assistants[version].answer(req.text)
-                except Exception as exc:
-                    ms = (time.perf_counter() - start) * 1000
-                    out.extend(
-                        to_ingest_records(
-                            req,
-                            None,
-                            None,
-                            latency_ms=ms,
-                            error=type(exc).__name__,
-                            version=version,
-                        )
-                    )
+                start = req.ts.timestamp()
+                reply = None
+                t_call = time.perf_counter()
+                with pg.track(feature=FEATURE_NAME, version=version) as t:
+                    t.at = start
+                    t.input = req.text
+                    t.session_id, t.user_id = sid, req.user_id
+                    t.metadata = {
+                        "request_id": req.id,
+                        "tags": list(req.tags),
+                        "truth": {"intent": req.true_intent, "intents": list(req.intents)},
+                    }
+                    try:
+                        reply = await assistants[version].answer(req.text)
+                        t.output = reply.output
+                        t.tokens_in, t.tokens_out = reply.tokens_in, reply.tokens_out
+                        t.metadata |= {"intent": reply.intent, "confidence": reply.confidence}
+                    except Exception as exc:  # the app records the failure and moves on
+                        t.error = type(exc).__name__
+                if reply is None:
+                    pg.step(sid, "asked", at=start, interaction_id=t.id)
                     continue
-                ms = (time.perf_counter() - start) * 1000
                 reaction = react(req, reply, rng)
-                out.extend(to_ingest_records(req, reply, reaction, latency_ms=ms))
+                answered = start + (time.perf_counter() - t_call)
+                for ev in reaction.steps:
+                    base = start if ev.anchor == "request" else answered
+                    pg.step(sid, ev.name, at=base + ev.offset_ms / 1000, interaction_id=t.id)
+                pg.feedback(
+                    t.id,
+                    accepted=reaction.accepted,
+                    score=reaction.score,
+                    edited_output=reaction.edited_output,
+                    dwell_ms=reaction.dwell_ms,
+                    at=answered + reaction.dwell_ms / 1000,
+                )
                 if reaction.abandoned:
                     break
 
@@ -190,7 +235,6 @@ async def _replay(ctx: DemoContext, stream: list[Any]) -> list[dict[str, Any]]:
     finally:
         for a in assistants.values():
             await a.aclose()
-    return out
 
 
 def write_data_files(ctx: DemoContext) -> str:

@@ -6,7 +6,14 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
-__all__ = ["LOAD_PROFILE", "REPLAY_PROFILE", "DemoServices", "demo_services"]
+__all__ = [
+    "LOAD_PROFILE",
+    "REPLAY_PROFILE",
+    "Collector",
+    "DemoServices",
+    "collector_in_thread",
+    "demo_services",
+]
 
 #: A fast, well-provisioned provider for replaying production: the replay measures the
 #: feature, not a queue. Load tests use their own, tighter simulator.
@@ -32,6 +39,49 @@ LOAD_PROFILE: dict[str, object] = {
 class DemoServices:
     llm_url: str
     feature_urls: dict[str, str]
+
+
+@dataclass
+class Collector:
+    url: str
+    api_key: str
+
+
+@contextmanager
+def collector_in_thread(store_url: str) -> Iterator[Collector]:
+    """``pilotgate serve`` (collector + dashboard) on a free loopback port, with a new key."""
+    import asyncio
+    import socket
+    import threading
+
+    import uvicorn
+
+    from pilotgate._web import create_app
+    from pilotgate.collector import create_key
+    from pilotgate.store import Store
+
+    store = Store(store_url)
+    secret, _ = create_key(store, "demo", name="demo replay")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(store), log_level="warning", lifespan="off", access_log=False)
+    )
+    thread = threading.Thread(
+        target=lambda: asyncio.run(server.serve(sockets=[sock])), name="pilotgate-collector"
+    )
+    thread.daemon = True
+    thread.start()
+    try:
+        while not server.started and thread.is_alive():
+            threading.Event().wait(0.02)
+        yield Collector(f"http://127.0.0.1:{port}", secret)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        store.close()
 
 
 @contextmanager

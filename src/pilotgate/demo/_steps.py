@@ -7,7 +7,6 @@ in the store (as the CLI commands do), and returns a one-line summary.
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Callable
 from typing import Any
 
@@ -49,34 +48,45 @@ def _feature_target(ctx: DemoContext, version: str) -> str:
 
 
 def step_eval_sets(ctx: DemoContext) -> str:
-    """Store the demo set and a production-derived eval set labelled by a (simulated) reviewer."""
+    """The demo set as it was, and an eval set built from production and labelled.
+
+    ``cases build`` samples the stored interactions (stratified by cluster, weighted to
+    failures, deduplicated, redacted); a reviewer then writes each case's reference label
+    (here the simulation's ground truth stands in for the reviewer) and the reviews are
+    applied as a new version: production@2.
+    """
+    from pilotgate.cases import BuildSpec, apply_reviews, build_eval_set, record_review
+    from pilotgate.demo import FEATURE_NAME
     from pilotgate.demo.data import demo_set
 
-    rng = random.Random(f"demo-eval:{ctx.config.seed}")
     demo = demo_set(seed=ctx.config.seed)
-    stream = ctx.results.get("production", [])
-    sample = rng.sample(stream, min(300, len(stream)))
-    prod = [
-        {
-            "id": r.id,
-            "input": r.text,
-            "expected": r.true_intent,
-            "tags": list(r.tags),
-            "source": "production",
-            "origin": {
-                "interaction_id": r.id,
-                "strategy": "uniform",
-                "reference_source": "reviewer",
-            },
-        }
-        for r in sorted(sample, key=lambda r: r.id)
-    ]
     with Store(ctx.store_url) as store:
         store.save_eval_set("demo", demo, description="the 50 hand-picked demo requests")
-        store.save_eval_set(
-            "production", prod, params={"strategy": "uniform", "size": len(prod), "seed": 0}
+        built = build_eval_set(
+            store,
+            "production",
+            BuildSpec(feature=FEATURE_NAME, size=300, seed=ctx.config.seed),
         )
-    return f"demo@1 ({len(demo)} cases), production@1 ({len(prod)} cases)"
+        cases = built.cases
+        ids = [str((c.origin or {}).get("interaction_id")) for c in cases]
+        truth = {
+            r["id"]: ((r.get("metadata") or {}).get("truth") or {}).get("intent")
+            for r in store.iter_interactions(ids=ids, columns=["id", "metadata"])
+        }
+        labelled = 0
+        for case, iid in zip(cases, ids, strict=True):
+            label = truth.get(iid)
+            if label:
+                record_review(
+                    store, "production", case.id, "reference", reference=label, reviewer="demo"
+                )
+                labelled += 1
+        applied = apply_reviews(store, "production", description="reviewer labels")
+    ctx.results["production_eval_set"] = f"production@{applied.version}"
+    return (
+        f"demo@1 ({len(demo)} cases); production@1 built from the store ({len(cases)} cases), "
+        f"{labelled} labelled → production@{applied.version}"
+    )
 
 
 def step_eval(ctx: DemoContext) -> str:
@@ -222,6 +232,34 @@ def step_load(ctx: DemoContext) -> str:
     return "; ".join(rows)
 
 
+def step_gate(ctx: DemoContext) -> str:
+    """Judge the plan's criteria from everything the store now holds."""
+    from pilotgate.gate import evaluate_gate
+    from pilotgate.plan import load_plan
+
+    plan = load_plan(ctx.files["plan"])
+    with Store(ctx.store_url) as store:
+        result = evaluate_gate(plan, store)
+    doc = result.to_json()
+    ctx.results["gate"] = doc
+    counts = result.counts()
+    _summary(ctx)["pilot gate verdict"] = doc["verdict"]
+    return f"verdict {doc['verdict']}: " + ", ".join(f"{v} {k}" for k, v in counts.items())
+
+
+def step_report(ctx: DemoContext) -> str:
+    """The self-contained HTML report."""
+    from pilotgate.plan import load_plan
+    from pilotgate.report import write_report
+
+    plan = load_plan(ctx.files["plan"])
+    out = ctx.config.out_dir / "report.html"
+    with Store(ctx.store_url) as store:
+        path = write_report(store, plan, out, feature="northwind-support")
+    ctx.files["report"] = path
+    return f"{path.name} ({path.stat().st_size / 1e6:.1f} MB, offline)"
+
+
 def capability_steps() -> list[Step]:
     """Every capability step, in the order the demo runs them."""
     return [
@@ -230,6 +268,8 @@ def capability_steps() -> list[Step]:
         ("shift and coverage", step_shift),
         ("robustness", step_robustness),
         ("load 1x / 2x / 3x", step_load),
+        ("pilot gate", step_gate),
+        ("report", step_report),
     ]
 
 
