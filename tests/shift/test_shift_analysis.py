@@ -44,6 +44,7 @@ def test_planted_gap_is_the_top_gap_named_and_uncovered(planted: ShiftResult) ->
     top = planted.gaps[0]
     members = [planted.production_ids[i] for i in top.members]
     assert sum(m.startswith("es") for m in members) / len(members) >= 0.9
+    assert sum(m.startswith("es") for m in members) >= 0.9 * 300  # one gap, not ten
     assert top.label.startswith("Spanish")
     assert any(d["descriptor"] == "language" and d["category"] == "es" for d in top.descriptors)
     assert any("Spanish" in d["text"] for d in top.descriptors)

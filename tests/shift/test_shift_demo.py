@@ -36,13 +36,19 @@ def test_demo_set_misses_intents_and_kinds_that_production_has() -> None:
         intent, count = intents.most_common(1)[0]
         if count / gap.size >= 0.8:
             dominant.append(intent)
-    missing = {"update_address", "out_of_scope"} - demo_intents
-    assert missing == {"update_address", "out_of_scope"}
-    assert missing <= set(dominant[:5]), dominant
-    uncovered_intents = Counter(
+    # The demo set has no address changes and no out-of-scope requests; production has both.
+    assert not {"update_address", "out_of_scope"} & demo_intents
+    assert "update_address" in dominant[:3], dominant
+    assert "out_of_scope" in dominant, dominant
+    uncovered = Counter(
         truth[pid].true_intent for pid, c in zip(r.production_ids, r.covered, strict=True) if not c
     )
-    assert uncovered_intents["update_address"] > uncovered_intents["balance"]
+    total = Counter(p.true_intent for p in stream)
+    share = {k: uncovered[k] / total[k] for k in total}
+    # The lexical backend sees words, not meaning: some of both still look like demo cases
+    # (MiniLM marks all out-of-scope requests uncovered; see docs/shift.md).
+    assert share["out_of_scope"] >= 0.6 and share["update_address"] >= 0.5, share
+    assert min(share["out_of_scope"], share["update_address"]) >= 3 * share["balance"], share
 
 
 @pytest.mark.slow

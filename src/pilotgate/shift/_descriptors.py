@@ -173,7 +173,7 @@ def _compute(texts: Sequence[str], languages: Sequence[str]) -> Descriptors:
         vals["mixed_language"][i] = share
         mixed_lang.append(main_fw)
         vals["typo_rate"][i] = _typo_rate(lower, words_en, typo_index)
-    language = _languages(texts, scripts, mixed_lang, languages)
+    language = _languages(texts, scripts, mixed_lang, languages, vals["words"])
     for i, lang in enumerate(language):
         if lang != "en":  # typo rate is only defined against the English wordlist
             vals["typo_rate"][i] = np.nan
@@ -264,6 +264,7 @@ def _languages(
     scripts: list[str],
     function_word_lang: list[str | None],
     languages: Sequence[str],
+    n_words: npt.NDArray[np.float64],
 ) -> list[str]:
     """Language label per text: non-Latin script name, romanised Hindi, lingua, fallback."""
     out: list[str] = ["und"] * len(texts)
@@ -285,7 +286,12 @@ def _languages(
     batch = [texts[i][:2_000].encode("utf-8", "replace").decode("utf-8") for i in todo]
     detected = detector.detect_languages_in_parallel_of(batch)
     for i, lang in zip(todo, detected, strict=True):
-        out[i] = _iso(lang) if lang is not None else (function_word_lang[i] or "und")
+        code = _iso(lang) if lang is not None else None
+        # Short texts without one function word of the detected language are guesses
+        # ("chk bal pls" reads as German): fall back to the function-word verdict.
+        if code is None or (code != "en" and n_words[i] < 4 and function_word_lang[i] != code):
+            code = function_word_lang[i] or "und"
+        out[i] = code
     return out
 
 

@@ -37,6 +37,8 @@ def telling_descriptors(
     n_g, n_e = max(len(gap), 1), max(len(eval_d), 1)
     langs_g, langs_e = Counter(gap.language), Counter(eval_d.language)
     for lang, cnt in langs_g.items():
+        if lang == "und":  # "undetermined" is the absence of a finding, not one
+            continue
         g, e = cnt / n_g, langs_e.get(lang, 0) / n_e
         if g >= 0.2 and g - e >= 0.2:
             name = LANGUAGE_NAMES.get(lang, lang.replace("script:", "") + " script")
@@ -98,26 +100,22 @@ def describe_gap(
     descriptors: list[dict[str, Any]],
     n_examples: int = 5,
 ) -> Gap:
-    """Build a :class:`Gap`: representative examples nearest its centroid, nearest evals."""
+    """Build a :class:`Gap`: representative examples, the eval cases nearest its centroid."""
     cent = prod_vecs[members].mean(axis=0)
     cent /= max(float(np.linalg.norm(cent)), 1e-12)
+    # Representative and varied: the member nearest the centroid first, then
+    # farthest-point picks among the closer half (so outliers are not "representative").
     closeness = prod_vecs[members] @ cent
-    examples: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for j in np.argsort(-closeness, kind="stable"):
-        i = int(members[j])
-        if prod_texts[i] in seen:
-            continue
-        seen.add(prod_texts[i])
-        examples.append(
-            {
-                "id": prod_ids[i],
-                "text": _clip(prod_texts[i]),
-                "novelty": round(float(novelty[i]), 4),
-            }
-        )
-        if len(examples) == n_examples:
-            break
+    core = members[closeness >= np.median(closeness)] if len(members) > 2 * n_examples else members
+    picks = _diverse(core, prod_vecs, prod_texts, n_examples)
+    if len(picks) < n_examples:  # the core repeats itself: draw the rest from all members
+        seen = {prod_texts[i] for i in picks}
+        rest = np.array([i for i in members if prod_texts[int(i)] not in seen], dtype=np.intp)
+        picks += _diverse(rest, prod_vecs, prod_texts, n_examples - len(picks))
+    examples = [
+        {"id": prod_ids[i], "text": _clip(prod_texts[i]), "novelty": round(float(novelty[i]), 4)}
+        for i in picks
+    ]
     sims = eval_vecs @ cent
     near = np.argsort(-sims, kind="stable")[:3]
     nearest_eval = [
@@ -204,8 +202,10 @@ def _diverse(members: I64, vecs: F32, texts: Sequence[str], q: int) -> list[int]
     cent = v.mean(axis=0)
     picks = [int(np.argmax(v @ cent))]
     best = 1.0 - v @ v[picks[0]]
+    best[picks[0]] = -np.inf
     while len(picks) < min(q, len(idx)):
-        j = int(np.argmax(best))
+        j = int(np.argmax(best))  # texts can differ with identical vectors: never re-pick
         picks.append(j)
         best = np.minimum(best, 1.0 - v @ v[j])
+        best[picks] = -np.inf
     return [int(idx[j]) for j in picks]
