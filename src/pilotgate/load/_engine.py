@@ -14,7 +14,7 @@ import gc
 import math
 import random
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ from pilotgate.load._schedule import open_plan, user_plans
 from pilotgate.load._workload import Workload, build_bodies, endpoint_url, request_headers
 from pilotgate.targets._config import TargetConfig
 
-__all__ = ["ShardRun", "run_process", "run_shard"]
+__all__ = ["ShardRun", "run_coro", "run_process", "run_shard"]
 
 _CANCELLED = ERROR_CLASSES.index("cancelled")
 _MIN_SLEEP_S = 0.001
@@ -151,9 +151,14 @@ async def run_shard(
     target: TargetConfig,
     workload: Workload,
     shard: Shard,
-    t0_wall: float | None = None,
+    start_gate: Callable[[], float] | None = None,
 ) -> ShardRun:
-    """Run this process's shard of the plan; ``t0_wall`` aligns processes on one start."""
+    """Run this process's shard of the plan.
+
+    ``start_gate`` is called once everything is built (bodies encoded, connections warm)
+    and returns the common start (a ``time.perf_counter`` value: the same clock in every
+    process on Linux), so worker processes start together however long each took to boot.
+    """
     rec = Recorder()
     timeout_s = _timeout(cfg, target)
     session: Any = None
@@ -197,7 +202,7 @@ async def run_shard(
                 headers={"User-Agent": "pilotgate-load"},
             )
             sender = AiohttpSender(session, url, headers, bodies, **common)
-    t0 = pc() + 0.02 if t0_wall is None else pc() + (t0_wall - time.time())
+    t0 = pc() + 0.02 if start_gate is None else start_gate()
     sender.t0 = t0
     # A full collection in the middle of the schedule is a pause of milliseconds; freeze
     # what exists and collect less often while the run lasts.
@@ -233,49 +238,22 @@ async def run_shard(
     return ShardRun(rec.samples(), elapsed)
 
 
-def _run_coro(cfg: LoadConfig, coro_factory: ShardCall) -> ShardRun:
+def run_coro(cfg: LoadConfig, coro: Coroutine[Any, Any, ShardRun]) -> ShardRun:
+    """Run a shard on uvloop when it is installed and wanted, else on asyncio's loop."""
     if cfg.use_uvloop:
         try:
             import uvloop
         except ImportError:
             pass
         else:
-            return uvloop.run(coro_factory.coro())
-    return asyncio.run(coro_factory.coro())
-
-
-@dataclass
-class ShardCall:
-    """A picklable description of one process's work (for worker processes)."""
-
-    cfg: LoadConfig
-    target: TargetConfig
-    workload: Workload
-    shard: Shard
-    t0_wall: float | None
-
-    def coro(self) -> Coroutine[Any, Any, ShardRun]:
-        return run_shard(self.cfg, self.target, self.workload, self.shard, self.t0_wall)
-
-
-def _worker(call: ShardCall) -> ShardRun:
-    return _run_coro(call.cfg, call)
+            return uvloop.run(coro)
+    return asyncio.run(coro)
 
 
 def run_process(cfg: LoadConfig, target: TargetConfig, workload: Workload) -> ShardRun:
     """Run ``cfg.shard`` of the plan, in ``cfg.workers`` processes when asked, merged."""
     if cfg.workers <= 1:
-        return _run_coro(cfg, ShardCall(cfg, target, workload, cfg.shard, None))
-    import multiprocessing
+        return run_coro(cfg, run_shard(cfg, target, workload, cfg.shard))
+    from pilotgate.load._workers import run_workers
 
-    ctx = multiprocessing.get_context("spawn")
-    t0_wall = time.time() + 1.5 + 0.3 * cfg.workers  # time for every worker to start
-    calls = [
-        ShardCall(
-            cfg, target, workload, cfg.shard.compose(Shard(index=w, count=cfg.workers)), t0_wall
-        )
-        for w in range(cfg.workers)
-    ]
-    with ctx.Pool(cfg.workers) as pool:
-        runs = pool.map(_worker, calls)
-    return ShardRun(Samples.concat(r.samples for r in runs), max(r.elapsed_s for r in runs))
+    return run_workers(cfg, target, workload)
