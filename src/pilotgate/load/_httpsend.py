@@ -166,7 +166,7 @@ class RawHttpSender(HttpSenderBase):
             out.end = conn.t_done - t0
             out.status = status = conn.status
             head = conn.head
-            if status == 429 or status >= 300 or b"x-ratelimit-" in head.lower():
+            if status >= 300 or conn.ratelimit:
                 headers = head_to_dict(head)
                 self._ratelimit(headers)
                 if status >= 300:

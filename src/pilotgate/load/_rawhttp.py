@@ -68,7 +68,8 @@ def _header(low: bytes, name: bytes) -> bytes | None:
     return low[i + len(name) : j if j >= 0 else len(low)].strip()
 
 
-Framing = tuple[int, bool, bool, bool, int]  # status, keep-alive, SSE, chunked, length|-1
+# status, keep-alive, SSE, chunked, length (-1: none), rate-limit headers present
+Framing = tuple[int, bool, bool, bool, int, bool]
 
 
 def _framing(head: bytes) -> Framing:
@@ -85,7 +86,7 @@ def _framing(head: bytes) -> Framing:
     n = -1 if chunked or length is None else int(length)
     if n < -1:
         raise ProtocolError("negative content-length")
-    return status, keep, sse, chunked, n
+    return status, keep, sse, chunked, n, b"\r\nx-ratelimit-" in low
 
 
 class RawConn(asyncio.Protocol):
@@ -99,6 +100,7 @@ class RawConn(asyncio.Protocol):
     __slots__ = (
         "pool", "transport", "buf", "fut", "state", "need", "closed", "keep", "reused",
         "deadline", "status", "head", "body", "parts", "sse", "events", "line", "t_done",
+        "ratelimit",
     )  # fmt: skip
 
     def __init__(self, pool: RawPool) -> None:
@@ -120,6 +122,7 @@ class RawConn(asyncio.Protocol):
         self.events: list[tuple[float, bytes]] = []
         self.line = bytearray()
         self.t_done = 0.0
+        self.ratelimit = False  # the response carries x-ratelimit-* headers
 
     # -- asyncio.Protocol ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -226,11 +229,12 @@ class RawConn(asyncio.Protocol):
                 framing = _framing(head)
             except (ValueError, ProtocolError):
                 return False
-        status, keep, sse, chunked, length = framing
+        status, keep, sse, chunked, length, ratelimit = framing
         if sse or chunked or length < 0 or status < 200 or len(data) != end + 4 + length:
             return False
         pool.last_head, pool.last_framing = head, framing
         self.status, self.head, self.keep, self.sse = status, head, keep, False
+        self.ratelimit = ratelimit
         self.body = data[end + 4 :]
         self._finish(now)
         return True
@@ -252,7 +256,7 @@ class RawConn(asyncio.Protocol):
         else:
             framing = pool.last_framing = _framing(head)
             pool.last_head = head
-        status, self.keep, self.sse, chunked, length = framing
+        status, self.keep, self.sse, chunked, length, self.ratelimit = framing
         if 100 <= status < 200:  # 100 Continue and friends: the real answer follows
             return True
         self.status = status
@@ -364,7 +368,7 @@ class RawPool:
         self._sweeper: asyncio.TimerHandle | None = None
         self.opened = 0
         self.last_head = b""
-        self.last_framing: Framing = (0, False, False, False, -1)
+        self.last_framing: Framing = (0, False, False, False, -1, False)
 
     def _sweep(self) -> None:
         now = time.perf_counter()
