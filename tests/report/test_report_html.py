@@ -135,3 +135,20 @@ def test_demo_and_production_runs_are_matched_by_version(tmp_path: Path) -> None
         assert got is not None and got["id"] == ids["production-v1"]
         assert find_eval_run(store, "production-v1")["id"] == ids["production-v1"]  # type: ignore[index]
         assert find_eval_run(store, "staging") is None
+
+
+def test_without_a_gate_run_the_verdict_is_computed_and_says_so(tmp_path: Path) -> None:
+    from _report_fixture import _usage, make_plan
+
+    from pilotgate.report import build_report
+
+    with Store(f"sqlite:///{tmp_path / 's.db'}") as store:
+        _usage(store, n=200, seed=1)
+        ctx = build_report(store, make_plan())
+        assert store.list_runs("gate") == []  # computing it did not record a run
+    v = ctx["verdict"]
+    assert v["available"] and v["source"].startswith("computed now")
+    by_name = {c["name"]: c for c in v["criteria"]}
+    assert by_name["acceptance"]["status"] in ("pass", "fail")
+    assert by_name["acceptance"]["n"] > 0
+    assert by_name["p99 at 3x"]["status"] == "insufficient_data"  # no load run stored
