@@ -69,3 +69,11 @@ def test_telling_descriptors_name_what_sets_a_gap_apart() -> None:
     texts = [f["text"] for f in found]
     assert texts[0].startswith("100% Spanish (eval 0%)")
     assert any("questions per message" in t for t in texts)
+
+
+def test_bigrams_never_span_a_removed_stop_word() -> None:
+    from pilotgate.shift._cluster import tokens
+
+    toks = tokens("Good morning, does the kettle have a credit card slot")
+    assert "credit card" in toks and "card slot" in toks
+    assert "morning kettle" not in toks and "does" not in toks

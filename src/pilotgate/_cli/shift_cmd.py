@@ -257,7 +257,7 @@ def _render(doc: dict[str, Any]) -> None:
     else:
         console.print("no gaps: uncovered inputs do not form clusters")
     table = Table(title="drift")
-    for col in ("test", "statistic", "p / q", "effect", "flagged"):
+    for col in ("test", "statistic", "p / q", "effect / window", "flagged"):
         table.add_column(col)
     for d in doc["drift"]["embedding"]:
         table.add_row(

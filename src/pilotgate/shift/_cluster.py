@@ -110,8 +110,14 @@ def _assign_rest(vecs: F32, labels: I64, sample: I64, k: int) -> None:
 
 def tokens(text: str) -> list[str]:
     """Lower-cased content words and adjacent-word bigrams of a text (first 2,000 chars)."""
-    words = [w for w in _TOKEN.findall(text[:2_000].lower()) if w not in _STOP]
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    raw = _TOKEN.findall(text[:2_000].lower())
+    words = [w for w in raw if w not in _STOP]
+    # Bigrams of words adjacent in the text ("credit card"), never across a removed stop
+    # word ("good morning, does the kettle" must not give "morning kettle").
+    pairs = [
+        f"{a} {b}" for a, b in zip(raw, raw[1:], strict=False) if a not in _STOP and b not in _STOP
+    ]
+    return words + pairs
 
 
 def ctfidf_keywords(
