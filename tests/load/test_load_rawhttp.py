@@ -289,6 +289,7 @@ def test_the_engine_uses_the_lean_client_and_aiohttp_alike() -> None:
             ).to_json()
             for client in ("auto", "aiohttp")
         }
+    assert {c: d["client"] for c, d in docs.items()} == {"auto": "raw", "aiohttp": "aiohttp"}
     for doc in docs.values():
         assert doc["requests"]["ok"] == 30 and doc["requests"]["by_status"] == {"200": 30}
         assert doc["requests"]["output_tokens"] == 30
@@ -303,3 +304,29 @@ async def test_pool_resolves_names(server: Server) -> None:
         assert conn.status == 200 and json.loads(conn.body)["usage"]["completion_tokens"] == 3
     finally:
         pool.close()
+
+
+def test_http_targets_go_through_the_lean_client_too() -> None:
+    from pilotgate.load import DelayServer
+
+    with DelayServer() as srv:
+        target = to_target(
+            f"http:{srv.url}/answer", response_path="choices.0.message.content",
+            request_template={"question": "{{input}}"},
+        )  # fmt: skip
+        doc = run_load(LoadConfig(concurrency=2, duration_s=5, max_requests=10), target).to_json()
+        assert srv.stats()["count"] == 10
+    assert doc["requests"]["ok"] == 10 and doc["client"] == "raw"
+    assert doc["requests"]["output_tokens"] == 10  # "ok": one word per answer
+
+
+def test_the_pool_is_warmed_to_the_concurrency() -> None:
+    from pilotgate.load import Shard
+    from pilotgate.load._engine import _warm_size
+
+    assert _warm_size(LoadConfig(concurrency=8), Shard()) == 8
+    assert _warm_size(LoadConfig(concurrency=8, ramp_to=20), Shard(index=1, count=2)) == 10
+    assert _warm_size(LoadConfig(rate=2000), Shard()) == 500  # a quarter-second of arrivals
+    assert _warm_size(LoadConfig(rate=2000, max_inflight=64), Shard()) == 64
+    assert _warm_size(LoadConfig(rate=100, max_requests=3), Shard()) == 3
+    assert _warm_size(LoadConfig(rate=1e6), Shard()) == 1024

@@ -56,7 +56,10 @@ def run_load(
     tcfg = to_target(target)
     where = check_target(tcfg, config)
     run = run_process(config, tcfg, workload or Workload())
-    return LoadResult(config=config, target=where, samples=run.samples, elapsed_s=run.elapsed_s)
+    return LoadResult(
+        config=config, target=where, samples=run.samples, elapsed_s=run.elapsed_s,
+        client=run.client,
+    )  # fmt: skip
 
 
 def run_levels(

@@ -41,6 +41,7 @@ class ShardRun:
 
     samples: Samples
     elapsed_s: float
+    client: str = ""  # "raw" (the lean client), "aiohttp" or "python"
 
 
 def _share(total: int, shard: Shard) -> int:
@@ -235,7 +236,8 @@ async def run_shard(
             await session.close()
         if isinstance(sender, RawHttpSender):
             sender.close()
-    return ShardRun(rec.samples(), elapsed)
+    client = {RawHttpSender: "raw", AiohttpSender: "aiohttp"}.get(type(sender), "python")
+    return ShardRun(rec.samples(), elapsed, client)
 
 
 def run_coro(cfg: LoadConfig, coro: Coroutine[Any, Any, ShardRun]) -> ShardRun:

@@ -33,6 +33,7 @@ class LoadResult:
     samples: Samples
     elapsed_s: float
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    client: str = ""  # which HTTP client sent the requests ("raw", "aiohttp", "python")
 
     @property
     def window_s(self) -> float:
@@ -76,6 +77,7 @@ class LoadResult:
                 "min_remaining": self.samples.ratelimit_min,
             },
             "elapsed_s": round(self.elapsed_s, 4),
+            "client": self.client,
             "timeline": timeline(self.samples, cfg.slo),
         }
         if include_samples:
@@ -111,6 +113,7 @@ class LoadResult:
             samples=Samples.from_json(doc["samples"]),
             elapsed_s=float(doc.get("elapsed_s", 0.0)),
             started_at=str(doc.get("started_at", "")),
+            client=str(doc.get("client", "")),
         )
 
 
@@ -201,4 +204,5 @@ def merge_results(results: Sequence[LoadResult]) -> LoadResult:
         samples=Samples.concat(r.samples for r in results),
         elapsed_s=max((r.elapsed_s for r in results), default=math.nan),
         started_at=started[0] if started else "",
+        client=first.client,
     )

@@ -92,7 +92,9 @@ def run_workers(cfg: LoadConfig, target: TargetConfig, workload: Workload) -> Sh
             if p.is_alive():
                 p.terminate()
                 p.join()
-    return ShardRun(Samples.concat(r.samples for r in runs), max(r.elapsed_s for r in runs))
+    return ShardRun(
+        Samples.concat(r.samples for r in runs), max(r.elapsed_s for r in runs), runs[0].client
+    )
 
 
 def _collect(cfg: LoadConfig, procs: list[Any], out: Any) -> list[ShardRun]:
