@@ -41,7 +41,7 @@ class DemoConfig:
     switch_day: int = 7
     days: int = 14
     expected_users: int = 8
-    load_seconds: float = 6.0
+    load_seconds: float = 10.0
     slo_p99_ms: float = 2500.0
 
 

@@ -30,8 +30,8 @@ LOAD_PROFILE: dict[str, object] = {
     "ttft_ms": {"kind": "lognormal", "median": 220.0, "sigma": 0.3},
     "token_ms": {"kind": "constant", "value": 6.0},
     "output_tokens": {"kind": "uniform", "low": 20, "high": 60},
-    "capacity": 10,
-    "rpm": 1500,
+    "capacity": 3,
+    "rpm": 1200,
 }
 
 

@@ -201,6 +201,8 @@ def step_load(ctx: DemoContext) -> str:
     cfg = LoadConfig(
         concurrency=expected,
         duration_s=ctx.config.load_seconds,
+        think_time_s=3.0,
+        think="exponential",
         max_requests=5000,
         slo=Slo(e2e_ms=ctx.config.slo_p99_ms),
         seed=ctx.config.seed,

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from pilotgate.store._types import UTCDateTime
@@ -47,6 +48,31 @@ interactions = Table(
     Column("ingested_at", TS),
     Index("ix_interactions_feature_ts", "feature", "ts"),
     Index("ix_interactions_session", "session_id"),
+    # Partial indexes for the dashboard's overview (migrations 0003, 0004): partial so the
+    # planner does not pick them for per-session queries, where they are slow.
+    Index(
+        "ix_interactions_volume",
+        "feature",
+        "version",
+        "ts",
+        sqlite_where=text("ts IS NOT NULL"),
+        postgresql_where=text("ts IS NOT NULL"),
+    ),
+    Index(
+        "ix_interactions_feature_latency",
+        "feature",
+        "latency_ms",
+        sqlite_where=text("latency_ms IS NOT NULL"),
+        postgresql_where=text("latency_ms IS NOT NULL"),
+    ),
+    Index(
+        "ix_interactions_errors",
+        "feature",
+        "version",
+        "ts",
+        sqlite_where=text("error IS NOT NULL"),
+        postgresql_where=text("error IS NOT NULL"),
+    ),
 )
 
 feedback = Table(
@@ -61,6 +87,7 @@ feedback = Table(
     Column("dwell_ms", Float),
     Column("comment", Text),
     Index("ix_feedback_interaction", "interaction_id"),
+    Index("ix_feedback_ts_accepted", "ts", "accepted"),
 )
 
 steps = Table(
@@ -72,7 +99,7 @@ steps = Table(
     Column("name", String(200), nullable=False),
     Column("metadata", JSON),
     Index("ix_steps_session_ts", "session_id", "ts"),
-    Index("ix_steps_name", "name"),
+    Index("ix_steps_name_session", "name", "session_id"),
 )
 
 eval_sets = Table(
