@@ -62,7 +62,7 @@ def test_files_in_json_scores_and_suggestions_out(tmp_path: Path, capsys) -> Non
     doc = json.loads(out.read_text())
     assert doc["schema"] == "pilotgate.shift/1"
     assert doc["n_eval"] == 200 and doc["n_production"] == 720
-    assert 0.0 < doc["coverage"]["value"] < 1.0
+    assert 0.0 < doc["coverage"] < 1.0
     assert doc["gaps"][0]["label"].startswith("Spanish")
     assert [d["name"] for d in doc["drift"]["embedding"]] == ["eval_vs_production", "early_vs_late"]
     assert len(doc["coverage_by_day"]) == 20
@@ -157,7 +157,7 @@ def test_store_backed_run_reads_eval_set_and_feature_and_records_the_run(tmp_pat
         runs = store.list_runs("shift")
         assert len(runs) == 1 and runs[0]["summary"]["schema"] == "pilotgate.shift/1"
         stored = store.run_results(runs[0]["id"])
-        assert len(stored) == round(doc["n_production"] * (1 - doc["coverage"]["value"]))
+        assert len(stored) == round(doc["n_production"] * (1 - doc["coverage"]))
         cache = StoreEmbeddingCache(store)
         vec = np.arange(4, dtype=np.float32)
         cache.put_many("b", {"h1": vec})

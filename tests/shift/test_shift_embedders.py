@@ -195,5 +195,5 @@ def test_cli_uses_an_openai_compatible_endpoint(server: dict[str, Any], tmp_path
         raise SystemExit(0)
     assert exc.value.code == 0
     doc = json.loads(out.read_text())
-    assert doc["embedder"].startswith("openai:m@127.0.0.1") and doc["coverage"]["value"] == 1.0
+    assert doc["embedder"].startswith("openai:m@127.0.0.1") and doc["coverage"] == 1.0
     assert server["requests"] >= 1

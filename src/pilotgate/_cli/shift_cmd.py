@@ -233,7 +233,7 @@ def _render(doc: dict[str, Any]) -> None:
     from rich.table import Table
 
     console = Console()
-    cov = doc["coverage"]
+    cov = doc["coverage_detail"]
     lo, hi = cov["ci95"]
     console.print(
         f"[bold]coverage[/bold] {cov['value']:.1%} (95 % CI {lo:.1%}–{hi:.1%}) of "

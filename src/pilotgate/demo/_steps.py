@@ -147,8 +147,7 @@ def step_shift(ctx: DemoContext) -> str:
     with Store(ctx.store_url) as store:
         store.save_run("shift", doc, name="demo-set-vs-production", feature="northwind-support")
     gaps = doc.get("gaps", [])
-    cov = doc["coverage"]
-    cov = float(cov["value"] if isinstance(cov, dict) else cov)
+    cov = float(doc["coverage"])
     _summary(ctx)["production covered by the demo set"] = f"{cov:.0%}"
     top = ", ".join(g["label"] for g in gaps[:3])
     return f"coverage {cov:.0%}, {len(gaps)} gaps (largest: {top})"

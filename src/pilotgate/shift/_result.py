@@ -117,7 +117,10 @@ class ShiftResult:
             "n_production": self.n_production,
             "n_production_analyzed": self.n_production_analyzed,
             "sample": self.sample,
-            "coverage": self.coverage.to_json(),
+            # DESIGN.md: `coverage` is the share itself; its interval and calibration sit beside
+            "coverage": round(self.coverage.value, 4),
+            "coverage_ci95": [round(self.coverage.ci95[0], 4), round(self.coverage.ci95[1], 4)],
+            "coverage_detail": self.coverage.to_json(),
             "gaps": [g.to_json() for g in self.gaps],
             "scattered_uncovered": self.scattered,
             "drift": {
