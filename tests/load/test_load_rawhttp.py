@@ -330,3 +330,15 @@ def test_the_pool_is_warmed_to_the_concurrency() -> None:
     assert _warm_size(LoadConfig(rate=2000, max_inflight=64), Shard()) == 64
     assert _warm_size(LoadConfig(rate=100, max_requests=3), Shard()) == 3
     assert _warm_size(LoadConfig(rate=1e6), Shard()) == 1024
+
+
+def test_requests_still_running_after_the_drain_are_cancelled_and_counted() -> None:
+    from pilotgate.load import DelayServer, DelaySpec
+
+    with DelayServer(DelaySpec(kind="constant", value_ms=5000)) as srv:
+        cfg = LoadConfig(rate=20, duration_s=0.5, drain_s=0.2, timeout_s=30)
+        doc = run_load(cfg, to_target(f"openai:{srv.url}", model="m")).to_json()
+    req = doc["requests"]
+    assert req["sent"] == 10 and req["ok"] == 0
+    assert req["errors"] == {"cancelled": 10} and req["by_status"] == {"cancelled": 10}
+    assert req["retries"] == 0

@@ -107,8 +107,9 @@ class Sender:
                 wait += pc() - t_wait
                 out = Attempt()
                 last = pc() - t0
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # the drain ended: the attempt in flight is counted
             out.error = _CANCELLED
+            codes[-_CANCELLED] = codes.get(-_CANCELLED, 0) + 1
             self.rec.add(
                 index, intended, dispatched, sent, last, out.first_token, pc() - t0,
                 wait, out.tokens, out.status, retries, out.error, out.itl,
