@@ -101,8 +101,18 @@ async def _flaky(w: Writer) -> None:
         await _ok(w)
 
 
+async def _garbage(w: Writer) -> None:
+    w.write(b"SPDY/9 200 OK\r\n\r\n")
+
+
+async def _bad_chunk(w: Writer) -> None:
+    w.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+
+
 ROUTES: dict[str, Callable[[Writer], Awaitable[None]]] = {
     "/flaky": _flaky,
+    "/garbage": _garbage,
+    "/bad-chunk": _bad_chunk,
     "/ok": _ok,
     "/dribble": _dribble,
     "/chunked": _chunked,
@@ -228,6 +238,17 @@ async def test_a_server_that_hangs_up_is_a_connection_error(server: Server) -> N
         sender.close()
     assert out.error == 3  # "connection"
     assert server.requests == ["/drop"]  # a fresh connection's failure is not re-sent
+
+
+@pytest.mark.parametrize("path", ["/garbage", "/bad-chunk"])
+async def test_a_malformed_response_is_a_connection_error(server: Server, path: str) -> None:
+    sender = _sender(server.url(path))
+    try:
+        out = await _one(sender)
+        assert sender.pool is not None and not sender.pool.conns  # dropped, never reused
+    finally:
+        sender.close()
+    assert (out.error, out.status) == (3, 0)  # "connection", no usable status
 
 
 async def test_a_reused_connection_reset_before_answering_is_sent_again(server: Server) -> None:

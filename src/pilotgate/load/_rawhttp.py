@@ -174,6 +174,8 @@ class RawConn(asyncio.Protocol):
                     if i < 0:
                         return
                     size = int(bytes(buf[:i]).split(b";", 1)[0], 16)
+                    if size < 0:
+                        raise ProtocolError("negative chunk size")
                     del buf[: i + 2]
                     if size:
                         self.need = size
