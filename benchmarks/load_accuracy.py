@@ -188,10 +188,11 @@ def main() -> None:
     print(
         f"worst achieved-rate error: {100 * worst_rate:.2f} % (budget 1 %) {ok[worst_rate <= 0.01]}"
     )
-    print(
-        f"worst streamed TTFT/ITL error: {100 * worst_stream:.2f} % (budget 5 %) "
-        f"{ok[worst_stream <= 0.05]}"
-    )
+    if not args.no_stream:
+        print(
+            f"worst streamed TTFT/ITL error: {100 * worst_stream:.2f} % (budget 5 %) "
+            f"{ok[worst_stream <= 0.05]}"
+        )
     print(f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if args.json:
         figures = {
