@@ -177,8 +177,7 @@ _HOMO_RE = re.compile("[" + "".join(HOMOGLYPHS) + "]")
 
 
 def _homoglyph(tok: str, rng: random.Random) -> str:
-    spots = [m.start() for m in _HOMO_RE.finditer(tok)]
-    i = rng.choice(spots)
+    i = rng.choice([i for i, c in enumerate(tok) if c in HOMOGLYPHS])
     return tok[:i] + HOMOGLYPHS[tok[i]] + tok[i + 1 :]
 
 
@@ -194,4 +193,4 @@ def homoglyph(text: str, *, severity: float, rng: random.Random) -> str:
     """Severity = share of words holding a confusable Latin letter that get one letter
     swapped for its Cyrillic/Greek twin (the text looks unchanged to a reader).
     """
-    return edit_words(text, severity, rng, _homoglyph, lambda t: _HOMO_RE.search(t) is not None)
+    return edit_words(text, severity, rng, _homoglyph, _HOMO_RE.search)

@@ -12,8 +12,15 @@ _PUNCT_RE = re.compile(r"[!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~¡¿…“”‘�
 _END_RE = re.compile(r"[.!?]+(?=\s|$)")
 
 
-def _cased(tok: str) -> bool:
-    return _HAS_CASED.search(tok) is not None
+_cased = _HAS_CASED.search
+
+
+def _upper(tok: str, _rng: random.Random) -> str:
+    return tok.upper()
+
+
+def _lower(tok: str, _rng: random.Random) -> str:
+    return tok.lower()
 
 
 @perturbation(
@@ -24,7 +31,7 @@ def _cased(tok: str) -> bool:
 )
 def all_caps(text: str, *, severity: float, rng: random.Random) -> str:
     """Severity = share of words (tokens with a letter) upper-cased; 1.0 is all caps."""
-    return edit_words(text, severity, rng, lambda t, _r: t.upper(), _cased)
+    return edit_words(text, severity, rng, _upper, _cased, order_free=True)
 
 
 @perturbation(
@@ -38,7 +45,7 @@ def all_lower(text: str, *, severity: float, rng: random.Random) -> str:
 
     Text with no capitals is returned as is: there is nothing to lower.
     """
-    return edit_words(text, severity, rng, lambda t, _r: t.lower(), _cased)
+    return edit_words(text, severity, rng, _lower, _cased, order_free=True)
 
 
 @perturbation(

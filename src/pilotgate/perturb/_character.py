@@ -77,8 +77,7 @@ _OCR_TWO = {"rn": "m", "cl": "d", "vv": "w", "m": "rn", "d": "cl", "w": "vv"}
 _OCR_RE = re.compile("rn|cl|vv|[" + "".join(_OCR_ONE) + "mdw]")
 
 
-def _eligible(tok: str) -> bool:
-    return _TWO_LETTERS.search(tok) is not None
+_eligible = _TWO_LETTERS.search
 
 
 def _letter_positions(tok: str) -> list[int]:
@@ -209,7 +208,7 @@ def ocr_confusion(text: str, *, severity: float, rng: random.Random) -> str:
     Only words with a confusable character (or pair) are eligible; each gets exactly one
     swap from the table (``rn``→``m``, ``l``→``1``, ``O``→``0``, ``e``→``c``…).
     """
-    return edit_words(text, severity, rng, _ocr, lambda t: _OCR_RE.search(t) is not None)
+    return edit_words(text, severity, rng, _ocr, _OCR_RE.search)
 
 
 _GAP_RE = re.compile(r"(?<=\S) (?=\S)")

@@ -34,7 +34,7 @@ def markdown(text: str, *, severity: float, rng: random.Random) -> str:
         mark = r.choice(marks)
         return tok[: m.start()] + mark + m.group() + mark + tok[m.end() :]
 
-    out = edit_words(text, severity, rng, wrap, lambda t: _WORD_RE.search(t) is not None)
+    out = edit_words(text, severity, rng, wrap, _WORD_RE.search)
     if out == text or severity >= 0.3:
         out = f"### {rng.choice(['Question', 'Issue', 'Request', 'Help needed'])}\n\n{out}"
         if severity >= 0.3:

@@ -154,18 +154,25 @@ def replace_phrases(
     """Replace ``count_for(severity, n)`` of the n case-insensitive whole-phrase matches.
 
     Keys must be lower case. Returns the new text and the number of replacements.
+    At severity 1 every match is replaced and nothing is drawn from ``rng`` (which
+    matches would be replaced is not a question): callers draw nothing after a call
+    that replaced something, so skipping the draw leaves every output as it was.
     """
     matches = list(_phrase_re(table).finditer(text))
     n = count_for(severity, len(matches))
     if n == 0:
         return text, 0
-    chosen = sorted(rng.sample(range(len(matches)), n))
+    chosen = (
+        matches
+        if severity >= 1.0
+        else [matches[j] for j in sorted(rng.sample(range(len(matches)), n))]
+    )
     parts: list[str] = []
     prev = 0
-    for j in chosen:
-        m = matches[j]
+    for m in chosen:
+        src = m.group()
         parts.append(text[prev : m.start()])
-        parts.append(_match_case(m.group(), table[m.group().lower()]))
+        parts.append(_match_case(src, table[src.lower()]))
         prev = m.end()
     parts.append(text[prev:])
     return "".join(parts), n
