@@ -33,6 +33,15 @@ def say(**doc):
     print(json.dumps(doc), flush=True)
 
 def rss_mb():
+    # peak RSS of this process image: VmHWM resets at exec, unlike ru_maxrss, which keeps
+    # the forking parent's peak (a big pytest process would look like a leak here)
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 for cmd in sys.stdin:
