@@ -132,3 +132,26 @@ def test_cli_bad_usage_exits_2_with_one_line(tmp_path: Path) -> None:
     res = pilotgate("perturb", "--cases", str(src), "-p", "typo", "--severity", "3",
                     "--out", str(tmp_path / "o.jsonl"))  # fmt: skip
     assert res.returncode == 2 and "severity" in res.stderr
+
+
+def test_cli_reports_inputs_left_as_they_were(tmp_path: Path) -> None:
+    src = tmp_path / "cases.jsonl"
+    write_cases(
+        src,
+        [
+            Case(id="a", input="How do I block my card?"),
+            Case(id="b", input="already lower case and no marks"),
+        ],
+    )
+    out, doc = tmp_path / "p.jsonl", tmp_path / "doc.json"
+    res = pilotgate(
+        "perturb", "--cases", str(src), "-p", "all_lower,strip_punctuation,typo",
+        "--out", str(out), "--json", str(doc),
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "2 left as they were" in res.stdout
+    assert json.loads(doc.read_text())["n_unchanged"] == {"all_lower": 1, "strip_punctuation": 1}
+    cases, _ = read_cases(out)
+    assert [c.input == "already lower case and no marks" for c in cases] == [
+        False, False, False, True, True, False,
+    ]  # fmt: skip

@@ -97,25 +97,49 @@ def test_derive_rng_depends_on_each_part_and_is_stable() -> None:
     assert derive_rng(0, "c1", "typo", 0).getrandbits(32) == 1074178905
 
 
-# Perturbations that are a no-op on text already in their target form; they change
-# every input that has something to change (a capital letter, a punctuation mark).
-APPLIES_TO = {
-    "all_lower": lambda t: t != t.lower(),
-    "strip_punctuation": lambda t: any(not c.isalnum() and not c.isspace() for c in t),
-}
+# Perturbations that are a no-op on text already in their target form declare it in
+# the catalogue (applies_when / applies); every other one applies to every text.
+EXEMPT = {"all_caps", "all_lower", "strip_punctuation"}
+
+
+def test_only_the_target_form_perturbations_declare_an_exemption() -> None:
+    declared = {p.name for p in CATALOGUE if p.applies_when is not None}
+    assert declared == EXEMPT
+    for p in CATALOGUE:
+        assert p.applies_to("x y z") or p.name in EXEMPT
+        assert not p.applies_to("")
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_changes_at_least_95_percent_of_the_fixed_corpus(name: str) -> None:
-    texts = [t for t in CORPUS if APPLIES_TO.get(name, bool)(t)]
-    assert len(texts) >= 25
+    info = next(p for p in CATALOGUE if p.name == name)
+    texts = [t for t in CORPUS if info.applies_to(t)]
+    assert len(texts) >= 25  # an exemption covers a few texts, not a share of the traffic
     changed = sum(run(name, t, seed=i) != t for i, t in enumerate(texts))
     assert changed / len(texts) >= 0.95, f"{name}: {changed}/{len(texts)}"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=st.text(alphabet="abcXYZ éÉ,.!?'-\n我", max_size=40),
+    sev=st.floats(0.01, 1.0),
+    seed=st.integers(0, 10**6),
+)
+def test_exemptions_are_exact(text: str, sev: float, seed: int) -> None:
+    """An exempt perturbation changes a text at any severity > 0 exactly when it applies."""
+    for name in EXEMPT:
+        info = next(p for p in CATALOGUE if p.name == name)
+        assert (run(name, text, sev, seed) != text) == info.applies_to(text), (name, text)
 
 
 def test_no_op_perturbations_leave_text_already_in_form() -> None:
     assert run("all_lower", "already lower case text") == "already lower case text"
     assert run("strip_punctuation", "no punctuation here") == "no punctuation here"
+    assert run("all_caps", "ALREADY SHOUTING") == "ALREADY SHOUTING"
+    # at a low severity the capitals are what gets lowered, so the text still changes
+    assert run("all_lower", "Please help, I lost my card in Paris", 0.1) != (
+        "Please help, I lost my card in Paris"
+    )
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -227,3 +227,17 @@ def test_translations_use_the_target_language_frames() -> None:
     assert run("translate_hi", text, 1.0).endswith("kaise karun?")
     assert run("translate_es", "Hello there", 1.0).startswith("Tengo una pregunta:")
     assert all(run(f"translate_{x}", c, 1.0) != c for x in "es fr de hi".split() for c in CORPUS)
+
+
+@SETTINGS
+@given(text=paragraphs(), sev=severities, seed=st.integers(0, 10**6))
+def test_casing_edits_the_promised_share_of_the_words_it_can_change(
+    text: str, sev: float, seed: int
+) -> None:
+    words = text.split(" ")
+    for name, convert in (("all_caps", str.upper), ("all_lower", str.lower)):
+        can = sum(w != convert(w) for w in words)
+        out = run(name, text, sev, seed).split(" ")
+        changed = [(a, b) for a, b in zip(words, out, strict=True) if a != b]
+        assert len(changed) == count_for(sev, can), name
+        assert all(b == convert(a) for a, b in changed), name

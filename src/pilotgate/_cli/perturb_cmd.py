@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from pilotgate.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pilotgate.records import Case
 
 __all__ = ["perturb"]
 
@@ -72,6 +76,13 @@ def perturb(
         f"wrote {n} perturbed cases ({len(originals)} cases × {len(selected)} perturbations"
         f" × {samples} samples, seed {seed}) to {out}"
     )
+    unchanged = _unchanged(originals, perturbed)
+    if unchanged:
+        listed = ", ".join(f"{k} {v}" for k, v in unchanged.items())
+        click.echo(
+            f"{sum(unchanged.values())} left as they were (empty, or already in the target"
+            f" form; robustness does not count them): {listed}"
+        )
     if json_path:
         _write_json(
             json_path,
@@ -83,9 +94,22 @@ def perturb(
                 "seed": seed,
                 "severity": severity,
                 "n_written": n,
+                "n_unchanged": unchanged,
                 "out": str(out),
             },
         )
+
+
+def _unchanged(originals: Sequence[Case], perturbed: Sequence[Case]) -> dict[str, int]:
+    """Per perturbation, how many perturbed inputs equal their original."""
+    by_id = {c.id: c.input for c in originals}
+    out: dict[str, int] = {}
+    for p in perturbed:
+        origin = p.origin or {}
+        if by_id.get(origin.get("case_id", "")) == p.input:
+            name = str(origin.get("perturbation"))
+            out[name] = out.get(name, 0) + 1
+    return out
 
 
 def _write_json(path: str, doc: object) -> None:
@@ -104,5 +128,7 @@ def _render_catalogue(catalogue: Sequence[object]) -> None:
     for p in catalogue:
         assert isinstance(p, PerturbationInfo)
         desc = p.description + (f" [{', '.join(p.tags)}]" if p.tags else "")
+        if p.applies_when:
+            desc += f" Changes only {p.applies_when}."
         table.add_row(p.name, p.family, f"{p.default_severity:g}", p.expectation, desc)
     Console(width=160).print(table)

@@ -73,6 +73,11 @@ class PerturbationInfo:
             ``not_injected`` (must not follow the injected instruction).
         tags: technique tags (adversarial ones) and other labels.
         fn: the perturbation function itself.
+        applies_when: for the few perturbations that leave some texts as they are by
+            design (``all_lower`` on text without capitals: it is already in the target
+            form), which texts they change; None for all the others, which change every
+            non-empty text.
+        applies: the predicate behind ``applies_when`` (see :meth:`applies_to`).
     """
 
     name: str
@@ -82,6 +87,18 @@ class PerturbationInfo:
     expectation: str
     tags: tuple[str, ...] = ()
     fn: PerturbFn | None = field(default=None, repr=False, compare=False)
+    applies_when: str | None = None
+    applies: Callable[[str], bool] | None = field(default=None, repr=False, compare=False)
+
+    def applies_to(self, text: str) -> bool:
+        """Whether the perturbation changes ``text`` at any severity > 0.
+
+        True for every non-empty text except where ``applies_when`` says otherwise;
+        the robustness suite does not count pairs the perturbation left unchanged.
+        """
+        if not text:
+            return False
+        return True if self.applies is None else self.applies(text)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +108,7 @@ class PerturbationInfo:
             "default_severity": self.default_severity,
             "expectation": self.expectation,
             "tags": list(self.tags),
+            "applies_when": self.applies_when,
         }
 
 
@@ -102,12 +120,21 @@ def perturbation(
     default_severity: float = 0.1,
     tags: Sequence[str] = (),
     expectation: str | None = None,
+    applies_when: str | None = None,
+    applies: Callable[[str], bool] | None = None,
 ) -> Callable[[Callable[..., str]], PerturbFn]:
     """Register a perturbation.
 
     The wrapper clamps severity to ``[0, 1]`` and returns the text unchanged at severity
     0 or for empty text, so individual functions only handle the interesting case.
+    ``applies_when``/``applies`` declare, for a perturbation that is a no-op on text
+    already in its target form, which texts it changes (see :class:`PerturbationInfo`).
     """
+    if (applies_when is None) != (applies is None):
+        raise ConfigError(
+            f"perturbation {name!r}: applies_when and applies go together",
+            fix="pass both (a human description and its predicate) or neither",
+        )
     if family not in FAMILIES:
         raise ConfigError(f"unknown perturbation family {family!r}", fix=f"use {list(FAMILIES)}")
 
@@ -127,6 +154,8 @@ def perturbation(
             default_severity=default_severity,
             tags=tuple(tags),
             expectation=expectation or FAMILIES[family],
+            applies_when=applies_when,
+            applies=applies,
         )
         return wrapper
 
@@ -164,6 +193,8 @@ def get_perturbation(name: str) -> PerturbationInfo:
         expectation=m["expectation"],
         tags=m["tags"],
         fn=entry.obj,
+        applies_when=m.get("applies_when"),
+        applies=m.get("applies"),
     )
     _INFOS[name] = info
     return info

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 
 from pilotgate.perturb._base import count_for, edit_words, perturbation
 
 _HAS_CASED = re.compile(r"[^\W\d_]")
 _PUNCT_RE = re.compile(r"[!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~¡¿…“”‘’«»—–]")
 _END_RE = re.compile(r"[.!?]+(?=\s|$)")
-
-
-_cased = _HAS_CASED.search
 
 
 def _upper(tok: str, _rng: random.Random) -> str:
@@ -23,15 +21,34 @@ def _lower(tok: str, _rng: random.Random) -> str:
     return tok.lower()
 
 
+def _has_lower(tok: str) -> bool:
+    """A word (token with a letter) that upper-casing changes."""
+    return tok != tok.upper() and _HAS_CASED.search(tok) is not None
+
+
+def _has_upper(tok: str) -> bool:
+    """A word (token with a letter) that lower-casing changes."""
+    return tok != tok.lower() and _HAS_CASED.search(tok) is not None
+
+
+def _any_word(pred: Callable[[str], bool]) -> Callable[[str], bool]:
+    return lambda text: any(map(pred, text.split()))
+
+
 @perturbation(
     "all_caps",
     family="casing",
     description="Words upper-cased (the whole message at the default severity).",
     default_severity=1.0,
+    applies_when="text with a lower-case letter (not all-caps text, nor caseless scripts)",
+    applies=_any_word(_has_lower),
 )
 def all_caps(text: str, *, severity: float, rng: random.Random) -> str:
-    """Severity = share of words (tokens with a letter) upper-cased; 1.0 is all caps."""
-    return edit_words(text, severity, rng, _upper, _cased, order_free=True)
+    """Severity = share of the words with a lower-case letter that are upper-cased
+    (round half up, at least one); 1.0 is all caps. Text already in capitals, or in a
+    script without case, is returned as is: it is already in the target form.
+    """
+    return edit_words(text, severity, rng, _upper, _has_lower, order_free=True)
 
 
 @perturbation(
@@ -39,13 +56,19 @@ def all_caps(text: str, *, severity: float, rng: random.Random) -> str:
     family="casing",
     description="Words lower-cased (the whole message at the default severity).",
     default_severity=1.0,
+    applies_when="text with a capital letter (not text already in lower case)",
+    applies=_any_word(_has_upper),
 )
 def all_lower(text: str, *, severity: float, rng: random.Random) -> str:
-    """Severity = share of words (tokens with a letter) lower-cased; 1.0 is all lower.
-
-    Text with no capitals is returned as is: there is nothing to lower.
+    """Severity = share of the words with a capital letter that are lower-cased (round
+    half up, at least one); 1.0 is all lower. Text with no capitals is returned as is:
+    it is already in the target form.
     """
-    return edit_words(text, severity, rng, _lower, _cased, order_free=True)
+    return edit_words(text, severity, rng, _lower, _has_upper, order_free=True)
+
+
+def _has_punctuation(text: str) -> bool:
+    return _PUNCT_RE.search(text) is not None
 
 
 @perturbation(
@@ -53,9 +76,14 @@ def all_lower(text: str, *, severity: float, rng: random.Random) -> str:
     family="casing",
     description="Punctuation marks removed (all of them at the default severity).",
     default_severity=1.0,
+    applies_when="text with a punctuation mark (not text that has none)",
+    applies=_has_punctuation,
 )
 def strip_punctuation(text: str, *, severity: float, rng: random.Random) -> str:
-    """Severity = share of punctuation characters deleted (round half up, at least one)."""
+    """Severity = share of punctuation characters deleted (round half up, at least one).
+
+    Text without punctuation is returned as is: it is already in the target form.
+    """
     spots = [m.start() for m in _PUNCT_RE.finditer(text)]
     n = count_for(severity, len(spots))
     if n == 0:

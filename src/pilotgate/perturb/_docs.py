@@ -20,6 +20,8 @@ def catalogue_markdown() -> str:
     ]
     for p in list_perturbations():
         tags = f" *({', '.join(p.tags)})*" if p.tags else ""
+        if p.applies_when:
+            tags += f" Changes only {_severity_line(p.applies_when)}."
         assert p.fn is not None
         desc = _severity_line(p.description)
         lines.append(
