@@ -14,6 +14,7 @@ from pilotgate.load import LoadConfig, RetryPolicy, run_load, to_target
 from pilotgate.load._client import Attempt
 from pilotgate.load._httpsend import RawHttpSender, head_to_dict
 from pilotgate.load._rawhttp import RawPool, build_request, raw_supported
+from pilotgate.load._rxstamp import stamping_supported
 from pilotgate.load._samples import Recorder
 
 Writer = asyncio.StreamWriter
@@ -129,6 +130,7 @@ ROUTES: dict[str, Callable[[Writer], Awaitable[None]]] = {
 @dataclass
 class Server:
     port: int = 0
+    stamped: bool = False  # which client transport the test uses
     connections: int = 0
     requests: list[str] = field(default_factory=list)
 
@@ -154,8 +156,8 @@ class Server:
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[Server]:
-    srv = Server()
+async def server(stamped: bool) -> AsyncIterator[Server]:
+    srv = Server(stamped=stamped)
     s = await asyncio.start_server(srv.handle, "127.0.0.1", 0)
     srv.port = s.sockets[0].getsockname()[1]
     async with s:
@@ -163,13 +165,24 @@ async def server() -> AsyncIterator[Server]:
         s.close()
 
 
-def _sender(url: str, timeout_s: float = 2.0, stream: bool = False) -> RawHttpSender:
+@pytest.fixture(params=[True, False], ids=["kernel-stamps", "asyncio-transport"])
+def stamped(request: pytest.FixtureRequest) -> bool:
+    """Every lean-client test runs over both transports (stamps exist on Linux only)."""
+    if request.param and not stamping_supported():
+        pytest.skip("no kernel receive timestamps on this platform")
+    return bool(request.param)
+
+
+def _sender(
+    server: Server, url: str, timeout_s: float = 2.0, stream: bool = False
+) -> RawHttpSender:
     sender = RawHttpSender(
         url, {"Content-Type": "application/json"}, [b'{"q":1}'], kind="openai", stream=stream,
         timeout_s=timeout_s, policy=RetryPolicy(), rec=Recorder(), t0=time.perf_counter(),
         seed=0,
     )  # fmt: skip
-    sender.start()
+    sender.start(stamped=server.stamped)
+    assert sender.pool is not None and sender.pool.stamped == server.stamped
     return sender
 
 
@@ -181,7 +194,7 @@ async def _one(sender: RawHttpSender) -> Attempt:
 
 @pytest.mark.parametrize("path", ["/ok", "/dribble", "/chunked", "/close", "/eof"])
 async def test_bodies_by_length_chunks_and_eof_are_read_whole(server: Server, path: str) -> None:
-    sender = _sender(server.url(path))
+    sender = _sender(server, server.url(path))
     try:
         for _ in range(3):
             out = await _one(sender)
@@ -195,7 +208,7 @@ async def test_bodies_by_length_chunks_and_eof_are_read_whole(server: Server, pa
 
 
 async def test_keep_alive_pool_grows_to_the_concurrency_only(server: Server) -> None:
-    sender = _sender(server.url("/chunked"))
+    sender = _sender(server, server.url("/chunked"))
     try:
         for _ in range(3):
             outs = await asyncio.gather(*(_one(sender) for _ in range(5)))
@@ -207,7 +220,7 @@ async def test_keep_alive_pool_grows_to_the_concurrency_only(server: Server) -> 
 
 
 async def test_stream_events_are_timed_where_they_arrive(server: Server) -> None:
-    sender = _sender(server.url("/sse"), stream=True)
+    sender = _sender(server, server.url("/sse"), stream=True)
     try:
         out = await _one(sender)
     finally:
@@ -220,7 +233,7 @@ async def test_stream_events_are_timed_where_they_arrive(server: Server) -> None
 
 
 async def test_a_timeout_fails_the_attempt_and_drops_the_connection(server: Server) -> None:
-    sender = _sender(server.url("/slow"), timeout_s=0.2)
+    sender = _sender(server, server.url("/slow"), timeout_s=0.2)
     try:
         t = time.perf_counter()
         out = await _one(sender)
@@ -232,7 +245,7 @@ async def test_a_timeout_fails_the_attempt_and_drops_the_connection(server: Serv
 
 
 async def test_a_server_that_hangs_up_is_a_connection_error(server: Server) -> None:
-    sender = _sender(server.url("/drop"))
+    sender = _sender(server, server.url("/drop"))
     try:
         out = await _one(sender)
     finally:
@@ -243,7 +256,7 @@ async def test_a_server_that_hangs_up_is_a_connection_error(server: Server) -> N
 
 @pytest.mark.parametrize("path", ["/garbage", "/bad-chunk"])
 async def test_a_malformed_response_is_a_connection_error(server: Server, path: str) -> None:
-    sender = _sender(server.url(path))
+    sender = _sender(server, server.url(path))
     try:
         out = await _one(sender)
         assert sender.pool is not None and not sender.pool.conns  # dropped, never reused
@@ -253,7 +266,7 @@ async def test_a_malformed_response_is_a_connection_error(server: Server, path: 
 
 
 async def test_a_reused_connection_reset_before_answering_is_sent_again(server: Server) -> None:
-    sender = _sender(server.url("/flaky"))
+    sender = _sender(server, server.url("/flaky"))
     try:
         outs = [await _one(sender) for _ in range(2)]
     finally:
@@ -264,7 +277,7 @@ async def test_a_reused_connection_reset_before_answering_is_sent_again(server: 
 
 
 async def test_a_kept_alive_connection_closed_by_the_server_is_replaced(server: Server) -> None:
-    sender = _sender(server.url("/hangup"))
+    sender = _sender(server, server.url("/hangup"))
     try:
         for _ in range(3):
             out = await _one(sender)
@@ -276,7 +289,7 @@ async def test_a_kept_alive_connection_closed_by_the_server_is_replaced(server: 
 
 
 async def test_rate_limit_answers_carry_retry_after_and_headers(server: Server) -> None:
-    sender = _sender(server.url("/limited"))
+    sender = _sender(server, server.url("/limited"))
     try:
         out = await _one(sender)
     finally:
@@ -319,7 +332,7 @@ def test_the_engine_uses_the_lean_client_and_aiohttp_alike() -> None:
 
 
 async def test_pool_resolves_names(server: Server) -> None:
-    pool = RawPool(f"http://localhost:{server.port}/ok", 2.0)
+    pool = RawPool(f"http://localhost:{server.port}/ok", 2.0, stamped=server.stamped)
     conn = await pool.connect()
     try:
         await conn.request(build_request(server.url("/ok"), {}, b"{}"), time.perf_counter() + 2)
@@ -364,3 +377,25 @@ def test_requests_still_running_after_the_drain_are_cancelled_and_counted() -> N
     assert req["sent"] == 10 and req["ok"] == 0
     assert req["errors"] == {"cancelled": 10} and req["by_status"] == {"cancelled": 10}
     assert req["retries"] == 0
+
+
+async def test_kernel_stamps_time_bytes_where_they_arrived(stamped: bool) -> None:
+    """A client kept off the CPU reads late; with kernel stamps its times stay true."""
+    from pilotgate.load import DelayServer
+
+    with DelayServer() as srv:  # its own process: it answers while this loop is blocked
+        pool = RawPool(srv.url, 10.0, stamped=stamped)
+        try:
+            conn = await pool.connect()
+            sent = time.perf_counter()
+            fut = conn.request(build_request(srv.url, {}, b"{}"), sent + 10)
+            time.sleep(1.0)  # blocks the loop on purpose: it cannot read meanwhile
+            unblocked = time.perf_counter()
+            await fut
+        finally:
+            pool.close()
+    assert conn.status == 200 and conn.t_done >= sent
+    if stamped:
+        assert conn.t_done < unblocked  # when the answer arrived
+    else:
+        assert conn.t_done >= unblocked  # when the loop got round to it

@@ -22,10 +22,13 @@ import random
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from dataclasses import asdict, dataclass
 from types import TracebackType
 from typing import Any
+
+from pilotgate.load._rxstamp import StampedTransport, enable_stamps, stamping_supported
 
 __all__ = ["DelayServer", "DelaySpec"]
 
@@ -111,8 +114,10 @@ class _Conn(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        st = self.state
-        t_in = st.loop.time()  # the request's last bytes are here now
+        self.feed(data, self.state.loop.time())
+
+    def feed(self, data: bytes, t_in: float) -> None:
+        """Request bytes that arrived at ``t_in`` (the kernel's stamp, when available)."""
         buf = self.buf
         buf += data
         while True:
@@ -169,12 +174,28 @@ class _Conn(asyncio.Protocol):
 async def _serve(spec: DelaySpec, port: int, stream: int, reuse_port: bool) -> None:
     loop = asyncio.get_running_loop()
     state = _State(spec, stream)
+    stats = await loop.create_server(lambda: _Conn(state), "127.0.0.1", 0)
+    stats_port = stats.sockets[0].getsockname()[1]
+    if stamping_supported() and abs(loop.time() - time.perf_counter()) < 0.001:
+        # Requests are timed where they arrived (kernel stamps), so a server kept off the
+        # CPU by a busy machine still knows how long it really held each request.
+        lsock = socket.socket()
+        if reuse_port:
+            lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        lsock.bind(("127.0.0.1", port))
+        lsock.listen(4096)
+        lsock.setblocking(False)
+        print(f"PORT {lsock.getsockname()[1]} {stats_port}", flush=True)
+        while True:
+            sock, _ = await loop.sock_accept(lsock)
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            enable_stamps(sock)
+            StampedTransport(loop, sock, _Conn(state))
     server = await loop.create_server(
         lambda: _Conn(state), "127.0.0.1", port, backlog=4096, reuse_port=reuse_port or None
     )
-    stats = await loop.create_server(lambda: _Conn(state), "127.0.0.1", 0)
-    bound = server.sockets[0].getsockname()[1]
-    print(f"PORT {bound} {stats.sockets[0].getsockname()[1]}", flush=True)
+    print(f"PORT {server.sockets[0].getsockname()[1]} {stats_port}", flush=True)
     await asyncio.Event().wait()
 
 

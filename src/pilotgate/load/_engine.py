@@ -141,7 +141,8 @@ async def _closed_loop(
                 think = cfg.think_time_s
                 if cfg.think == "exponential":
                     think = rng.expovariate(1.0 / think)
-                await asyncio.sleep(think)
+                # a user still thinking when the run ends sends nothing more: stop waiting then
+                await asyncio.sleep(max(0.0, min(think, stop - (pc() - t0))))
 
     loop = asyncio.get_running_loop()
     return {loop.create_task(user(p.user, p.start_s, p.stop_s)) for p in user_plans(cfg, shard)}

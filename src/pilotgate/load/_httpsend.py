@@ -130,9 +130,9 @@ class RawHttpSender(HttpSenderBase):
         self.pool: RawPool | None = None
         self.reconnects = 0
 
-    def start(self) -> None:
-        """Create the pool (needs the running loop)."""
-        self.pool = RawPool(self.url, self.timeout_s)
+    def start(self, *, stamped: bool | None = None) -> None:
+        """Create the pool (needs the running loop); ``stamped``: see :class:`RawPool`."""
+        self.pool = RawPool(self.url, self.timeout_s, stamped=stamped)
 
     def close(self) -> None:
         if self.pool is not None:

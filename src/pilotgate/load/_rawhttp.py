@@ -21,6 +21,8 @@ import time
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from pilotgate.load._rxstamp import StampedTransport, enable_stamps, stamping_supported
+
 __all__ = ["RawConn", "RawPool", "build_request", "raw_supported"]
 
 _HEAD, _LEN, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_CRLF, _TRAILER, _CLOSE, _IDLE = range(8)
@@ -105,7 +107,7 @@ class RawConn(asyncio.Protocol):
 
     def __init__(self, pool: RawPool) -> None:
         self.pool = pool
-        self.transport: asyncio.Transport | None = None
+        self.transport: asyncio.Transport | StampedTransport | None = None
         self.buf = bytearray()
         self.fut: asyncio.Future[None] | None = None
         self.state = _IDLE
@@ -141,10 +143,13 @@ class RawConn(asyncio.Protocol):
         self.pool.discard(self)
 
     def data_received(self, data: bytes) -> None:
+        self.feed(data, time.perf_counter())
+
+    def feed(self, data: bytes, now: float) -> None:
+        """Bytes that arrived at ``now`` (the kernel's receive stamp when there is one)."""
         if self.fut is None:  # bytes nobody asked for: the connection is unusable
             self.abort()
             return
-        now = time.perf_counter()
         buf = self.buf
         if not buf and self.state == _HEAD and self._whole(data, now):
             return
@@ -357,8 +362,10 @@ class RawPool:
     grows to the concurrency and no further; idle connections the server closed drop out.
     """
 
-    def __init__(self, url: str, timeout_s: float) -> None:
+    def __init__(self, url: str, timeout_s: float, *, stamped: bool | None = None) -> None:
+        """``stamped``: read kernel receive stamps (default: wherever the OS offers them)."""
         parts = urlsplit(url)
+        self.stamped = stamping_supported() if stamped is None else stamped
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
         self.timeout_s = timeout_s
@@ -392,12 +399,7 @@ class RawPool:
         conn: RawConn | None = None
         for n, (family, ip) in enumerate(candidates):
             try:
-                _, conn = await asyncio.wait_for(
-                    self.loop.create_connection(
-                        lambda: RawConn(self), ip, self.port, family=family
-                    ),
-                    self.timeout_s,
-                )
+                conn = await asyncio.wait_for(self._open(family, ip), self.timeout_s)
             except OSError:
                 if n == len(candidates) - 1:
                     raise
@@ -405,11 +407,30 @@ class RawPool:
             self.addr = (family, ip)
             break
         assert conn is not None
-        sock = conn.transport.get_extra_info("socket") if conn.transport else None
-        if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.conns.add(conn)
         self.opened += 1
+        return conn
+
+    async def _open(self, family: int, ip: str) -> RawConn:
+        if self.stamped:  # our own transport, reading the kernel's receive stamps
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                sock.setblocking(False)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                enable_stamps(sock)
+                await self.loop.sock_connect(sock, (ip, self.port))
+            except BaseException:
+                sock.close()
+                raise
+            conn = RawConn(self)
+            StampedTransport(self.loop, sock, conn)
+            return conn
+        _, conn = await self.loop.create_connection(
+            lambda: RawConn(self), ip, self.port, family=family
+        )
+        raw = conn.transport.get_extra_info("socket") if conn.transport else None
+        if raw is not None:
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return conn
 
     async def warm(self, n: int) -> int:
