@@ -399,3 +399,18 @@ async def test_kernel_stamps_time_bytes_where_they_arrived(stamped: bool) -> Non
         assert conn.t_done < unblocked  # when the answer arrived
     else:
         assert conn.t_done >= unblocked  # when the loop got round to it
+
+
+async def test_a_request_larger_than_the_socket_buffer_is_sent_whole(server: Server) -> None:
+    body = json.dumps({"q": "x" * 4_000_000}).encode()  # far past one send() call
+    sender = RawHttpSender(
+        server.url("/ok"), {}, [body], kind="openai", stream=False, timeout_s=10,
+        policy=RetryPolicy(), rec=Recorder(), t0=time.perf_counter(), seed=0,
+    )  # fmt: skip
+    sender.start(stamped=server.stamped)
+    try:
+        outs = [await _one(sender) for _ in range(2)]
+    finally:
+        sender.close()
+    assert [(o.status, o.error) for o in outs] == [(200, 0), (200, 0)]
+    assert server.requests == ["/ok", "/ok"] and server.connections == 1
