@@ -51,7 +51,7 @@ def test_gate_on_real_runs(tmp_path: Path, feature_target: str) -> None:
     )
     with run_in_thread(profile, seed=0) as sim:
         code = _cli("load", "-t", f"openai:{sim.url}/v1", "--model", "m", "--expected", "2",
-                    "-d", "0.5", "--store", url)  # fmt: skip
+                    "-d", "2", "--store", url)  # fmt: skip
     assert code == 0
 
     cases = [{"id": f"c{i}", "input": f"hello number {i}", "expected": f"HELLO NUMBER {i}"}
