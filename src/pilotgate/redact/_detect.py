@@ -84,6 +84,13 @@ class Detector:
     """Substrings one of which every match contains: a cheap pre-check that skips the regex."""
     needs_digit: bool = False
     """Every match contains a digit (checked once per text for all such detectors)."""
+    min_digits: int = 0
+    """Every match the validator accepts holds at least this many digits, so a text with
+    fewer (counted once per text) skips the regex. Redaction only ever removes digits, so
+    the count of the original text bounds every later pass."""
+    shape: bytes | None = None
+    """For ASCII text: a run every match holds once letters are mapped to ``a`` and digits
+    to ``0`` (an IBAN starts ``aa00``). Placeholders hold no digits, so no pass creates one."""
 
     @property
     def placeholder(self) -> str:
@@ -102,15 +109,19 @@ _SECRET = re.compile(
     r"|gh[pousr]_[A-Za-z0-9]{30,}|xox[abpr]-[A-Za-z0-9\-]{10,})"
 )
 
+_SECRET_NEEDS = ("sk-", "pg_", "AKIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox")
+
 BUILTIN_KINDS = ("secret", "email", "iban", "card", "phone")
 
 
 def builtin_detectors() -> dict[str, Detector]:
     """The built-in detectors in the order they run (longest, most specific first)."""
     return {
-        "secret": Detector("secret", _SECRET, needs=("sk-", "pg_", "AKIA", "gh", "xox")),
+        # every secret match holds one of these (gh[pousr]_ and xox[abpr]- spelt out)
+        "secret": Detector("secret", _SECRET, needs=_SECRET_NEEDS),
         "email": Detector("email", _EMAIL, needs=("@",)),
-        "iban": Detector("iban", _IBAN, iban_valid, needs_digit=True),
-        "card": Detector("card", _CARD, _card_ok, needs_digit=True),
-        "phone": Detector("phone", _PHONE, _phone_ok, needs_digit=True),
+        "iban": Detector("iban", _IBAN, iban_valid, needs_digit=True, min_digits=2, shape=b"aa00"),
+        # the validators accept cards of 13-19 digits and phones of 8-15
+        "card": Detector("card", _CARD, _card_ok, needs_digit=True, min_digits=13),
+        "phone": Detector("phone", _PHONE, _phone_ok, needs_digit=True, min_digits=8),
     }

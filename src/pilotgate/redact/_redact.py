@@ -68,6 +68,12 @@ class Redactor:
                     fix="check the regular expression (Python re syntax)",
                 ) from None
             self.detectors.append(Detector(name, compiled))
+        self._gated = all(d.needs or d.needs_digit for d in self.detectors)
+        """Every detector has a pre-check, so a text failing all of them is left as is."""
+        self._needs = tuple(s for d in self.detectors for s in d.needs)
+        digit_dets = [max(d.min_digits, 1) for d in self.detectors if d.needs_digit]
+        self._digit_gate = min(digit_dets, default=0)
+        """Fewest digits any digit detector needs (0: none of them is on)."""
 
     @property
     def kinds(self) -> list[str]:
@@ -79,14 +85,25 @@ class Redactor:
         return Redaction(self._text(text, counts), counts)
 
     def _text(self, text: str, counts: dict[str, int]) -> str:
-        digit: bool | None = None
+        # Most texts hold nothing to redact: one digit count (from a letters/digits map of
+        # ASCII text) and a few substring tests answer that before any regex runs.
+        shape = None
+        if not self._digit_gate:
+            digits = 0
+        elif text.isascii():
+            shape = text.encode("ascii").translate(_SHAPES)
+            digits = shape.count(48)  # b"0"
+        else:
+            digits = len(_ANY_DIGIT.findall(text))
+        if self._gated and digits < self._digit_gate and not _has_any(text, self._needs):
+            return text
         for det in self.detectors:
             if det.needs_digit:
-                if digit is None:
-                    digit = _ANY_DIGIT.search(text) is not None
-                if not digit:
+                if digits < det.min_digits or not digits:
                     continue
-            elif det.needs and not any(s in text for s in det.needs):
+                if shape is not None and det.shape is not None and det.shape not in shape:
+                    continue
+            elif det.needs and not _has_any(text, det.needs):
                 continue
             text, n = _sub(det, text)
             if n:
@@ -95,6 +112,17 @@ class Redactor:
 
     def value(self, value: Any, counts: dict[str, int]) -> Any:
         """Redact every string inside ``value`` (strings, lists, dicts), adding to ``counts``."""
+        t = type(value)
+        if t is str:
+            return self._text(value, counts)
+        if t is dict:
+            text = self._text
+            return {
+                k: text(v, counts) if type(v) is str else self.value(v, counts)
+                for k, v in value.items()
+            }
+        if t is list:
+            return [self.value(v, counts) for v in value]
         if isinstance(value, str):
             return self._text(value, counts)
         if isinstance(value, list):
@@ -113,10 +141,11 @@ class Redactor:
         counts: dict[str, int] = {}
         kind = rec.get("kind", "interaction")
         fields = _FIELDS.get(kind, ())
+        text = self._text
         for name in fields:
             v = rec.get(name)
             if v is not None:
-                rec[name] = self.value(v, counts)
+                rec[name] = text(v, counts) if type(v) is str else self.value(v, counts)
         if counts and kind != "feedback":
             rec["metadata"] = {**(rec.get("metadata") or {}), "redactions": counts}
         return counts
@@ -129,8 +158,24 @@ _FIELDS = {
 }
 
 
+def _has_any(text: str, needs: tuple[str, ...]) -> bool:
+    for s in needs:
+        if s in text:
+            return True
+    return False
+
+
+_SHAPES = bytes.maketrans(
+    b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", b"0" * 10 + b"a" * 52
+)
+"""ASCII digits to ``0``, letters to ``a``, every other byte to itself."""
+
+
 def _sub(det: Detector, text: str) -> tuple[str, int]:
     """Replace ``det``'s validated matches in ``text``; returns the text and the count."""
+    first = det.pattern.search(text)
+    if first is None:
+        return text, 0
     n = 0
     validate = det.validate
     placeholder = det.placeholder

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +22,14 @@ from pilotgate.errors import InputError, StoreError
 from pilotgate.records import FeedbackRecord, InteractionRecord, StepRecord
 from pilotgate.store import _schema as t
 from pilotgate.store._engine import make_engine, migrate, safe_url
-from pilotgate.store._fast import normalise_interaction
+from pilotgate.store._fast import (
+    INTERACTION_COLUMNS,
+    CheckedInteraction,
+    normalise_interaction,
+    row_maker,
+    sqlite_dt,
+    sqlite_interaction_params,
+)
 from pilotgate.store._types import to_utc
 
 __all__ = ["IngestCounts", "Store", "derive_id"]
@@ -102,20 +109,24 @@ class Store:
 
     def _insert_sqlite_fast(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
         """Plain DB-API ``executemany``: SQLite's fastest bulk path (several x SQLAlchemy's)."""
-        names = [c.name for c in table.columns]
-        make = _row_maker(table)
+        make = row_maker(table)
+        return self._sqlite_executemany(table, [c.name for c in table.columns], map(make, rows))
+
+    def _sqlite_executemany(
+        self, table: Table, columns: Sequence[str], params: Iterable[tuple[Any, ...]]
+    ) -> int:
+        """Insert parameter tuples in one transaction; returns how many rows were new."""
         sql = (
-            f"INSERT INTO {table.name} ({', '.join(names)}) "
-            f"VALUES ({', '.join('?' * len(names))}) ON CONFLICT DO NOTHING"
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))}) ON CONFLICT DO NOTHING"
         )
         try:
             with self.engine.begin() as conn:
                 raw = conn.connection.driver_connection
                 assert raw is not None
+                _tune_sqlite(raw, conn.connection.info)
                 before = raw.total_changes
-                for i in range(0, len(rows), BATCH):
-                    chunk = rows[i : i + BATCH]
-                    conn.exec_driver_sql(sql, [make(r) for r in chunk])
+                conn.exec_driver_sql(sql, list(params))
                 return int(raw.total_changes - before)
         except SQLAlchemyError as exc:
             raise StoreError(
@@ -127,8 +138,18 @@ class Store:
     def add_interactions(
         self, records: Iterable[InteractionRecord | Mapping[str, Any]], *, upsert: bool = False
     ) -> int:
-        """Store interactions; returns how many were new. Same id twice is a no-op."""
+        """Store interactions; returns how many were new. Same id twice is a no-op.
+
+        Records from :func:`pilotgate.ingest.validate_record` are written without being
+        checked again; anything else is validated here first.
+        """
         now = _now()
+        if self.dialect == "sqlite" and not upsert:
+            stamp = sqlite_dt(now)
+            params = [sqlite_interaction_params(_checked(r), stamp) for r in records]
+            if not params:
+                return 0
+            return self._sqlite_executemany(t.interactions, _SQLITE_COLUMNS, params)
         rows = [_interaction_row(r, now) for r in records]
         return self._insert(t.interactions, rows, upsert=upsert)
 
@@ -456,102 +477,86 @@ class Store:
         return self._insert(t.embedding_cache, rows, upsert=False)
 
 
-def _interaction_row(r: InteractionRecord | Mapping[str, Any], now: datetime) -> dict[str, Any]:
+def _checked(r: InteractionRecord | Mapping[str, Any]) -> Mapping[str, Any]:
+    """Every field of an interaction, checked: the fast validator first, pydantic otherwise."""
+    if type(r) is CheckedInteraction:
+        return r
     if not isinstance(r, InteractionRecord):
         fast = normalise_interaction(r)
         if fast is not None:
-            return _fast_row(fast, now)
-    rec = r if isinstance(r, InteractionRecord) else InteractionRecord.model_validate(r)
-    messages = rec.input if isinstance(rec.input, list) else None
-    text = rec.input if isinstance(rec.input, str) else json.dumps(rec.input, ensure_ascii=False)
+            return fast
+        r = InteractionRecord.model_validate(r)
     return {
-        "id": rec.id,
-        "ts": to_utc(rec.ts),
-        "feature": rec.feature,
-        "version": rec.version,
-        "session_id": rec.session_id,
-        "user_id": rec.user_id,
-        "input": text,
+        "id": r.id,
+        "ts": to_utc(r.ts),
+        "feature": r.feature,
+        "version": r.version,
+        "session_id": r.session_id,
+        "user_id": r.user_id,
+        "input": r.input,
+        "output": r.output,
+        "latency_ms": r.latency_ms,
+        "ttft_ms": r.ttft_ms,
+        "tokens_in": r.tokens_in,
+        "tokens_out": r.tokens_out,
+        "error": r.error,
+        "metadata": r.metadata,
+    }
+
+
+def _interaction_row(r: InteractionRecord | Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """The row (for SQLAlchemy) of an interaction record."""
+    c = _checked(r)
+    inp = c["input"]
+    messages = None if isinstance(inp, str) else inp
+    return {
+        "id": c["id"],
+        "ts": c["ts"],
+        "feature": c["feature"],
+        "version": c["version"],
+        "session_id": c["session_id"],
+        "user_id": c["user_id"],
+        "input": inp if messages is None else json.dumps(inp, ensure_ascii=False),
         "input_messages": messages,
-        "output": rec.output,
-        "latency_ms": rec.latency_ms,
-        "ttft_ms": rec.ttft_ms,
-        "tokens_in": rec.tokens_in,
-        "tokens_out": rec.tokens_out,
-        "error": rec.error,
-        "metadata": rec.metadata or None,
+        "output": c["output"],
+        "latency_ms": c["latency_ms"],
+        "ttft_ms": c["ttft_ms"],
+        "tokens_in": c["tokens_in"],
+        "tokens_out": c["tokens_out"],
+        "error": c["error"],
+        "metadata": c["metadata"] or None,
         "ingested_at": now,
     }
 
 
-def _fast_row(d: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """The row of a record already checked by :func:`normalise_interaction` (no pydantic)."""
-    inp = d["input"]
-    if type(inp) is str:
-        d["input_messages"] = None
-    else:
-        d["input_messages"] = inp
-        d["input"] = json.dumps(inp, ensure_ascii=False)
-    if not d["metadata"]:
-        d["metadata"] = None
-    del d["kind"]
-    d["ingested_at"] = now
-    return d
+def _sqlite_columns() -> tuple[str, ...]:
+    """The interactions columns, checked against the schema once at import.
 
-
-_ROW_MAKERS: dict[str, Callable[[Mapping[str, Any]], tuple[Any, ...]]] = {}
-
-
-def _row_maker(table: Table) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
-    """A function turning a row dict into the table's SQLite parameter tuple.
-
-    Generated once per table from the schema's own column names: one flat tuple expression
-    is ~3x faster than looping over the columns for every row.
+    A column added to the schema but not to :func:`sqlite_interaction_params` would
+    otherwise be silently left NULL by the fast path.
     """
-    maker = _ROW_MAKERS.get(table.name)
-    if maker is None:
-        env: dict[str, Any] = {}
-        parts = []
-        for i, col in enumerate(table.columns):
-            conv = _sqlite_converter(col.type)
-            if conv is None:
-                parts.append(f"g({col.name!r})")
-            else:
-                env[f"f{i}"] = conv
-                parts.append(f"f{i}(g({col.name!r}))")
-        src = f"def make(r):\n    g = r.get\n    return ({', '.join(parts)},)\n"
-        exec(src, env)  # noqa: S102 - column names come from our own schema
-        maker = _ROW_MAKERS[table.name] = env["make"]
-    return maker
+    names = tuple(c.name for c in t.interactions.columns)
+    if set(names) != set(INTERACTION_COLUMNS):  # pragma: no cover - a schema change
+        raise RuntimeError(
+            f"store/_fast.py INTERACTION_COLUMNS {INTERACTION_COLUMNS} "
+            f"do not match the interactions table {names}"
+        )
+    return INTERACTION_COLUMNS
 
 
-def _sqlite_dt(v: Any) -> Any:
-    if v is None:
-        return None
-    if type(v) is datetime and v.tzinfo is UTC:
-        return v.isoformat(" ", "microseconds")[:26]
-    if isinstance(v, str):
-        v = datetime.fromisoformat(v.replace("Z", "+00:00"))
-    if v.tzinfo is not UTC:
-        v = to_utc(v)
-    # the same text SQLAlchemy's SQLite DateTime writes, so reads and range filters agree
-    return v.replace(tzinfo=None).isoformat(" ", "microseconds")
+_SQLITE_COLUMNS = _sqlite_columns()
 
 
-_JSON_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+def _tune_sqlite(raw: Any, info: dict[Any, Any]) -> None:
+    """Per-connection settings for bulk writes, applied once per DB-API connection.
+
+    ``info`` lives as long as the pooled DB-API connection does.
+    """
+    if info.get("pilotgate_bulk"):
+        return
+    for pragma in _SQLITE_BULK_PRAGMAS:
+        raw.execute(pragma)
+    info["pilotgate_bulk"] = True
 
 
-def _sqlite_json(v: Any) -> Any:
-    return None if v is None else _JSON_ENCODE(v)
-
-
-def _sqlite_converter(typ: Any) -> Callable[[Any], Any] | None:
-    from sqlalchemy import JSON
-
-    from pilotgate.store._types import UTCDateTime
-
-    if isinstance(typ, UTCDateTime):
-        return _sqlite_dt
-    if isinstance(typ, JSON):
-        return _sqlite_json
-    return None
+_SQLITE_BULK_PRAGMAS: tuple[str, ...] = ()

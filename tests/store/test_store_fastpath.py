@@ -1,0 +1,121 @@
+"""The fast ingest path stores exactly what the pydantic path stores.
+
+The store writes records of :func:`pilotgate.ingest.validate_record` without checking them
+again, and turns them straight into SQLite parameters; these tests hold it to the rows the
+pydantic-validated :class:`InteractionRecord` path writes, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from pilotgate.ingest import InvalidRecord, validate_record
+from pilotgate.records import InteractionRecord
+from pilotgate.redact import Redactor
+from pilotgate.store import Store
+from pilotgate.store._fast import CheckedInteraction, json_text, normalise_interaction
+
+T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def records() -> list[dict[str, Any]]:
+    base: dict[str, Any] = {"ts": "2026-05-01T12:00:00.123456Z", "feature": "f", "input": "q"}
+    return [
+        {**base, "id": "plain"},
+        {**base, "id": "full", "version": "v2", "session_id": "s", "user_id": "u",
+         "output": "a", "latency_ms": 12, "ttft_ms": 1.5, "tokens_in": 3, "tokens_out": 0,
+         "error": None, "metadata": {"k": ["é", 1, None, {"x": 2.5}]}},
+        {**base, "id": "chat", "input": [{"role": "user", "content": "héllo"}], "metadata": {}},
+        {**base, "id": "offset", "ts": "2026-05-01T14:30:00+02:00", "kind": "interaction"},
+        {**base, "id": "dt", "ts": datetime(2026, 5, 1, 8, tzinfo=timezone(timedelta(hours=-4)))},
+        {**base, "id": "pii", "input": "mail ann@example.com", "output": "card 4111111111111111"},
+        {**base, "id": "inf", "latency_ms": math.inf},  # pydantic accepts inf; fast path not
+    ]  # fmt: skip
+
+
+def _rows(store: Store) -> dict[str, dict[str, Any]]:
+    return {
+        r["id"]: {k: v for k, v in r.items() if k != "ingested_at"} for r in store.interactions()
+    }
+
+
+def test_checked_records_store_the_rows_pydantic_stores(store: Store, tmp_path: Any) -> None:
+    redactor = Redactor()
+    fast = []
+    for rec in records():
+        checked = validate_record(dict(rec))
+        redactor.record(checked)
+        fast.append(checked)
+    assert sum(type(r) is CheckedInteraction for r in fast) == len(fast) - 1  # all but inf
+    assert store.add_interactions(fast) == len(fast)
+
+    slow_store = Store(f"sqlite:///{tmp_path}/slow.db")
+    try:
+        slow = []
+        for rec in records():
+            d = InteractionRecord.model_validate(rec).model_dump()
+            redactor.record(d)
+            slow.append(InteractionRecord.model_validate(d))
+        assert slow_store.add_interactions(slow) == len(slow)
+        assert _rows(store) == _rows(slow_store)
+    finally:
+        slow_store.close()
+    got = _rows(store)
+    assert got["offset"]["ts"] == datetime(2026, 5, 1, 12, 30, tzinfo=UTC)
+    assert got["chat"]["input_messages"] == [{"role": "user", "content": "héllo"}]
+    assert got["chat"]["input"] == json_text([{"role": "user", "content": "héllo"}])
+    assert got["chat"]["metadata"] is None
+    assert got["pii"]["input"] == "mail [EMAIL]"
+    assert got["pii"]["metadata"] == {"redactions": {"email": 1, "card": 1}}
+    assert store.add_interactions(fast) == 0  # idempotent by id
+
+
+def test_plain_dicts_are_still_validated(store: Store) -> None:
+    with pytest.raises(ValidationError):
+        store.add_interactions([{"id": "x", "ts": T0, "feature": "", "input": "q"}])
+    assert store.count() == 0
+
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=3),
+    st.sampled_from(["2026-05-01T12:00:00Z", "2026-05-01T12:00:00", "2026-05-01 12:00+01:00"]),
+)
+FIELDS = st.sampled_from(
+    ["id", "ts", "feature", "version", "session_id", "user_id", "input", "output",
+     "latency_ms", "ttft_ms", "tokens_in", "tokens_out", "error", "metadata", "kind", "extra"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        FIELDS,
+        st.one_of(SCALARS, st.lists(st.dictionaries(st.text(max_size=2), SCALARS), max_size=2)),
+    ),
+    st.sampled_from(["", "i1"]),
+)
+def test_fast_validator_accepts_a_subset_of_pydantic_with_the_same_values(
+    obj: dict[str, Any], rid: str
+) -> None:
+    base = {"id": rid, "ts": "2026-05-01T12:00:00Z", "feature": "f", "input": "q"}
+    rec = {**base, **obj}
+    fast = normalise_interaction(rec)
+    if fast is None:
+        return
+    model = InteractionRecord.model_validate(rec)  # must not raise: fast is a subset
+    assert fast == {**model.model_dump(), "ts": model.ts.astimezone(UTC)}
+    try:
+        assert validate_record(rec) == fast
+    except InvalidRecord as exc:  # pragma: no cover - would be a bug
+        raise AssertionError(exc) from None
