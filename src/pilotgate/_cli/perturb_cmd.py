@@ -3,18 +3,68 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from pilotgate.errors import ConfigError
 
 if TYPE_CHECKING:
+    from pilotgate.plan import Settings
     from pilotgate.records import Case
 
-__all__ = ["perturb"]
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["perturb", "plan_options", "resolve_plan_options"]
+
+
+def plan_options(fn: F) -> F:
+    """``--plan``, ``--feature-description`` and ``--glossary``: shared with robustness."""
+    fn = click.option(
+        "--glossary",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="JSON file {plain: jargon} for the jargon perturbation (default: the plan's).",
+    )(fn)
+    fn = click.option(
+        "--feature-description",
+        default=None,
+        help="For out-of-scope templates (default: the plan's [feature] description).",
+    )(fn)
+    fn = click.option(
+        "--plan", "plan_path", default=None, help="Pilot plan (default ./pilotgate.toml)."
+    )(fn)
+    return fn
+
+
+def resolve_plan_options(
+    plan_path: str | None,
+    feature_description: str | None,
+    glossary: str | None,
+    store_url: str | None = None,
+) -> tuple[Settings, dict[str, Any]]:
+    """The settings in use (plan from ``--plan``, ``PILOTGATE_PLAN`` or ./pilotgate.toml)
+    and the perturbation options the plan and the command line give."""
+    from pilotgate.perturb import perturb_options
+    from pilotgate.plan import resolve_settings
+
+    settings = resolve_settings(store=store_url, plan=plan_path)
+    plan = settings.plan
+    table = None
+    if glossary:
+        try:
+            table = json.loads(Path(glossary).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"cannot read glossary: {exc}", where=glossary) from None
+        if not isinstance(table, dict):
+            raise ConfigError(
+                "the glossary is not a JSON object",
+                where=glossary,
+                fix='write {"plain word": "jargon", ...}',
+            )
+    return settings, perturb_options(plan, glossary=table, feature_description=feature_description)
 
 
 @click.command("perturb")
@@ -32,6 +82,7 @@ __all__ = ["perturb"]
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every sample.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Where to write perturbed cases.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a JSON doc.")
+@plan_options
 def perturb(
     list_: bool,
     cases: str | None,
@@ -41,12 +92,17 @@ def perturb(
     seed: int,
     out: str | None,
     json_path: str | None,
+    plan_path: str | None,
+    feature_description: str | None,
+    glossary: str | None,
 ) -> None:
     """Perturb cases with the seeded catalogue (typos, truncation, mixed language…).
 
     With --list, print the catalogue. Otherwise read --cases, apply each selected
     perturbation --samples times and write the perturbed cases, with their origin, to
-    --out. `pilotgate robustness` with the same --seed sends exactly these inputs.
+    --out. `pilotgate robustness` with the same --seed (and plan) sends exactly these
+    inputs. The jargon and out-of-scope perturbations use the plan's [feature] glossary
+    and description unless --glossary / --feature-description say otherwise.
     """
     from pilotgate.perturb import list_perturbations
 
@@ -69,8 +125,11 @@ def perturb(
     from pilotgate.records import read_cases, write_cases
 
     selected = resolve_names(list(names))
+    _, options = resolve_plan_options(plan_path, feature_description, glossary)
     originals, _ = read_cases(cases)
-    perturbed = perturb_cases(originals, selected, severity=severity, samples=samples, seed=seed)
+    perturbed = perturb_cases(
+        originals, selected, severity=severity, samples=samples, seed=seed, options=options
+    )
     n = write_cases(out, perturbed)
     click.echo(
         f"wrote {n} perturbed cases ({len(originals)} cases × {len(selected)} perturbations"
@@ -95,6 +154,7 @@ def perturb(
                 "severity": severity,
                 "n_written": n,
                 "n_unchanged": unchanged,
+                "options": sorted(options),
                 "out": str(out),
             },
         )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pilotgate._cli._runs import record_run, store_options
+from pilotgate._cli.perturb_cmd import plan_options, resolve_plan_options
 from pilotgate.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -42,7 +43,12 @@ def _floats(text: str | None) -> list[float]:
 
 
 @click.command("robustness")
-@click.option("--target", "-t", required=True, help="python:pkg.mod:fn, openai:URL, http:URL.")
+@click.option(
+    "--target",
+    "-t",
+    required=True,
+    help="python:pkg.mod:fn, openai:URL, http:URL, or a [targets.NAME] of the plan.",
+)
 @click.option("--model", default=None, help="Model name for an openai: target.")
 @click.option("--cases", required=True, type=click.Path(dir_okay=False), help="Cases JSONL.")
 @click.option(
@@ -67,16 +73,10 @@ def _floats(text: str | None) -> list[float]:
 @click.option("--scorer-arg", multiple=True, help="Scorer option KEY=VALUE (repeatable).")
 @click.option("--refusal-scorer", default=None, help="Scorer for out-of-scope inputs.")
 @click.option("--injection-scorer", default=None, help="Scorer for injection inputs.")
-@click.option("--feature-description", default=None, help="For out-of-scope templates.")
-@click.option(
-    "--glossary",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="JSON file {plain: jargon} for the jargon perturbation.",
-)
 @click.option("--concurrency", type=int, default=8, show_default=True, help="Calls in flight.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the result.")
 @click.option("--rows", "rows_path", type=click.Path(dir_okay=False), help="Per-pair JSONL.")
+@plan_options
 @store_options
 def robustness(
     target: str,
@@ -92,18 +92,21 @@ def robustness(
     scorer_arg: tuple[str, ...],
     refusal_scorer: str | None,
     injection_scorer: str | None,
-    feature_description: str | None,
-    glossary: str | None,
     concurrency: int,
     json_path: str | None,
     rows_path: str | None,
+    plan_path: str | None,
+    feature_description: str | None,
+    glossary: str | None,
     store_url: str | None,
     no_store: bool,
 ) -> None:
     """Send each case and its perturbations to the target and judge every pair.
 
     Families whose pass rate's 95 % interval sits low break the feature; the same
-    --seed makes exactly the inputs `pilotgate perturb` writes.
+    --seed (and plan) makes exactly the inputs `pilotgate perturb` writes. --target may
+    name a [targets.NAME] table of the plan; the jargon and out-of-scope perturbations
+    use the plan's [feature] glossary and description unless told otherwise.
     """
     from pilotgate.perturb import run_robustness
     from pilotgate.scoring import get_scorer
@@ -116,15 +119,11 @@ def robustness(
         exp["refusal"] = get_scorer(refusal_scorer)
     if injection_scorer:
         exp["not_injected"] = get_scorer(injection_scorer)
-    options: dict[str, Any] = {}
-    if feature_description:
-        options["feature_description"] = feature_description
-    if glossary:
-        try:
-            options["glossary"] = json.loads(Path(glossary).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"cannot read glossary: {exc}", where=glossary) from None
-    tgt = resolve_target(target, model=model)
+    settings, options = resolve_plan_options(plan_path, feature_description, glossary, store_url)
+    plan = settings.plan
+    tgt = resolve_target(
+        target, model=model, plan_targets=plan.targets if plan is not None else None
+    )
     result = _run_with_progress(
         run_robustness,
         tgt,
@@ -151,13 +150,27 @@ def robustness(
             for row in result.rows():
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     if not no_store:
+        meta: dict[str, Any] = {}
+        if plan is not None:
+            from pilotgate.plan import plan_hash
+
+            meta["plan_hash"] = plan_hash(plan)
         run_id = record_run(
-            store_url,
+            settings.store,
             "robustness",
             result.to_json(),
             ((f"{r['perturbed_id']}@{r['severity']}", r) for r in result.rows()),
             target=target,
-            params={"cases": cases, "perturbations": perturbations, "seed": seed, "mode": mode},
+            params={
+                "cases": cases,
+                "perturbations": perturbations,
+                "seed": seed,
+                "mode": mode,
+                "samples": samples,
+                "severity": severity,
+                "options": sorted(options),
+            },
+            **meta,
         )
         click.echo(f"stored run {run_id}")
 

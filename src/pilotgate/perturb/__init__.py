@@ -22,6 +22,7 @@ from pilotgate.perturb._base import (
 )
 from pilotgate.perturb._cases import perturb_case, perturb_cases, perturb_text
 from pilotgate.perturb._docs import catalogue_markdown
+from pilotgate.perturb._options import invert_glossary, perturb_options
 from pilotgate.perturb._report import CurvePoint, GroupStat, PairResult, RobustnessResult
 from pilotgate.perturb._stats import Rate, wilson
 from pilotgate.perturb._suite import arun_robustness, run_robustness
@@ -41,9 +42,11 @@ __all__ = [
     "count_for",
     "derive_rng",
     "get_perturbation",
+    "invert_glossary",
     "list_perturbations",
     "perturb_case",
     "perturb_cases",
+    "perturb_options",
     "perturb_text",
     "perturbation",
     "resolve_names",

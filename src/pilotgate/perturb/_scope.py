@@ -8,6 +8,7 @@ tasks, and from 2/3 up tasks that are risky to answer at all (medical, legal, co
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 
@@ -56,8 +57,35 @@ def _topic(text: str, rng: random.Random) -> str:
     return rng.choice(longest) if longest else "money"
 
 
-def _desc(feature_description: str | None) -> str:
-    return (feature_description or DEFAULT_FEATURE_DESCRIPTION).strip().rstrip(".")
+_DETERMINERS = {"a", "an", "the", "our", "your", "my", "this"}
+_FIRST_SENTENCE_RE = re.compile(r"(?<=[.!?])\s")
+
+
+@functools.lru_cache(maxsize=64)
+def describe_feature(feature_description: str | None) -> str:
+    """The description as the noun phrase the templates need ("Since you're {d}, …").
+
+    Plans describe features in many shapes; the first sentence is kept and turned into a
+    noun phrase: "A helpdesk bot." -> "a helpdesk bot"; "Answers questions about cards."
+    -> "an assistant that answers questions about cards"; "Helpdesk for X" -> "the
+    helpdesk for X". A leading acronym keeps its capitals.
+    """
+    text = " ".join((feature_description or "").split())
+    text = _FIRST_SENTENCE_RE.split(text, maxsplit=1)[0].rstrip(".!?;: ")
+    if not text:
+        return DEFAULT_FEATURE_DESCRIPTION
+    first = text.split(" ", 1)[0]
+    if not (len(first) > 1 and first.isupper()):
+        text = text[:1].lower() + text[1:]
+    word = first.lower()
+    if word in _DETERMINERS:
+        return text
+    if word.endswith("s") and not word.endswith("ss") and word.isalpha():
+        return "an assistant that " + text  # "Answers …", "Routes …": a verb
+    return "the " + text
+
+
+_desc = describe_feature
 
 
 @perturbation(
