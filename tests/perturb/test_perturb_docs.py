@@ -18,3 +18,18 @@ def test_docs_catalogue_matches_the_registry() -> None:
     )
     for p in list_perturbations():
         assert f"| `{p.name}` |" in text
+
+
+def test_docs_mention_every_option_of_both_commands() -> None:
+    from pilotgate._cli.perturb_cmd import perturb
+    from pilotgate._cli.robustness_cmd import robustness
+
+    text = DOC.read_text(encoding="utf-8")
+    missing = [
+        f"{cmd.name} {opt}"
+        for cmd in (perturb, robustness)
+        for param in cmd.params
+        for opt in param.opts
+        if opt.startswith("--") and f"`{opt}" not in text
+    ]
+    assert not missing, f"document these options in docs/robustness.md: {missing}"
