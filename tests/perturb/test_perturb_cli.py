@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -85,11 +86,15 @@ def test_resolve_names_expands_all_and_families() -> None:
 
 
 def pilotgate(*args: str) -> subprocess.CompletedProcess[str]:
+    # no plan in the test directory or the environment: the built-in option defaults
+    env = {k: v for k, v in os.environ.items() if k != "PILOTGATE_PLAN"}
     return subprocess.run(
         [sys.executable, "-c", "from pilotgate._cli import main; main()", *args],
         capture_output=True,
         text=True,
         timeout=60,
+        cwd=Path(__file__).parent,
+        env=env,
     )
 
 
