@@ -107,6 +107,18 @@ def run_cmd(
 
     if not scorers:
         raise ConfigError("no --scorer given", fix="e.g. --scorer label or --scorer exact")
+    from pilotgate._cli._runs import ensure_reachable
+    from pilotgate.plan import resolve_settings
+    from pilotgate.targets import resolve_target
+
+    plan = resolve_settings(store=store_url).plan
+    tgt = resolve_target(
+        target,
+        model=model,
+        retries=retries,
+        plan_targets=plan.targets if plan is not None else None,
+    )
+    ensure_reachable(tgt.config)
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -120,7 +132,7 @@ def run_cmd(
             bar.update(task, completed=done, total=total)
 
         result = run_eval(
-            target,
+            tgt,
             cases,
             list(scorers),
             eval_set=eval_set,

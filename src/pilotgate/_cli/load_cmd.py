@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from pilotgate._cli._runs import record_run, store_options
+from pilotgate._cli._runs import ensure_reachable, record_run, store_options
 from pilotgate.errors import ConfigError, InputError
 
 __all__ = ["load"]
@@ -290,6 +290,8 @@ def _run(o: dict[str, Any]) -> None:
         plan_targets=plan.targets if plan is not None else None,
         stream=o["stream"],
     )
+    if target.kind != "python" and (is_loopback(endpoint_url(target)) or o["yes"]):
+        ensure_reachable(target)
     multi = o["expected"] or o["expected_rate"] or o["sweep_spec"]
     concurrency, rate = o["concurrency"], o["rate"]
     if o["expected"]:

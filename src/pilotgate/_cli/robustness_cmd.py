@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from pilotgate._cli._runs import record_run, store_options
+from pilotgate._cli._runs import ensure_reachable, record_run, store_options
 from pilotgate._cli.perturb_cmd import plan_options, resolve_plan_options
 from pilotgate.errors import ConfigError
 
@@ -124,6 +124,7 @@ def robustness(
     tgt = resolve_target(
         target, model=model, plan_targets=plan.targets if plan is not None else None
     )
+    ensure_reachable(tgt.config)
     result = _run_with_progress(
         run_robustness,
         tgt,
