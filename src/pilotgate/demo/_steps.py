@@ -156,7 +156,8 @@ def step_shift(ctx: DemoContext) -> str:
 def step_robustness(ctx: DemoContext) -> str:
     """The demo-tuned v1 under perturbations of the demo set."""
     from pilotgate.demo.data import demo_set
-    from pilotgate.perturb import run_robustness
+    from pilotgate.perturb import perturb_options, run_robustness
+    from pilotgate.plan import load_plan
     from pilotgate.records import Case
     from pilotgate.targets import resolve_target
 
@@ -167,6 +168,7 @@ def step_robustness(ctx: DemoContext) -> str:
         perturbations=ROBUSTNESS_PERTURBATIONS,
         seed=ctx.config.seed,
         concurrency=16,
+        options=perturb_options(load_plan(ctx.files["plan"])),
     )
     doc = result.to_json()
     rows = result.rows()
