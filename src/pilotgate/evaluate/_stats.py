@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pilotgate._stats import Z95, wilson_interval
+
 __all__ = [
     "Interval",
     "bootstrap_mean_ci",
@@ -25,7 +27,6 @@ __all__ = [
     "wilson",
 ]
 
-_Z95 = 1.959963984540054
 N_BOOT = 4000
 
 
@@ -53,17 +54,13 @@ def _r6(x: float | None) -> float | None:
     return None if x is None else round(float(x), 6)
 
 
-def wilson(passed: int, n: int, z: float = _Z95) -> tuple[float, float]:
-    """Wilson score interval for ``passed`` out of ``n``; ``(0, 1)`` when n is 0."""
-    if n <= 0:
-        return (0.0, 1.0)
-    p = passed / n
-    z2 = z * z
-    denom = 1 + z2 / n
-    centre = (p + z2 / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-    lo, hi = max(0.0, centre - half), min(1.0, centre + half)
-    return (0.0 if passed == 0 else lo, 1.0 if passed == n else hi)
+def wilson(passed: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for ``passed`` out of ``n``; ``(0, 1)`` when n is 0.
+
+    The shared :func:`pilotgate._stats.wilson_interval`, with bounds exactly 0 or 1
+    when no case or every case passed.
+    """
+    return wilson_interval(passed, n, z, exact_edges=True)
 
 
 def is_binary(values: Sequence[float]) -> bool:

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from pilotgate._stats import Z95, wilson_interval
+
 __all__ = ["Rate", "wilson"]
 
-_Z95 = 1.959963984540054
 
-
-def wilson(passed: int, n: int, z: float = _Z95) -> tuple[float, float]:
+def wilson(passed: int, n: int, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval for ``passed`` successes out of ``n`` (95 % by default).
 
     Chosen over the normal approximation because robustness samples are small and pass
     rates sit near 1, where the normal interval overshoots [0, 1] and is too narrow.
-    ``n == 0`` gives the uninformative ``(0, 1)``.
+    ``n == 0`` gives the uninformative ``(0, 1)``. The shared
+    :func:`pilotgate._stats.wilson_interval`, exact at the edges.
     """
-    if n <= 0:
-        return (0.0, 1.0)
-    p = passed / n
-    z2 = z * z
-    denom = 1 + z2 / n
-    centre = (p + z2 / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-    lo, hi = max(0.0, centre - half), min(1.0, centre + half)
-    # exact at the edges (floating point leaves 1e-17 crumbs otherwise)
-    return (0.0 if passed == 0 else lo, 1.0 if passed == n else hi)
+    return wilson_interval(passed, n, z, exact_edges=True)
 
 
 @dataclass(frozen=True)

@@ -6,18 +6,18 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pilotgate._stats import wilson_interval
+
 __all__ = ["fmt_ms", "fmt_num", "fmt_pct", "num", "pick", "wilson"]
 
 
 def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float] | None:
-    """Wilson score interval of a proportion: honest at small n and near 0 or 1."""
-    if n <= 0:
-        return None
-    p = k / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    """Wilson score interval of a proportion: honest at small n and near 0 or 1.
+
+    The shared :func:`pilotgate._stats.wilson_interval`; None when ``n`` is 0, since a
+    report shows "no data" rather than the uninformative (0, 1).
+    """
+    return wilson_interval(k, n, z) if n > 0 else None
 
 
 def num(value: Any) -> float | None:

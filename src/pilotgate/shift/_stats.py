@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from pilotgate._stats import wilson_interval as _wilson
+
 __all__ = [
     "TestResult",
     "benjamini_hochberg",
@@ -168,14 +170,11 @@ def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
 
 
 def wilson_interval(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson score interval for a binomial share (good near 0 and 1, unlike Wald)."""
-    if n <= 0:
-        return (0.0, 1.0)
-    phat = k / n
-    denom = 1 + z * z / n
-    centre = (phat + z * z / (2 * n)) / denom
-    half = z * math.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    """Wilson score interval for a binomial share (good near 0 and 1, unlike Wald).
+
+    The shared :func:`pilotgate._stats.wilson_interval`; ``(0, 1)`` when ``n`` is 0.
+    """
+    return _wilson(k, n, z)
 
 
 def _mean(x: F64) -> float:

@@ -11,20 +11,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Metric", "Rate", "hist_quantile", "merge_hist", "quantile_metric", "wilson"]
+from pilotgate._stats import Z95, wilson_interval
 
-Z95 = 1.959963984540054
+__all__ = ["Metric", "Rate", "hist_quantile", "merge_hist", "quantile_metric", "wilson"]
 
 
 def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float] | None:
-    """Wilson score interval of k successes in n trials (None when n is 0)."""
-    if n <= 0:
-        return None
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    """Wilson score interval of k successes in n trials (None when n is 0).
+
+    The shared :func:`pilotgate._stats.wilson_interval`.
+    """
+    return wilson_interval(k, n, z) if n > 0 else None
 
 
 @dataclass(frozen=True)
