@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pilotgate._thread import serve_in_thread
 from pilotgate.demo.feature import LLMError, SupportAssistant
 from pilotgate.embeddings import Embedder
 from pilotgate.errors import ConfigError
@@ -258,43 +258,17 @@ def run_feature_in_thread(
     timeout_s: float = 60.0,
     **assistant_kwargs: Any,
 ) -> Iterator[FeatureServer]:
-    """Run the assistant server on its own loop in a daemon thread for the ``with`` block."""
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    box: list[FeatureServer] = []
-    failure: list[BaseException] = []
-    stop = asyncio.Event()
+    """Run the assistant server on its own loop in a daemon thread for the ``with`` block.
 
-    async def main() -> None:
-        try:
-            srv = await start_feature_server(
-                llm_base_url, version, host=host, port=port, embedder=embedder, **assistant_kwargs
-            )
-        except BaseException as exc:  # handed to the caller's thread
-            failure.append(exc)
-            ready.set()
-            return
-        box.append(srv)
-        ready.set()
-        await stop.wait()
-        await srv.stop()
+    The thread is :func:`pilotgate._thread.serve_in_thread`, shared with the simulator.
+    """
 
-    def runner() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(main())
-        finally:
-            loop.close()
+    async def start() -> FeatureServer:
+        return await start_feature_server(
+            llm_base_url, version, host=host, port=port, embedder=embedder, **assistant_kwargs
+        )
 
-    thread = threading.Thread(target=runner, name=f"pilotgate-demo-{version}", daemon=True)
-    thread.start()
-    if not ready.wait(timeout_s):
-        raise TimeoutError(f"the demo feature did not start within {timeout_s} s")
-    if failure:
-        thread.join(timeout_s)
-        raise failure[0]
-    try:
-        yield box[0]
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(timeout_s)
+    with serve_in_thread(
+        start, name=f"pilotgate-demo-{version}", what="the demo feature", timeout_s=timeout_s
+    ) as srv:
+        yield srv

@@ -2,16 +2,17 @@
 
 Synchronous tests, the demo and scripts want a provider that is simply *there*
 while they run; a thread with a private loop gives them one without making them
-async, and keeps the simulator's timers off the caller's loop.
+async, and keeps the simulator's timers off the caller's loop. The thread itself is
+:func:`pilotgate._thread.serve_in_thread`, shared with the demo feature.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from pilotgate._thread import serve_in_thread
 from pilotgate.simulator._profile import SimulatorProfile
 from pilotgate.simulator._sim import Simulator
 
@@ -44,42 +45,19 @@ def run_in_thread(
 
     Raises:
         ConfigError: the address cannot be bound.
+        TimeoutError: the simulator did not start within ``timeout_s``.
     """
     sim = Simulator(profile, seed=seed)
-    ready = threading.Event()
-    failure: list[BaseException] = []
-    stop_box: list[asyncio.Event] = []
-    loop = new_event_loop()
 
-    async def main() -> None:
-        try:
-            await sim.start(host, port)
-        except BaseException as exc:  # reported to the caller's thread below
-            failure.append(exc)
-            ready.set()
-            return
-        stop = asyncio.Event()
-        stop_box.append(stop)
-        ready.set()
-        await stop.wait()
-        await sim.stop()
+    async def start() -> Simulator:
+        await sim.start(host, port)
+        return sim
 
-    def runner() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(main())
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=runner, name="pilotgate-simulator", daemon=True)
-    thread.start()
-    if not ready.wait(timeout_s):
-        raise TimeoutError(f"the simulator did not start within {timeout_s} s")
-    if failure:
-        thread.join(timeout_s)
-        raise failure[0]
-    try:
-        yield sim
-    finally:
-        loop.call_soon_threadsafe(stop_box[0].set)
-        thread.join(timeout_s)
+    with serve_in_thread(
+        start,
+        name="pilotgate-simulator",
+        what="the simulator",
+        timeout_s=timeout_s,
+        loop_factory=new_event_loop,
+    ) as running:
+        yield running
