@@ -20,7 +20,12 @@ from pilotgate.ingest import InvalidRecord, validate_record
 from pilotgate.records import InteractionRecord
 from pilotgate.redact import Redactor
 from pilotgate.store import Store
-from pilotgate.store._fast import CheckedInteraction, json_text, normalise_interaction
+from pilotgate.store._fast import (
+    CheckedInteraction,
+    json_text,
+    normalise_interaction,
+    sqlite_interaction_params,
+)
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -119,3 +124,26 @@ def test_fast_validator_accepts_a_subset_of_pydantic_with_the_same_values(
         assert validate_record(rec) == fast
     except InvalidRecord as exc:  # pragma: no cover - would be a bug
         raise AssertionError(exc) from None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(),
+    st.sampled_from(["T", " "]),
+    st.sampled_from([0, 3, 6]),
+    st.sampled_from(["Z", "+00:00", "+02:00", "-00:00"]),
+)
+def test_timestamp_text_cut_from_the_input_is_the_formatted_one(
+    when: datetime, sep: str, digits: int, suffix: str
+) -> None:
+    w = when
+    text = f"{w.year:04d}-{w.month:02d}-{w.day:02d}{sep}{w.hour:02d}:{w.minute:02d}:{w.second:02d}"
+    if digits:
+        text += "." + f"{when.microsecond:06d}"[:digits]
+    text += suffix
+    rec = normalise_interaction({"id": "i", "ts": text, "feature": "f", "input": "q"})
+    assert rec is not None
+    want = rec["ts"].isoformat(" ", "microseconds")[:26]
+    assert sqlite_interaction_params(rec, "now")[1] == want
+    rec["ts"] = rec["ts"] + timedelta(seconds=1)  # a replaced ts is formatted, not cut
+    assert sqlite_interaction_params(rec, "now")[1] != want

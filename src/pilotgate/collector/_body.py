@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import zlib
 from typing import Any
 
 from fastapi import HTTPException, Request
+
+from pilotgate.ingest._json import loads
 
 __all__ = ["decode_batch", "read_body"]
 
@@ -44,7 +45,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def _loads(raw: bytes) -> Any:
-    return json.loads(raw)
+    return loads(raw)
 
 
 def decode_batch(data: bytes, content_type: str) -> list[Any]:

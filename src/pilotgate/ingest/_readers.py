@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pilotgate.errors import InputError
+from pilotgate.ingest._json import loads_line
 from pilotgate.ingest._otlp import otlp_json_records
 from pilotgate.records import BadLine
 
@@ -73,7 +74,7 @@ def read_jsonl(path: Path) -> Iterator[Item]:
             if not raw.strip():
                 continue
             try:
-                obj = json.loads(raw.decode("utf-8"))
+                obj = loads_line(raw)
             except UnicodeDecodeError as exc:
                 yield lineno, BadLine(str(path), lineno, f"not UTF-8 (byte {exc.start})"), pos
                 continue
@@ -81,7 +82,10 @@ def read_jsonl(path: Path) -> Iterator[Item]:
                 msg = f"invalid JSON: {exc.msg} at column {exc.colno}"
                 yield lineno, BadLine(str(path), lineno, msg), pos
                 continue
-            yield from _expand(lineno, obj, pos, str(path))
+            if type(obj) is dict and "resourceSpans" not in obj:
+                yield lineno, obj, pos  # the common case, without a generator per line
+            else:
+                yield from _expand(lineno, obj, pos, str(path))
 
 
 def _csv_value(field: str, value: str) -> Any:

@@ -12,7 +12,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["BUILTIN_KINDS", "Detector", "builtin_detectors", "iban_valid", "luhn_valid"]
+__all__ = [
+    "BUILTIN_KINDS",
+    "SEPARATORS",
+    "Detector",
+    "builtin_detectors",
+    "iban_valid",
+    "luhn_valid",
+]
 
 
 def luhn_valid(digits: str) -> bool:
@@ -56,7 +63,7 @@ def iban_valid(candidate: str) -> bool:
 
 
 def _card_ok(match: str) -> bool:
-    digits = re.sub(r"[ -]", "", match)
+    digits = match.replace(" ", "").replace("-", "")
     return 13 <= len(digits) <= 19 and luhn_valid(digits)
 
 
@@ -64,7 +71,8 @@ _DATE_LIKE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-
 
 
 def _phone_ok(match: str) -> bool:
-    digits = sum(ch.isdigit() for ch in match)
+    # a match holds digits and the SEPARATORS only: what is not a separator is a digit
+    digits = len(match) - sum(map(match.count, " .-()+"))
     if match.startswith("+"):
         return 8 <= digits <= 15
     if _DATE_LIKE.match(match):
@@ -82,6 +90,8 @@ class Detector:
     validate: Callable[[str], bool] | None = None
     needs: tuple[str, ...] = ()
     """Substrings one of which every match contains: a cheap pre-check that skips the regex."""
+    hint: tuple[str, ...] = ()
+    """Fewer, shorter substrings one of which every ``needs`` entry contains: checked first."""
     needs_digit: bool = False
     """Every match contains a digit (checked once per text for all such detectors)."""
     min_digits: int = 0
@@ -91,6 +101,10 @@ class Detector:
     shape: bytes | None = None
     """For ASCII text: a run every match holds once letters are mapped to ``a`` and digits
     to ``0`` (an IBAN starts ``aa00``). Placeholders hold no digits, so no pass creates one."""
+    digit_run: int = 0
+    """For ASCII text: every accepted match is made of digits and the separators
+    ``SEPARATORS`` only, and holds this many digits, so with the separators deleted the text
+    has a run of that many digits. A placeholder breaks runs, so no pass lengthens one."""
 
     @property
     def placeholder(self) -> str:
@@ -100,16 +114,25 @@ class Detector:
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 _IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?\b")
 _CARD = re.compile(r"(?<![\d\w])\d(?:[ -]?\d){12,18}(?![\d\w])")
+# The leading lookahead changes no match (each starts with +, ( or a digit) but lets the
+# scan skip other positions before trying the lookbehinds: ~2x faster on long texts.
 _PHONE = re.compile(
-    r"(?<![\w+])(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,4}\)[ .\-]?)?\d{2,4}(?:[ .\-]?\d{2,4}){1,5}(?![\w])"
-    r"|(?<![\w+])\+\d{7,15}(?!\w)"
+    r"(?=[+(\d])"
+    r"(?:(?<![\w+])(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,4}\)[ .\-]?)?"
+    r"\d{2,4}(?:[ .\-]?\d{2,4}){1,5}(?![\w])"
+    r"|(?<![\w+])\+\d{7,15}(?!\w))"
 )
 _SECRET = re.compile(
     r"\b(?:sk-[A-Za-z0-9_\-]{20,}|pg_[0-9a-f]{12}_[A-Za-z0-9_\-]{20,}|AKIA[0-9A-Z]{16}"
     r"|gh[pousr]_[A-Za-z0-9]{30,}|xox[abpr]-[A-Za-z0-9\-]{10,})"
 )
 
-_SECRET_NEEDS = ("sk-", "pg_", "AKIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox")
+SEPARATORS = b" .-()+"
+"""Every character a card or phone match holds besides digits."""
+
+_SECRET_NEEDS = (
+    "sk-", "pg_", "AKIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xoxa-", "xoxb-", "xoxp-", "xoxr-"
+)  # fmt: skip
 
 BUILTIN_KINDS = ("secret", "email", "iban", "card", "phone")
 
@@ -117,11 +140,12 @@ BUILTIN_KINDS = ("secret", "email", "iban", "card", "phone")
 def builtin_detectors() -> dict[str, Detector]:
     """The built-in detectors in the order they run (longest, most specific first)."""
     return {
-        # every secret match holds one of these (gh[pousr]_ and xox[abpr]- spelt out)
-        "secret": Detector("secret", _SECRET, needs=_SECRET_NEEDS),
+        # every secret match holds one of the needs (gh[pousr]_, xox[abpr]- spelt out),
+        # and each of those holds "-", "_" or "AKIA"
+        "secret": Detector("secret", _SECRET, needs=_SECRET_NEEDS, hint=("-", "_", "AKIA")),
         "email": Detector("email", _EMAIL, needs=("@",)),
         "iban": Detector("iban", _IBAN, iban_valid, needs_digit=True, min_digits=2, shape=b"aa00"),
         # the validators accept cards of 13-19 digits and phones of 8-15
-        "card": Detector("card", _CARD, _card_ok, needs_digit=True, min_digits=13),
-        "phone": Detector("phone", _PHONE, _phone_ok, needs_digit=True, min_digits=8),
+        "card": Detector("card", _CARD, _card_ok, needs_digit=True, min_digits=13, digit_run=13),
+        "phone": Detector("phone", _PHONE, _phone_ok, needs_digit=True, min_digits=8, digit_run=8),
     }

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pilotgate.errors import ConfigError
-from pilotgate.redact._detect import BUILTIN_KINDS, Detector, builtin_detectors
+from pilotgate.redact._detect import BUILTIN_KINDS, SEPARATORS, Detector, builtin_detectors
 
 __all__ = ["Redaction", "Redactor", "redact_text"]
 
@@ -70,7 +70,19 @@ class Redactor:
             self.detectors.append(Detector(name, compiled))
         self._gated = all(d.needs or d.needs_digit for d in self.detectors)
         """Every detector has a pre-check, so a text failing all of them is left as is."""
-        self._needs = tuple(s for d in self.detectors for s in d.needs)
+        self._needs = tuple(s for d in self.detectors for s in (d.hint or d.needs))
+        self._plan = [
+            (
+                d,
+                d.hint or d.needs,
+                d.needs,
+                max(d.min_digits, 1) if d.needs_digit else 0,
+                d.shape,
+                d.digit_run,
+            )
+            for d in self.detectors
+        ]
+        """The detectors' pre-checks as tuples: the per-text loop reads no attributes."""
         digit_dets = [max(d.min_digits, 1) for d in self.detectors if d.needs_digit]
         self._digit_gate = min(digit_dets, default=0)
         """Fewest digits any digit detector needs (0: none of them is on)."""
@@ -97,13 +109,20 @@ class Redactor:
             digits = len(_ANY_DIGIT.findall(text))
         if self._gated and digits < self._digit_gate and not _has_any(text, self._needs):
             return text
-        for det in self.detectors:
-            if det.needs_digit:
-                if digits < det.min_digits or not digits:
+        dense = None
+        for det, hint, needs, min_digits, det_shape, run in self._plan:
+            if min_digits:
+                if digits < min_digits:
                     continue
-                if shape is not None and det.shape is not None and det.shape not in shape:
-                    continue
-            elif det.needs and not _has_any(text, det.needs):
+                if shape is not None:
+                    if det_shape is not None and det_shape not in shape:
+                        continue
+                    if run:
+                        if dense is None:
+                            dense = shape.translate(None, SEPARATORS)
+                        if _RUNS[run] not in dense:
+                            continue
+            elif needs and not (_has_any(text, hint) and _has_any(text, needs)):
                 continue
             text, n = _sub(det, text)
             if n:
@@ -169,6 +188,7 @@ _SHAPES = bytes.maketrans(
     b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", b"0" * 10 + b"a" * 52
 )
 """ASCII digits to ``0``, letters to ``a``, every other byte to itself."""
+_RUNS = [b"0" * k for k in range(40)]
 
 
 def _sub(det: Detector, text: str) -> tuple[str, int]:

@@ -64,7 +64,10 @@ class CheckedInteraction(dict[str, Any]):
     Replacing a value with another of the same type (as redaction does) keeps it valid.
     """
 
-    __slots__ = ()
+    __slots__ = ("ts_text",)
+    ts_text: tuple[datetime, str] | None
+    """``(ts, its SQLite text)`` when the text could be cut from the RFC 3339 input, which
+    saves formatting the datetime (~1 µs); used only while ``self["ts"]`` is that ts."""
 
 
 def _ms(v: Any) -> float | None | bool:
@@ -77,6 +80,40 @@ def _ms(v: Any) -> float | None | bool:
     if t is int:
         return float(v) if v >= 0 else False
     return False
+
+
+def _utc_text(v: str) -> str | None:
+    """The SQLite text of an RFC 3339 UTC timestamp, cut from the string, or None.
+
+    Only for the usual shapes (``YYYY-MM-DDTHH:MM:SS`` with no, 3 or 6 fraction digits and
+    ``Z`` or ``+00:00``) of a string ``datetime.fromisoformat`` has accepted, so every
+    field is where the slices expect it; anything else is formatted from the datetime.
+    """
+    if v[-1:] == "Z":
+        core = v[:-1]
+    elif v[-6:] == "+00:00":
+        core = v[:-6]
+    else:
+        return None
+    n = len(core)
+    if n == 26:
+        frac = core[19:]
+    elif n == 23:
+        frac = core[19:] + "000"
+    elif n == 19:
+        frac = ".000000"
+    else:
+        return None
+    if (
+        core[4] != "-"
+        or core[7] != "-"
+        or core[10] not in "T "
+        or core[13] != ":"
+        or core[16] != ":"
+        or (n > 19 and core[19] != ".")
+    ):
+        return None
+    return core[:10] + " " + core[11:19] + frac
 
 
 def _ts(v: Any) -> datetime | None:
@@ -150,7 +187,7 @@ def normalise_interaction(obj: Mapping[str, Any]) -> CheckedInteraction | None:
         metadata = {}
     elif type(metadata) is not dict:
         return None
-    return CheckedInteraction(
+    checked = CheckedInteraction(
         kind="interaction",
         id=rid,
         ts=ts,
@@ -167,6 +204,10 @@ def normalise_interaction(obj: Mapping[str, Any]) -> CheckedInteraction | None:
         error=error,
         metadata=metadata,
     )
+    raw_ts = obj["ts"]
+    text = _utc_text(raw_ts) if type(raw_ts) is str else None
+    checked.ts_text = None if text is None else (ts, text)
+    return checked
 
 
 # ------------------------------------------------------------------ SQLite parameters
@@ -253,11 +294,16 @@ def sqlite_interaction_params(c: Mapping[str, Any], ingested_at: str) -> tuple[A
         inp = msgs = json_text(inp)
     md = c["metadata"]
     ts = c["ts"]
+    cut = c.ts_text if type(c) is CheckedInteraction else None
+    if cut is not None and cut[0] is ts:
+        ts_text = cut[1]
+    elif type(ts) is datetime and ts.tzinfo is UTC:
+        ts_text = ts.isoformat(" ", "microseconds")[:26]
+    else:
+        ts_text = sqlite_dt(ts)
     return (
         c["id"],
-        ts.isoformat(" ", "microseconds")[:26]
-        if type(ts) is datetime and ts.tzinfo is UTC
-        else sqlite_dt(ts),
+        ts_text,
         c["feature"],
         c["version"],
         c["session_id"],

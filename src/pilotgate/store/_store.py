@@ -559,4 +559,9 @@ def _tune_sqlite(raw: Any, info: dict[Any, Any]) -> None:
     info["pilotgate_bulk"] = True
 
 
-_SQLITE_BULK_PRAGMAS: tuple[str, ...] = ()
+_SQLITE_BULK_PRAGMAS: tuple[str, ...] = (
+    # a bigger page cache keeps the indexes' inner pages between batches (default 2 MB)
+    "PRAGMA cache_size=-32768",
+    # checkpoint (and fsync) the WAL every ~40 MB instead of every ~4 MB
+    "PRAGMA wal_autocheckpoint=10000",
+)
