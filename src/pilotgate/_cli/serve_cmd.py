@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 import click
 
 from pilotgate._cli.ingest_cmd import parse_patterns, redaction_options
+from pilotgate._net import is_loopback_host
 from pilotgate.errors import ConfigError
 
 __all__ = ["serve"]
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @click.command("serve")
@@ -57,7 +47,7 @@ def serve(
     from pilotgate.plan import resolve_settings
     from pilotgate.store import open_store, safe_url
 
-    if no_auth and not _is_loopback(host):
+    if no_auth and not is_loopback_host(host):
         raise ConfigError(
             "--no-auth is only allowed on a loopback address",
             where=f"--host {host}",

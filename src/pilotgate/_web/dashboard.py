@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import secrets
 import time
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from pilotgate._net import is_loopback_host
 from pilotgate.errors import PilotgateError
 from pilotgate.store import Store, tables
 
@@ -54,17 +54,6 @@ class Viewer:
     logged_in: bool
 
 
-def _loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class _Auth:
     """API-key login and signed session cookies (the secret lives as long as the app)."""
 
@@ -80,7 +69,7 @@ class _Auth:
         # a reverse proxy on the same host makes every client look local: proxied
         # requests (they carry forwarding headers) must log in like remote ones
         proxied = any(h in request.headers for h in ("forwarded", "x-forwarded-for", "x-real-ip"))
-        return proxied or not _loopback(client)
+        return proxied or not is_loopback_host(client)
 
     def _sign(self, payload: str) -> str:
         return hmac.new(self.secret, payload.encode(), hashlib.sha256).hexdigest()

@@ -7,11 +7,11 @@ tokens and (given prices) how much money the run may cost before it starts.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from pilotgate._net import is_loopback_host
 from pilotgate.errors import ConfigError
 from pilotgate.load._config import LoadConfig, Shard
 from pilotgate.load._workload import Workload, endpoint_url
@@ -26,12 +26,7 @@ _DEFAULT_OUTPUT_TOKENS = 256
 def is_loopback(url: str) -> bool:
     """True when ``url``'s host is this machine (localhost, 127.0.0.0/8, ::1)."""
     host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return host.endswith(".localhost") or is_loopback_host(host)
 
 
 def check_target(target: TargetConfig, cfg: LoadConfig) -> str:
