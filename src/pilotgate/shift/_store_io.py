@@ -27,21 +27,26 @@ F32 = npt.NDArray[np.float32]
 
 
 class StoreEmbeddingCache:
-    """:class:`~pilotgate.shift.EmbeddingCache` over the store's ``embedding_cache`` table."""
+    """:class:`~pilotgate.shift.EmbeddingCache` over the store's ``embedding_cache`` table.
+
+    Vectors are little-endian float32 bytes keyed by backend and text hash. Both
+    ``pilotgate shift`` and ``pilotgate cases build`` use it, so a model embeds a text
+    once for either of them: a daily run, or a rebuild over a 100k-interaction pool,
+    embeds only the inputs that arrived since.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
     def get_many(self, backend: str, hashes: Sequence[str]) -> dict[str, F32]:
-        raw = self.store.embeddings_get(backend, list(hashes))
-        return {h: np.frombuffer(b, dtype=np.float32) for h, b in raw.items()}
+        """The cached vectors among ``hashes`` (writable copies), by hash."""
+        found = self.store.embeddings_get(backend, list(hashes))
+        return {h: np.frombuffer(b, dtype="<f4").astype(np.float32) for h, b in found.items()}
 
     def put_many(self, backend: str, items: Mapping[str, F32]) -> None:
-        rows = {h: np.asarray(v, dtype=np.float32).tobytes() for h, v in items.items()}
-        known = self.store.embeddings_get(backend, list(rows))
-        fresh = {h: b for h, b in rows.items() if h not in known}
-        if fresh:
-            self.store.embeddings_put(backend, fresh)
+        """Cache vectors; the store skips hashes it already holds, so this is idempotent."""
+        blobs = {h: np.asarray(v, dtype="<f4").tobytes() for h, v in items.items()}
+        self.store.embeddings_put(backend, blobs)
 
 
 def parse_since(value: str | None) -> datetime | None:
