@@ -24,7 +24,7 @@ from pilotgate.store._fast import (
     CheckedInteraction,
     json_text,
     normalise_interaction,
-    sqlite_interaction_params,
+    sqlite_interaction_row,
 )
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -144,6 +144,6 @@ def test_timestamp_text_cut_from_the_input_is_the_formatted_one(
     rec = normalise_interaction({"id": "i", "ts": text, "feature": "f", "input": "q"})
     assert rec is not None
     want = rec["ts"].isoformat(" ", "microseconds")[:26]
-    assert sqlite_interaction_params(rec, "now")[1] == want
+    assert sqlite_interaction_row(rec)[1] == want
     rec["ts"] = rec["ts"] + timedelta(seconds=1)  # a replaced ts is formatted, not cut
-    assert sqlite_interaction_params(rec, "now")[1] != want
+    assert sqlite_interaction_row(rec)[1] != want

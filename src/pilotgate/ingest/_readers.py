@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from pilotgate.ingest._json import loads_line
 from pilotgate.ingest._otlp import otlp_json_records
 from pilotgate.records import BadLine
 
-__all__ = ["SKIPPED", "detect_format", "read_records"]
+__all__ = ["SKIPPED", "detect_format", "jsonl_items", "read_records"]
 
 Item = tuple[int, Any, int]
 SKIPPED = object()
@@ -67,25 +67,36 @@ def _expand(lineno: int, obj: Any, pos: int, where: str) -> Iterator[Item]:
 
 
 def read_jsonl(path: Path) -> Iterator[Item]:
-    pos = 0
     with _open(path) as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            pos += len(raw)
-            if not raw.strip():
-                continue
-            try:
-                obj = loads_line(raw)
-            except UnicodeDecodeError as exc:
-                yield lineno, BadLine(str(path), lineno, f"not UTF-8 (byte {exc.start})"), pos
-                continue
-            except json.JSONDecodeError as exc:
-                msg = f"invalid JSON: {exc.msg} at column {exc.colno}"
-                yield lineno, BadLine(str(path), lineno, msg), pos
-                continue
-            if type(obj) is dict and "resourceSpans" not in obj:
-                yield lineno, obj, pos  # the common case, without a generator per line
-            else:
-                yield from _expand(lineno, obj, pos, str(path))
+        yield from jsonl_items(fh, str(path))
+
+
+def jsonl_items(
+    lines: Iterable[bytes], where: str, first_line: int = 1, base_pos: int = 0
+) -> Iterator[Item]:
+    """The items of JSONL ``lines`` (bytes, newlines kept) that start at ``first_line``.
+
+    ``where`` names the file in bad-line reports; ``base_pos`` is the byte offset of the
+    first line, so positions stay file offsets when a file is read in blocks.
+    """
+    pos = base_pos
+    for lineno, raw in enumerate(lines, start=first_line):
+        pos += len(raw)
+        if not raw.strip():
+            continue
+        try:
+            obj = loads_line(raw)
+        except UnicodeDecodeError as exc:
+            yield lineno, BadLine(where, lineno, f"not UTF-8 (byte {exc.start})"), pos
+            continue
+        except json.JSONDecodeError as exc:
+            msg = f"invalid JSON: {exc.msg} at column {exc.colno}"
+            yield lineno, BadLine(where, lineno, msg), pos
+            continue
+        if type(obj) is dict and "resourceSpans" not in obj:
+            yield lineno, obj, pos  # the common case, without a generator per line
+        else:
+            yield from _expand(lineno, obj, pos, where)
 
 
 def _csv_value(field: str, value: str) -> Any:

@@ -8,7 +8,7 @@ goes through pydantic, so what is accepted and the error messages stay pydantic'
 What it returns is a :class:`CheckedInteraction`: the store trusts that type and writes it
 without checking it a second time (the collector and ``pilotgate ingest`` validate, redact,
 then store the same dicts). On SQLite the store turns records straight into DB-API parameter
-tuples (:func:`sqlite_interaction_params`, :func:`row_maker`): no SQLAlchemy per row.
+tuples (:func:`sqlite_interaction_row`, :func:`row_maker`): no SQLAlchemy per row.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ __all__ = [
     "normalise_interaction",
     "row_maker",
     "sqlite_dt",
-    "sqlite_interaction_params",
+    "sqlite_interaction_row",
 ]
 
 _FIELDS = frozenset(
@@ -230,7 +230,7 @@ INTERACTION_COLUMNS = (
     "metadata",
     "ingested_at",
 )
-"""The interactions table's columns in the order of :func:`sqlite_interaction_params`."""
+"""The interactions table's columns: :func:`sqlite_interaction_row`'s, then ``ingested_at``."""
 
 
 def sqlite_dt(v: Any) -> Any:
@@ -281,11 +281,13 @@ json_text = _make_json_text()
 """A value as the JSON text the store keeps (non-ASCII kept, NaN allowed, like SQLAlchemy)."""
 
 
-def sqlite_interaction_params(c: Mapping[str, Any], ingested_at: str) -> tuple[Any, ...]:
-    """The row of a checked interaction (see :func:`normalise_interaction`) as SQLite params.
+def sqlite_interaction_row(c: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A checked interaction (see :func:`normalise_interaction`) as SQLite parameters.
 
-    Chat inputs are kept twice, as messages and as their JSON text (the ``input`` column
-    that text analyses read); it is the same text, so it is encoded once.
+    In the order of :data:`INTERACTION_COLUMNS` without ``ingested_at``, which the store
+    adds to the statement when it writes. Chat inputs are kept twice, as messages and as
+    their JSON text (the ``input`` column that text analyses read); it is the same text,
+    so it is encoded once. Plain values only: cheap to pickle to another process.
     """
     inp = c["input"]
     if type(inp) is str:
@@ -317,7 +319,6 @@ def sqlite_interaction_params(c: Mapping[str, Any], ingested_at: str) -> tuple[A
         c["tokens_out"],
         c["error"],
         json_text(md) if md else None,
-        ingested_at,
     )
 
 

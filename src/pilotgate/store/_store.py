@@ -28,7 +28,7 @@ from pilotgate.store._fast import (
     normalise_interaction,
     row_maker,
     sqlite_dt,
-    sqlite_interaction_params,
+    sqlite_interaction_row,
 )
 from pilotgate.store._types import to_utc
 
@@ -113,12 +113,26 @@ class Store:
         return self._sqlite_executemany(table, [c.name for c in table.columns], map(make, rows))
 
     def _sqlite_executemany(
-        self, table: Table, columns: Sequence[str], params: Iterable[tuple[Any, ...]]
+        self,
+        table: Table,
+        columns: Sequence[str],
+        params: Iterable[tuple[Any, ...]],
+        constants: Mapping[str, str] | None = None,
     ) -> int:
-        """Insert parameter tuples in one transaction; returns how many rows were new."""
+        """Insert parameter tuples in one transaction; returns how many rows were new.
+
+        ``constants`` are columns with the same value in every row, written into the
+        statement as SQL string literals (only our own timestamps: no quotes in them).
+        """
+        names = list(columns)
+        values = ["?"] * len(names)
+        for name, value in (constants or {}).items():
+            assert "'" not in value
+            names.append(name)
+            values.append(f"'{value}'")
         sql = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' * len(columns))}) ON CONFLICT DO NOTHING"
+            f"INSERT INTO {table.name} ({', '.join(names)}) "
+            f"VALUES ({', '.join(values)}) ON CONFLICT DO NOTHING"
         )
         try:
             with self.engine.begin() as conn:
@@ -143,15 +157,28 @@ class Store:
         Records from :func:`pilotgate.ingest.validate_record` are written without being
         checked again; anything else is validated here first.
         """
-        now = _now()
         if self.dialect == "sqlite" and not upsert:
-            stamp = sqlite_dt(now)
-            params = [sqlite_interaction_params(_checked(r), stamp) for r in records]
-            if not params:
-                return 0
-            return self._sqlite_executemany(t.interactions, _SQLITE_COLUMNS, params)
+            return self.add_interaction_rows([sqlite_interaction_row(_checked(r)) for r in records])
+        now = _now()
         rows = [_interaction_row(r, now) for r in records]
         return self._insert(t.interactions, rows, upsert=upsert)
+
+    def add_interaction_rows(self, rows: Sequence[tuple[Any, ...]]) -> int:
+        """Store SQLite rows made by ``store._fast.sqlite_interaction_row``; returns new ones.
+
+        The bulk path of a SQLite store: rows can be made in another process (a parallel
+        import) from checked records, and only written here.
+        """
+        if self.dialect != "sqlite":
+            raise StoreError(
+                "interaction rows are SQLite parameters",
+                where=safe_url(self.url),
+                fix="use add_interactions with records on this store",
+            )
+        if not rows:
+            return 0
+        stamp = {"ingested_at": sqlite_dt(_now())}
+        return self._sqlite_executemany(t.interactions, _SQLITE_COLUMNS, rows, stamp)
 
     def add_feedback(self, records: Iterable[FeedbackRecord | Mapping[str, Any]]) -> int:
         rows = []
@@ -532,19 +559,22 @@ def _interaction_row(r: InteractionRecord | Mapping[str, Any], now: datetime) ->
 def _sqlite_columns() -> tuple[str, ...]:
     """The interactions columns, checked against the schema once at import.
 
-    A column added to the schema but not to :func:`sqlite_interaction_params` would
+    A column added to the schema but not to :func:`sqlite_interaction_row` would
     otherwise be silently left NULL by the fast path.
     """
     names = tuple(c.name for c in t.interactions.columns)
-    if set(names) != set(INTERACTION_COLUMNS):  # pragma: no cover - a schema change
+    if (
+        set(names) != set(INTERACTION_COLUMNS) or INTERACTION_COLUMNS[-1] != "ingested_at"
+    ):  # pragma: no cover - a schema change
         raise RuntimeError(
             f"store/_fast.py INTERACTION_COLUMNS {INTERACTION_COLUMNS} "
             f"do not match the interactions table {names}"
         )
-    return INTERACTION_COLUMNS
+    return INTERACTION_COLUMNS[:-1]
 
 
 _SQLITE_COLUMNS = _sqlite_columns()
+"""What :func:`sqlite_interaction_row` gives, in order (``ingested_at`` is added apart)."""
 
 
 def _tune_sqlite(raw: Any, info: dict[Any, Any]) -> None:
