@@ -21,6 +21,7 @@ from pilotgate.collector._keys import verify_key
 from pilotgate.collector._settings import CollectorSettings
 from pilotgate.errors import PilotgateError
 from pilotgate.ingest import InvalidRecord, RecordError, store_records, validate_record
+from pilotgate.ingest._gc import gc_paused
 from pilotgate.redact import Redactor
 from pilotgate.store import Store
 
@@ -98,6 +99,20 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
     def process(
         items: Iterable[tuple[int, Any]], project: str | None, only_kind: str | None = None
     ) -> IngestResponse:
+        with gc_paused():  # a batch is thousands of fresh dicts and no cycles
+            return _process(items, project, only_kind)
+
+    def decode_and_process(
+        data: bytes, content_type: str, project: str | None, only_kind: str | None = None
+    ) -> IngestResponse:
+        # decoding a big body takes milliseconds: here in a worker thread, not on the loop
+        with gc_paused():
+            records = decode_batch(data, content_type)
+            return _process(enumerate(records), project, only_kind)
+
+    def _process(
+        items: Iterable[tuple[int, Any]], project: str | None, only_kind: str | None
+    ) -> IngestResponse:
         good: list[dict[str, Any]] = []
         errors: list[RecordError] = []
         redactions: dict[str, int] = {}
@@ -158,8 +173,8 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
     )
     async def ingest(request: Request, project: str | None = Depends(auth)) -> JSONResponse:
         data = await read_body(request, settings.max_body_bytes)
-        records = decode_batch(data, request.headers.get("content-type", ""))
-        resp = await run_in_threadpool(process, enumerate(records), project)
+        ctype = request.headers.get("content-type", "")
+        resp = await run_in_threadpool(decode_and_process, data, ctype, project)
         return answer(resp)
 
     @router.post(
@@ -170,8 +185,8 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
     )
     async def feedback(request: Request, project: str | None = Depends(auth)) -> JSONResponse:
         data = await read_body(request, settings.max_body_bytes)
-        records = decode_batch(data, request.headers.get("content-type", ""))
-        resp = await run_in_threadpool(process, enumerate(records), project, "feedback")
+        ctype = request.headers.get("content-type", "")
+        resp = await run_in_threadpool(decode_and_process, data, ctype, project, "feedback")
         return answer(resp)
 
     @router.post("/v1/traces", summary="OTLP/HTTP traces (JSON or protobuf); GenAI spans.")
