@@ -51,6 +51,8 @@ MIN_PARALLEL_BYTES = 12 * 1024 * 1024
 """Smaller files are imported in this process: a worker takes ~0.4 s to start."""
 IN_FLIGHT = 3
 """Blocks submitted ahead of the writer: keeps the worker busy."""
+ANSWER_TIMEOUT_S = 120.0
+"""A worker silent this long is given up on (its blocks are prepared here instead)."""
 MAX_AHEAD = 4
 """Blocks this process prepares itself while waiting for the worker: bounds memory."""
 
@@ -228,6 +230,9 @@ class WorkerPool:
     def _line(self) -> bytes:
         assert self._proc is not None and self._proc.stdout is not None
         while b"\n" not in self._buf:
+            readable, _, _ = select.select([self._proc.stdout], [], [], ANSWER_TIMEOUT_S)
+            if not readable:
+                raise OSError(f"no answer from the ingest worker in {ANSWER_TIMEOUT_S} s")
             chunk = os.read(self._proc.stdout.fileno(), 4096)
             if not chunk:
                 return b""
