@@ -182,11 +182,11 @@ class WorkerPool:
     def _start(self) -> bool:
         if self._proc is not None or self.failed:
             return not self.failed
-        import pilotgate
-
-        root = str(Path(pilotgate.__file__).resolve().parents[1])
-        path = os.environ.get("PYTHONPATH")
-        env = {**os.environ, "PYTHONPATH": root if not path else root + os.pathsep + path}
+        env = dict(os.environ)
+        root = _package_root()
+        if root is not None:  # e.g. a source tree put on sys.path at run time
+            path = env.get("PYTHONPATH")
+            env["PYTHONPATH"] = root if not path else root + os.pathsep + path
         self._dir = tempfile.mkdtemp(prefix="pilotgate-ingest-")
         try:
             self._proc = subprocess.Popen(
@@ -197,7 +197,7 @@ class WorkerPool:
                 bufsize=0,
             )
             self._write((self.redactor, self.sqlite_rows))
-        except OSError:
+        except (OSError, ValueError):
             self._fail()
             return False
         return True
@@ -289,6 +289,16 @@ class WorkerPool:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+
+
+def _package_root() -> str | None:
+    """The folder pilotgate is imported from, unless it is an installed site's own."""
+    import pilotgate
+
+    root = Path(pilotgate.__file__).resolve().parents[1]
+    if {"site-packages", "dist-packages"} & set(root.parts):
+        return None  # on the child's path already; never put a site before the stdlib
+    return str(root)
 
 
 def parallel_blocks(pool: WorkerPool, path: Path, size: int = BLOCK_BYTES) -> Iterator[Prepared]:

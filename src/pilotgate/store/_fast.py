@@ -31,6 +31,7 @@ __all__ = [
     "row_maker",
     "sqlite_dt",
     "sqlite_interaction_row",
+    "tune_sqlite",
 ]
 
 _FIELDS = frozenset(
@@ -358,3 +359,44 @@ def row_maker(table: Table) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
         exec(src, env)  # noqa: S102 - column names come from our own schema
         maker = _ROW_MAKERS[table.name] = env["make"]
     return maker
+
+
+def _check_columns() -> None:
+    """The interactions columns, checked against the schema once at import.
+
+    A column added to the schema but not to :func:`sqlite_interaction_row` would
+    otherwise be silently left NULL by the fast path.
+    """
+    from pilotgate.store._schema import interactions
+
+    names = tuple(c.name for c in interactions.columns)
+    if (
+        set(names) != set(INTERACTION_COLUMNS) or INTERACTION_COLUMNS[-1] != "ingested_at"
+    ):  # pragma: no cover - a schema change
+        raise RuntimeError(
+            f"store/_fast.py INTERACTION_COLUMNS {INTERACTION_COLUMNS} "
+            f"do not match the interactions table {names}"
+        )
+
+
+_check_columns()
+
+
+def tune_sqlite(raw: Any, info: dict[Any, Any]) -> None:
+    """Per-connection settings for bulk writes, applied once per DB-API connection.
+
+    ``info`` lives as long as the pooled DB-API connection does.
+    """
+    if info.get("pilotgate_bulk"):
+        return
+    for pragma in _SQLITE_BULK_PRAGMAS:
+        raw.execute(pragma)
+    info["pilotgate_bulk"] = True
+
+
+_SQLITE_BULK_PRAGMAS: tuple[str, ...] = (
+    # a bigger page cache keeps the indexes' inner pages between batches (default 2 MB)
+    "PRAGMA cache_size=-32768",
+    # checkpoint (and fsync) the WAL every ~40 MB instead of every ~4 MB
+    "PRAGMA wal_autocheckpoint=10000",
+)

@@ -29,6 +29,7 @@ from pilotgate.store._fast import (
     row_maker,
     sqlite_dt,
     sqlite_interaction_row,
+    tune_sqlite,
 )
 from pilotgate.store._types import to_utc
 
@@ -138,7 +139,7 @@ class Store:
             with self.engine.begin() as conn:
                 raw = conn.connection.driver_connection
                 assert raw is not None
-                _tune_sqlite(raw, conn.connection.info)
+                tune_sqlite(raw, conn.connection.info)
                 before = raw.total_changes
                 conn.exec_driver_sql(sql, list(params))
                 return int(raw.total_changes - before)
@@ -178,7 +179,7 @@ class Store:
         if not rows:
             return 0
         stamp = {"ingested_at": sqlite_dt(_now())}
-        return self._sqlite_executemany(t.interactions, _SQLITE_COLUMNS, rows, stamp)
+        return self._sqlite_executemany(t.interactions, INTERACTION_COLUMNS[:-1], rows, stamp)
 
     def add_feedback(self, records: Iterable[FeedbackRecord | Mapping[str, Any]]) -> int:
         rows = []
@@ -554,44 +555,3 @@ def _interaction_row(r: InteractionRecord | Mapping[str, Any], now: datetime) ->
         "metadata": c["metadata"] or None,
         "ingested_at": now,
     }
-
-
-def _sqlite_columns() -> tuple[str, ...]:
-    """The interactions columns, checked against the schema once at import.
-
-    A column added to the schema but not to :func:`sqlite_interaction_row` would
-    otherwise be silently left NULL by the fast path.
-    """
-    names = tuple(c.name for c in t.interactions.columns)
-    if (
-        set(names) != set(INTERACTION_COLUMNS) or INTERACTION_COLUMNS[-1] != "ingested_at"
-    ):  # pragma: no cover - a schema change
-        raise RuntimeError(
-            f"store/_fast.py INTERACTION_COLUMNS {INTERACTION_COLUMNS} "
-            f"do not match the interactions table {names}"
-        )
-    return INTERACTION_COLUMNS[:-1]
-
-
-_SQLITE_COLUMNS = _sqlite_columns()
-"""What :func:`sqlite_interaction_row` gives, in order (``ingested_at`` is added apart)."""
-
-
-def _tune_sqlite(raw: Any, info: dict[Any, Any]) -> None:
-    """Per-connection settings for bulk writes, applied once per DB-API connection.
-
-    ``info`` lives as long as the pooled DB-API connection does.
-    """
-    if info.get("pilotgate_bulk"):
-        return
-    for pragma in _SQLITE_BULK_PRAGMAS:
-        raw.execute(pragma)
-    info["pilotgate_bulk"] = True
-
-
-_SQLITE_BULK_PRAGMAS: tuple[str, ...] = (
-    # a bigger page cache keeps the indexes' inner pages between batches (default 2 MB)
-    "PRAGMA cache_size=-32768",
-    # checkpoint (and fsync) the WAL every ~40 MB instead of every ~4 MB
-    "PRAGMA wal_autocheckpoint=10000",
-)
