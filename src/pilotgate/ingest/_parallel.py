@@ -2,12 +2,19 @@
 
 Per record, decoding, validating and redacting cost about as much CPU as SQLite's insert
 with the dashboard's indexes (~12 µs each on this kind of machine), and SQLite can only
-be written from one place. So for a big JSON Lines file a worker process reads blocks of
-whole lines and turns them into validated, redacted records (:func:`prepare_block`, the
-same per-line code as the sequential import) while this process writes the previous
-block. Records, bad lines and counts come back in file order, so the report and the
-store are the same as a sequential import's; on one core, or for small files (where
-starting a process costs more than it saves), the import stays sequential.
+be written from one place. Threads cannot share that work: the sqlite3 module releases
+the GIL around every row it steps, so a writer thread next to a busy decoding thread
+waits a switch interval (5 ms) per row. So for a big JSON Lines file a worker process
+reads blocks of whole lines and turns them into validated, redacted records
+(:func:`prepare_block`, the same per-line code as the sequential import; interactions as
+ready SQLite rows when the store is SQLite) while this process writes, and prepares
+blocks itself whenever the worker is behind. Records, bad lines and counts come back in
+file order, so the report and the store are the same as a sequential import's. On one
+core, or for small files (where starting a process costs more than it saves), the
+import stays sequential.
+
+Measured (``benchmarks/ingest.py``, 200k varied interactions, 2 idle cores): ~33k/s in
+one process, ~54k/s with the worker at 2,000 records per transaction, ~62k/s at 10,000.
 """
 
 from __future__ import annotations
