@@ -23,6 +23,9 @@ machine (1-minute load average < 1.5 before each measurement); otherwise 0, with
 "inconclusive: machine busy" when the machine was not quiet enough to judge.
 
     .venv/bin/python benchmarks/ingest.py [--quick] [--n N] [--seed 0]
+
+``--quick`` (50k records, ~10 s) understates the default file import: its worker process
+takes ~0.4 s to start, a fifth of such a run. Judge the budget on the full run (~30 s).
 """
 
 from __future__ import annotations
