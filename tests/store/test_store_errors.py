@@ -19,10 +19,19 @@ def test_unreachable_postgres_is_a_clear_error() -> None:
 
 def test_password_never_in_messages() -> None:
     assert "secret" not in safe_url("postgresql://u:secret@127.0.0.1/db")
-    try:
+    with pytest.raises(StoreError) as info:
         Store("postgresql://u:secret@127.0.0.1:1/db?connect_timeout=2")
-    except StoreError as exc:
-        assert "secret" not in str(exc)
+    assert "secret" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://u:secret@127.0.0.1:notaport/db", "://u:secret@127.0.0.1/db"]
+)
+def test_unparseable_url_is_a_store_error_without_the_password(url: str) -> None:
+    assert "secret" not in safe_url(url) and "127.0.0.1" in safe_url(url)
+    with pytest.raises(StoreError, match="not a store URL") as info:
+        Store(url)
+    assert "secret" not in str(info.value)
 
 
 def test_bare_path_means_sqlite(tmp_path: object) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,22 +26,29 @@ def normalise_url(url: str) -> str:
     return url
 
 
+_USERINFO_PASSWORD = re.compile(r"(://[^:/@]*:)[^@/]*@")
+
+
 def safe_url(url: str) -> str:
-    """The URL with any password masked, for messages and logs."""
+    """The URL with any password masked, for messages and logs.
+
+    A URL that does not parse (say, a port that is not a number) still has its password
+    masked by pattern, so the message can show the user what they typed.
+    """
     try:
         return make_url(normalise_url(url)).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable store URL>"
+    except (ArgumentError, ValueError):
+        return _USERINFO_PASSWORD.sub(r"\1***@", url)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     full = normalise_url(url)
     try:
         parsed = make_url(full)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise StoreError(
             "not a store URL",
-            where=url,
+            where=safe_url(url),
             fix="use sqlite:///path/to.db or postgresql://user@host:5432/db",
         ) from None
     if parsed.get_backend_name() == "sqlite":
