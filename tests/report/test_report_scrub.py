@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from pilotgate.report import scrub
@@ -50,3 +53,18 @@ def test_scrub_keeps_timestamps_that_look_like_phone_numbers() -> None:
     assert "7946" not in out and "[PHONE]" in out
     many = " ".join(f"2025-01-{d:02d}" for d in range(1, 31)) + " \u27e6zz\u27e7"
     assert scrub(many, None) == many
+
+
+def test_api_run_scrubs_keys_as_well_as_values(tmp_path: Path) -> None:
+    # by_tag / by_cluster are keyed by the cases' own text: the JSON API must hide there too
+    from pilotgate.report._pages import api_run
+    from pilotgate.store import Store
+
+    with Store(f"sqlite:///{tmp_path}/s.db") as store:
+        doc = {"by_tag": {"ann.lee@example.org": {"n": 1}}, "note": "ann.lee@example.org"}
+        rid = store.save_run("eval", doc, name="x")
+        out = api_run(store, rid)
+    assert out is not None
+    text = json.dumps(out)
+    assert "ann.lee@example.org" not in text
+    assert out["summary"]["by_tag"] == {"[EMAIL]": {"n": 1}}

@@ -303,7 +303,8 @@ def api_run(store: Store, run_id: str) -> dict[str, Any] | None:
 
 def _scrub_tree(doc: Any) -> Any:
     if isinstance(doc, Mapping):
-        return {str(k): _scrub_tree(v) for k, v in doc.items()}
+        # keys too: by_tag and by_cluster are keyed by the cases' own tags and cluster names
+        return {scrub(k, None): _scrub_tree(v) for k, v in doc.items()}
     if isinstance(doc, list | tuple):
         return [_scrub_tree(v) for v in doc]
     if isinstance(doc, str):
