@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
 
 from pilotgate.errors import StoreError
 from pilotgate.store import Store, safe_url
+from pilotgate.store._engine import make_engine
 
 
 def test_bad_url_is_a_clear_error() -> None:
@@ -38,3 +42,17 @@ def test_bare_path_means_sqlite(tmp_path: object) -> None:
     s = Store(f"{tmp_path}/x/y.db")
     assert s.dialect == "sqlite"
     s.close()
+
+
+def test_a_store_from_a_newer_version_is_a_store_error_and_frees_its_engine(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "newer.db"
+    Store(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'ffffffffffff'")
+    conn.close()
+    engine = make_engine(str(path))
+    with pytest.raises(StoreError, match="cannot migrate the store"):
+        Store(str(path), engine=engine)
+    assert engine.pool.checkedin() == 0  # disposed: no connection left open behind the error

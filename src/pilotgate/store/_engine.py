@@ -83,6 +83,7 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision."""
     from alembic import command
     from alembic.config import Config
+    from alembic.util import CommandError
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -99,4 +100,10 @@ def migrate(engine: Engine) -> None:
     except SQLAlchemyError as exc:
         raise StoreError(
             f"migration failed: {exc}", where=safe_url(str(engine.url)), fix="see --verbose"
+        ) from None
+    except CommandError as exc:  # e.g. a revision this version does not know: a newer store
+        raise StoreError(
+            f"cannot migrate the store: {exc}",
+            where=safe_url(str(engine.url)),
+            fix="open it with the pilotgate version that wrote it, or a newer one",
         ) from None

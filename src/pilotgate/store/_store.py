@@ -65,7 +65,11 @@ class Store:
         self.engine = engine or make_engine(url)
         self.dialect = self.engine.dialect.name
         if migrate_schema:
-            migrate(self.engine)
+            try:
+                migrate(self.engine)
+            except BaseException:
+                self.engine.dispose()  # nobody else holds it: callers retry opening in a loop
+                raise
 
     def __repr__(self) -> str:
         return f"Store({safe_url(self.url)!r})"
