@@ -76,6 +76,12 @@ def test_user_patterns_and_kind_selection() -> None:
     assert out.counts == {"employee_id": 1, "email": 1}
 
 
+def test_kinds_given_as_a_generator_are_all_kept() -> None:
+    r = Redactor(kinds=(k for k in ("email", "phone")))
+    assert r.kinds == ["email", "phone"]
+    assert r.redact("mail ann@example.com").text == "mail [EMAIL]"
+
+
 def test_bad_configuration_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="unknown redaction kind"):
         Redactor(kinds=["passport"])

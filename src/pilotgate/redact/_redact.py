@@ -45,7 +45,7 @@ class Redactor:
         patterns: Mapping[str, str] | None = None,
     ) -> None:
         builtin = builtin_detectors()
-        self.detectors: list[Detector] = []
+        kinds = list(kinds)  # read twice below: a generator would leave nothing the 2nd time
         for kind in kinds:
             if kind not in builtin:
                 raise ConfigError(
@@ -53,7 +53,7 @@ class Redactor:
                 )
         # keep the built-in order whatever order the caller listed them in
         wanted = set(kinds)
-        self.detectors = [d for k, d in builtin.items() if k in wanted]
+        self.detectors: list[Detector] = [d for k, d in builtin.items() if k in wanted]
         for name, regex in (patterns or {}).items():
             if not _NAME.match(name):
                 raise ConfigError(
