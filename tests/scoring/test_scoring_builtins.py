@@ -59,6 +59,8 @@ def test_contains_and_regex() -> None:
     assert not half.passed and half.value == 0.5 and "replacement" in half.detail
     assert get_scorer("contains", require="any")("frozen card", ["frozen", "x"]).passed
     assert not get_scorer("contains", case_sensitive=True)("FROZEN", "frozen").passed
+    # a numeric expected value is looked for as text, not iterated over
+    assert c("the answer is 42", 42).passed and not c("the answer is 41", 42).passed
     r = get_scorer("regex", pattern=r"\d{3}-\d{4}")
     assert r("call 555-1234 now").passed and not r("call us").passed
     assert not get_scorer("regex", pattern=r"\d+", fullmatch=True)("12a").passed

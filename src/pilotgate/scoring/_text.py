@@ -62,7 +62,9 @@ def contains(
 
     Value is the share of needles found; ``require`` is ``all`` or ``any``.
     """
-    needles = [reference] if isinstance(reference, str) else list(reference or [])
+    # a scalar reference (an eval case's ``"expected": 42``) is one needle, not an iterable
+    scalar = isinstance(reference, str | int | float)
+    needles = [reference] if scalar else list(reference or [])
     if require not in ("all", "any"):
         raise ConfigError(f"contains: require must be 'all' or 'any' (got {require!r})")
     if not needles:
