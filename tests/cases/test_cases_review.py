@@ -49,8 +49,9 @@ def _cases() -> list[dict[str, Any]]:
 def test_record_pending_apply_and_versions(store: Store) -> None:
     store.save_eval_set("q", _cases())
     assert [c.id for c in pending_reviews(store, "q")] == ["c1", "c2", "c3", "c4"]
-    r = record_review(store, "q", "c1", "accept", reviewer="ann")
+    r = record_review(store, "q", "c1", "accept", reference="ignored", reviewer="ann")
     assert r.reviewer == "ann" and r.ts.tzinfo is not None
+    assert r.reference is None  # what is returned is what was stored
     record_review(store, "q", "c2", "reference", reference="Plan cancelled.", reviewer="bob")
     record_review(store, "q", "c3", "drop", reviewer="ann")
     record_review(store, "q", "c4", "skip", reviewer="ann")

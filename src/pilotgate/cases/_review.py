@@ -140,6 +140,7 @@ def record_review(
         )
     who = reviewer or default_reviewer()
     now = datetime.now(UTC)
+    ref = reference if action == "reference" else None  # only a 'reference' review keeps one
     with store.engine.begin() as conn:
         rid = conn.execute(
             t.reviews.insert()
@@ -147,14 +148,14 @@ def record_review(
                 set_name=name,
                 case_id=case_id,
                 action=action,
-                reference=reference if action == "reference" else None,
+                reference=ref,
                 tags=clean_tags or None,
                 reviewer=who,
                 ts=now,
             )
             .returning(t.reviews.c.id)
         ).scalar_one()
-    return Review(int(rid), name, case_id, action, reference, clean_tags, who, now)
+    return Review(int(rid), name, case_id, action, ref, clean_tags, who, now)
 
 
 def list_reviews(store: Store, name: str, *, after_id: int = 0) -> list[Review]:
