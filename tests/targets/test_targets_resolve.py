@@ -207,3 +207,11 @@ def test_http_adapters_expose_endpoint_headers_and_body(monkeypatch: pytest.Monk
     http = resolve_target("http:http://127.0.0.1:9/answer")
     assert http.endpoint == "http://127.0.0.1:9/answer"  # type: ignore[attr-defined]
     assert http.body('a "quoted" input') == {"input": 'a "quoted" input'}  # type: ignore[attr-defined]
+
+
+def test_credentials_in_a_target_spec_never_reach_the_error() -> None:
+    # safe_url strips user:password after a kind prefix too, not only at the string's start.
+    with pytest.raises(TargetError) as exc:
+        resolve_target("openai:ftp://user:sk-sekret@127.0.0.1/v1")
+    assert "sk-sekret" not in str(exc.value)
+    assert "127.0.0.1/v1" in str(exc.value)

@@ -78,10 +78,14 @@ class Target(Protocol):
 
 
 def safe_url(url: str | None) -> str:
-    """``url`` without user:password, fit to print, log or hash."""
+    """``url`` without user:password, fit to print, log or hash.
+
+    Also takes a target spec (``openai:http://user:key@host/v1``): the first ``scheme://``
+    anywhere, not only at the start, loses its credentials.
+    """
     if not url:
         return ""
-    return re.sub(r"^(\w+://)[^/@]*@", r"\1", url)
+    return re.sub(r"(\w+://)[^/@]*@", r"\1", url, count=1)
 
 
 def _is_secret_header(name: str, value: str) -> bool:

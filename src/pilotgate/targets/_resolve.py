@@ -93,7 +93,8 @@ def parse_target(
     if kind == "python":
         return TargetConfig(kind="python", function=rest)
     if not rest.startswith(("http://", "https://")):
-        raise _bad(spec, f"{kind}: expects an http(s):// URL, got {rest!r}", plan_targets)
+        got = safe_url(rest)
+        raise _bad(spec, f"{kind}: expects an http(s):// URL, got {got!r}", plan_targets)
     return TargetConfig(kind="openai" if kind == "openai" else "http", url=rest)
 
 
