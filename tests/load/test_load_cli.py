@@ -103,3 +103,21 @@ def test_bad_usage_exits_2(
     err = capsys.readouterr().err
     assert "estimate" in err and "--yes" in err
     assert _run(["load", "-t", sim_url, "--model", "m", "-c", "1", "--shard", "3/2"]) == 2
+
+
+def test_credentials_in_the_target_url_stay_out_of_the_document_and_store(
+    sim_url: str, tmp_path: Path
+) -> None:
+    spec = sim_url.replace("http://", "http://user:sk-sekret@")
+    out = tmp_path / "load.json"
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    argv = ["load", "-t", spec, "--model", "m", "-c", "1", "-d", "0.2",
+            "--json", str(out), "--store", store]  # fmt: skip
+    assert _run(argv) == 0
+    doc = json.loads(out.read_text())
+    assert doc["requests"]["ok"] > 0  # the run itself went through
+    assert doc["target"] == sim_url.removeprefix("openai:") + "/chat/completions"
+    with Store(store) as st:
+        (run,) = st.list_runs("load")
+    assert run["target"] == sim_url
+    assert "sk-sekret" not in json.dumps(run, default=str) + out.read_text()

@@ -280,6 +280,7 @@ def _run(o: dict[str, Any]) -> None:
     )
     from pilotgate.load._workload import endpoint_url
     from pilotgate.plan import find_plan, load_plan
+    from pilotgate.targets._base import safe_url
 
     plan_file = find_plan(o["plan_path"])
     plan = load_plan(plan_file) if plan_file is not None else None
@@ -355,7 +356,7 @@ def _run(o: dict[str, Any]) -> None:
     if remote and not cfg.allow_remote:
         raise ConfigError(
             "the target is not on loopback; a load test sends real traffic (and cost) there",
-            where=endpoint_url(target),
+            where=safe_url(endpoint_url(target)),
             fix="check the estimate above and pass --yes",
         )
     samples = o["with_samples"] or shard.count > 1
@@ -379,7 +380,9 @@ def _run(o: dict[str, Any]) -> None:
             "config": cfg.model_dump(mode="json"),
             "inputs": o["inputs"],
         }
-        _store(o["store_url"], doc, name=o["name"], target=o["target_spec"], params=params)
+        _store(
+            o["store_url"], doc, name=o["name"], target=safe_url(o["target_spec"]), params=params
+        )
 
 
 def _store(store_url: str | None, doc: dict[str, Any], **meta: Any) -> None:

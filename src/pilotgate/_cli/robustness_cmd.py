@@ -111,6 +111,7 @@ def robustness(
     from pilotgate.perturb import run_robustness
     from pilotgate.scoring import get_scorer
     from pilotgate.targets import resolve_target
+    from pilotgate.targets._base import safe_url
 
     kwargs = _parse_kv(scorer_arg, "--scorer-arg")
     main = None if scorer == "auto" and not kwargs else get_scorer(scorer, **kwargs)
@@ -140,7 +141,7 @@ def robustness(
         concurrency=concurrency,
         options=options,
     )
-    result.target = target
+    result.target = safe_url(target)  # the spec as typed, less any user:password
     _render(result)
     if json_path:
         Path(json_path).write_text(
@@ -161,7 +162,7 @@ def robustness(
             "robustness",
             result.to_json(),
             ((f"{r['perturbed_id']}@{r['severity']}", r) for r in result.rows()),
-            target=target,
+            target=result.target,
             params={
                 "cases": cases,
                 "perturbations": perturbations,

@@ -15,6 +15,7 @@ from pilotgate._net import is_loopback_host
 from pilotgate.errors import ConfigError
 from pilotgate.load._config import LoadConfig, Shard
 from pilotgate.load._workload import Workload, endpoint_url
+from pilotgate.targets._base import safe_url
 from pilotgate.targets._config import TargetConfig
 
 __all__ = ["Estimate", "check_target", "estimate", "is_loopback"]
@@ -30,10 +31,11 @@ def is_loopback(url: str) -> bool:
 
 
 def check_target(target: TargetConfig, cfg: LoadConfig) -> str:
-    """The URL (or function) a run will call; refuses a remote one without consent."""
+    """The URL (or function) a run will call, fit to print or store (no user:password);
+    refuses a remote one without consent."""
     if target.kind == "python":
         return f"python:{target.function}"
-    url = endpoint_url(target)
+    url = safe_url(endpoint_url(target))
     scheme = urlsplit(url).scheme
     if scheme not in ("http", "https"):
         raise ConfigError(f"unsupported URL scheme {scheme!r}", where=url, fix="use http(s)://")

@@ -78,6 +78,7 @@ async def arun_robustness(
     if samples < 1:
         raise ConfigError(f"samples must be at least 1 (got {samples})", fix="pass --samples 1")
     from pilotgate.targets import resolve_target, run_many
+    from pilotgate.targets._base import safe_url
 
     tgt = resolve_target(target) if isinstance(target, str) else target
     originals = read_cases(cases)[0] if isinstance(cases, str | Path) else list(cases)
@@ -153,7 +154,7 @@ async def arun_robustness(
         clean=clean,
         seed=seed,
         samples=samples,
-        target=target if isinstance(target, str) else _describe(tgt),
+        target=safe_url(target) if isinstance(target, str) else _describe(tgt),
         scorers=scorers,
         calls=len(keys),
         max_failures=max_failures,
