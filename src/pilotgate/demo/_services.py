@@ -61,25 +61,36 @@ def collector_in_thread(store_url: str) -> Iterator[Collector]:
     from pilotgate.store import Store
 
     store = Store(store_url)
-    secret, _ = create_key(store, "demo", name="demo replay")
     sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(store), log_level="warning", lifespan="off", access_log=False)
-    )
-    thread = threading.Thread(
-        target=lambda: asyncio.run(server.serve(sockets=[sock])), name="pilotgate-collector"
-    )
-    thread.daemon = True
-    thread.start()
+    server: uvicorn.Server | None = None
+    thread: threading.Thread | None = None
     try:
+        secret, _ = create_key(store, "demo", name="demo replay")
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(store), log_level="warning", lifespan="off", access_log=False)
+        )
+        srv = server
+        thread = threading.Thread(
+            target=lambda: asyncio.run(srv.serve(sockets=[sock])), name="pilotgate-collector"
+        )
+        thread.daemon = True
+        thread.start()
         while not server.started and thread.is_alive():
             threading.Event().wait(0.02)
+        if not server.started:
+            from pilotgate.errors import PilotgateError
+
+            raise PilotgateError(
+                "the demo collector did not start", where=f"127.0.0.1:{port}", fix="see --verbose"
+            )
         yield Collector(f"http://127.0.0.1:{port}", secret)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        if server is not None:
+            server.should_exit = True
+        if thread is not None:
+            thread.join(timeout=10)
         sock.close()
         store.close()
 
