@@ -137,6 +137,9 @@ class OpenAIEmbedder:
                 delay = 0.2 * 2.0**attempt
             if attempt < self.retries:
                 await asyncio.sleep(delay)
+        key = os.environ.get(self.api_key_env) if self.api_key_env else None
+        if key:  # a server that echoes the key back must not put it in the error line
+            last = last.replace(key, "***")
         raise TargetError(
             f"embedding request failed ({last})",
             where=self.url,
