@@ -33,7 +33,7 @@ def sim_url():  # type: ignore[no-untyped-def]
 def test_expected_runs_1x_2x_3x_and_finds_the_knee(sim_url: str, tmp_path: Path) -> None:
     out = tmp_path / "load.json"
     store = f"sqlite:///{tmp_path / 'store.db'}"
-    argv = ["load", "-t", sim_url, "--model", "m", "--expected", "2", "-d", "0.6",
+    argv = ["load", "-t", sim_url, "--model", "m", "--expected", "2", "-d", "1.5",
             "--slo-ms", "60", "--json", str(out),
             "--store", store, "--name", "rehearsal"]  # fmt: skip
     assert _run(argv) == 0
@@ -111,7 +111,8 @@ def test_credentials_in_the_target_url_stay_out_of_the_document_and_store(
     spec = sim_url.replace("http://", "http://user:sk-sekret@")
     out = tmp_path / "load.json"
     store = f"sqlite:///{tmp_path / 'store.db'}"
-    argv = ["load", "-t", spec, "--model", "m", "-c", "1", "-d", "0.2",
+    # 2 s (capped at 3 requests) so a starved event loop still sends before the run ends
+    argv = ["load", "-t", spec, "--model", "m", "-c", "1", "-d", "2", "--max-requests", "3",
             "--json", str(out), "--store", store]  # fmt: skip
     assert _run(argv) == 0
     doc = json.loads(out.read_text())
