@@ -44,7 +44,9 @@ async def timed_post(
 
 
 async def test_capacity_queues_fifo_so_latency_grows(session: aiohttp.ClientSession) -> None:
-    sim = await start(ttft_ms=Dist.constant(150), capacity=1)
+    # A long TTFT, and the second request sent only once the first holds the one slot, so
+    # the two overlap even when a busy machine delays this event loop.
+    sim = await start(ttft_ms=Dist.constant(400), capacity=1)
     t0 = time.perf_counter()
 
     async def finish_time(body: dict[str, Any], stream: bool) -> tuple[int, float]:
@@ -53,16 +55,17 @@ async def test_capacity_queues_fifo_so_latency_grows(session: aiohttp.ClientSess
 
     try:
         first = asyncio.create_task(finish_time(chat("first"), False))
-        await asyncio.sleep(0.02)
+        while sim.stats.in_flight == 0 and not first.done():
+            await asyncio.sleep(0.005)
         second = asyncio.create_task(finish_time(chat("second"), True))
         (s1, f1), (s2, f2) = await asyncio.gather(first, second)
     finally:
         await sim.stop()
     assert (s1, s2) == (200, 200)
-    assert f1 >= 0.15
+    assert f1 >= 0.4
     # One slot: the second waited for the first's whole service, then had its own TTFT.
     assert f2 > f1
-    assert f2 >= 0.30
+    assert f2 >= 0.8
     assert sim.stats.in_flight_max == 1
     assert sim.stats.queued_max == 1
     assert sim.stats.in_flight == 0 and sim.stats.queued == 0
