@@ -156,20 +156,26 @@ async def test_error_rate_gives_seeded_500s(session: aiohttp.ClientSession) -> N
 
 
 async def test_stall_holds_responses_inside_its_window(session: aiohttp.ClientSession) -> None:
-    sim = await start(stall_at_s=0.5, stall_ms=400)
+    # Wide windows and times measured from the simulator's start, so a busy machine that
+    # delays this loop makes no difference: a request sent inside [1.0, 2.5] s is held
+    # until 2.5 s; one answered before 1.0 s was not held.
+    sim = await start(stall_at_s=1.0, stall_ms=1500)
+    t0 = time.perf_counter()
     try:
-        before, t_before, _ = await timed_post(session, sim, chat("before"))
-        await asyncio.sleep(0.55)
-        during, t_during, _ = await timed_post(session, sim, chat("during"))
+        before, _, _ = await timed_post(session, sim, chat("before"))
+        t_before = time.perf_counter() - t0
+        await asyncio.sleep(max(0.0, 1.1 - (time.perf_counter() - t0)))
+        during, _, _ = await timed_post(session, sim, chat("during"))
+        t_during = time.perf_counter() - t0
     finally:
         await sim.stop()
     assert (before, during) == (200, 200)
-    assert t_before < 0.5
-    assert t_during >= 0.2  # held until 0.9 s after start; sent at >= 0.55 s
+    assert t_before < 1.0
+    assert t_during >= 2.4  # held until the stall ended (2.5 s after start, less timer slack)
 
 
 async def test_stall_pauses_a_stream_in_progress(session: aiohttp.ClientSession) -> None:
-    sim = await start(token_ms=Dist.constant(40), output_tokens=8, stall_at_s=0.1, stall_ms=300)
+    sim = await start(token_ms=Dist.constant(100), output_tokens=10, stall_at_s=0.3, stall_ms=800)
     arrivals: list[float] = []
     try:
         t0 = time.perf_counter()
@@ -180,10 +186,10 @@ async def test_stall_pauses_a_stream_in_progress(session: aiohttp.ClientSession)
     finally:
         await sim.stop()
     assert r.status == 200
-    assert arrivals[-1] >= 0.4  # the stall ended 0.4 s after start, before the last token
+    assert arrivals[-1] >= 1.0  # the stall ended 1.1 s after start, before the last token
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
-    assert max(gaps) >= 0.2  # one long silence, not a uniformly slower stream
-    assert sim.stats.token_events == 8
+    assert max(gaps) >= 0.5  # one long silence, not a uniformly slower stream
+    assert sim.stats.token_events == 10
 
 
 async def test_client_disconnect_frees_the_slot(session: aiohttp.ClientSession) -> None:
