@@ -86,6 +86,16 @@ def test_gzip_body_is_accepted(collector: Any) -> None:
     assert status == 200 and resp["accepted"] == 2
 
 
+def test_truncated_gzip_body_is_refused_and_nothing_stored(collector: Any) -> None:
+    records = [rec(i, input="some words " * 20) for i in range(50)]
+    body = gzip.compress(json.dumps({"records": records}).encode())
+    status, resp, _ = collector.request(
+        "POST", "/v1/ingest", body[: len(body) // 2], headers={"Content-Encoding": "gzip"}
+    )
+    assert status == 400 and "truncated" in json.dumps(resp)
+    assert collector.store.count() == 0
+
+
 def test_one_malformed_record_is_named_and_the_rest_stored(collector: Any) -> None:
     batch = [rec(0), rec(1), rec(2, latency_ms="slow"), rec(3), {"kind": "feedback"}]
     status, body, _ = collector.request("POST", "/v1/ingest", {"records": batch})

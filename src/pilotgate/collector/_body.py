@@ -41,6 +41,8 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise HTTPException(400, detail=f"body is not valid {encoding}: {exc}") from None
     if len(out) > limit or inflater.unconsumed_tail:
         raise _too_large(limit)
+    if not inflater.eof:  # cut off in transit: refuse it rather than store part of a batch
+        raise HTTPException(400, detail=f"body is a truncated {encoding} stream")
     return out
 
 
