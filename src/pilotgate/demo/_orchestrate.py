@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-import shutil
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -262,10 +260,3 @@ def write_data_files(ctx: DemoContext) -> str:
             fh.write(json.dumps(case, ensure_ascii=False) + "\n")
     ctx.files.update(demo_set=demo_path, production=prod_path)
     return f"{demo_path.name}, {prod_path.name}"
-
-
-def clean(out_dir: Path) -> None:
-    shutil.rmtree(out_dir, ignore_errors=True)
-
-
-_ = timedelta

@@ -6,7 +6,6 @@ in the store (as the CLI commands do), and returns a one-line summary.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -184,12 +183,9 @@ def step_robustness(ctx: DemoContext) -> str:
         )
     fams = doc.get("families", {})
     worst = sorted(fams.items(), key=lambda kv: kv[1].get("pass_rate") or 0)[:2]
-    _summary(ctx)["weakest perturbation families"] = ", ".join(
-        f"{k} {v.get('pass_rate', 0):.0%}" for k, v in worst
-    )
-    return f"{len(rows)} pairs; weakest: " + ", ".join(
-        f"{k} {v.get('pass_rate', 0):.0%}" for k, v in worst
-    )
+    weakest = ", ".join(f"{k} {v.get('pass_rate', 0):.0%}" for k, v in worst)
+    _summary(ctx)["weakest perturbation families"] = weakest
+    return f"{len(rows)} pairs; weakest: {weakest}"
 
 
 def step_load(ctx: DemoContext) -> str:
@@ -225,13 +221,12 @@ def step_load(ctx: DemoContext) -> str:
             "load", doc, name="expected-1x-2x-3x", feature="northwind-support", version="v2"
         )
     rows = []
-    for lvl in doc.get("levels", []):
-        e2e = lvl["latency_ms"]["e2e"]
-        rows.append(f"{lvl.get('label')}: p50 {e2e['p50']:.0f} / p99 {e2e['p99']:.0f} ms")
     s = _summary(ctx)
     for lvl in doc.get("levels", []):
         e2e = lvl["latency_ms"]["e2e"]
-        s[f"latency p50 / p99 at {lvl.get('label')}"] = f"{e2e['p50']:.0f} / {e2e['p99']:.0f} ms"
+        figure = f"p50 {e2e['p50']:.0f} / p99 {e2e['p99']:.0f} ms"
+        rows.append(f"{lvl.get('label')}: {figure}")
+        s[f"latency at {lvl.get('label')}"] = figure
     return "; ".join(rows)
 
 
@@ -274,6 +269,3 @@ def capability_steps() -> list[Step]:
         ("pilot gate", step_gate),
         ("report", step_report),
     ]
-
-
-_ = json

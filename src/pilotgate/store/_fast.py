@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Table
 
+from pilotgate.records import InteractionRecord
 from pilotgate.store._types import UTCDateTime, to_utc
 
 __all__ = [
@@ -34,25 +35,8 @@ __all__ = [
     "tune_sqlite",
 ]
 
-_FIELDS = frozenset(
-    (
-        "kind",
-        "id",
-        "ts",
-        "feature",
-        "version",
-        "session_id",
-        "user_id",
-        "input",
-        "output",
-        "latency_ms",
-        "ttft_ms",
-        "tokens_in",
-        "tokens_out",
-        "error",
-        "metadata",
-    )
-)
+# the fields an interaction record may carry: the model's, so the two cannot drift apart
+_FIELDS = frozenset(InteractionRecord.model_fields)
 
 _isfinite = math.isfinite
 _fromisoformat = datetime.fromisoformat
