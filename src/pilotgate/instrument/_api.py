@@ -129,8 +129,38 @@ def _at_exit() -> None:
             pass
 
 
+_FORK_WAIT_S = 2.0
+_held_for_fork: threading.Lock | None = None
+
+
+def _before_fork() -> None:
+    """Let an in-flight store write finish before the process forks (bounded wait).
+
+    SQLite keeps its file locks per process: a child forked while the exporter thread holds
+    the store open mid-write believes it holds locks the kernel never gave it, and its own
+    connection then waits forever. Forks are rare and store writes short; the wait is
+    bounded so a stuck store cannot hold the application's fork.
+    """
+    global _held_for_fork
+    exp = _exporter
+    lock = getattr(getattr(exp, "transport", None), "io_lock", None)
+    if isinstance(lock, type(_lock)) and lock.acquire(timeout=_FORK_WAIT_S):
+        _held_for_fork = lock
+
+
+def _release_fork_hold() -> None:
+    global _held_for_fork
+    lock, _held_for_fork = _held_for_fork, None
+    if lock is not None:
+        try:
+            lock.release()
+        except RuntimeError:
+            pass
+
+
 def _after_fork_in_child() -> None:
     global _exporter, _lock
+    _release_fork_hold()
     _lock = threading.Lock()
     cap.IDS.reseed()
     old = _exporter
@@ -151,4 +181,8 @@ def _install_hooks() -> None:
     _hooks_installed = True
     atexit.register(_at_exit)
     if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=_after_fork_in_child)
+        os.register_at_fork(
+            before=_before_fork,
+            after_in_parent=_release_fork_hold,
+            after_in_child=_after_fork_in_child,
+        )

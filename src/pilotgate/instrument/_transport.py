@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -143,16 +144,22 @@ class StoreTransport:
     def __init__(self, url: str) -> None:
         self.url = url
         self._store: Any = None
+        self.io_lock = threading.Lock()
+        """Held while the store is opened or written: a fork waits for it (see ``_api``)."""
+        _warm_store_imports(url)
 
     def open(self) -> None:
         """Open (and migrate) the store now, before any record is taken from the buffer."""
+        with self.io_lock:
+            self._open()
+
+    def _open(self) -> None:
         from pilotgate.errors import PilotgateError
+        from pilotgate.store import Store
 
         if self._store is not None:
             return
         try:
-            from pilotgate.store import Store
-
             self._store = Store(self.url)
         except PilotgateError as exc:
             raise Retry(f"store unavailable: {exc.what}") from None
@@ -160,6 +167,10 @@ class StoreTransport:
             raise Retry(f"store unavailable: {type(exc).__name__}: {exc}") from None
 
     def send(self, records: list[Record], timeout: float) -> tuple[int, int]:
+        with self.io_lock:
+            return self._send(records, timeout)
+
+    def _send(self, records: list[Record], timeout: float) -> tuple[int, int]:
         from pilotgate.errors import PilotgateError
         from pilotgate.records import parse_ingest_line
 
@@ -191,3 +202,34 @@ class StoreTransport:
             except Exception:
                 pass
             self._store = None
+
+
+def _warm_store_imports(url: str) -> None:
+    """Import, on the caller's thread, every module the exporter thread needs for ``url``.
+
+    A module that the background thread is still importing when the process forks stays
+    half-initialised in the child for good (its importing thread does not exist there), and
+    every later import of it fails: gunicorn ``--preload`` or a ``multiprocessing`` pool
+    started right after ``configure()`` would record nothing. Importing here, before
+    ``configure()`` returns, leaves the thread nothing to import. Never raises: a store that
+    cannot be imported is reported by ``open()`` like any unavailable store.
+    """
+    try:
+        import alembic.command  # noqa: F401  (migrations run when the store opens)
+        import alembic.config  # noqa: F401
+        import alembic.runtime.migration  # noqa: F401
+        import alembic.script  # noqa: F401
+        import alembic.util  # noqa: F401
+        from sqlalchemy.engine import make_url
+
+        import pilotgate.errors  # noqa: F401
+        import pilotgate.records  # noqa: F401
+        import pilotgate.store  # noqa: F401
+        from pilotgate.store._engine import normalise_url
+
+        dialect = make_url(normalise_url(url)).get_dialect()
+        dialect.import_dbapi()
+        backend = dialect.name
+        __import__(f"alembic.ddl.{'postgresql' if backend == 'postgresql' else 'sqlite'}")
+    except Exception:
+        pass

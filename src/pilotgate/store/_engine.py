@@ -89,6 +89,7 @@ def migrate(engine: Engine) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     try:
         with engine.begin() as conn:
+            _lock_for_migration(conn)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except OperationalError as exc:
@@ -107,3 +108,22 @@ def migrate(engine: Engine) -> None:
             where=safe_url(str(engine.url)),
             fix="open it with the pilotgate version that wrote it, or a newer one",
         ) from None
+
+
+_MIGRATION_LOCK_ID = 0x70696C6F  # "pilo": one advisory-lock key for every pilotgate store
+
+
+def _lock_for_migration(conn: Any) -> None:
+    """Serialise migrations across processes opening the same store at once.
+
+    Several workers forked from one parent (or several collectors) open a new store together;
+    without a lock each sees an empty schema and all but one fail on "table already exists"
+    (or SQLite's "database is locked" when two read transactions race to write). SQLite takes
+    its write lock up front (``BEGIN IMMEDIATE``, waiting up to the busy timeout);
+    PostgreSQL a transaction-scoped advisory lock. The second opener then finds the schema at
+    head and does nothing.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})")
