@@ -137,3 +137,33 @@ def test_reopen_keeps_data(store_url: str) -> None:
     s2 = Store(store_url)
     assert s2.count() == 1
     s2.close()
+
+
+def test_one_key_twice_in_a_batch(store: Store) -> None:
+    """The bulk paths (SQLite executemany, PostgreSQL COPY + merge) keep the row rules."""
+    assert store.add_interactions([inter(1), inter(1, output="second"), inter(2)]) == 2
+    assert {r["id"]: r["output"] for r in store.interactions()} == {
+        "i1": "answer 1",
+        "i2": "answer 2",
+    }
+    fb = {"id": "f1", "interaction_id": "i1", "ts": T0, "accepted": True}
+    assert store.add_feedback([fb, {**fb, "accepted": False, "comment": "changed my mind"}]) >= 1
+    (row,) = store.feedback()
+    assert row["accepted"] is False and row["comment"] == "changed my mind"
+
+
+def test_bulk_rows_round_trip_every_column_type(store: Store) -> None:
+    msgs = [{"role": "user", "content": 'tab\there, quote " and backslash \\ and ñ'}]
+    rec = inter(7, input=msgs, metadata={"nested": {"a": [1, 2.5, None]}, "ok": True},
+                tokens_in=3, tokens_out=4, ttft_ms=12.5, error="Timeout")  # fmt: skip
+    assert store.add_interactions([rec]) == 1
+    (row,) = store.interactions()
+    assert row["input_messages"] == msgs
+    assert row["metadata"] == {"nested": {"a": [1, 2.5, None]}, "ok": True}
+    assert (row["tokens_in"], row["tokens_out"], row["ttft_ms"], row["error"]) == (
+        3,
+        4,
+        12.5,
+        "Timeout",
+    )
+    assert row["ts"] == T0 + timedelta(minutes=7)

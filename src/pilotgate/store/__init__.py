@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from pilotgate.store import _schema as tables
 from pilotgate.store._engine import normalise_url, safe_url
+from pilotgate.store._retention import PruneResult, prune
 from pilotgate.store._store import IngestCounts, Store, derive_id
 
 __all__ = [
     "IngestCounts",
+    "PruneResult",
     "Store",
     "derive_id",
     "normalise_url",
     "open_store",
+    "prune",
     "safe_url",
     "tables",
 ]

@@ -29,6 +29,7 @@ __all__ = [
     "CheckedInteraction",
     "json_text",
     "normalise_interaction",
+    "pg_copy_row_maker",
     "row_maker",
     "sqlite_dt",
     "sqlite_interaction_row",
@@ -384,3 +385,21 @@ _SQLITE_BULK_PRAGMAS: tuple[str, ...] = (
     # checkpoint (and fsync) the WAL every ~40 MB instead of every ~4 MB
     "PRAGMA wal_autocheckpoint=10000",
 )
+
+
+def pg_copy_row_maker(table: Table) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A function turning a row dict into the tuple ``COPY`` writes for ``table``'s columns.
+
+    JSON columns become JSON text (``COPY`` takes text for ``json``); other values go to
+    psycopg as they are (it adapts datetimes, numbers and strings).
+    """
+    names = [col.name for col in table.columns]
+    json_cols = frozenset(col.name for col in table.columns if isinstance(col.type, JSON))
+
+    def make(r: Mapping[str, Any]) -> tuple[Any, ...]:
+        g = r.get
+        return tuple(
+            json_text(v) if n in json_cols and (v := g(n)) is not None else g(n) for n in names
+        )
+
+    return make

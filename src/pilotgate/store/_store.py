@@ -26,6 +26,7 @@ from pilotgate.store._fast import (
     INTERACTION_COLUMNS,
     CheckedInteraction,
     normalise_interaction,
+    pg_copy_row_maker,
     row_maker,
     sqlite_dt,
     sqlite_interaction_row,
@@ -90,6 +91,8 @@ class Store:
             return 0
         if self.dialect == "sqlite" and not upsert:
             return self._insert_sqlite_fast(table, rows)
+        if self.dialect == "postgresql":
+            return self._insert_pg_copy(table, rows, upsert=upsert)
         ins = postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
         keys = [c.name for c in table.primary_key.columns]
         if upsert:
@@ -111,6 +114,57 @@ class Store:
                 fix="nothing was written from this batch; check the store and retry",
             ) from None
         return inserted
+
+    def _insert_pg_copy(
+        self, table: Table, rows: Sequence[Mapping[str, Any]], *, upsert: bool
+    ) -> int:
+        """PostgreSQL's bulk path: ``COPY`` into a temporary staging table, then one merge.
+
+        ``COPY`` skips per-row statement overhead (several times ``executemany``'s rate);
+        the merge (``INSERT … SELECT … ON CONFLICT``) keeps the same rules as the plain path:
+        an existing key is skipped, or updated with ``upsert`` (the last row of a key in the
+        batch wins). The staging table lives in the connection's temporary schema and is
+        emptied at commit, so concurrent writers never see each other's rows.
+        """
+        keys = [c.name for c in table.primary_key.columns]
+        if upsert:  # one row per key, or the merge would update a row twice
+            last: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+            for r in rows:
+                last[tuple(r.get(k) for k in keys)] = r
+            rows = list(last.values())
+        names = [c.name for c in table.columns]
+        make = pg_copy_row_maker(table)
+        stage = f"pilotgate_stage_{table.name}"
+        cols = ", ".join(f'"{n}"' for n in names)
+        if upsert:
+            sets = ", ".join(f'"{n}" = EXCLUDED."{n}"' for n in names if n not in keys)
+            conflict = f"DO UPDATE SET {sets}" if sets else "DO NOTHING"
+        else:
+            conflict = "DO NOTHING"
+        merge = (
+            f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM pg_temp.{stage} "
+            f"ON CONFLICT ({', '.join(keys)}) {conflict}"
+        )
+        try:
+            with self.engine.begin() as conn:
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                with raw.cursor() as cur:
+                    cur.execute(
+                        f"CREATE TEMP TABLE IF NOT EXISTS {stage} "
+                        f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+                    )
+                    with cur.copy(f"COPY pg_temp.{stage} ({cols}) FROM STDIN") as copy:
+                        for r in rows:
+                            copy.write_row(make(r))
+                    cur.execute(merge)
+                    return max(0, int(cur.rowcount))
+        except Exception as exc:  # psycopg errors do not pass through SQLAlchemy here
+            raise StoreError(
+                f"write to {table.name} failed: {type(exc).__name__}: {exc}",
+                where=safe_url(self.url),
+                fix="nothing was written from this batch; check the store and retry",
+            ) from None
 
     def _insert_sqlite_fast(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
         """Plain DB-API ``executemany``: SQLite's fastest bulk path (several x SQLAlchemy's)."""

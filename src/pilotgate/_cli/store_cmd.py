@@ -1,0 +1,60 @@
+"""``pilotgate store prune``: retention of raw production text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from pilotgate._cli.usage_cmd import _date
+
+__all__ = ["store"]
+
+
+@click.group("store")
+def store() -> None:
+    """Look after the store: retention of raw production data."""
+
+
+@store.command("prune")
+@click.option("--before", required=True, help="Delete raw records older than this date (UTC).")
+@click.option("--feature", help="Only this feature's interactions (and their feedback, steps).")
+@click.option(
+    "--keep-cases",
+    is_flag=True,
+    help="Keep the interactions (and feedback) that eval-set cases were built from.",
+)
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@click.option("--store", "store_url", help="Store URL (default: PILOTGATE_STORE, plan, local).")
+@click.option("--plan", "plan_path", type=click.Path(dir_okay=False), help="Pilot plan file.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a JSON doc.")
+def prune_cmd(
+    before: str,
+    feature: str | None,
+    keep_cases: bool,
+    dry_run: bool,
+    store_url: str | None,
+    plan_path: str | None,
+    json_path: str | None,
+) -> None:
+    """Delete interactions, feedback and steps before a date; runs and eval sets stay."""
+    from pilotgate.plan import resolve_settings
+    from pilotgate.store import open_store, prune
+
+    cutoff = _date(before, "--before")
+    assert cutoff is not None
+    db = open_store(resolve_settings(store=store_url, plan=plan_path).store)
+    try:
+        result = prune(db, cutoff, feature=feature, keep_cases=keep_cases, dry_run=dry_run)
+    finally:
+        db.close()
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(
+        f"{verb} {result.interactions} interactions, {result.feedback} feedback, "
+        f"{result.steps} steps before {result.before}"
+        + (f" (kept {result.kept_for_cases} used by eval-set cases)" if keep_cases else "")
+    )
+    if json_path:
+        text = json.dumps(result.to_json(), indent=2, allow_nan=False)
+        Path(json_path).write_text(text + "\n", encoding="utf-8")
