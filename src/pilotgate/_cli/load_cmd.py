@@ -372,8 +372,8 @@ def _run(o: dict[str, Any]) -> None:
             "expected": o["expected"] or o["expected_rate"],
             "sweep": o["sweep_spec"],
             "inputs": o["inputs"],
-            "target_spec": safe_url(o["target_spec"]),
         },
+        "target_label": o["target_spec"],  # as typed; the runs layer strips secrets
     }
     res: Any
     if levels is not None:

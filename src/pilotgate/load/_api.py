@@ -60,6 +60,7 @@ def run_load(
     version: str | None = None,
     name: str | None = None,
     params: Mapping[str, Any] | None = None,
+    target_label: str | None = None,
 ) -> LoadResult:
     """Run one bounded load level against ``target`` and return every request's sample.
 
@@ -73,6 +74,8 @@ def run_load(
         feature, version: what the target serves (the gate selects load runs by them).
         name: the stored run's label.
         params: extra parameters to keep with the run (e.g. the command's inputs file).
+        target_label: the target as the stored run names it (default: the spec given, or
+            the endpoint); secrets are stripped.
 
     Raises:
         ConfigError: the target is not on loopback and ``config.allow_remote`` is False.
@@ -82,7 +85,7 @@ def run_load(
         result.run_id = record_load(
             result, store, feature=feature, version=version, name=name,
             params={"config": config.model_dump(mode="json"), **(params or {})},
-            target=target if isinstance(target, str) else None,
+            target=target_label or (target if isinstance(target, str) else None),
         )  # fmt: skip
     return result
 
@@ -113,12 +116,13 @@ def run_levels(
     version: str | None = None,
     name: str | None = None,
     params: Mapping[str, Any] | None = None,
+    target_label: str | None = None,
 ) -> LevelsResult:
     """Run ``config`` at each load in ``levels`` (rates or user counts), lowest first.
 
     With ``stop_when_slo_missed`` (a sweep) the run stops after the first level that
     misses the SLO: higher loads only pile more traffic onto a target already past its knee.
-    ``store``, ``save``, ``feature``, ``version``, ``name`` and ``params`` record the
+    ``store``, ``save``, ``feature``, ``version``, ``name``, ``params``, ``target_label`` record the
     levels as one run (kind ``load``, ``levels[]`` labelled ``1x``…), as :func:`run_load`.
     """
     if not levels:
@@ -146,7 +150,7 @@ def run_levels(
         out.run_id = record_load(
             out, store, feature=feature, version=version, name=name,
             params={"config": config.model_dump(mode="json"), **extra, **(params or {})},
-            target=target if isinstance(target, str) else None,
+            target=target_label or (target if isinstance(target, str) else None),
         )  # fmt: skip
     return out
 
