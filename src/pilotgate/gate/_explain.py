@@ -11,22 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from pilotgate.gate._gate import CriterionResult, GateResult
+from pilotgate.runs import describe_selection as selection_text
 
-__all__ = ["explain_lines", "selection_text"]
-
-
-def selection_text(selection: Mapping[str, Any] | None) -> str:
-    """``feature 'router' · version 'v2' · eval set 'production'`` (or ``—``)."""
-    if not selection:
-        return "—"
-    parts = [f"feature {selection.get('feature')!r}"]
-    v = selection.get("version")
-    parts.append(f"version {v!r}" if v else "all versions")
-    if selection.get("eval_set"):
-        parts.append(f"eval set {selection['eval_set']!r}")
-    if selection.get("name"):
-        parts.append(f"named {selection['name']!r}")
-    return " · ".join(parts)
+__all__ = ["explain_lines"]
 
 
 def _candidate(c: Mapping[str, Any]) -> str:

@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Candidate", "Picked", "RunScope", "Selection", "run_scope", "select_run", "skip_reason"]
+__all__ = [
+    "Candidate",
+    "Picked",
+    "describe_selection",
+    "RunScope",
+    "Selection",
+    "run_scope",
+    "select_run",
+    "skip_reason",
+]
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,20 @@ class Selection:
             "eval_set": self.eval_set,
             "name": self.name,
         }
+
+
+def describe_selection(selection: Mapping[str, Any] | None) -> str:
+    """A stored selection in words: ``feature 'router' · version 'v2' · eval set 'prod'``."""
+    if not selection:
+        return "—"
+    parts = [f"feature {selection.get('feature')!r}"]
+    v = selection.get("version")
+    parts.append(f"version {v!r}" if v else "all versions")
+    if selection.get("eval_set"):
+        parts.append(f"eval set {selection['eval_set']!r}")
+    if selection.get("name"):
+        parts.append(f"named {selection['name']!r}")
+    return " · ".join(parts)
 
 
 def _eval_set_matches(got: str, want: str) -> bool:
