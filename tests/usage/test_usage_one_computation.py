@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import json
 import random
-import threading
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "runs"))
+from _live_dashboard import dashboard as _dashboard  # noqa: E402
+from _live_dashboard import get as _get  # noqa: E402
 
 from pilotgate._cli import main
 from pilotgate.plan import load_plan
@@ -88,43 +88,6 @@ def _cli(*args: str) -> None:
         main(list(args))
     except SystemExit as exc:
         assert exc.code in (0, 1, 3, None), exc.code
-
-
-@contextmanager
-def _dashboard(url: str, plan_path: Path) -> Iterator[tuple[str, str]]:
-    import uvicorn
-    from fastapi import FastAPI
-
-    from pilotgate._web.dashboard import dashboard_router
-    from pilotgate.collector import create_key
-    from pilotgate.plan import load_plan
-
-    store = Store(url)
-    key, _ = create_key(store, "pilot", name="test")
-    app = FastAPI()
-    app.include_router(dashboard_router(store, plan=load_plan(plan_path), require_login=False))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "dashboard did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}", key
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        store.close()
-
-
-def _get(url: str, key: str | None = None) -> str:
-    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"} if key else {})
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        return str(resp.read().decode())
 
 
 def test_gate_usage_report_and_dashboard_print_the_same_figures(
