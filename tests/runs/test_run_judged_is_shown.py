@@ -103,7 +103,12 @@ def test_report_and_dashboard_name_the_run_and_version_judged(tmp_path: Path) ->
     plan = load_plan(plan_path)
     with Store(url) as store:
         gate = evaluate_gate(plan, store)  # recorded: the report shows the latest gate run
-        html = render_report(build_report(store, plan))
+        ctx = build_report(store, plan)
+        html = render_report(ctx)
+    # the load section, too, shows the plan's version, not the newer v1 run
+    load = next(sec for sec in ctx["sections"] if sec["key"] == "load")
+    assert [r["id"] for r in load["runs"]] == [ids["load-v2"]]
+    assert load["runs"][0]["version"] == "v2"
     assert {c.name: c.run_id for c in gate.criteria} == {
         "tail latency": ids["load-v2"],
         "quality": ids["eval-v2"],

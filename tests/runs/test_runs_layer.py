@@ -23,7 +23,7 @@ from pilotgate.store import Store
 def test_public_names() -> None:
     assert sorted(runs.__all__) == sorted(
         ["Candidate", "Picked", "RunScope", "Selection", "describe_selection", "finish_run",
-         "plan_in_force", "record_run", "run_scope", "safe_target", "select_run",
+         "pick_run", "plan_in_force", "record_run", "run_scope", "safe_target", "select_run",
          "skip_reason", "start_run", "using_store"]
     )  # fmt: skip
 

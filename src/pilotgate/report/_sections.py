@@ -113,6 +113,9 @@ def run_ref(run: Mapping[str, Any]) -> dict[str, Any]:
         "name": run.get("name"),
         "created_at": created.isoformat(timespec="seconds") if created else None,
         "status": run.get("status"),
+        "feature": run.get("feature"),
+        "version": run.get("version"),
+        "eval_set": run.get("eval_set"),
     }
 
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pilotgate.store import Store
 
 __all__ = [
+    "pick_run",
     "Candidate",
     "Picked",
     "describe_selection",
@@ -204,3 +208,13 @@ def select_run(
                 )
             )
     return picked
+
+
+def pick_run(store: Store, sel: Selection, *, scan: int = 500) -> Picked:
+    """The newest finished run of ``store`` that ``sel`` may judge (no time window).
+
+    For readers outside the gate (the report's sections, scripts): the same rule the gate
+    applies, over the ``scan`` newest runs of ``sel.kind``.
+    """
+    rows = [r for r in store.list_runs(sel.kind, limit=scan) if r.get("status") == "ok"]
+    return select_run(rows, sel)
