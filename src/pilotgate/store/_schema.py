@@ -154,7 +154,10 @@ runs = Table(
     Column("summary", JSON),
     Column("plan_hash", String(64)),
     Column("code_version", String(50)),
+    Column("eval_set", String(300)),
+    Column("inputs", JSON),
     Index("ix_runs_kind_created", "kind", "created_at"),
+    Index("ix_runs_kind_feature_created", "kind", "feature", "created_at"),
 )
 
 run_results = Table(
