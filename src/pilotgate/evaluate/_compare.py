@@ -172,7 +172,9 @@ def compare_rows(
     ]
     # a pair counts only when the scorer could judge the case in both runs
     pairs = [
-        (ra, rb) for ra, rb in shared if is_scored(ra["scores"][key]) and is_scored(rb["scores"][key])
+        (ra, rb)
+        for ra, rb in shared
+        if is_scored(ra["scores"][key]) and is_scored(rb["scores"][key])
     ]
     unscored: Counter[str] = Counter()
     for ra, rb in shared:

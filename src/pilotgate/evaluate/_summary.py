@@ -71,7 +71,7 @@ def scorer_stats(
     vals, passed, unscored = _values(rows, key)
     iv = mean_ci(vals, seed=seed).to_json()
     n_pass = sum(passed)
-    lo, hi = wilson(n_pass, len(passed))
+    pass_ci = wilson(n_pass, len(passed))
     out: dict[str, Any] = {
         **iv,
         "n_scored": len(vals),
@@ -79,7 +79,7 @@ def scorer_stats(
         "unscored_reasons": dict(unscored.most_common()),
         "passed": n_pass,
         "pass_rate": round(n_pass / len(passed), 6) if passed else None,
-        "pass_ci95": [round(lo, 6), round(hi, 6)],
+        "pass_ci95": None if pass_ci is None else [round(pass_ci[0], 6), round(pass_ci[1], 6)],
     }
     if brief:
         return {k: out[k] for k in ("n", "n_unscored", "mean", "ci95", "pass_rate")}

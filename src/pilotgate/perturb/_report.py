@@ -58,11 +58,7 @@ class PairResult:
     @property
     def counted(self) -> bool:
         """Whether this pair enters the pass rate."""
-        return (
-            self.scored
-            and not self.unchanged
-            and not (self.error or "").startswith("original:")
-        )
+        return self.scored and not self.unchanged and not (self.error or "").startswith("original:")
 
     def failure_json(self) -> dict[str, Any]:
         return {

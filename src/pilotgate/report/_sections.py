@@ -213,7 +213,7 @@ def find_eval_run(store: Store, name: str, *, version: str | None = None) -> dic
 
 
 def scored_text(doc: Mapping[str, Any]) -> str | None:
-    """"280 of 300 scored (20 have no reference)" from a scorer block, None for old runs."""
+    """ "280 of 300 scored (20 have no reference)" from a scorer block, None for old runs."""
     from pilotgate.scoring import scored_phrase
 
     n_scored = doc.get("n_scored")

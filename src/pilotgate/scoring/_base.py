@@ -80,7 +80,7 @@ _PHRASES = {NO_REFERENCE: "have no reference", NO_VERDICT: "got no judge verdict
 
 
 def scored_phrase(n_scored: int, reasons: Mapping[str, int]) -> str:
-    """"280 of 300 scored (20 have no reference)": how many cases a number stands on.
+    """ "280 of 300 scored (20 have no reference)": how many cases a number stands on.
 
     Args:
         n_scored: cases the scorer judged.
