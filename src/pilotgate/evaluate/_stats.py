@@ -4,7 +4,8 @@ Eval sets are small (tens to a few hundred cases), so every number comes with an
 interval: Wilson for pass rates (exact-ish near 0 and 1, unlike the normal interval), a
 seeded bootstrap for graded means and for paired differences, McNemar's exact test for
 pass/fail flips (scipy's exact binomial test) and a sign-flip permutation test for graded
-differences. numpy and scipy are imported inside the functions so that ``import pilotgate.evaluate`` stays cheap.
+differences. numpy and scipy are imported inside the functions so that
+``import pilotgate.evaluate`` stays cheap.
 """
 
 from __future__ import annotations
