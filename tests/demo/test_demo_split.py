@@ -37,7 +37,8 @@ def test_v2_is_built_only_from_seen_templates() -> None:
         dropped = set(raw.exemplars_v2) - set(built.exemplars_v2)
         for e in dropped:
             assert closest_template(e, templates) in ph.HELD_OUT
-    assert sum(len(r.exemplars_v2) - len(b.exemplars_v2) for r, b in zip(_WRITTEN, INTENTS)) > 0
+    pairs = zip(_WRITTEN, INTENTS, strict=True)
+    assert sum(len(r.exemplars_v2) - len(b.exemplars_v2) for r, b in pairs) > 0
     for e in OUT_OF_SCOPE_EXEMPLARS:
         assert closest_template(e, ph.OUT_OF_SCOPE_REQUESTS) in ph.SEEN
     assert len(OUT_OF_SCOPE_EXEMPLARS) < len(_OOS_WRITTEN)
