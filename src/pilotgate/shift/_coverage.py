@@ -98,10 +98,11 @@ def novelty(cal: Calibration, distances: F64) -> F64:
 
     Up to the farthest leave-one-out distance ``r_(n)`` it is the calibrated rank: the
     i-th smallest ``r`` maps to ``i / (n + 1)``, linearly in between (and from 0 at
-    distance 0). Beyond, it approaches 1 as ``1 - (1 - n/(n+1)) / (1 + (d - r_(n)) / s)``
-    (a slow tail that stays distinguishable from 1 in floating point) with ``s`` the spread of the upper half of the ``r`` (their maximum minus their
-    median), so no two distances tie: novelty is a monotone transform of the distance
-    and ranks production inputs exactly as the distance does, with a calibrated scale.
+    distance 0). Beyond, it approaches 1 as ``1 - (1 - n/(n+1)) / (1 + (d - r_(n)) / s)``,
+    a slow tail that stays distinguishable from 1 in floating point, with ``s`` the spread
+    of the upper half of the ``r`` (their maximum minus their median). So no two
+    distances tie: novelty is a monotone transform of the distance and ranks production
+    inputs exactly as the distance does, on a scale calibrated to the eval set.
     """
     d = np.asarray(distances, dtype=np.float64)
     q = cal.loo
