@@ -406,6 +406,12 @@ def main() -> int:
         f"{sys.version.split()[0]}, orjson {'on' if HAVE_ORJSON else 'off (stdlib json)'}, "
         f"{os.cpu_count()} CPUs"
     )
+    avg_in = sum(len(json.dumps(r["input"])) for r in records) / n
+    avg_out = sum(len(r["output"]) for r in records) / n
+    print(
+        f"short records: inputs {avg_in:.0f} B, outputs {avg_out:.0f} B on average "
+        "(log-line sized; the realistic section below uses kilobyte chat records)"
+    )
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         costs = stage_costs(records[: min(n, 50_000)], tmp)
