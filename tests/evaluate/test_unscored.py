@@ -48,10 +48,10 @@ def _right(fn: Any, cases: list[dict[str, Any]]) -> tuple[int, int]:
     return sum("card" in fn(c["input"]) for c in scored), len(scored)
 
 
-def test_eval_means_stand_on_scored_cases_only(tmp_path: Path) -> None:
+def test_eval_means_stand_on_scored_cases_only(store_url: str) -> None:
     cases = _cases()
     assert sum(c["expected"] is None for c in cases) == N_NOREF
-    db = f"sqlite:///{tmp_path}/u.db"
+    db = store_url
     res = run_eval("python:test_unscored:v1", cases, ["label"], store=db, version="v1")
     s = res.document["scorers"]["label"]
     right, n = _right(v1, cases)
