@@ -74,6 +74,13 @@ def test_eval_means_stand_on_scored_cases_only(store_url: str) -> None:
     assert (d["n"], d["n_scored"], d["n_unscored"]) == (280, 280, 20)
     assert d["diff"] == pytest.approx((right2 - right) / 280, abs=1e-6)
     assert d["unscored_reasons"] == {NO_REFERENCE: 20}
+    # and the report says what the numbers stand on
+    from pilotgate.report._capabilities import compare_section
+    from pilotgate.store import Store
+
+    with Store(db) as st:
+        sec = compare_section(st, st.get_run(cmp.run_id or ""))
+    assert sec["rows"][0]["scored"] == "280 of 300 scored (20 have no reference)"
 
 
 def test_compare_pairs_only_cases_scored_in_both_runs(tmp_path: Path) -> None:
