@@ -36,6 +36,17 @@ def test_small_demo_runs_every_step_and_writes_the_report(tmp_path: Path) -> Non
     assert demo_mean > prod_mean  # the seed's point: the demo set flatters the feature
     assert ctx.results["gate"]["verdict"] in ("pass", "fail", "insufficient_data")
     _every_run_is_scoped_and_the_gate_explains(ctx, capsys_text=_gate_explain(ctx))
+    # the v1 -> v2 comparison the report shows is measured on held-out templates, and says so
+    with Store(ctx.store_url) as store:
+        latest = store.latest_run("compare")
+        seen = store.latest_run("compare", name="v1-vs-v2 (seen)")
+    assert latest is not None and latest["name"] == "v1-vs-v2 (held out)"
+    assert latest["summary"]["scope"].startswith("held out")
+    assert seen is not None and seen["summary"]["scope"].startswith("seen by the fix")
+    assert "Measured on:</b> held out" in html
+    summary = ctx.results["summary"]
+    assert "v2 vs v1 (held out)" in summary and "v2 vs v1 (seen by the fix, in sample)" in summary
+
 
 
 def _gate_explain(ctx: object) -> str:

@@ -177,6 +177,18 @@ def _pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f}"
 
 
+def _print_scored(console: Console, scorers: dict[str, Any]) -> None:
+    """One line per scorer that left cases unscored: "280 of 300 scored (20 have no reference)"."""
+    from rich.markup import escape
+
+    from pilotgate.scoring import scored_phrase
+
+    for key, s in scorers.items():
+        if s.get("n_unscored"):
+            line = scored_phrase(int(s["n_scored"]), s.get("unscored_reasons") or {})
+            console.print(f"{escape(key)}: {escape(line)}", highlight=False)
+
+
 def _render_run(doc: dict[str, Any]) -> None:
     from rich.table import Table
 
@@ -203,6 +215,7 @@ def _render_run(doc: dict[str, Any]) -> None:
                 agree += f"; {judge['unparsed']} cases without a verdict"
         table.add_row(key, str(s["n"]), _pct(s["mean"]), _ci(s), _pct(s["pass_rate"]), agree)
     console.print(table)
+    _print_scored(console, doc["scorers"])
     keys = list(doc["scorers"])
     for section in ("by_tag", "by_cluster"):
         groups = doc.get(section) or {}
@@ -287,6 +300,11 @@ def _render_compare(doc: dict[str, Any]) -> None:
             s["outcome"],
         )
     console.print(table)
+    if doc.get("scope"):
+        from rich.markup import escape
+
+        console.print(f"measured on: {escape(str(doc['scope']))}", highlight=False)
+    _print_scored(console, doc["scorers"])
     head = doc["scorers"][doc["primary"]]
     for direction in ("regressed", "improved"):
         flips = head["flipped"][direction][:5]

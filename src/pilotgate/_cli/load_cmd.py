@@ -44,6 +44,7 @@ _ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("ok requests/s", "throughput", "requests_per_s", ""),
     ("output tokens/s", "throughput", "output_tokens_per_s", ""),
     ("send rate target / achieved", "schedule", "target_rate", "achieved_rate"),
+    ("per 1 s: min / p5 / max, within 5 %", "schedule", "windows", ""),
     ("scheduler lag max ms", "schedule", "max_lag_ms", ""),
     ("SLO attainment", "slo", "attainment", ""),
 )
@@ -58,6 +59,12 @@ def _cell(lv: dict[str, Any], block: str, key: str, sub: str) -> str:
         return _fmt(stats[sub])
     if key == "by_status":
         return _fmt(b[key].get(sub, 0))
+    if key == "windows":
+        w = b.get(key)
+        if not w:
+            return "–"
+        share = f"{100 * w['within_5pct']:.0f} % of {w['n']}"
+        return f"{_fmt(w['min'])} / {_fmt(w['p5'])} / {_fmt(w['max'])}, {share}"
     if key == "attainment":
         return (
             "–"

@@ -179,14 +179,15 @@ def _pct(x: float | None) -> str:
 
 
 def _row(g: GroupStat) -> list[str]:
-    lo, hi = g.rate.ci95
+    ci = g.rate.ci95
     drop = g.drop
+    n_unscored = sum(g.unscored.values())
     return [
         g.name,
         g.expectation,
-        str(g.rate.n),
+        str(g.rate.n) + (f" (+{n_unscored} not scored)" if n_unscored else ""),
         _pct(g.rate.pass_rate),
-        f"{100 * lo:.0f}–{100 * hi:.0f}%",
+        "—" if ci is None else f"{100 * ci[0]:.0f}–{100 * ci[1]:.0f}%",
         "—" if drop is None else f"{100 * drop:+.1f} pt",
     ]
 

@@ -77,10 +77,11 @@ def step_eval_sets(ctx: DemoContext) -> str:
         )
         cases = built.cases
         ids = [str((c.origin or {}).get("interaction_id")) for c in cases]
-        truth = {
-            r["id"]: ((r.get("metadata") or {}).get("truth") or {}).get("intent")
+        meta = {
+            r["id"]: r.get("metadata") or {}
             for r in store.iter_interactions(ids=ids, columns=["id", "metadata"])
         }
+        truth = {k: (m.get("truth") or {}).get("intent") for k, m in meta.items()}
         labelled = 0
         for case, iid in zip(cases, ids, strict=True):
             label = truth.get(iid)
@@ -90,11 +91,38 @@ def step_eval_sets(ctx: DemoContext) -> str:
                 )
                 labelled += 1
         applied = apply_reviews(store, "production", description="reviewer labels")
+        split = _split_by_template(store, f"production@{applied.version}", meta)
     ctx.results["production_eval_set"] = f"production@{applied.version}"
     return (
         f"demo@1 ({len(demo)} cases); production@1 built from the store ({len(cases)} cases), "
-        f"{labelled} labelled → production@{applied.version}"
+        f"{labelled} labelled → production@{applied.version}; by template: "
+        f"{split['held_out']} held out from the fix, {split['seen']} seen by it"
     )
+
+
+#: The production-derived cases split by whether the fix (v2) saw their template.
+SPLIT_SETS = {"held_out": "production-held-out", "seen": "production-seen"}
+SPLIT_LABELS = {
+    "held_out": "held out: production cases from templates v2's fix never saw",
+    "seen": "seen by the fix: production cases from templates v2 was written from (in sample)",
+}
+
+
+def _split_by_template(store: Store, ref: str, meta: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Save the labelled production cases as two eval sets, by template (see _phrases.py)."""
+    _, cases = store.get_eval_set(ref)
+    counts = {}
+    for part, name in SPLIT_SETS.items():
+        tag = f"template:{part}"
+        chosen = [
+            {**c, "tags": [*(c.get("tags") or []), tag]}
+            for c in cases
+            if tag
+            in (meta.get(str((c.get("origin") or {}).get("interaction_id"))) or {}).get("tags", [])
+        ]
+        store.save_eval_set(name, chosen, description=SPLIT_LABELS[part])
+        counts[part] = len(chosen)
+    return counts
 
 
 def step_eval(ctx: DemoContext) -> str:
@@ -104,8 +132,10 @@ def step_eval(ctx: DemoContext) -> str:
 
     runs: dict[str, str] = {}
     means: dict[str, float] = {}
+    sets = [("demo", "v1"), ("production", "v1"), ("production", "v2")]
+    sets += [(name, v) for name in SPLIT_SETS.values() for v in ("v1", "v2")]
     with Store(ctx.store_url) as store:
-        for set_name, version in (("demo", "v1"), ("production", "v1"), ("production", "v2")):
+        for set_name, version in sets:
             res = run_eval(
                 _feature_target(ctx, version),
                 None,
@@ -120,18 +150,29 @@ def step_eval(ctx: DemoContext) -> str:
             )
             runs[f"{set_name}-{version}"] = res.run_id
             means[f"{set_name}-{version}"] = float(res.to_json()["scorers"]["label"]["mean"])
-        cmp = compare_runs(
-            runs["production-v1"], runs["production-v2"], store=store, name="v1-vs-v2"
-        )
+        verdicts = {}
+        # seen first, held out last: the report shows the latest comparison, the held-out one
+        for part in ("seen", "held_out"):
+            name = SPLIT_SETS[part]
+            cmp = compare_runs(
+                runs[f"{name}-v1"],
+                runs[f"{name}-v2"],
+                store=store,
+                name=f"v1-vs-v2 ({part.replace('_', ' ')})",
+                scope=SPLIT_LABELS[part],
+            )
+            verdicts[part] = str(cmp.to_json().get("verdict", ""))
     ctx.results["eval_runs"] = runs
     s = _summary(ctx)
     s["accuracy on the demo set (v1)"] = f"{means['demo-v1']:.0%}"
     s["accuracy on production-derived set (v1)"] = f"{means['production-v1']:.0%}"
     s["accuracy on production-derived set (v2)"] = f"{means['production-v2']:.0%}"
-    s["v2 vs v1"] = cmp.to_json().get("verdict", "")
+    s["v2 vs v1 (held out)"] = verdicts["held_out"]
+    s["v2 vs v1 (seen by the fix, in sample)"] = verdicts["seen"]
     return (
         f"demo v1 {means['demo-v1']:.0%}, production v1 {means['production-v1']:.0%}, "
-        f"v2 {means['production-v2']:.0%}"
+        f"v2 {means['production-v2']:.0%}; held out from the fix: v1 "
+        f"{means['production-held-out-v1']:.0%} → v2 {means['production-held-out-v2']:.0%}"
     )
 
 

@@ -329,7 +329,7 @@ def _robustness(ctx: MetricContext, parts: Mapping[str, str]) -> Result:
 @metric_provider(
     "shift.coverage",
     description="Share of production inputs the eval set covers (calibrated nearest "
-    "neighbour; Wilson 95 % interval), from the latest shift run.",
+    "neighbour; bootstrap 95 % interval over eval and production), from the latest shift run.",
     source="pilotgate shift (stored run, kind shift)",
     unit="share",
 )

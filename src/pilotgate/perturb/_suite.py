@@ -135,7 +135,8 @@ async def arun_robustness(
                 continue
             r = answers[_key(case.input)]
             s = await main.ascore(r.output, case.expected, input=input_text(case.input))
-            verdicts.append(s.passed and r.ok)
+            if s.scored or not r.ok:  # a case the scorer cannot judge is not a failure
+                verdicts.append(s.passed and r.ok)
         clean = Rate.of(verdicts)
 
     # 4. judge every pair
@@ -217,6 +218,7 @@ async def _judge(
         detail=score.detail,
         unchanged=unchanged,
         error=error,
+        scored=score.scored or error is not None,
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pilotgate.report import _charts as charts
-from pilotgate.report._sections import run_ref, scrub, section
+from pilotgate.report._sections import run_ref, scored_text, scrub, section
 from pilotgate.report._stats import num, pick, wilson
 
 if TYPE_CHECKING:
@@ -279,7 +279,7 @@ def compare_section(
              "p_value": num(s.get("p_value")), "mean_a": num(s.get("mean_a")),
              "mean_b": num(s.get("mean_b")), "improved": s.get("improved"),
              "regressed": s.get("regressed"), "outcome": s.get("outcome"),
-             "verdict": scrub(s.get("verdict"), 300)}
+             "verdict": scrub(s.get("verdict"), 300), "scored": scored_text(s)}
         )  # fmt: skip
         if key == doc.get("primary") or not flips:
             flips = [
@@ -308,6 +308,7 @@ def compare_section(
         rows=rows,
         flips=flips,
         n_shared=doc.get("n_shared"),
+        scope=scrub(doc.get("scope"), 300),
     )
     if rows:
         fig = charts.bar_with_intervals(

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "clip",
     "eval_scores",
+    "scored_text",
     "find_eval_run",
     "run_ref",
     "scrub",
@@ -236,8 +237,19 @@ def find_eval_run(store: Store, name: str, *, version: str | None = None) -> dic
     return None
 
 
+def scored_text(doc: Mapping[str, Any]) -> str | None:
+    """ "280 of 300 scored (20 have no reference)" from a scorer block, None for old runs."""
+    from pilotgate.scoring import scored_phrase
+
+    n_scored = doc.get("n_scored")
+    reasons = doc.get("unscored_reasons")
+    if not isinstance(n_scored, int) or not isinstance(reasons, Mapping):
+        return None
+    return scrub(scored_phrase(n_scored, {str(k): int(v) for k, v in reasons.items()}), 300)
+
+
 def eval_scores(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Per-scorer rows ``{name, mean, ci95, n, pass_rate}`` from an eval document."""
+    """Per-scorer rows ``{name, mean, ci95, n, pass_rate, scored}`` from an eval document."""
     scorers = summary.get("scorers") or {}
     rows = []
     if isinstance(scorers, Mapping):
@@ -250,6 +262,7 @@ def eval_scores(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                         "ci95": doc.get("ci95"),
                         "n": doc.get("n"),
                         "pass_rate": num(doc.get("pass_rate")),
+                        "scored": scored_text(doc),
                     }
                 )
     return rows
