@@ -138,6 +138,8 @@ def _render(report: Any, console: Any) -> None:
         console.print(f"redacted: {red}")
     else:
         console.print("redaction: off (--no-redact)")
+    if report.normalised:
+        console.print(f"normalised: {report.normalised} NUL/lone-surrogate character(s) -> U+FFFD")
     if report.n_bad:
         console.print(f"[yellow]warning: {report.n_bad} bad line(s) skipped:[/yellow]")
         shown = 0

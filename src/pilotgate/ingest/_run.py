@@ -16,6 +16,7 @@ from pilotgate.errors import InputError
 from pilotgate.ingest._gc import gc_paused
 from pilotgate.ingest._parallel import WorkerPool, accept, parallel_blocks, use_parallel
 from pilotgate.ingest._readers import SKIPPED, detect_format, read_records
+from pilotgate.ingest._sanitise import NORMALISED
 from pilotgate.records import BadLine
 from pilotgate.redact import Redactor
 from pilotgate.store import Store
@@ -56,8 +57,19 @@ class IngestReport:
     """The whole run: per-file reports and redaction counts."""
 
     files: list[FileReport]
-    redactions: dict[str, int]
+    counts: dict[str, int]
+    """Redactions per kind, plus the normalised characters under ``NORMALISED``."""
     redact: bool
+
+    @property
+    def redactions(self) -> dict[str, int]:
+        """PII spans redacted, per kind."""
+        return {k: v for k, v in self.counts.items() if k != NORMALISED}
+
+    @property
+    def normalised(self) -> int:
+        """NUL characters and lone surrogates replaced with U+FFFD (see ``_sanitise``)."""
+        return self.counts.get(NORMALISED, 0)
 
     @property
     def read(self) -> int:
@@ -83,6 +95,7 @@ class IngestReport:
             "n_bad": self.n_bad,
             "redact": self.redact,
             "redactions": self.redactions,
+            "normalised": self.normalised,
             "files": [f.to_json() for f in self.files],
         }
 

@@ -219,6 +219,7 @@ class Exporter:
             "spill_corrupt_lines": self.spill.corrupt_lines,
             "annotate_ignored": hot["annotate_ignored"],
             "redaction": self.redaction,
+            "normalised": getattr(self.transport, "normalised", 0),
             "last_error": self.last_error,
             "config_problems": list(self.problems),
         }

@@ -143,6 +143,8 @@ class StoreTransport:
     def __init__(self, url: str) -> None:
         self.url = url
         self._store: Any = None
+        self.normalised = 0
+        """Characters replaced (NUL, lone surrogates) in the records stored so far."""
 
     def open(self) -> None:
         """Open (and migrate) the store now, before any record is taken from the buffer."""
@@ -160,29 +162,33 @@ class StoreTransport:
             raise Retry(f"store unavailable: {type(exc).__name__}: {exc}") from None
 
     def send(self, records: list[Record], timeout: float) -> tuple[int, int]:
+        """Store what can be stored; a record the store cannot hold is counted as rejected
+        (never retried: it would fail forever); :class:`Retry` only if the store is away."""
         from pilotgate.errors import PilotgateError
-        from pilotgate.records import parse_ingest_line
+        from pilotgate.ingest import InvalidRecord, store_batch, validate_record
 
         valid = []
         rejected = 0
+        counts: dict[str, int] = {}
         for rec in records:
             try:
-                valid.append(parse_ingest_line(rec))
-            except ValueError:
+                valid.append(validate_record(rec, counts=counts))
+            except (InvalidRecord, RecursionError):
                 rejected += 1
+        self.normalised += sum(counts.values())
         try:
             if self._store is None:
                 from pilotgate.store import Store
 
                 self._store = Store(self.url)
-            self._store.ingest(valid)
+            fate = store_batch(self._store, valid)
         except PilotgateError as exc:
             self.close()
             raise Retry(f"store unavailable: {exc.what}") from None
         except Exception as exc:
             self.close()
             raise Retry(f"store unavailable: {type(exc).__name__}: {exc}") from None
-        return len(valid), rejected
+        return len(valid) - len(fate.refused), rejected + len(fate.refused)
 
     def close(self) -> None:
         if self._store is not None:

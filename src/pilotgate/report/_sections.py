@@ -31,13 +31,18 @@ __all__ = [
 ]
 
 _SECRET_FLAGS = re.compile(
-    r"(?i)(--?(?:api[-_]?key|token|password|secret)[= ]+|authorization:\s*bearer\s+|"
+    r"(?i)(?=[-aptsk])(--?(?:api[-_]?key|token|password|secret)[= ]+|authorization:\s*bearer\s+|"
     r"(?:api[-_]?key|token|password|secret)=)([^\s\"'\\]+)"
 )
 _TIMESTAMP = re.compile(
     r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
 )
 _KEYLIKE = re.compile(r"\b(pg_[0-9a-f]{12}_[A-Za-z0-9_\-]{20,}|sk-[A-Za-z0-9_\-]{16,})\b")
+
+
+_SCRUB_MARGIN = 400
+"""Characters kept past the limit while redacting, so a secret cut by the limit is still
+recognised (and replaced by a shorter placeholder) rather than shown in part."""
 
 
 def scrub(text: Any, limit: int | None = 600) -> str:
@@ -49,6 +54,8 @@ def scrub(text: Any, limit: int | None = 600) -> str:
     from pilotgate.redact import redact_text
 
     s = "" if text is None else text if isinstance(text, str) else str(text)
+    if limit is not None:  # clip first: redaction time then never depends on the input size
+        s = s[: limit + _SCRUB_MARGIN]
     s = _SECRET_FLAGS.sub(lambda m: m.group(1) + "[SECRET]", s)
     s = _KEYLIKE.sub("[SECRET]", s)
     # timestamps look like phone numbers to the redactor: set them aside, redact, restore

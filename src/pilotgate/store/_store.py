@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from pilotgate._version import __version__
 from pilotgate.errors import InputError, StoreError
@@ -36,6 +37,10 @@ from pilotgate.store._types import to_utc
 __all__ = ["IngestCounts", "Store", "derive_id"]
 
 BATCH = 2000
+
+
+_TRANSIENT = (OperationalError, InterfaceError, PoolTimeout)
+"""Errors of the store being away (connection, lock, pool), not of the rows written."""
 
 
 def _now() -> datetime:
@@ -105,12 +110,20 @@ class Store:
                     res = conn.execute(returning, list(rows[i : i + BATCH]))
                     inserted += len(res.fetchall())
         except SQLAlchemyError as exc:
-            raise StoreError(
-                f"write to {table.name} failed: {type(exc).__name__}: {getattr(exc, 'orig', exc)}",
-                where=safe_url(self.url),
-                fix="nothing was written from this batch; check the store and retry",
-            ) from None
+            raise self._write_error(table, exc) from None
         return inserted
+
+    def _write_error(self, table: Table, exc: SQLAlchemyError) -> StoreError:
+        """The error for a failed write, saying whether retrying the same rows can help."""
+        err = StoreError(
+            f"write to {table.name} failed: {type(exc).__name__}: {getattr(exc, 'orig', exc)}",
+            where=safe_url(self.url),
+            fix="nothing was written from this batch; check the store and retry",
+        )
+        err.retryable = isinstance(exc, _TRANSIENT) or bool(
+            getattr(exc, "connection_invalidated", False)
+        )
+        return err
 
     def _insert_sqlite_fast(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
         """Plain DB-API ``executemany``: SQLite's fastest bulk path (several x SQLAlchemy's)."""
@@ -148,11 +161,7 @@ class Store:
                 conn.exec_driver_sql(sql, list(params))
                 return int(raw.total_changes - before)
         except SQLAlchemyError as exc:
-            raise StoreError(
-                f"write to {table.name} failed: {type(exc).__name__}: {getattr(exc, 'orig', exc)}",
-                where=safe_url(self.url),
-                fix="nothing was written from this batch; check the store and retry",
-            ) from None
+            raise self._write_error(table, exc) from None
 
     def add_interactions(
         self, records: Iterable[InteractionRecord | Mapping[str, Any]], *, upsert: bool = False
