@@ -104,6 +104,21 @@ def test_too_large_batches_are_split(tmp_path: Path) -> None:
         srv.close()
 
 
+def test_batches_are_split_below_max_batch_bytes_before_sending(tmp_path: Path) -> None:
+    """The SDK never sends a body larger than it was told the collector accepts."""
+    srv = IngestServer(tmp_path / "c.db", max_bytes=20_000)
+    try:
+        remote(srv, tmp_path, batch_size=1000, max_batch_bytes=19_000)
+        for i in range(600):
+            answer(f"question number {i} " * 3)
+        assert pg.flush(10)
+        assert len(srv.ids()) == 600
+        assert set(srv.statuses) == {200}  # no 413: split before sending
+        assert pg.stats()["dropped"] == 0
+    finally:
+        srv.close()
+
+
 def test_records_the_collector_rejects_are_counted(
     ingest_server: IngestServer, tmp_path: Path
 ) -> None:

@@ -47,6 +47,9 @@ class Settings:
     """Captured calls held in memory before new ones are dropped (and counted)."""
     batch_size: int = 1000
     """Records per request / per store write; the thread also wakes when this many wait."""
+    max_batch_bytes: int = 4 * 1024 * 1024
+    """Largest request body sent to the collector: a bigger batch is split before it is sent
+    (the collector's own limit, ``--max-body-mb``, is 16 MB by default; a 413 splits too)."""
     flush_interval_s: float = 0.5
     """Longest a captured record waits in memory before the background thread takes it."""
     exit_deadline_s: float = 1.0
@@ -86,7 +89,7 @@ class Settings:
 
 
 _NAMES = {f.name for f in fields(Settings)}
-_POSITIVE_INT = ("spill_max_bytes", "buffer_size", "batch_size")
+_POSITIVE_INT = ("spill_max_bytes", "buffer_size", "batch_size", "max_batch_bytes")
 _POSITIVE_FLOAT = ("flush_interval_s", "exit_deadline_s", "timeout_s", "retry_initial_s")
 
 

@@ -66,7 +66,9 @@ class Exporter:
         self.redact, self.redaction = resolve_redactor(settings.redact)
         self.transport: Transport | None = None
         if settings.collector:
-            self.transport = CollectorTransport(settings.collector, settings.api_key)
+            self.transport = CollectorTransport(
+                settings.collector, settings.api_key, settings.max_batch_bytes
+            )
         elif settings.store:
             self.transport = StoreTransport(settings.store)
         self.otlp: OtlpTransport | None = None

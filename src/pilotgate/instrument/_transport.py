@@ -45,7 +45,10 @@ class Transport(Protocol):
 class CollectorTransport:
     """``POST {collector}/v1/ingest`` with a bearer key, over one keep-alive connection."""
 
-    def __init__(self, base_url: str, api_key: str | None) -> None:
+    def __init__(
+        self, base_url: str, api_key: str | None, max_bytes: int = 4 * 1024 * 1024
+    ) -> None:
+        self.max_bytes = max_bytes
         parts = urlsplit(base_url)
         self.https = parts.scheme == "https"
         self.host = parts.hostname or "127.0.0.1"
@@ -93,6 +96,8 @@ class CollectorTransport:
             default=str,
             check_circular=False,  # rows were checked when frozen: no cycles
         ).encode("utf-8")
+        if len(body) > self.max_bytes and len(records) > 1:
+            raise TooLarge(f"{len(body)} bytes for {len(records)} records: split before sending")
         status, data, retry_after = self.request(body, timeout)
         if 200 <= status < 300:
             return _accepted(data, len(records))
