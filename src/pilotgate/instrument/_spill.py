@@ -6,8 +6,9 @@ the disk (or, with redaction off, ``{"items": [...]}``: compact rows of JSON val
 
 The files may hold personal data that redaction does not know about: the directory is
 created 0700, the files 0600, and every file is opened with ``O_NOFOLLOW`` (a symlink
-planted in a shared directory cannot redirect what is written, or read, elsewhere). Each process appends to files of its
-own, holding an exclusive ``flock`` on each for as long as it owns it, so several
+planted in a shared directory cannot redirect what is written, or read, elsewhere).
+
+Each process appends to files of its own, holding an exclusive ``flock`` on each for as long as it owns it, so several
 processes can share a spill directory: a file whose lock can be taken belongs to nobody
 alive and is claimed for replay (at start, and whenever the backend comes back).
 
