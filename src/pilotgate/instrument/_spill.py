@@ -9,8 +9,9 @@ created 0700, the files 0600, and every file is opened with ``O_NOFOLLOW`` (a sy
 planted in a shared directory cannot redirect what is written, or read, elsewhere).
 
 Each process appends to files of its own, holding an exclusive ``flock`` on each for as
-long as it owns it, so several processes can share a spill directory: a file whose lock can be taken belongs to nobody
-alive and is claimed for replay (at start, and whenever the backend comes back).
+long as it owns it, so several processes can share a spill directory: a file whose lock
+can be taken belongs to nobody alive and is claimed for replay (at start, and whenever
+the backend comes back).
 
 Replay is at-least-once: a file is deleted only after every line in it was acknowledged;
 a crash in between replays some lines again, which the idempotent store absorbs. A line
