@@ -50,7 +50,9 @@ def _open_append(path: Path, *, create: bool) -> IO[bytes]:
 
 
 def _private_dir(path: Path) -> None:
-    """Create ``path`` (and parents) with mode 0700; tighten it if it already exists."""
+    """Create ``path`` (and its parent) with mode 0700; tighten ``path`` if it exists."""
+    if not path.parent.exists():  # the spill base directory, when this creates it
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     if path.is_symlink():
         raise OSError(f"spill directory {path} is a symlink")
