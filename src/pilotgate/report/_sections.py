@@ -51,6 +51,7 @@ def scrub(text: Any, limit: int | None = 600) -> str:
     Inputs and outputs come from production; the store normally holds them redacted
     already, but the report must not be the place where something slips through.
     """
+    from pilotgate._term import visible
     from pilotgate.redact import redact_text
 
     s = "" if text is None else text if isinstance(text, str) else str(text)
@@ -73,7 +74,7 @@ def scrub(text: Any, limit: int | None = 600) -> str:
             return stamps[i] if i < len(stamps) else m.group(0)
 
         s = re.sub("\u27e6([a-z]+)\u27e7", restore, s)
-    return clip(s, limit)
+    return clip(visible(s), limit)
 
 
 def _letters(i: int) -> str:
