@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pilotgate.ingest import ingest_files, store_batch, validate_record
-from pilotgate.redact import Redactor
+from pilotgate.redact import Pseudonymiser, Redactor
 from pilotgate.store import Store
 
 TS = "2026-05-01T12:00:00Z"
@@ -48,7 +48,8 @@ def test_hostile_lines_are_refused_alone(store: Store, tmp_path: Path, parallel:
     assert set(rows) == {"good", "nul", "sur"}
     assert rows["nul"]["input"] == "a\ufffdb" and rows["sur"]["output"] == "\ufffd"
     (step,) = store.steps()
-    assert step["session_id"] == "s\ufffd"
+    # normalised, then pseudonymised (redaction is on): the hash of the normalised id
+    assert step["session_id"] == Pseudonymiser(store.secret("pseudonym")).id("s\ufffd")
 
 
 def test_store_batch_isolates_what_the_store_refuses(store: Store) -> None:

@@ -23,7 +23,7 @@ from pilotgate.errors import StoreError
 from pilotgate.ingest import BatchFate, InvalidRecord, RecordError, store_batch, validate_record
 from pilotgate.ingest._gc import gc_paused
 from pilotgate.ingest._sanitise import NORMALISED
-from pilotgate.redact import Redactor
+from pilotgate.redact import Pseudonymiser, Redactor
 from pilotgate.store import Store
 
 __all__ = ["IngestResponse", "collector_router"]
@@ -81,9 +81,10 @@ class Health(BaseModel):
 def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
     """The collector's routes over ``store``, configured by ``settings``."""
     router = APIRouter(tags=["collector"])
-    redactor = (
-        Redactor(settings.redact_kinds, settings.redact_patterns) if settings.redact else None
-    )
+    redactor = None
+    if settings.redact:
+        pseud = Pseudonymiser(store.secret("pseudonym")) if settings.pseudonymise_ids else None
+        redactor = Redactor(settings.redact_kinds, settings.redact_patterns, pseudonymiser=pseud)
     # SQLite has one writer at a time; queueing here beats "database is locked" retries
     write_lock = threading.Lock() if store.dialect == "sqlite" else None
 

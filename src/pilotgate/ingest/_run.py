@@ -7,6 +7,7 @@ line numbers and skipped.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from pilotgate.ingest._parallel import WorkerPool, accept, parallel_blocks, use_
 from pilotgate.ingest._readers import SKIPPED, detect_format, read_records
 from pilotgate.ingest._sanitise import NORMALISED
 from pilotgate.records import BadLine
-from pilotgate.redact import Redactor
+from pilotgate.redact import Pseudonymiser, Redactor
 from pilotgate.store import Store
 
 __all__ = ["FileReport", "IngestReport", "ingest_files", "store_records"]
@@ -135,8 +136,13 @@ def ingest_files(
     progress: Progress | None = None,
     fmt: str | None = None,
     parallel: bool | None = None,
+    pseudonymise_ids: bool = True,
 ) -> IngestReport:
     """Import files into ``store``; ``redactor=None`` stores text as it is.
+
+    With a redactor, user and session ids are stored as keyed hashes (the store's
+    pseudonym key) unless ``pseudonymise_ids=False`` or the redactor has its own
+    pseudonymiser.
 
     Args:
         parallel: decode large JSONL files in a worker process while this one writes
@@ -150,6 +156,9 @@ def ingest_files(
     for p in files:
         if not p.is_file():
             raise InputError("file not found", where=str(p), fix="check the path")
+    if redactor is not None and pseudonymise_ids and redactor.pseudonymiser is None:
+        redactor = copy.copy(redactor)
+        redactor.pseudonymiser = Pseudonymiser(store.secret("pseudonym"))
     redactions: dict[str, int] = {}
     reports = []
     pool = WorkerPool(redactor, sqlite_rows=store.dialect == "sqlite")

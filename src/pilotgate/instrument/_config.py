@@ -38,6 +38,9 @@ class Settings:
     """True: apply ``pilotgate.redact.Redactor`` before records leave the process or reach the
     disk; a ``Redactor(patterns=…)`` for your own rules, a ``str -> str`` callable for your
     own function, False to keep text as is."""
+    pseudonymise_ids: bool = True
+    """With redaction on, store mode writes ``user_id`` and ``session_id`` as keyed hashes
+    (HMAC with a secret kept in the store); a collector does the same on its side."""
     spill_dir: str | None = None
     """Directory for the append-only spill files (default ``$PILOTGATE_SPILL_DIR`` or
     ``./.pilotgate/spill``); a sub-directory per backend keeps backends apart."""
@@ -157,7 +160,7 @@ def _check(key: str, value: Any) -> str | None:
     if key == "redact":
         ok = isinstance(value, bool) or callable(value) or callable(getattr(value, "record", None))
         return None if ok else "must be a bool, a str -> str callable or a Redactor"
-    if key == "enabled":
+    if key in ("enabled", "pseudonymise_ids"):
         return None if isinstance(value, bool) else "must be a bool"
     if key in _POSITIVE_INT:
         ok = isinstance(value, int) and not isinstance(value, bool) and value > 0

@@ -74,7 +74,9 @@ class Exporter:
                 settings.collector, settings.api_key, settings.max_batch_bytes
             )
         elif settings.store:
-            self.transport = StoreTransport(settings.store)
+            self.transport = StoreTransport(
+                settings.store, pseudonymise=bool(settings.redact) and settings.pseudonymise_ids
+            )
         self.otlp: OtlpTransport | None = None
         if settings.otlp_endpoint:
             service = settings.feature or "pilotgate-app"

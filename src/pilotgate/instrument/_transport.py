@@ -145,8 +145,10 @@ class StoreTransport:
     ``configure()`` returns at once and a store that cannot be opened yet is just "away".
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pseudonymise: bool = False) -> None:
         self.url = url
+        self.pseudonymise = pseudonymise
+        self._pseud: Any = None
         self._store: Any = None
         self.normalised = 0
         """Characters replaced (NUL, lone surrogates) in the records stored so far."""
@@ -186,6 +188,8 @@ class StoreTransport:
                 from pilotgate.store import Store
 
                 self._store = Store(self.url)
+            if self.pseudonymise:
+                self._pseudonyms(valid)
             fate = store_batch(self._store, valid)
         except PilotgateError as exc:
             self.close()
@@ -194,6 +198,14 @@ class StoreTransport:
             self.close()
             raise Retry(f"store unavailable: {type(exc).__name__}: {exc}") from None
         return len(valid) - len(fate.refused), rejected + len(fate.refused)
+
+    def _pseudonyms(self, records: list[dict[str, Any]]) -> None:
+        if self._pseud is None:
+            from pilotgate.redact import Pseudonymiser
+
+            self._pseud = Pseudonymiser(self._store.secret("pseudonym"))
+        for rec in records:
+            self._pseud.record(rec)
 
     def close(self) -> None:
         if self._store is not None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from pilotgate.errors import ConfigError
 from pilotgate.redact._detect import BUILTIN_KINDS, SEPARATORS, Detector, builtin_detectors
+from pilotgate.redact._pseudonym import Pseudonymiser
 
 __all__ = ["Redaction", "Redactor", "redact_text"]
 
@@ -39,6 +40,8 @@ class Redactor:
             redaction times out is replaced whole by ``[NAME TIMED OUT]`` (it may hold what
             the pattern was meant to remove) and counted as ``NAME:timeout``.
         timeout_s: the time limit of each user pattern on one text.
+        pseudonymiser: also replace records' user and session ids with keyed hashes
+            (:class:`~pilotgate.redact.Pseudonymiser`, keyed by the store's secret).
 
     Raises:
         ConfigError: an unknown kind, a bad pattern name or a regex that does not compile.
@@ -50,9 +53,11 @@ class Redactor:
         patterns: Mapping[str, str] | None = None,
         *,
         timeout_s: float = 0.1,
+        pseudonymiser: Pseudonymiser | None = None,
     ) -> None:
         import regex
 
+        self.pseudonymiser = pseudonymiser
         builtin = builtin_detectors()
         kinds = list(kinds)  # read twice below: a generator would leave nothing the 2nd time
         for kind in kinds:
@@ -167,7 +172,8 @@ class Redactor:
     def record(self, rec: MutableMapping[str, Any]) -> dict[str, int]:
         """Redact a validated ingest record (a dict with ``kind``) in place; returns the counts.
 
-        Interactions: input (text or every message), output, error and metadata values.
+        Interactions: input (text or every message), output, error and metadata values;
+        with a pseudonymiser, user and session ids (of steps too) become keyed hashes.
         Feedback: edited output and comment. Steps: metadata values. Where the record has
         metadata, non-zero counts are kept in ``metadata["redactions"]``.
         """
@@ -181,6 +187,8 @@ class Redactor:
                 rec[name] = text(v, counts) if type(v) is str else self.value(v, counts)
         if counts and kind != "feedback":
             rec["metadata"] = {**(rec.get("metadata") or {}), "redactions": counts}
+        if self.pseudonymiser is not None:
+            self.pseudonymiser.record(rec)
         return counts
 
 

@@ -486,6 +486,26 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
 
+    # ---------------------------------------------------------------- secrets
+    def secret(self, name: str) -> str:
+        """A random secret this store keeps for itself (created on first use, then stable).
+
+        Concurrent first uses agree: the first insert wins, everyone reads it back.
+        """
+        q = select(t.store_secrets.c.value).where(t.store_secrets.c.name == name)
+        with self.engine.begin() as conn:
+            value = conn.execute(q).scalar()
+            if value is None:
+                row = {"name": name, "value": secrets.token_hex(32)}
+                ins = (
+                    postgresql.insert(t.store_secrets)
+                    if self.dialect == "postgresql"
+                    else sqlite.insert(t.store_secrets)
+                )
+                conn.execute(ins.on_conflict_do_nothing(index_elements=["name"]), [row])
+                value = conn.execute(q).scalar()
+        return str(value)
+
     # ---------------------------------------------------------------- caches
     def cache_get_many(self, keys: Sequence[str]) -> dict[str, Any]:
         out: dict[str, Any] = {}
