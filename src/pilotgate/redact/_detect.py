@@ -87,7 +87,8 @@ def _phone_ok(match: str) -> bool:
     # without a country code, ask for a separator-grouped or parenthesised national number
     if match[0] != "0" and _GROUPING.isdisjoint(match):
         return False
-    return _DATE_LIKE.match(match) is None
+    # a date is at most 10 characters (2026-05-01, 1/2/2026)
+    return len(match) > 10 or _DATE_LIKE.match(match) is None
 
 
 @dataclass(frozen=True)

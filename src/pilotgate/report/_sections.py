@@ -40,6 +40,8 @@ _TIMESTAMP = re.compile(
 _KEYLIKE = re.compile(r"\b(pg_[0-9a-f]{12}_[A-Za-z0-9_\-]{20,}|sk-[A-Za-z0-9_\-]{16,})\b")
 
 
+_HARD_CAP = 100_000
+"""Longest text shown even without a limit (run documents): nobody reads more on a page."""
 _SCRUB_MARGIN = 400
 """Characters kept past the limit while redacting, so a secret cut by the limit is still
 recognised (and replaced by a shorter placeholder) rather than shown in part."""
@@ -55,8 +57,10 @@ def scrub(text: Any, limit: int | None = 600) -> str:
     from pilotgate.redact import redact_text
 
     s = "" if text is None else text if isinstance(text, str) else str(text)
-    if limit is not None:  # clip first: redaction time then never depends on the input size
-        s = s[: limit + _SCRUB_MARGIN]
+    # clip first: redaction time then never depends on the input's size
+    if len(s) > (cap := _HARD_CAP if limit is None else limit + _SCRUB_MARGIN):
+        s = s[:cap]
+        limit = cap if limit is None else limit
     s = _SECRET_FLAGS.sub(lambda m: m.group(1) + "[SECRET]", s)
     s = _KEYLIKE.sub("[SECRET]", s)
     # timestamps look like phone numbers to the redactor: set them aside, redact, restore
