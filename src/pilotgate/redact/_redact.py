@@ -226,20 +226,28 @@ def _sub(det: Detector, text: str) -> tuple[str, int]:
     if validate is None:  # the C loop, no Python call per match
         out: tuple[str, int] = det.pattern.subn(placeholder, text)
         return out
-    first = det.pattern.search(text)
-    if first is None:
+    # split() with the whole pattern as a group hands back every match as a string at C
+    # speed (no match object, no callback per match): only the validator runs in Python
+    parts = _grouped(det.pattern).split(text)
+    if len(parts) == 1:
         return text, 0
     n = 0
-
-    def repl(m: re.Match[str]) -> str:
-        nonlocal n
-        g = m.group()
-        if validate(g):
+    for i in range(1, len(parts), 2):
+        if validate(parts[i]):
+            parts[i] = placeholder
             n += 1
-            return placeholder
-        return g
+    return ("".join(parts) if n else text), n
 
-    return det.pattern.sub(repl, text), n
+
+_GROUPED: dict[str, re.Pattern[str]] = {}
+
+
+def _grouped(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """``pattern`` as one capturing group (built-in validated patterns have no groups)."""
+    g = _GROUPED.get(pattern.pattern)
+    if g is None:
+        g = _GROUPED[pattern.pattern] = re.compile(f"({pattern.pattern})", pattern.flags)
+    return g
 
 
 def _sub_limited(det: Detector, text: str, timeout_s: float) -> tuple[str, int]:
