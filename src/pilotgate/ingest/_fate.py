@@ -16,10 +16,35 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pilotgate.errors import StoreError
-from pilotgate.ingest._run import store_records
 from pilotgate.store import Store
 
-__all__ = ["BatchFate", "store_batch"]
+__all__ = ["BatchFate", "store_batch", "store_records"]
+
+
+def _dedupe_key(rec: dict[str, Any]) -> Any:
+    if rec.get("id"):
+        return rec["id"]
+    return (rec.get("interaction_id"), rec.get("session_id"), str(rec["ts"]), rec.get("name"))
+
+
+def store_records(store: Store, records: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Write validated record dicts, one transaction per kind; returns new rows per kind.
+
+    Interactions go first so feedback and steps never point ahead of what is stored.
+    Feedback repeated inside one batch is reduced to its last copy (an upsert may not
+    touch a row twice in one PostgreSQL statement).
+    """
+    inter = [r for r in records if r["kind"] == "interaction"]
+    fb = list({_dedupe_key(r): r for r in records if r["kind"] == "feedback"}.values())
+    steps = [r for r in records if r["kind"] == "step"]
+    out = {}
+    if inter:
+        out["interaction"] = store.add_interactions(inter)
+    if fb:
+        out["feedback"] = store.add_feedback(fb)
+    if steps:
+        out["step"] = store.add_steps(steps)
+    return out
 
 
 @dataclass

@@ -8,12 +8,13 @@ line numbers and skipped.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pilotgate.errors import InputError
+from pilotgate.ingest._fate import store_batch
 from pilotgate.ingest._gc import gc_paused
 from pilotgate.ingest._parallel import WorkerPool, accept, parallel_blocks, use_parallel
 from pilotgate.ingest._readers import SKIPPED, detect_format, read_records
@@ -22,7 +23,7 @@ from pilotgate.records import BadLine
 from pilotgate.redact import Pseudonymiser, Redactor
 from pilotgate.store import Store
 
-__all__ = ["FileReport", "IngestReport", "ingest_files", "store_records"]
+__all__ = ["FileReport", "IngestReport", "ingest_files"]
 
 Progress = Callable[[Path, int], None]
 
@@ -101,32 +102,6 @@ class IngestReport:
         }
 
 
-def _dedupe_key(rec: dict[str, Any]) -> Any:
-    if rec.get("id"):
-        return rec["id"]
-    return (rec.get("interaction_id"), rec.get("session_id"), str(rec["ts"]), rec.get("name"))
-
-
-def store_records(store: Store, records: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Write validated record dicts, one transaction per kind; returns new rows per kind.
-
-    Interactions go first so feedback and steps never point ahead of what is stored.
-    Feedback repeated inside one batch is reduced to its last copy (an upsert may not
-    touch a row twice in one PostgreSQL statement).
-    """
-    inter = [r for r in records if r["kind"] == "interaction"]
-    fb = list({_dedupe_key(r): r for r in records if r["kind"] == "feedback"}.values())
-    steps = [r for r in records if r["kind"] == "step"]
-    out = {}
-    if inter:
-        out["interaction"] = store.add_interactions(inter)
-    if fb:
-        out["feedback"] = store.add_feedback(fb)
-    if steps:
-        out["step"] = store.add_steps(steps)
-    return out
-
-
 def ingest_files(
     paths: Iterable[str | Path],
     store: Store,
@@ -190,6 +165,7 @@ def _import(
     redactions: dict[str, int],
 ) -> None:
     batch: list[dict[str, Any]] = []
+    lines: list[int] = []
     where = str(path)
     for lineno, obj, pos in read_records(path, rep.format):
         if obj is SKIPPED:
@@ -199,12 +175,13 @@ def _import(
         if rec is None:
             continue
         batch.append(rec)
+        lines.append(lineno)
         rep.read += 1
         if len(batch) >= batch_size:
-            _flush(store, batch, rep)
+            _flush(store, batch, rep, lines)
             if progress is not None:
                 progress(path, pos)
-    _flush(store, batch, rep)
+    _flush(store, batch, rep, lines)
 
 
 def _import_parallel(
@@ -234,12 +211,22 @@ def _import_parallel(
     _flush_prepared(store, batch, rep)
 
 
-def _flush(store: Store, batch: list[dict[str, Any]], rep: FileReport) -> None:
+def _flush(
+    store: Store, batch: list[dict[str, Any]], rep: FileReport, lines: list[int] | None = None
+) -> None:
+    """Write a batch; a record the store refuses is reported as a bad line, the rest kept."""
     if not batch:
         return
-    for k, v in store_records(store, batch).items():
+    fate = store_batch(store, batch)
+    for pos, reason in fate.refused:
+        lineno = lines[pos] if lines is not None else 0
+        rep.bad.append(BadLine(rep.path, lineno, f"(record): {reason}"))
+        rep.read -= 1
+    for k, v in fate.stored_new.items():
         rep.stored_new[k] = rep.stored_new.get(k, 0) + v
     batch.clear()
+    if lines is not None:
+        lines.clear()
 
 
 def _flush_prepared(store: Store, batch: list[Any], rep: FileReport) -> None:
@@ -251,7 +238,11 @@ def _flush_prepared(store: Store, batch: list[Any], rep: FileReport) -> None:
     if rows:
         out["interaction"] = store.add_interaction_rows(rows)
     records = [r for r in batch if type(r) is not tuple] if rows else batch
-    for k, v in store_records(store, records).items():
+    fate = store_batch(store, records)
+    for _, reason in fate.refused:
+        rep.bad.append(BadLine(rep.path, 0, f"(record): {reason}"))
+        rep.read -= 1
+    for k, v in fate.stored_new.items():
         out[k] = out.get(k, 0) + v
     for k, v in out.items():
         rep.stored_new[k] = rep.stored_new.get(k, 0) + v
