@@ -81,7 +81,10 @@ def _check(store: Store) -> None:
     chat = rows["gpt-4o-mini"]
     assert chat["feature"] == "support-router" and chat["version"] == "v3"
     assert chat["tokens_in"] == 42 and chat["tokens_out"] == 7
-    assert chat["session_id"] == "conv-1"
+    from pilotgate.redact import Pseudonymiser
+
+    # redaction is on: the session id is stored as the store's keyed hash of "conv-1"
+    assert chat["session_id"] == Pseudonymiser(store.secret("pseudonym")).id("conv-1")
     assert chat["input_messages"] == [{"role": "user", "content": "Reset my PIN, I am [EMAIL]"}]
     assert chat["output"] == "Go to Settings > Security."
     assert chat["latency_ms"] is not None and chat["latency_ms"] >= 0

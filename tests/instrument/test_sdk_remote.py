@@ -104,6 +104,21 @@ def test_too_large_batches_are_split(tmp_path: Path) -> None:
         srv.close()
 
 
+def test_batches_are_split_below_max_batch_bytes_before_sending(tmp_path: Path) -> None:
+    """The SDK never sends a body larger than it was told the collector accepts."""
+    srv = IngestServer(tmp_path / "c.db", max_bytes=20_000)
+    try:
+        remote(srv, tmp_path, batch_size=1000, max_batch_bytes=19_000)
+        for i in range(600):
+            answer(f"question number {i} " * 3)
+        assert pg.flush(10)
+        assert len(srv.ids()) == 600
+        assert set(srv.statuses) == {200}  # no 413: split before sending
+        assert pg.stats()["dropped"] == 0
+    finally:
+        srv.close()
+
+
 def test_records_the_collector_rejects_are_counted(
     ingest_server: IngestServer, tmp_path: Path
 ) -> None:
@@ -173,10 +188,8 @@ def test_exit_deadline_leaves_unsent_records_in_the_spill(
     # not a speed check: it returned at its deadline, well before the server's 3 s answer
     assert time.monotonic() - t0 < 2.5
     spilled = list(Path(tmp_path / "spill").rglob("*.jsonl"))
-    assert (
-        sum(len(json.loads(line)["items"]) for p in spilled for line in p.read_text().splitlines())
-        == 30
-    )
+    lines = [json.loads(line) for p in spilled for line in p.read_text().splitlines()]
+    assert sum(len(batch) for batch in lines) == 30  # redacted records, a JSON array a line
     ingest_server.hang_s = 0.0
     remote(ingest_server, tmp_path)  # the next start replays them
     wait_for(lambda: len(ingest_server.ids()) == 30)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from pilotgate._term import term_text, visible
 from pilotgate.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -436,7 +437,6 @@ def show(ref: str, limit: int, store_url: str | None, json_path: str | None) -> 
     """The cases of REF (NAME or NAME@V); --json writes all of them."""
     from rich.markup import escape
     from rich.table import Table
-    from rich.text import Text
 
     from pilotgate.cases import load_eval_set
 
@@ -456,15 +456,17 @@ def show(ref: str, limit: int, store_url: str | None, json_path: str | None) -> 
     }
     _write_json(json_path, doc)
     con = _console()
-    desc = escape(meta.get("description") or "")
-    con.print(f"[bold]{escape(full)}[/bold]: {len(rows)} cases — {desc}")
+    desc = escape(visible(meta.get("description") or ""))
+    con.print(f"[bold]{escape(visible(full))}[/bold]: {len(rows)} cases — {desc}")
     table = Table()
     for col in ("id", "input", "reference", "tags"):
         table.add_column(col, overflow="fold")
     for c in rows[:limit]:
         src = (c.origin or {}).get("reference_source", "")
         exp = "" if c.expected is None else f"{str(c.expected)[:60]} [{src}]"
-        table.add_row(Text(c.id), Text(c.text[:80]), Text(exp), Text(", ".join(c.tags)))
+        table.add_row(
+            term_text(c.id), term_text(c.text[:80]), term_text(exp), term_text(", ".join(c.tags))
+        )
     if limit:
         con.print(table)
     if len(rows) > limit:

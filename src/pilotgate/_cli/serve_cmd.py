@@ -34,12 +34,14 @@ def serve(
     max_body_mb: float,
     no_auth: bool,
     no_redact: bool,
+    raw_ids: bool,
     redact_patterns: tuple[str, ...],
 ) -> None:
     """Serve the collector: POST /v1/ingest, /v1/feedback, /v1/traces (OTLP), GET /health.
 
     Writes need 'Authorization: Bearer <key>' from `pilotgate keys create`. PII is
-    redacted before anything is stored unless --no-redact.
+    redacted before anything is stored unless --no-redact; user and session ids are then
+    stored as keyed hashes unless --raw-ids.
     """
     import uvicorn
 
@@ -58,6 +60,7 @@ def serve(
         require_key=not no_auth,
         max_body_bytes=int(max_body_mb * 1024 * 1024),
         redact=not no_redact,
+        pseudonymise_ids=not raw_ids,
         redact_patterns=parse_patterns(redact_patterns),
         plan=resolved.plan,
     )

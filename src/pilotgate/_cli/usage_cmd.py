@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from pilotgate._term import term_text
 from pilotgate.errors import ConfigError
 
 __all__ = ["usage"]
@@ -110,7 +111,7 @@ def _render(doc: dict[str, Any], console: Any) -> None:
     for name, s in rows:
         lat = s["latency_ms"]
         table.add_row(
-            name,
+            term_text(name),
             str(s["n"]),
             _pct(s["error_rate"]),
             _ms(lat["p50"]),
@@ -129,7 +130,7 @@ def _render(doc: dict[str, Any], console: Any) -> None:
         for st in doc["overall"]["funnel"]:
             drop = st["dropoff"]["value"]
             funnel.add_row(
-                st["step"],
+                term_text(st["step"]),
                 str(st["sessions"]),
                 _pct(st["conversion"]),
                 "–" if drop is None else f"{drop:.1%}",

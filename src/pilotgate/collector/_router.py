@@ -19,10 +19,11 @@ from pilotgate._version import __version__
 from pilotgate.collector._body import decode_batch, read_body
 from pilotgate.collector._keys import verify_key
 from pilotgate.collector._settings import CollectorSettings
-from pilotgate.errors import PilotgateError
-from pilotgate.ingest import InvalidRecord, RecordError, store_records, validate_record
+from pilotgate.errors import StoreError
+from pilotgate.ingest import BatchFate, InvalidRecord, RecordError, store_batch, validate_record
 from pilotgate.ingest._gc import gc_paused
-from pilotgate.redact import Redactor
+from pilotgate.ingest._sanitise import NORMALISED
+from pilotgate.redact import Pseudonymiser, Redactor
 from pilotgate.store import Store
 
 __all__ = ["IngestResponse", "collector_router"]
@@ -64,6 +65,11 @@ class IngestResponse(BaseModel):
     stored_new: int = Field(description="Of those, how many were not already stored.")
     errors: list[ErrorItem] = Field(description="Records refused, by index, field and reason.")
     redactions: dict[str, int] = Field(description="PII spans redacted, per kind.")
+    normalised: int = Field(
+        default=0,
+        description="NUL characters and lone surrogates replaced with U+FFFD (no store "
+        "can hold them).",
+    )
 
 
 class Health(BaseModel):
@@ -75,9 +81,10 @@ class Health(BaseModel):
 def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
     """The collector's routes over ``store``, configured by ``settings``."""
     router = APIRouter(tags=["collector"])
-    redactor = (
-        Redactor(settings.redact_kinds, settings.redact_patterns) if settings.redact else None
-    )
+    redactor = None
+    if settings.redact:
+        pseud = Pseudonymiser(store.secret("pseudonym")) if settings.pseudonymise_ids else None
+        redactor = Redactor(settings.redact_kinds, settings.redact_patterns, pseudonymiser=pseud)
     # SQLite has one writer at a time; queueing here beats "database is locked" retries
     write_lock = threading.Lock() if store.dialect == "sqlite" else None
 
@@ -114,13 +121,16 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
         items: Iterable[tuple[int, Any]], project: str | None, only_kind: str | None
     ) -> IngestResponse:
         good: list[dict[str, Any]] = []
+        where: list[int] = []  # batch index of each good record
         errors: list[RecordError] = []
         redactions: dict[str, int] = {}
         for index, obj in items:
             try:
                 if isinstance(obj, Exception):
                     raise InvalidRecord("(json)", str(obj))
-                rec = validate_record(obj, default_kind=only_kind or "interaction")
+                rec = validate_record(
+                    obj, default_kind=only_kind or "interaction", counts=redactions
+                )
                 if only_kind is not None and rec["kind"] != only_kind:
                     raise InvalidRecord("kind", f"this route takes {only_kind} records only")
                 if redactor is not None:
@@ -135,30 +145,36 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
                 errors.append(RecordError(index, "(record)", "nested too deeply"))
                 continue
             good.append(rec)
-        stored = _store(good)
+            where.append(index)
+        fate = _store(good)
+        for pos, reason in fate.refused:
+            errors.append(RecordError(where[pos], "(record)", reason))
+        errors.sort(key=lambda e: e.index)
+        normalised = redactions.pop(NORMALISED, 0)
         return IngestResponse(
-            accepted=len(good),
-            stored_new=sum(stored.values()),
+            accepted=len(good) - len(fate.refused),
+            stored_new=sum(fate.stored_new.values()),
             errors=[ErrorItem(**e.to_json()) for e in errors],
             redactions=redactions,
+            normalised=normalised,
         )
 
-    def _store(good: list[dict[str, Any]]) -> dict[str, int]:
+    def _store(good: list[dict[str, Any]]) -> BatchFate:
+        """Store what passed; only a store that is away gets "retry later" (nothing stored)."""
         if not good:
-            return {}
+            return BatchFate()
         try:
             if write_lock is None:
-                return store_records(store, good)
+                return store_batch(store, good)
             with write_lock:
-                return store_records(store, good)
-        except PilotgateError:
+                return store_batch(store, good)
+        except StoreError:
             raise HTTPException(
                 503,
-                detail="the store refused the batch; nothing from it was stored, retry later",
+                detail="the store is unavailable; retry the whole batch later "
+                "(records are keyed by id: storing one twice changes nothing)",
                 headers={"Retry-After": "1"},
             ) from None
-        except (ValueError, RecursionError):
-            raise HTTPException(400, detail="a record could not be encoded for storage") from None
 
     def answer(resp: IngestResponse) -> JSONResponse:
         # every record refused: a client error (retrying the same batch cannot help)

@@ -26,6 +26,11 @@ class CollectorSettings(BaseModel):
     redact_kinds: tuple[str, ...] = Field(
         default=BUILTIN_KINDS, description="Built-in PII kinds to redact."
     )
+    pseudonymise_ids: bool = Field(
+        default=True,
+        description="With redaction on, store user_id and session_id as keyed hashes "
+        "(HMAC with a secret kept in the store), never the raw ids.",
+    )
     redact_patterns: dict[str, str] = Field(
         default_factory=dict, description="Extra NAME -> regex pairs to redact as [NAME]."
     )

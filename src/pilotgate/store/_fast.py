@@ -117,7 +117,10 @@ def _ts(v: Any) -> datetime | None:
         return dt
     if tz is None:
         return None
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # near year 1 or 9999: pydantic's path explains the refusal
+        return None
 
 
 def normalise_interaction(obj: Mapping[str, Any]) -> CheckedInteraction | None:

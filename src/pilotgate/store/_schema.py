@@ -195,6 +195,13 @@ api_keys = Table(
     Column("revoked_at", TS),
 )
 
+store_secrets = Table(
+    "store_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(200), nullable=False),
+)
+
 pilots = Table(
     "pilots",
     metadata,

@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from pilotgate._version import __version__
 from pilotgate.errors import InputError, StoreError
@@ -37,6 +38,26 @@ from pilotgate.store._types import to_utc
 __all__ = ["IngestCounts", "Store", "derive_id"]
 
 BATCH = 2000
+
+
+_TRANSIENT = (OperationalError, InterfaceError, PoolTimeout)
+"""Errors of the store being away (connection, lock, pool), not of the rows written."""
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """True when retrying the same rows can succeed: the store was away, not the rows bad.
+
+    SQLAlchemy's errors, and psycopg's own from the PostgreSQL ``COPY`` path (its
+    ``OperationalError`` covers lost connections, lock timeouts and cancelled statements;
+    a ``DataError`` such as a NUL character is the rows' fault and permanent).
+    """
+    if isinstance(exc, _TRANSIENT) or getattr(exc, "connection_invalidated", False):
+        return True
+    if type(exc).__module__.split(".")[0] == "psycopg":
+        import psycopg
+
+        return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
+    return False
 
 
 def _now() -> datetime:
@@ -108,11 +129,7 @@ class Store:
                     res = conn.execute(returning, list(rows[i : i + BATCH]))
                     inserted += len(res.fetchall())
         except SQLAlchemyError as exc:
-            raise StoreError(
-                f"write to {table.name} failed: {type(exc).__name__}: {getattr(exc, 'orig', exc)}",
-                where=safe_url(self.url),
-                fix="nothing was written from this batch; check the store and retry",
-            ) from None
+            raise self._write_error(table, exc) from None
         return inserted
 
     def _insert_pg_copy(
@@ -159,12 +176,18 @@ class Store:
                             copy.write_row(make(r))
                     cur.execute(merge)
                     return max(0, int(cur.rowcount))
-        except Exception as exc:  # psycopg errors do not pass through SQLAlchemy here
-            raise StoreError(
-                f"write to {table.name} failed: {type(exc).__name__}: {exc}",
-                where=safe_url(self.url),
-                fix="nothing was written from this batch; check the store and retry",
-            ) from None
+        except Exception as exc:  # psycopg's own errors: the raw cursor skips SQLAlchemy
+            raise self._write_error(table, exc) from None
+
+    def _write_error(self, table: Table, exc: Exception) -> StoreError:
+        """The error for a failed write, saying whether retrying the same rows can help."""
+        err = StoreError(
+            f"write to {table.name} failed: {type(exc).__name__}: {getattr(exc, 'orig', exc)}",
+            where=safe_url(self.url),
+            fix="nothing was written from this batch; check the store and retry",
+        )
+        err.retryable = _is_transient(exc)
+        return err
 
     def _insert_sqlite_fast(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
         """Plain DB-API ``executemany``: SQLite's fastest bulk path (several x SQLAlchemy's)."""
@@ -202,11 +225,7 @@ class Store:
                 conn.exec_driver_sql(sql, list(params))
                 return int(raw.total_changes - before)
         except SQLAlchemyError as exc:
-            raise StoreError(
-                f"write to {table.name} failed: {type(exc).__name__}: {getattr(exc, 'orig', exc)}",
-                where=safe_url(self.url),
-                fix="nothing was written from this batch; check the store and retry",
-            ) from None
+            raise self._write_error(table, exc) from None
 
     def add_interactions(
         self, records: Iterable[InteractionRecord | Mapping[str, Any]], *, upsert: bool = False
@@ -546,6 +565,26 @@ class Store:
         q = select(t.eval_sets).order_by(t.eval_sets.c.name, t.eval_sets.c.version)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
+
+    # ---------------------------------------------------------------- secrets
+    def secret(self, name: str) -> str:
+        """A random secret this store keeps for itself (created on first use, then stable).
+
+        Concurrent first uses agree: the first insert wins, everyone reads it back.
+        """
+        q = select(t.store_secrets.c.value).where(t.store_secrets.c.name == name)
+        with self.engine.begin() as conn:
+            value = conn.execute(q).scalar()
+            if value is None:
+                row = {"name": name, "value": secrets.token_hex(32)}
+                ins = (
+                    postgresql.insert(t.store_secrets)
+                    if self.dialect == "postgresql"
+                    else sqlite.insert(t.store_secrets)
+                )
+                conn.execute(ins.on_conflict_do_nothing(index_elements=["name"]), [row])
+                value = conn.execute(q).scalar()
+        return str(value)
 
     # ---------------------------------------------------------------- caches
     def cache_get_many(self, keys: Sequence[str]) -> dict[str, Any]:
