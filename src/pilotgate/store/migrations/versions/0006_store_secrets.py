@@ -1,7 +1,7 @@
 """store secrets: keys the store keeps for itself (the pseudonym key)
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 
 ``store_secrets`` holds values generated once per store and never shown: the HMAC key
 that turns ``user_id`` and ``session_id`` into pseudonyms (``redact/_pseudonym.py``), so
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
