@@ -93,8 +93,11 @@ def _dedupe_key(rec: dict[str, Any]) -> Any:
     return (rec.get("interaction_id"), rec.get("session_id"), str(rec["ts"]), rec.get("name"))
 
 
-def store_records(store: Store, records: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Write validated record dicts, one transaction per kind; returns new rows per kind.
+def store_records(
+    store: Store, records: Sequence[dict[str, Any]], *, project: str | None = None
+) -> dict[str, int]:
+    """Write validated record dicts of ``project`` (None: the store's), one transaction per
+    kind; returns new rows per kind.
 
     Interactions go first so feedback and steps never point ahead of what is stored.
     Feedback repeated inside one batch is reduced to its last copy (an upsert may not
@@ -105,11 +108,11 @@ def store_records(store: Store, records: Sequence[dict[str, Any]]) -> dict[str, 
     steps = [r for r in records if r["kind"] == "step"]
     out = {}
     if inter:
-        out["interaction"] = store.add_interactions(inter)
+        out["interaction"] = store.add_interactions(inter, project=project)
     if fb:
-        out["feedback"] = store.add_feedback(fb)
+        out["feedback"] = store.add_feedback(fb, project=project)
     if steps:
-        out["step"] = store.add_steps(steps)
+        out["step"] = store.add_steps(steps, project=project)
     return out
 
 

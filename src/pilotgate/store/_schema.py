@@ -21,11 +21,26 @@ from sqlalchemy import (
 
 from pilotgate.store._types import UTCDateTime
 
-__all__ = ["metadata"]
+__all__ = ["DEFAULT_PROJECT", "metadata"]
 
 metadata = MetaData()
 
 TS = UTCDateTime()
+
+DEFAULT_PROJECT = "default"
+"""The project of records written without an API key (local SDK, ``ingest``, ``--no-auth``)."""
+
+
+def _project(*, key: bool) -> Column[str]:
+    """The owning project (migration 0007): part of the key where ids are per project."""
+    return Column(
+        "project",
+        String(200),
+        primary_key=key,
+        nullable=False,
+        server_default=DEFAULT_PROJECT,
+    )
+
 
 interactions = Table(
     "interactions",
@@ -46,6 +61,7 @@ interactions = Table(
     Column("error", String(200)),
     Column("metadata", JSON),
     Column("ingested_at", TS),
+    _project(key=True),
     Index("ix_interactions_feature_ts", "feature", "ts"),
     Index("ix_interactions_session", "session_id"),
     # Partial indexes for the dashboard's overview (migrations 0003, 0004): partial so the
@@ -86,6 +102,7 @@ feedback = Table(
     Column("edited_output", Text),
     Column("dwell_ms", Float),
     Column("comment", Text),
+    _project(key=True),
     Index("ix_feedback_interaction", "interaction_id"),
     Index("ix_feedback_ts_accepted", "ts", "accepted"),
 )
@@ -98,6 +115,7 @@ steps = Table(
     Column("ts", TS, nullable=False),
     Column("name", String(200), nullable=False),
     Column("metadata", JSON),
+    _project(key=True),
     Index("ix_steps_session_ts", "session_id", "ts"),
     Index("ix_steps_name_session", "name", "session_id"),
 )
@@ -112,6 +130,7 @@ eval_sets = Table(
     Column("description", Text),
     Column("params", JSON),
     Column("n_cases", Integer, nullable=False, default=0),
+    _project(key=False),
     UniqueConstraint("name", "version", name="uq_eval_sets_name_version"),
 )
 
@@ -154,6 +173,7 @@ runs = Table(
     Column("summary", JSON),
     Column("plan_hash", String(64)),
     Column("code_version", String(50)),
+    _project(key=False),
     Index("ix_runs_kind_created", "kind", "created_at"),
 )
 
@@ -190,6 +210,18 @@ api_keys = Table(
     Column("key_hash", String(128), nullable=False, unique=True),
     Column("created_at", TS, nullable=False),
     Column("revoked_at", TS),
+    # what the key may do (comma-separated: ingest, read, admin, browser) and, for a
+    # browser key, the page origins it is bound to (comma-separated); migration 0007
+    Column("scopes", String(200), nullable=False, server_default="ingest,read,admin"),
+    Column("origins", Text),
+)
+
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", String(200), nullable=False),
+    Column("created_at", TS, nullable=False),
 )
 
 pilots = Table(
