@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -57,6 +58,7 @@ _BATCH_SCHEMA = {
 }
 
 
+BROWSER_JS = Path(__file__).with_name("browser.js")
 BEACON_MAX_BYTES = 64 * 1024  # what browsers let one beacon carry
 _FOREIGN = (
     "no interaction with this id in the key's project: feedback and steps refer to their "
@@ -255,6 +257,19 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
         caller = await access.caller(request, ("ingest",))
         data = await read_body(request, settings.max_body_bytes)
         return await handle_traces(data, ctype, process, caller)
+
+    @router.get("/v1/browser.js", include_in_schema=False)
+    async def browser_js() -> Response:
+        return Response(
+            BROWSER_JS.read_bytes(),
+            media_type="application/javascript; charset=utf-8",
+            headers={
+                "Cache-Control": "public, max-age=300",
+                "X-Content-Type-Options": "nosniff",
+                # pages on other origins load it with <script src>
+                "Cross-Origin-Resource-Policy": "cross-origin",
+            },
+        )
 
     @router.get("/health", response_model=Health)
     async def health() -> Health:
