@@ -184,3 +184,25 @@ def test_key_scopes_are_checked_at_creation(
 
     with Store(f"sqlite:///{tmp_path}/k.db") as store, pytest.raises(InputError, match=message):
         create_key(store, "alpha", scopes=scopes, origins=origins)
+
+
+def test_a_scoped_overview_counts_its_project_only(
+    collector_factory: Any, store_url: str, tmp_path: Any
+) -> None:
+    from pilotgate.report import usage_overview
+
+    col, keys = _two_projects(collector_factory, store_url)
+    _fill_two_projects(col, keys)
+    alpha = col.store.scoped("alpha")
+    assert not alpha.holds_only("alpha")
+    ov = usage_overview(alpha)
+    assert ov["n"] == 5 and ov["features"] == ["alpha-feature"] and ov["feedback"]["n"] == 1
+    assert usage_overview(col.store)["n"] == 10
+    # a one-project store: the view reads through the unscoped indexes, same figures
+    with Store(f"sqlite:///{tmp_path}/solo.db") as solo:
+        solo.add_interactions(
+            [_interaction(f"s-{i}", "solo-feature", "q") for i in range(3)], project="solo"
+        )
+        assert solo.holds_only("solo") and not solo.holds_only("other")
+        assert usage_overview(solo.scoped("solo"))["n"] == usage_overview(solo)["n"] == 3
+        assert usage_overview(solo.scoped("other"))["n"] == 0

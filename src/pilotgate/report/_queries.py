@@ -185,8 +185,24 @@ def usage_overview(
         ``versions``, ``feedback`` (with the acceptance rate's Wilson 95 % interval),
         ``feedback_by_day``, ``first_ts``, ``last_ts``, ``features``.
     """
-    c = t.interactions.c
     project = store.read_project
+    if project is None or not store.holds_only(project):
+        return _overview(store, feature, since, until, project)
+    # a one-project store: its view is the whole store, read through the unscoped indexes
+    out = _overview(store, feature, since, until, None)
+    if not store.holds_only(project):  # another project wrote meanwhile: count again
+        out = _overview(store, feature, since, until, project)
+    return out
+
+
+def _overview(
+    store: Store,
+    feature: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    project: str | None,
+) -> dict[str, Any]:
+    c = t.interactions.c
     conds = _conds(feature, since, until, project)
     feats = features(store)
     chosen = [feature] if feature is not None else feats
@@ -196,7 +212,7 @@ def usage_overview(
     # feedback is a separate table: aggregate it on a second connection meanwhile
     # (SQLite releases the GIL while it steps through a query)
     pool = ThreadPoolExecutor(max_workers=1)
-    fb_future = pool.submit(_feedback_job, store, feature, since, until, len(feats) <= 1)
+    fb_future = pool.submit(_feedback_job, store, feature, since, until, len(feats) <= 1, project)
     try:
         with store.engine.connect() as conn:
             first, last = _span(conn, conds)
@@ -268,20 +284,25 @@ def usage_overview(
 
 
 def _feedback_job(
-    store: Store, feature: str | None, since: datetime | None, until: datetime | None, single: bool
+    store: Store,
+    feature: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    single: bool,
+    project: str | None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     with store.engine.connect() as conn:
-        return _feedback(conn, store, feature, since, until, single=single)
+        return _feedback(conn, feature, since, until, single=single, project=project)
 
 
 def _feedback(
     conn: Connection,
-    store: Store,
     feature: str | None,
     since: datetime | None,
     until: datetime | None,
     *,
     single: bool,
+    project: str | None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Acceptance overall and per day (by the feedback's own time).
 
@@ -295,8 +316,8 @@ def _feedback(
         conds.append(f.ts >= since)
     if until is not None:
         conds.append(f.ts < until)
-    if store.read_project is not None:
-        conds.append(f.project == store.read_project)
+    if project is not None:
+        conds.append(f.project == project)
     accepted = func.sum(case((f.accepted.is_(True), 1), else_=0))
     src: Any = t.feedback
     if feature is not None and not single:

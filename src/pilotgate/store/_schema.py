@@ -64,6 +64,14 @@ interactions = Table(
     _project(key=True),
     Index("ix_interactions_feature_ts", "feature", "ts"),
     Index("ix_interactions_session", "session_id"),
+    # "is any other project here?" in two index seeks (migration 0007): partial on a term
+    # only that check writes, so SQLite never picks it for a project = ? lookup
+    Index(
+        "ix_interactions_project",
+        "project",
+        sqlite_where=text("project <> ''"),
+        postgresql_where=text("project <> ''"),
+    ),
     # Partial indexes for the dashboard's overview (migrations 0003, 0004): partial so the
     # planner does not pick them for per-session queries, where they are slow.
     Index(
@@ -105,6 +113,12 @@ feedback = Table(
     _project(key=True),
     Index("ix_feedback_interaction", "interaction_id"),
     Index("ix_feedback_ts_accepted", "ts", "accepted"),
+    Index(
+        "ix_feedback_project",
+        "project",
+        sqlite_where=text("project <> ''"),
+        postgresql_where=text("project <> ''"),
+    ),
 )
 
 steps = Table(

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, func, select, update
+from sqlalchemy import Engine, Table, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -108,6 +108,24 @@ class Store:
         view.read_project = project
         view._owns_engine = False
         return view
+
+    def holds_only(self, project: str) -> bool:
+        """True when every interaction and feedback record is ``project``'s.
+
+        Two index seeks per table (``ix_*_project``, migration 0007). A reader that drops
+        its project filter on this answer must ask again after reading: a record another
+        project committed meanwhile is seen by the second check if it was seen at all.
+        """
+        with self.engine.connect() as conn:
+            for table in (t.interactions, t.feedback):
+                for op in ("<", ">"):
+                    q = text(
+                        f"SELECT 1 FROM {table.name} WHERE project <> '' "
+                        f"AND project {op} :p LIMIT 1"
+                    )
+                    if conn.execute(q, {"p": project}).first() is not None:
+                        return False
+        return True
 
     def _scope(self, project: str | None) -> str | None:
         return self.read_project if project is None else project

@@ -12,6 +12,9 @@ Revises: 0004
   the dashboard shows a read key only its own project's runs and eval sets.
 * ``api_keys`` get ``scopes`` and ``origins``: every existing key keeps doing what it did,
   i.e. gets ``ingest,read,admin`` for its project.
+* ``ix_interactions_project`` and ``ix_feedback_project`` (partial on ``project <> ''``,
+  a term only the "is another project here?" check writes) answer that check in two index
+  seeks, so a read key's overview of a one-project store costs what the unscoped one does.
 * ``server_secrets`` keeps secrets the server generates once per store (the dashboard's
   session secret), so every worker and every restart over the same store agree.
 """
@@ -73,6 +76,14 @@ def upgrade() -> None:
                 warnings.filterwarnings("ignore", message=r".*as primary_key=True, not match")
                 with op.batch_alter_table(table, recreate="always") as batch:
                     batch.create_primary_key(f"pk_{table}", ["id", "project"])
+    for table in ("interactions", "feedback"):
+        op.create_index(
+            f"ix_{table}_project",
+            table,
+            ["project"],
+            sqlite_where=sa.text("project <> ''"),
+            postgresql_where=sa.text("project <> ''"),
+        )
     if dialect == "sqlite":
         # without statistics SQLite breaks a tie between two one-term index searches in
         # favour of the newest index: keep the session index the newest (as 0004 left
@@ -95,6 +106,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_feedback_project", table_name="feedback")
+    op.drop_index("ix_interactions_project", table_name="interactions")
     op.drop_table("server_secrets")
     op.drop_column("api_keys", "origins")
     op.drop_column("api_keys", "scopes")
