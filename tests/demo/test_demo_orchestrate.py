@@ -48,7 +48,6 @@ def test_small_demo_runs_every_step_and_writes_the_report(tmp_path: Path) -> Non
     assert "v2 vs v1 (held out)" in summary and "v2 vs v1 (seen by the fix, in sample)" in summary
 
 
-
 def _gate_explain(ctx: object) -> str:
     """``pilotgate gate --explain`` on the demo's store and plan, as a user would run it."""
     import io

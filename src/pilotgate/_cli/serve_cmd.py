@@ -25,6 +25,20 @@ __all__ = ["serve"]
     is_flag=True,
     help="Accept writes without an API key (only on a loopback address).",
 )
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A Host name to answer to besides loopback's and the bind address "
+    "('*.example.com' for subdomains); others get 421. Repeatable.",
+)
+@click.option(
+    "--session-secret",
+    envvar="PILOTGATE_SESSION_SECRET",
+    help="Secret that signs dashboard sessions (env PILOTGATE_SESSION_SECRET); "
+    "default: one kept in the store, shared by every worker.",
+)
 @redaction_options
 def serve(
     host: str,
@@ -33,6 +47,8 @@ def serve(
     plan_path: str | None,
     max_body_mb: float,
     no_auth: bool,
+    allowed_hosts: tuple[str, ...],
+    session_secret: str | None,
     no_redact: bool,
     raw_ids: bool,
     redact_patterns: tuple[str, ...],
@@ -41,11 +57,12 @@ def serve(
 
     Writes need 'Authorization: Bearer <key>' from `pilotgate keys create`. PII is
     redacted before anything is stored unless --no-redact; user and session ids are then
-    stored as keyed hashes unless --raw-ids.
+    stored as keyed hashes unless --raw-ids. The dashboard asks for a read key whenever
+    the bind address is not loopback.
     """
     import uvicorn
 
-    from pilotgate._web import ServerSettings, create_app
+    from pilotgate._web import ServerSettings, create_app, server_hosts
     from pilotgate.plan import resolve_settings
     from pilotgate.store import open_store, safe_url
 
@@ -63,6 +80,9 @@ def serve(
         pseudonymise_ids=not raw_ids,
         redact_patterns=parse_patterns(redact_patterns),
         plan=resolved.plan,
+        allowed_hosts=server_hosts(host, allowed_hosts),
+        dashboard_login=True if not is_loopback_host(host) else None,
+        session_secret=session_secret or None,
     )
     store = open_store(resolved.store)
     app = create_app(store, settings=settings)

@@ -133,7 +133,7 @@ def _feedback(store: Store, spec: BuildSpec) -> dict[str, dict[str, Any]]:
     f, i = t.feedback, t.interactions
     q = (
         select(f)
-        .join(i, i.c.id == f.c.interaction_id)
+        .join(i, (i.c.id == f.c.interaction_id) & (i.c.project == f.c.project))
         .where(*_conds(spec))
         .order_by(f.c.ts, f.c.id)
     )

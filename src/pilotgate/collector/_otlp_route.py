@@ -16,11 +16,8 @@ __all__ = ["handle_traces"]
 PROTOBUF = "application/x-protobuf"
 
 
-async def handle_traces(
-    data: bytes, content_type: str, process: Callable[..., Any], project: str | None
-) -> Response:
-    """Map GenAI spans to interactions and store them; others are acknowledged and dropped."""
-    is_proto = content_type.split(";")[0].strip().lower() == PROTOBUF
+def _decode(data: bytes, is_proto: bool) -> list[tuple[int, Any]]:
+    """The GenAI spans of an export, as (index, record); others are left out."""
     try:
         if is_proto:
             spans = list(otlp_protobuf_records(data))
@@ -30,8 +27,20 @@ async def handle_traces(
         raise HTTPException(400, detail="body nested too deeply") from None
     except (ValueError, UnicodeDecodeError, TypeError, AttributeError) as exc:
         raise HTTPException(400, detail=f"not an OTLP trace export: {exc}") from None
-    genai = [(i, rec) for i, rec in spans if rec is not None]
-    resp = await run_in_threadpool(process, genai, project, "interaction")
+    return [(i, rec) for i, rec in spans if rec is not None]
+
+
+async def handle_traces(
+    data: bytes, content_type: str, process: Callable[..., Any], caller: Any
+) -> Response:
+    """Map GenAI spans to interactions and store them; others are acknowledged and dropped.
+
+    Decoding (up to the body limit of protobuf or JSON) runs in a worker thread, like
+    storing: the event loop keeps serving other requests meanwhile.
+    """
+    is_proto = content_type.split(";")[0].strip().lower() == PROTOBUF
+    genai = await run_in_threadpool(_decode, data, is_proto)
+    resp = await run_in_threadpool(process, genai, caller, "interaction")
     rejected = len(resp.errors)
     message = "; ".join(f"span {e.index}: {e.field}: {e.error}" for e in resp.errors[:5])
     if is_proto:

@@ -34,3 +34,12 @@ class CollectorSettings(BaseModel):
     redact_patterns: dict[str, str] = Field(
         default_factory=dict, description="Extra NAME -> regex pairs to redact as [NAME]."
     )
+    browser_rate_per_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Requests a second one browser client (key and address) may send "
+        "with a browser key; 429 with Retry-After beyond.",
+    )
+    browser_burst: int = Field(
+        default=30, ge=1, description="Requests a browser client may send in a burst."
+    )

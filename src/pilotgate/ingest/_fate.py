@@ -27,8 +27,11 @@ def _dedupe_key(rec: dict[str, Any]) -> Any:
     return (rec.get("interaction_id"), rec.get("session_id"), str(rec["ts"]), rec.get("name"))
 
 
-def store_records(store: Store, records: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Write validated record dicts, one transaction per kind; returns new rows per kind.
+def store_records(
+    store: Store, records: Sequence[dict[str, Any]], *, project: str | None = None
+) -> dict[str, int]:
+    """Write validated record dicts of ``project`` (None: the store's), one transaction per
+    kind; returns new rows per kind.
 
     Interactions go first so feedback and steps never point ahead of what is stored.
     Feedback repeated inside one batch is reduced to its last copy (an upsert may not
@@ -39,11 +42,11 @@ def store_records(store: Store, records: Sequence[dict[str, Any]]) -> dict[str, 
     steps = [r for r in records if r["kind"] == "step"]
     out = {}
     if inter:
-        out["interaction"] = store.add_interactions(inter)
+        out["interaction"] = store.add_interactions(inter, project=project)
     if fb:
-        out["feedback"] = store.add_feedback(fb)
+        out["feedback"] = store.add_feedback(fb, project=project)
     if steps:
-        out["step"] = store.add_steps(steps)
+        out["step"] = store.add_steps(steps, project=project)
     return out
 
 
@@ -64,22 +67,26 @@ def _permanent(exc: BaseException) -> str | None:
     return None
 
 
-def store_batch(store: Store, records: Sequence[dict[str, Any]]) -> BatchFate:
+def store_batch(
+    store: Store, records: Sequence[dict[str, Any]], *, project: str | None = None
+) -> BatchFate:
     """Store validated records; permanent refusals are isolated and named, not raised.
 
     Raises:
         StoreError: the store is away (``retryable``); retry the whole batch later.
     """
     fate = BatchFate()
-    _store(store, list(enumerate(records)), fate)
+    _store(store, list(enumerate(records)), fate, project)
     return fate
 
 
-def _store(store: Store, items: list[tuple[int, dict[str, Any]]], fate: BatchFate) -> None:
+def _store(
+    store: Store, items: list[tuple[int, dict[str, Any]]], fate: BatchFate, project: str | None
+) -> None:
     if not items:
         return
     try:
-        counts = store_records(store, [rec for _, rec in items])
+        counts = store_records(store, [rec for _, rec in items], project=project)
     except Exception as exc:
         reason = _permanent(exc)
         if reason is None:
@@ -88,8 +95,8 @@ def _store(store: Store, items: list[tuple[int, dict[str, Any]]], fate: BatchFat
             fate.refused.append((items[0][0], f"the store refused it: {reason}"))
             return
         mid = len(items) // 2
-        _store(store, items[:mid], fate)
-        _store(store, items[mid:], fate)
+        _store(store, items[:mid], fate, project)
+        _store(store, items[mid:], fate, project)
         return
     for k, v in counts.items():
         fate.stored_new[k] = fate.stored_new.get(k, 0) + v

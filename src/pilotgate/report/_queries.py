@@ -27,25 +27,34 @@ if TYPE_CHECKING:
 
 __all__ = ["features", "usage_overview"]
 
-_FEATURES_SQL = text(
-    "WITH RECURSIVE f(x) AS (SELECT min(feature) FROM interactions UNION ALL "
-    "SELECT (SELECT min(feature) FROM interactions WHERE feature > f.x) FROM f "
+_FEATURES = (
+    "WITH RECURSIVE f(x) AS (SELECT min(feature) FROM interactions{w} UNION ALL "
+    "SELECT (SELECT min(feature) FROM interactions WHERE feature > f.x{a}) FROM f "
     "WHERE f.x IS NOT NULL) SELECT x FROM f WHERE x IS NOT NULL"
 )
+_FEATURES_SQL = text(_FEATURES.format(w="", a=""))
+_FEATURES_SCOPED_SQL = text(_FEATURES.format(w=" WHERE project = :p", a=" AND project = :p"))
 # "ts IS NOT NULL" lets SQLite use the partial index ix_interactions_volume (migration 0004)
-_VERSIONS_SQL = text(
+_VERSIONS = (
     "WITH RECURSIVE v(x) AS (SELECT min(version) FROM interactions WHERE feature = :f "
-    "AND ts IS NOT NULL UNION ALL SELECT (SELECT min(version) FROM interactions WHERE "
-    "feature = :f AND ts IS NOT NULL AND version > v.x) FROM v WHERE v.x IS NOT NULL) "
+    "AND ts IS NOT NULL{a} UNION ALL SELECT (SELECT min(version) FROM interactions WHERE "
+    "feature = :f AND ts IS NOT NULL{a} AND version > v.x) FROM v WHERE v.x IS NOT NULL) "
     "SELECT x FROM v WHERE x IS NOT NULL"
 )
+_VERSIONS_SQL = text(_VERSIONS.format(a=""))
+_VERSIONS_SCOPED_SQL = text(_VERSIONS.format(a=" AND project = :p"))
+# A store view scoped to one project (Store.scoped: a read key's dashboard) adds
+# "project = :p" to every query here; the loose index scans then check each row's project.
 MAX_DAYS = 120
 
 
 def features(store: Store) -> list[str]:
     """Every feature in the store, read with a loose index scan (milliseconds at 1M rows)."""
+    p = store.read_project
     with store.engine.connect() as conn:
-        return [str(r[0]) for r in conn.execute(_FEATURES_SQL)]
+        if p is None:
+            return [str(r[0]) for r in conn.execute(_FEATURES_SQL)]
+        return [str(r[0]) for r in conn.execute(_FEATURES_SCOPED_SQL, {"p": p})]
 
 
 def _count_sql(dialect: str, index: str, extra: str) -> Any:
@@ -61,9 +70,12 @@ def _count_sql(dialect: str, index: str, extra: str) -> Any:
     ).bindparams(bindparam("lo", type_=UTCDateTime()), bindparam("hi", type_=UTCDateTime()))
 
 
-def _versions(conn: Connection, feature: str) -> list[str]:
+def _versions(conn: Connection, feature: str, project: str | None) -> list[str]:
     """The versions of one feature: a loose scan of the (feature, version, …) index."""
-    return [str(r[0]) for r in conn.execute(_VERSIONS_SQL, {"f": feature})]
+    if project is None:
+        return [str(r[0]) for r in conn.execute(_VERSIONS_SQL, {"f": feature})]
+    rows = conn.execute(_VERSIONS_SCOPED_SQL, {"f": feature, "p": project})
+    return [str(r[0]) for r in rows]
 
 
 def _merge_days(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -83,9 +95,13 @@ def _day_start(ts: datetime) -> datetime:
     return ts.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def _conds(feature: str | None, since: datetime | None, until: datetime | None) -> list[Any]:
+def _conds(
+    feature: str | None, since: datetime | None, until: datetime | None, project: str | None
+) -> list[Any]:
     c = t.interactions.c
     conds: list[Any] = []
+    if project is not None:
+        conds.append(c.project == project)
     if feature is not None:
         conds.append(c.feature == feature)
     if since is not None:
@@ -135,23 +151,45 @@ def usage_overview(
         ``versions``, ``feedback`` (with the acceptance rate's Wilson 95 % interval),
         ``feedback_by_day``, ``first_ts``, ``last_ts``, ``features``.
     """
+    project = store.read_project
+    if project is None or not store.holds_only(project):
+        return _overview(store, feature, since, until, project)
+    # a one-project store: its view is the whole store, read through the unscoped indexes
+    out = _overview(store, feature, since, until, None)
+    if not store.holds_only(project):  # another project wrote meanwhile: count again
+        out = _overview(store, feature, since, until, project)
+    return out
+
+
+def _overview(
+    store: Store,
+    feature: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    project: str | None,
+) -> dict[str, Any]:
     c = t.interactions.c
-    conds = _conds(feature, since, until)
+    conds = _conds(feature, since, until, project)
     feats = features(store)
     chosen = [feature] if feature is not None else feats
-    calls = _count_sql(store.dialect, "ix_interactions_volume", "")
-    errs = _count_sql(store.dialect, "ix_interactions_errors", " AND error IS NOT NULL")
+    scope = "" if project is None else " AND project = :p"
+    calls = _count_sql(store.dialect, "ix_interactions_volume", scope)
+    errs = _count_sql(store.dialect, "ix_interactions_errors", " AND error IS NOT NULL" + scope)
     # feedback is a separate table: aggregate it on a second connection meanwhile
     # (SQLite releases the GIL while it steps through a query)
     pool = ThreadPoolExecutor(max_workers=1)
-    fb_future = pool.submit(_feedback_days, store, feature, since, until, len(feats) <= 1)
+    fb_future = pool.submit(_feedback_days, store, feature, since, until, len(feats) <= 1, project)
     try:
         with store.engine.connect() as conn:
             first, last = _span(conn, conds)
             by_day: list[dict[str, Any]] = []
             for feat in chosen:
-                for version in _versions(conn, feat):
-                    vconds = [*_conds(feat, since, until), c.version == version, c.ts.is_not(None)]
+                for version in _versions(conn, feat, project):
+                    vconds = [
+                        *_conds(feat, since, until, project),
+                        c.version == version,
+                        c.ts.is_not(None),
+                    ]
                     lo, hi = _span(conn, vconds)
                     if lo is None or hi is None:
                         continue
@@ -166,6 +204,8 @@ def usage_overview(
                             "lo": max(day, since) if since else day,
                             "hi": min(nxt, until) if until else nxt,
                         }
+                        if project is not None:
+                            args["p"] = project
                         # count(*) reads index entries only: ix_interactions_volume, and
                         # the partial ix_interactions_errors for the errors
                         n = conn.execute(calls, args).scalar_one()
@@ -217,20 +257,25 @@ def usage_overview(
 
 
 def _feedback_days(
-    store: Store, feature: str | None, since: datetime | None, until: datetime | None, single: bool
+    store: Store,
+    feature: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    single: bool,
+    project: str | None,
 ) -> list[dict[str, Any]]:
     with store.engine.connect() as conn:
-        return _feedback(conn, store, feature, since, until, single=single)[1]
+        return _feedback(conn, feature, since, until, single=single, project=project)[1]
 
 
 def _feedback(
     conn: Connection,
-    store: Store,
     feature: str | None,
     since: datetime | None,
     until: datetime | None,
     *,
     single: bool,
+    project: str | None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Acceptance overall and per day (by the feedback's own time).
 
@@ -244,11 +289,13 @@ def _feedback(
         conds.append(f.ts >= since)
     if until is not None:
         conds.append(f.ts < until)
+    if project is not None:
+        conds.append(f.project == project)
     accepted = func.sum(case((f.accepted.is_(True), 1), else_=0))
     src: Any = t.feedback
     if feature is not None and not single:
         i = t.interactions.c
-        src = t.feedback.join(t.interactions, i.id == f.interaction_id)
+        src = t.feedback.join(t.interactions, (i.id == f.interaction_id) & (i.project == f.project))
         conds.append(i.feature == feature)
     q = select(func.count(), accepted, func.count(f.accepted)).select_from(src)
     lo = conn.execute(select(func.min(f.ts)).select_from(src).where(*conds)).scalar()

@@ -358,8 +358,9 @@ def _check_columns() -> None:
     from pilotgate.store._schema import interactions
 
     names = tuple(c.name for c in interactions.columns)
+    # ``project`` is written by the store as a constant of the whole batch
     if (
-        set(names) != set(INTERACTION_COLUMNS) or INTERACTION_COLUMNS[-1] != "ingested_at"
+        set(names) != {*INTERACTION_COLUMNS, "project"} or INTERACTION_COLUMNS[-1] != "ingested_at"
     ):  # pragma: no cover - a schema change
         raise RuntimeError(
             f"store/_fast.py INTERACTION_COLUMNS {INTERACTION_COLUMNS} "

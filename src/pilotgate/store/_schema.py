@@ -21,11 +21,26 @@ from sqlalchemy import (
 
 from pilotgate.store._types import UTCDateTime
 
-__all__ = ["metadata"]
+__all__ = ["DEFAULT_PROJECT", "metadata"]
 
 metadata = MetaData()
 
 TS = UTCDateTime()
+
+DEFAULT_PROJECT = "default"
+"""The project of records written without an API key (local SDK, ``ingest``, ``--no-auth``)."""
+
+
+def _project(*, key: bool) -> Column[str]:
+    """The owning project (migration 0007): part of the key where ids are per project."""
+    return Column(
+        "project",
+        String(200),
+        primary_key=key,
+        nullable=False,
+        server_default=DEFAULT_PROJECT,
+    )
+
 
 interactions = Table(
     "interactions",
@@ -46,8 +61,17 @@ interactions = Table(
     Column("error", String(200)),
     Column("metadata", JSON),
     Column("ingested_at", TS),
+    _project(key=True),
     Index("ix_interactions_feature_ts", "feature", "ts"),
     Index("ix_interactions_session", "session_id"),
+    # "is any other project here?" in two index seeks (migration 0007): partial on a term
+    # only that check writes, so SQLite never picks it for a project = ? lookup
+    Index(
+        "ix_interactions_project",
+        "project",
+        sqlite_where=text("project <> ''"),
+        postgresql_where=text("project <> ''"),
+    ),
     # Partial indexes for the dashboard's overview (migrations 0003, 0004): partial so the
     # planner does not pick them for per-session queries, where they are slow.
     Index(
@@ -86,8 +110,15 @@ feedback = Table(
     Column("edited_output", Text),
     Column("dwell_ms", Float),
     Column("comment", Text),
+    _project(key=True),
     Index("ix_feedback_interaction", "interaction_id"),
     Index("ix_feedback_ts_accepted", "ts", "accepted"),
+    Index(
+        "ix_feedback_project",
+        "project",
+        sqlite_where=text("project <> ''"),
+        postgresql_where=text("project <> ''"),
+    ),
 )
 
 steps = Table(
@@ -98,6 +129,7 @@ steps = Table(
     Column("ts", TS, nullable=False),
     Column("name", String(200), nullable=False),
     Column("metadata", JSON),
+    _project(key=True),
     Index("ix_steps_session_ts", "session_id", "ts"),
     Index("ix_steps_name_session", "name", "session_id"),
 )
@@ -112,6 +144,7 @@ eval_sets = Table(
     Column("description", Text),
     Column("params", JSON),
     Column("n_cases", Integer, nullable=False, default=0),
+    _project(key=False),
     UniqueConstraint("name", "version", name="uq_eval_sets_name_version"),
 )
 
@@ -156,6 +189,7 @@ runs = Table(
     Column("code_version", String(50)),
     Column("eval_set", String(300)),
     Column("inputs", JSON),
+    _project(key=False),
     Index("ix_runs_kind_created", "kind", "created_at"),
     Index("ix_runs_kind_feature_created", "kind", "feature", "created_at"),
 )
@@ -193,6 +227,10 @@ api_keys = Table(
     Column("key_hash", String(128), nullable=False, unique=True),
     Column("created_at", TS, nullable=False),
     Column("revoked_at", TS),
+    # what the key may do (comma-separated: ingest, read, admin, browser) and, for a
+    # browser key, the page origins it is bound to (comma-separated); migration 0007
+    Column("scopes", String(200), nullable=False, server_default="ingest,read,admin"),
+    Column("origins", Text),
 )
 
 store_secrets = Table(

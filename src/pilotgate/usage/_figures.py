@@ -85,10 +85,16 @@ class UsageFigures:
 
 
 def _conds(
-    feature: str | None, version: str | None, since: datetime | None, until: datetime | None
+    feature: str | None,
+    version: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    project: str | None = None,
 ) -> list[Any]:
     c = t.interactions.c
     conds: list[Any] = []
+    if project is not None:  # a read key's view of a shared store: its project only
+        conds.append(c.project == project)
     if feature is not None:
         conds.append(c.feature == feature)
     if version is not None:
@@ -170,7 +176,7 @@ def _feedback(
     database has ``ln``): a few hundred rows back, however much feedback there is.
     """
     f, i = t.feedback.c, t.interactions.c
-    src = t.feedback.join(t.interactions, i.id == f.interaction_id)
+    src = t.feedback.join(t.interactions, (i.id == f.interaction_id) & (i.project == f.project))
     bucket: Any = literal_column(q.bucket("feedback.dwell_ms")).label("b")
     stmt = (
         select(
@@ -209,7 +215,7 @@ def usage_figures(
         since: first instant included; until: first instant excluded (interaction time).
     """
     c = t.interactions.c
-    conds = _conds(feature, version, since, until)
+    conds = _conds(feature, version, since, until, store.read_project)
     with store.engine.connect() as conn:
         n, errors = conn.execute(select(func.count(), func.count(c.error)).where(*conds)).one()
         latency = _latency(conn, conds)

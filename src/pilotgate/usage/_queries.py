@@ -35,6 +35,8 @@ class Filters:
     version: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    project: str | None = None
+    """One project's interactions (None: every project's)."""
 
 
 class Queries:
@@ -91,6 +93,9 @@ class Queries:
         if f.version is not None:
             conds.append(f"{plus}{alias}.version = :version")
             params["version"] = f.version
+        if f.project is not None:
+            conds.append(f"{alias}.project = :project")
+            params["project"] = f.project
         if f.since is not None:
             conds.append(f"{alias}.ts >= :since")
             params["since"] = self._ts(f.since)
@@ -125,7 +130,7 @@ class Queries:
                    SUM(CASE WHEN NOT fb.accepted THEN 1 ELSE 0 END),
                    SUM(CASE WHEN fb.edited_output IS NOT NULL THEN 1 ELSE 0 END)
             FROM feedback fb CROSS JOIN interactions i
-            WHERE i.id = fb.interaction_id AND {where}
+            WHERE i.id = fb.interaction_id AND i.project = fb.project AND {where}
             GROUP BY i.version, d, b"""
         return self._run(sql, params)
 
@@ -144,12 +149,14 @@ class Queries:
                 SELECT i.session_id, MAX(i.version) AS version, MAX({self.day("i.ts")}) AS d,
                        MAX(CASE WHEN EXISTS (
                            SELECT 1 FROM interactions j
-                           WHERE j.session_id = i.session_id AND j.ts > i.ts
+                           WHERE j.session_id = i.session_id AND j.project = i.project
+                             AND j.ts > i.ts
                        ) THEN 0 ELSE 1 END) AS ended
                 FROM feedback fb CROSS JOIN interactions i
-                WHERE i.id = fb.interaction_id AND NOT fb.accepted AND i.session_id IS NOT NULL
+                WHERE i.id = fb.interaction_id AND i.project = fb.project AND NOT fb.accepted
+                  AND i.session_id IS NOT NULL
                   AND {where}
-                GROUP BY i.session_id
+                GROUP BY i.project, i.session_id
             ) r
             GROUP BY r.version, r.d"""
         return self._run(sql, params)
@@ -178,6 +185,9 @@ class Queries:
         if f.until is not None:
             step_conds.append("st.ts < :until")
             params["until"] = self._ts(f.until)
+        if f.project is not None:
+            step_conds.append("st.project = :project")
+            params["project"] = f.project
         where_i, p_i = self.where(Filters(f.feature, f.version), alias="i", by_session=True)
         params.update(p_i)
         filtered = f.feature is not None or f.version is not None
@@ -188,11 +198,12 @@ class Queries:
             FROM (
                 SELECT st.session_id, MIN(st.ts) AS first_ts, {firsts},
                        (SELECT MAX(i.version) FROM interactions i
-                        WHERE i.session_id = st.session_id AND {where_i}) AS version
+                        WHERE i.session_id = st.session_id AND i.project = st.project
+                          AND {where_i}) AS version
                 FROM steps st
                 WHERE st.name IN ({", ".join(f":s{k}" for k in range(len(steps)))})
                 {"AND " + " AND ".join(step_conds) if step_conds else ""}
-                GROUP BY st.session_id
+                GROUP BY st.project, st.session_id
             ) f
             {"WHERE f.version IS NOT NULL" if filtered else ""}
             GROUP BY f.version, d"""

@@ -190,7 +190,7 @@ def usage_report(
         since, until: the interactions' time window (until exclusive).
         steps: the plan's ``[pilot] steps``, in order, for the funnel (none: no funnel).
     """
-    f = Filters(feature, version, since, until)
+    f = Filters(feature, version, since, until, project=store.read_project)
     q = Queries(store)
     steps = list(steps or [])
     overall = Slice()
