@@ -24,7 +24,7 @@ def dashboard(url: str, plan_path: Path) -> Iterator[tuple[str, str]]:
     from pilotgate.plan import load_plan
 
     store = Store(url)
-    key, _ = create_key(store, "pilot", name="test")
+    key, _ = create_key(store, store.project, name="test", scopes=("read",))
     app = FastAPI()
     app.include_router(dashboard_router(store, plan=load_plan(plan_path), require_login=False))
     server = uvicorn.Server(
