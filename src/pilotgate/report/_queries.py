@@ -143,8 +143,10 @@ def usage_overview(
     errs = _count_sql(store.dialect, "ix_interactions_errors", " AND error IS NOT NULL")
     # feedback is a separate table: aggregate it on a second connection meanwhile
     # (SQLite releases the GIL while it steps through a query)
-    pool = ThreadPoolExecutor(max_workers=1)
+    pool = ThreadPoolExecutor(max_workers=2)
     fb_future = pool.submit(_feedback_days, store, feature, since, until, len(feats) <= 1)
+    # the headline figures: one computation shared with the gate and `pilotgate usage`
+    figs_future = pool.submit(usage_figures, store, feature=feature, since=since, until=until)
     try:
         with store.engine.connect() as conn:
             first, last = _span(conn, conds)
@@ -178,10 +180,9 @@ def usage_overview(
                         day = nxt
             by_day = _merge_days(by_day)
         fb_days = fb_future.result()
+        figs = figs_future.result()
     finally:
         pool.shutdown()
-    # the headline figures: one computation shared with the gate and `pilotgate usage`
-    figs = usage_figures(store, feature=feature, since=since, until=until)
     versions: dict[str, dict[str, Any]] = {}
     for row in by_day:
         acc = versions.setdefault(row["version"], {"version": row["version"], "n": 0, "errors": 0})

@@ -88,6 +88,13 @@ feedback = Table(
     Column("comment", Text),
     Index("ix_feedback_interaction", "interaction_id"),
     Index("ix_feedback_ts_accepted", "ts", "accepted"),
+    # the headline dwell median reads an OFFSET window of this (pilotgate.usage, 0005)
+    Index(
+        "ix_feedback_dwell",
+        "dwell_ms",
+        sqlite_where=text("dwell_ms IS NOT NULL"),
+        postgresql_where=text("dwell_ms IS NOT NULL"),
+    ),
 )
 
 steps = Table(
