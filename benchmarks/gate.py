@@ -43,8 +43,9 @@ def _fill(store: Store, n: int, seed: int) -> None:
             batch_i, batch_f = [], []
     store.add_interactions(batch_i)
     store.add_feedback(batch_f)
+    # a run of the plan's feature and version: the gate judges no other
     store.save_run("load", {"levels": [{"label": "3x", "latency_ms": {"e2e": {"p99": 3000,
-                   "n": 900}}}]})  # fmt: skip
+                   "n": 900}}}]}, feature="bench", version="v1")  # fmt: skip
 
 
 BUDGET_S_PER_100K = 1.0  # evaluate_gate, median; 3 s over the default 300k interactions

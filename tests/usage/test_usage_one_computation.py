@@ -140,8 +140,7 @@ def test_gate_usage_report_and_dashboard_print_the_same_figures(
     for reader, figures in got.items():
         assert figures == got["gate"], reader  # identical, not approximately equal
     for k, want in truth.items():  # and right: exact percentiles and rates
-        # dwell is read from log buckets (<= 0.25 % rounding) where the database has ln
-        assert got["gate"][k] == pytest.approx(want, rel=3e-3 if k == "dwell" else 1e-9), k
+        assert got["gate"][k] == pytest.approx(want, rel=1e-9), k
     # the acceptance interval too
     ci = gate["acceptance"]["ci95"]
     assert usage["feedback"]["acceptance"]["ci95"] == ci

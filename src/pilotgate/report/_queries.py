@@ -177,8 +177,10 @@ def _overview(
     errs = _count_sql(store.dialect, "ix_interactions_errors", " AND error IS NOT NULL" + scope)
     # feedback is a separate table: aggregate it on a second connection meanwhile
     # (SQLite releases the GIL while it steps through a query)
-    pool = ThreadPoolExecutor(max_workers=1)
+    pool = ThreadPoolExecutor(max_workers=2)
     fb_future = pool.submit(_feedback_days, store, feature, since, until, len(feats) <= 1, project)
+    # the headline figures: one computation shared with the gate and `pilotgate usage`
+    figs_future = pool.submit(usage_figures, store, feature=feature, since=since, until=until)
     try:
         with store.engine.connect() as conn:
             first, last = _span(conn, conds)
@@ -218,10 +220,9 @@ def _overview(
                         day = nxt
             by_day = _merge_days(by_day)
         fb_days = fb_future.result()
+        figs = figs_future.result()
     finally:
         pool.shutdown()
-    # the headline figures: one computation shared with the gate and `pilotgate usage`
-    figs = usage_figures(store, feature=feature, since=since, until=until)
     versions: dict[str, dict[str, Any]] = {}
     for row in by_day:
         acc = versions.setdefault(row["version"], {"version": row["version"], "n": 0, "errors": 0})

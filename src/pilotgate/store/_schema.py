@@ -119,6 +119,13 @@ feedback = Table(
         sqlite_where=text("project <> ''"),
         postgresql_where=text("project <> ''"),
     ),
+    # the headline dwell median reads an OFFSET window of this (pilotgate.usage, 0005)
+    Index(
+        "ix_feedback_dwell",
+        "dwell_ms",
+        sqlite_where=text("dwell_ms IS NOT NULL"),
+        postgresql_where=text("dwell_ms IS NOT NULL"),
+    ),
 )
 
 steps = Table(

@@ -10,9 +10,8 @@ prints the same numbers everywhere.
   distribution-free 95 % interval from binomial order statistics.
 * Acceptance counts feedback on the interactions in scope (accepted / judged, Wilson
   interval); the error rate counts interactions that ended in an error (Wilson).
-* Dwell quantiles come from a histogram of the same feedback's dwell times, grouped in the
-  database into the usage report's log buckets (≤ 0.25 % rounding; exact values where the
-  database has no ``ln``), so a million feedback records return a few hundred rows.
+* The dwell median is the exact order statistic of the same feedback's dwell times (with its
+  interval), read like the latency quantiles.
 """
 
 from __future__ import annotations
@@ -20,16 +19,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, func, literal_column, select
+from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
 from pilotgate._stats import Z95
 from pilotgate.store import tables as t
-from pilotgate.usage._queries import Queries
-from pilotgate.usage._stats import Metric, Rate, quantile_metric
+from pilotgate.usage._stats import Metric, Rate
 
 if TYPE_CHECKING:
     from pilotgate.store import Store
@@ -144,59 +142,89 @@ def _window(conn: Connection, base: Any, col: Any, n: int, first: int, last: int
     return [float(v) for v in reversed(conn.execute(desc).scalars().all())]
 
 
+def _quantile(conn: Connection, base: Any, col: Any, n: int, q: float) -> Metric:
+    """Quantile q of the ``n`` values ``base`` selects (exact, with its order-statistic
+    interval), from one short window of ranks read in index order."""
+    if n == 0:
+        return Metric(None, None, 0)
+    r = _Ranks.of(n, q)
+    vals = _window(conn, base, col, n, r.first, r.last)
+    if len(vals) != r.last - r.first + 1:  # rows changed between the count and the read
+        return Metric(None, None, 0)
+    a, b = vals[r.at - r.first], vals[min(r.at + 1, n - 1) - r.first]
+    return Metric(a + r.frac * (b - a), (vals[r.ci_lo - r.first], vals[r.ci_hi - r.first]), n)
+
+
 def _latency(conn: Connection, conds: list[Any]) -> dict[str, Metric]:
     c = t.interactions.c
     where = [*conds, c.latency_ms.is_not(None)]
     n = int(conn.execute(select(func.count()).where(*where)).scalar_one())
-    out: dict[str, Metric] = {}
     base = select(c.latency_ms).where(*where)
-    for q in LATENCY_QS:
-        key = f"p{round(q * 100)}"
-        if n == 0:
-            out[key] = Metric(None, None, 0)
-            continue
-        r = _Ranks.of(n, q)
-        vals = _window(conn, base, c.latency_ms, n, r.first, r.last)
-        if len(vals) != r.last - r.first + 1:  # rows changed between the count and the read
-            out[key] = Metric(None, None, 0)
-            continue
-        a, b = vals[r.at - r.first], vals[min(r.at + 1, n - 1) - r.first]
-        ci = (vals[r.ci_lo - r.first], vals[r.ci_hi - r.first])
-        out[key] = Metric(a + r.frac * (b - a), ci, n)
-    return out
+    return {f"p{round(q * 100)}": _quantile(conn, base, c.latency_ms, n, q) for q in LATENCY_QS}
 
 
 def _feedback(
-    conn: Connection, conds: list[Any], q: Queries
-) -> tuple[int, int, int, dict[float, int]]:
-    """(feedback rows, accepted, rejected, dwell histogram) of the interactions in scope.
+    conn: Connection, conds: list[Any] | None, project: str | None = None
+) -> tuple[int, int, int, Metric]:
+    """(feedback rows, accepted, rejected, dwell p50) of the feedback on interactions in scope.
 
-    One pass over the feedback joined to its interactions, grouped by the dwell bucket of
-    :class:`~pilotgate.usage._queries.Queries` (log buckets, ≤ 0.25 % rounding, where the
-    database has ``ln``): a few hundred rows back, however much feedback there is.
+    ``conds`` None means the scope is every stored interaction (of ``project``, a read key's
+    view): the feedback table is then read on its own, counts from the ``(ts, accepted)``
+    index and the dwell median from the partial ``dwell_ms`` index (migration 0005), never
+    the table. Otherwise each feedback
+    record is joined to its interaction.
     """
     f, i = t.feedback.c, t.interactions.c
-    src = t.feedback.join(t.interactions, (i.id == f.interaction_id) & (i.project == f.project))
-    bucket: Any = literal_column(q.bucket("feedback.dwell_ms")).label("b")
-    stmt = (
-        select(
-            bucket,
-            func.count(),
-            func.sum(case((f.accepted.is_(True), 1), else_=0)),
-            func.sum(case((f.accepted.is_(False), 1), else_=0)),
-        )
-        .select_from(src)
-        .where(*conds)
-        .group_by(bucket)
-    )
-    n = acc = rej = 0
-    dwell: dict[float, int] = {}
-    for b, cnt, a, r in conn.execute(stmt):
-        n, acc, rej = n + int(cnt), acc + int(a or 0), rej + int(r or 0)
-        if b is not None:
-            v = q.decode(b)
-            dwell[v] = dwell.get(v, 0) + int(cnt)
-    return n, acc, rej, dwell
+    src: Any = t.feedback
+    where: list[Any] = [] if project is None else [f.project == project]
+    if conds is not None:
+        src = t.feedback.join(t.interactions, (i.id == f.interaction_id) & (i.project == f.project))
+        where = list(conds)
+    counts = select(
+        func.count(),
+        func.sum(case((f.accepted.is_(True), 1), else_=0)),
+        func.sum(case((f.accepted.is_(False), 1), else_=0)),
+    ).select_from(src)
+    n, acc, rej = conn.execute(counts.where(*where)).one()
+    has_dwell = [*where, f.dwell_ms.is_not(None)]
+    n_dwell = conn.execute(select(func.count()).select_from(src).where(*has_dwell)).scalar_one()
+    base = select(f.dwell_ms).select_from(src).where(*has_dwell)
+    dwell = _quantile(conn, base, f.dwell_ms, int(n_dwell), 0.5)
+    return int(n), int(acc or 0), int(rej or 0), dwell
+
+
+def _open_end(
+    conn: Connection,
+    feature: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    project: str | None = None,
+) -> datetime | None:
+    """``until``, or None when it ends after the scope's newest interaction (a no-op bound:
+    the gate's "up to now" then reads exactly what an unbounded reader reads)."""
+    if until is None or since is not None:
+        return until
+    c = t.interactions.c
+    newest = conn.execute(select(func.max(c.ts)).where(*_conds(feature, None, None, None, project)))
+    last = newest.scalar()
+    if last is None:
+        return None
+    if isinstance(last, str):
+        last = datetime.fromisoformat(last)
+    last = last if last.tzinfo is not None else last.replace(tzinfo=UTC)
+    return None if last < until else until
+
+
+def _only(conn: Connection, feature: str | None) -> bool:
+    """True when ``feature`` is None or the only feature stored: then every stored feedback
+    record is on an interaction in scope and the feedback table is read without a join."""
+    if feature is None:
+        return True
+    c = t.interactions.c
+    # one aggregate per query: SQLite answers a lone min() or max() with one index seek
+    lo = conn.execute(select(func.min(c.feature))).scalar()
+    hi = conn.execute(select(func.max(c.feature))).scalar()
+    return bool(lo == hi == feature)
 
 
 def usage_figures(
@@ -215,11 +243,18 @@ def usage_figures(
         since: first instant included; until: first instant excluded (interaction time).
     """
     c = t.interactions.c
-    conds = _conds(feature, version, since, until, store.read_project)
+    project = store.read_project
     with store.engine.connect() as conn:
-        n, errors = conn.execute(select(func.count(), func.count(c.error)).where(*conds)).one()
+        until = _open_end(conn, feature, since, until, project)
+        conds = _conds(feature, version, since, until, project)
+        # two index-only counts (errors over the partial errors index)
+        count = select(func.count()).select_from(t.interactions)
+        n = int(conn.execute(count.where(*conds)).scalar_one())
+        err_q = count.where(*conds, c.error.is_not(None))
+        errors = int(conn.execute(err_q).scalar_one())
         latency = _latency(conn, conds)
-        fb_n, acc, rej, dwell = _feedback(conn, conds, Queries(store))
+        whole = version is None and since is None and until is None and _only(conn, feature)
+        fb_n, acc, rej, dwell = _feedback(conn, None if whole else conds, project)
     return UsageFigures(
         n=int(n),
         errors=int(errors),
@@ -227,7 +262,7 @@ def usage_figures(
         accepted=acc,
         rejected=rej,
         feedback_n=fb_n,
-        dwell_p50=quantile_metric(dwell, 0.5),
+        dwell_p50=dwell,
     )
 
 
