@@ -1,4 +1,4 @@
-"""The collector's routes: batches of ingest records, feedback, OTLP traces, health.
+"""The collector's routes: batches of ingest records, feedback, OTLP traces and logs, health.
 
 Every write is authenticated (Bearer API key), size-limited, validated record by record,
 redacted, and committed before the 2xx goes out, so an acknowledged batch is durable.
@@ -22,6 +22,7 @@ from pilotgate.collector._settings import CollectorSettings
 from pilotgate.errors import PilotgateError
 from pilotgate.ingest import InvalidRecord, RecordError, store_records, validate_record
 from pilotgate.ingest._gc import gc_paused
+from pilotgate.ingest._otlp_join import merge_stored
 from pilotgate.redact import Redactor
 from pilotgate.store import Store
 
@@ -80,6 +81,7 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
     )
     # SQLite has one writer at a time; queueing here beats "database is locked" retries
     write_lock = threading.Lock() if store.dialect == "sqlite" else None
+    merge_lock = write_lock or threading.Lock()
 
     async def auth(request: Request) -> str | None:
         if not settings.require_key:
@@ -97,10 +99,13 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
         return project
 
     def process(
-        items: Iterable[tuple[int, Any]], project: str | None, only_kind: str | None = None
+        items: Iterable[tuple[int, Any]],
+        project: str | None,
+        only_kind: str | None = None,
+        merge: bool = False,
     ) -> IngestResponse:
         with gc_paused():  # a batch is thousands of fresh dicts and no cycles
-            return _process(items, project, only_kind)
+            return _process(items, project, only_kind, merge)
 
     def decode_and_process(
         data: bytes, content_type: str, project: str | None, only_kind: str | None = None
@@ -111,9 +116,12 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
             return _process(enumerate(records), project, only_kind)
 
     def _process(
-        items: Iterable[tuple[int, Any]], project: str | None, only_kind: str | None
+        items: Iterable[tuple[int, Any]],
+        project: str | None,
+        only_kind: str | None,
+        merge: bool = False,
     ) -> IngestResponse:
-        good: list[dict[str, Any]] = []
+        good: list[tuple[int, dict[str, Any]]] = []
         errors: list[RecordError] = []
         redactions: dict[str, int] = {}
         for index, obj in items:
@@ -134,10 +142,14 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
             except RecursionError:
                 errors.append(RecordError(index, "(record)", "nested too deeply"))
                 continue
-            good.append(rec)
-        stored = _store(good)
+            good.append((index, rec))
+        n_refused = len(errors)
+        if merge:
+            stored = _store_merged(good, project, errors)
+        else:
+            stored = _store([rec for _, rec in good])
         return IngestResponse(
-            accepted=len(good),
+            accepted=len(good) - (len(errors) - n_refused),
             stored_new=sum(stored.values()),
             errors=[ErrorItem(**e.to_json()) for e in errors],
             redactions=redactions,
@@ -159,6 +171,49 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
             ) from None
         except (ValueError, RecursionError):
             raise HTTPException(400, detail="a record could not be encoded for storage") from None
+
+    def _store_merged(
+        good: list[tuple[int, dict[str, Any]]], project: str | None, errors: list[RecordError]
+    ) -> dict[str, int]:
+        """Join OTLP span and log-event records with what is stored under their id.
+
+        The read and the write happen under one lock, so a span and its log events
+        arriving together cannot overwrite each other. A record whose id is stored for
+        another project is refused.
+        """
+        if not good:
+            return {}
+        with merge_lock:
+            try:
+                ids = list({rec["id"] for _, rec in good})
+                stored = {r["id"]: r for r in store.interactions(ids=ids)}
+            except PilotgateError:
+                raise HTTPException(
+                    503, detail="the store is unavailable", headers={"Retry-After": "1"}
+                ) from None
+            keep = []
+            for index, rec in good:
+                twin = stored.get(rec["id"])
+                if twin is not None and (twin.get("metadata") or {}).get("project") != project:
+                    errors.append(RecordError(index, "id", "already stored for another project"))
+                    continue
+                keep.append(rec)
+            merged = merge_stored(keep, stored)
+            if not merged:
+                return {}
+            try:
+                store.add_interactions(merged, upsert=True)
+            except PilotgateError:
+                raise HTTPException(
+                    503,
+                    detail="the store refused the batch; nothing from it was stored, retry later",
+                    headers={"Retry-After": "1"},
+                ) from None
+            except (ValueError, RecursionError):
+                raise HTTPException(
+                    400, detail="a record could not be encoded for storage"
+                ) from None
+        return {"interaction": sum(1 for r in merged if r["id"] not in stored)}
 
     def answer(resp: IngestResponse) -> JSONResponse:
         # every record refused: a client error (retrying the same batch cannot help)
@@ -195,6 +250,13 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
 
         data = await read_body(request, settings.max_body_bytes)
         return await handle_traces(data, request.headers.get("content-type", ""), process, project)
+
+    @router.post("/v1/logs", summary="OTLP/HTTP logs (JSON or protobuf); GenAI log events.")
+    async def logs(request: Request, project: str | None = Depends(auth)) -> Response:
+        from pilotgate.collector._otlp_route import handle_logs
+
+        data = await read_body(request, settings.max_body_bytes)
+        return await handle_logs(data, request.headers.get("content-type", ""), process, project)
 
     @router.get("/health", response_model=Health)
     async def health() -> Health:
