@@ -347,7 +347,8 @@ def provider_sdk_overhead(tmp: Path, rounds: int, calls: int) -> bool:
     if real:
         print(
             f"  context, real openai SDK call against pilotgate simulate (median of "
-            f"{real['n']:.0f}): bare {real['bare_us']:.0f} us, instrumented {real['inst_us']:.0f} us"
+            f"{real['n']:.0f}): bare {real['bare_us']:.0f} us, "
+            f"instrumented {real['inst_us']:.0f} us"
         )
     return per_call > BUDGET_SDK_CALL_NS or per_chunk > BUDGET_SDK_CHUNK_NS  # fmt: skip
 
