@@ -16,6 +16,7 @@ from typing import Any
 import anthropic
 import openai
 import pytest
+from anthropic.resources.messages import AsyncMessages, Messages
 from openai.resources.chat.completions import Completions
 
 from pilotgate import instrument as pg
@@ -181,6 +182,11 @@ def test_client_scope_and_undo_restore_the_sdk(db: str, sim: Simulator) -> None:
     glob.undo()
     assert Completions.create is original
     assert "create" not in vars(mine.chat.completions)
+    before = (Messages.create, Messages.stream, AsyncMessages.stream)
+    handle = pg.instrument_anthropic()
+    assert Messages.stream is not before[1] and len(handle.patched) >= 4
+    handle.undo()
+    assert (Messages.create, Messages.stream, AsyncMessages.stream) == before
 
 
 def test_a_stream_closed_early_is_recorded_incomplete(db: str, sim: Simulator) -> None:
@@ -272,3 +278,31 @@ def test_instrumented_sdk_still_works_when_the_sdk_is_not_configured(sim: Simula
         out = c.chat.completions.create(model="gpt-sim", messages=Q)  # type: ignore[arg-type]
         streamed = list(c.chat.completions.create(model="gpt-sim", messages=Q, stream=True))  # type: ignore[arg-type]
     assert out.choices[0].message.content and streamed
+
+
+def test_stream_helpers_are_recorded(db: str, sim: Simulator) -> None:
+    with pg.instrument_openai(), pg.instrument_anthropic():
+        oc = openai.OpenAI(base_url=sim.base_url, api_key="k")
+        with oc.chat.completions.stream(model="gpt-sim", messages=Q) as s:  # type: ignore[arg-type]
+            o_text = "".join(e.delta for e in s if e.type == "content.delta")  # type: ignore[union-attr]
+        ac = anthropic.Anthropic(base_url=sim.url, api_key="k")
+        with ac.messages.stream(model="claude-sim", max_tokens=64, messages=Q) as ms:  # type: ignore[arg-type]
+            a_text = "".join(ms.text_stream)
+
+        async def run_async() -> str:
+            client = anthropic.AsyncAnthropic(base_url=sim.url, api_key="k")
+            async with client.messages.stream(
+                model="claude-sim",
+                max_tokens=64,
+                messages=SIXTEEN,  # type: ignore[arg-type]
+            ) as stream:
+                message = await stream.get_final_message()
+            await client.close()
+            return str(message.content[0].text)  # type: ignore[union-attr]
+
+        async_text = asyncio.run(run_async())
+    r_open, r_anth, r_async = stored(db)
+    assert r_open["output"] == o_text and md(r_open)["provider"] == "openai"
+    assert r_anth["output"] == a_text and r_anth["tokens_out"] == 8 and r_anth["ttft_ms"] >= 20
+    assert r_async["output"] == async_text and md(r_async)["provider"] == "anthropic"
+    assert inp(r_async) == SIXTEEN

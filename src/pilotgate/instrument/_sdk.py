@@ -119,6 +119,12 @@ class _Recorded:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _Recorded.__slots__:
+            object.__setattr__(self, name, value)
+        else:  # an SDK helper annotating its raw stream
+            setattr(self._inner, name, value)
+
 
 class _SyncStream(_Recorded):
     """A streamed result as the application sees it: the SDK's stream, recorded."""
@@ -268,6 +274,62 @@ def wrap_create(
 
     setattr(create, _MARK, orig)
     return create
+
+
+def wrap_stream_helper(
+    orig: Callable[..., Any], meta: Meta, parser: Parser, attr: str, is_async: bool
+) -> Callable[..., Any]:
+    """Wrap a ``stream()`` helper that returns a manager opening the request on entry.
+
+    The manager keeps the request as ``attr`` (a callable, or for async an awaitable);
+    the wrapper replaces it with one that records the raw stream the helper then reads.
+    """
+
+    def record(kwargs: dict[str, Any], opened: Callable[[], Any]) -> Any:
+        call = _start(parser, kwargs)
+        if call is None:
+            return opened()
+        token = _CALL.set(call)
+        try:
+            raw = opened()
+        except BaseException as exc:
+            _reset(token)
+            _capture_error(call, meta, exc)
+            raise
+        _reset(token)
+        call.stream = True
+        return _SyncStream(raw, call, meta)
+
+    async def arecord(kwargs: dict[str, Any], pending: Any) -> Any:
+        call = _start(parser, kwargs)
+        if call is None:
+            return await pending
+        token = _CALL.set(call)
+        try:
+            raw = await pending
+        except BaseException as exc:
+            _reset(token)
+            _capture_error(call, meta, exc)
+            raise
+        _reset(token)
+        call.stream = True
+        return _AsyncStream(raw, call, meta)
+
+    @functools.wraps(orig)
+    def stream(*args: Any, **kwargs: Any) -> Any:
+        manager = orig(*args, **kwargs)
+        try:
+            request = getattr(manager, attr)
+            if is_async:
+                setattr(manager, attr, arecord(kwargs, request))
+            else:
+                setattr(manager, attr, functools.partial(record, kwargs, request))
+        except Exception:
+            next(cap.HOT_ERRORS)
+        return manager
+
+    setattr(stream, _MARK, orig)
+    return stream
 
 
 def _reset(token: Any) -> None:

@@ -1,7 +1,7 @@
 """``instrument_anthropic``: record every ``messages.create`` of the official ``anthropic`` SDK.
 
-Patches ``Messages.create`` / ``AsyncMessages.create`` (of one client, or of the SDK's
-classes) and the client's retry sleep. The parser runs on the exporter's thread: the
+Patches ``Messages.create`` / ``AsyncMessages.create`` and the ``messages.stream()``
+helper (of one client, or of the SDK's classes) and the client's retry sleep. The parser runs on the exporter's thread: the
 input is the ``system`` prompt (as a system message) followed by the messages; the
 output joins the text blocks (or text deltas of a stream, whose first one is the time
 to first token); ``tool_use`` blocks are kept as ``tool_calls`` in the metadata; usage
@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from pilotgate.instrument._capture import Meta
-from pilotgate.instrument._sdk import Instrumentation, SdkCall, patch
+from pilotgate.instrument._sdk import Instrumentation, SdkCall, patch, wrap_stream_helper
 from pilotgate.instrument._sdk_openai import plain
 
 __all__ = ["instrument_anthropic", "parse_anthropic"]
@@ -167,4 +167,11 @@ def instrument_anthropic(
         owners = [(resource, isinstance(resource, AsyncMessages))]
         retry = [client]
     patch(inst, owners, meta, parse_anthropic, streams, retry)
+    for owner, is_async in owners:  # the messages.stream() helper opens its own request
+        attr = f"_{'Async' if is_async else ''}MessageStreamManager__api_request"
+        inst.patch(
+            owner,
+            "stream",
+            lambda orig, a=attr, s=is_async: wrap_stream_helper(orig, meta, parse_anthropic, a, s),
+        )
     return inst
