@@ -1,8 +1,8 @@
 """``instrument_anthropic``: record every ``messages.create`` of the official ``anthropic`` SDK.
 
 Patches ``Messages.create`` / ``AsyncMessages.create`` and the ``messages.stream()``
-helper (of one client, or of the SDK's classes) and the client's retry sleep. The parser runs on the exporter's thread: the
-input is the ``system`` prompt (as a system message) followed by the messages; the
+helper (of one client, or of the SDK's classes) and the client's retry sleep. The
+parser runs on the exporter's thread: the input is the ``system`` prompt (as a system message) followed by the messages; the
 output joins the text blocks (or text deltas of a stream, whose first one is the time
 to first token); ``tool_use`` blocks are kept as ``tool_calls`` in the metadata; usage
 comes from the message, or from ``message_start`` and ``message_delta`` events.
@@ -10,6 +10,7 @@ comes from the message, or from ``message_start`` and ``message_delta`` events.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
@@ -169,9 +170,8 @@ def instrument_anthropic(
     patch(inst, owners, meta, parse_anthropic, streams, retry)
     for owner, is_async in owners:  # the messages.stream() helper opens its own request
         attr = f"_{'Async' if is_async else ''}MessageStreamManager__api_request"
-        inst.patch(
-            owner,
-            "stream",
-            lambda orig, a=attr, s=is_async: wrap_stream_helper(orig, meta, parse_anthropic, a, s),
+        make = functools.partial(
+            wrap_stream_helper, meta=meta, parser=parse_anthropic, attr=attr, is_async=is_async
         )
+        inst.patch(owner, "stream", make)
     return inst
