@@ -45,6 +45,28 @@ TOOL = {
 }
 
 
+_OPEN: list[Any] = []
+
+
+def _oa(**kw: Any) -> openai.OpenAI:
+    client = openai.OpenAI(**kw)
+    _OPEN.append(client)
+    return client
+
+
+def _an(**kw: Any) -> anthropic.Anthropic:
+    client = anthropic.Anthropic(**kw)
+    _OPEN.append(client)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path}/sdk.db"
@@ -77,7 +99,7 @@ def inp(rec: dict[str, Any]) -> Any:
 def test_openai_plain_stream_async_and_tool_calls(db: str, sim: Simulator) -> None:
     handle = pg.instrument_openai(feature="assistant", version="v7")
     try:
-        c = openai.OpenAI(base_url=sim.base_url, api_key="k")
+        c = _oa(base_url=sim.base_url, api_key="k")
         plain = c.chat.completions.create(model="gpt-sim", messages=Q)  # type: ignore[arg-type]
         chunks = list(
             c.chat.completions.create(
@@ -149,7 +171,7 @@ def test_openai_429_retried_by_the_sdk_and_given_up(db: str) -> None:
     handle = pg.instrument_openai()
     try:
         with run_in_thread(LIMITED) as sim:
-            c = openai.OpenAI(base_url=sim.base_url, api_key="k", max_retries=3)
+            c = _oa(base_url=sim.base_url, api_key="k", max_retries=3)
             c.chat.completions.create(model="gpt-sim", messages=SIXTEEN)  # type: ignore[arg-type]
             c.chat.completions.create(model="gpt-sim", messages=SIXTEEN)  # type: ignore[arg-type]
             with pytest.raises(openai.RateLimitError):
@@ -168,8 +190,8 @@ def test_openai_429_retried_by_the_sdk_and_given_up(db: str) -> None:
 
 def test_client_scope_and_undo_restore_the_sdk(db: str, sim: Simulator) -> None:
     original = Completions.create
-    mine = openai.OpenAI(base_url=sim.base_url, api_key="k")
-    other = openai.OpenAI(base_url=sim.base_url, api_key="k")
+    mine = _oa(base_url=sim.base_url, api_key="k")
+    other = _oa(base_url=sim.base_url, api_key="k")
     handle = pg.instrument_openai(mine, feature="scoped")
     assert pg.instrument_openai(mine).patched == []  # a second call does not wrap twice
     mine.chat.completions.create(model="gpt-sim", messages=Q)  # type: ignore[arg-type]
@@ -191,7 +213,7 @@ def test_client_scope_and_undo_restore_the_sdk(db: str, sim: Simulator) -> None:
 
 def test_a_stream_closed_early_is_recorded_incomplete(db: str, sim: Simulator) -> None:
     with pg.instrument_openai():
-        c = openai.OpenAI(base_url=sim.base_url, api_key="k")
+        c = _oa(base_url=sim.base_url, api_key="k")
         with c.chat.completions.create(model="gpt-sim", messages=Q, stream=True) as s:  # type: ignore[arg-type]
             next(iter(s))
             next(iter(s))
@@ -202,7 +224,7 @@ def test_a_stream_closed_early_is_recorded_incomplete(db: str, sim: Simulator) -
 def test_anthropic_plain_stream_async_and_tool_use(db: str, sim: Simulator) -> None:
     handle = pg.instrument_anthropic(feature="claude-feature", version="v2")
     try:
-        c = anthropic.Anthropic(base_url=sim.url, api_key="k")
+        c = _an(base_url=sim.url, api_key="k")
         plain = c.messages.create(
             model="claude-sim",
             max_tokens=64,
@@ -256,7 +278,7 @@ def test_anthropic_plain_stream_async_and_tool_use(db: str, sim: Simulator) -> N
 def test_anthropic_429_retried_by_the_sdk(db: str) -> None:
     with pg.instrument_anthropic():
         with run_in_thread(LIMITED) as sim:
-            c = anthropic.Anthropic(base_url=sim.url, api_key="k", max_retries=3)
+            c = _an(base_url=sim.url, api_key="k", max_retries=3)
             c.messages.create(model="claude-sim", max_tokens=200, messages=SIXTEEN)  # type: ignore[arg-type]
             c.messages.create(model="claude-sim", max_tokens=200, messages=SIXTEEN)  # type: ignore[arg-type]
             with pytest.raises(anthropic.RateLimitError):
@@ -274,7 +296,7 @@ def test_anthropic_429_retried_by_the_sdk(db: str) -> None:
 def test_instrumented_sdk_still_works_when_the_sdk_is_not_configured(sim: Simulator) -> None:
     pg.shutdown(0.5)  # nothing configured: the wrapper must just pass through
     with pg.instrument_openai():
-        c = openai.OpenAI(base_url=sim.base_url, api_key="k")
+        c = _oa(base_url=sim.base_url, api_key="k")
         out = c.chat.completions.create(model="gpt-sim", messages=Q)  # type: ignore[arg-type]
         streamed = list(c.chat.completions.create(model="gpt-sim", messages=Q, stream=True))  # type: ignore[arg-type]
     assert out.choices[0].message.content and streamed
@@ -282,10 +304,10 @@ def test_instrumented_sdk_still_works_when_the_sdk_is_not_configured(sim: Simula
 
 def test_stream_helpers_are_recorded(db: str, sim: Simulator) -> None:
     with pg.instrument_openai(), pg.instrument_anthropic():
-        oc = openai.OpenAI(base_url=sim.base_url, api_key="k")
+        oc = _oa(base_url=sim.base_url, api_key="k")
         with oc.chat.completions.stream(model="gpt-sim", messages=Q) as s:  # type: ignore[arg-type]
             o_text = "".join(e.delta for e in s if e.type == "content.delta")  # type: ignore[union-attr]
-        ac = anthropic.Anthropic(base_url=sim.url, api_key="k")
+        ac = _an(base_url=sim.url, api_key="k")
         with ac.messages.stream(model="claude-sim", max_tokens=64, messages=Q) as ms:  # type: ignore[arg-type]
             a_text = "".join(ms.text_stream)
 

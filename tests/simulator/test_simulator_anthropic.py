@@ -22,8 +22,20 @@ def sim() -> Iterator[Simulator]:
         yield running
 
 
+_OPEN: list[anthropic.Anthropic] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
 def client(sim: Simulator, **kw: object) -> anthropic.Anthropic:
-    return anthropic.Anthropic(base_url=sim.url, api_key="test-key", **kw)  # type: ignore[arg-type]
+    made = anthropic.Anthropic(base_url=sim.url, api_key="test-key", **kw)  # type: ignore[arg-type]
+    _OPEN.append(made)
+    return made
 
 
 def test_sdk_reads_a_whole_message(sim: Simulator) -> None:

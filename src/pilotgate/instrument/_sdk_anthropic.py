@@ -2,10 +2,11 @@
 
 Patches ``Messages.create`` / ``AsyncMessages.create`` and the ``messages.stream()``
 helper (of one client, or of the SDK's classes) and the client's retry sleep. The
-parser runs on the exporter's thread: the input is the ``system`` prompt (as a system message) followed by the messages; the
-output joins the text blocks (or text deltas of a stream, whose first one is the time
-to first token); ``tool_use`` blocks are kept as ``tool_calls`` in the metadata; usage
-comes from the message, or from ``message_start`` and ``message_delta`` events.
+parser runs on the exporter's thread: the input is the ``system`` prompt (as a system
+message) followed by the messages; the output joins the text blocks (or the text
+deltas of a stream, the first of which is the time to first token); ``tool_use``
+blocks are kept as ``tool_calls`` in the metadata; usage comes from the message, or
+from the ``message_start`` and ``message_delta`` events.
 """
 
 from __future__ import annotations
