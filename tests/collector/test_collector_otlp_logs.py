@@ -237,3 +237,18 @@ def test_openinference_falls_back_to_input_and_output_value(collector: Any) -> N
     assert rec["input_messages"] == [{"role": "user", "content": "Fees?"}]
     assert rec["metadata"]["tool_calls"] == [{"name": "lookup", "arguments": '{"q": 1}'}]
     assert "lookup" in rec["output"]
+
+
+def test_a_span_with_many_log_messages_joins_in_linear_time(collector_factory: Any) -> None:
+    import time
+
+    # 40k distinct messages, sent twice: a quadratic join (1.6e9 comparisons) takes minutes.
+    many = [("gen_ai.user.message", {"content": f"m{i}"}, {}) for i in range(40_000)]
+    c_big = collector_factory(max_body_bytes=16 * 1024 * 1024)
+    _post(c_big, "/v1/traces", span_doc(V2_SPAN))
+    t0 = time.perf_counter()
+    for _ in range(2):
+        status, body, _ = c_big.request("POST", "/v1/logs", json.dumps(logs_doc(*many)), headers={})
+        assert status == 200, body
+    assert time.perf_counter() - t0 < 60
+    assert len(only(c_big.store)["input_messages"]) == 40_000

@@ -9,6 +9,7 @@ harmless: messages already present are not added twice.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -33,13 +34,25 @@ def row_to_record(row: Mapping[str, Any]) -> dict[str, Any]:
     return rec
 
 
+def _key(message: Any) -> str:
+    return json.dumps(message, sort_keys=True, ensure_ascii=False, default=str)
+
+
 def _merge_messages(old: Any, new: Any) -> Any:
+    """``old`` then the messages of ``new`` not already in it (linear: keys in a set)."""
     if not new:
         return old
     if not old:
         return new
     if isinstance(old, list) and isinstance(new, list):
-        return old + [m for m in new if m not in old]
+        seen = {_key(m) for m in old}
+        out = list(old)
+        for m in new:
+            k = _key(m)
+            if k not in seen:
+                seen.add(k)
+                out.append(m)
+        return out
     return old
 
 
