@@ -221,6 +221,21 @@ def test_a_stream_closed_early_is_recorded_incomplete(db: str, sim: Simulator) -
     assert md(rec)["stream_incomplete"] is True and md(rec)["stream_chunks"] == 2
 
 
+def test_a_dropped_stream_is_recorded_when_collected(db: str, sim: Simulator) -> None:
+    import gc
+
+    with pg.instrument_openai():
+        c = _oa(base_url=sim.base_url, api_key="k")
+        stream = c.chat.completions.create(model="gpt-sim", messages=Q, stream=True)  # type: ignore[arg-type]
+        for _ in stream:
+            break  # the app stops reading and never closes it
+        stream.response.close()  # (the test's own hygiene: no unclosed socket warning)
+        del stream
+        gc.collect()
+    (rec,) = stored(db)
+    assert md(rec)["stream_incomplete"] is True and md(rec)["stream_chunks"] == 1
+
+
 def test_anthropic_plain_stream_async_and_tool_use(db: str, sim: Simulator) -> None:
     handle = pg.instrument_anthropic(feature="claude-feature", version="v2")
     try:

@@ -39,12 +39,13 @@ class SdkCall:
 
     __slots__ = (
         "iid", "ts", "t0", "kwargs", "result", "chunks", "times", "stream", "complete",
-        "retries", "retry_statuses", "status", "parser", "parent",
+        "retries", "retry_statuses", "status", "parser", "parent", "session",
     )  # fmt: skip
 
     def __init__(self, parser: Parser, kwargs: dict[str, Any]) -> None:
         self.iid = cap.IDS.next()
         self.parent = cap._CURRENT.get()
+        self.session = cap._SESSION.get()  # the caller's, even if the stream is read elsewhere
         self.ts = time()
         self.t0 = perf_counter()
         self.kwargs = kwargs
@@ -86,7 +87,7 @@ class SdkCall:
         if not sink.enabled:
             return
         dt = perf_counter() - self.t0
-        item = (cap.INTERACTION, self.iid, self.ts, dt, None, meta, cap._SESSION.get())
+        item = (cap.INTERACTION, self.iid, self.ts, dt, None, meta, self.session)
         cap._push(sink, self.iid, (*item, None, None, None, err, {"sdk": self}))
 
 
@@ -116,7 +117,14 @@ class _Recorded:
             except Exception:
                 next(cap.HOT_ERRORS)
 
+    def __del__(self) -> None:
+        # a stream the app dropped without reading to the end or closing it
+        if getattr(self, "_open", False):
+            self._end(None, complete=False)
+
     def __getattr__(self, name: str) -> Any:
+        if name in _Recorded.__slots__:  # not set yet: never look it up on the inner stream
+            raise AttributeError(name)
         return getattr(self._inner, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
