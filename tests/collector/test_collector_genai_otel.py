@@ -25,7 +25,7 @@ from pilotgate.store import Store
 
 APP = r"""
 import asyncio, json, os, sys
-which, sim, collector, key = sys.argv[1:5]
+which, sim, collector, key, order = sys.argv[1:6]
 os.environ["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = "true"
 from opentelemetry import _logs, trace
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
@@ -37,7 +37,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 headers = {"Authorization": f"Bearer {key}"}
-resource = Resource.create({"service.name": f"otel-{which}", "service.version": "v1"})
+resource = Resource.create({"service.name": f"otel-{which}-{order}", "service.version": "v1"})
 tp = TracerProvider(resource=resource)
 spans = OTLPSpanExporter(endpoint=collector + "/v1/traces", headers=headers)
 tp.add_span_processor(BatchSpanProcessor(spans))
@@ -78,8 +78,9 @@ async def one_async():
     await ac.close()
     return r.choices[0].message.content
 answers.append(asyncio.run(one_async()))
-tp.shutdown()
-lp.shutdown()
+# the exporters' order decides what reaches the collector first: spans or their log events
+for provider in ((tp, lp) if order == "spans-first" else (lp, tp)):
+    provider.shutdown()
 print(json.dumps(answers))
 """
 
@@ -109,9 +110,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
                    "app": str(tmp / "app.py")}  # fmt: skip
 
 
-def _run_app(stack: dict[str, str], which: str) -> list[str]:
+def _run_app(stack: dict[str, str], which: str, order: str) -> list[str]:
     proc = subprocess.run(
-        [sys.executable, stack["app"], which, stack["sim"], stack["collector"], stack["key"]],
+        [sys.executable, stack["app"], which, stack["sim"], stack["collector"], stack["key"],
+         order],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -126,11 +128,21 @@ def _text(value: Any) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("which", ["openai-v2", "traceloop", "openinference"])
-def test_every_call_is_stored_with_model_text_and_tokens(stack: dict[str, str], which: str) -> None:
-    answers = _run_app(stack, which)
+@pytest.mark.parametrize(
+    ("which", "order"),
+    [
+        ("openai-v2", "spans-first"),
+        ("openai-v2", "logs-first"),  # the text arrives before the span it belongs to
+        ("traceloop", "spans-first"),
+        ("openinference", "spans-first"),
+    ],
+)
+def test_every_call_is_stored_with_model_text_and_tokens(
+    stack: dict[str, str], which: str, order: str
+) -> None:
+    answers = _run_app(stack, which, order)
     with Store(stack["store"]) as s:
-        recs = s.interactions(feature=f"otel-{which}")
+        recs = s.interactions(feature=f"otel-{which}-{order}")
     assert len(recs) == 5, [(r["id"], r["input"]) for r in recs]
     by_question = {}
     for rec in recs:
