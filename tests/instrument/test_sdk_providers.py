@@ -25,10 +25,11 @@ from pilotgate.store import Store
 
 # 20 ms to the first token, then 2 ms between tokens: a stream's TTFT is measurable.
 PROFILE = SimulatorProfile(ttft_ms=Dist.constant(20), token_ms=Dist.constant(2), output_tokens=8)
-# 4 prompt + 96 output tokens per request against a 199-token bucket: the second request
-# in a row gets a 429 asking for ≈ 0.3 s.
+# 4 prompt + 96 output tokens per request against a 195-token bucket: the second request
+# in a row gets a 429 asking for ≈ 1.5 s (5 tokens at 3.25 a second): long enough that a
+# loaded machine still sends it within the wait.
 LIMITED = SimulatorProfile(
-    ttft_ms=Dist.constant(1), token_ms=Dist.constant(0), output_tokens=96, tpm=199
+    ttft_ms=Dist.constant(1), token_ms=Dist.constant(0), output_tokens=96, tpm=195
 )
 SIXTEEN = [{"role": "user", "content": "abcdefghijklmnop"}]
 Q = [{"role": "user", "content": "Where is my card?"}]
@@ -343,3 +344,38 @@ def test_stream_helpers_are_recorded(db: str, sim: Simulator) -> None:
     assert r_anth["output"] == a_text and r_anth["tokens_out"] == 8 and r_anth["ttft_ms"] >= 20
     assert r_async["output"] == async_text and md(r_async)["provider"] == "anthropic"
     assert inp(r_async) == SIXTEEN
+
+
+def test_streamed_tool_calls_are_recorded(db: str, sim: Simulator) -> None:
+    choice = {"type": "function", "function": {"name": "find_card"}}
+    with pg.instrument_openai(), pg.instrument_anthropic():
+        oc = _oa(base_url=sim.base_url, api_key="k")
+        chunks = list(
+            oc.chat.completions.create(
+                model="gpt-sim",
+                messages=Q,
+                tools=[TOOL],
+                tool_choice=choice,
+                stream=True,  # type: ignore[arg-type, list-item]
+            )
+        )
+        args = "".join(
+            c.choices[0].delta.tool_calls[0].function.arguments or ""  # type: ignore[index, union-attr]
+            for c in chunks
+            if c.choices and c.choices[0].delta.tool_calls
+        )
+        ac = _an(base_url=sim.url, api_key="k")
+        tool = {"name": "find_card", "input_schema": TOOL["function"]["parameters"]}  # type: ignore[index]
+        with ac.messages.stream(
+            model="claude-sim", max_tokens=64, messages=Q, tools=[tool],  # type: ignore[arg-type, list-item]
+            tool_choice={"type": "tool", "name": "find_card"},
+        ) as stream:  # fmt: skip
+            final = stream.get_final_message()
+    r_open, r_anth = stored(db)
+    (call,) = md(r_open)["tool_calls"]
+    assert call["name"] == "find_card" and call["arguments"] == args and json.loads(args)["q"]
+    assert md(r_open)["finish_reason"] == "tool_calls" and r_open["ttft_ms"] >= 20
+    (block,) = final.content
+    (a_call,) = md(r_anth)["tool_calls"]
+    assert a_call["name"] == "find_card" and json.loads(a_call["arguments"]) == block.input  # type: ignore[union-attr]
+    assert md(r_anth)["stop_reason"] == "tool_use" and r_anth["tokens_out"] == 8

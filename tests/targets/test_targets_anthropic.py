@@ -75,9 +75,9 @@ async def test_api_key_goes_in_x_api_key(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 async def test_429_is_retried_after_the_servers_wait() -> None:
-    # 4 prompt + 96 output tokens a request against a 199-token bucket: one, then ≈ 0.3 s.
+    # 4 prompt + 96 output tokens a request against a 195-token bucket: one, then ≈ 1.5 s.
     limited = SimulatorProfile(
-        ttft_ms=Dist.constant(1), token_ms=Dist.constant(0), output_tokens=96, tpm=199
+        ttft_ms=Dist.constant(1), token_ms=Dist.constant(0), output_tokens=96, tpm=195
     )
     with run_in_thread(limited) as s:
         first = await _one(s.url, text="abcdefghijklmnop", max_tokens=200, retries=2)

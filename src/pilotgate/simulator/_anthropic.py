@@ -12,7 +12,7 @@ import json
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from pilotgate.simulator._chat import BadRequest, Plan
+from pilotgate.simulator._chat import BadRequest, Plan, argument_pieces
 
 __all__ = [
     "AnthropicStreamRenderer",
@@ -139,10 +139,11 @@ class AnthropicStreamRenderer:
     ``message_delta``, ``done()`` is ``message_stop``.
     """
 
-    __slots__ = ("plan", "_head")
+    __slots__ = ("plan", "_head", "_args")
 
     def __init__(self, plan: Plan, created: int, include_usage: bool) -> None:
         self.plan = plan
+        self._args = argument_pieces(plan)
         self._head = (
             b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
             b'"delta":{"type":"text_delta","text":'
@@ -160,8 +161,11 @@ class AnthropicStreamRenderer:
             "stop_sequence": None,
             "usage": {"input_tokens": plan.prompt_tokens, "output_tokens": 1},
         }
-        block = {"type": "content_block_start", "index": 0}
+        block: dict[str, Any] = {"type": "content_block_start", "index": 0}
         block["content_block"] = {"type": "text", "text": ""}
+        if plan.tool is not None:
+            tool_use = {**_content(plan)[0], "input": {}}
+            block["content_block"] = tool_use
         return (
             _event("message_start", {"type": "message_start", "message": message})
             + _event("content_block_start", block)
@@ -169,6 +173,11 @@ class AnthropicStreamRenderer:
         )
 
     def token(self, piece: str) -> bytes:
+        if self._args:  # a tool call: the next piece of its JSON input
+            delta = {"type": "input_json_delta", "partial_json": self._args.pop()}
+            return _event(
+                "content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}
+            )
         return self._head + encode_basestring_ascii(piece).encode() + b"}}\n\n"
 
     def finish(self) -> bytes:

@@ -95,7 +95,7 @@ class Plan:
     """Delays before tokens 2..n (len(tokens) - 1 values)."""
     error: bool
     tool: tuple[str, str] | None = None
-    """A forced tool call: its name and JSON arguments (non-streamed replies only)."""
+    """A forced tool call: its name and JSON arguments (streamed: in one piece per token)."""
 
     @property
     def completion_tokens(self) -> int:
@@ -126,7 +126,7 @@ def plan_reply(body: dict[str, Any], profile: SimulatorProfile, rng: random.Rand
     tokens = make_tokens(rng, n, reply_prefix(messages))
     model = body.get("model") or profile.models[0]
     plan = Plan(rid, model, prompt_tokens(messages), tokens, finish, ttft, gaps, error)
-    name = None if body.get("stream") else forced_function(body)
+    name = forced_function(body)
     if name is not None:
         plan.tool = (name, tool_arguments(body, name, "".join(tokens).strip()))
         plan.finish_reason = "tool_calls"
@@ -178,12 +178,27 @@ def usage(plan: Plan) -> dict[str, int]:
     return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
 
 
+def call_id(plan: Plan) -> str:
+    """The id of a plan's tool call."""
+    return "call_" + plan.rid[-24:]
+
+
+def argument_pieces(plan: Plan) -> list[str]:
+    """A forced call's JSON arguments cut into one piece per token, last piece first
+    (so a renderer pops them in order); empty when the plan has no tool call."""
+    if plan.tool is None:
+        return []
+    args, n = plan.tool[1], len(plan.tokens)
+    step = -(-len(args) // n)
+    return [args[i * step : (i + 1) * step] for i in range(n)][::-1]
+
+
 def _message(plan: Plan) -> dict[str, Any]:
     if plan.tool is None:
         return {"role": "assistant", "content": "".join(plan.tokens), "refusal": None}
     name, args = plan.tool
     fn = {"name": name, "arguments": args}
-    call: dict[str, Any] = {"id": "call_" + plan.rid[-24:], "type": "function", "function": fn}
+    call: dict[str, Any] = {"id": call_id(plan), "type": "function", "function": fn}
     return {"role": "assistant", "content": None, "refusal": None, "tool_calls": [call]}
 
 
@@ -215,10 +230,11 @@ class StreamRenderer:
     one string escape and two concatenations, not a ``json.dumps`` of a whole dict.
     """
 
-    __slots__ = ("_head", "_tail", "_usage_null", "plan")
+    __slots__ = ("_head", "_tail", "_usage_null", "_args", "plan")
 
     def __init__(self, plan: Plan, created: int, include_usage: bool) -> None:
         self.plan = plan
+        self._args = argument_pieces(plan)
         model = encode_basestring_ascii(plan.model)
         self._head = (
             f'data: {{"id":"{plan.rid}","object":"chat.completion.chunk","created":{created},'
@@ -228,11 +244,20 @@ class StreamRenderer:
         self._tail = f',"logprobs":null,"finish_reason":null}}]{self._usage_null}}}\n\n'.encode()
 
     def role(self) -> bytes:
-        """The first event: the assistant role with empty content."""
+        """The first event: the assistant role with empty content (or the tool call's head)."""
+        if self.plan.tool is not None:
+            call = {"index": 0, "id": call_id(self.plan), "type": "function"}
+            call["function"] = {"name": self.plan.tool[0], "arguments": ""}
+            delta = {"role": "assistant", "content": None, "tool_calls": [call]}
+            return self._head + json.dumps(delta, separators=(",", ":")).encode() + self._tail
         return self._head + b'{"role":"assistant","content":""}' + self._tail
 
     def token(self, piece: str) -> bytes:
-        """One content event."""
+        """One content event (for a tool call: the next piece of its arguments)."""
+        if self._args:
+            args = encode_basestring_ascii(self._args.pop()).encode()
+            delta = b'{"tool_calls":[{"index":0,"function":{"arguments":' + args + b"}}]}"
+            return self._head + delta + self._tail
         return (
             self._head
             + b'{"content":'
