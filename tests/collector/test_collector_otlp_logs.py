@@ -252,3 +252,14 @@ def test_a_span_with_many_log_messages_joins_in_linear_time(collector_factory: A
         assert status == 200, body
     assert time.perf_counter() - t0 < 60
     assert len(only(c_big.store)["input_messages"]) == 40_000
+
+
+@pytest.mark.postgres
+def test_a_nul_in_an_id_is_refused_on_its_own(collector_factory: Any, store_url: str) -> None:
+    c = collector_factory(Store(store_url))
+    doc = logs_doc(USER, CHOICE)
+    bad = logs_doc(USER, span_id="bad\u0000span")["resourceLogs"][0]["scopeLogs"][0]
+    doc["resourceLogs"][0]["scopeLogs"].append(bad)
+    body = _post(c, "/v1/logs", doc)
+    assert body["partialSuccess"]["rejectedLogRecords"] == 1
+    assert only(c.store)["output"] == "Shipped."
