@@ -19,193 +19,25 @@ import inspect
 import logging
 from collections.abc import Callable
 from contextvars import ContextVar
-from time import perf_counter, time
 from typing import Any
 
 from pilotgate.instrument import _capture as cap
 from pilotgate.instrument._capture import Meta
+from pilotgate.instrument._sdk_call import Parser, SdkCall, failed
+from pilotgate.instrument._sdk_streams import AsyncStream, SyncStream
 
-__all__ = ["Instrumentation", "SdkCall", "patch", "retry_hook"]
+__all__ = [
+    "Instrumentation",
+    "SdkCall",
+    "patch",
+    "retry_hook",
+    "wrap_create",
+    "wrap_stream_helper",
+]
 
 _log = logging.getLogger("pilotgate.instrument")
 _CALL: ContextVar[SdkCall | None] = ContextVar("pilotgate_sdk_call", default=None)
 _MARK = "__pilotgate_sdk__"
-
-Parser = Callable[["SdkCall"], dict[str, Any]]
-
-
-class SdkCall:
-    """One SDK call in flight: references only, resolved later by ``parser``."""
-
-    __slots__ = (
-        "iid", "ts", "t0", "kwargs", "result", "chunks", "times", "stream", "complete",
-        "retries", "retry_statuses", "status", "parser", "parent", "session",
-    )  # fmt: skip
-
-    def __init__(self, parser: Parser, kwargs: dict[str, Any]) -> None:
-        self.iid = cap.IDS.next()
-        self.parent = cap._CURRENT.get()
-        self.session = cap._SESSION.get()  # the caller's, even if the stream is read elsewhere
-        self.ts = time()
-        self.t0 = perf_counter()
-        self.kwargs = kwargs
-        self.parser = parser
-        self.result: Any = None
-        self.chunks: list[Any] = []
-        self.times: list[float] = []
-        self.stream = False
-        self.complete = True
-        self.retries = 0
-        self.retry_statuses: list[int | None] = []
-        self.status: int | None = None
-
-    def resolve(self) -> dict[str, Any]:
-        """Input, output, tokens, TTFT and metadata (runs on the exporter's thread)."""
-        out = self.parser(self)
-        md = out.setdefault("metadata", {})
-        if self.retries:
-            md["retries"] = self.retries
-            md["retry_statuses"] = self.retry_statuses
-        if self.status is not None:
-            md["status_code"] = self.status
-        if self.parent is not None:
-            md["parent_interaction_id"] = self.parent
-        if self.stream:
-            md["stream_chunks"] = len(self.chunks)
-            if not self.complete:
-                md["stream_incomplete"] = True
-        return out
-
-    def first_time(self, index: int) -> float | None:
-        """Seconds from the call's start to the arrival of chunk ``index``."""
-        if 0 <= index < len(self.times):
-            return self.times[index] - self.t0
-        return None
-
-    def capture(self, meta: Meta, err: str | None) -> None:
-        sink = cap._SINK
-        if not sink.enabled:
-            return
-        dt = perf_counter() - self.t0
-        item = (cap.INTERACTION, self.iid, self.ts, dt, None, meta, self.session)
-        cap._push(sink, self.iid, (*item, None, None, None, err, {"sdk": self}))
-
-
-def _failed(call: SdkCall, exc: BaseException) -> str:
-    status = getattr(exc, "status_code", None)
-    if isinstance(status, int):
-        call.status = status
-    return type(exc).__qualname__
-
-
-class _Recorded:
-    """What both stream proxies share: the SDK's stream, the call, capture once."""
-
-    __slots__ = ("_inner", "_call", "_meta", "_it", "_open")
-
-    def __init__(self, inner: Any, call: SdkCall, meta: Meta) -> None:
-        self._inner, self._call, self._meta = inner, call, meta
-        self._it: Any = None
-        self._open = True
-
-    def _end(self, err: str | None, complete: bool = True) -> None:
-        if self._open:
-            self._open = False
-            try:
-                self._call.complete = complete
-                self._call.capture(self._meta, err)
-            except Exception:
-                next(cap.HOT_ERRORS)
-
-    def __del__(self) -> None:
-        # a stream the app dropped without reading to the end or closing it
-        if getattr(self, "_open", False):
-            self._end(None, complete=False)
-
-    def __getattr__(self, name: str) -> Any:
-        if name in _Recorded.__slots__:  # not set yet: never look it up on the inner stream
-            raise AttributeError(name)
-        return getattr(self._inner, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _Recorded.__slots__:
-            object.__setattr__(self, name, value)
-        else:  # an SDK helper annotating its raw stream
-            setattr(self._inner, name, value)
-
-
-class _SyncStream(_Recorded):
-    """A streamed result as the application sees it: the SDK's stream, recorded."""
-
-    __slots__ = ()
-
-    def __iter__(self) -> _SyncStream:
-        return self
-
-    def __next__(self) -> Any:
-        it = self._it
-        if it is None:
-            it = self._it = iter(self._inner)
-        try:
-            chunk = next(it)
-        except StopIteration:
-            self._end(None)
-            raise
-        except BaseException as exc:
-            self._end(_failed(self._call, exc), complete=False)
-            raise
-        self._call.chunks.append(chunk)
-        self._call.times.append(perf_counter())
-        return chunk
-
-    def close(self) -> None:
-        try:
-            self._inner.close()
-        finally:
-            self._end(None, complete=False)
-
-    def __enter__(self) -> _SyncStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class _AsyncStream(_Recorded):
-    """The async twin of :class:`_SyncStream`."""
-
-    __slots__ = ()
-
-    def __aiter__(self) -> _AsyncStream:
-        return self
-
-    async def __anext__(self) -> Any:
-        it = self._it
-        if it is None:
-            it = self._it = self._inner.__aiter__()
-        try:
-            chunk = await it.__anext__()
-        except StopAsyncIteration:
-            self._end(None)
-            raise
-        except BaseException as exc:
-            self._end(_failed(self._call, exc), complete=False)
-            raise
-        self._call.chunks.append(chunk)
-        self._call.times.append(perf_counter())
-        return chunk
-
-    async def close(self) -> None:
-        try:
-            await self._inner.close()
-        finally:
-            self._end(None, complete=False)
-
-    async def __aenter__(self) -> _AsyncStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
 
 def _start(parser: Parser, kwargs: dict[str, Any]) -> SdkCall | None:
@@ -225,7 +57,7 @@ def _finish(
     try:
         if stream_types and isinstance(out, stream_types):
             call.stream = True
-            return (_AsyncStream if is_async else _SyncStream)(out, call, meta)
+            return (AsyncStream if is_async else SyncStream)(out, call, meta)
         call.result = out
         call.capture(meta, None)
     except Exception:
@@ -306,7 +138,7 @@ def wrap_stream_helper(
             raise
         _reset(token)
         call.stream = True
-        return _SyncStream(raw, call, meta)
+        return SyncStream(raw, call, meta)
 
     async def arecord(kwargs: dict[str, Any], pending: Any) -> Any:
         call = _start(parser, kwargs)
@@ -321,7 +153,7 @@ def wrap_stream_helper(
             raise
         _reset(token)
         call.stream = True
-        return _AsyncStream(raw, call, meta)
+        return AsyncStream(raw, call, meta)
 
     @functools.wraps(orig)
     def stream(*args: Any, **kwargs: Any) -> Any:
@@ -349,7 +181,7 @@ def _reset(token: Any) -> None:
 
 def _capture_error(call: SdkCall, meta: Meta, exc: BaseException) -> None:
     try:
-        call.capture(meta, _failed(call, exc))
+        call.capture(meta, failed(call, exc))
     except Exception:
         next(cap.HOT_ERRORS)
 
