@@ -19,9 +19,14 @@ while the later rounds are timed. Then the exit time of child processes that mad
 their last call to their end, whatever is still queued (the rest is handed to a detached
 child that spills it; its completion time is printed too).
 
+Then (``provider_sdk_overhead``, issue 12) the cost of the ``instrument_openai`` wrapper
+per SDK call and per streamed chunk, with a real SDK call to ``pilotgate simulate`` for
+context.
+
 Budget (issues 3, 16): ``@track`` <= 2 us median, >= 10x cheaper than the OTel span, the
 same with the collector down and hundreds of thousands queued; exit <= 1 s after the last
-call in store mode and collector-down mode. Exits 1 when a figure misses its budget.
+call in store mode and collector-down mode; (issue 12) the SDK wrapper <= 5 us per call and
+<= 0.5 us per streamed chunk. Exits 1 when a figure misses its budget.
 
     .venv/bin/python benchmarks/sdk_overhead.py [--rounds 5] [--calls 50000] [--quick]
 
@@ -304,10 +309,136 @@ def main() -> int:
             f"{doc['complete_s']:.1f} s after the last call; calls took {doc['calls_s']:.2f} s"
         )
         failed |= doc["exit_s"] > BUDGET_EXIT_S or doc["kept"] < exit_calls
+    failed |= provider_sdk_overhead(tmp, rounds, calls)
     print("RESULT:", "FAIL" if failed else "ok")
     sys.stdout.flush()
     shutil.rmtree(tmp, ignore_errors=True)
     os._exit(1 if failed else 0)  # skip OTel's exit hooks (its exporter would retry for ~30 s)
+
+
+# -- instrument_openai / instrument_anthropic ------------------------------------------
+BUDGET_SDK_CALL_NS = 5_000  # wrapper cost per SDK call, median
+BUDGET_SDK_CHUNK_NS = 500  # wrapper cost per streamed chunk, median
+
+
+def provider_sdk_overhead(tmp: Path, rounds: int, calls: int) -> bool:
+    """The provider-SDK wrapper's own cost: per call and per streamed chunk; True if over budget.
+
+    The wrapper (``instrument/_sdk.py``) is applied to a stand-in ``create`` that returns a
+    real ``openai`` ``ChatCompletion`` (or a list of real chunks), so the figure is the
+    wrapper and nothing else: a real call's network time (hundreds of microseconds on
+    loopback) would bury it. Context: the same SDK call against ``pilotgate simulate``,
+    with and without the wrapper.
+    """
+    try:
+        import openai
+        from openai.types.chat import ChatCompletion, ChatCompletionChunk
+    except ImportError:
+        print("provider SDKs: openai not installed (pip install -e '.[providers]'); skipped")
+        return False
+    from pilotgate import instrument as pg
+    from pilotgate.instrument._capture import Meta
+    from pilotgate.instrument._sdk import wrap_create
+    from pilotgate.instrument._sdk_openai import parse_openai
+
+    completion = ChatCompletion.model_validate(
+        {"id": "c", "object": "chat.completion", "created": 0, "model": "m",
+         "choices": [{"index": 0, "finish_reason": "stop",
+                      "message": {"role": "assistant", "content": "Your card is on its way."}}],
+         "usage": {"prompt_tokens": 9, "completion_tokens": 6, "total_tokens": 15}}
+    )  # fmt: skip
+    chunk = ChatCompletionChunk.model_validate(
+        {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+         "choices": [{"index": 0, "delta": {"content": " word"}, "finish_reason": None}]}
+    )  # fmt: skip
+    n_chunks = 50
+
+    class FakeStream(list[Any]):
+        def close(self) -> None:
+            return None
+
+    def create(**kw: Any) -> Any:
+        return FakeStream([chunk] * n_chunks) if kw.get("stream") else completion
+
+    meta = Meta(feature="bench-sdk", version="v1", name="openai.chat.completions.create")
+    wrapped = wrap_create(create, meta, parse_openai, (FakeStream,), False)
+    msgs = [{"role": "user", "content": "where is my card?"}]
+    pg.configure(store=f"sqlite:///{tmp}/sdk.db", spill_dir=str(tmp / "spill-sdk"))
+
+    def settle() -> None:
+        pg.flush(30)
+
+    bare = measure(lambda q: create(model="m", messages=msgs), rounds, calls, settle)
+    inst = measure(lambda q: wrapped(model="m", messages=msgs), rounds, calls, settle)
+    stream_calls = max(1_000, calls // 10)
+    bare_s = measure(
+        lambda q: list(create(model="m", messages=msgs, stream=True)), rounds, stream_calls, settle
+    )
+    inst_s = measure(
+        lambda q: list(wrapped(model="m", messages=msgs, stream=True)), rounds, stream_calls, settle
+    )
+    stats = pg.stats()
+    real = _real_sdk_calls(openai, tmp)
+    pg.shutdown()
+    per_call = inst["median_ns"] - bare["median_ns"]
+    per_chunk = (inst_s["median_ns"] - bare_s["median_ns"] - per_call) / n_chunks
+    print("instrument_openai wrapper (stand-in create returning real SDK objects)")
+    print(
+        f"  per call: {per_call / 1000:.2f} us median "
+        f"(amortised {(inst['amortised_ns'] - bare['amortised_ns']) / 1000:.2f} us, "
+        f"with the background thread's parsing); budget {BUDGET_SDK_CALL_NS / 1000:.0f} us"
+    )
+    print(
+        f"  per streamed chunk: {per_chunk / 1000:.3f} us median ({n_chunks}-chunk streams); "
+        f"budget {BUDGET_SDK_CHUNK_NS / 1000:.1f} us"
+    )
+    print(f"  {_summary(stats)}")
+    if real:
+        print(
+            f"  context, real openai SDK call against pilotgate simulate (median of "
+            f"{real['n']:.0f}): bare {real['bare_us']:.0f} us, "
+            f"instrumented {real['inst_us']:.0f} us"
+        )
+    return per_call > BUDGET_SDK_CALL_NS or per_chunk > BUDGET_SDK_CHUNK_NS  # fmt: skip
+
+
+def _real_sdk_calls(openai: Any, tmp: Path, n: int = 300) -> dict[str, float]:
+    """Median wall time of a real SDK call to ``pilotgate simulate`` (its own process),
+    without and with the wrapper.
+
+    Two clients, one instrumented (client scope), called alternately, so that drift in
+    the machine's load falls on both alike.
+    """
+    import re
+
+    from pilotgate import instrument as pg
+
+    cmd = [sys.executable, "-m", "pilotgate", "simulate", "--port", "0", "--ttft-ms", "0",
+           "--token-ms", "0", "--output-tokens", "8"]  # fmt: skip
+    sim = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    msgs = [{"role": "user", "content": "where is my card?"}]
+    times: dict[str, list[int]] = {"bare_us": [], "inst_us": []}
+    try:
+        assert sim.stdout is not None
+        match = re.search(r"(http://127\.0\.0\.1:\d+/v1)", sim.stdout.readline())
+        if match is None:
+            return {}
+        bare = openai.OpenAI(base_url=match.group(1), api_key="k")
+        inst = openai.OpenAI(base_url=match.group(1), api_key="k")
+        handle = pg.instrument_openai(inst)
+        for i in range(2 * n):
+            label, client = ("bare_us", bare) if i % 2 else ("inst_us", inst)
+            t0 = time.perf_counter_ns()
+            client.chat.completions.create(model="m", messages=msgs)
+            times[label].append(time.perf_counter_ns() - t0)
+        handle.undo()
+        bare.close()
+        inst.close()
+    finally:
+        sim.terminate()
+        sim.wait(10)
+    out = {k: statistics.median(v) / 1000 for k, v in times.items()}
+    return {"n": float(n), **out}
 
 
 def _summary(st: dict[str, Any]) -> str:

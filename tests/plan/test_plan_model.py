@@ -42,7 +42,7 @@ def test_template_validates_and_hash_is_stable() -> None:
         (
             '[feature]\nname="x"\n[targets.t]\nkind="grpc"\n',
             "targets.t.kind",
-            "'python', 'openai' or 'http'",
+            "'python', 'openai', 'anthropic' or 'http'",
         ),
         (
             '[feature]\nname="x"\n[[criteria]]\nname="a"\nmetric="acceptance"\nop=">="\n'

@@ -37,8 +37,10 @@ def _console() -> Console:
 
 
 @eval_group.command("run")
-@click.option("--target", "-t", required=True, help="python:pkg.mod:fn, openai:URL, http:URL.")
-@click.option("--model", default=None, help="Model name for an openai: target.")
+@click.option(
+    "--target", "-t", required=True, help="python:pkg.mod:fn, openai:URL, anthropic:URL, http:URL."
+)
+@click.option("--model", default=None, help="Model name for an openai: or anthropic: target.")
 @click.option("--cases", type=click.Path(dir_okay=False), help="Cases JSONL (or ingest JSONL).")
 @click.option("--eval-set", help="A stored eval set: NAME or NAME@VERSION.")
 @click.option(

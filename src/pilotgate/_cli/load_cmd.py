@@ -124,10 +124,12 @@ def _sweep_spec(text: str) -> tuple[float, float, int]:
     "--target",
     "-t",
     "target_spec",
-    help="python:mod:fn, openai:URL, http:URL or a plan target name.",
+    help="python:mod:fn, openai:URL, anthropic:URL, http:URL or a plan target name.",
 )  # noqa: E501
-@click.option("--model", help="Model for an openai: target.")
-@click.option("--stream/--no-stream", default=None, help="openai: stream (measures TTFT and ITL).")
+@click.option("--model", help="Model for an openai: or anthropic: target.")
+@click.option(
+    "--stream/--no-stream", default=None, help="openai/anthropic: stream (measures TTFT and ITL)."
+)
 @click.option(
     "--plan",
     "plan_path",

@@ -47,9 +47,9 @@ def _floats(text: str | None) -> list[float]:
     "--target",
     "-t",
     required=True,
-    help="python:pkg.mod:fn, openai:URL, http:URL, or a [targets.NAME] of the plan.",
+    help="python:pkg.mod:fn, openai:URL, anthropic:URL, http:URL, or a [targets.NAME] of the plan.",
 )
-@click.option("--model", default=None, help="Model name for an openai: target.")
+@click.option("--model", default=None, help="Model name for an openai: or anthropic: target.")
 @click.option("--cases", required=True, type=click.Path(dir_okay=False), help="Cases JSONL.")
 @click.option(
     "--perturbations",

@@ -1,4 +1,4 @@
-"""The collector's routes: batches of ingest records, feedback, OTLP traces, health.
+"""The collector's routes: batches of ingest records, feedback, OTLP traces and logs, health.
 
 Every write is authenticated (Bearer API key), size-limited, validated record by record,
 redacted, and committed before the 2xx goes out, so an acknowledged batch is durable.
@@ -31,6 +31,7 @@ from pilotgate.errors import StoreError
 from pilotgate.ingest import BatchFate, InvalidRecord, RecordError, store_batch, validate_record
 from pilotgate.ingest._gc import gc_paused
 from pilotgate.ingest._json import loads
+from pilotgate.ingest._otlp_join import merge_stored
 from pilotgate.ingest._sanitise import NORMALISED
 from pilotgate.redact import Pseudonymiser, Redactor
 from pilotgate.store import Store
@@ -105,6 +106,14 @@ class Health(BaseModel):
     store: str = Field(description="Store backend: sqlite or postgresql.")
 
 
+def _nul_id(index: int, rec: dict[str, Any], errors: list[RecordError]) -> bool:
+    """Refuse (on its own) a record whose id has a NUL: PostgreSQL would fail the batch."""
+    if "\x00" in rec["id"]:
+        errors.append(RecordError(index, "id", "contains a NUL character"))
+        return True
+    return False
+
+
 def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
     """The collector's routes over ``store``, configured by ``settings``."""
     router = APIRouter(tags=["collector"])
@@ -116,12 +125,16 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
     write_lock = threading.Lock() if store.dialect == "sqlite" else None
     limiter = RateLimiter(settings.browser_rate_per_s, settings.browser_burst)
     access = Access(store, require_key=settings.require_key, limiter=limiter)
+    merge_lock = write_lock or threading.Lock()
 
     def process(
-        items: Iterable[tuple[int, Any]], caller: Caller, only_kind: str | None = None
+        items: Iterable[tuple[int, Any]],
+        caller: Caller,
+        only_kind: str | None = None,
+        merge: bool = False,
     ) -> IngestResponse:
         with gc_paused():  # a batch is thousands of fresh dicts and no cycles
-            return _process(items, caller, only_kind)
+            return _process(items, caller, only_kind, merge)
 
     def decode_and_process(
         data: bytes, content_type: str, caller: Caller, only_kind: str | None = None
@@ -144,7 +157,10 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
         return rec
 
     def _process(
-        items: Iterable[tuple[int, Any]], caller: Caller, only_kind: str | None
+        items: Iterable[tuple[int, Any]],
+        caller: Caller,
+        only_kind: str | None,
+        merge: bool = False,
     ) -> IngestResponse:
         good: list[dict[str, Any]] = []
         where: list[int] = []  # batch index of each good record
@@ -172,14 +188,21 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
                 errors.append(RecordError(where[pos], "interaction_id", _FOREIGN))
             good = [r for pos, r in enumerate(good) if pos not in foreign]
             where = [i for pos, i in enumerate(where) if pos not in foreign]
-        fate = _store(good, caller.project)
-        for pos, reason in fate.refused:
-            errors.append(RecordError(where[pos], "(record)", reason))
+        if merge:  # OTLP spans and log events: joined with what is stored under their id
+            before = len(errors)
+            stored_new = _store_merged(list(zip(where, good, strict=True)), caller.project, errors)
+            accepted = len(good) - (len(errors) - before)
+        else:
+            fate = _store(good, caller.project)
+            for pos, reason in fate.refused:
+                errors.append(RecordError(where[pos], "(record)", reason))
+            accepted = len(good) - len(fate.refused)
+            stored_new = sum(fate.stored_new.values())
         errors.sort(key=lambda e: e.index)
         normalised = redactions.pop(NORMALISED, 0)
         return IngestResponse(
-            accepted=len(good) - len(fate.refused),
-            stored_new=sum(fate.stored_new.values()),
+            accepted=accepted,
+            stored_new=stored_new,
             errors=[ErrorItem(**e.to_json()) for e in errors],
             redactions=redactions,
             normalised=normalised,
@@ -201,6 +224,39 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
                 "(records are keyed by id: storing one twice changes nothing)",
                 headers={"Retry-After": "1"},
             ) from None
+
+    def _store_merged(
+        good: list[tuple[int, dict[str, Any]]], project: str, errors: list[RecordError]
+    ) -> int:
+        """Join OTLP span and log-event records with what is stored under their id (in the
+        caller's project: ids are unique per project); returns how many are new.
+
+        The read and the write happen under one lock, so a span and its log events
+        arriving together cannot overwrite each other.
+        """
+        if not good:
+            return 0
+        with merge_lock:
+            good = [(i, rec) for i, rec in good if not _nul_id(i, rec, errors)]
+            try:
+                ids = list({rec["id"] for _, rec in good})
+                stored = {r["id"]: r for r in store.interactions(ids=ids, project=project)}
+                merged = merge_stored([rec for _, rec in good], stored)
+                if merged:
+                    store.add_interactions(merged, upsert=True, project=project)
+            except StoreError as exc:
+                if not exc.retryable:  # the rows' fault: say so, never "retry later"
+                    for index, _ in good:
+                        errors.append(
+                            RecordError(index, "(record)", f"the store refused it: {exc.what}")
+                        )
+                    return 0
+                raise HTTPException(
+                    503,
+                    detail="the store is unavailable; retry the whole batch later",
+                    headers={"Retry-After": "1"},
+                ) from None
+        return sum(1 for r in merged if r["id"] not in stored)
 
     def answer(resp: IngestResponse, caller: Caller) -> JSONResponse:
         # every record refused: a client error (retrying the same batch cannot help)
@@ -284,6 +340,15 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
                 "Cross-Origin-Resource-Policy": "cross-origin",
             },
         )
+
+    @router.post("/v1/logs", summary="OTLP/HTTP logs (JSON or protobuf); GenAI log events.")
+    async def logs(request: Request) -> Response:
+        from pilotgate.collector._otlp_route import PROTOBUF, handle_logs
+
+        ctype = require_json(request, (PROTOBUF,))
+        caller = await access.caller(request, ("ingest",))
+        data = await read_body(request, settings.max_body_bytes)
+        return await handle_logs(data, ctype, process, caller)
 
     @router.get("/health", response_model=Health)
     async def health() -> Health:

@@ -228,6 +228,10 @@ def _freeze_interaction(
 ) -> list[Any]:
     _, iid, ts, dt, ttft, meta, sess, args, kwargs, out, err, *rest = item
     extra = rest[0] if rest else None  # the inline hot path leaves it off
+    if extra and "sdk" in extra:  # a provider SDK call: its parser reads the SDK's objects
+        extra = extra["sdk"].resolve()
+        out = extra.get("output")
+        ttft = extra.get("ttft_s", ttft)
     sid, uid = sess if sess is not None else (None, None)
     sid = meta.session_id or sid
     uid = meta.user_id or uid

@@ -179,7 +179,7 @@ async def run_shard(
         headers = request_headers(target)
         common: dict[str, Any] = {
             "kind": target.kind,
-            "stream": target.stream and target.kind == "openai",
+            "stream": target.stream and target.kind in ("openai", "anthropic"),
             "timeout_s": timeout_s,
             "policy": cfg.retry,
             "rec": rec,

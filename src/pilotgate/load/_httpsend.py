@@ -63,6 +63,7 @@ class HttpSenderBase(Sender):
         self.url = url
         self.bodies = bodies
         self.openai = kind == "openai"
+        self.anthropic = kind == "anthropic"
         self.stream = stream
         self.timeout_s = timeout_s
         self.path = parse_path(response_path or DEFAULT_RESPONSE_PATH)
@@ -91,6 +92,9 @@ class HttpSenderBase(Sender):
                 n = len(str(doc["choices"][0]["message"].get("content") or "").split())
             out.tokens = int(n)
             return
+        if self.anthropic:
+            out.tokens = int(doc["usage"]["output_tokens"])
+            return
         if self.tokens_path is not None:
             n = lookup(doc, self.tokens_path)
             out.tokens = n if isinstance(n, int) else 0
@@ -100,6 +104,9 @@ class HttpSenderBase(Sender):
 
     def _read_events(self, events: Iterable[tuple[float, bytes]], out: Attempt) -> None:
         """Token times from ``(arrival s from t0, data payload)`` server-sent events."""
+        if self.anthropic:
+            _read_anthropic_events(events, out)
+            return
         times: list[float] = []
         usage_tokens: int | None = None
         loads = json.loads
@@ -119,6 +126,27 @@ class HttpSenderBase(Sender):
             out.first_token = times[0]
             out.itl = [b - a for a, b in zip(times, times[1:], strict=False)]
         out.tokens = int(usage_tokens) if usage_tokens is not None else len(times)
+
+
+def _read_anthropic_events(events: Iterable[tuple[float, bytes]], out: Attempt) -> None:
+    """Messages API events: a token at each ``text_delta``, the count from ``message_delta``."""
+    times: list[float] = []
+    usage_tokens: int | None = None
+    loads = json.loads
+    for now, payload in events:
+        obj = loads(payload)
+        kind = obj.get("type")
+        if kind == "content_block_delta":
+            if obj["delta"].get("text"):
+                times.append(now)
+        elif kind == "message_delta":
+            usage_tokens = (obj.get("usage") or {}).get("output_tokens", usage_tokens)
+        elif kind == "message_stop":
+            break
+    if times:
+        out.first_token = times[0]
+        out.itl = [b - a for a, b in zip(times, times[1:], strict=False)]
+    out.tokens = int(usage_tokens) if usage_tokens is not None else len(times)
 
 
 class RawHttpSender(HttpSenderBase):
