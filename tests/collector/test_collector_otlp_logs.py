@@ -183,10 +183,10 @@ def test_another_projects_key_cannot_overwrite(collector: Any) -> None:
     _post(collector, "/v1/logs", logs_doc(USER, CHOICE))
     other, _ = create_key(collector.store, "other", name="intruder")
     forged = ("gen_ai.choice", {"index": 0, "message": {"content": "forged"}}, {})
-    status, body, _ = collector.request("POST", "/v1/logs", logs_doc(forged), key=other)
-    assert status == 200 and body["partialSuccess"]["rejectedLogRecords"] == 1
-    assert "another project" in body["partialSuccess"]["errorMessage"]
-    assert only(collector.store)["output"] == "Shipped."
+    status, _, _ = collector.request("POST", "/v1/logs", logs_doc(forged), key=other)
+    assert status == 200  # ids are unique per project: it lands in the intruder's own
+    mine = [r for r in collector.store.interactions() if r["project"] != "other"]
+    assert len(mine) == 1 and mine[0]["output"] == "Shipped."
 
 
 OI_LLM = {
@@ -218,7 +218,10 @@ def test_openinference_llm_spans_become_interactions(collector: Any) -> None:
         {"role": "user", "content": "Where is my card?"},
     ]
     assert rec["output"] == "Shipped." and (rec["tokens_in"], rec["tokens_out"]) == (12, 5)
-    assert rec["session_id"] == "s-1" and rec["user_id"] is not None
+    from pilotgate.redact import Pseudonymiser  # redaction on: ids are keyed pseudonyms
+
+    assert rec["session_id"] == Pseudonymiser(collector.store.secret("pseudonym")).id("s-1")
+    assert rec["user_id"] is not None
     md = rec["metadata"]
     assert md["model"] == "gpt-4o-mini" and md["convention"] == "openinference"
 
@@ -255,11 +258,16 @@ def test_a_span_with_many_log_messages_joins_in_linear_time(collector_factory: A
 
 
 @pytest.mark.postgres
-def test_a_nul_in_an_id_is_refused_on_its_own(collector_factory: Any, store_url: str) -> None:
+def test_a_nul_in_an_id_never_sinks_the_batch(collector_factory: Any, store_url: str) -> None:
+    """PostgreSQL refuses NUL anywhere: the id is normalised (U+FFFD), as on every path."""
     c = collector_factory(Store(store_url))
     doc = logs_doc(USER, CHOICE)
     bad = logs_doc(USER, span_id="bad\u0000span")["resourceLogs"][0]["scopeLogs"][0]
     doc["resourceLogs"][0]["scopeLogs"].append(bad)
     body = _post(c, "/v1/logs", doc)
-    assert body["partialSuccess"]["rejectedLogRecords"] == 1
-    assert only(c.store)["output"] == "Shipped."
+    assert "partialSuccess" not in body
+    rows = {r["id"]: r for r in c.store.interactions()}
+    assert len(rows) == 2 and not any("\x00" in i for i in rows)
+    assert any("\ufffd" in i for i in rows)
+    (good,) = (r for i, r in rows.items() if "\ufffd" not in i)
+    assert good["output"] == "Shipped."

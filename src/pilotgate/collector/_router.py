@@ -106,14 +106,6 @@ class Health(BaseModel):
     store: str = Field(description="Store backend: sqlite or postgresql.")
 
 
-def _nul_id(index: int, rec: dict[str, Any], errors: list[RecordError]) -> bool:
-    """Refuse (on its own) a record whose id has a NUL: PostgreSQL would fail the batch."""
-    if "\x00" in rec["id"]:
-        errors.append(RecordError(index, "id", "contains a NUL character"))
-        return True
-    return False
-
-
 def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
     """The collector's routes over ``store``, configured by ``settings``."""
     router = APIRouter(tags=["collector"])
@@ -237,7 +229,6 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
         if not good:
             return 0
         with merge_lock:
-            good = [(i, rec) for i, rec in good if not _nul_id(i, rec, errors)]
             try:
                 ids = list({rec["id"] for _, rec in good})
                 stored = {r["id"]: r for r in store.interactions(ids=ids, project=project)}
