@@ -7,7 +7,8 @@ dashboard's second. Instead :func:`refresh_signals` keeps ``interaction_signals`
 ``user_journeys`` up to date and the figures are a ``GROUP BY`` over them.
 
 What a refresh recomputes: the streams (users, else sessions) that got interactions
-since the high-water mark on ``ingested_at`` (re-read with a 60 s overlap, idempotent),
+since the high-water mark on ``ingested_at`` (with a 60 s overlap for late commits,
+skipping rows already materialised),
 the streams that still had a window open at the previous data end (``final = 0``), and
 those with feedback or steps stamped after the previous data end minus the longest
 window. Feedback or steps arriving later than that are picked up by ``rebuild=True``.
@@ -198,7 +199,10 @@ def _affected(
     )
     with store.engine.connect() as conn:
         hwm = state["hwm_ingested"]
-        q = select(c.user_id, c.session_id).where(c.feature == feature)
+        # rows stamped a little before the mark may have committed after it: re-read
+        # an overlap, skipping the rows already materialised
+        done = select(sg.interaction_id).where(sg.interaction_id == c.id).exists()
+        q = select(c.user_id, c.session_id).where(c.feature == feature, ~done)
         if hwm is not None:
             q = q.where(c.ingested_at > hwm - _OVERLAP)
         else:
