@@ -54,7 +54,7 @@ def _row(r: Any) -> Row:
         text=text,
         latency_ms=r.latency_ms,
         error=r.error,
-        answered=r.error is None and r.output is not None,
+        answered=r.error is None,
     )
 
 

@@ -226,7 +226,7 @@ class Rules:
             return "bad", ["edited"]
         if s.accepted is True:
             return "good", ["accepted"]
-        if row.error or not row.answered:
+        if row.error:
             return "bad", ["errored"]
         bad: list[str] = [name for name in cfg.bad_signals if getattr(s, name) is True]
         if bad:
