@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 HELD_OUT = {
-    11: dict(feedback_share=0.04, on_wrong=(0.5, 0.18, 0.2), on_partial=(0.4, 0.12, 0.2)),
+    11: dict(feedback_share=0.04, on_wrong=(0.55, 0.18, 0.17), on_partial=(0.4, 0.12, 0.2)),
     23: dict(feedback_share=0.06, on_wrong=(0.6, 0.1, 0.25), return_after_bad=0.4),
 }
 

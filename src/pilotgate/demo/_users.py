@@ -45,7 +45,7 @@ class Behaviour:
     """
 
     feedback_share: float = 0.05
-    on_wrong: tuple[float, float, float] = (0.55, 0.15, 0.22)
+    on_wrong: tuple[float, float, float] = (0.6, 0.15, 0.17)
     on_partial: tuple[float, float, float] = (0.45, 0.10, 0.15)
     on_right: tuple[float, float, float] = (0.02, 0.005, 0.05)
     max_rephrases: int = 2
@@ -134,9 +134,9 @@ def journey(
     out: list[Exchange] = []
     first_right: bool | None = None
     for si, planned in enumerate(sessions):
-        if si > 0 and first_right is not None:
+        if si == 1 and first_right is not None:
             if rng.random() >= (b.return_after_good if first_right else b.return_after_bad):
-                break  # they do not come back
+                break  # after their first visit, they never come back
         queue = list(planned)
         ready = None
         chain = 0

@@ -68,7 +68,8 @@ def compute(
             continue
         out += rules.stream(items, feedback, steps, data_end)
         for a, b in zip(items, items[1:], strict=False):
-            next_ids[a.id] = b.id
+            if b.ts - a.answered_at <= rules.horizon:  # what a refresh can see again
+                next_ids[a.id] = b.id
     return Computed(out, next_ids, sim.threshold)
 
 

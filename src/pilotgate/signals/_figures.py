@@ -68,7 +68,72 @@ def _ts(store: Store, value: datetime) -> Any:
     return v if store.dialect == "postgresql" else v.replace(tzinfo=None).isoformat(" ")
 
 
+def _midnight(ts: datetime) -> bool:
+    u = to_utc(ts)
+    return (u.hour, u.minute, u.second, u.microsecond) == (0, 0, 0, 0)
+
+
+def _data_end(store: Store, feature: str) -> datetime | None:
+    with store.engine.connect() as conn:
+        end = conn.execute(
+            text("SELECT data_end FROM signal_state WHERE feature = :f"), {"f": feature}
+        ).scalar()
+    if isinstance(end, str):
+        end = datetime.fromisoformat(end)
+    return to_utc(end) if isinstance(end, datetime) else None
+
+
 def read_counts(
+    store: Store,
+    feature: str,
+    version: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> dict[tuple[str, str], Counts]:
+    """Counts by (version, day): from the daily rollup when the window is whole days
+    (or runs past the data's end), else one GROUP BY over the covering index."""
+    end = _data_end(store, feature)
+    if until is not None and end is not None and until > end:
+        until = None
+    if (since is None or _midnight(since)) and (until is None or _midnight(until)):
+        return _daily(store, feature, version, since, until)
+    return _scan(store, feature, version, since, until)
+
+
+def _daily(
+    store: Store,
+    feature: str,
+    version: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> dict[tuple[str, str], Counts]:
+    from sqlalchemy import select
+
+    from pilotgate.store import tables as t
+
+    sd = t.signal_daily.c
+    q = select(sd.version, sd.day, sd.counts).where(sd.feature == feature)
+    if version is not None:
+        q = q.where(sd.version == version)
+    if since is not None:
+        q = q.where(sd.day >= to_utc(since).strftime("%Y-%m-%d"))
+    if until is not None:
+        q = q.where(sd.day < to_utc(until).strftime("%Y-%m-%d"))
+    out: dict[tuple[str, str], Counts] = {}
+    with store.engine.connect() as conn:
+        for v, d, raw in conn.execute(q):
+            c = Counts(int(raw["n"]), int(raw["answered"]), int(raw["good"]), int(raw["bad"]))
+            c.unknown = c.n - c.good - c.bad
+            c.copied = int(raw["copied"])
+            for f in FLAGS:
+                c.k[f] = int(raw["k"].get(f, 0))
+                c.told[f] = int(raw["t"].get(f, 0))
+            c.explicit = c.told["accepted"]
+            out[(str(v), str(d))] = c
+    return out
+
+
+def _scan(
     store: Store,
     feature: str,
     version: str | None,

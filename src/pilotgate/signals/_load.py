@@ -65,8 +65,10 @@ def load_rows(
     users: Sequence[str] = (),
     sessions: Sequence[str] = (),
     everything: bool = False,
+    since: datetime | None = None,
 ) -> dict[str, Row]:
-    """The feature's interactions: all of them, or those of the given users / sessions."""
+    """The feature's interactions: all of them, or those of the given users / sessions
+    (from ``since`` on, when given)."""
     c = t.interactions.c
     cols = [c[name] for name in _COLS]
     out: dict[str, Row] = {}
@@ -79,6 +81,8 @@ def load_rows(
         for col, keys in ((c.user_id, users), (c.session_id, sessions)):
             for part in chunks(sorted(set(keys))):
                 q = select(*cols).where(col.in_(part), c.feature == feature)
+                if since is not None:
+                    q = q.where(c.ts >= since)
                 for r in conn.execute(q):
                     out[r.id] = _row(r)
     return out

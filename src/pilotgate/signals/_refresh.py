@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RefreshStats", "params_hash", "refresh_signals"]
 
-_OVERLAP = timedelta(seconds=60)
+_OVERLAP = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -76,11 +75,15 @@ def _state(store: Store, feature: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def _data_end(store: Store, feature: str) -> tuple[datetime | None, datetime | None]:
+def _data_end(store: Store, feature: str) -> datetime | None:
     c = t.interactions.c
     with store.engine.connect() as conn:
         end = conn.execute(select(func.max(c.ts)).where(c.feature == feature)).scalar()
-    return end, None
+    if isinstance(end, str):
+        end = datetime.fromisoformat(end)
+    if isinstance(end, datetime) and end.tzinfo is None:
+        end = end.replace(tzinfo=UTC)
+    return end if isinstance(end, datetime) else None
 
 
 def refresh_signals(
@@ -93,32 +96,36 @@ def refresh_signals(
 ) -> RefreshStats:
     """Bring the feature's materialised signals up to date; returns what it did."""
     from pilotgate.signals._offpurpose import Scope
+    from pilotgate.signals._write import signal_rows, write_refresh
 
     cfg = cfg or SignalsSection()
     t0 = time.perf_counter()
     state = _state(store, feature)
     phash = params_hash(cfg)
     full = rebuild or state is None or state["params_hash"] != phash
-    data_end, _ = _data_end(store, feature)
-    hwm_now = _max_ingested(store, feature)
+    data_end = _data_end(store, feature)
+    hwm_now = _max_ingested(store)
     if data_end is None:
         return RefreshStats(feature, full, 0, 0, time.perf_counter() - t0, 0.0)
-    scope = Scope.load(store, cfg)
+    cutoff: datetime | None = None
     if full:
         rows = load_rows(store, feature, everything=True)
         threshold = None
     else:
         assert state is not None
-        users, sessions = _affected(store, feature, cfg, state)
-        if not users and not sessions and state["data_end"] == data_end:
+        users, sessions, cutoff = _affected(store, feature, cfg, state)
+        if not users and not sessions:
+            _save_state(store, feature, phash, state["threshold"], hwm_now, data_end, 0)
             return RefreshStats(feature, False, 0, 0, time.perf_counter() - t0, state["threshold"])
-        rows = load_rows(store, feature, users=users, sessions=sessions)
+        rows = load_rows(store, feature, users=users, sessions=sessions, since=cutoff)
         threshold = state["threshold"]
+    scope = Scope.load(store, cfg)
     computed = _compute(store, rows, cfg, data_end, threshold, seed, full)
     off = scope.judge(store, rows) if scope is not None else {}
     js = journeys(list(rows.values()), {s.id: s.outcome for s in computed.signals})
-    _write(store, feature, rows, computed, off, js, full)
-    _save_state(store, feature, phash, computed.threshold, hwm_now, data_end)
+    new = signal_rows(feature, rows, computed, off)
+    changed = write_refresh(store, feature, rows, new, js, full=full, cutoff=cutoff)
+    _save_state(store, feature, phash, computed.threshold, hwm_now, data_end, changed)
     return RefreshStats(
         feature, full, len(rows), len(js), time.perf_counter() - t0, computed.threshold
     )
@@ -168,7 +175,17 @@ def _outputs(store: Store, rows: dict[str, Row]) -> dict[str, str | None]:
     return out
 
 
-def _max_ingested(store: Store, feature: str) -> datetime | None:
+def _max_ingested(store: Store) -> datetime | None:
+    """The high-water mark to save: the newest ``ingested_at``, but never later than a
+    few seconds ago, so a batch stamped just before and committed just after this read
+    is read again next time (rows already materialised are then skipped)."""
+    newest = _newest_ingested(store)
+    if newest is None:
+        return None
+    return min(newest, datetime.now(UTC) - _OVERLAP)
+
+
+def _newest_ingested(store: Store) -> datetime | None:
     c = t.interactions.c
     with store.engine.connect() as conn:
         v = conn.execute(select(func.max(c.ingested_at)).where(c.ingested_at.isnot(None))).scalar()
@@ -181,131 +198,81 @@ def _max_ingested(store: Store, feature: str) -> datetime | None:
 
 def _affected(
     store: Store, feature: str, cfg: SignalsSection, state: dict[str, Any]
-) -> tuple[list[str], list[str]]:
-    """Users and (user-less) sessions whose signals may have changed since the state."""
+) -> tuple[list[str], list[str], datetime | None]:
+    """Users and (user-less) sessions whose signals may have changed since the state,
+    and the time from which their rows must be read again (the earliest change minus
+    the longest window: earlier rows cannot see it)."""
     c, sg = t.interactions.c, t.interaction_signals.c
     users: set[str] = set()
     sessions: set[str] = set()
+    earliest: list[datetime] = []
 
-    def add(uid: str | None, sid: str | None) -> None:
+    def add(uid: str | None, sid: str | None, ts: Any) -> None:
         if uid:
             users.add(uid)
         elif sid:
             sessions.add(sid)
+        else:
+            return
+        if isinstance(ts, datetime):
+            earliest.append(ts if ts.tzinfo else ts.replace(tzinfo=UTC))
 
-    horizon = timedelta(
-        seconds=max(cfg.rephrase_window_s, cfg.abandon_window_s, cfg.escalate_window_s)
-        + cfg.followup_window_s
-    )
+    horizon = _horizon(cfg)
     with store.engine.connect() as conn:
         hwm = state["hwm_ingested"]
         # rows stamped a little before the mark may have committed after it: re-read
-        # an overlap, skipping the rows already materialised
+        # from the mark, skipping the rows already materialised
         done = select(sg.interaction_id).where(sg.interaction_id == c.id).exists()
-        q = select(c.user_id, c.session_id).where(c.feature == feature, ~done)
-        if hwm is not None:
-            q = q.where(c.ingested_at > hwm - _OVERLAP)
-        else:
-            q = q.where(c.ingested_at.isnot(None))
-        for uid, sid in conn.execute(q):
-            add(uid, sid)
-        pending = select(sg.user_id, sg.session_id).where(sg.feature == feature, sg.final == 0)
-        for uid, sid in conn.execute(pending):
-            add(uid, sid)
+        q = select(c.user_id, c.session_id, func.min(c.ts)).where(c.feature == feature, ~done)
+        q = q.where(c.ingested_at > hwm) if hwm is not None else q.where(c.ingested_at.isnot(None))
+        for uid, sid, ts in conn.execute(q.group_by(c.user_id, c.session_id)):
+            add(uid, sid, _aware(ts))
+        pending = select(sg.user_id, sg.session_id, func.min(sg.ts)).where(
+            sg.feature == feature, sg.final == 0
+        )
+        for uid, sid, ts in conn.execute(pending.group_by(sg.user_id, sg.session_id)):
+            add(uid, sid, _aware(ts))
         if state["data_end"] is not None:
             since = state["data_end"] - horizon
             fb, i = t.feedback.c, t.interactions.c
             late_fb = (
-                select(i.user_id, i.session_id)
+                select(i.user_id, i.session_id, i.ts)
                 .select_from(t.feedback.join(t.interactions, i.id == fb.interaction_id))
                 .where(fb.ts >= since, i.feature == feature)
             )
-            for uid, sid in conn.execute(late_fb):
-                add(uid, sid)
+            for uid, sid, ts in conn.execute(late_fb):
+                add(uid, sid, ts)
             st = t.steps.c
-            late_sessions = {
-                sid for (sid,) in conn.execute(select(st.session_id).where(st.ts >= since))
-            }
+            late = select(st.session_id, func.min(st.ts)).where(st.ts >= since)
+            late_sessions = dict(conn.execute(late.group_by(st.session_id)).all())
             for part in chunks(sorted(late_sessions)):
                 q2 = select(c.user_id, c.session_id).where(
                     c.session_id.in_(part), c.feature == feature
                 )
                 for uid, sid in conn.execute(q2):
-                    add(uid, sid)
-    return sorted(users), sorted(sessions)
+                    add(uid, sid, _aware(late_sessions[sid]) - horizon)
+    cutoff = min(earliest) - horizon if earliest else None
+    return sorted(users), sorted(sessions), cutoff
 
 
-def _flag(v: bool | None) -> int | None:
-    return None if v is None else int(v)
+def _aware(ts: Any) -> Any:
+    if isinstance(ts, str):
+        ts = datetime.fromisoformat(ts)
+    if isinstance(ts, datetime) and ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts
 
 
-def _write(
-    store: Store,
-    feature: str,
-    rows: dict[str, Row],
-    computed: Computed,
-    off: dict[str, tuple[bool, float]],
-    js: Sequence[Any],
-    full: bool,
-) -> None:
-    sg, uj = t.interaction_signals, t.user_journeys
-    out = []
-    for s in computed.signals:
-        r = rows[s.id]
-        o = off.get(s.id)
-        out.append(
-            {
-                "interaction_id": s.id,
-                "feature": feature,
-                "version": r.version,
-                "day": r.ts.astimezone(UTC).strftime("%Y-%m-%d"),
-                "ts": r.ts,
-                "user_id": r.user_id,
-                "session_id": r.session_id,
-                "next_id": computed.next_ids.get(s.id),
-                "answered": int(r.answered),
-                "accepted": _flag(s.accepted),
-                "edited": int(s.edited),
-                "rephrased": _flag(s.rephrased),
-                "escalated": _flag(s.escalated),
-                "abandoned": _flag(s.abandoned),
-                "copied": int(s.copied),
-                "followed_up": _flag(s.followed_up),
-                "outcome": s.outcome,
-                "final": int(s.final),
-                "off_purpose": None if o is None else int(o[0]),
-                "novelty": None if o is None else o[1],
-            }
+def _horizon(cfg: SignalsSection) -> timedelta:
+    return timedelta(
+        seconds=max(
+            cfg.rephrase_window_s,
+            cfg.abandon_window_s,
+            cfg.escalate_window_s,
+            cfg.followup_window_s,
         )
-    jrows = [
-        {
-            "feature": feature,
-            "user_id": j.user_id,
-            "first_id": j.first_id,
-            "first_ts": j.first_ts,
-            "first_day": j.first_ts.astimezone(UTC).strftime("%Y-%m-%d"),
-            "first_version": j.first_version,
-            "first_outcome": j.first_outcome,
-            "returned_ts": j.returned_ts,
-            "return_day": j.return_day,
-            "n": j.n,
-            "last_ts": j.last_ts,
-        }
-        for j in js
-    ]
-    with store.engine.begin() as conn:
-        if full:
-            conn.execute(delete(sg).where(sg.c.feature == feature))
-            conn.execute(delete(uj).where(uj.c.feature == feature))
-        else:
-            for part in chunks(list(rows)):
-                conn.execute(delete(sg).where(sg.c.interaction_id.in_(part)))
-            for part in chunks([j.user_id for j in js]):
-                conn.execute(delete(uj).where(uj.c.feature == feature, uj.c.user_id.in_(part)))
-        for k in range(0, len(out), 5_000):
-            conn.execute(insert(sg), out[k : k + 5_000])
-        for k in range(0, len(jrows), 5_000):
-            conn.execute(insert(uj), jrows[k : k + 5_000])
+        + cfg.clock_skew_s
+    )
 
 
 def _save_state(
@@ -315,15 +282,11 @@ def _save_state(
     threshold: float,
     hwm: datetime | None,
     data_end: datetime,
+    n: int,
 ) -> None:
+    """Save the marks; ``n`` is how many signal rows the refresh changed."""
     s = t.signal_state
-    n_q = (
-        select(func.count())
-        .select_from(t.interaction_signals)
-        .where(t.interaction_signals.c.feature == feature)
-    )
     with store.engine.begin() as conn:
-        n = int(conn.execute(n_q).scalar_one())
         conn.execute(delete(s).where(s.c.feature == feature))
         conn.execute(
             insert(s),

@@ -289,6 +289,16 @@ user_journeys = Table(
     Column("last_ts", TS, nullable=False),
 )
 
+#: Daily rollup of interaction_signals, kept by deltas: the figures read a few rows.
+signal_daily = Table(
+    "signal_daily",
+    metadata,
+    Column("feature", String(200), primary_key=True),
+    Column("version", String(200), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("counts", JSON, nullable=False),
+)
+
 signal_state = Table(
     "signal_state",
     metadata,

@@ -3,9 +3,10 @@
 Revision ID: 0008
 Revises: 0004
 
-``pilotgate.signals`` keeps one row of implicit signals per interaction and one journey
-per user, maintained from a high-water mark on ``interactions.ingested_at`` so that a
-refresh reads only what arrived since (plus the streams still inside a window). New
+``pilotgate.signals`` keeps one row of implicit signals per interaction, one journey
+per user and a daily rollup (kept by deltas), maintained from a high-water mark on
+``interactions.ingested_at`` so that a refresh reads only what arrived since (plus the
+streams still inside a window). New
 indexes: ``ingested_at`` (the high-water mark), ``(user_id, ts)`` (a user's stream) and
 ``steps.ts`` (late steps), the first two partial so no other query's plan changes.
 """
@@ -98,6 +99,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("feature", "user_id"),
     )
     op.create_table(
+        "signal_daily",
+        sa.Column("feature", sa.String(length=200), nullable=False),
+        sa.Column("version", sa.String(length=200), nullable=False),
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("counts", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("feature", "version", "day"),
+    )
+    op.create_table(
         "signal_state",
         sa.Column("feature", sa.String(length=200), nullable=False),
         sa.Column("params_hash", sa.String(length=64), nullable=False),
@@ -112,6 +121,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("signal_state")
+    op.drop_table("signal_daily")
     op.drop_table("user_journeys")
     op.drop_index("ix_signals_pending", table_name="interaction_signals")
     op.drop_index("ix_signals_feature_day", table_name="interaction_signals")
