@@ -61,8 +61,14 @@ def retention_chart(curves: dict[str, list[dict[str, Any]]], return_days: int) -
     return {"data": data, "layout": layout}
 
 
-def silent_section(store: Store, plan: Plan | None, feature: str | None) -> dict[str, Any]:
-    """Implicit signals and silent churn of ``feature`` (refreshed incrementally)."""
+def silent_section(
+    store: Store, plan: Plan | None, feature: str | None, *, build: bool = True
+) -> dict[str, Any]:
+    """Implicit signals and silent churn of ``feature`` (refreshed incrementally).
+
+    ``build`` False (the dashboard): never start the first, full materialisation inside
+    a page request; say which command does it instead.
+    """
     from pilotgate.plan import SignalsSection
     from pilotgate.signals import silent_users
 
@@ -72,6 +78,9 @@ def silent_section(store: Store, plan: Plan | None, feature: str | None) -> dict
         sec["missing"] = "Name the feature (plan or --feature) to read its implicit signals."
         return sec
     cfg = plan.signals if plan is not None else SignalsSection()
+    if not build and not _materialised(store, feature):
+        sec["missing"] = f"Signals not computed yet for {feature!r}. Run once: {cmd}"
+        return sec
     rep = silent_users(store, feature, cfg)
     if rep.overall.n == 0:
         sec["missing"] = f"No interactions of {feature!r} stored yet."
@@ -82,3 +91,13 @@ def silent_section(store: Store, plan: Plan | None, feature: str | None) -> dict
         {"id": "silent-retention", "fig": retention_chart(doc["retention"], cfg.return_days)}
     )
     return sec
+
+
+def _materialised(store: Store, feature: str) -> bool:
+    from sqlalchemy import select
+
+    from pilotgate.store import tables as t
+
+    s = t.signal_state.c
+    with store.engine.connect() as conn:
+        return conn.execute(select(s.feature).where(s.feature == feature)).first() is not None

@@ -271,6 +271,7 @@ interaction_signals = Table(
         "answered",
     ),
     Index("ix_signals_pending", "feature", "final"),
+    Index("ix_signals_feature_ts", "feature", "ts"),
 )
 
 user_journeys = Table(

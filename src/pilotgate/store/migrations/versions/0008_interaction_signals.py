@@ -83,6 +83,7 @@ def upgrade() -> None:
         ],
     )
     op.create_index("ix_signals_pending", "interaction_signals", ["feature", "final"])
+    op.create_index("ix_signals_feature_ts", "interaction_signals", ["feature", "ts"])
     op.create_table(
         "user_journeys",
         sa.Column("feature", sa.String(length=200), nullable=False),
@@ -123,6 +124,7 @@ def downgrade() -> None:
     op.drop_table("signal_state")
     op.drop_table("signal_daily")
     op.drop_table("user_journeys")
+    op.drop_index("ix_signals_feature_ts", table_name="interaction_signals")
     op.drop_index("ix_signals_pending", table_name="interaction_signals")
     op.drop_index("ix_signals_feature_day", table_name="interaction_signals")
     op.drop_table("interaction_signals")
