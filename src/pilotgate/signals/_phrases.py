@@ -13,6 +13,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pilotgate.errors import ConfigError
 
@@ -109,8 +110,12 @@ DEFAULT_NEGATIVE: tuple[str, ...] = (
 )
 
 
+@lru_cache(maxsize=65_536)
 def normalise(text: str) -> str:
-    """Case-folded, accent-free words separated by single spaces (one linear pass)."""
+    """Case-folded, accent-free words separated by single spaces (one linear pass).
+
+    Cached: a refresh asks for the same request's form several times (rephrase and
+    escalation rules, both sides of a pair)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     chars = [c if c.isalnum() else " " for c in decomposed if not unicodedata.combining(c)]
     return " ".join("".join(chars).split())

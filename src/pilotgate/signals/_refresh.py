@@ -113,7 +113,8 @@ def refresh_signals(
         threshold = None
     else:
         assert state is not None
-        users, sessions, cutoff = _affected(store, feature, cfg, state)
+        moved = state["data_end"] is None or _aware(state["data_end"]) != data_end
+        users, sessions, cutoff = _affected(store, feature, cfg, state, pending=moved)
         if not users and not sessions:
             _save_state(store, feature, phash, state["threshold"], hwm_now, data_end, 0)
             return RefreshStats(feature, False, 0, 0, time.perf_counter() - t0, state["threshold"])
@@ -197,11 +198,13 @@ def _newest_ingested(store: Store) -> datetime | None:
 
 
 def _affected(
-    store: Store, feature: str, cfg: SignalsSection, state: dict[str, Any]
+    store: Store, feature: str, cfg: SignalsSection, state: dict[str, Any], *, pending: bool
 ) -> tuple[list[str], list[str], datetime | None]:
     """Users and (user-less) sessions whose signals may have changed since the state,
     and the time from which their rows must be read again (the earliest change minus
-    the longest window: earlier rows cannot see it)."""
+    the longest window: earlier rows cannot see it). Streams with a window still open
+    are included only when the data's end moved (``pending``): otherwise nothing new
+    can close their windows."""
     c, sg = t.interactions.c, t.interaction_signals.c
     users: set[str] = set()
     sessions: set[str] = set()
@@ -227,11 +230,12 @@ def _affected(
         q = q.where(c.ingested_at > hwm) if hwm is not None else q.where(c.ingested_at.isnot(None))
         for uid, sid, ts in conn.execute(q.group_by(c.user_id, c.session_id)):
             add(uid, sid, _aware(ts))
-        pending = select(sg.user_id, sg.session_id, func.min(sg.ts)).where(
+        open_ = select(sg.user_id, sg.session_id, func.min(sg.ts)).where(
             sg.feature == feature, sg.final == 0
         )
-        for uid, sid, ts in conn.execute(pending.group_by(sg.user_id, sg.session_id)):
-            add(uid, sid, _aware(ts))
+        if pending:
+            for uid, sid, ts in conn.execute(open_.group_by(sg.user_id, sg.session_id)):
+                add(uid, sid, _aware(ts))
         if state["data_end"] is not None:
             since = state["data_end"] - horizon
             fb, i = t.feedback.c, t.interactions.c
