@@ -128,20 +128,12 @@ def step_eval(ctx: DemoContext) -> str:
 def step_shift(ctx: DemoContext) -> str:
     """Coverage of production by the demo set, the gaps, and drift."""
     from pilotgate.demo.data import demo_set
-    from pilotgate.shift import analyze_shift
+    from pilotgate.shift import StoreEmbeddingCache
 
     demo = demo_set(seed=ctx.config.seed)
     stream = ctx.results.get("production", [])
-    result = analyze_shift(
-        [c["input"] for c in demo],
-        [r.text for r in stream],
-        embedder="minilm",
-        seed=ctx.config.seed,
-        eval_ids=[c["id"] for c in demo],
-        production_ids=[r.id for r in stream],
-        production_ts=[r.ts for r in stream],
-        progress=False,
-    )
+    with Store(ctx.store_url) as cache_store:  # vectors reused by the signals' scope check
+        result = _shift(ctx, demo, stream, StoreEmbeddingCache(cache_store))
     doc = result.to_json()
     with Store(ctx.store_url) as store:
         store.save_run("shift", doc, name="demo-set-vs-production", feature="northwind-support")
@@ -150,6 +142,22 @@ def step_shift(ctx: DemoContext) -> str:
     _summary(ctx)["production covered by the demo set"] = f"{cov:.0%}"
     top = ", ".join(g["label"] for g in gaps[:3])
     return f"coverage {cov:.0%}, {len(gaps)} gaps (largest: {top})"
+
+
+def _shift(ctx: DemoContext, demo: list[Any], stream: list[Any], cache: Any) -> Any:
+    from pilotgate.shift import analyze_shift
+
+    return analyze_shift(
+        [c["input"] for c in demo],
+        [r.text for r in stream],
+        embedder="minilm",
+        seed=ctx.config.seed,
+        eval_ids=[c["id"] for c in demo],
+        production_ids=[r.id for r in stream],
+        production_ts=[r.ts for r in stream],
+        progress=False,
+        cache=cache,
+    )
 
 
 def step_robustness(ctx: DemoContext) -> str:
