@@ -125,12 +125,17 @@ def test_phrase_matching_is_linear_on_hostile_text() -> None:
     assert m.find("¿Puedo hablar con un HUMANO?") == "un humano"
     assert m.find("humanity and humanoids") is None  # whole words only
     assert m.find("Je veux parler à une personne") == "une personne"
-    t1 = time.perf_counter()
-    m.find("a " * 50_000 + "human"[:4])
-    small = time.perf_counter() - t1
-    t1 = time.perf_counter()
-    m.find("a " * 500_000 + "huma")
-    big = time.perf_counter() - t1
+    small_text, big_text = "a " * 50_000 + "huma", "a " * 500_000 + "huma"
+
+    def best(text: str) -> float:  # the best of three: robust to a busy machine
+        runs = []
+        for _ in range(3):
+            t1 = time.perf_counter()
+            m.find(text + str(len(runs)))  # a new text each time: no cache hit
+            runs.append(time.perf_counter() - t1)
+        return min(runs)
+
+    small, big = best(small_text), best(big_text)
     assert big < 40 * max(small, 1e-3)  # 10x the text: about 10x the time, never 100x
 
 

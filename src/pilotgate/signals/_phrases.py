@@ -110,12 +110,26 @@ DEFAULT_NEGATIVE: tuple[str, ...] = (
 )
 
 
-@lru_cache(maxsize=65_536)
+_CACHED_LEN = 2_000
+
+
 def normalise(text: str) -> str:
     """Case-folded, accent-free words separated by single spaces (one linear pass).
 
-    Cached: a refresh asks for the same request's form several times (rephrase and
-    escalation rules, both sides of a pair)."""
+    Short texts are cached: a refresh asks for the same request's form several times
+    (rephrase and escalation rules, both sides of a pair). Long ones are not, so hostile
+    megabyte inputs never pile up in memory."""
+    if len(text) <= _CACHED_LEN:
+        return _normalise_cached(text)
+    return _normalise(text)
+
+
+@lru_cache(maxsize=65_536)
+def _normalise_cached(text: str) -> str:
+    return _normalise(text)
+
+
+def _normalise(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     chars = [c if c.isalnum() else " " for c in decomposed if not unicodedata.combining(c)]
     return " ".join("".join(chars).split())
