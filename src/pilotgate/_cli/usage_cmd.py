@@ -35,6 +35,12 @@ def _date(value: str | None, flag: str) -> datetime | None:
 @click.option("--store", "store_url", help="Store URL (default: PILOTGATE_STORE, plan, local).")
 @click.option("--plan", "plan_path", type=click.Path(dir_okay=False), help="Pilot plan file.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a JSON doc.")
+@click.option(
+    "--signals/--no-signals",
+    default=True,
+    help="Implicit signals, churn and off-purpose requests (needs a feature).",
+)
+@click.option("--rebuild", is_flag=True, help="Recompute every stored signal, not only new data.")
 def usage(
     feature: str | None,
     version: str | None,
@@ -43,6 +49,8 @@ def usage(
     store_url: str | None,
     plan_path: str | None,
     json_path: str | None,
+    signals: bool,
+    rebuild: bool,
 ) -> None:
     """Volume, latency, errors, acceptance, dwell, funnel and abandonment, by version and day.
 
@@ -50,7 +58,8 @@ def usage(
     """
     from rich.console import Console
 
-    from pilotgate.plan import resolve_settings
+    from pilotgate.plan import SignalsSection, resolve_settings
+    from pilotgate.signals import silent_users
     from pilotgate.store import open_store
     from pilotgate.usage import usage_report
 
@@ -69,10 +78,32 @@ def usage(
             until=_date(until, "--until"),
             steps=steps,
         )
+        silent = None
+        if signals and feature is not None:
+            cfg = plan.signals if plan is not None else SignalsSection()
+            if rebuild:
+                from pilotgate.signals import refresh_signals
+
+                refresh_signals(store, feature, cfg, rebuild=True)
+            silent = silent_users(
+                store,
+                feature,
+                cfg,
+                version=version,
+                since=_date(since, "--since"),
+                until=_date(until, "--until"),
+            )
     finally:
         store.close()
     doc = report.to_json()
-    _render(doc, Console())
+    if silent is not None:
+        doc["silent_users"] = silent.to_json()
+    console = Console()
+    _render(doc, console)
+    if silent is not None:
+        from pilotgate._cli._silent_render import render_silent
+
+        render_silent(doc["silent_users"], console)
     if json_path:
         Path(json_path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 

@@ -153,6 +153,7 @@ class ResolvedMetric:
 
 def _ensure_builtins() -> None:
     import pilotgate.gate._providers  # noqa: F401  (registers the built-in providers)
+    import pilotgate.gate._signal_providers  # noqa: F401  (silent-user metrics)
 
 
 def catalogue() -> list[dict[str, str]]:

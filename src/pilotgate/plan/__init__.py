@@ -9,6 +9,7 @@ from pilotgate.plan._model import (
     LoadSection,
     PilotSection,
     Plan,
+    SignalsSection,
     StoreSection,
 )
 from pilotgate.plan._settings import Settings, resolve_settings
@@ -22,6 +23,7 @@ __all__ = [
     "PilotSection",
     "Plan",
     "Settings",
+    "SignalsSection",
     "StoreSection",
     "find_plan",
     "load_plan",

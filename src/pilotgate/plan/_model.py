@@ -10,9 +10,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from pilotgate.targets._config import TargetConfig
 
-__all__ = ["Criterion", "FeatureSection", "LoadSection", "PilotSection", "Plan", "StoreSection"]
+__all__ = [
+    "Criterion",
+    "FeatureSection",
+    "LoadSection",
+    "PilotSection",
+    "Plan",
+    "SignalsSection",
+    "StoreSection",
+]
 
 Op = Literal["<", "<=", ">", ">=", "==", "!="]
+BadSignal = Literal["rephrased", "escalated", "abandoned"]
+GoodSignal = Literal["copied", "followed_up"]
 _METRIC_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_\-]+)+(@[0-9.]+x)?$")
 
 
@@ -77,6 +87,98 @@ class StoreSection(_Strict):
     )
 
 
+class SignalsSection(_Strict):
+    """Implicit feedback: how silent users' behaviour is read (docs/signals.md)."""
+
+    rephrase_window_s: float = Field(
+        default=180.0,
+        gt=0,
+        description="A next request this many seconds after the answer may be a rephrase.",
+    )
+    similarity: str = Field(
+        default="lexical",
+        description="Embedder for rephrase similarity (lexical, minilm, or 'none' for "
+        "normalised-text match only).",
+    )
+    similarity_threshold: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Cosine similarity above which two requests are one rephrased; "
+        "unset: calibrated on the data (see similarity_level).",
+    )
+    similarity_level: float = Field(
+        default=0.99,
+        ge=0.5,
+        lt=1,
+        description="Calibration: the threshold is this quantile of similarities between "
+        "requests of different users (a false-rephrase rate of about 1 - level).",
+    )
+    min_similarity: float = Field(
+        default=0.5, ge=0, le=1, description="Floor for the calibrated similarity threshold."
+    )
+    abandon_window_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="A session with no interaction or step this long after an answer ended.",
+    )
+    escalate_window_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="A next request this many seconds after the answer may be an escalation.",
+    )
+    followup_window_s: float = Field(
+        default=1800.0, gt=0, description="A different next request within this is a follow-up."
+    )
+    clock_skew_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="Steps and interactions may disagree by this much (different clocks).",
+    )
+    escalation_phrases: list[str] | None = Field(
+        default=None,
+        description="Phrases that ask for a human or a refund (unset: built-in defaults in "
+        "English, Spanish, French, German, Portuguese, Italian, Dutch).",
+    )
+    negative_phrases: list[str] | None = Field(
+        default=None,
+        description="Negative wording that makes a repeated request an escalation "
+        "(unset: built-in defaults in the same languages).",
+    )
+    copy_steps: list[str] = Field(
+        default_factory=lambda: ["copied_answer", "copied", "copy"],
+        description="Step names that mean the user copied the answer.",
+    )
+    bad_signals: list[BadSignal] = Field(
+        default_factory=lambda: list[BadSignal](["rephrased", "escalated"]),
+        description="Signals that make an implicit outcome bad (explicit feedback wins).",
+    )
+    good_signals: list[GoodSignal] = Field(
+        default_factory=lambda: list[GoodSignal](["copied", "followed_up"]),
+        description="Signals that make an implicit outcome good, when no bad signal fired.",
+    )
+    edited_is_bad: bool = Field(
+        default=True, description="An answer the user edited counts as a bad outcome."
+    )
+    return_days: int = Field(
+        default=7, ge=1, le=365, description="A user returned when back within this many days."
+    )
+    scope: str | None = Field(
+        default=None,
+        description="In-scope examples for off-purpose requests: an eval set (name or "
+        "name@version) or a JSONL/text file of examples.",
+    )
+    scope_embedder: str = Field(
+        default="minilm", description="Embedder for the off-purpose coverage test."
+    )
+    scope_level: float = Field(
+        default=0.95,
+        ge=0.5,
+        lt=1,
+        description="Coverage calibration level (shift's conformal quantile) for scope.",
+    )
+
+
 class Criterion(_Strict):
     """One success criterion, declared before the pilot starts."""
 
@@ -134,6 +236,9 @@ class Plan(_Strict):
     pilot: PilotSection = Field(default_factory=PilotSection, description="Pilot dates and funnel.")
     load: LoadSection = Field(default_factory=LoadSection, description="Expected load and SLO.")
     store: StoreSection = Field(default_factory=StoreSection, description="Result store.")
+    signals: SignalsSection = Field(
+        default_factory=SignalsSection, description="Implicit feedback and silent churn."
+    )
     targets: dict[str, TargetConfig] = Field(
         default_factory=dict, description="Named ways to call the feature: [targets.NAME]."
     )

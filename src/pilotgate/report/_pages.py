@@ -79,8 +79,18 @@ def usage(store: Store, plan: Plan | None, feature: str | None) -> dict[str, Any
     from pilotgate.report._sections import usage_section
 
     feat, feats = _feature(store, plan, feature)
+    from pilotgate.report._silent import silent_section
+
     sec = usage_section(store, plan, feat)
-    return {"page": "usage", "feature": feat, "features": feats, "s": sec, "figures": sec["charts"]}
+    silent = silent_section(store, plan, feat, build=False)
+    return {
+        "page": "usage",
+        "feature": feat,
+        "features": feats,
+        "s": sec,
+        "silent": silent,
+        "figures": sec["charts"] + silent["charts"],
+    }
 
 
 def runs(store: Store, kind: str | None) -> dict[str, Any]:

@@ -129,8 +129,11 @@ def build_report(
         load_doc=(load_run or {}).get("summary"),
         multiplier=multiplier,
     )
+    from pilotgate.report._silent import silent_section
+
     capabilities = [
         usage,
+        silent_section(store, plan, usage.get("feature")),
         coverage_section(store, plan=plan),
         robustness_section(store, plan=plan),
         load,

@@ -89,6 +89,20 @@ interactions = Table(
         sqlite_where=text("latency_ms IS NOT NULL"),
         postgresql_where=text("latency_ms IS NOT NULL"),
     ),
+    # Migration 0008: the signals' incremental refresh and per-user lookups.
+    Index(
+        "ix_interactions_ingested",
+        "ingested_at",
+        sqlite_where=text("ingested_at IS NOT NULL"),
+        postgresql_where=text("ingested_at IS NOT NULL"),
+    ),
+    Index(
+        "ix_interactions_user_ts",
+        "user_id",
+        "ts",
+        sqlite_where=text("user_id IS NOT NULL"),
+        postgresql_where=text("user_id IS NOT NULL"),
+    ),
     Index(
         "ix_interactions_errors",
         "feature",
@@ -139,6 +153,7 @@ steps = Table(
     _project(key=True),
     Index("ix_steps_session_ts", "session_id", "ts"),
     Index("ix_steps_name_session", "name", "session_id"),
+    Index("ix_steps_ts", "ts"),
 )
 
 eval_sets = Table(
@@ -267,4 +282,87 @@ signoffs = Table(
     Column("reason", Text, nullable=False),
     Column("who", String(200), nullable=False),
     Column("ts", TS, nullable=False),
+)
+
+# Implicit signals, materialised (migration 0008): one row per interaction, maintained
+# from a high-water mark by ``pilotgate.signals.refresh_signals``. Flags are 0/1/NULL
+# integers (NULL: cannot tell) so that SUM and COUNT aggregate them on every database.
+interaction_signals = Table(
+    "interaction_signals",
+    metadata,
+    Column("interaction_id", String(200), primary_key=True),
+    Column("feature", String(200), nullable=False),
+    Column("version", String(200), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("ts", TS, nullable=False),
+    Column("user_id", String(200)),
+    Column("session_id", String(200)),
+    Column("next_id", String(200)),
+    Column("answered", Integer, nullable=False),
+    Column("accepted", Integer),
+    Column("edited", Integer, nullable=False),
+    Column("rephrased", Integer),
+    Column("escalated", Integer),
+    Column("abandoned", Integer),
+    Column("copied", Integer, nullable=False),
+    Column("followed_up", Integer),
+    Column("outcome", String(10), nullable=False),
+    Column("final", Integer, nullable=False),
+    Column("off_purpose", Integer),
+    Column("novelty", Float),
+    Index(
+        "ix_signals_feature_day",
+        "feature",
+        "day",
+        "version",
+        "outcome",
+        "rephrased",
+        "escalated",
+        "abandoned",
+        "copied",
+        "followed_up",
+        "accepted",
+        "off_purpose",
+        "answered",
+    ),
+    Index("ix_signals_pending", "feature", "final"),
+    Index("ix_signals_feature_ts", "feature", "ts"),
+)
+
+user_journeys = Table(
+    "user_journeys",
+    metadata,
+    Column("feature", String(200), primary_key=True),
+    Column("user_id", String(200), primary_key=True),
+    Column("first_id", String(200), nullable=False),
+    Column("first_ts", TS, nullable=False),
+    Column("first_day", String(10), nullable=False),
+    Column("first_version", String(200), nullable=False),
+    Column("first_outcome", String(10), nullable=False),
+    Column("returned_ts", TS),
+    Column("return_day", Integer),
+    Column("n", Integer, nullable=False),
+    Column("last_ts", TS, nullable=False),
+)
+
+#: Daily rollup of interaction_signals, kept by deltas: the figures read a few rows.
+signal_daily = Table(
+    "signal_daily",
+    metadata,
+    Column("feature", String(200), primary_key=True),
+    Column("version", String(200), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("counts", JSON, nullable=False),
+)
+
+signal_state = Table(
+    "signal_state",
+    metadata,
+    Column("feature", String(200), primary_key=True),
+    Column("params_hash", String(64), nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("hwm_ingested", TS),
+    Column("data_end", TS),
+    Column("updated_at", TS, nullable=False),
+    Column("n", Integer, nullable=False, default=0),
 )
