@@ -6,6 +6,8 @@ from typing import Any
 
 from rich.markup import escape
 
+from pilotgate._term import term_text, visible
+
 __all__ = ["render_silent"]
 
 
@@ -26,7 +28,7 @@ def render_silent(doc: dict[str, Any], console: Any) -> None:
     rows = [("all", doc["overall"])] + [(f"version {k}", v) for k, v in doc["by_version"].items()]
     for name, s in rows:
         table.add_row(
-            escape(name),
+            term_text(name),
             str(s["n"]),
             _pct(s["implicit_bad_rate"]),
             _pct(s["rephrase_rate"]),
@@ -46,6 +48,7 @@ def render_silent(doc: dict[str, Any], console: Any) -> None:
     if off["scope"]:
         console.print(f"off-purpose requests: {_pct(off['rate'])}")
         for cl in off["clusters"]:
-            console.print(f"  {cl['size']:>5}  {escape(cl['label'])}")
+            console.print(f"  {cl['size']:>5}  {escape(visible(cl['label']))}")
     for ex in doc["rephrase_examples"][:3]:
-        console.print(f"  rephrased: {escape(ex['first'][:70])!r} → {escape(ex['then'][:70])!r}")
+        first, then = (escape(visible(ex[k][:70])) for k in ("first", "then"))
+        console.print(f"  rephrased: {first!r} → {then!r}")
