@@ -132,7 +132,10 @@ class Detector:
 # fail after re-reading what it consumed.
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@(?:[A-Za-z0-9\-]+\.)+[A-Za-z]{2,}")
 _IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?\b")
-_CARD = re.compile(r"(?<![\d\w])\d(?:[ -]?\d){12,18}(?![\d\w])")
+# The same matches as ``(?<![\d\w])\d(?:[ -]?\d){12,18}(?![\d\w])``, written digit first (the
+# engine skips ahead to digits) with a possessive separator (a separator is never followed
+# by another way to go on): about half the time on runs of spaced digits.
+_CARD = re.compile(r"\d(?<![\d\w]\d)(?:[ -]?+\d){12,18}(?![\d\w])")
 # The leading lookahead changes no match (each starts with +, ( or a digit) but lets the
 # scan skip other positions before trying the lookbehinds: ~2x faster on long texts.
 _PHONE = re.compile(
