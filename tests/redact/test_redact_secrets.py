@@ -131,3 +131,25 @@ def test_card_pattern_matches_what_the_original_matched(text: str) -> None:
     assert [m.span() for m in fast.finditer(text)] == [
         m.span() for m in ORIGINAL_CARD.finditer(text)
     ]
+
+
+ORIGINAL_PHONE = re.compile(
+    r"(?=[+(\d])(?:(?<![\w+])(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,4}\)[ .\-]?)?"
+    r"\d{2,4}(?:[ .\-]?\d{2,4}){1,5}(?![\w])|(?<![\w+])\+\d{7,15}(?!\w))"
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["1", "23", "0", " ", ".", "-", "(", ")", "+", "a", "_", "(555)", "+44"]),
+        max_size=30,
+    ).map("".join)
+)
+def test_phone_pattern_matches_what_the_original_matched(text: str) -> None:
+    from pilotgate.redact._detect import builtin_detectors
+
+    fast = builtin_detectors()["phone"].pattern
+    assert [m.span() for m in fast.finditer(text)] == [
+        m.span() for m in ORIGINAL_PHONE.finditer(text)
+    ]
