@@ -87,7 +87,7 @@ def fill(piece: str, size: int) -> str:
 
 
 def inputs(kind_chars: str, near: list[str], size: int) -> list[tuple[str, str]]:
-    out = [(repr(p[:24]), fill(p, size)) for p in near]
+    out = [(repr(p if len(p) <= 26 else p[:22] + "…" + p[-1]), fill(p, size)) for p in near]
     out.append(("long run + '!'", kind_chars * (size // len(kind_chars)) + "!"))
     out.append(("long run + '@'", kind_chars * (size // len(kind_chars)) + "@"))
     return out
@@ -109,7 +109,7 @@ def main() -> int:
     size = int(args.mb * 1_000_000)
     ok = True
     print(f"budget: <= {BUDGET_MS_PER_MB:.0f} ms per MB per pattern (thread CPU time)")
-    print(f"{'pattern':<16} {'worst input':<30} {'ms/MB':>8}  verdict")
+    print(f"{'pattern':<16} {'worst input (repeated)':<30} {'ms/MB':>8}  verdict")
     for kind, det in builtin_detectors().items():
         worst, name = 0.0, ""
         for label, text in inputs(RUN_CHARS[kind], NEAR[kind], size):

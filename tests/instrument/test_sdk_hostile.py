@@ -115,3 +115,30 @@ def test_spill_never_writes_through_a_planted_symlink(tmp_path: Path) -> None:
     assert target.read_text() == "untouched"
     written = spill_dir / "spill-abc-0001.jsonl"
     assert not written.is_symlink() and "session_id" in written.read_text()
+
+
+def test_custom_redactor_covers_error_and_metadata(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/c.db"
+    pg.configure(
+        store=url, spill_dir=str(tmp_path / "sp"), redact=lambda s: s.replace("secret", "***")
+    )
+
+    @pg.track(feature="custom")
+    def answer(question: str) -> str:
+        pg.annotate(note="a secret note", nested={"deep": ["secret"]})
+        raise ValueError("never shown")
+
+    try:
+        answer("my secret")
+    except ValueError:
+        pass
+    with pg.track(feature="custom-cm") as t:
+        t.input = "q"
+        t.error = "secret leaked in the error"
+    assert pg.flush(10), pg.stats()
+    with Store(url) as s:
+        rows = {r["feature"]: r for r in s.interactions()}
+    assert rows["custom"]["input"] == "my ***"
+    assert rows["custom"]["metadata"] == {"note": "a *** note", "nested": {"deep": ["***"]}}
+    assert rows["custom-cm"]["error"] == "*** leaked in the error"
+    pg.shutdown()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pilotgate.redact import Redactor, redact_text
 from pilotgate.report._sections import scrub
@@ -113,3 +116,40 @@ def test_scrub_clips_before_redacting() -> None:
 def test_scrub_does_not_leak_a_secret_cut_by_the_limit() -> None:
     out = scrub("x" * 90 + " " + JWT, 100)
     assert "eyJhbGci" not in out
+
+
+ORIGINAL_CARD = re.compile(r"(?<![\d\w])\d(?:[ -]?\d){12,18}(?![\d\w])")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789 -xé_", max_size=80))
+def test_card_pattern_matches_what_the_original_matched(text: str) -> None:
+    """The faster card pattern finds exactly the spans of the plain formulation."""
+    from pilotgate.redact._detect import builtin_detectors
+
+    fast = builtin_detectors()["card"].pattern
+    assert [m.span() for m in fast.finditer(text)] == [
+        m.span() for m in ORIGINAL_CARD.finditer(text)
+    ]
+
+
+ORIGINAL_PHONE = re.compile(
+    r"(?=[+(\d])(?:(?<![\w+])(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,4}\)[ .\-]?)?"
+    r"\d{2,4}(?:[ .\-]?\d{2,4}){1,5}(?![\w])|(?<![\w+])\+\d{7,15}(?!\w))"
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["1", "23", "0", " ", ".", "-", "(", ")", "+", "a", "_", "(555)", "+44"]),
+        max_size=30,
+    ).map("".join)
+)
+def test_phone_pattern_matches_what_the_original_matched(text: str) -> None:
+    from pilotgate.redact._detect import builtin_detectors
+
+    fast = builtin_detectors()["phone"].pattern
+    assert [m.span() for m in fast.finditer(text)] == [
+        m.span() for m in ORIGINAL_PHONE.finditer(text)
+    ]

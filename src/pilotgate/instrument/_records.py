@@ -56,8 +56,20 @@ def resolve_redactor(setting: Any) -> tuple[RecordRedactor | None, str]:
 
 
 def _text_fields(fn: Redactor) -> Callable[[dict[str, Any]], Any]:
+    """A ``str -> str`` function applied to every text a record carries: input (text or each
+    message), output, error, feedback's edited output and comment, and metadata strings."""
+
+    def deep(value: Any) -> Any:
+        if isinstance(value, str):
+            return fn(value)
+        if isinstance(value, list):
+            return [deep(v) for v in value]
+        if isinstance(value, dict):
+            return {k: deep(v) for k, v in value.items()}
+        return value
+
     def redact(rec: dict[str, Any]) -> None:
-        for name in ("input", "output", "edited_output", "comment"):
+        for name in ("input", "output", "error", "edited_output", "comment"):
             value = rec.get(name)
             if isinstance(value, str):
                 rec[name] = fn(value)
@@ -65,6 +77,8 @@ def _text_fields(fn: Redactor) -> Callable[[dict[str, Any]], Any]:
                 for m in value:
                     if isinstance(m, dict) and isinstance(m.get("content"), str):
                         m["content"] = fn(m["content"])
+        if rec.get("metadata"):
+            rec["metadata"] = deep(rec["metadata"])
 
     return redact
 

@@ -132,14 +132,24 @@ class Detector:
 # fail after re-reading what it consumed.
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@(?:[A-Za-z0-9\-]+\.)+[A-Za-z]{2,}")
 _IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?\b")
-_CARD = re.compile(r"(?<![\d\w])\d(?:[ -]?\d){12,18}(?![\d\w])")
-# The leading lookahead changes no match (each starts with +, ( or a digit) but lets the
-# scan skip other positions before trying the lookbehinds: ~2x faster on long texts.
+# The same matches as ``(?<![\d\w])\d(?:[ -]?\d){12,18}(?![\d\w])``, written digit first (the
+# engine skips ahead to digits) with a possessive separator (a separator is never followed
+# by another way to go on): about half the time on runs of spaced digits.
+_CARD = re.compile(r"\d(?<![\d\w]\d)(?:[ -]?+\d){12,18}(?![\d\w])")
+# Phone numbers: the same matches as the plain form (kept in tests as ORIGINAL_PHONE)
+#   (?=[+(\d])(?:(?<![\w+])(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,4}\)[ .\-]?)?
+#              \d{2,4}(?:[ .\-]?\d{2,4}){1,5}(?![\w])|(?<![\w+])\+\d{7,15}(?!\w))
+# written to start with a character class (the engine then skips to candidates instead of
+# trying every position), dispatching on that first character with a lookbehind, with
+# possessive separators (a separator is never followed by another way to go on): about
+# 30 % less time on runs of near-misses such as "(12)(12)".
+_PHONE_REST = r"(?:[ .\-]?+\d{2,4}){1,5}(?![\w])"
 _PHONE = re.compile(
-    r"(?=[+(\d])"
-    r"(?:(?<![\w+])(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,4}\)[ .\-]?)?"
-    r"\d{2,4}(?:[ .\-]?\d{2,4}){1,5}(?![\w])"
-    r"|(?<![\w+])\+\d{7,15}(?!\w))"
+    r"[+(\d](?<![\w+].)"
+    r"(?:(?<=\+)(?:\d{1,3}[ .\-]?+(?:\(\d{1,4}+\)[ .\-]?+)?\d{2,4}"
+    + _PHONE_REST
+    + r"|\d{7,15}(?!\w))"
+    r"|(?<=\()\d{1,4}+\)[ .\-]?+\d{2,4}" + _PHONE_REST + r"|(?<=\d)\d{1,3}" + _PHONE_REST + ")"
 )
 _EDGE = "(?<![A-Za-z0-9+/=_\\-]{prefix})"
 """After a token's literal prefix: the prefix does not continue a run of token or base64
