@@ -15,8 +15,10 @@ from typing import Any
 
 import aiohttp
 
+from pilotgate._sse import SseParser
 from pilotgate.load._client import Attempt, Sender
 from pilotgate.load._config import RetryPolicy
+from pilotgate.load._h1parse import H1Limits, ProtocolError
 from pilotgate.load._rawhttp import RawPool, build_request
 from pilotgate.load._samples import ERROR_CLASSES, Recorder
 from pilotgate.targets._http import DEFAULT_RESPONSE_PATH, _Missing, lookup, parse_path
@@ -28,6 +30,7 @@ _HTTP, _TIMEOUT, _CONN, _PARSE = (
     ERROR_CLASSES.index(n) for n in ("http", "timeout", "connection", "parse")
 )
 _RL_PREFIX = "x-ratelimit-"
+_LIMITS = H1Limits()
 _PARSE_ERRORS = (ValueError, KeyError, IndexError, TypeError, LookupError, _Missing)
 
 
@@ -39,6 +42,21 @@ def head_to_dict(head: bytes) -> dict[str, str]:
         if sep:
             out[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
     return out
+
+
+async def _read_capped(resp: aiohttp.ClientResponse) -> bytes:
+    """The whole body, refused (a connection error) past the body limit."""
+    limit = _LIMITS.body
+    if (resp.content_length or 0) > limit:
+        raise ProtocolError(f"content-length over the {limit}-byte limit")
+    parts: list[bytes] = []
+    got = 0
+    async for chunk in resp.content.iter_any():
+        got += len(chunk)
+        if got > limit:
+            raise ProtocolError(f"body over the {limit}-byte limit")
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 class HttpSenderBase(Sender):
@@ -104,7 +122,7 @@ class HttpSenderBase(Sender):
         usage_tokens: int | None = None
         loads = json.loads
         for now, payload in events:
-            if payload == b"[DONE]":
+            if payload[-1:] == b"]" and payload.strip() == b"[DONE]":
                 break
             obj = loads(payload)
             choices = obj.get("choices")
@@ -128,14 +146,16 @@ class RawHttpSender(HttpSenderBase):
         super().__init__(url, bodies, **kw)
         self.requests = [build_request(url, headers, b) for b in bodies]
         self.pool: RawPool | None = None
-        self.reconnects = 0
 
-    def start(self, *, stamped: bool | None = None) -> None:
-        """Create the pool (needs the running loop); ``stamped``: see :class:`RawPool`."""
-        self.pool = RawPool(self.url, self.timeout_s, stamped=stamped)
+    def start(self, *, stamped: bool | None = None, limits: H1Limits | None = None) -> None:
+        """Create the pool (needs the running loop); ``stamped``, ``limits``: see
+        :class:`RawPool`."""
+        self.pool = RawPool(self.url, self.timeout_s, stamped=stamped, limits=limits)
 
     def close(self) -> None:
         if self.pool is not None:
+            self.rec.counters["connections_opened"] += self.pool.opened
+            self.pool.opened = 0
             self.pool.close()
 
     async def attempt(self, body_index: int, out: Attempt) -> None:
@@ -154,10 +174,11 @@ class RawHttpSender(HttpSenderBase):
                 try:
                     await conn.request(data, time.perf_counter() + self.timeout_s)
                 except ConnectionResetError:
-                    # A kept-alive connection the server closed just as we reused it: the
-                    # request never reached it, so send it again on a fresh connection.
+                    # A kept-alive connection the server closed just as we reused it (its
+                    # idle timeout): no answer came, so send again on a fresh connection,
+                    # as production clients do, and count it as a retry.
                     if reused and conn.status == 0 and not fresh:
-                        self.reconnects += 1
+                        out.resent += 1
                         fresh = True
                         continue
                     raise
@@ -228,12 +249,12 @@ class AiohttpSender(HttpSenderBase):
                 if status >= 300:
                     out.error = _HTTP
                     out.retry_after = retry_after_s(headers)
-                    await resp.read()
+                    await _read_capped(resp)
                     return
                 if self.stream and resp.content_type == "text/event-stream":
                     await self._read_stream(resp, out)
                 else:
-                    self._parse_body(await resp.read(), out)
+                    self._parse_body(await _read_capped(resp), out)
         except TimeoutError:
             out.error = _TIMEOUT
         except (aiohttp.ClientError, OSError):
@@ -244,11 +265,22 @@ class AiohttpSender(HttpSenderBase):
     async def _read_stream(self, resp: aiohttp.ClientResponse, out: Attempt) -> None:
         pc = time.perf_counter
         t0 = self.t0
-        events: list[tuple[float, bytes]] = []
-        async for line in resp.content:
-            if line.startswith(b"data:"):
-                payload = line[5:].strip()
-                events.append((pc() - t0, payload))
-                if payload == b"[DONE]":
-                    break
-        self._read_events(events, out)
+        parser = SseParser(max_line=_LIMITS.sse_line, max_event=_LIMITS.sse_event)
+        got = 0
+        async for chunk in resp.content.iter_any():
+            got += len(chunk)
+            if got > _LIMITS.body:
+                raise ProtocolError(f"body over the {_LIMITS.body}-byte limit")
+            parser.feed(chunk, pc() - t0)
+        self._read_events(parser.events, out)
+
+    @staticmethod
+    def trace_config(rec: Recorder) -> aiohttp.TraceConfig:
+        """Counts the connections aiohttp opens into ``rec`` (pass it to the session)."""
+
+        async def opened(*_: Any) -> None:
+            rec.counters["connections_opened"] += 1
+
+        trace = aiohttp.TraceConfig()
+        trace.on_connection_create_end.append(opened)
+        return trace

@@ -17,13 +17,35 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from pilotgate._sse import SseError
 from pilotgate.errors import TargetError
 from pilotgate.targets._base import _ENV_REF, BaseTarget, safe_url
 from pilotgate.targets._config import TargetConfig
 from pilotgate.targets._result import TargetResult, error_for_status
 from pilotgate.targets._session import get_session, release_session
 
-__all__ = ["HttpTargetBase", "headers_of_interest"]
+__all__ = ["MAX_BODY", "HttpTargetBase", "ResponseTooLarge", "headers_of_interest", "read_body"]
+
+MAX_BODY = 64 * 1024 * 1024
+"""Most bytes of one response body a target reads (a stream's included)."""
+
+
+class ResponseTooLarge(ValueError):
+    """A response body over :data:`MAX_BODY`."""
+
+
+async def read_body(resp: aiohttp.ClientResponse, limit: int = MAX_BODY) -> bytes:
+    """The whole body of ``resp``, refused past ``limit`` bytes (a broken or hostile server)."""
+    if (resp.content_length or 0) > limit:
+        raise ResponseTooLarge(f"content-length {resp.content_length} over {limit} bytes")
+    parts: list[bytes] = []
+    got = 0
+    async for chunk in resp.content.iter_any():
+        got += len(chunk)
+        if got > limit:
+            raise ResponseTooLarge(f"body over {limit} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def headers_of_interest(headers: Mapping[str, str]) -> dict[str, str]:
@@ -141,6 +163,8 @@ class HttpTargetBase(BaseTarget):
             return "connect", f"connection to {where} failed: {type(exc).__name__} {exc}"
         if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError | aiohttp.ContentTypeError):
             return "bad_response", f"response from {where} is not valid JSON: {exc}"
+        if isinstance(exc, ResponseTooLarge | SseError):
+            return "bad_response", f"response from {where} refused: {exc}"
         return super()._classify(exc)
 
     async def check(self) -> None:
