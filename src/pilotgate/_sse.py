@@ -57,10 +57,10 @@ class SseParser:
     def feed(self, data: bytes, now: float) -> None:
         """Bytes of the stream that arrived at ``now``."""
         if not self._started:
-            if not self._buf and len(data) < 3 and _BOM.startswith(data):
+            data = self._buf + data
+            if len(data) < 3 and _BOM.startswith(data):
                 self._buf = data  # too short to tell whether it is a BOM yet
                 return
-            data = self._buf + data
             self._buf = b""
             self._started = True
             if data.startswith(_BOM):

@@ -146,8 +146,8 @@ def framing(head: bytes, limits: H1Limits) -> Framing:
     if te is not None:
         codings = _tokens(te)
         chunked = bool(codings) and codings[-1] == b"chunked"
-        if codings.count(b"chunked") > (1 if chunked else 0):
-            raise ProtocolError(f"chunked applied more than once, or not last: {te[:40]!r}")
+        if codings.count(b"chunked") > 1:
+            raise ProtocolError(f"chunked applied more than once: {te[:40]!r}")
         if b"content-length" in fields or minor == 0 or not chunked:
             keep = False  # RFC 9112 §6.3: ambiguous framing; never reuse the connection
     elif b"content-length" in fields:
