@@ -58,7 +58,7 @@ CASES = {
 async def _load_attempt(sender: HttpSenderBase) -> tuple[int, int, str]:
     out = Attempt()
     await sender.attempt(0, out)
-    return out.status, out.error, "tokens=%d itl=%d" % (out.tokens, len(out.itl or []))
+    return out.status, out.error, f"tokens={out.tokens} itl={len(out.itl or [])}"
 
 
 async def _raw(port: int) -> tuple[int, int, str]:
