@@ -96,8 +96,8 @@ class HttpTarget(HttpTargetBase):
         return render(self._template, input)
 
     async def _attempt(self, input: Input, result: TargetResult) -> None:
-        async with self._session().post(
-            self.endpoint, json=self.body(input), headers=self._headers(), timeout=self._timeout
+        async with await self._post(
+            self.endpoint, result, json=self.body(input), headers=self._headers()
         ) as resp:
             if await self._check_error_status(resp, result):
                 return

@@ -8,6 +8,7 @@ error message (details are scrubbed of it anyway, in case a server echoes it bac
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import time
@@ -22,7 +23,7 @@ from pilotgate.errors import TargetError
 from pilotgate.targets._base import _ENV_REF, BaseTarget, safe_url
 from pilotgate.targets._config import TargetConfig
 from pilotgate.targets._result import TargetResult, error_for_status
-from pilotgate.targets._session import get_session, release_session
+from pilotgate.targets._session import REUSED, get_session, release_session
 
 __all__ = ["MAX_BODY", "HttpTargetBase", "ResponseTooLarge", "headers_of_interest", "read_body"]
 
@@ -56,6 +57,17 @@ def headers_of_interest(headers: Mapping[str, str]) -> dict[str, str]:
         if low.startswith("x-ratelimit-") or low in ("retry-after", "retry-after-ms"):
             out[low] = value
     return out
+
+
+_MAX_RESENDS = 3
+_STALE_ERRNOS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
+
+
+def _stale(exc: aiohttp.ClientError) -> bool:
+    """The error of a request written to a connection the server had already closed."""
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return True
+    return isinstance(exc, aiohttp.ClientOSError) and exc.errno in _STALE_ERRNOS
 
 
 class HttpTargetBase(BaseTarget):
@@ -127,6 +139,24 @@ class HttpTargetBase(BaseTarget):
 
     def _session(self) -> aiohttp.ClientSession:
         return get_session(self)
+
+    async def _post(self, url: str, result: TargetResult, **kw: Any) -> aiohttp.ClientResponse:
+        """POST ``url``; re-sent on a fresh connection when a kept-alive one was closed by
+        the server before any answer (its idle timeout raced this request), each re-send
+        counted in ``result.retries``, as production clients do and count."""
+        session = self._session()
+        for _ in range(_MAX_RESENDS):
+            cell = [False]
+            token = REUSED.set(cell)
+            try:
+                return await session.post(url, timeout=self._timeout, **kw)
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                if not cell[0] or not _stale(exc):
+                    raise
+                result.retries += 1
+            finally:
+                REUSED.reset(token)
+        return await session.post(url, timeout=self._timeout, **kw)
 
     async def aclose(self) -> None:
         try:

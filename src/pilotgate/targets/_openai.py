@@ -94,9 +94,8 @@ class OpenAITarget(HttpTargetBase):
         return body
 
     async def _attempt(self, input: Input, result: TargetResult) -> None:
-        session = self._session()
-        async with session.post(
-            self._endpoint, json=self.body(input), headers=self._headers(), timeout=self._timeout
+        async with await self._post(
+            self._endpoint, result, json=self.body(input), headers=self._headers()
         ) as resp:
             if await self._check_error_status(resp, result):
                 return
