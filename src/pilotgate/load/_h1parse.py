@@ -22,6 +22,7 @@ dropped, never reused.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 __all__ = ["H1Limits", "ProtocolError", "chunk_size", "framing", "parse_head"]
@@ -31,6 +32,13 @@ _HEX = frozenset(b"0123456789abcdefABCDEF")
 # RFC 9110 §5.6.2 tchar
 _TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _OWS = b" \t"
+# A whole head without obs-fold, checked in one linear pass: the status line, then field
+# lines "token:value" whose values hold no CR, LF or NUL. Heads it does not match (an
+# obs-fold, or an error) take the line-by-line path, which says what is wrong.
+_PLAIN_HEAD = re.compile(
+    rb"HTTP/1\.[0-9] [0-9]{3}(?: [^\r\n\x00]*)?"
+    rb"(?:\r\n[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n\x00]*)*"
+)
 _MAX_LENGTH_DIGITS = 18  # < 2**63: anything longer is refused before int()
 _MAX_CHUNK_HEX = 15
 
@@ -87,6 +95,8 @@ def parse_head(head: bytes) -> tuple[int, int, dict[bytes, bytes]]:
 
     Field names are lower-cased; repeated fields are joined with ``", "``.
     """
+    if _PLAIN_HEAD.fullmatch(head):
+        return _plain_head(head)
     lines = head.split(b"\r\n")
     minor, status = _status(lines[0])
     fields: dict[bytes, bytes] = {}
@@ -110,6 +120,21 @@ def parse_head(head: bytes) -> tuple[int, int, dict[bytes, bytes]]:
     return minor, status, fields
 
 
+def _plain_head(head: bytes) -> tuple[int, int, dict[bytes, bytes]]:
+    """:func:`parse_head` of a head the grammar already matched (the common, fast case)."""
+    status = int(head[9:12])
+    if status < 100:
+        raise ProtocolError(f"bad status code {status}")
+    fields: dict[bytes, bytes] = {}
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        low = name.lower()
+        value = value.strip(_OWS)
+        old = fields.get(low)
+        fields[low] = value if old is None else old + b", " + value
+    return head[7] - 48, status, fields
+
+
 def _check_value(value: bytes) -> None:
     if b"\r" in value or b"\n" in value or b"\0" in value:
         raise ProtocolError("CR, LF or NUL inside a header value")
@@ -124,6 +149,8 @@ def _tokens(value: bytes | None) -> list[bytes]:
 
 def content_length(value: bytes) -> int:
     """A ``Content-Length`` value (a list of identical lengths counts as one)."""
+    if value.isdigit() and len(value) <= _MAX_LENGTH_DIGITS:  # the usual case (ASCII digits)
+        return int(value)
     values = {p.strip(_OWS) for p in value.split(b",")}
     if len(values) != 1:
         raise ProtocolError(f"conflicting content-length {value[:40]!r}")
@@ -136,8 +163,12 @@ def content_length(value: bytes) -> int:
 def framing(head: bytes, limits: H1Limits) -> Framing:
     """How a response is delimited and whether its connection may carry another."""
     minor, status, fields = parse_head(head)
-    conn = _tokens(fields.get(b"connection"))
-    keep = b"close" not in conn and (minor >= 1 or b"keep-alive" in conn)
+    conn_field = fields.get(b"connection")
+    if conn_field is None:
+        keep = minor >= 1
+    else:
+        conn = _tokens(conn_field)
+        keep = b"close" not in conn and (minor >= 1 or b"keep-alive" in conn)
     ctype = fields.get(b"content-type", b"").lower()
     sse = ctype.startswith(b"text/event-stream")
     te = fields.get(b"transfer-encoding")
@@ -154,7 +185,7 @@ def framing(head: bytes, limits: H1Limits) -> Framing:
         length = content_length(fields[b"content-length"])
         if length > limits.body:
             raise ProtocolError(f"content-length {length} over the {limits.body}-byte limit")
-    ratelimit = any(k.startswith(b"x-ratelimit-") for k in fields)
+    ratelimit = b"\r\nx-ratelimit-" in head.lower()
     return status, keep, sse, chunked, length, ratelimit
 
 
