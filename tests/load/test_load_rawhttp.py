@@ -280,7 +280,7 @@ async def test_a_reused_connection_reset_before_answering_is_sent_again(server: 
     # The re-send is a retry in the result, and the lost attempt a connection error.
     assert (req["sent"], req["ok"], req["retries"], req["resent_after_reset"]) == (2, 2, 1, 1)
     assert req["by_status"] == {"200": 2, "connection": 1}
-    assert req["connections_opened"] == server.connections == 2
+    assert req["connections_used"] == server.connections == 2
     assert server.requests == ["/flaky"] * 3
 
 

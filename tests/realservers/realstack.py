@@ -10,7 +10,8 @@
   counter and the client addresses the app saw are what it served.
 * ``aiohttp``: aiohttp's web server with the same answers (LF line ends).
 
-Every server closes idle keep-alive connections after ``idle_s``.
+Every server closes idle keep-alive connections after ``idle_s``. ``counts()`` is read once,
+at the end (for nginx it stops the server first, so that every request is logged).
 """
 
 from __future__ import annotations
@@ -120,6 +121,7 @@ http {{
     scgi_temp_path {d}/scgi;
     keepalive_requests {keepalive_requests};
     keepalive_timeout {idle_ms}ms;
+    client_header_timeout {idle_ms}ms;  # a connection that never sends is closed as soon
     upstream sim {{ server 127.0.0.1:{sim_port}; keepalive 16; }}
     server {{
         listen 127.0.0.1:{port};
@@ -173,10 +175,23 @@ def nginx(*, keepalive_requests: int, idle_s: float) -> Iterator[RealServer]:
         cmd = [NGINX, "-p", str(d), "-c", str(conf), "-e", str(d / "error.log")]
         stderr = open(d / "stderr.log", "wb")  # noqa: SIM115 - closed below
         proc = subprocess.Popen([*cmd, "-g", "daemon off;"], stderr=stderr)
+
+        def stop() -> None:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGQUIT)  # graceful: finish, log every request, exit
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(5)
+
         try:
             _wait_port(port, "nginx", proc)
 
             def counts() -> Served:
+                # nginx logs a request after its last byte went out, so a client can finish
+                # before the line is written: stop nginx (gracefully) first, then read.
+                stop()
                 rows = [r for r in nginx_log(d / "access.log") if r[3].endswith("/completions")]
                 return Served(
                     requests=len(rows),
@@ -186,12 +201,7 @@ def nginx(*, keepalive_requests: int, idle_s: float) -> Iterator[RealServer]:
 
             yield RealServer("nginx", f"http://127.0.0.1:{port}", counts, {"sim": sim, "dir": d})
         finally:
-            proc.send_signal(signal.SIGQUIT)  # graceful: finish, flush the log, exit
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+            stop()
             stderr.close()
             shutil.rmtree(d, ignore_errors=True)
 

@@ -33,11 +33,11 @@ def _check_against_server(req: dict[str, Any], served: Served, label: str) -> No
     print(
         f"\n{label}: client sent={req['sent']} ok={req['ok']} retries={req['retries']} "
         f"resent_after_reset={req['resent_after_reset']} "
-        f"connections_opened={req['connections_opened']} | server requests={served.requests} "
+        f"connections_used={req['connections_used']} | server requests={served.requests} "
         f"connections={served.connections}"
     )
     assert reached == served.requests, (req, served)
-    assert req["connections_opened"] == served.connections, (req, served)
+    assert req["connections_used"] == served.connections, (req, served)
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
@@ -98,13 +98,17 @@ def test_connections_the_server_closed_while_idle_are_replaced(kind: str) -> Non
     assert req["failed"] == 0 and req["sent"] >= 4
     # The server closed idle connections and the client replaced them (uvicorn's h11 server
     # does not close every one: the counts still agree with what it says).
-    assert req["connections_opened"] > 2
+    assert req["connections_used"] > 2
 
 
+@pytest.mark.parametrize("first", ["kept-alive", "warmed"])
 @pytest.mark.parametrize("kind", KINDS)
-async def test_a_reset_on_a_reused_connection_is_resent_and_counted_as_a_retry(kind: str) -> None:
+async def test_a_reset_on_a_pooled_connection_is_resent_and_counted_as_a_retry(
+    kind: str, first: str
+) -> None:
     """The keep-alive race, made certain: the client's loop is kept busy past the server's
-    idle timeout, so it reuses a connection whose close it has not read yet."""
+    idle timeout, so it sends on a pooled connection whose close it has not read yet (one
+    that carried a request before, or one warmed ahead of the run that never did)."""
     with real_server(kind, idle_s=0.3) as srv:
         sender = RawHttpSender(
             f"{srv.url}/v1/chat/completions", {}, [BODY],
@@ -112,15 +116,25 @@ async def test_a_reset_on_a_reused_connection_is_resent_and_counted_as_a_retry(k
             t0=time.perf_counter(), seed=0,
         )  # fmt: skip
         sender.start()
+        assert sender.pool is not None
         try:
-            await sender.run(0, 0, 0.0, 0.0)
+            if first == "kept-alive":
+                await sender.run(0, 0, 0.0, 0.0)
+            else:
+                assert await sender.pool.warm(1) == 1
             time.sleep(1.0)  # blocks this loop: the server's close goes unread meanwhile
             await sender.run(1, 0, 0.0, 0.0)
         finally:
             sender.close()
         served = srv.counts()
     req = request_counts(sender.rec.samples())
-    _check_against_server(req, served, f"{kind} reset on reuse")
-    assert (req["sent"], req["ok"], req["retries"], req["resent_after_reset"]) == (2, 2, 1, 1)
-    assert req["by_status"] == {"200": 2, "connection": 1}
-    assert (served.requests, served.connections) == (2, 2)
+    _check_against_server(req, served, f"{kind} reset on a {first} connection")
+    n = 2 if first == "kept-alive" else 1
+    # uvicorn keeps a connection that never sent a request open (its keep-alive timer starts
+    # after a first answer): no race to lose there, and nothing re-sent.
+    lost = 0 if first == "warmed" and kind.startswith("uvicorn") else 1
+    assert (req["sent"], req["ok"], req["retries"], req["resent_after_reset"]) == (
+        n, n, lost, lost,
+    )  # fmt: skip
+    assert req["by_status"] == ({"200": n, "connection": 1} if lost else {"200": n})
+    assert (served.requests, served.connections) == (n, n)

@@ -154,8 +154,8 @@ class RawHttpSender(HttpSenderBase):
 
     def close(self) -> None:
         if self.pool is not None:
-            self.rec.counters["connections_opened"] += self.pool.opened
-            self.pool.opened = 0
+            self.rec.counters["connections_used"] += self.pool.used
+            self.pool.used = 0
             self.pool.close()
 
     async def attempt(self, body_index: int, out: Attempt) -> None:
@@ -167,17 +167,23 @@ class RawHttpSender(HttpSenderBase):
         fresh = False
         try:
             while True:
-                conn = idle.pop() if idle and not fresh else await pool.connect()
+                pooled = bool(idle) and not fresh
+                conn = idle.pop() if pooled else await pool.connect()
                 if conn.closed:
-                    continue
-                reused = conn.reused
+                    if not pooled:  # closed as soon as it opened: the server refuses us
+                        raise ConnectionResetError("the server closed a new connection")
+                    continue  # one the server closed while it waited: take the next
+                was_used = conn.used
                 try:
                     await conn.request(data, time.perf_counter() + self.timeout_s)
                 except ConnectionResetError:
-                    # A kept-alive connection the server closed just as we reused it (its
-                    # idle timeout): no answer came, so send again on a fresh connection,
-                    # as production clients do, and count it as a retry.
-                    if reused and conn.status == 0 and not fresh:
+                    # A connection that waited in the pool (kept alive, or warmed ahead of
+                    # the run) which the server closed just as we used it (its idle timeout
+                    # raced the request): no answer came, so send again on a fresh
+                    # connection, as production clients do, and count it as a retry.
+                    if pooled and conn.status == 0:
+                        if not was_used:  # a warm connection: it never carried a request
+                            pool.used -= 1
                         out.resent += 1
                         fresh = True
                         continue
@@ -278,8 +284,8 @@ class AiohttpSender(HttpSenderBase):
     def trace_config(rec: Recorder) -> aiohttp.TraceConfig:
         """Counts the connections aiohttp opens into ``rec`` (pass it to the session)."""
 
-        async def opened(*_: Any) -> None:
-            rec.counters["connections_opened"] += 1
+        async def opened(*_: Any) -> None:  # aiohttp opens a connection for a request
+            rec.counters["connections_used"] += 1
 
         trace = aiohttp.TraceConfig()
         trace.on_connection_create_end.append(opened)

@@ -94,7 +94,7 @@ def request_counts(s: Samples) -> dict[str, Any]:
         "output_tokens": int(s["tokens"][ok_mask(s)].sum()),
         # Connections opened (warm pool included) and sends repeated on a fresh connection
         # after a reused one was reset unanswered (each also counted in ``retries``).
-        "connections_opened": s.counters.get("connections_opened", 0),
+        "connections_used": s.counters.get("connections_used", 0),
         "resent_after_reset": s.counters.get("resent_after_reset", 0),
     }
 

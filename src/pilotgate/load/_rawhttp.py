@@ -76,7 +76,7 @@ class RawConn(asyncio.Protocol):
     __slots__ = (
         "pool", "transport", "buf", "fut", "state", "need", "closed", "keep", "reused",
         "deadline", "status", "head", "body", "parts", "sse", "events", "parser", "t_done",
-        "ratelimit", "got",
+        "ratelimit", "got", "used",
     )  # fmt: skip
 
     def __init__(self, pool: RawPool) -> None:
@@ -100,6 +100,7 @@ class RawConn(asyncio.Protocol):
         self.t_done = 0.0
         self.ratelimit = False  # the response carries x-ratelimit-* headers
         self.got = 0  # body bytes so far (chunked and read-until-close bodies)
+        self.used = False  # has carried a request (warm connections may never)
 
     # -- asyncio.Protocol ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -313,6 +314,9 @@ class RawConn(asyncio.Protocol):
         self.body = b""
         self.got = 0
         self.sse = False
+        if not self.used:
+            self.used = True
+            self.pool.used += 1
         if self.parser is not None:
             self.parser = None
             self.events = _NO_EVENTS
@@ -369,6 +373,7 @@ class RawPool:
         self.tick = min(max(timeout_s / 100.0, 0.005), 0.25)
         self._sweeper: asyncio.TimerHandle | None = None
         self.opened = 0
+        self.used = 0  # connections that carried at least one request
         self.last_head = b""
         self.last_framing: Framing = (0, False, False, False, -1, False)
 

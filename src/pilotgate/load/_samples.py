@@ -29,7 +29,7 @@ ERROR_CLASSES: tuple[str, ...] = (
 _NAN = math.nan
 
 # Connection-level counts a sender keeps (summed when shards merge).
-COUNTERS: tuple[str, ...] = ("connections_opened", "resent_after_reset")
+COUNTERS: tuple[str, ...] = ("connections_used", "resent_after_reset")
 _FLOAT_COLS = ("intended", "dispatched", "sent", "last_sent", "first_token", "end", "wait")
 _INT_COLS = ("tokens", "status", "retries", "error", "n_itl", "index")
 
