@@ -40,17 +40,21 @@ def _check_against_server(req: dict[str, Any], served: Served, label: str) -> No
     assert req["connections_used"] == served.connections, (req, served)
 
 
-@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+@pytest.mark.parametrize(
+    ("client", "stream"),
+    [("auto", False), ("auto", True), ("aiohttp", True)],
+    ids=["json", "stream", "stream-aiohttp-client"],
+)
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_load_counts_what_the_server_served(kind: str, stream: bool) -> None:
+def test_a_load_counts_what_the_server_served(kind: str, client: str, stream: bool) -> None:
     # nginx closes each connection after 5 requests: mid-run, with "Connection: close".
     with real_server(kind, keepalive_requests=5) as srv:
-        cfg = LoadConfig(concurrency=4, duration_s=20, max_requests=40, timeout_s=10)
+        cfg = LoadConfig(concurrency=4, duration_s=20, max_requests=40, timeout_s=10, client=client)
         doc = run_load(cfg, _target(srv, stream=stream)).to_json()
         served = srv.counts()
     req = doc["requests"]
-    _check_against_server(req, served, f"{kind} {'stream' if stream else 'json'}")
-    assert doc["client"] == "raw"
+    _check_against_server(req, served, f"{kind} {'stream' if stream else 'json'} {client}")
+    assert doc["client"] == ("raw" if client == "auto" else "aiohttp")
     assert (req["sent"], req["ok"], req["failed"]) == (40, 40, 0)
     assert req["output_tokens"] == 40 * TOKENS
     if stream:
