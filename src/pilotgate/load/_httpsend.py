@@ -122,7 +122,7 @@ class HttpSenderBase(Sender):
         usage_tokens: int | None = None
         loads = json.loads
         for now, payload in events:
-            if payload[-1:] == b"]" and payload.strip() == b"[DONE]":
+            if payload[:1] != b"{" and payload.strip() == b"[DONE]":
                 break
             obj = loads(payload)
             choices = obj.get("choices")

@@ -132,7 +132,7 @@ class Samples:
     ratelimit: dict[str, str] = field(default_factory=dict)
     ratelimit_min: dict[str, float] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
-    """Connections the client opened and sends repeated after a reset (see COUNTERS)."""
+    """Connections that carried requests, and sends repeated after a reset (see COUNTERS)."""
 
     def __len__(self) -> int:
         return len(self.cols["end"])
