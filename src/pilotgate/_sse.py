@@ -56,6 +56,8 @@ class SseParser:
 
     def feed(self, data: bytes, now: float) -> None:
         """Bytes of the stream that arrived at ``now``."""
+        if not data:  # nothing arrived (and a pending CR must still meet its LF)
+            return
         if not self._started:
             data = self._buf + data
             if len(data) < 3 and _BOM.startswith(data):

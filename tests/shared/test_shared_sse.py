@@ -26,6 +26,7 @@ def test_a_crlf_split_between_two_reads_is_one_line_end() -> None:
     # A CR ending one read and the LF starting the next make one line end, not two (which
     # would dispatch "a" alone, then "b").
     assert _data(b"data: a\r", b"\ndata: b\r", b"\n\r", b"\n") == [b"a\nb"]
+    assert _data(b"data: a\r", b"", b"\n\n") == [b"a"]  # an empty read in between
 
 
 def test_data_lines_join_with_lf_and_dispatch_at_the_blank_line() -> None:
