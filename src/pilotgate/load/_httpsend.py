@@ -47,8 +47,11 @@ def head_to_dict(head: bytes) -> dict[str, str]:
 async def _read_capped(resp: aiohttp.ClientResponse) -> bytes:
     """The whole body, refused (a connection error) past the body limit."""
     limit = _LIMITS.body
-    if (resp.content_length or 0) > limit:
-        raise ProtocolError(f"content-length over the {limit}-byte limit")
+    n = resp.content_length
+    if n is not None:  # aiohttp reads exactly that many bytes: bounded already
+        if n > limit:
+            raise ProtocolError(f"content-length over the {limit}-byte limit")
+        return await resp.read()
     parts: list[bytes] = []
     got = 0
     async for chunk in resp.content.iter_any():

@@ -37,8 +37,11 @@ class ResponseTooLarge(ValueError):
 
 async def read_body(resp: aiohttp.ClientResponse, limit: int = MAX_BODY) -> bytes:
     """The whole body of ``resp``, refused past ``limit`` bytes (a broken or hostile server)."""
-    if (resp.content_length or 0) > limit:
-        raise ResponseTooLarge(f"content-length {resp.content_length} over {limit} bytes")
+    n = resp.content_length
+    if n is not None:  # aiohttp reads exactly that many bytes: bounded already
+        if n > limit:
+            raise ResponseTooLarge(f"content-length {n} over {limit} bytes")
+        return await resp.read()
     parts: list[bytes] = []
     got = 0
     async for chunk in resp.content.iter_any():
