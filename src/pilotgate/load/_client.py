@@ -32,7 +32,9 @@ _NAN = float("nan")
 class Attempt:
     """The outcome of one attempt (a small mutable record, reused field by field)."""
 
-    __slots__ = ("status", "error", "first_token", "itl", "tokens", "retry_after", "end")
+    __slots__ = (
+        "status", "error", "first_token", "itl", "tokens", "retry_after", "end", "resent",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.status = 0
@@ -42,6 +44,9 @@ class Attempt:
         self.itl: list[float] | None = None
         self.tokens = 0
         self.retry_after: float | None = None
+        # Times the attempt was sent again on a fresh connection because a reused one was
+        # reset before any answer: each is a retry, counted as one in the result.
+        self.resent = 0
 
 
 def retry_delay(
@@ -94,6 +99,10 @@ class Sender:
         try:
             while True:
                 await self.attempt(body_index, out)
+                if out.resent:  # sends lost to a reset kept-alive connection: retries too
+                    retries += out.resent
+                    codes[-_CONN] = codes.get(-_CONN, 0) + out.resent
+                    self.rec.counters["resent_after_reset"] += out.resent
                 # Every attempt by status (int keys on the hot path; -error for no status).
                 code = out.status or -out.error
                 codes[code] = codes.get(code, 0) + 1

@@ -202,6 +202,7 @@ async def run_shard(
                 connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=None),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 headers={"User-Agent": "pilotgate-load"},
+                trace_configs=[AiohttpSender.trace_config(rec)],
             )
             sender = AiohttpSender(session, url, headers, bodies, **common)
     t0 = pc() + 0.02 if start_gate is None else start_gate()

@@ -93,6 +93,10 @@ def request_counts(s: Samples) -> dict[str, Any]:
         "retry_wait_s": _r(float(s["wait"].sum())),
         "timeouts": int((s["error"] == _TIMEOUT).sum()),
         "output_tokens": int(s["tokens"][ok_mask(s)].sum()),
+        # Connections opened (warm pool included) and sends repeated on a fresh connection
+        # after a reused one was reset unanswered (each also counted in ``retries``).
+        "connections_used": s.counters.get("connections_used", 0),
+        "resent_after_reset": s.counters.get("resent_after_reset", 0),
     }
 
 
