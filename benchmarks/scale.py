@@ -68,8 +68,9 @@ def records(n: int, seed: int) -> Iterator[dict[str, Any]]:
                "tokens_out": 60, "error": "Timeout" if rng.random() < 0.01 else None}  # fmt: skip
         if i % 5 == 0:
             fb_ts = (ts + timedelta(seconds=20)).isoformat().replace("+00:00", "Z")
+            accepted, dwell = rng.random() < 0.75, round(rng.uniform(1e3, 2e4))
             yield {"kind": "feedback", "id": f"f{i}", "interaction_id": iid, "ts": fb_ts,
-                   "accepted": rng.random() < 0.75, "dwell_ms": round(rng.uniform(1e3, 2e4))}  # fmt: skip
+                   "accepted": accepted, "dwell_ms": dwell}  # fmt: skip
 
 
 def write_file(path: Path, n: int, seed: int) -> None:
