@@ -51,6 +51,7 @@ def _signal(ctx: MetricContext, key: str) -> Result:
         window=win.describe() if win.name != "latest" else "all stored interactions",
         command=shlex.join(cmd),
         note=note,
+        selection={"kind": "usage", "feature": feature, "version": None, "eval_set": None},
     )
     report = _report(ctx)
     if report.overall.n == 0:

@@ -104,8 +104,10 @@ def novelty(cal: Calibration, distances: F64) -> F64:
     distances tie: novelty is a monotone transform of the distance and ranks production
     inputs exactly as the distance does, on a scale calibrated to the eval set.
     """
-    d = np.asarray(distances, dtype=np.float64)
-    q = cal.loo
+    # distances closer than 1e-12 are equal: a subnormal gap would make the slope of the
+    # interpolation overflow to infinity
+    d = np.round(np.asarray(distances, dtype=np.float64), 12)
+    q = np.round(cal.loo, 12)
     n = len(q)
     xs, last = np.unique(q[::-1], return_index=True)  # ties: the highest rank
     ys = (n - last) / (n + 1)
