@@ -95,6 +95,17 @@ def _render(doc: dict[str, Any]) -> None:
             if knee
             else "knee: no level met the SLO (or no SLO given)"
         )
+    for lv in levels:
+        harness = lv.get("harness")
+        if harness:
+            console.print(
+                f"{lv.get('label') or 'level'}: python {harness['pool']} pool of "
+                f"{harness['workers']}, peak {harness['peak_running']} running / "
+                f"{harness['peak_inflight']} in flight",
+                markup=False,
+            )
+        for warning in lv.get("warnings") or []:
+            console.print(f"warning: {warning}", style="yellow", markup=False)
     rl = doc.get("ratelimit", {}).get("last")
     if rl:
         console.print("rate-limit headers: " + ", ".join(f"{k}={v}" for k, v in rl.items()))
@@ -237,6 +248,18 @@ def _sweep_spec(text: str) -> tuple[float, float, int]:
     is_flag=True,
     help="Put raw samples in --json (always with --shard).",
 )  # noqa: E501
+@click.option(
+    "--python-workers",
+    type=click.IntRange(1, 1024),
+    help="python: targets: worker pool size (default: the level's users).",
+)  # noqa: E501
+@click.option(
+    "--python-pool",
+    type=click.Choice(["threads", "processes"]),
+    default="threads",
+    show_default=True,
+    help="python: targets: run a sync function in threads or worker processes.",
+)  # noqa: E501
 @click.option("--no-uvloop", is_flag=True, help="Use asyncio's default loop.")
 @click.option("--yes", is_flag=True, help="Allow a target that is not on loopback.")
 @click.option(
@@ -332,6 +355,8 @@ def _run(o: dict[str, Any]) -> None:
             shard=shard,
             workers=o["workers"],
             use_uvloop=not o["no_uvloop"],
+            python_pool=o["python_pool"],
+            python_workers=o["python_workers"],
             allow_remote=o["yes"] or bool(lsec and lsec.allow_remote),
         )
     except ValueError as exc:

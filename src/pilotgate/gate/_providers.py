@@ -282,7 +282,7 @@ def _eval_pass(ctx: MetricContext, parts: Mapping[str, str]) -> Result:
     description="Pass rate of a perturbation family or a single perturbation in the latest "
     "robustness run (Wilson 95 % interval).",
     source="pilotgate robustness (stored run, kind robustness)",
-    example="robustness.typos.pass_rate",
+    example="robustness.character.pass_rate",
     unit="share",
 )
 def _robustness(ctx: MetricContext, parts: Mapping[str, str]) -> Result:

@@ -58,7 +58,7 @@ def run_load(
     run = run_process(config, tcfg, workload or Workload())
     return LoadResult(
         config=config, target=where, samples=run.samples, elapsed_s=run.elapsed_s,
-        client=run.client,
+        client=run.client, harness=run.harness,
     )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import math
 import random
 import time
@@ -21,6 +22,7 @@ from typing import Any
 from pilotgate.load._client import PythonSender, Sender, load_callable
 from pilotgate.load._config import LoadConfig, Shard
 from pilotgate.load._httpsend import AiohttpSender, RawHttpSender
+from pilotgate.load._pypool import PythonPool, pool_size
 from pilotgate.load._rawhttp import raw_supported
 from pilotgate.load._samples import ERROR_CLASSES, Recorder, Samples
 from pilotgate.load._schedule import open_plan, user_plans
@@ -42,6 +44,7 @@ class ShardRun:
     samples: Samples
     elapsed_s: float
     client: str = ""  # "raw" (the lean client), "aiohttp" or "python"
+    harness: dict[str, Any] | None = None  # python targets: the worker pool and its peaks
 
 
 def _share(total: int, shard: Shard) -> int:
@@ -168,11 +171,14 @@ async def run_shard(
     pc = time.perf_counter
     t0 = 0.0  # set once everything is built, so setup never makes the first request late
     sender: Sender
+    pool: PythonPool | None = None
     if target.kind == "python":
         fn = load_callable(target.function or "")
+        if not inspect.iscoroutinefunction(fn):
+            pool = _python_pool(cfg, fn, target.function or "", shard)
         sender = PythonSender(
             fn, list(workload.inputs), timeout_s=timeout_s, policy=cfg.retry, rec=rec, t0=t0,
-            seed=seed,
+            seed=seed, pool=pool,
         )  # fmt: skip
     else:
         url = endpoint_url(target)
@@ -237,8 +243,24 @@ async def run_shard(
             await session.close()
         if isinstance(sender, RawHttpSender):
             sender.close()
+        if pool is not None:
+            pool.close()
     client = {RawHttpSender: "raw", AiohttpSender: "aiohttp"}.get(type(sender), "python")
-    return ShardRun(rec.samples(), elapsed, client)
+    harness = pool.stats.to_json() if pool is not None else None
+    return ShardRun(rec.samples(), elapsed, client, harness)
+
+
+def _python_pool(cfg: LoadConfig, fn: Callable[[Any], Any], spec: str, shard: Shard) -> PythonPool:
+    """The pool a sync ``python:`` target runs in, sized from this shard's requested load."""
+    requested: int | None = None
+    if cfg.concurrency is not None:
+        requested = _share(math.ceil(max(float(cfg.concurrency), cfg.ramp_to or 0.0)), shard)
+    elif cfg.max_inflight is not None:
+        requested = _share(cfg.max_inflight, shard)
+    workers = pool_size(
+        cfg.concurrency, cfg.ramp_to, cfg.max_inflight, cfg.python_workers, shard.count
+    )
+    return PythonPool(fn, spec, kind=cfg.python_pool, workers=workers, requested=requested)
 
 
 def run_coro(cfg: LoadConfig, coro: Coroutine[Any, Any, ShardRun]) -> ShardRun:

@@ -17,6 +17,7 @@ from pilotgate.load._metrics import (
     slo_block,
     timeline,
 )
+from pilotgate.load._pypool import harness_warnings, merge_harness
 from pilotgate.load._samples import Samples
 
 __all__ = ["SCHEMA", "LevelsResult", "LoadResult", "merge_results"]
@@ -34,6 +35,7 @@ class LoadResult:
     elapsed_s: float
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     client: str = ""  # which HTTP client sent the requests ("raw", "aiohttp", "python")
+    harness: dict[str, Any] | None = None  # python: targets: the worker pool and its peaks
 
     @property
     def window_s(self) -> float:
@@ -78,6 +80,8 @@ class LoadResult:
             },
             "elapsed_s": round(self.elapsed_s, 4),
             "client": self.client,
+            "harness": self.harness,
+            "warnings": harness_warnings(self.harness),
             "timeline": timeline(self.samples, cfg.slo),
         }
         if include_samples:
@@ -114,6 +118,7 @@ class LoadResult:
             elapsed_s=float(doc.get("elapsed_s", 0.0)),
             started_at=str(doc.get("started_at", "")),
             client=str(doc.get("client", "")),
+            harness=doc.get("harness"),
         )
 
 
@@ -205,4 +210,5 @@ def merge_results(results: Sequence[LoadResult]) -> LoadResult:
         elapsed_s=max((r.elapsed_s for r in results), default=math.nan),
         started_at=started[0] if started else "",
         client=first.client,
+        harness=merge_harness([r.harness for r in results]),
     )

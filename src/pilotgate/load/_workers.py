@@ -18,6 +18,7 @@ from typing import Any
 from pilotgate.errors import PilotgateError
 from pilotgate.load._config import LoadConfig, Shard
 from pilotgate.load._engine import ShardRun, run_coro, run_shard
+from pilotgate.load._pypool import merge_harness
 from pilotgate.load._samples import Samples
 from pilotgate.load._workload import Workload
 from pilotgate.targets._config import TargetConfig
@@ -93,8 +94,9 @@ def run_workers(cfg: LoadConfig, target: TargetConfig, workload: Workload) -> Sh
                 p.terminate()
                 p.join()
     return ShardRun(
-        Samples.concat(r.samples for r in runs), max(r.elapsed_s for r in runs), runs[0].client
-    )
+        Samples.concat(r.samples for r in runs), max(r.elapsed_s for r in runs), runs[0].client,
+        merge_harness([r.harness for r in runs]),
+    )  # fmt: skip
 
 
 def _collect(cfg: LoadConfig, procs: list[Any], out: Any) -> list[ShardRun]:
