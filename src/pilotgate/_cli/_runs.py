@@ -35,17 +35,30 @@ def record_run(
     kind: str,
     summary: Mapping[str, Any],
     results: Iterable[tuple[str, Mapping[str, Any]]] = (),
+    *,
+    status: str = "ok",
     **meta: Any,
 ) -> str:
-    """Store a finished run; returns its id."""
+    """Store a finished run (``status`` ``ok``, or ``interrupted`` for a partial one); its id."""
+    from pilotgate._invocation import current_command
     from pilotgate.plan import plan_hash, resolve_settings
     from pilotgate.store import Store
 
+    command = current_command()
+    if command is not None:
+        params = dict(meta.get("params") or {})
+        params.setdefault("command", command)
+        meta["params"] = params
     settings = resolve_settings(store=store_url)
     if settings.plan is not None and "plan_hash" not in meta:
         meta["plan_hash"] = plan_hash(settings.plan)
     with Store(settings.store) as store:
-        return store.save_run(kind, summary, results, **meta)
+        if status == "ok":
+            return store.save_run(kind, summary, results, **meta)
+        rid = store.start_run(kind, **meta)
+        store.add_results(rid, results)
+        store.finish_run(rid, summary, status=status)
+        return rid
 
 
 def ensure_reachable(config: Any) -> None:

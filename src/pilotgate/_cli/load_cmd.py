@@ -260,6 +260,11 @@ def _sweep_spec(text: str) -> tuple[float, float, int]:
     show_default=True,
     help="python: targets: run a sync function in threads or worker processes.",
 )  # noqa: E501
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Print a row a second while each level runs (default: when stderr is a terminal).",
+)  # noqa: E501
 @click.option("--no-uvloop", is_flag=True, help="Use asyncio's default loop.")
 @click.option("--yes", is_flag=True, help="Allow a target that is not on loopback.")
 @click.option(
@@ -385,17 +390,26 @@ def _run(o: dict[str, Any]) -> None:
             fix="check the estimate above and pass --yes",
         )
     samples = o["with_samples"] or shard.count > 1
+    printer = _printer(o["progress"], cfg.workers)
     if levels is not None:
         res = run_levels(
             cfg, target, levels, labels=labels, workload=workload,
             stop_when_slo_missed=bool(o["sweep_spec"]),
+            progress=printer.level if printer is not None else None,
         )  # fmt: skip
         doc = res.to_json(include_samples=samples)
     else:
-        doc = run_load(cfg, target, workload).to_json(include_samples=samples)
+        progress = printer.level(cfg.label or "run") if printer is not None else None
+        doc = run_load(cfg, target, workload, progress=progress).to_json(include_samples=samples)
     if o["json_path"]:
         _write_json(o["json_path"], doc)
     _render(doc)
+    interrupted = bool(doc.get("interrupted"))
+    if interrupted:
+        click.echo(
+            "interrupted (Ctrl-C): finished levels are complete, the last one is partial",
+            err=True,
+        )
     if not o["no_store"] and shard.count == 1:  # shards are stored once merged, not alone
         params = {
             "levels": levels,
@@ -406,13 +420,29 @@ def _run(o: dict[str, Any]) -> None:
             "inputs": o["inputs"],
         }
         _store(
-            o["store_url"], doc, name=o["name"], target=safe_url(o["target_spec"]), params=params
-        )
+            o["store_url"], doc, name=o["name"], target=safe_url(o["target_spec"]), params=params,
+            status="interrupted" if interrupted else "ok",
+        )  # fmt: skip
+    if interrupted:
+        raise SystemExit(130)
+
+
+def _printer(wanted: bool | None, workers: int) -> Any:
+    """The live progress table on stderr, or None (off, or several worker processes)."""
+    import sys
+
+    from pilotgate.load._progress import ProgressPrinter
+
+    on = sys.stderr.isatty() if wanted is None else wanted
+    if not on or workers > 1:
+        return None
+    return ProgressPrinter(lambda line: click.echo(line, err=True))
 
 
 def _store(store_url: str | None, doc: dict[str, Any], **meta: Any) -> None:
     """Record the run (kind ``load``): its summary is the document without raw samples, so a
-    multi-level run is one run whose ``levels[]`` (labels ``1x``…) the gate reads."""
+    multi-level run is one run whose ``levels[]`` (labels ``1x``…) the gate reads. An
+    interrupted run is stored with status ``interrupted`` (the gate reads ``ok`` runs only)."""
     run_id = record_run(store_url, "load", _without_samples(doc), **meta)
     click.echo(f"stored run {run_id}", err=True)
 

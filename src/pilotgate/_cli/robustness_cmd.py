@@ -228,13 +228,16 @@ def _render(result: RobustnessResult) -> None:
     for g in sorted(result.perturbations.values(), key=lambda g: (g.rate.pass_rate or 0.0, g.name)):
         per.add_row(*_row(g))
     console.print(per)
+    from pilotgate._textdiff import diff_excerpts
+
     worst = result.worst(limit=6)
     if worst:
         w = Table(title="worst examples", show_lines=True)
         for c in ("perturbation", "perturbed input", "answer (original → perturbed)"):
             w.add_column(c, overflow="fold", max_width=60)
         for p in worst:
-            answers = f"{p.output_original[:120]}\n→ {p.output_perturbed[:120]}"
+            before, after = diff_excerpts(p.output_original, p.output_perturbed, 120)
+            answers = f"{before}\n→ {after}"
             # Text, not markup: outputs like "[intent=x]" must print as they are
             w.add_row(p.perturbation, Text(p.perturbed[:200]), Text(answers))
         console.print(w)

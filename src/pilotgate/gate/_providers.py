@@ -13,6 +13,7 @@ from typing import Any
 
 from pilotgate.gate._catalogue import Evidence, MetricValue, NoData, metric_provider
 from pilotgate.gate._context import MetricContext
+from pilotgate.gate._reproduce import eval_command, load_command, recorded_command
 
 __all__: list[str] = []
 
@@ -171,10 +172,8 @@ def _load_latency_top(ctx: MetricContext, parts: Mapping[str, str]) -> Result:
 def _load_latency(ctx: MetricContext, parts: Mapping[str, str], k: float | None) -> Result:
     expected = ctx.plan.load.expected_concurrency
     mult = k if k is not None else ctx.plan.load.multiplier
-    cmd = (
-        f"pilotgate load --target TARGET --expected {expected} --multiplier {mult:g} --duration 60"
-    )
     run = ctx.latest_run("load")
+    cmd = load_command(run, expected, mult)
     if run is None:
         return NoData("no load run in the window", Evidence("load", ctx.window().describe(), cmd))
     doc = run.get("summary") or {}
@@ -218,13 +217,9 @@ def _eval_set_matches(run: Mapping[str, Any], ref: str) -> bool:
 
 def _eval(ctx: MetricContext, scorer: str, stat: str) -> Result:
     ref = ctx.criterion.eval_set
-    cmd = (
-        "pilotgate eval run --target TARGET "
-        + (f"--eval-set {ref}" if ref else "--cases CASES.jsonl")
-        + f" --scorer {scorer}"
-    )
     where = None if ref is None else (lambda r: _eval_set_matches(r, ref))
     run = ctx.latest_run("eval", where=where)
+    cmd = eval_command(run, scorer, ref)
     scope = f" on eval set {ref!r}" if ref else ""
     if run is None:
         return NoData(
@@ -293,6 +288,7 @@ def _robustness(ctx: MetricContext, parts: Mapping[str, str]) -> Result:
         return NoData(
             "no robustness run in the window", Evidence("robustness", ctx.window().describe(), cmd)
         )
+    cmd = recorded_command(run) or cmd
     doc = run.get("summary") or {}
     fam = (doc.get("families") or {}).get(name)
     per = (doc.get("perturbations") or {}).get(name)
@@ -327,6 +323,7 @@ def _shift_coverage(ctx: MetricContext, parts: Mapping[str, str]) -> Result:
     run = ctx.latest_run("shift")
     if run is None:
         return NoData("no shift run in the window", Evidence("shift", ctx.window().describe(), cmd))
+    cmd = recorded_command(run) or cmd
     doc = run.get("summary") or {}
     cov = doc.get("coverage")
     ev = Evidence(

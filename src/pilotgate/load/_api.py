@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pilotgate.errors import ConfigError
@@ -46,19 +46,26 @@ def to_target(
 
 
 def run_load(
-    config: LoadConfig, target: TargetConfig | str, workload: Workload | None = None
+    config: LoadConfig,
+    target: TargetConfig | str,
+    workload: Workload | None = None,
+    *,
+    progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> LoadResult:
     """Run one bounded load level against ``target`` and return every request's sample.
+
+    ``progress`` is called once a second with the last second's figures (one process only).
+    Ctrl-C (SIGINT) stops sending and returns what was measured, marked ``interrupted``.
 
     Raises:
         ConfigError: the target is not on loopback and ``config.allow_remote`` is False.
     """
     tcfg = to_target(target)
     where = check_target(tcfg, config)
-    run = run_process(config, tcfg, workload or Workload())
+    run = run_process(config, tcfg, workload or Workload(), progress)
     return LoadResult(
         config=config, target=where, samples=run.samples, elapsed_s=run.elapsed_s,
-        client=run.client, harness=run.harness,
+        client=run.client, harness=run.harness, interrupted=run.interrupted,
     )  # fmt: skip
 
 
@@ -70,8 +77,12 @@ def run_levels(
     labels: Sequence[str] | None = None,
     workload: Workload | None = None,
     stop_when_slo_missed: bool = False,
+    progress: Callable[[str], Callable[[dict[str, Any]], None]] | None = None,
 ) -> LevelsResult:
     """Run ``config`` at each load in ``levels`` (rates or user counts), lowest first.
+
+    ``progress(label)`` gives the per-second callback of each level. Ctrl-C ends the run
+    after the level it interrupts: finished levels are complete, that one is partial.
 
     With ``stop_when_slo_missed`` (a sweep) the run stops after the first level that
     misses the SLO: higher loads only pile more traffic onto a target already past its knee.
@@ -90,8 +101,13 @@ def run_levels(
     for i, value in enumerate(levels):
         level = config.with_load(value)
         label = labels[i] if labels is not None else f"{level.load_value:g}"
-        res = run_load(level.model_copy(update={"label": label}), tcfg, workload)
+        res = run_load(
+            level.model_copy(update={"label": label}), tcfg, workload,
+            progress=progress(label) if progress is not None else None,
+        )  # fmt: skip
         results.append(res)
+        if res.interrupted:
+            break
         met = res.level_json()["slo"]["met"]
         if stop_when_slo_missed and met is False:
             break

@@ -36,6 +36,7 @@ class LoadResult:
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     client: str = ""  # which HTTP client sent the requests ("raw", "aiohttp", "python")
     harness: dict[str, Any] | None = None  # python: targets: the worker pool and its peaks
+    interrupted: bool = False  # Ctrl-C stopped this level early: its figures are partial
 
     @property
     def window_s(self) -> float:
@@ -81,6 +82,7 @@ class LoadResult:
             "elapsed_s": round(self.elapsed_s, 4),
             "client": self.client,
             "harness": self.harness,
+            "partial": self.interrupted,
             "warnings": harness_warnings(self.harness),
             "timeline": timeline(self.samples, cfg.slo),
         }
@@ -98,6 +100,7 @@ class LoadResult:
             "started_at": self.started_at,
             "config": cfg.model_dump(mode="json"),
             **self.level_json(include_samples=include_samples),
+            "interrupted": self.interrupted,
         }
 
     @classmethod
@@ -119,6 +122,7 @@ class LoadResult:
             started_at=str(doc.get("started_at", "")),
             client=str(doc.get("client", "")),
             harness=doc.get("harness"),
+            interrupted=bool(doc.get("partial", False)),
         )
 
 
@@ -147,6 +151,7 @@ class LevelsResult:
         knee = self.knee
         slo = top.config.slo
         doc["levels"] = [r.level_json(include_samples=include_samples) for r in self.levels]
+        doc["interrupted"] = any(r.interrupted for r in self.levels)
         for lvl, r in zip(doc["levels"], self.levels, strict=True):
             lvl["config"] = r.config.model_dump(mode="json")
             lvl["target"] = r.target
@@ -211,4 +216,5 @@ def merge_results(results: Sequence[LoadResult]) -> LoadResult:
         started_at=started[0] if started else "",
         client=first.client,
         harness=merge_harness([r.harness for r in results]),
+        interrupted=any(r.interrupted for r in results),
     )
