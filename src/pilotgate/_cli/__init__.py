@@ -83,6 +83,10 @@ def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI, turning :class:`PilotgateError` into one line and exit 2."""
     from pilotgate._invocation import set_invocation
 
+    if argv is None:  # the console script, not a caller inside another program
+        from pilotgate._cli._stdout import install
+
+        install()
     args = sys.argv[1:] if argv is None else argv
     verbose = "--verbose" in args or "-v" in args
     set_invocation(args)
