@@ -68,5 +68,5 @@ def install() -> PipeSafeStdout | None:
     if not tty and "COLUMNS" not in os.environ:
         os.environ["COLUMNS"] = _PIPED_COLUMNS
     safe = PipeSafeStdout(out)
-    sys.stdout = safe  # type: ignore[assignment]
+    sys.stdout = safe
     return safe
