@@ -1,6 +1,6 @@
 """Shared by result-producing commands: ``--store`` and recording a run in the store.
 
-Every analysis writes its run to the store (DESIGN.md: nothing talks behind the store's
+Every analysis writes its run to the store (docs/architecture.md: nothing talks behind the store's
 back), with the command's ``--json`` document as the run summary, so the gate, the report
 and the dashboard read one place.
 """

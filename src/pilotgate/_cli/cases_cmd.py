@@ -42,10 +42,11 @@ def _json_option(schema: str) -> Callable[[F], F]:
     return deco
 
 
-def _open(url: str | None) -> Store:
+def _open(url: str | None, *, create: bool = False) -> Store:
+    """The store; only ``cases import`` may create one (a mistyped path must not)."""
     from pilotgate.store import open_store
 
-    return open_store(url)
+    return open_store(url, create=create)
 
 
 def _write_json(path: str | None, doc: dict[str, Any]) -> None:
@@ -422,7 +423,7 @@ def import_cmd(
     if "@" in name:
         raise ConfigError(f"import into a set by name, not {name!r}", fix="drop the @VERSION")
     loaded, used = import_cases(file, fmt)
-    with _open(store_url) as store:
+    with _open(store_url, create=True) as store:
         version = store.save_eval_set(
             name,
             [c.model_dump(mode="json", exclude_none=True) for c in loaded],

@@ -257,6 +257,13 @@ def compare_cmd(
         raise SystemExit(1)
 
 
+def _fmt_p(p: float | None) -> str:
+    """A p-value as the verdict states it: "< 0.001" rather than a bare "0"."""
+    if p is None:
+        return "—"
+    return "< 0.001" if p < 0.001 else f"{p:.3g}"
+
+
 def _render_compare(doc: dict[str, Any]) -> None:
     from rich.table import Table
 
@@ -274,7 +281,7 @@ def _render_compare(doc: dict[str, Any]) -> None:
             f"{100 * s['diff']:+.1f}",
             f"[{100 * lo:+.1f}, {100 * hi:+.1f}]",
             s["test"],
-            f"{s['p_value']:.3g}",
+            _fmt_p(s["p_value"]),
             str(s["improved"]),
             str(s["regressed"]),
             s["outcome"],

@@ -58,7 +58,7 @@ def usage(
     if feature is None and plan is not None:
         feature = plan.feature.name
     steps = plan.pilot.steps if plan is not None else []
-    store = open_store(settings.store)
+    store = open_store(settings.store, create=False)
     try:
         report = usage_report(
             store,
@@ -123,7 +123,9 @@ def _render(doc: dict[str, Any], console: Any) -> None:
         )
     console.print(table)
     if doc["steps"]:
-        funnel = Table(title="funnel (plan [pilot] steps)")
+        from rich.markup import escape
+
+        funnel = Table(title=escape("funnel (plan [pilot] steps)"))
         for col in ("step", "sessions", "conversion", "drop-off"):
             funnel.add_column(col, justify="left" if col == "step" else "right")
         for st in doc["overall"]["funnel"]:

@@ -1,6 +1,6 @@
 """The built-in metric providers: usage, load, eval, robustness, shift and compare.
 
-Each reads the ``--json`` document (DESIGN.md) its command stored as the run summary, or
+Each reads the ``--json`` document (docs/formats.md) its command stored as the run summary, or
 the live usage data, and never raises for missing data: it says what is missing.
 """
 

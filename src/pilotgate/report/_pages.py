@@ -113,8 +113,9 @@ def _headline(run: Mapping[str, Any]) -> str:
                 return ""
             return f"coverage {100 * value:.1f} %, {len(s.get('gaps') or [])} gaps"
         if kind == "robustness":
-            clean = (s.get("clean") or {}).get("pass_rate")
-            return f"{s.get('n_cases', '?')} cases, clean pass rate {clean}"
+            clean = num((s.get("clean") or {}).get("pass_rate"))
+            rate = "—" if clean is None else f"{100 * clean:.1f} %"
+            return f"{s.get('n_cases', '?')} cases, clean pass rate {rate}"
         if kind == "load":
             knee = s.get("knee") or {}
             curve = s.get("curve") or [{}]
