@@ -50,7 +50,8 @@ def _floats(text: str | None) -> list[float]:
     help="python:pkg.mod:fn, openai:URL, http:URL, or a [targets.NAME] of the plan.",
 )
 @click.option("--model", default=None, help="Model name for an openai: target.")
-@click.option("--cases", required=True, type=click.Path(dir_okay=False), help="Cases JSONL.")
+@click.option("--cases", type=click.Path(dir_okay=False), help="Cases JSONL.")
+@click.option("--eval-set", help="A stored eval set instead of --cases: NAME or NAME@VERSION.")
 @click.option(
     "--perturbations",
     "-p",
@@ -81,7 +82,8 @@ def _floats(text: str | None) -> list[float]:
 def robustness(
     target: str,
     model: str | None,
-    cases: str,
+    cases: str | None,
+    eval_set: str | None,
     perturbations: str,
     samples: int,
     seed: int,
@@ -126,10 +128,11 @@ def robustness(
         target, model=model, plan_targets=plan.targets if plan is not None else None
     )
     ensure_reachable(tgt.config)
+    inputs, source = _inputs(cases, eval_set, settings.store)
     result = _run_with_progress(
         run_robustness,
         tgt,
-        cases,
+        inputs,
         perturbations=perturbations,
         samples=samples,
         seed=seed,
@@ -164,7 +167,7 @@ def robustness(
             ((f"{r['perturbed_id']}@{r['severity']}", r) for r in result.rows()),
             target=result.target,
             params={
-                "cases": cases,
+                "cases": source,
                 "perturbations": perturbations,
                 "seed": seed,
                 "mode": mode,
@@ -175,6 +178,19 @@ def robustness(
             **meta,
         )
         click.echo(f"stored run {run_id}")
+
+
+def _inputs(cases: str | None, eval_set: str | None, store_url: str) -> tuple[Any, Any]:
+    """The cases (a file path, or an eval set's cases) and where they came from."""
+    from pilotgate.evaluate._inputs import load_cases
+
+    if cases is not None and eval_set is None:
+        return cases, {"kind": "file", "ref": cases}
+    from pilotgate.store import open_store
+
+    with open_store(store_url, create=False) as store:
+        loaded, source = load_cases(cases, eval_set=eval_set, store=store)
+    return loaded, source.to_json()
 
 
 def _run_with_progress(fn: Any, *args: Any, **kwargs: Any) -> Any:
