@@ -33,6 +33,15 @@ def _date(value: str | None, flag: str) -> datetime | None:
 @click.option("--until", help="Up to this date/time, exclusive.")
 @click.option("--store", "store_url", help="Store URL (default: PILOTGATE_STORE, plan, local).")
 @click.option("--plan", "plan_path", type=click.Path(dir_okay=False), help="Pilot plan file.")
+@click.option(
+    "--by", "by_key", help="Slice by a metadata key: metadata.KEY (its 20 commonest values)."
+)
+@click.option(
+    "--where",
+    "where_opts",
+    multiple=True,
+    help="Only interactions with metadata.KEY=VALUE (repeatable).",
+)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a JSON doc.")
 def usage(
     feature: str | None,
@@ -41,6 +50,8 @@ def usage(
     until: str | None,
     store_url: str | None,
     plan_path: str | None,
+    by_key: str | None,
+    where_opts: tuple[str, ...],
     json_path: str | None,
 ) -> None:
     """Volume, latency, errors, acceptance, dwell, funnel and abandonment, by version and day.
@@ -52,25 +63,32 @@ def usage(
     from pilotgate.plan import resolve_settings
     from pilotgate.store import open_store
     from pilotgate.usage import usage_report
+    from pilotgate.usage._slices import metadata_key, parse_selector, usage_slices
 
+    key = metadata_key(by_key) if by_key else None
+    where = parse_selector(",".join(where_opts), where="--where") if where_opts else ()
     settings = resolve_settings(store=store_url, plan=plan_path)
     plan = settings.plan
     if feature is None and plan is not None:
         feature = plan.feature.name
     steps = plan.pilot.steps if plan is not None else []
     store = open_store(settings.store, create=False)
+    t0, t1 = _date(since, "--since"), _date(until, "--until")
     try:
         report = usage_report(
-            store,
-            feature=feature,
-            version=version,
-            since=_date(since, "--since"),
-            until=_date(until, "--until"),
-            steps=steps,
-        )
+            store, feature=feature, version=version, since=t0, until=t1, steps=steps,
+            metadata=where,
+        )  # fmt: skip
+        doc = report.to_json()
+        if key is not None:
+            parts = usage_slices(
+                store, key, feature=feature, version=version, since=t0, until=t1, steps=steps,
+                where=where,
+            )  # fmt: skip
+            doc["by"] = f"metadata.{key}"
+            doc["slices"] = [p.to_json() for p in parts]
     finally:
         store.close()
-    doc = report.to_json()
     _render(doc, Console())
     if json_path:
         Path(json_path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
@@ -89,6 +107,7 @@ def _ms(v: float | None) -> str:
 
 def _render(doc: dict[str, Any], console: Any) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"usage — {doc['filters']['feature'] or 'all features'}")
     for col in (
@@ -105,12 +124,17 @@ def _render(doc: dict[str, Any], console: Any) -> None:
     ):
         table.add_column(col, justify="left" if col == "slice" else "right")
     rows = [("all", doc["overall"])]
+    key = str(doc.get("by", "")).removeprefix("metadata.")
+    rows += [
+        (f"{key}={'(none)' if s['value'] is None else s['value']}", s["overall"])
+        for s in doc.get("slices") or []
+    ]
     rows += [(f"version {k}", v) for k, v in doc["by_version"].items()]
     rows += [(f"day {k}", v) for k, v in doc["by_day"].items()]
     for name, s in rows:
         lat = s["latency_ms"]
         table.add_row(
-            name,
+            Text(name),  # metadata values are user text: never Rich markup
             str(s["n"]),
             _pct(s["error_rate"]),
             _ms(lat["p50"]),

@@ -69,8 +69,15 @@ def metric_problem(metric: str) -> str | None:
     """Why ``metric`` can never be judged, with the nearest known name; None when it can."""
     base = metric.split("[", 1)[0]
     try:
-        resolved = resolve_metric(base)
-    except ConfigError:
+        resolved = resolve_metric(metric)
+    except ConfigError as exc:
+        if "[" in metric and base != metric:
+            try:
+                resolve_metric(base)
+            except ConfigError:
+                pass
+            else:
+                return exc.what
         return f"unknown metric {metric!r}{_suggest(base, _known_names())}"
     if resolved.pattern.startswith("robustness.<name>"):
         name = resolved.parts.get("name", "")

@@ -141,12 +141,13 @@ class MetricContext:
         return f"{scope} ({when})"
 
     # -------------------------------------------------------------- usage
-    def usage(self) -> UsageReport:
-        """The usage report of the plan's feature over the criterion's window (cached)."""
+    def usage(self, metadata: tuple[tuple[str, str], ...] = ()) -> UsageReport:
+        """The usage report of the plan's feature over the criterion's window (cached),
+        of the interactions whose metadata has the ``(key, value)`` pairs when given."""
         from pilotgate.usage import usage_report
 
         win = self.window()
-        key = ("usage", win.since, win.until)
+        key = ("usage", win.since, win.until, metadata)
         if key not in self.cache:
             self.cache[key] = usage_report(
                 self.store,
@@ -154,6 +155,7 @@ class MetricContext:
                 since=win.since,
                 until=win.until,
                 steps=self.plan.pilot.steps,
+                metadata=metadata,
             )
         report: UsageReport = self.cache[key]
         return report

@@ -52,9 +52,14 @@ USAGE_RATES = {
 
 
 def _usage(ctx: MetricContext, key: str) -> Result:
+    from pilotgate.usage._slices import describe, split_metric
+
     win = ctx.window()
     feature = ctx.plan.feature.name
+    selector = split_metric(ctx.criterion.metric)[1]
     cmd = ["pilotgate", "usage", "--feature", feature]
+    for k, v in selector:
+        cmd += ["--where", f"metadata.{k}={v}"]
     if win.since is not None:
         cmd += ["--since", win.since.isoformat(timespec="seconds")]
     if win.until is not None:
@@ -63,11 +68,12 @@ def _usage(ctx: MetricContext, key: str) -> Result:
         kind="usage",
         window=win.describe() if win.name != "latest" else "all stored interactions",
         command=shlex.join(cmd),
-        note=f"feature {feature!r}",
+        note=f"feature {feature!r}" + (f", slice {describe(selector)}" if selector else ""),
     )
-    report = ctx.usage()
+    report = ctx.usage(selector)
     if report.overall.n == 0:
-        return NoData(f"no interactions of feature {feature!r} in the window", ev)
+        scope = f" with {describe(selector)}" if selector else ""
+        return NoData(f"no interactions of feature {feature!r}{scope} in the window", ev)
     try:
         m = report.metric(key)
     except Exception as exc:  # an unknown step or quantile: the data can't answer it

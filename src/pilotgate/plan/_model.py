@@ -13,7 +13,9 @@ from pilotgate.targets._config import TargetConfig
 __all__ = ["Criterion", "FeatureSection", "LoadSection", "PilotSection", "Plan", "StoreSection"]
 
 Op = Literal["<", "<=", ">", ">=", "==", "!="]
-_METRIC_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_\-]+)+(@[0-9.]+x)?$")
+_METRIC_RE = re.compile(
+    r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_\-]+)+(@[0-9.]+x)?(\[[A-Za-z0-9_\-]+=[^\[\]\n]{1,200}\])?$"
+)
 
 
 class _Strict(BaseModel):
@@ -82,7 +84,8 @@ class Criterion(_Strict):
 
     name: str = Field(min_length=1, description="Short human name shown in the verdict.")
     metric: str = Field(
-        description="Metric from the catalogue, e.g. usage.acceptance_rate or latency.e2e.p99@3x."
+        description="Metric from the catalogue, e.g. usage.acceptance_rate or latency.e2e.p99@3x; "
+        "a usage metric may name a metadata slice: usage.acceptance_rate[category=refund]."
     )
     op: Op = Field(description="Comparison: one of <, <=, >, >=, ==, !=.")
     threshold: float = Field(description="The value the metric is compared with.")

@@ -35,6 +35,8 @@ class Filters:
     version: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    metadata: tuple[tuple[str, str], ...] = ()  # metadata key = value (compared as text)
+    missing_key: str | None = None  # interactions whose metadata lacks this key
 
 
 class Queries:
@@ -97,7 +99,32 @@ class Queries:
         if f.until is not None:
             conds.append(f"{alias}.ts < :until")
             params["until"] = self._ts(f.until)
+        for k, (key, value) in enumerate(f.metadata):
+            conds.append(f"{self.meta(alias, f':mk{k}')} = :mv{k}")
+            params[f"mk{k}"], params[f"mv{k}"] = self.meta_path(key), value
+        if f.missing_key is not None:
+            conds.append(f"{self.meta(alias, ':mkx')} IS NULL")
+            params["mkx"] = self.meta_path(f.missing_key)
         return (" AND ".join(conds) or "1=1"), params
+
+    def meta(self, alias: str, path_param: str) -> str:
+        """A metadata value as text (SQLite ``json_extract``; PostgreSQL ``->>``)."""
+        if self.pg:
+            return f"({alias}.metadata ->> {path_param})"
+        return f"CAST(json_extract({alias}.metadata, {path_param}) AS TEXT)"
+
+    def meta_path(self, key: str) -> str:
+        return key if self.pg else f'$."{key}"'
+
+    def metadata_values(self, f: Filters, key: str, limit: int) -> list[str | None]:
+        """The ``limit`` most frequent values of metadata ``key`` (None: the key is absent)."""
+        where, params = self.where(f)
+        params["mkey"] = self.meta_path(key)
+        sql = f"""
+            SELECT {self.meta("i", ":mkey")} AS v, COUNT(*) AS n
+            FROM interactions i WHERE {where}
+            GROUP BY v ORDER BY n DESC, v LIMIT {int(limit)}"""
+        return [None if r[0] is None else str(r[0]) for r in self._run(sql, params)]
 
     def _run(self, sql: str, params: dict[str, Any]) -> list[Any]:
         conn: Connection
@@ -178,9 +205,14 @@ class Queries:
         if f.until is not None:
             step_conds.append("st.ts < :until")
             params["until"] = self._ts(f.until)
-        where_i, p_i = self.where(Filters(f.feature, f.version), alias="i", by_session=True)
+        where_i, p_i = self.where(
+            Filters(f.feature, f.version, metadata=f.metadata, missing_key=f.missing_key),
+            alias="i",
+            by_session=True,
+        )
         params.update(p_i)
-        filtered = f.feature is not None or f.version is not None
+        filtered = f.feature is not None or f.version is not None or bool(f.metadata)
+        filtered = filtered or f.missing_key is not None
         # the session's version by one index lookup per session (never a join of two
         # derived tables, which SQLite would run as a nested loop)
         sql = f"""
