@@ -84,6 +84,13 @@ def _render(doc: dict[str, Any]) -> None:
         table.add_column(f"{name}{_fmt(load_txt)} {unit}", justify="right")
     for label, block, key, sub in _ROWS:
         table.add_row(label, *(_cell(lv, block, key, sub) for lv in levels))
+    if any(lv.get("cost") for lv in levels):
+        table.add_row(
+            "cost per call", *(_money((lv.get("cost") or {}).get("per_call")) for lv in levels)
+        )
+        table.add_row(
+            "cost of the level", *(_money((lv.get("cost") or {}).get("total")) for lv in levels)
+        )
     console = Console()
     console.print(table)
     console.print("e2e counts from the intended send time (queueing, retries included)")
@@ -109,6 +116,10 @@ def _render(doc: dict[str, Any]) -> None:
     rl = doc.get("ratelimit", {}).get("last")
     if rl:
         console.print("rate-limit headers: " + ", ".join(f"{k}={v}" for k, v in rl.items()))
+
+
+def _money(x: Any) -> str:
+    return "–" if x is None else f"{x:,.6f}".rstrip("0").rstrip(".") if x < 1 else f"{x:,.2f}"
 
 
 def _sweep_spec(text: str) -> tuple[float, float, int]:
@@ -401,6 +412,9 @@ def _run(o: dict[str, Any]) -> None:
     else:
         progress = printer.level(cfg.label or "run") if printer is not None else None
         doc = run_load(cfg, target, workload, progress=progress).to_json(include_samples=samples)
+    from pilotgate.load._cost import add_cost, target_price
+
+    add_cost(doc, target_price(target, plan.prices if plan is not None else {}), workload)
     if o["json_path"]:
         _write_json(o["json_path"], doc)
     _render(doc)

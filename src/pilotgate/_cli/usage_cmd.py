@@ -63,6 +63,7 @@ def usage(
     from pilotgate.plan import resolve_settings
     from pilotgate.store import open_store
     from pilotgate.usage import usage_report
+    from pilotgate.usage._cost import usage_cost
     from pilotgate.usage._slices import metadata_key, parse_selector, usage_slices
 
     key = metadata_key(by_key) if by_key else None
@@ -80,6 +81,10 @@ def usage(
             metadata=where,
         )  # fmt: skip
         doc = report.to_json()
+        doc["cost"] = usage_cost(
+            store, plan.prices if plan is not None else {}, feature=feature, version=version,
+            since=t0, until=t1, metadata=where,
+        ).to_json()  # fmt: skip
         if key is not None:
             parts = usage_slices(
                 store, key, feature=feature, version=version, since=t0, until=t1, steps=steps,
@@ -92,6 +97,23 @@ def usage(
     _render(doc, Console())
     if json_path:
         Path(json_path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+
+def _render_cost(cost: dict[str, Any] | None, console: Any) -> None:
+    if not cost or not cost["calls"]:
+        return
+    line = f"tokens: {cost['tokens_in']:,} in, {cost['tokens_out']:,} out"
+    if cost["cost"] is None:
+        line += " · cost: no [prices] in the plan"
+    else:
+        per = cost["cost_per_call"]
+        line += f" · cost {cost['cost']:,.4f}" + ("" if per is None else f", {per:,.6f} per call")
+        days = [f"{d} {r['cost']:,.4f}" for d, r in cost["by_day"].items() if r["cost"] is not None]
+        if days:
+            line += " · per day: " + ", ".join(days[-7:])
+        if cost["unpriced_models"]:
+            line += f" · no price for: {', '.join(cost['unpriced_models'])}"
+    console.print(line, markup=False, highlight=False)
 
 
 def _pct(rate: dict[str, Any]) -> str:
@@ -146,6 +168,7 @@ def _render(doc: dict[str, Any], console: Any) -> None:
             _pct(s["abandonment_after_rejection"]),
         )
     console.print(table)
+    _render_cost(doc.get("cost"), console)
     if doc["steps"]:
         from rich.markup import escape
 

@@ -99,6 +99,36 @@ for _key in USAGE_RATES:
 
 
 @metric_provider(
+    "usage.cost_per_call",
+    description="Mean cost of a call with token counts, priced by model from the plan's "
+    "[prices] (no interval).",
+    source="live interactions (tokens_in/tokens_out, metadata.model) and [prices]",
+    unit="currency",
+)
+def _usage_cost(ctx: MetricContext, parts: Mapping[str, str]) -> Result:
+    from pilotgate.usage._cost import usage_cost
+    from pilotgate.usage._slices import split_metric
+
+    win = ctx.window()
+    feature = ctx.plan.feature.name
+    selector = split_metric(ctx.criterion.metric)[1]
+    cmd = ["pilotgate", "usage", "--feature", feature]
+    ev = Evidence("usage", win.describe(), shlex.join(cmd), note=f"feature {feature!r}")
+    if not ctx.plan.prices:
+        return NoData("the plan has no [prices.MODEL] tables", ev)
+    rep = usage_cost(
+        ctx.store, ctx.plan.prices, feature=feature, since=win.since, until=win.until,
+        metadata=selector,
+    )  # fmt: skip
+    if rep.per_call is None:
+        why = "no priced interactions with token counts in the window"
+        if rep.unpriced_models:
+            why += f" (no price for {', '.join(rep.unpriced_models)})"
+        return NoData(why, ev)
+    return MetricValue(rep.per_call, None, rep.calls_with_tokens, ev)
+
+
+@metric_provider(
     "usage.dropoff.<step>",
     description="Share of sessions that reached the previous funnel step but not <step> "
     "(steps from [pilot] steps).",

@@ -70,6 +70,16 @@ class LoadSection(_Strict):
     )
 
 
+class ModelPrice(_Strict):
+    """What one model costs, per 1,000 tokens, in the currency of your bill."""
+
+    input_per_1k: float = Field(default=0.0, ge=0, description="Price of 1,000 input tokens.")
+    output_per_1k: float = Field(default=0.0, ge=0, description="Price of 1,000 output tokens.")
+
+    def cost(self, tokens_in: int, tokens_out: int) -> float:
+        return tokens_in / 1000.0 * self.input_per_1k + tokens_out / 1000.0 * self.output_per_1k
+
+
 class StoreSection(_Strict):
     """Where results are kept."""
 
@@ -132,6 +142,11 @@ class Plan(_Strict):
     store: StoreSection = Field(default_factory=StoreSection, description="Result store.")
     targets: dict[str, TargetConfig] = Field(
         default_factory=dict, description="Named ways to call the feature: [targets.NAME]."
+    )
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=dict,
+        description="[prices.MODEL]: price per 1,000 tokens of each model (the interactions' "
+        "metadata.model, or a load target's model); [prices.default] for the rest.",
     )
     criteria: list[Criterion] = Field(
         default_factory=list, description="Success criteria: [[criteria]] tables."

@@ -142,6 +142,20 @@ class Queries:
             GROUP BY i.version, d, b"""
         return self._run(sql, params)
 
+    def tokens(self, f: Filters) -> list[Any]:
+        """(metadata.model, day, n, n with token counts, tokens in, tokens out)."""
+        where, params = self.where(f)
+        params["mmodel"] = self.meta_path("model")
+        model = self.meta("i", ":mmodel")
+        sql = f"""
+            SELECT {model} AS m, {self.day("i.ts")} AS d, COUNT(*),
+                   SUM(CASE WHEN i.tokens_in IS NOT NULL OR i.tokens_out IS NOT NULL
+                       THEN 1 ELSE 0 END),
+                   SUM(i.tokens_in), SUM(i.tokens_out)
+            FROM interactions i WHERE {where}
+            GROUP BY m, d"""
+        return self._run(sql, params)
+
     def feedback(self, f: Filters) -> list[Any]:
         """(version, day, dwell bucket, n, accepted, rejected, edited) by the answer's day."""
         where, params = self.where(f)
