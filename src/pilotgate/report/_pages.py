@@ -74,13 +74,31 @@ def overview(store: Store, plan: Plan | None, feature: str | None) -> dict[str, 
     }
 
 
-def usage(store: Store, plan: Plan | None, feature: str | None) -> dict[str, Any]:
-    """Live usage: volume, latency, acceptance, the funnel, by day and by version."""
+def usage(
+    store: Store, plan: Plan | None, feature: str | None, by: str | None = None
+) -> dict[str, Any]:
+    """Live usage: volume, latency, acceptance, the funnel, by day and by version; tokens
+    and cost from the plan's prices; slices by a metadata key (``?by=category``)."""
     from pilotgate.report._sections import usage_section
+    from pilotgate.usage._cost import usage_cost
+    from pilotgate.usage._slices import metadata_key, usage_slices
 
     feat, feats = _feature(store, plan, feature)
     sec = usage_section(store, plan, feat)
-    return {"page": "usage", "feature": feat, "features": feats, "s": sec, "figures": sec["charts"]}
+    cost = usage_cost(store, plan.prices if plan is not None else {}, feature=feat).to_json()
+    slices: list[dict[str, Any]] = []
+    key = None
+    if by:
+        try:
+            key = metadata_key(by)
+        except Exception:  # a bad key in the URL: no slices, never a 500
+            key = None
+    if key is not None:
+        slices = [s.to_json() for s in usage_slices(store, key, feature=feat)]
+    return {
+        "page": "usage", "feature": feat, "features": feats, "s": sec, "figures": sec["charts"],
+        "cost": cost, "by": key or "", "slices": slices,
+    }  # fmt: skip
 
 
 def runs(store: Store, kind: str | None) -> dict[str, Any]:
