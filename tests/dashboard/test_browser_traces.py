@@ -26,7 +26,8 @@ T0 = datetime(2026, 5, 1, 9, tzinfo=UTC)
 def _fill(st: Store) -> None:
     def inter(iid: str, sid: str | None, k: int, text: str, out: str, **kw: Any) -> dict[str, Any]:
         return {"id": iid, "ts": T0 + timedelta(minutes=k), "feature": "refunds", "version": "v2",
-                "session_id": sid, "input": text, "output": out, "latency_ms": 420.0, **kw}  # fmt: skip
+                "session_id": sid, "input": text, "output": out, "latency_ms": 420.0,
+                **kw}  # fmt: skip
 
     st.add_interactions([
         inter("i-1", "sess-kayak", 0, "I was charged twice for my kayak rental",
