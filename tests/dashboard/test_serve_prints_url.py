@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import queue
 import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -17,12 +19,17 @@ def test_serve_prints_a_dashboard_url_that_answers(tmp_path: Path) -> None:
     proc = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     try:
         assert proc.stderr is not None
+        lines: queue.Queue[str] = queue.Queue()
+        stream = proc.stderr
+        reader = threading.Thread(target=lambda: [lines.put(x) for x in stream], daemon=True)
+        reader.start()
         url = None
         deadline = time.monotonic() + 60
         while url is None and time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            if not line:
-                break
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                continue
             m = re.match(r"dashboard: (http://127\.0\.0\.1:(\d+)/)$", line.strip())
             if m:
                 url = m.group(1)
@@ -40,4 +47,7 @@ def test_serve_prints_a_dashboard_url_that_answers(tmp_path: Path) -> None:
             raise AssertionError(f"{url} never answered")
     finally:
         proc.terminate()
-        proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+        if proc.stderr is not None:
+            reader.join(timeout=10)
+            proc.stderr.close()
