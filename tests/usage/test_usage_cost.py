@@ -108,3 +108,14 @@ def test_load_report_prices_each_level(tmp_path: Path, monkeypatch: pytest.Monke
     # 4 output tokens a call at 1,000 per 1,000 tokens: 4.0 per call
     assert doc["cost"]["per_call"] == pytest.approx(4.0)
     assert doc["cost"]["total"] == pytest.approx(4.0 * doc["requests"]["ok"])
+
+
+def test_the_html_report_shows_each_load_levels_cost(tmp_path: Path) -> None:
+    from pilotgate.report._capabilities import load_section
+
+    level = {"label": "1x", "latency_ms": {"e2e": {"p50": 10, "p99": 20}},
+             "cost": {"total": 8.0, "per_call": 4.0, "tokens_out": 8}}  # fmt: skip
+    with Store(f"sqlite:///{tmp_path / 's.db'}") as st:
+        st.save_run("load", {"schema": "pilotgate.load/1", "levels": [level], **level})
+        sec = load_section(st, None)
+    assert sec["costs"] and sec["costs"][0]["per_call"] == 4.0 and sec["costs"][0]["label"] == "1x"

@@ -240,6 +240,11 @@ def load_section(
         slo_ms=slo,
         requests=doc.get("requests"),
         target=scrub(doc.get("target") or run.get("target"), 200),
+        costs=[
+            {"label": lv.get("label"), **lv["cost"]}
+            for lv in (doc.get("levels") or [doc])
+            if isinstance(lv, Mapping) and isinstance(lv.get("cost"), Mapping)
+        ],
     )
     if curve:
         sec["charts"].append({"id": "load-curve", "fig": charts.latency_vs_load(curve, knee, slo)})
