@@ -118,4 +118,8 @@ def test_the_html_report_shows_each_load_levels_cost(tmp_path: Path) -> None:
     with Store(f"sqlite:///{tmp_path / 's.db'}") as st:
         st.save_run("load", {"schema": "pilotgate.load/1", "levels": [level], **level})
         sec = load_section(st, None)
+        from pilotgate.report import build_report, render_report
+
+        html = render_report(build_report(st, None), embed_plotly=False)
     assert sec["costs"] and sec["costs"][0]["per_call"] == 4.0 and sec["costs"][0]["label"] == "1x"
+    assert 'data-testid="load-cost"' in html and "4.000000" in html
