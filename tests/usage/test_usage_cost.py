@@ -101,7 +101,7 @@ def test_load_report_prices_each_level(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "load.json"
     try:
-        main(["load", "-t", "local", "-c", "2", "-d", "0.5", "--json", str(out), "--no-store"])
+        main(["load", "-t", "local", "-c", "2", "-d", "1.5", "--json", str(out), "--no-store"])
     except SystemExit as exc:
         assert exc.code in (0, None)
     doc = json.loads(out.read_text())

@@ -226,14 +226,15 @@ async def run_shard(
                 headers={"User-Agent": "pilotgate-load"},
             )
             sender = AiohttpSender(session, url, headers, bodies, **common)
-    t0 = pc() + 0.02 if start_gate is None else start_gate()
-    sender.t0 = t0
     # A full collection in the middle of the schedule is a pause of milliseconds; freeze
-    # what exists and collect less often while the run lasts.
+    # what exists and collect less often while the run lasts. Done before the start time
+    # is taken: in a big process the collection itself can take longer than a short run.
     gc.collect()
     gc.freeze()
     thresholds = gc.get_threshold()
     gc.set_threshold(100_000, 50, 100)
+    t0 = pc() + 0.02 if start_gate is None else start_gate()
+    sender.t0 = t0
     stop = asyncio.Event()
     unhook = _on_sigint(stop)
     ticker = _start_progress(progress, rec, sender, t0, stop) if progress is not None else None
