@@ -98,6 +98,7 @@ def s_fail(e: Env) -> None:
 
 
 def s_no_data(e: Env) -> None:
+    Store(e.url).close()  # an existing, empty store (a missing one is a usage error, exit 2)
     e.set_plan(P99)
 
 
@@ -291,6 +292,8 @@ def test_exit_code_of_the_real_process(tmp_path: Path, p99: float | None, code: 
     env = Env(tmp_path)
     if p99 is not None:
         env.load(p99)
+    else:
+        Store(env.url).close()  # an empty store (a missing one is exit 2)
     env.set_plan(P99)
     res = subprocess.run(
         [sys.executable, "-m", "pilotgate", "gate", "--plan", str(env.plan), "--store", env.url],

@@ -81,8 +81,15 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI, turning :class:`PilotgateError` into one line and exit 2."""
+    from pilotgate._invocation import set_invocation
+
+    if argv is None:  # the console script, not a caller inside another program
+        from pilotgate._cli._stdout import install
+
+        install()
     args = sys.argv[1:] if argv is None else argv
     verbose = "--verbose" in args or "-v" in args
+    set_invocation(args)
     try:
         return cli.main(args=args, prog_name="pilotgate", standalone_mode=False)
     except PilotgateError as exc:
@@ -98,3 +105,5 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    finally:
+        set_invocation(None)

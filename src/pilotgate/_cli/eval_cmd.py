@@ -80,6 +80,11 @@ def _console() -> Console:
     "--embedder", default="minilm", show_default=True, help="Embedding backend for --clusters."
 )
 @click.option("--store", "store_url", default=None, help=_STORE_HELP)
+@click.option(
+    "--no-store",
+    is_flag=True,
+    help="Record nothing: a scratch store holds the run while it lasts (no cache, no resume).",
+)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the result.")
 @click.option("--rows", "rows_path", type=click.Path(dir_okay=False), help="Per-case JSONL.")
 def run_cmd(
@@ -99,6 +104,7 @@ def run_cmd(
     clusters: int | None,
     embedder: str,
     store_url: str | None,
+    no_store: bool,
     json_path: str | None,
     rows_path: str | None,
 ) -> None:
@@ -108,10 +114,6 @@ def run_cmd(
     run); responses are cached by target and input, so an unchanged re-run makes
     no target calls.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    from pilotgate.evaluate import run_eval
-
     if not scorers:
         raise ConfigError("no --scorer given", fix="e.g. --scorer label or --scorer exact")
     from pilotgate._cli._options import ensure_reachable, plan_scope
@@ -128,6 +130,56 @@ def run_cmd(
         plan_targets=plan.targets if plan is not None else None,
     )
     ensure_reachable(tgt.config)
+    scratch = None
+    if no_store:
+        if resume:
+            raise ConfigError("--resume needs the store", fix="drop --no-store")
+        cases, eval_set, scratch = _scratch(cases, eval_set, store_url)
+        store_url, no_cache = scratch.url, True
+    try:
+        result = _run_eval(locals())
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
+    if no_store:
+        result.document["stored"] = False
+    _render_run(result.document)
+    _write_json(json_path, result.document)
+    if rows_path:
+        with Path(rows_path).open("w", encoding="utf-8") as fh:
+            for row in result.rows:
+                fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+
+class _Scratch:
+    """A throwaway SQLite store in a temporary directory (``eval run --no-store``)."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self._dir = tempfile.TemporaryDirectory(prefix="pilotgate-nostore-")
+        self.url = f"sqlite:///{Path(self._dir.name) / 'scratch.db'}"
+
+    def cleanup(self) -> None:
+        self._dir.cleanup()
+
+
+def _scratch(cases: Any, eval_set: str | None, store_url: str | None) -> tuple[Any, None, Any]:
+    """The cases to run (an eval set is read from the real store first) and a scratch store."""
+    if eval_set is not None:
+        from pilotgate.evaluate._inputs import load_cases
+        from pilotgate.store import open_store
+
+        with open_store(store_url, create=False) as store:
+            cases, _ = load_cases(None, eval_set=eval_set, store=store)
+    return cases, None, _Scratch()
+
+
+def _run_eval(o: dict[str, Any]) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from pilotgate.evaluate import run_eval
+
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -140,32 +192,30 @@ def run_cmd(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = run_eval(
-            tgt,
-            cases,
-            list(scorers),
-            eval_set=eval_set,
-            store=store_url,
-            concurrency=concurrency,
-            name=name,
-            resume=resume,
-            use_cache=not no_cache,
-            feature=feature,
-            version=version,
-            model=model,
-            retries=retries,
-            seed=seed,
-            clusters=clusters,
-            embedder=embedder,
+        return run_eval(
+            o["tgt"],
+            o["cases"],
+            list(o["scorers"]),
+            eval_set=o["eval_set"],
+            store=o["store_url"],
+            concurrency=o["concurrency"],
+            name=o["name"],
+            resume=o["resume"],
+            use_cache=not o["no_cache"],
+            feature=o["feature"],
+            version=o["version"],
+            model=o["model"],
+            retries=o["retries"],
+            seed=o["seed"],
+            clusters=o["clusters"],
+            embedder=o["embedder"],
             progress=progress,
-            on_start=lambda rid: click.echo(f"run {rid} (resume with --resume {rid})", err=True),
+            on_start=None if o["no_store"] else _announce,
         )
-    _render_run(result.document)
-    _write_json(json_path, result.document)
-    if rows_path:
-        with Path(rows_path).open("w", encoding="utf-8") as fh:
-            for row in result.rows:
-                fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+
+def _announce(run_id: str) -> None:
+    click.echo(f"run {run_id} (resume with --resume {run_id})", err=True)
 
 
 def _ci(doc: dict[str, Any]) -> str:
@@ -279,6 +329,13 @@ def compare_cmd(
         raise SystemExit(1)
 
 
+def _fmt_p(p: float | None) -> str:
+    """A p-value as the verdict states it: "< 0.001" rather than a bare "0"."""
+    if p is None:
+        return "—"
+    return "< 0.001" if p < 0.001 else f"{p:.3g}"
+
+
 def _render_compare(doc: dict[str, Any]) -> None:
     from rich.table import Table
 
@@ -296,7 +353,7 @@ def _render_compare(doc: dict[str, Any]) -> None:
             f"{100 * s['diff']:+.1f}",
             f"[{100 * lo:+.1f}, {100 * hi:+.1f}]",
             s["test"],
-            f"{s['p_value']:.3g}",
+            _fmt_p(s["p_value"]),
             str(s["improved"]),
             str(s["regressed"]),
             s["outcome"],

@@ -70,15 +70,17 @@ def gate(
     pilot start`, changed criteria are judged on their original definition until signed
     off. Exit 0 pass, 1 fail, 3 insufficient data, 2 bad plan or usage.
     """
-    from pilotgate.gate import evaluate_gate, to_junit, to_markdown
+    from pilotgate.gate import check_plan_metrics, evaluate_gate, to_junit, to_markdown
     from pilotgate.plan import resolve_settings
-    from pilotgate.store import Store
+    from pilotgate.store import Store, require_existing
 
     settings = resolve_settings(store=store_url, plan=plan_path)
     if settings.plan is None:
         raise ConfigError(
             "no pilot plan", where="./pilotgate.toml", fix="run `pilotgate init` or pass --plan"
         )
+    check_plan_metrics(settings.plan, where=str(settings.plan_path or "plan"))
+    require_existing(settings.store)
     with Store(settings.store) as store:
         result = evaluate_gate(settings.plan, store, now=_parse_now(now_text), save=not no_store)
     if json_path:

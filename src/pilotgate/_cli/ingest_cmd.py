@@ -160,3 +160,13 @@ def _render(report: Any, console: Any) -> None:
                 shown += 1
         if shown > 20:
             console.print(f"  … and {shown - 20} more (see --json)")
+    if report.unknown_interactions:
+        examples = ", ".join(report.unknown_examples)
+        console.print(
+            f"warning: feedback for {report.unknown_interactions} interaction id(s) not in "
+            f"the store (e.g. {examples}); it is stored, but no figure counts it until the "
+            "interaction arrives",
+            markup=False,
+            highlight=False,
+            style="yellow",
+        )

@@ -91,6 +91,13 @@ def _render(doc: dict[str, Any]) -> None:
         table.add_column(f"{name}{_fmt(load_txt)} {unit}", justify="right")
     for label, block, key, sub in _ROWS:
         table.add_row(label, *(_cell(lv, block, key, sub) for lv in levels))
+    if any(lv.get("cost") for lv in levels):
+        table.add_row(
+            "cost per call", *(_money((lv.get("cost") or {}).get("per_call")) for lv in levels)
+        )
+        table.add_row(
+            "cost of the level", *(_money((lv.get("cost") or {}).get("total")) for lv in levels)
+        )
     console = Console()
     console.print(table)
     console.print("e2e counts from the intended send time (queueing, retries included)")
@@ -102,9 +109,24 @@ def _render(doc: dict[str, Any]) -> None:
             if knee
             else "knee: no level met the SLO (or no SLO given)"
         )
+    for lv in levels:
+        harness = lv.get("harness")
+        if harness:
+            console.print(
+                f"{lv.get('label') or 'level'}: python {harness['pool']} pool of "
+                f"{harness['workers']}, peak {harness['peak_running']} running / "
+                f"{harness['peak_inflight']} in flight",
+                markup=False,
+            )
+        for warning in lv.get("warnings") or []:
+            console.print(f"warning: {warning}", style="yellow", markup=False)
     rl = doc.get("ratelimit", {}).get("last")
     if rl:
         console.print("rate-limit headers: " + ", ".join(f"{k}={v}" for k, v in rl.items()))
+
+
+def _money(x: Any) -> str:
+    return "–" if x is None else f"{x:,.6f}".rstrip("0").rstrip(".") if x < 1 else f"{x:,.2f}"
 
 
 def _sweep_spec(text: str) -> tuple[float, float, int]:
@@ -246,6 +268,23 @@ def _sweep_spec(text: str) -> tuple[float, float, int]:
     is_flag=True,
     help="Put raw samples in --json (always with --shard).",
 )  # noqa: E501
+@click.option(
+    "--python-workers",
+    type=click.IntRange(1, 1024),
+    help="python: targets: worker pool size (default: the level's users).",
+)  # noqa: E501
+@click.option(
+    "--python-pool",
+    type=click.Choice(["threads", "processes"]),
+    default="threads",
+    show_default=True,
+    help="python: targets: run a sync function in threads or worker processes.",
+)  # noqa: E501
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Print a row a second while each level runs (default: when stderr is a terminal).",
+)  # noqa: E501
 @click.option("--no-uvloop", is_flag=True, help="Use asyncio's default loop.")
 @click.option("--yes", is_flag=True, help="Allow a target that is not on loopback.")
 @click.option(
@@ -342,6 +381,8 @@ def _run(o: dict[str, Any]) -> None:
             shard=shard,
             workers=o["workers"],
             use_uvloop=not o["no_uvloop"],
+            python_pool=o["python_pool"],
+            python_workers=o["python_workers"],
             allow_remote=o["yes"] or bool(lsec and lsec.allow_remote),
         )
     except ValueError as exc:
@@ -371,33 +412,61 @@ def _run(o: dict[str, Any]) -> None:
         )
     samples = o["with_samples"] or shard.count > 1
     feature, version = plan_scope(o["run_feature"], o["run_version"], plan)
-    record: dict[str, Any] = {
-        # shards are stored once merged, not alone
-        "store": None if o["no_store"] or shard.count > 1 else _store_url(o),
-        "feature": feature,
-        "version": version,
-        "name": o["name"],
-        "params": {
-            "expected": o["expected"] or o["expected_rate"],
-            "sweep": o["sweep_spec"],
-            "inputs": o["inputs"],
-        },
-        "target_label": o["target_spec"],  # as typed; the runs layer strips secrets
-    }
+    printer = _printer(o["progress"], cfg.workers)
     res: Any
     if levels is not None:
         res = run_levels(
             cfg, target, levels, labels=labels, workload=workload,
-            stop_when_slo_missed=bool(o["sweep_spec"]), **record,
+            stop_when_slo_missed=bool(o["sweep_spec"]),
+            progress=printer.level if printer is not None else None,
         )  # fmt: skip
     else:
-        res = run_load(cfg, target, workload, **record)
+        progress = printer.level(cfg.label or "run") if printer is not None else None
+        res = run_load(cfg, target, workload, progress=progress)
+    from pilotgate.load._cost import add_cost, target_price
+    from pilotgate.load._record import record_load
+
     doc = res.to_json(include_samples=samples)
+    add_cost(doc, target_price(target, plan.prices if plan is not None else {}), workload)
     if o["json_path"]:
         _write_json(o["json_path"], doc)
     _render(doc)
-    if res.run_id:
-        click.echo(f"stored run {res.run_id} (feature {feature!r}, version {version!r})", err=True)
+    interrupted = bool(doc.get("interrupted"))
+    if interrupted:
+        click.echo(
+            "interrupted (Ctrl-C): finished levels are complete, the last one is partial",
+            err=True,
+        )
+    if not o["no_store"] and shard.count == 1:  # shards are stored once merged, not alone
+        params = {
+            "levels": levels,
+            "labels": labels,
+            "expected": o["expected"] or o["expected_rate"],
+            "sweep": o["sweep_spec"],
+            "config": cfg.model_dump(mode="json"),
+            "inputs": o["inputs"],
+        }
+        run_id = record_load(
+            res, _store_url(o), feature=feature, version=version, name=o["name"],
+            params=params, target=o["target_spec"],  # as typed; the runs layer strips secrets
+            extra={"cost": doc["cost"]} if "cost" in doc else None,
+            status="interrupted" if interrupted else "ok",
+        )  # fmt: skip
+        click.echo(f"stored run {run_id} (feature {feature!r}, version {version!r})", err=True)
+    if interrupted:
+        raise SystemExit(130)
+
+
+def _printer(wanted: bool | None, workers: int) -> Any:
+    """The live progress table on stderr, or None (off, or several worker processes)."""
+    import sys
+
+    from pilotgate.load._progress import ProgressPrinter
+
+    on = sys.stderr.isatty() if wanted is None else wanted
+    if not on or workers > 1:
+        return None
+    return ProgressPrinter(lambda line: click.echo(line, err=True))
 
 
 def _store_url(o: dict[str, Any]) -> str:

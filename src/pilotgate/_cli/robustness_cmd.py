@@ -50,7 +50,8 @@ def _floats(text: str | None) -> list[float]:
     help="python:pkg.mod:fn, openai:URL, anthropic:URL, http:URL, or a [targets.NAME] of the plan.",
 )
 @click.option("--model", default=None, help="Model name for an openai: or anthropic: target.")
-@click.option("--cases", required=True, type=click.Path(dir_okay=False), help="Cases JSONL.")
+@click.option("--cases", type=click.Path(dir_okay=False), help="Cases JSONL.")
+@click.option("--eval-set", help="A stored eval set instead of --cases: NAME or NAME@VERSION.")
 @click.option(
     "--perturbations",
     "-p",
@@ -82,7 +83,8 @@ def _floats(text: str | None) -> list[float]:
 def robustness(
     target: str,
     model: str | None,
-    cases: str,
+    cases: str | None,
+    eval_set: str | None,
     perturbations: str,
     samples: int,
     seed: int,
@@ -129,10 +131,11 @@ def robustness(
     )
     ensure_reachable(tgt.config)
     feature, version = plan_scope(run_feature, run_version, plan)
+    inputs, source = _inputs(cases, eval_set, settings.store)
     result = _run_with_progress(
         run_robustness,
         tgt,
-        cases,
+        inputs,
         perturbations=perturbations,
         samples=samples,
         seed=seed,
@@ -147,6 +150,7 @@ def robustness(
         save=not no_store,
         feature=feature,
         version=version,
+        eval_set=source["ref"] if source.get("kind") == "eval_set" else None,
         target_label=target,  # the spec as typed; the runs layer strips secrets
     )
     _render(result)
@@ -160,6 +164,19 @@ def robustness(
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     if result.run_id:
         click.echo(f"stored run {result.run_id} (feature {feature!r}, version {version!r})")
+
+
+def _inputs(cases: str | None, eval_set: str | None, store_url: str) -> tuple[Any, Any]:
+    """The cases (a file path, or an eval set's cases) and where they came from."""
+    from pilotgate.evaluate._inputs import load_cases
+
+    if cases is not None and eval_set is None:
+        return cases, {"kind": "file", "ref": cases}
+    from pilotgate.store import open_store
+
+    with open_store(store_url, create=False) as store:
+        loaded, source = load_cases(cases, eval_set=eval_set, store=store)
+    return loaded, source.to_json()
 
 
 def _run_with_progress(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -214,13 +231,16 @@ def _render(result: RobustnessResult) -> None:
     for g in sorted(result.perturbations.values(), key=lambda g: (g.rate.pass_rate or 0.0, g.name)):
         per.add_row(*_row(g))
     console.print(per)
+    from pilotgate._textdiff import diff_excerpts
+
     worst = result.worst(limit=6)
     if worst:
         w = Table(title="worst examples", show_lines=True)
         for c in ("perturbation", "perturbed input", "answer (original → perturbed)"):
             w.add_column(c, overflow="fold", max_width=60)
         for p in worst:
-            answers = f"{p.output_original[:120]}\n→ {p.output_perturbed[:120]}"
+            before, after = diff_excerpts(p.output_original, p.output_perturbed, 120)
+            answers = f"{before}\n→ {after}"
             # Text, not markup: outputs like "[intent=x]" must print as they are
             w.add_row(p.perturbation, Text(p.perturbed[:200]), Text(answers))
         console.print(w)

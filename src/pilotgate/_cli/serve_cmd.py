@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import click
 
 from pilotgate._cli.ingest_cmd import parse_patterns, redaction_options
@@ -84,14 +86,42 @@ def serve(
         dashboard_login=True if not is_loopback_host(host) else None,
         session_secret=session_secret or None,
     )
+    sock = _bind(host, port)  # bound first, so the URL printed is the real one (--port 0)
     store = open_store(resolved.store)
     app = create_app(store, settings=settings)
+    base = f"http://{_url_host(host)}:{sock.getsockname()[1]}"
     click.echo(
-        f"pilotgate collector on http://{host}:{port} -> {safe_url(resolved.store)}"
+        f"pilotgate collector on {base} -> {safe_url(resolved.store)}"
         f" (auth {'off' if no_auth else 'on'}, redaction {'off' if no_redact else 'on'})",
         err=True,
     )
+    click.echo(f"dashboard: {base}/", err=True)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        config = uvicorn.Config(app, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
+        sock.close()
         store.close()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``; a port in use is a one-line error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            where="--host/--port",
+            fix="choose another --port (0 picks a free one)",
+        ) from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock

@@ -53,4 +53,7 @@ def create_app(store: Store, *, settings: ServerSettings | None = None) -> FastA
     from pilotgate._web.dashboard import dashboard_router
 
     app.include_router(dashboard_router(store, settings))
+    from pilotgate._web._favicon import favicon_router
+
+    app.include_router(favicon_router())
     return app

@@ -242,6 +242,10 @@ def dashboard_router(
         """What ``viewer`` may see: one project's view of the store, or all of it."""
         return store if viewer.project is None else store.scoped(viewer.project)
 
+    from pilotgate._web.traces import add_trace_routes
+
+    add_trace_routes(router, scoped, gate, render)
+
     @router.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:
         from pilotgate.report import plotly_js_path
@@ -294,11 +298,11 @@ def dashboard_router(
         return render(request, "overview.html.j2", v, **pages.overview(scoped(v), plan, feature))
 
     @router.get("/usage", response_class=HTMLResponse, include_in_schema=False)
-    def usage(request: Request, feature: str | None = None) -> Response:
+    def usage(request: Request, feature: str | None = None, by: str | None = None) -> Response:
         v = gate(request)
         if not isinstance(v, Viewer):
             return v
-        return render(request, "usage.html.j2", v, **pages.usage(scoped(v), plan, feature))
+        return render(request, "usage.html.j2", v, **pages.usage(scoped(v), plan, feature, by))
 
     @router.get("/runs", response_class=HTMLResponse, include_in_schema=False)
     def runs(request: Request, kind: str | None = None) -> Response:

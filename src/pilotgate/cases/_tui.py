@@ -63,7 +63,14 @@ class ReviewSession:
 def _default_key() -> str:
     import click
 
-    return click.getchar()
+    try:
+        return click.getchar()
+    except OSError:  # no terminal: stdin redirected and no /dev/tty (CI, cron, a pipe)
+        raise InputError(
+            "cases review needs a terminal (it reads one key per decision)",
+            fix="run it in a terminal, review in the dashboard (pilotgate serve), or import "
+            "decisions from a file with `pilotgate cases import-labels NAME FILE`",
+        ) from None
 
 
 def _line_reader(console: Console) -> Callable[[str], str]:

@@ -130,7 +130,7 @@ def to_ingest_records(
     feature: str = FEATURE_NAME,
     truth: bool = True,
 ) -> list[dict[str, Any]]:
-    """The DESIGN.md ingest records of one exchange: interaction, feedback and steps.
+    """The docs/formats.md ingest records of one exchange: interaction, feedback and steps.
 
     Args:
         request: the production request that was sent.

@@ -301,7 +301,10 @@ def step_load(ctx: DemoContext) -> str:
     s = _summary(ctx)
     for lvl in doc.get("levels", []):
         e2e = lvl["latency_ms"]["e2e"]
-        figure = f"p50 {e2e['p50']:.0f} / p99 {e2e['p99']:.0f} ms"
+        if e2e["p50"] is None:  # no request of this level succeeded
+            figure = f"no successful request ({lvl['requests']['failed']} failed)"
+        else:
+            figure = f"p50 {e2e['p50']:.0f} / p99 {e2e['p99']:.0f} ms"
         rows.append(f"{lvl.get('label')}: {figure}")
         s[f"latency at {lvl.get('label')}"] = figure
     return "; ".join(rows)

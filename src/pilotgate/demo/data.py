@@ -89,7 +89,7 @@ _DEMO_COUNTS = {
 
 
 def demo_set(seed: int = 0) -> list[dict[str, Any]]:
-    """~50 clean, well-formed requests over six intents, as DESIGN.md cases."""
+    """~50 clean, well-formed requests over six intents, as docs/formats.md cases."""
     rng = random.Random(f"demo-set:{seed}")
     cases: list[dict[str, Any]] = []
     for label, count in _DEMO_COUNTS.items():

@@ -241,6 +241,7 @@ async def _run(
     gate: RateGate,
     on_start: Callable[[str], None] | None,
 ) -> EvalResult:
+    from pilotgate._invocation import current_command
     from pilotgate.scoring._judge import judge_cache
 
     cases, source = load_cases(cases_arg, eval_set=eval_set, store=st)
@@ -255,6 +256,9 @@ async def _run(
         "seed": seed,
         "clusters": list(clusters) if clusters else None,
     }
+    command = current_command()
+    if command is not None:
+        params["command"] = command
     cluster_of = _clusters_of(cases, clusters, seed)
     if resume:
         run_id = resume

@@ -169,11 +169,23 @@ def resolve_metric(name: str, *, where: str | None = None) -> ResolvedMetric:
         ConfigError: no pattern matches (the message lists the catalogue).
     """
     _ensure_builtins()
+    from pilotgate.usage._slices import describe, split_metric
+
+    base, selector = split_metric(name)
     for entry in METRICS:
         rx = _COMPILED.get(entry.name) or _compile(entry.name)
-        m = rx.fullmatch(name)
+        m = rx.fullmatch(base)
         if m is not None:
-            return ResolvedMetric(name, entry.name, entry.obj, m.groupdict())
+            parts = m.groupdict()
+            if selector:
+                if not entry.name.startswith("usage."):
+                    raise ConfigError(
+                        f"{name!r}: only usage metrics take a metadata slice",
+                        where=where,
+                        fix="drop the [KEY=VALUE] part",
+                    )
+                parts["slice"] = describe(selector)
+            return ResolvedMetric(name, entry.name, entry.obj, parts)
     known = ", ".join(e.name for e in METRICS)
     raise ConfigError(
         f"unknown metric {name!r}",

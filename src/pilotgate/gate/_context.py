@@ -167,14 +167,15 @@ class MetricContext:
         return f"{scope} ({when})"
 
     # -------------------------------------------------------------- usage
-    def usage(self) -> UsageReport:
+    def usage(self, metadata: tuple[tuple[str, str], ...] = ()) -> UsageReport:
         """The usage report of the plan's feature (the criterion's ``version`` only, when it
-        names one) over the criterion's window (cached)."""
+        names one) over the criterion's window (cached), of the interactions whose metadata
+        has the ``(key, value)`` pairs when given."""
         from pilotgate.usage import usage_report
 
         win = self.window()
         version = self.criterion.version
-        key = ("usage", win.since, win.until, version)
+        key = ("usage", win.since, win.until, version, metadata)
         if key not in self.cache:
             self.cache[key] = usage_report(
                 self.store,
@@ -183,6 +184,7 @@ class MetricContext:
                 since=win.since,
                 until=win.until,
                 steps=self.plan.pilot.steps,
+                metadata=metadata,
             )
         report: UsageReport = self.cache[key]
         return report

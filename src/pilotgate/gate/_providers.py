@@ -1,6 +1,6 @@
 """The built-in metric providers: usage, load, eval, robustness, shift and compare.
 
-Each reads the ``--json`` document (DESIGN.md) its command stored as the run summary, or
+Each reads the ``--json`` document (docs/formats.md) its command stored as the run summary, or
 the live usage data, and never raises for missing data: it says what is missing.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 
 from pilotgate.gate._catalogue import Evidence, MetricValue, NoData, metric_provider
 from pilotgate.gate._context import MetricContext
+from pilotgate.gate._reproduce import eval_command, load_command, recorded_command
 
 __all__: list[str] = []
 
@@ -78,12 +79,17 @@ USAGE_RATES = {
 
 
 def _usage(ctx: MetricContext, key: str) -> Result:
+    from pilotgate.usage._slices import describe, split_metric
+
     win = ctx.window()
     feature = ctx.plan.feature.name
     version = ctx.criterion.version  # live usage spans the feature's versions unless named
+    selector = split_metric(ctx.criterion.metric)[1]
     cmd = ["pilotgate", "usage", "--feature", feature]
     if version is not None:
         cmd += ["--version", version]
+    for k, v in selector:
+        cmd += ["--where", f"metadata.{k}={v}"]
     if win.since is not None:
         cmd += ["--since", win.since.isoformat(timespec="seconds")]
     if win.until is not None:
@@ -92,12 +98,15 @@ def _usage(ctx: MetricContext, key: str) -> Result:
         kind="usage",
         window=win.describe() if win.name != "latest" else "all stored interactions",
         command=shlex.join(cmd),
-        note=f"feature {feature!r}" + (f" version {version!r}" if version else ", all versions"),
+        note=f"feature {feature!r}"
+        + (f" version {version!r}" if version else ", all versions")
+        + (f", slice {describe(selector)}" if selector else ""),
         selection={"kind": "usage", "feature": feature, "version": version, "eval_set": None},
     )
-    report = ctx.usage()
+    report = ctx.usage(selector)
     if report.overall.n == 0:
         scope = f"feature {feature!r}" + (f" version {version!r}" if version else "")
+        scope += f" with {describe(selector)}" if selector else ""
         return NoData(f"no interactions of {scope} in the window", ev)
     try:
         m = report.metric(key)
@@ -121,6 +130,36 @@ def _usage_rate(key: str) -> None:
 
 for _key in USAGE_RATES:
     _usage_rate(_key)
+
+
+@metric_provider(
+    "usage.cost_per_call",
+    description="Mean cost of a call with token counts, priced by model from the plan's "
+    "[prices] (no interval).",
+    source="live interactions (tokens_in/tokens_out, metadata.model) and [prices]",
+    unit="currency",
+)
+def _usage_cost(ctx: MetricContext, parts: Mapping[str, str]) -> Result:
+    from pilotgate.usage._cost import usage_cost
+    from pilotgate.usage._slices import split_metric
+
+    win = ctx.window()
+    feature = ctx.plan.feature.name
+    selector = split_metric(ctx.criterion.metric)[1]
+    cmd = ["pilotgate", "usage", "--feature", feature]
+    ev = Evidence("usage", win.describe(), shlex.join(cmd), note=f"feature {feature!r}")
+    if not ctx.plan.prices:
+        return NoData("the plan has no [prices.MODEL] tables", ev)
+    rep = usage_cost(
+        ctx.store, ctx.plan.prices, feature=feature, since=win.since, until=win.until,
+        metadata=selector,
+    )  # fmt: skip
+    if rep.per_call is None:
+        why = "no priced interactions with token counts in the window"
+        if rep.unpriced_models:
+            why += f" (no price for {', '.join(rep.unpriced_models)})"
+        return NoData(why, ev)
+    return MetricValue(rep.per_call, None, rep.calls_with_tokens, ev)
 
 
 @metric_provider(
@@ -203,13 +242,11 @@ def _load_latency_top(ctx: MetricContext, parts: Mapping[str, str]) -> Result:
 def _load_latency(ctx: MetricContext, parts: Mapping[str, str], k: float | None) -> Result:
     expected = ctx.plan.load.expected_concurrency
     mult = k if k is not None else ctx.plan.load.multiplier
-    cmd = (
-        f"pilotgate load --target TARGET --expected {expected} --multiplier {mult:g} --duration 60"
-    )
-    found_run = _select(ctx, "load", cmd)
+    found_run = _select(ctx, "load", load_command(None, expected, mult))
     if isinstance(found_run, NoData):
         return found_run
     run, selection = found_run
+    cmd = load_command(run, expected, mult)
     doc = run.get("summary") or {}
     ev_args: dict[str, Any] = {
         "kind": "load",
@@ -244,15 +281,11 @@ def _load_latency(ctx: MetricContext, parts: Mapping[str, str], k: float | None)
 # ------------------------------------------------------------------- eval
 def _eval(ctx: MetricContext, scorer: str, stat: str) -> Result:
     ref = ctx.criterion.eval_set
-    cmd = (
-        "pilotgate eval run --target TARGET "
-        + (f"--eval-set {ref}" if ref else "--cases CASES.jsonl")
-        + f" --scorer {scorer}"
-    )
-    found = _select(ctx, "eval", cmd, eval_set=True)
+    found = _select(ctx, "eval", eval_command(None, scorer, ref), eval_set=True)
     if isinstance(found, NoData):
         return found
     run, selection = found
+    cmd = eval_command(run, scorer, ref)
     doc = run.get("summary") or {}
     cases = doc.get("cases") or {}
     note = f"cases: {cases.get('kind', '?')} {cases.get('ref', '')}".strip()
@@ -299,7 +332,7 @@ def _eval_pass(ctx: MetricContext, parts: Mapping[str, str]) -> Result:
     description="Pass rate of a perturbation family or a single perturbation in the latest "
     "robustness run (Wilson 95 % interval).",
     source="pilotgate robustness (stored run, kind robustness)",
-    example="robustness.typos.pass_rate",
+    example="robustness.character.pass_rate",
     unit="share",
 )
 def _robustness(ctx: MetricContext, parts: Mapping[str, str]) -> Result:
@@ -309,6 +342,7 @@ def _robustness(ctx: MetricContext, parts: Mapping[str, str]) -> Result:
     if isinstance(found, NoData):
         return found
     run, selection = found
+    cmd = recorded_command(run) or cmd
     doc = run.get("summary") or {}
     fam = (doc.get("families") or {}).get(name)
     per = (doc.get("perturbations") or {}).get(name)
@@ -344,6 +378,7 @@ def _shift_coverage(ctx: MetricContext, parts: Mapping[str, str]) -> Result:
     if isinstance(found, NoData):
         return found
     run, selection = found
+    cmd = recorded_command(run) or cmd
     doc = run.get("summary") or {}
     cov = doc.get("coverage")
     note = f"{_int(doc.get('n_eval'))} eval x {_int(doc.get('n_production'))} production inputs"

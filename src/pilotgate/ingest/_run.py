@@ -8,7 +8,7 @@ line numbers and skipped.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ class FileReport:
     skipped_spans: int = 0
     bad: list[BadLine] = field(default_factory=list)
     error: str | None = None
+    feedback_for: set[str] = field(default_factory=set)  # interaction ids feedback names
 
     def to_json(self, max_bad: int = 100) -> dict[str, Any]:
         return {
@@ -62,6 +63,8 @@ class IngestReport:
     counts: dict[str, int]
     """Redactions per kind, plus the normalised characters under ``NORMALISED``."""
     redact: bool
+    unknown_interactions: int = 0  # feedback ids that name no stored interaction
+    unknown_examples: list[str] = field(default_factory=list)
 
     @property
     def redactions(self) -> dict[str, int]:
@@ -98,6 +101,10 @@ class IngestReport:
             "redact": self.redact,
             "redactions": self.redactions,
             "normalised": self.normalised,
+            "feedback_unknown_interactions": {
+                "n": self.unknown_interactions,
+                "examples": self.unknown_examples,
+            },
             "files": [f.to_json() for f in self.files],
         }
 
@@ -152,7 +159,36 @@ def ingest_files(
                     progress(path, rep.size)
         finally:
             pool.close()
-    return IngestReport(reports, redactions, redactor is not None)
+    report = IngestReport(reports, redactions, redactor is not None)
+    wanted = set().union(*(r.feedback_for for r in reports)) if reports else set()
+    missing = _missing_interactions(store, wanted)
+    report.unknown_interactions = len(missing)
+    report.unknown_examples = sorted(missing)[:_MAX_EXAMPLES]
+    return report
+
+
+_MAX_EXAMPLES = 5
+_CHUNK = 500
+
+
+def _missing_interactions(store: Store, ids: set[str]) -> set[str]:
+    """Which of ``ids`` no stored interaction has (feedback that points at nothing).
+
+    Checked once after every file is in, so feedback may come before its interaction in
+    a file, or in an earlier file than it.
+    """
+    from sqlalchemy import select
+
+    from pilotgate.store import tables
+
+    col = tables.interactions.c.id
+    found: set[str] = set()
+    todo = sorted(ids)
+    with store.engine.connect() as conn:
+        for i in range(0, len(todo), _CHUNK):
+            chunk = todo[i : i + _CHUNK]
+            found.update(str(x) for x in conn.execute(select(col).where(col.in_(chunk))).scalars())
+    return ids - found
 
 
 def _import(
@@ -211,12 +247,19 @@ def _import_parallel(
     _flush_prepared(store, batch, rep)
 
 
+def _note_feedback(batch: Sequence[Any], rep: FileReport) -> None:
+    for r in batch:
+        if type(r) is dict and r.get("kind") == "feedback":
+            rep.feedback_for.add(str(r.get("interaction_id")))
+
+
 def _flush(
     store: Store, batch: list[dict[str, Any]], rep: FileReport, lines: list[int] | None = None
 ) -> None:
     """Write a batch; a record the store refuses is reported as a bad line, the rest kept."""
     if not batch:
         return
+    _note_feedback(batch, rep)
     fate = store_batch(store, batch)
     for pos, reason in fate.refused:
         lineno = lines[pos] if lines is not None else 0
@@ -233,6 +276,7 @@ def _flush_prepared(store: Store, batch: list[Any], rep: FileReport) -> None:
     """:func:`_flush` for a batch whose interactions may be SQLite rows (written first)."""
     if not batch:
         return
+    _note_feedback(batch, rep)
     rows = [r for r in batch if type(r) is tuple]
     out: dict[str, int] = {}
     if rows:

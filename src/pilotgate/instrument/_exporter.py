@@ -12,6 +12,7 @@ cannot send in time.
 from __future__ import annotations
 
 import gc
+import logging
 import random
 import threading
 import time
@@ -32,6 +33,7 @@ from pilotgate.instrument._transport import (
     StoreTransport,
     TooLarge,
     Transport,
+    Unauthorized,
 )
 
 __all__ = ["Exporter"]
@@ -96,6 +98,7 @@ class Exporter:
         self._deadline: float | None = None
         self._waiters: list[threading.Event] = []
         self._abandoned = False
+        self._auth_warned = False
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         if active:
@@ -414,6 +417,13 @@ class Exporter:
             self.last_error = str(exc)
             return True
         except Retry as exc:
+            if isinstance(exc, Unauthorized) and not self._auth_warned:
+                # Once per process: records are kept (spilled) and retried, but a wrong key
+                # would otherwise only show in stats()["last_error"].
+                self._auth_warned = True
+                logging.getLogger("pilotgate.instrument").warning(
+                    "pilotgate: %s; records are kept on disk and retried", exc
+                )
             self._down(str(exc), exc.after)
             return False
         except Exception as exc:

@@ -1,4 +1,4 @@
-"""Turn captured tuples into DESIGN.md ingest records (on the background thread only).
+"""Turn captured tuples into docs/formats.md ingest records (on the background thread only).
 
 The hot path keeps references to the call's arguments and result; this module decides
 what the input was, joins streamed chunks, converts to text, formats timestamps and
@@ -385,7 +385,7 @@ def freeze(
 def expand(
     rows: Iterable[list[Any]], *, redact: RecordRedactor | None
 ) -> tuple[list[dict[str, Any]], int]:
-    """Ingest records (DESIGN.md) for compact rows, redacted; and how many rows were bad."""
+    """Ingest records (docs/formats.md) for compact rows, redacted; and how many rows were bad."""
     records: list[dict[str, Any]] = []
     failed = 0
     for row in rows:

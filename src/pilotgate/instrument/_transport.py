@@ -27,6 +27,10 @@ class Retry(Exception):
         self.after = after
 
 
+class Unauthorized(Retry):
+    """The collector refused the API key (401/403): kept and retried, and said out loud."""
+
+
 class TooLarge(Exception):
     """The batch is over the backend's size limit."""
 
@@ -105,7 +109,7 @@ class CollectorTransport:
         if status == 413:
             raise TooLarge(f"collector said 413 for {len(records)} records")
         if status in (401, 403):
-            raise Retry(f"collector said {status}: check api_key (pilotgate keys create)")
+            raise Unauthorized(f"collector said {status}: check api_key (pilotgate keys create)")
         if status in (404, 405):  # a wrong URL is a configuration problem: keep the data
             raise Retry(f"collector said {status} for {self.path}: check the collector URL")
         if status in (408, 425, 429) or status >= 500:

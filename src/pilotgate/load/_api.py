@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pilotgate.errors import ConfigError
@@ -61,8 +61,12 @@ def run_load(
     name: str | None = None,
     params: Mapping[str, Any] | None = None,
     target_label: str | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> LoadResult:
     """Run one bounded load level against ``target`` and return every request's sample.
+
+    Ctrl-C (SIGINT) stops sending and returns what was measured, marked ``interrupted``
+    (and stored with status ``interrupted``: the gate does not judge it).
 
     Args:
         config: the load profile, duration and limits.
@@ -76,29 +80,34 @@ def run_load(
         params: extra parameters to keep with the run (e.g. the command's inputs file).
         target_label: the target as the stored run names it (default: the spec given, or
             the endpoint); secrets are stripped.
+        progress: called once a second with the last second's figures (one process only).
 
     Raises:
         ConfigError: the target is not on loopback and ``config.allow_remote`` is False.
     """
-    result = _run_one(config, target, workload)
+    result = _run_one(config, target, workload, progress)
     if store is not None and save:
         result.run_id = record_load(
             result, store, feature=feature, version=version, name=name,
             params={"config": config.model_dump(mode="json"), **(params or {})},
             target=target_label or (target if isinstance(target, str) else None),
+            status="interrupted" if result.interrupted else "ok",
         )  # fmt: skip
     return result
 
 
 def _run_one(
-    config: LoadConfig, target: TargetConfig | str, workload: Workload | None
+    config: LoadConfig,
+    target: TargetConfig | str,
+    workload: Workload | None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> LoadResult:
     tcfg = to_target(target)
     where = check_target(tcfg, config)
-    run = run_process(config, tcfg, workload or Workload())
+    run = run_process(config, tcfg, workload or Workload(), progress)
     return LoadResult(
         config=config, target=where, samples=run.samples, elapsed_s=run.elapsed_s,
-        client=run.client,
+        client=run.client, harness=run.harness, interrupted=run.interrupted,
     )  # fmt: skip
 
 
@@ -117,8 +126,12 @@ def run_levels(
     name: str | None = None,
     params: Mapping[str, Any] | None = None,
     target_label: str | None = None,
+    progress: Callable[[str], Callable[[dict[str, Any]], None]] | None = None,
 ) -> LevelsResult:
     """Run ``config`` at each load in ``levels`` (rates or user counts), lowest first.
+
+    ``progress(label)`` gives the per-second callback of each level. Ctrl-C ends the run
+    after the level it interrupts: finished levels are complete, that one is partial.
 
     With ``stop_when_slo_missed`` (a sweep) the run stops after the first level that
     misses the SLO: higher loads only pile more traffic onto a target already past its knee.
@@ -139,8 +152,13 @@ def run_levels(
     for i, value in enumerate(levels):
         level = config.with_load(value)
         label = labels[i] if labels is not None else f"{level.load_value:g}"
-        res = _run_one(level.model_copy(update={"label": label}), tcfg, workload)
+        res = _run_one(
+            level.model_copy(update={"label": label}), tcfg, workload,
+            progress(label) if progress is not None else None,
+        )  # fmt: skip
         results.append(res)
+        if res.interrupted:
+            break
         met = res.level_json()["slo"]["met"]
         if stop_when_slo_missed and met is False:
             break
@@ -151,6 +169,7 @@ def run_levels(
             out, store, feature=feature, version=version, name=name,
             params={"config": config.model_dump(mode="json"), **extra, **(params or {})},
             target=target_label or (target if isinstance(target, str) else None),
+            status="interrupted" if any(r.interrupted for r in results) else "ok",
         )  # fmt: skip
     return out
 

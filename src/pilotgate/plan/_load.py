@@ -71,7 +71,11 @@ def _plan_error(exc: ValidationError, where: str) -> ConfigError:
         fix = f"allowed values: {ctx.get('expected', '')}"
     elif kind == "missing":
         msg = "required key is missing"
-    more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
+    others = [f"{_key_path(e['loc'])}: {e['msg']}" for e in exc.errors()[1:]]
+    more = ""
+    if others:
+        shown = "; ".join(others[:5]) + ("; …" if len(others) > 5 else "")
+        more = f" (and {len(others)} more: {shown})"
     return ConfigError(f"{loc}: {msg}{more}", where=where, fix=fix)
 
 

@@ -23,7 +23,9 @@ __all__ = [
 Op = Literal["<", "<=", ">", ">=", "==", "!="]
 BadSignal = Literal["rephrased", "escalated", "abandoned"]
 GoodSignal = Literal["copied", "followed_up"]
-_METRIC_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_\-]+)+(@[0-9.]+x)?$")
+_METRIC_RE = re.compile(
+    r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_\-]+)+(@[0-9.]+x)?(\[[A-Za-z0-9_\-]+=[^\[\]\n]{1,200}\])?$"
+)
 
 
 class _Strict(BaseModel):
@@ -76,6 +78,16 @@ class LoadSection(_Strict):
     allow_remote: bool = Field(
         default=False, description="Allow load tests against non-loopback targets without --yes."
     )
+
+
+class ModelPrice(_Strict):
+    """What one model costs, per 1,000 tokens, in the currency of your bill."""
+
+    input_per_1k: float = Field(default=0.0, ge=0, description="Price of 1,000 input tokens.")
+    output_per_1k: float = Field(default=0.0, ge=0, description="Price of 1,000 output tokens.")
+
+    def cost(self, tokens_in: int, tokens_out: int) -> float:
+        return tokens_in / 1000.0 * self.input_per_1k + tokens_out / 1000.0 * self.output_per_1k
 
 
 class StoreSection(_Strict):
@@ -184,7 +196,8 @@ class Criterion(_Strict):
 
     name: str = Field(min_length=1, description="Short human name shown in the verdict.")
     metric: str = Field(
-        description="Metric from the catalogue, e.g. usage.acceptance_rate or latency.e2e.p99@3x."
+        description="Metric from the catalogue, e.g. usage.acceptance_rate or latency.e2e.p99@3x; "
+        "a usage metric may name a metadata slice: usage.acceptance_rate[category=refund]."
     )
     op: Op = Field(description="Comparison: one of <, <=, >, >=, ==, !=.")
     threshold: float = Field(description="The value the metric is compared with.")
@@ -241,6 +254,11 @@ class Plan(_Strict):
     )
     targets: dict[str, TargetConfig] = Field(
         default_factory=dict, description="Named ways to call the feature: [targets.NAME]."
+    )
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=dict,
+        description="[prices.MODEL]: price per 1,000 tokens of each model (the interactions' "
+        "metadata.model, or a load target's model); [prices.default] for the rest.",
     )
     criteria: list[Criterion] = Field(
         default_factory=list, description="Success criteria: [[criteria]] tables."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from pilotgate._textdiff import diff_excerpts
 from pilotgate.report import _charts as charts
 from pilotgate.report._sections import run_ref, scored_text, scrub, section
 from pilotgate.report._stats import num, pick, wilson
@@ -48,6 +49,10 @@ def _command(run: Mapping[str, Any], fallback: str) -> str:
             cmd = " ".join(str(x) for x in cmd)
         if isinstance(cmd, str) and cmd:
             return scrub(cmd, 400)
+    if run.get("kind") == "load":  # recorded through the API: rebuilt from its parameters
+        from pilotgate.gate._reproduce import load_command
+
+        return scrub(load_command(run, 1, 3.0), 400)
     return fallback
 
 
@@ -85,7 +90,7 @@ def coverage_section(
         runs=[run_ref(run)],
         commands=[_command(run, generic)],
         coverage=value,
-        coverage_ci95=cov.get("ci95") if isinstance(cov, Mapping) else None,
+        coverage_ci95=(cov.get("ci95") if isinstance(cov, Mapping) else doc.get("coverage_ci95")),
         n_eval=doc.get("n_eval"),
         n_production=doc.get("n_production"),
         gaps=gaps,
@@ -150,14 +155,17 @@ def robustness_section(
     ]
     for f in source[:MAX_PAIRS]:
         if isinstance(f, Mapping):
+            out_a, out_b = diff_excerpts(
+                str(f.get("output_original") or ""), str(f.get("output_perturbed") or ""), 300
+            )
             pairs.append(
                 {
                     "perturbation": scrub(f.get("perturbation"), 60),
                     "case_id": scrub(f.get("case_id"), 80),
                     "original": scrub(f.get("original"), 300),
                     "perturbed": scrub(f.get("perturbed"), 300),
-                    "output_original": scrub(f.get("output_original"), 300),
-                    "output_perturbed": scrub(f.get("output_perturbed"), 300),
+                    "output_original": scrub(out_a, 302),
+                    "output_perturbed": scrub(out_b, 302),
                 }
             )
     clean = doc.get("clean") if isinstance(doc.get("clean"), Mapping) else None
@@ -252,6 +260,11 @@ def load_section(
         slo_ms=slo,
         requests=doc.get("requests"),
         target=scrub(doc.get("target") or run.get("target"), 200),
+        costs=[
+            {"label": lv.get("label"), **lv["cost"]}
+            for lv in (doc.get("levels") or [doc])
+            if isinstance(lv, Mapping) and isinstance(lv.get("cost"), Mapping)
+        ],
     )
     if curve:
         sec["charts"].append({"id": "load-curve", "fig": charts.latency_vs_load(curve, knee, slo)})

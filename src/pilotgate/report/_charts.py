@@ -102,6 +102,8 @@ def usage_by_day(by_day: Sequence[Mapping[str, Any]], fb_days: Sequence[Mapping[
             legend={"orientation": "h", "y": -0.2, "traceorder": "normal"},
             margin={"l": 60, "r": 70, "t": 40, "b": 50},
             yaxis={"title": {"text": "calls"}},
+            # whole days: without it one day's bar gets an axis of hours ("23:59:59.9996")
+            xaxis={"type": "date", "tickformat": "%b %d", "dtick": 86_400_000},
             yaxis2={
                 "title": {"text": "accepted"},
                 "overlaying": "y",

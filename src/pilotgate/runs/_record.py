@@ -86,13 +86,19 @@ def _meta(
     name: str | None,
     plan_hash: str | None,
 ) -> dict[str, Any]:
+    from pilotgate._invocation import current_command
+
+    kept = dict(params or {})
+    command = current_command()  # the CLI line that made the run, secrets masked
+    if command is not None:
+        kept.setdefault("command", command)
     return {
         "feature": feature or None,
         "version": version or None,
         "eval_set": eval_set or None,
         "inputs": dict(inputs) if inputs else None,
         "target": safe_target(target),
-        "params": dict(params or {}),
+        "params": kept,
         "name": name,
         "plan_hash": plan_hash if plan_hash is not None else plan_in_force(),
     }
@@ -140,6 +146,7 @@ def record_run(
     params: Mapping[str, Any] | None = None,
     name: str | None = None,
     plan_hash: str | None = None,
+    status: str = "ok",
 ) -> str:
     """Record a finished run in one call; returns its id.
 
@@ -157,10 +164,11 @@ def record_run(
         params: the parameters that reproduce the run.
         name: a free label (comparisons are looked up by it).
         plan_hash: the plan in force; default: the plan found as the CLI finds it.
+        status: ``ok``, or ``interrupted`` for a partial run (readers judge ``ok`` runs only).
     """
     meta = _meta(
         feature=feature, version=version, eval_set=eval_set, inputs=inputs, target=target,
         params=params, name=name, plan_hash=plan_hash,
     )  # fmt: skip
     with using_store(store) as st:
-        return st.save_run(kind, summary, results, **meta)
+        return st.save_run(kind, summary, results, status=status, **meta)

@@ -180,6 +180,10 @@ def get_scorer(name: str | BoundScorer, **kwargs: Any) -> BoundScorer:
     """
     if isinstance(name, BoundScorer):
         return name
+    if name.startswith("python:"):  # a scorer of the user's own (scoring/_python.py)
+        from pilotgate.scoring._python import load_python_scorer
+
+        return BoundScorer(name=name, kwargs=dict(kwargs), fn=load_python_scorer(name))
     _ensure_loaded()
     entry = SCORERS.get(name)
     params = inspect.signature(entry.obj).parameters

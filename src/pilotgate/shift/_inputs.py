@@ -1,6 +1,6 @@
 """Read eval or production inputs from a file: case lines or ingest interaction lines.
 
-Reading goes through :func:`pilotgate.records.read_cases`, so both formats DESIGN.md
+Reading goes through :func:`pilotgate.records.read_cases`, so both formats docs/formats.md
 promises are accepted. Timestamps are not part of a case, so a second, JSON-only pass
 picks up ``ts`` from interaction lines (and from case lines that carry one); they drive
 the early-vs-late drift test and the per-day coverage trend.

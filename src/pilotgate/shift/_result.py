@@ -110,7 +110,7 @@ class ShiftResult:
     run_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The DESIGN.md document: fields may be added, never removed."""
+        """The docs/formats.md document: fields may be added, never removed."""
         flagged = [t.descriptor for t in self.descriptor_drift if t.flagged]
         flagged += [d.name for d in self.embedding_drift if d.flagged]
         return {
@@ -121,7 +121,7 @@ class ShiftResult:
             "n_production": self.n_production,
             "n_production_analyzed": self.n_production_analyzed,
             "sample": self.sample,
-            # DESIGN.md: `coverage` is the share itself; its interval and calibration sit beside
+            # formats.md: `coverage` is the share itself; its interval and calibration sit beside
             "coverage": round(self.coverage.value, 4),
             "coverage_ci95": [round(self.coverage.ci95[0], 4), round(self.coverage.ci95[1], 4)],
             "coverage_detail": self.coverage.to_json(),

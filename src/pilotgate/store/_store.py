@@ -532,12 +532,14 @@ class Store:
         kind: str,
         summary: Mapping[str, Any],
         results: Iterable[tuple[str, Mapping[str, Any]]] = (),
+        *,
+        status: str = "ok",
         **meta: Any,
     ) -> str:
-        """Start, fill and finish a run in one call."""
+        """Start, fill and finish a run in one call (``status``: ``ok`` or ``interrupted``)."""
         rid = self.start_run(kind, **meta)
         self.add_results(rid, results)
-        self.finish_run(rid, summary)
+        self.finish_run(rid, summary, status=status)
         return rid
 
     def get_run(self, run_id: str) -> dict[str, Any]:

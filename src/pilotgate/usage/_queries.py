@@ -37,6 +37,8 @@ class Filters:
     until: datetime | None = None
     project: str | None = None
     """One project's interactions (None: every project's)."""
+    metadata: tuple[tuple[str, str], ...] = ()  # metadata key = value (compared as text)
+    missing_key: str | None = None  # interactions whose metadata lacks this key
 
 
 class Queries:
@@ -102,7 +104,32 @@ class Queries:
         if f.until is not None:
             conds.append(f"{alias}.ts < :until")
             params["until"] = self._ts(f.until)
+        for k, (key, value) in enumerate(f.metadata):
+            conds.append(f"{self.meta(alias, f':mk{k}')} = :mv{k}")
+            params[f"mk{k}"], params[f"mv{k}"] = self.meta_path(key), value
+        if f.missing_key is not None:
+            conds.append(f"{self.meta(alias, ':mkx')} IS NULL")
+            params["mkx"] = self.meta_path(f.missing_key)
         return (" AND ".join(conds) or "1=1"), params
+
+    def meta(self, alias: str, path_param: str) -> str:
+        """A metadata value as text (SQLite ``json_extract``; PostgreSQL ``->>``)."""
+        if self.pg:
+            return f"({alias}.metadata ->> {path_param})"
+        return f"CAST(json_extract({alias}.metadata, {path_param}) AS TEXT)"
+
+    def meta_path(self, key: str) -> str:
+        return key if self.pg else f'$."{key}"'
+
+    def metadata_values(self, f: Filters, key: str, limit: int) -> list[str | None]:
+        """The ``limit`` most frequent values of metadata ``key`` (None: the key is absent)."""
+        where, params = self.where(f)
+        params["mkey"] = self.meta_path(key)
+        sql = f"""
+            SELECT {self.meta("i", ":mkey")} AS v, COUNT(*) AS n
+            FROM interactions i WHERE {where}
+            GROUP BY v ORDER BY n DESC, v LIMIT {int(limit)}"""
+        return [None if r[0] is None else str(r[0]) for r in self._run(sql, params)]
 
     def _run(self, sql: str, params: dict[str, Any]) -> list[Any]:
         conn: Connection
@@ -118,6 +145,20 @@ class Queries:
                    COUNT(*), SUM(CASE WHEN i.error IS NOT NULL THEN 1 ELSE 0 END)
             FROM interactions i WHERE {where}
             GROUP BY i.version, d, b"""
+        return self._run(sql, params)
+
+    def tokens(self, f: Filters) -> list[Any]:
+        """(metadata.model, day, n, n with token counts, tokens in, tokens out)."""
+        where, params = self.where(f)
+        params["mmodel"] = self.meta_path("model")
+        model = self.meta("i", ":mmodel")
+        sql = f"""
+            SELECT {model} AS m, {self.day("i.ts")} AS d, COUNT(*),
+                   SUM(CASE WHEN i.tokens_in IS NOT NULL OR i.tokens_out IS NOT NULL
+                       THEN 1 ELSE 0 END),
+                   SUM(i.tokens_in), SUM(i.tokens_out)
+            FROM interactions i WHERE {where}
+            GROUP BY m, d"""
         return self._run(sql, params)
 
     def feedback(self, f: Filters) -> list[Any]:
@@ -188,9 +229,14 @@ class Queries:
         if f.project is not None:
             step_conds.append("st.project = :project")
             params["project"] = f.project
-        where_i, p_i = self.where(Filters(f.feature, f.version), alias="i", by_session=True)
+        where_i, p_i = self.where(
+            Filters(f.feature, f.version, metadata=f.metadata, missing_key=f.missing_key),
+            alias="i",
+            by_session=True,
+        )
         params.update(p_i)
-        filtered = f.feature is not None or f.version is not None
+        filtered = f.feature is not None or f.version is not None or bool(f.metadata)
+        filtered = filtered or f.missing_key is not None
         # the session's version by one index lookup per session (never a join of two
         # derived tables, which SQLite would run as a nested loop)
         sql = f"""

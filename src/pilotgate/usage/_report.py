@@ -111,6 +111,7 @@ class UsageReport:
             "filters": {
                 "feature": f.feature,
                 "version": f.version,
+                "metadata": dict(f.metadata),
                 "since": f.since.isoformat() if f.since else None,
                 "until": f.until.isoformat() if f.until else None,
             },
@@ -182,6 +183,8 @@ def usage_report(
     since: datetime | None = None,
     until: datetime | None = None,
     steps: Sequence[str] | None = None,
+    metadata: Sequence[tuple[str, str]] = (),
+    missing_key: str | None = None,
 ) -> UsageReport:
     """Behaviour analytics over the stored interactions, feedback and steps.
 
@@ -189,8 +192,13 @@ def usage_report(
         feature, version: restrict to one feature / version.
         since, until: the interactions' time window (until exclusive).
         steps: the plan's ``[pilot] steps``, in order, for the funnel (none: no funnel).
+        metadata: only interactions whose metadata has these ``(key, value)`` pairs (a
+            slice, docs/usage.md); ``missing_key``: only those without that key.
     """
-    f = Filters(feature, version, since, until, project=store.read_project)
+    f = Filters(
+        feature, version, since, until, project=store.read_project, metadata=tuple(metadata),
+        missing_key=missing_key,
+    )  # fmt: skip
     q = Queries(store)
     steps = list(steps or [])
     overall = Slice()
