@@ -74,4 +74,4 @@ def test_robustness_reads_a_stored_eval_set(project: Path) -> None:
     assert doc["n_cases"] == 6 and doc["perturbations"]["typo"]["pass_rate"] == 1.0
     with Store(url) as st:
         run = st.list_runs("robustness")[0]
-    assert run["params"]["cases"] == {"kind": "eval_set", "ref": "refunds@1"}
+    assert run["eval_set"] == "refunds@1"  # the runs layer's record of what it read
