@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from gate_fixtures import NOW, crit, eval_doc, load_doc, make_plan, save_run_at
+from gate_fixtures import FEATURE, NOW, crit, eval_doc, load_doc, make_plan, save_run_at
 
 from pilotgate._cli import main
 from pilotgate.gate import evaluate_gate
@@ -45,7 +45,7 @@ def test_cli_recorded_runs_keep_their_command_line(tmp_path: Path) -> None:
     with run_in_thread(profile) as sim:
         target = f"openai:{sim.url}/v1"
         argv = ["load", "-t", target, "--model", "m", "--expected", "1", "--multiplier", "1",
-                "-d", "0.4", "--store", url]  # fmt: skip
+                "-d", "0.4", "--store", url, "--feature", FEATURE, "--version", "v2"]  # fmt: skip
         try:
             main(argv)
         except SystemExit as exc:

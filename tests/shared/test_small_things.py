@@ -87,5 +87,5 @@ def test_favicon_is_served(tmp_path: Path) -> None:
     from pilotgate._web import create_app
 
     with Store(f"sqlite:///{tmp_path / 's.db'}") as st:
-        resp = TestClient(create_app(st)).get("/favicon.ico")
+        resp = TestClient(create_app(st), base_url="http://127.0.0.1").get("/favicon.ico")
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("image/svg")

@@ -233,5 +233,9 @@ def usage_report(
                 cur = s.funnel_counts or [0] * len(steps)
                 s.funnel_counts = [a + int(c or 0) for a, c in zip(cur, counts, strict=True)]
     method = "log buckets (≤0.25 % rounding)" if q.log_buckets else "exact"
-    figures = usage_figures(store, feature=feature, version=version, since=since, until=until)
+    # the headline figures of the whole scope; a metadata slice keeps its own computation
+    # (usage_figures has no metadata filter: its figures would be the whole feature's)
+    figures = None
+    if not metadata and missing_key is None:
+        figures = usage_figures(store, feature=feature, version=version, since=since, until=until)
     return UsageReport(f, steps, overall, by_v, by_d, method, figures)
