@@ -250,7 +250,7 @@ def _warm_store_imports(url: str) -> None:
         import pilotgate.records
         import pilotgate.redact  # pseudonyms
         import pilotgate.store  # noqa: F401
-        from pilotgate.store._engine import normalise_url
+        from pilotgate.store import normalise_url
 
         dialect = make_url(normalise_url(url)).get_dialect()
         dialect.import_dbapi()
