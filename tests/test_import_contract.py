@@ -65,7 +65,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate.load._safety", "pilotgate.targets._config"): "TargetConfig is public in targets",
     ("pilotgate.load._workers", "pilotgate.targets._config"): "TargetConfig is public in targets",
     ("pilotgate.load._workload", "pilotgate.targets._config"): "TargetConfig is public",
-    ("pilotgate.perturb._adversarial", "pilotgate.scoring._labels"): "CANARY_RE is public",
     ("pilotgate.perturb._suite", "pilotgate.targets._base"): "a second safe_url (store has one)",
     ("pilotgate.plan._model", "pilotgate.targets._config"): "TargetConfig is public in targets",
     ("pilotgate.plan._reference", "pilotgate.targets._config"): "TargetConfig is public",
