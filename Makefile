@@ -47,6 +47,7 @@ check: $(STAMP)
 	$(VENV)/bin/ruff format --check src tests benchmarks realtests
 	$(VENV)/bin/ruff check src tests benchmarks realtests
 	$(VENV)/bin/mypy
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_import_contract.py
 
 fmt: $(STAMP)
 	$(VENV)/bin/ruff format src tests benchmarks realtests

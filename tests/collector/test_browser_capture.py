@@ -50,7 +50,7 @@ class PageServer:
         pages = self.pages = {}  # type: dict[str, str]
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_GET(self) -> None:
                 body = pages.get(self.path.split("?")[0])
                 if body is None:
                     self.send_error(404)

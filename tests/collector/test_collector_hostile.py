@@ -109,7 +109,7 @@ offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
     lambda m: timezone(timedelta(minutes=m))
 )
 # hypothesis wants naive bounds; the offsets are attached below
-extreme_dt = st.one_of(  # noqa: DTZ001
+extreme_dt = st.one_of(
     st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(1, 1, 2)),  # noqa: DTZ001
     st.datetimes(
         min_value=datetime(9999, 12, 30),  # noqa: DTZ001

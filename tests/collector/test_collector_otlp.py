@@ -10,18 +10,18 @@ import pytest
 
 pytest.importorskip("opentelemetry.sdk.trace", reason="opentelemetry-sdk is not installed")
 
-from google.protobuf.json_format import MessageToDict  # noqa: E402
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans  # noqa: E402
-from opentelemetry.sdk.resources import Resource  # noqa: E402
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider  # noqa: E402
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E402
+from google.protobuf.json_format import MessageToDict
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
-from opentelemetry.trace import Status, StatusCode  # noqa: E402
+from opentelemetry.trace import Status, StatusCode
 
-from pilotgate.ingest import ingest_files  # noqa: E402
-from pilotgate.store import Store  # noqa: E402
+from pilotgate.ingest import ingest_files
+from pilotgate.store import Store
 
 
 def _genai_spans() -> tuple[ReadableSpan, ...]:

@@ -173,7 +173,7 @@ def nginx(*, keepalive_requests: int, idle_s: float) -> Iterator[RealServer]:
             )
         )  # fmt: skip
         cmd = [NGINX, "-p", str(d), "-c", str(conf), "-e", str(d / "error.log")]
-        stderr = open(d / "stderr.log", "wb")  # noqa: SIM115 - closed below
+        stderr = open(d / "stderr.log", "wb")  # closed below
         proc = subprocess.Popen([*cmd, "-g", "daemon off;"], stderr=stderr)
 
         def stop() -> None:

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "runs"))
-from _live_dashboard import dashboard as _dashboard  # noqa: E402
-from _live_dashboard import get as _get  # noqa: E402
+from _live_dashboard import dashboard as _dashboard
+from _live_dashboard import get as _get
 
 from pilotgate._cli import main
 from pilotgate.plan import load_plan

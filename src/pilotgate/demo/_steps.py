@@ -265,8 +265,7 @@ def step_robustness(ctx: DemoContext) -> str:
 
 def step_load(ctx: DemoContext) -> str:
     """1x, 2x, 3x the expected users against the feature on a provider with real limits."""
-    from pilotgate.load import LoadConfig, Slo, expected_levels, run_levels
-    from pilotgate.load._workload import Workload
+    from pilotgate.load import LoadConfig, Slo, Workload, expected_levels, run_levels
 
     expected = ctx.config.expected_users
     levels, labels = expected_levels(expected, 3.0)

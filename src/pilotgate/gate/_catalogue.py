@@ -152,7 +152,7 @@ class ResolvedMetric:
 
 
 def _ensure_builtins() -> None:
-    import pilotgate.gate._providers  # noqa: F401  (registers the built-in providers)
+    import pilotgate.gate._providers  # registers the built-in providers
     import pilotgate.gate._signal_providers  # noqa: F401  (silent-user metrics)
 
 

@@ -270,7 +270,7 @@ class Interaction:
             self._ttft = perf_counter() - self._t0
 
 
-class session:  # noqa: N801 - used like a function: ``with session("s1", "u1"):``
+class session:  # lower case: used like a function, ``with session("s1", "u1"):``
     """Set the session and user ids for tracked calls in this context (thread or task)."""
 
     __slots__ = ("_value", "_token")

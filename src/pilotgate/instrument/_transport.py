@@ -242,19 +242,19 @@ def _warm_store_imports(url: str) -> None:
     cannot be imported is reported by ``open()`` like any unavailable store.
     """
     try:
-        import alembic.command  # noqa: F401  (migrations run when the store opens)
-        import alembic.config  # noqa: F401
-        import alembic.runtime.migration  # noqa: F401
-        import alembic.script  # noqa: F401
+        import alembic.command  # migrations run when the store opens
+        import alembic.config
+        import alembic.runtime.migration
+        import alembic.script
         import alembic.util  # noqa: F401
         from sqlalchemy.engine import make_url
 
-        import pilotgate.errors  # noqa: F401
-        import pilotgate.ingest  # noqa: F401  (validation and per-record fate)
-        import pilotgate.records  # noqa: F401
-        import pilotgate.redact  # noqa: F401  (pseudonyms)
+        import pilotgate.errors
+        import pilotgate.ingest  # validation and per-record fate
+        import pilotgate.records
+        import pilotgate.redact  # pseudonyms
         import pilotgate.store  # noqa: F401
-        from pilotgate.store._engine import normalise_url
+        from pilotgate.store import normalise_url
 
         dialect = make_url(normalise_url(url)).get_dialect()
         dialect.import_dbapi()

@@ -302,7 +302,7 @@ def coverage_map(points: Sequence[Mapping[str, Any]], gap_labels: Mapping[str, s
 
 def latency_vs_load(
     curve: Sequence[Mapping[str, Any]], knee: Mapping[str, Any] | None, slo_ms: float | None
-) -> Any:  # noqa: E501
+) -> Any:
     """p50 and p99 end-to-end latency at each load level, the SLO line and the knee."""
     xs = [str(c.get("label") or c.get("load")) for c in curve]
     data = [

@@ -310,7 +310,7 @@ def api_runs(store: Store, kind: str | None, limit: int) -> list[dict[str, Any]]
     return [
         run_ref(r) | {"headline": scrub(_headline(r), 160)}
         for r in store.list_runs(kind, limit=limit)
-    ]  # noqa: E501
+    ]
 
 
 def api_run(store: Store, run_id: str) -> dict[str, Any] | None:

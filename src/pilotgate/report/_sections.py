@@ -221,7 +221,7 @@ def _compute_gate(store: Store, plan: Plan) -> Mapping[str, Any] | None:
         return None
     try:
         result = fn(plan, store, save=False)
-    except Exception:  # noqa: BLE001 - a gate that cannot judge must not break the report
+    except Exception:  # a gate that cannot judge must not break the report
         return None
     doc = result.to_json() if hasattr(result, "to_json") else result
     return doc if isinstance(doc, Mapping) else None

@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from pilotgate.store import Store
 from pilotgate.store._types import to_utc
-from pilotgate.usage._stats import Rate
+from pilotgate.usage import Rate
 
 __all__ = ["Counts", "JourneyCounts", "read_counts", "read_journeys", "read_examples"]
 

@@ -16,7 +16,7 @@ from pilotgate.signals._figures import (
 )
 from pilotgate.signals._refresh import RefreshStats, refresh_signals
 from pilotgate.store import Store
-from pilotgate.usage._stats import Metric, Rate
+from pilotgate.usage import Metric, Rate
 
 __all__ = ["SilentUsers", "silent_users", "SIGNAL_METRICS"]
 

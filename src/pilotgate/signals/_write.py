@@ -194,7 +194,7 @@ def _first_session(conn: Connection, first_id: str) -> str | None:
     return str(sid) if sid else None
 
 
-def _jrow(  # noqa: PLR0913
+def _jrow(
     feature: str,
     uid: str,
     first_id: str,
