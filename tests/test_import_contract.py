@@ -24,6 +24,51 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # (importer, private module) -> why it is still allowed. Fixing one: import the public name
 # (or make it public) and delete the line.
 ALLOWED: dict[tuple[str, str], str] = {
+    # added by the first-day fixes (issue 18): public names to give (issue 14)
+    (
+        "pilotgate._cli.eval_cmd",
+        "pilotgate.evaluate._inputs",
+    ): "load_cases (eval sets as inputs) has no public name",
+    (
+        "pilotgate._cli.load_cmd",
+        "pilotgate.load._cost",
+    ): "load cost (plan prices) has no public name",
+    (
+        "pilotgate._cli.load_cmd",
+        "pilotgate.load._progress",
+    ): "the live progress printer is CLI-only",
+    ("pilotgate._cli.load_cmd", "pilotgate.load._record"): "record_load with the CLI's cost block",
+    (
+        "pilotgate._cli.robustness_cmd",
+        "pilotgate.evaluate._inputs",
+    ): "load_cases (eval sets as inputs) has no public name",
+    ("pilotgate._cli.usage_cmd", "pilotgate.usage._cost"): "usage_cost has no public name",
+    ("pilotgate._cli.usage_cmd", "pilotgate.usage._slices"): "usage_slices has no public name",
+    (
+        "pilotgate.evaluate._inputs",
+        "pilotgate.scoring._python",
+    ): "python: scorers are built where cases load",
+    (
+        "pilotgate.gate._catalogue",
+        "pilotgate.usage._slices",
+    ): "metric slices parse with usage's selector",
+    ("pilotgate.gate._providers", "pilotgate.usage._cost"): "usage.cost_per_call reads usage_cost",
+    (
+        "pilotgate.gate._providers",
+        "pilotgate.usage._slices",
+    ): "usage.*[k=v] criteria read usage slices",
+    (
+        "pilotgate.load._client",
+        "pilotgate.targets._python",
+    ): "python: targets' loader for the worker pool",
+    ("pilotgate.load._cost", "pilotgate.targets._config"): "TargetConfig's price fields",
+    (
+        "pilotgate.report._capabilities",
+        "pilotgate.gate._reproduce",
+    ): "reproduce commands shared with the gate",
+    ("pilotgate.report._pages", "pilotgate.usage._cost"): "the dashboard's cost card",
+    ("pilotgate.report._pages", "pilotgate.usage._slices"): "the dashboard's usage slices",
+    ("pilotgate.scoring._python", "pilotgate.targets._python"): "one loader for python: specs",
     # the CLI and the web app are the top layer: only these import them
     ("pilotgate.__main__", "pilotgate._cli"): "`python -m pilotgate` runs the CLI",
     ("pilotgate._cli.serve_cmd", "pilotgate._web"): "`pilotgate serve` starts the web app",
@@ -86,6 +131,7 @@ KNOWN_DEFERRED_CYCLES: list[frozenset[str]] = [
         "instrument._capture instrument._streams",
         "shift._gaps shift._result",
         "gate._catalogue gate._context gate._providers gate._signal_providers",
+        "load._client load._pypool",
         "_web.dashboard report._pages",
         "load._engine load._workers",
         "scoring._base scoring._builtins scoring._embedding scoring._judge scoring._labels"

@@ -64,6 +64,8 @@ PUBLIC_API: dict[str, list[str]] = {
         "pending_reviews",
         "record_review",
         "review_session",
+        "LabelImport",
+        "import_labels",
     ],
     "pilotgate.collector": [
         "SCOPES",
@@ -174,6 +176,8 @@ PUBLIC_API: dict[str, list[str]] = {
         "start_pilot",
         "to_junit",
         "to_markdown",
+        "check_plan_metrics",
+        "metric_problem",
     ],
     "pilotgate.ingest": [
         "BatchFate",
@@ -273,6 +277,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "plan_hash",
         "resolve_settings",
         "validate_plan_text",
+        "ModelPrice",
     ],
     "pilotgate.records": [
         "BadLine",
@@ -285,6 +290,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "parse_ingest_line",
         "read_cases",
         "write_cases",
+        "json_error_text",
     ],
     "pilotgate.redact": [
         "BUILTIN_KINDS",
@@ -402,6 +408,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "prune",
         "safe_url",
         "tables",
+        "require_existing",
     ],
     "pilotgate.targets": [
         "ERROR_CLASSES",
