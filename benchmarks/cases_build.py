@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 
@@ -29,10 +30,11 @@ from pilotgate.store import Store
 BUDGET_S = 30.0
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--size", type=int, default=200)
+    ap.add_argument("--budget-s", type=float, default=BUDGET_S, help="build-time budget (s)")
     args = ap.parse_args()
 
     t = time.perf_counter()
@@ -60,10 +62,10 @@ def main() -> None:
         t, c = time.perf_counter(), time.process_time()
         res = build_eval_set(store, "prod", spec)
         total, cpu = time.perf_counter() - t, time.process_time() - c
-        verdict = "OK" if total <= BUDGET_S else "OVER BUDGET"
+        verdict = "OK" if total <= args.budget_s else "OVER BUDGET"
         print(
             f"build {res.ref} from {res.pool} interactions: {total:.1f} s "
-            f"(budget {BUDGET_S:.0f} s) {verdict}; {cpu:.1f} CPU-s in this process "
+            f"(budget {args.budget_s:g} s) {verdict}; {cpu:.1f} CPU-s in this process "
             f"(load average now {os.getloadavg()[0]:.1f})"
         )
         stages = ", ".join(f"{k} {v:.1f}" for k, v in res.timings.items() if k != "total")
@@ -80,6 +82,7 @@ def main() -> None:
         again = build_eval_set(store, "prod", spec, save=False)
         same = [c.model_dump() for c in again.cases] == [c.model_dump() for c in res.cases]
         print(f"    same seed again: {'identical' if same else 'DIFFERENT'} cases")
+        met = {"build time": total <= args.budget_s, "determinism": same}
 
     texts, origin = planted_duplicates(2000, 400, seed=0)
     t = time.perf_counter()
@@ -94,7 +97,11 @@ def main() -> None:
         f"{time.perf_counter() - t:.1f} s: recall {recall:.1%} (target >= 95 %), "
         f"false merges {false:.2%} (target <= 1 %)"
     )
+    met.update({"dedup recall": recall >= 0.95, "dedup false merges": false <= 0.01})
+    missed = [k for k, v in met.items() if not v]
+    print("result: " + ("OK" if not missed else "OVER BUDGET: " + ", ".join(missed)))
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

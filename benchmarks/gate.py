@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -42,13 +43,18 @@ def _fill(store: Store, n: int, seed: int) -> None:
             batch_i, batch_f = [], []
     store.add_interactions(batch_i)
     store.add_feedback(batch_f)
+    # a run of the plan's feature and version: the gate judges no other
     store.save_run("load", {"levels": [{"label": "3x", "latency_ms": {"e2e": {"p99": 3000,
-                   "n": 900}}}]})  # fmt: skip
+                   "n": 900}}}]}, feature="bench", version="v1")  # fmt: skip
 
 
-def main() -> None:
+BUDGET_S_PER_100K = 1.0  # evaluate_gate, median; 3 s over the default 300k interactions
+
+
+def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=300_000)
+    ap.add_argument("--budget-s", type=float, help="median evaluate_gate budget (s)")
     ap.add_argument("--quick", action="store_true", help="50k interactions")
     args = ap.parse_args()
     n = 50_000 if args.quick else args.n
@@ -80,7 +86,12 @@ def main() -> None:
     print(f"evaluate_gate, 4 criteria (3 usage on one window + 1 load run): "
           f"median {sorted(times)[1]:.2f} s, min {min(times):.2f} s over 3 runs")  # fmt: skip
     print("for scale: dashboard budget, overview over 1M interactions <= 1 s")
+    median = sorted(times)[1]
+    budget = args.budget_s if args.budget_s is not None else BUDGET_S_PER_100K * n / 100_000
+    ok = median <= budget
+    print(f"result: {'OK' if ok else 'OVER BUDGET'} (median {median:.2f} s, budget {budget:g} s)")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

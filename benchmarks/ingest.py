@@ -18,9 +18,12 @@ measures the neighbours). The judged figures:
 The records are seeded and varied: SDK-style ids, sessions of ~4 calls, times spread over
 two weeks, ~8 % chat inputs, some e-mail addresses, phone and card numbers to redact.
 
-Exit status: 1 when a budget is clearly missed (wall rate < 90 % of it) on a quiet
-machine (1-minute load average < 1.5 before each measurement); otherwise 0, with
-"inconclusive: machine busy" when the machine was not quiet enough to judge.
+Realistic records too (``_ingest_realistic.py``): 1-3 KB chat prompts, 0.5-1.5 KB replies,
+~5 % with personal data, half of them with a feedback record. Those are judged against the
+minimal floor measured in the same run on the same file (``json.loads`` of each line and
+``executemany`` of both kinds into SQLite): ``pilotgate ingest`` must reach at least half
+the floor's rate. A busy machine slows both, so the ratio holds; the absolute budgets are
+judged on the best of up to three runs. Exit status: 1 when any budget is missed, else 0.
 
     .venv/bin/python benchmarks/ingest.py [--quick] [--n N] [--seed 0]
 
@@ -51,8 +54,8 @@ from typing import Any
 
 STORE_BUDGET = 50_000
 HTTP_BUDGET = 20_000
-QUIET_LOAD = 1.5
-CLEAR_MISS = 0.9
+FLOOR_SHARE = 0.5  # realistic records: at least half the same-run floor's rate
+TRIES = 3
 
 INPUTS = [
     "How do I reset the PIN of my card?",
@@ -319,12 +322,8 @@ def bench_http(
 # ----------------------------------------------------------------- reporting
 
 
-def verdict(name: str, fig: Figure, budget: int) -> str:
-    if fig.load >= QUIET_LOAD:
-        return "inconclusive: machine busy"
-    if fig.rate >= budget:
-        return "OK"
-    return "MISS" if fig.rate < CLEAR_MISS * budget else "MISS (within noise)"
+def verdict(fig: Figure, budget: int) -> str:
+    return "OK" if fig.rate >= budget else "MISS"
 
 
 def line(label: str, fig: Figure, budget: int | None = None) -> str:
@@ -332,8 +331,61 @@ def line(label: str, fig: Figure, budget: int | None = None) -> str:
         f"{label:<58} {fig.rate:>9,.0f}/s wall  {fig.cpu_rate:>9,.0f}/CPU-s  (load {fig.load:.2f})"
     )
     if budget is not None:
-        out += f"  budget >= {budget:,}/s  {verdict(label, fig, budget)}"
+        out += f"  budget >= {budget:,}/s  {verdict(fig, budget)}"
     return out
+
+
+def best_of(run: Callable[[], Figure], budget: int) -> Figure:
+    """Run up to TRIES times until the budget is met; the fastest run counts."""
+    best = run()
+    for _ in range(TRIES - 1):
+        if best.rate >= budget:
+            break
+        print(f"{'':<58} {best.rate:,.0f}/s is under budget: measuring again")
+        again = run()
+        best = again if again.rate > best.rate else best
+    return best
+
+
+def realistic(n: int, seed: int, tmp: Path) -> bool:
+    """``pilotgate ingest`` of kilobyte-sized records against the same-run floor."""
+    from _ingest_realistic import floor_import, make_realistic, sizes
+    from pilotgate.ingest import ingest_files
+    from pilotgate.redact import Redactor
+    from pilotgate.store import Store
+
+    records = make_realistic(n, seed)
+    path = tmp / "realistic.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for r in records:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    sz = sizes(records)
+    mb = path.stat().st_size / 1e6
+    print(
+        f"\nrealistic records: {n:,} interactions + {len(records) - n:,} feedback "
+        f"({mb:.0f} MB; prompts {sz['prompt_b']:,.0f} B, replies {sz['reply_b']:,.0f} B on "
+        "average, ~5 % with personal data)"
+    )
+    ratios = []
+    for k in range(2):  # interleaved pairs: a load spike hits both sides
+        floor_s = floor_import(path, tmp / f"floor-{k}.db")
+        with Store(f"sqlite:///{tmp}/realistic-{k}.db") as store:
+            t0 = time.perf_counter()
+            report = ingest_files([path], store, redactor=Redactor(), batch_size=2000)
+            ours_s = time.perf_counter() - t0
+            assert report.n_bad == 0, report.to_json()
+        floor_rate, ours_rate = len(records) / floor_s, len(records) / ours_s
+        ratios.append(ours_rate / floor_rate)
+        print(
+            f"   floor (json.loads + executemany): {floor_rate:>9,.0f} records/s; "
+            f"pilotgate ingest: {ours_rate:>9,.0f} records/s = {ours_rate / floor_rate:.2f} "
+            f"of the floor (load {load1():.2f})"
+        )
+    best = max(ratios)
+    ok = best >= FLOOR_SHARE
+    verdict_word = "OK" if ok else "MISS"
+    print(f"   best ratio {best:.2f} (budget >= {FLOOR_SHARE:g} of the floor)  {verdict_word}")
+    return ok
 
 
 def main() -> int:
@@ -342,6 +394,7 @@ def main() -> int:
     ap.add_argument("--n", type=int, help="records per measurement")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-http", action="store_true", help="skip the collector measurement")
+    ap.add_argument("--realistic-n", type=int, help="realistic interactions (default n / 10)")
     args = ap.parse_args()
     n = args.n or (50_000 if args.quick else 200_000)
     records = make_records(n, args.seed)
@@ -352,6 +405,12 @@ def main() -> int:
         f"ingest benchmark: {n:,} interactions, seed {args.seed}, Python "
         f"{sys.version.split()[0]}, orjson {'on' if HAVE_ORJSON else 'off (stdlib json)'}, "
         f"{os.cpu_count()} CPUs"
+    )
+    avg_in = sum(len(json.dumps(r["input"])) for r in records) / n
+    avg_out = sum(len(r["output"]) for r in records) / n
+    print(
+        f"short records: inputs {avg_in:.0f} B, outputs {avg_out:.0f} B on average "
+        "(log-line sized; the realistic section below uses kilobyte chat records)"
     )
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
@@ -366,33 +425,39 @@ def main() -> int:
         print(line("Store.add_interactions (validated records, batches of 2,000)", store_fig))
         one, _ = bench_file(records, tmp, parallel=False, batch=2000)
         print(line("ingest_files, one process (batches of 2,000)", one))
-        file_fig, redactions = bench_file(records, tmp, parallel=None, batch=2000)
+        redactions: dict[str, Any] = {}
+
+        def file_run() -> Figure:
+            fig, red = bench_file(records, tmp, parallel=None, batch=2000)
+            redactions.update(red)
+            return fig
+
+        file_fig = best_of(file_run, STORE_BUDGET)
         print(
             line("pilotgate ingest FILE (decode+validate+redact+insert)", file_fig, STORE_BUDGET)
             + f"\n{'':<58} (default: batches of 2,000, a worker process decodes"
-            " files over 12 MB; /CPU-s counts both processes)"
+            " files over 12 MB; /CPU-s counts both processes; best of up to 3)"
         )
-        verdicts = [verdict("file", file_fig, STORE_BUDGET)]
+        met = {"file": verdict(file_fig, STORE_BUDGET) == "OK"}
         if not args.no_http:
-            client, server = bench_http(records[: n // 2], tmp, 1000, clients=2)
+
+            def http_run() -> Figure:
+                client, server = bench_http(records[: n // 2], tmp, 1000, clients=2)
+                print(f"{'':<58} client process: {client.cpu_rate:,.0f}/CPU-s")
+                return server
+
+            server = best_of(http_run, HTTP_BUDGET)
             print(
                 line("collector over HTTP (batches of 1,000, auth+redaction)", server, HTTP_BUDGET)
-                + f"\n{'':<58} client process: {client.cpu_rate:,.0f}/CPU-s"
-                "; the /CPU-s figure above is the server's"
+                + f"\n{'':<58} the /CPU-s figure is the server's; best of up to 3"
             )
-            verdicts.append(verdict("http", server, HTTP_BUDGET))
+            met["http"] = verdict(server, HTTP_BUDGET) == "OK"
+        met["realistic"] = realistic(args.realistic_n or max(2_000, n // 10), args.seed, tmp)
     print(f"PII redacted in the file import: {redactions}")
     print(f"load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    if any(v == "MISS" for v in verdicts):
-        print("result: a budget is clearly missed on a quiet machine")
-        return 1
-    if any(v.startswith("inconclusive") for v in verdicts):
-        print("result: inconclusive: machine busy (1-minute load average >= 1.5); rerun when quiet")
-        return 0
-    print(
-        "result: budgets met" if all(v == "OK" for v in verdicts) else "result: close to a budget"
-    )
-    return 0
+    missed = [k for k, ok in met.items() if not ok]
+    print("result: " + ("budgets met" if not missed else "MISSED: " + ", ".join(missed)))
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

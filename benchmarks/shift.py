@@ -84,7 +84,7 @@ def minilm_cache(texts: list[str], threads: int = 2) -> InMemoryEmbeddingCache:
     return cache
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="20k x 1k, lexical only")
     ap.add_argument("--skip-minilm", action="store_true")
@@ -97,7 +97,7 @@ def main() -> None:
     if args.build_cache_only:
         ev, prod = make_inputs(100_000, 5_000)
         minilm_cache(ev + prod, threads=1)
-        return
+        return 0
     n_prod, n_eval = (20_000, 1_000) if args.quick else (100_000, 5_000)
     print(f"shift benchmark: {n_prod} production x {n_eval} eval, {os.cpu_count()} CPUs visible")
     t = time.perf_counter()
@@ -106,9 +106,9 @@ def main() -> None:
         f"generated inputs in {time.perf_counter() - t:.1f} s "
         f"({len(set(prod))} distinct production)"
     )
-    run("lexical, cold", ev, prod, "lexical")
+    times = [run("lexical, cold", ev, prod, "lexical")]
     if args.quick or args.skip_minilm:
-        return
+        return _verdict(times)
     emb = get_embedder("minilm")
     sub = prod[:2_000]
     emb.embed(sub[:64])  # load the model outside the timing
@@ -121,8 +121,16 @@ def main() -> None:
         f"extrapolated {n_distinct / rate:.0f} s for all {n_distinct} distinct texts"
     )
     cache = minilm_cache(ev + prod)
-    run("minilm, embeddings cached", ev, prod, "minilm", cache)
+    times.append(run("minilm, embeddings cached", ev, prod, "minilm", cache))
+    return _verdict(times)
+
+
+def _verdict(times: list[float]) -> int:
+    missed = [t for t in times if t > BUDGET_S]
+    worst = f"OVER BUDGET ({max(missed):.1f} s > {BUDGET_S:g} s)" if missed else "OK"
+    print(f"result: {worst}")
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -6,6 +6,10 @@ client CPU-second for a bare aiohttp loop (the floor) and for the ``openai:`` ad
 streamed and not, through ``run_many``. Anchor (FINDINGS.md): aiohttp ≈ 13–17k req per
 client CPU-second on this kind of machine, httpx ≈ 0.5k.
 
+Budget: the non-streamed adapter reaches at least half the raw aiohttp floor's requests
+per client CPU-second, both measured in this run (a busy machine slows both alike); exit
+status 1 when it does not.
+
     .venv/bin/python benchmarks/targets.py [--quick]
 """
 
@@ -94,7 +98,10 @@ async def _adapter(base: str, n: int, concurrency: int, stream: bool) -> int:
     return sum(r.chunks for r in results) if stream else len(results)
 
 
-def main() -> None:
+FLOOR_SHARE = 0.5
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer requests")
     parser.add_argument("--concurrency", type=int, default=32)
@@ -105,6 +112,7 @@ def main() -> None:
     proc = _start_simulator(port, tokens)
     base = f"http://127.0.0.1:{port}/v1"
     rows: list[tuple[str, Any, Any, Any, str]] = []
+    per_cpu: dict[str, float] = {}
     try:
         for name, run, unit in (
             (
@@ -118,6 +126,7 @@ def main() -> None:
             asyncio.run(_measure(run))  # warm-up: imports, connections, JIT-free caches
             cpu, wall, events = asyncio.run(_measure(run))
             rows.append((name, events, f"{events / wall:,.0f}", f"{events / cpu:,.0f}", unit))
+            per_cpu[name] = events / cpu
     finally:
         proc.terminate()
         proc.wait(10)
@@ -128,7 +137,14 @@ def main() -> None:
     for name, events, per_wall, per_cpu, unit in rows:
         print(f"{name:<26}{events:>8}{per_wall:>12}{per_cpu:>18}  {unit}")
     print("anchor: aiohttp ≈ 13–17k req per client CPU-second; httpx AsyncClient ≈ 0.5k")
+    share = per_cpu["openai: adapter"] / per_cpu["raw aiohttp (floor)"]
+    ok = share >= FLOOR_SHARE
+    print(
+        f"result: adapter at {share:.2f} of the floor per client CPU-second "
+        f"(budget >= {FLOOR_SHARE:g}) {'OK' if ok else 'OVER BUDGET'}"
+    )
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -12,9 +12,27 @@ modules on first use.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pilotgate._version import __version__
+
+if TYPE_CHECKING:  # users' type checkers see the real types; at run time __getattr__ loads them
+    from pilotgate.errors import PilotgateError
+    from pilotgate.instrument import (
+        configure,
+        current_interaction_id,
+        feedback,
+        flush,
+        instrument_anthropic,
+        instrument_openai,
+        session,
+        shutdown,
+        stats,
+        step,
+        track,
+    )
+    from pilotgate.plan import Plan, load_plan
+    from pilotgate.store import Store, open_store
 
 __all__ = [
     "PilotgateError",
@@ -25,6 +43,8 @@ __all__ = [
     "current_interaction_id",
     "feedback",
     "flush",
+    "instrument_anthropic",
+    "instrument_openai",
     "load_plan",
     "open_store",
     "session",
@@ -39,6 +59,8 @@ _LAZY = {
     "current_interaction_id": "pilotgate.instrument",
     "feedback": "pilotgate.instrument",
     "flush": "pilotgate.instrument",
+    "instrument_anthropic": "pilotgate.instrument",
+    "instrument_openai": "pilotgate.instrument",
     "session": "pilotgate.instrument",
     "shutdown": "pilotgate.instrument",
     "stats": "pilotgate.instrument",

@@ -3,9 +3,13 @@
 Five capabilities (evaluate, perturb, report, shift, usage) report pass or acceptance
 rates from small samples and each wrote the same Wilson formula; they now call this one.
 Their public ``wilson`` / ``wilson_interval`` names stay where they were, as thin
-wrappers that keep each one's conventions (its default ``z``, what ``n == 0`` returns,
-whether the edges are exact). Pure Python: importing this module loads no numpy, so the
-capabilities that avoid numpy at import time still do.
+wrappers (each keeps its default ``z`` and whether the edges are exact).
+
+One convention holds everywhere for intervals with no observations (``n == 0``): the
+interval is ``None`` ("no data", JSON ``null``), as is the rate or mean it belongs to;
+never the uninformative ``(0, 1)``, which a reader could take for a measurement. Pure
+Python: importing this module loads no numpy, so the capabilities that avoid numpy at
+import time still do.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ Z95 = 1.959963984540054
 
 def wilson_interval(
     successes: int, n: int, z: float = Z95, *, exact_edges: bool = False
-) -> tuple[float, float]:
+) -> tuple[float, float] | None:
     """Wilson score interval for ``successes`` out of ``n`` trials, clipped to [0, 1].
 
     Chosen over the normal (Wald) interval because our samples are small and rates sit
@@ -28,17 +32,17 @@ def wilson_interval(
 
     Args:
         successes: how many of the ``n`` trials succeeded.
-        n: trials; ``n <= 0`` gives the uninformative ``(0.0, 1.0)``.
+        n: trials; ``n <= 0`` gives None (no data: the package-wide convention).
         z: normal quantile of the confidence level (95 % by default).
         exact_edges: make the lower bound exactly 0 when nothing succeeded and the upper
             bound exactly 1 when everything did; floating point otherwise leaves crumbs
             of about 1e-17 there.
 
     Returns:
-        ``(lo, hi)`` with ``0 <= lo <= successes / n <= hi <= 1``.
+        ``(lo, hi)`` with ``0 <= lo <= successes / n <= hi <= 1``, or None when n is 0.
     """
     if n <= 0:
-        return (0.0, 1.0)
+        return None
     p = successes / n
     z2 = z * z
     denom = 1 + z2 / n

@@ -51,7 +51,13 @@ class InputError(PilotgateError):
 
 
 class StoreError(PilotgateError):
-    """The store cannot be opened, migrated or written."""
+    """The store cannot be opened, migrated or written.
+
+    ``retryable`` is True when the store itself was away (a lost connection, a locked
+    database): the same write may work later. False when the data was refused.
+    """
+
+    retryable: bool = True
 
 
 class TargetError(PilotgateError):

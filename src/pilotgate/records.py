@@ -1,4 +1,4 @@
-"""The file formats users' scripts rely on: cases JSONL and ingest JSONL (DESIGN.md).
+"""The file formats users' scripts rely on: cases JSONL and ingest JSONL (docs/formats.md).
 
 Readers are strict about structure and lenient about extras: unknown keys are kept in
 ``metadata``/``extra``; a bad line is reported with its file and line number.
@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from pilotgate.errors import InputError
 
@@ -25,6 +25,7 @@ __all__ = [
     "StepRecord",
     "format_validation_error",
     "iter_jsonl",
+    "json_error_text",
     "parse_ingest_line",
     "read_cases",
     "write_cases",
@@ -98,7 +99,10 @@ class FeedbackRecord(BaseModel):
     id: str | None = Field(default=None, description="Record id; derived when absent.")
     interaction_id: str = Field(min_length=1, description="The interaction this is about.")
     ts: datetime = Field(description="When the user reacted.")
-    accepted: bool | None = Field(default=None, description="Accepted (true) or rejected (false).")
+    accepted: StrictBool | None = Field(
+        default=None,
+        description="Accepted (true) or rejected (false): a JSON boolean, never a string.",
+    )
     score: float | None = Field(default=None, description="Optional numeric rating.")
     edited_output: str | None = Field(default=None, description="The user's edited version.")
     dwell_ms: float | None = Field(default=None, ge=0, description="Time spent on the output, ms.")
@@ -136,6 +140,12 @@ class BadLine:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.error}"
+
+
+def json_error_text(exc: json.JSONDecodeError) -> str:
+    """``Unterminated string starting at column 115`` (json's own message may end in "at")."""
+    msg = exc.msg[:-3] if exc.msg.endswith(" at") else exc.msg
+    return f"{msg} at column {exc.colno}"
 
 
 def format_validation_error(exc: ValidationError) -> str:
@@ -184,7 +194,7 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any | BadLine]]:
             except json.JSONDecodeError as exc:
                 yield (
                     lineno,
-                    BadLine(str(p), lineno, f"invalid JSON: {exc.msg} at column {exc.colno}"),
+                    BadLine(str(p), lineno, f"invalid JSON: {json_error_text(exc)}"),
                 )
 
 

@@ -69,7 +69,7 @@ def test_structured_bodies_never_5xx(collector: Any, route: str, body: Any, ctyp
     status, resp, _ = collector.request("POST", route, json.dumps(body), content_type=ctype)
     assert status < 500, (status, resp)
     if route != "/v1/traces" and status in (200, 422):
-        assert set(resp) == {"accepted", "stored_new", "errors", "redactions"}
+        assert set(resp) == {"accepted", "stored_new", "errors", "redactions", "normalised"}
         assert all(0 <= e["index"] and e["field"] for e in resp["errors"])
 
 

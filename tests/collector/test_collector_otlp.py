@@ -10,18 +10,18 @@ import pytest
 
 pytest.importorskip("opentelemetry.sdk.trace", reason="opentelemetry-sdk is not installed")
 
-from google.protobuf.json_format import MessageToDict  # noqa: E402
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans  # noqa: E402
-from opentelemetry.sdk.resources import Resource  # noqa: E402
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider  # noqa: E402
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E402
+from google.protobuf.json_format import MessageToDict
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
-from opentelemetry.trace import Status, StatusCode  # noqa: E402
+from opentelemetry.trace import Status, StatusCode
 
-from pilotgate.ingest import ingest_files  # noqa: E402
-from pilotgate.store import Store  # noqa: E402
+from pilotgate.ingest import ingest_files
+from pilotgate.store import Store
 
 
 def _genai_spans() -> tuple[ReadableSpan, ...]:
@@ -81,7 +81,10 @@ def _check(store: Store) -> None:
     chat = rows["gpt-4o-mini"]
     assert chat["feature"] == "support-router" and chat["version"] == "v3"
     assert chat["tokens_in"] == 42 and chat["tokens_out"] == 7
-    assert chat["session_id"] == "conv-1"
+    from pilotgate.redact import Pseudonymiser
+
+    # redaction is on: the session id is stored as the store's keyed hash of "conv-1"
+    assert chat["session_id"] == Pseudonymiser(store.secret("pseudonym")).id("conv-1")
     assert chat["input_messages"] == [{"role": "user", "content": "Reset my PIN, I am [EMAIL]"}]
     assert chat["output"] == "Go to Settings > Security."
     assert chat["latency_ms"] is not None and chat["latency_ms"] >= 0

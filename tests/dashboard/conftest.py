@@ -12,10 +12,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "report"))
 
-from _dash_server import Server  # noqa: E402
-from _report_fixture import Filled, fill  # noqa: E402
+from _dash_server import Server
+from _report_fixture import Filled, fill
 
-from pilotgate.store import Store  # noqa: E402
+from pilotgate.store import Store
 
 
 def start_server(store: Store, filled: Filled, *, require_login: bool | None) -> Iterator[Server]:

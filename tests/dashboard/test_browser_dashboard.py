@@ -175,8 +175,16 @@ def test_report_opens_offline(browser: Any, tmp_path: Path, login_server: Server
     page.wait_for_selector("div.chart svg.main-svg")
     sections = page.locator("section[data-section]")
     keys = [sections.nth(i).get_attribute("data-section") for i in range(sections.count())]
-    assert keys == ["verdict", "demo_vs_production", "usage", "coverage", "robustness", "load",
-                    "compare"]  # fmt: skip
+    assert keys == [
+        "verdict",
+        "demo_vs_production",
+        "usage",
+        "silent",
+        "coverage",
+        "robustness",
+        "load",
+        "compare",
+    ]
     for key in keys:
         sec = page.locator(f"section[data-section={key}]")
         assert sec.is_visible()

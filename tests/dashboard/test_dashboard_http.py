@@ -196,7 +196,7 @@ def test_a_revoked_key_ends_the_session(login_server: Server) -> None:
     from pilotgate.collector import create_key, revoke_key
 
     s = login_server
-    key, rec = create_key(s.filled.store, "pilot", name="temp")
+    key, rec = create_key(s.filled.store, "pilot", name="temp", scopes=("read",))
     cookie = s.request("/login", data={"key": key}).headers["set-cookie"].split(";")[0]
     assert s.request("/", cookie=cookie).status == 200
     revoke_key(s.filled.store, rec.id)

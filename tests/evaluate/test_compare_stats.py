@@ -41,26 +41,59 @@ def _binary_runs(seed: int, n: int = 200) -> tuple[list[float], list[float]]:
     return a.tolist(), b.tolist()
 
 
+def _normal_width(sd: float, n: int) -> float:
+    """Width of the normal-approximation 95 % interval of a mean difference."""
+    return 2 * 1.959964 * sd / math.sqrt(n)
+
+
 def test_binary_interval_recovers_known_difference_in_93_of_100_trials() -> None:
-    covered = 0
+    """Coverage, width and power of the paired interval on pass/fail scores.
+
+    True difference +0.08 over 200 cases; the paired difference's standard deviation is
+    sqrt(0.15 + 0.07 - 0.08^2) = 0.462, so the normal-approximation interval is 0.128
+    wide and the power to exclude 0 is P(Z > 1.96 - 0.08 / 0.0327) = 0.69.
+    """
+    covered = detected = 0
+    widths = []
     for seed in range(100):
         a, b = _binary_runs(seed)
         diff, lo, hi = paired_bootstrap_ci(a, b, seed=seed)
         assert lo <= diff <= hi
         covered += lo <= _TRUE_DIFF <= hi
+        detected += lo > 0
+        widths.append(hi - lo)
     assert covered >= 93
+    sd = math.sqrt(_JOINT[1] + _JOINT[2] - _TRUE_DIFF**2)
+    # an interval that is always too wide covers too; its width is bounded here
+    assert abs(float(np.mean(widths)) / _normal_width(sd, 200) - 1) < 0.10
+    # power 0.69 expected; 0.55 is 3 standard errors below over 100 trials
+    assert detected >= 55
 
 
 def test_graded_interval_recovers_known_difference_in_93_of_100_trials() -> None:
-    # graded scores whose paired difference has a known mean: b = a + 0.05 + noise
-    covered = 0
+    """Graded scores, b = a + 0.05 + N(0, 0.15): width 0.048, power 0.98."""
+    covered = detected = 0
+    widths = []
     for seed in range(100):
         rng = np.random.default_rng(1000 + seed)
         a = rng.beta(2, 2, 150)
         d = 0.05 + rng.normal(0, 0.15, 150)
         diff, lo, hi = paired_bootstrap_ci(a.tolist(), (a + d).tolist(), seed=seed)
         covered += lo <= 0.05 <= hi
+        detected += lo > 0
+        widths.append(hi - lo)
     assert covered >= 93
+    assert abs(float(np.mean(widths)) / _normal_width(0.15, 150) - 1) < 0.10
+    assert detected >= 93
+
+
+def test_compare_detects_the_true_difference_with_its_stated_power() -> None:
+    """compare_scores calls "better" as often as the power says (0.69, see above)."""
+    better = sum(
+        compare_scores(*_binary_runs(500 + seed), seed=seed)["outcome"] == "better"
+        for seed in range(100)
+    )
+    assert better >= 55
 
 
 def test_identical_runs_show_no_significant_difference() -> None:
@@ -88,6 +121,15 @@ def test_mcnemar_matches_scipy_binomial(k: int, n: int) -> None:
     assert mcnemar_exact(0, 0) == 1.0
 
 
+@pytest.mark.parametrize(
+    ("improved", "regressed"), [(50_300, 49_700), (50_000, 50_000), (600, 424)]
+)
+def test_mcnemar_is_exact_at_a_hundred_thousand_flips(improved: int, regressed: int) -> None:
+    want = stats.binomtest(improved, improved + regressed, 0.5).pvalue
+    assert mcnemar_exact(improved, regressed) == pytest.approx(want, rel=1e-12)
+    assert mcnemar_exact(regressed, improved) == pytest.approx(want, rel=1e-12)
+
+
 def test_permutation_p_is_exact_for_few_differences_and_seeded_otherwise() -> None:
     a = [0.0, 0.0, 0.0, 0.0]
     b = [0.5, 0.3, 0.2, 0.4]  # all positive: 2 of 16 sign patterns are this extreme
@@ -109,7 +151,9 @@ def test_intervals_for_single_runs() -> None:
     assert graded.lo < 0.54 < graded.hi
     assert bootstrap_mean_ci([0.3, 0.6], seed=2) == bootstrap_mean_ci([0.3, 0.6], seed=2)
     assert math.isnan(bootstrap_mean_ci([])[0])
-    assert wilson(0, 0) == (0.0, 1.0)
+    # one convention at n = 0: no data, never the uninformative (0, 1)
+    assert wilson(0, 0) is None
+    assert mean_ci([]).to_json()["ci95"] is None and mean_ci([]).mean is None
 
 
 # ------------------------------------------------------------------ stored runs

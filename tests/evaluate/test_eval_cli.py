@@ -87,3 +87,30 @@ def test_bad_usage_exits_2_with_one_line(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 2 and "no run 'nope-a'" in proc.stderr
+
+
+def test_terminal_says_how_many_cases_were_scored(tmp_path: Path) -> None:
+    """ "28 of 30 scored (2 have no reference)" in the run's and the comparison's output."""
+    cases = tmp_path / "cases.jsonl"
+    with cases.open("w") as fh:
+        for i in range(30):
+            expected = None if i in (3, 4) else "card"
+            fh.write(json.dumps({"id": f"c{i}", "input": f"card {i}", "expected": expected}) + "\n")
+    db = f"sqlite:///{tmp_path}/cli.db"
+    runner = CliRunner()
+    ids = []
+    for version, fn in (("v1", "old"), ("v2", "new")):
+        out = tmp_path / f"{version}.json"
+        res = runner.invoke(
+            cli,
+            ["eval", "run", "--target", f"python:test_eval_cli:{fn}", "--cases", str(cases),
+             "--scorer", "label", "--store", db, "--version", version, "--json", str(out)],
+        )  # fmt: skip
+        assert res.exit_code == 0, res.output
+        assert "label: 28 of 30 scored (2 have no reference)" in res.output
+        doc = json.loads(out.read_text())
+        assert doc["scorers"]["label"]["n"] == 28
+        ids.append(doc["run_id"])
+    res = runner.invoke(cli, ["eval", "compare", *ids, "--store", db])
+    assert res.exit_code == 0, res.output
+    assert "label: 28 of 30 scored (2 have no reference)" in res.output

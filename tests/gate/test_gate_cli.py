@@ -15,6 +15,7 @@ from pilotgate._cli import main
 from pilotgate.store import Store
 
 XSD = Path(__file__).with_name("junit.xsd")
+FEATURE, VERSION = "support-router", "v1"  # the plan below names no version: v1
 
 P99 = {"name": "tail latency at 3x", "metric": "latency.e2e.p99@3x", "op": "<=", "threshold": 4000,
        "min_samples": 100}  # fmt: skip
@@ -53,7 +54,12 @@ class Env:
 
     def load(self, p99: float, n: int = 500) -> None:
         with Store(self.url) as st:
-            st.save_run("load", load_doc({"1x": p99 / 3, "2x": p99 / 2, "3x": p99}, n=n))
+            st.save_run(
+                "load",
+                load_doc({"1x": p99 / 3, "2x": p99 / 2, "3x": p99}, n=n),
+                feature=FEATURE,
+                version=VERSION,
+            )
 
     def usage(self, n: int, accepted: int) -> None:
         from datetime import UTC, datetime, timedelta
@@ -92,6 +98,7 @@ def s_fail(e: Env) -> None:
 
 
 def s_no_data(e: Env) -> None:
+    Store(e.url).close()  # an existing, empty store (a missing one is a usage error, exit 2)
     e.set_plan(P99)
 
 
@@ -285,6 +292,8 @@ def test_exit_code_of_the_real_process(tmp_path: Path, p99: float | None, code: 
     env = Env(tmp_path)
     if p99 is not None:
         env.load(p99)
+    else:
+        Store(env.url).close()  # an empty store (a missing one is exit 2)
     env.set_plan(P99)
     res = subprocess.run(
         [sys.executable, "-m", "pilotgate", "gate", "--plan", str(env.plan), "--store", env.url],

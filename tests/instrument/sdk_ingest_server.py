@@ -65,7 +65,7 @@ class IngestServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 server.requests += 1
                 length = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(length)

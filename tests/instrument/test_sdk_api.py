@@ -14,6 +14,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "sdk.md"
 
 def test_public_api_is_pinned() -> None:
     assert sorted(instrument.__all__) == [
+        "Instrumentation",
         "Interaction",
         "Settings",
         "Tracker",
@@ -22,13 +23,16 @@ def test_public_api_is_pinned() -> None:
         "current_interaction_id",
         "feedback",
         "flush",
+        "instrument_anthropic",
+        "instrument_openai",
         "session",
         "shutdown",
         "stats",
         "step",
         "track",
     ]
-    for name in ("configure", "track", "feedback", "step", "session", "stats", "flush"):
+    names = ("configure", "track", "feedback", "step", "session", "stats", "flush")
+    for name in (*names, "instrument_openai", "instrument_anthropic"):
         assert getattr(pilotgate, name) is getattr(instrument, name)
 
 

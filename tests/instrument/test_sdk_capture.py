@@ -25,6 +25,14 @@ def db(tmp_path: Path) -> str:
     return url
 
 
+def pid(url: str, raw: str) -> str:
+    """The pseudonym the store gives ``raw`` (redaction is on: ids are keyed hashes)."""
+    from pilotgate.redact import Pseudonymiser
+
+    with Store(url) as s:
+        return Pseudonymiser(s.secret("pseudonym")).id(raw)
+
+
 def stored(url: str) -> dict[str, dict[str, Any]]:
     assert pg.flush(10), pg.stats()
     with Store(url) as s:
@@ -49,7 +57,7 @@ def test_sync_function_records_input_output_session_and_id(db: str) -> None:
     assert row["version"] == "v3"
     assert row["input"] == "where is my card?"
     assert row["output"] == "answer to where is my card?"
-    assert (row["session_id"], row["user_id"]) == ("s-1", "u-1")
+    assert (row["session_id"], row["user_id"]) == (pid(db, "s-1"), pid(db, "u-1"))
     assert row["latency_ms"] >= 0 and row["error"] is None
 
 
@@ -167,7 +175,11 @@ def test_session_and_user_from_arguments(db: str) -> None:
 
     answer("s-9", "u-9", text="hello")
     (row,) = stored(db).values()
-    assert (row["session_id"], row["user_id"], row["input"]) == ("s-9", "u-9", "hello")
+    assert (row["session_id"], row["user_id"], row["input"]) == (
+        pid(db, "s-9"),
+        pid(db, "u-9"),
+        "hello",
+    )
 
 
 def test_feedback_and_steps_are_stored(db: str) -> None:
@@ -193,7 +205,7 @@ def test_feedback_and_steps_are_stored(db: str) -> None:
     assert fb["edited_output"] == "b" and fb["score"] == 0.5
     assert (st["id"], st["session_id"], st["name"], st["metadata"]) == (
         sid,
-        "s-1",
+        pid(db, "s-1"),
         "copied_answer",
         {"button": "copy"},
     )

@@ -76,6 +76,31 @@ def test_a_server_stall_shows_in_e2e_and_not_in_service() -> None:
     assert lat["service"]["p99"] < 1000
     assert slow == 0 or lat["service"]["max"] > 1000
     assert lat["queue"]["p99"] > 1000  # the slot wait is where the stall went
+    # Per 1 s window the stall is plain: windows inside it put (almost) nothing on the
+    # wire, those after it burst to catch up, so far from every window is within 5 %.
+    win = doc["schedule"]["windows"]
+    assert win["n"] == 3 and win["target_min"] == win["target_max"] == 200
+    assert win["min"] <= 20 and win["within_5pct"] <= 1 / 3 + 1e-9
+    # the stall began at 1.5 s: the window [2 s, 3 s) lies wholly inside it
+    assert win["rates"][2] <= 20
+
+
+def test_rate_windows_count_sends_per_second_against_the_schedule() -> None:
+    """Windows from raw samples: a 2 s hole then a catch-up burst, which an average hides."""
+    from pilotgate.load._metrics import rate_windows
+    from pilotgate.load._samples import Samples
+
+    intended = np.arange(600) / 100  # 100 req/s for 6 s
+    sent = intended.copy()
+    hole = (intended >= 2) & (intended < 4)
+    sent[hole] = 4.001 + (intended[hole] - 2) / 4  # sent in a burst during [4, 4.5)
+    cols = {"intended": intended, "sent": sent}
+    win = rate_windows(Samples(cols=cols, itl=np.zeros(0)))  # type: ignore[arg-type]
+    assert win is not None and win["n"] == 5
+    assert win["rates"] == [100, 100, 0, 0, 300]
+    assert (win["min"], win["max"], win["within_5pct"]) == (0, 300, 0.4)
+    # the run-wide count is still exactly on target: only the windows see the stall
+    assert len(sent) / 6 == 100
 
 
 def test_redirects_are_not_followed_and_nothing_else_is_contacted() -> None:

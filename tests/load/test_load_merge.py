@@ -91,3 +91,20 @@ def test_merge_refuses_mismatched_or_duplicate_shards() -> None:
     no_samples = a.to_json()
     with pytest.raises(InputError, match="no raw samples"):
         LoadResult.from_json(no_samples)
+
+
+def test_connection_counters_sum_across_shards_and_survive_json() -> None:
+    from pilotgate.load._samples import Recorder, Samples
+
+    parts = []
+    for used, resent in ((3, 1), (2, 0)):
+        rec = Recorder()
+        rec.counters["connections_used"] += used
+        rec.counters["resent_after_reset"] += resent
+        parts.append(rec.samples())
+    merged = Samples.concat(parts)
+    assert merged.counters == {"connections_used": 5, "resent_after_reset": 1}
+    assert Samples.from_json(merged.to_json()).counters == merged.counters
+    old = merged.to_json()
+    del old["counters"]  # a shard written before the counters existed still merges
+    assert Samples.from_json(old).counters == {"connections_used": 0, "resent_after_reset": 0}

@@ -266,14 +266,22 @@ async def test_a_malformed_response_is_a_connection_error(server: Server, path: 
 
 
 async def test_a_reused_connection_reset_before_answering_is_sent_again(server: Server) -> None:
+    from pilotgate.load._metrics import request_counts
+
     sender = _sender(server, server.url("/flaky"))
     try:
-        outs = [await _one(sender) for _ in range(2)]
+        for i in range(2):
+            await sender.run(i, 0, 0.0, 0.0)
     finally:
         sender.close()
-    assert [(o.status, o.error) for o in outs] == [(200, 0), (200, 0)]
-    assert sender.reconnects == 1
-    assert server.connections == 2 and server.requests == ["/flaky"] * 3
+    samples = sender.rec.samples()
+    assert samples["error"].tolist() == [0, 0] and samples["retries"].tolist() == [0, 1]
+    req = request_counts(samples)
+    # The re-send is a retry in the result, and the lost attempt a connection error.
+    assert (req["sent"], req["ok"], req["retries"], req["resent_after_reset"]) == (2, 2, 1, 1)
+    assert req["by_status"] == {"200": 2, "connection": 1}
+    assert req["connections_used"] == server.connections == 2
+    assert server.requests == ["/flaky"] * 3
 
 
 async def test_a_kept_alive_connection_closed_by_the_server_is_replaced(server: Server) -> None:

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _corpus import CORPUS  # noqa: E402
+from _corpus import CORPUS
 
-from pilotgate.perturb import list_perturbations, perturb_case  # noqa: E402
-from pilotgate.records import Case  # noqa: E402
+from pilotgate.perturb import list_perturbations, perturb_case
+from pilotgate.records import Case
 
 GOLDEN = Path(__file__).parent / "golden_seed0.json"
 SEVERITIES: tuple[float | None, ...] = (None, 0.05, 0.5, 1.0)

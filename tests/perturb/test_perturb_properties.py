@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _corpus import CORPUS, paragraphs  # noqa: E402
+from _corpus import CORPUS, paragraphs
 
-from pilotgate.perturb import FAMILIES, derive_rng, list_perturbations  # noqa: E402
+from pilotgate.perturb import FAMILIES, derive_rng, list_perturbations
 
 CATALOGUE = list_perturbations()
 NAMES = [p.name for p in CATALOGUE]

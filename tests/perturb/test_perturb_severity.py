@@ -12,13 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _corpus import CORPUS, paragraphs  # noqa: E402
+from _corpus import CORPUS, paragraphs
 
-from pilotgate.perturb import count_for, get_perturbation  # noqa: E402
-from pilotgate.perturb._adversarial import CANARY_RE, HOMOGLYPHS  # noqa: E402
-from pilotgate.perturb._character import _OCR_RE  # noqa: E402
-from pilotgate.perturb._glossaries import CODE_SWITCH  # noqa: E402
-from pilotgate.perturb._wording import _phrase_re  # noqa: E402
+from pilotgate.perturb import count_for, get_perturbation
+from pilotgate.perturb._adversarial import CANARY_RE, HOMOGLYPHS
+from pilotgate.perturb._character import _OCR_RE
+from pilotgate.perturb._glossaries import CODE_SWITCH
+from pilotgate.perturb._wording import _phrase_re
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 severities = st.floats(0.01, 1.0)

@@ -35,7 +35,8 @@ def test_calls_are_deduplicated_and_bounded_over_http() -> None:
     assert result.calls == stats.completions == len(distinct) < 3 + 4 * 6
     assert stats.in_flight_max <= 3
     assert all(p.error is None for p in result.pairs)
-    assert result.scorers["consistency"]["name"] == "normalised_match"  # free text, no labels
-    # seeded free text is different for different inputs: consistency fails, as it should
-    assert result.perturbations["typo"].rate.pass_rate == 0.0
+    # free text, no labels: judged by meaning (semantic similarity), not whole-reply equality
+    assert result.scorers["consistency"]["name"] == "embedding"
+    # the simulator's seeded text is unrelated from one input to the next: consistency fails
+    assert (result.perturbations["typo"].rate.pass_rate or 0.0) <= 0.5
     assert result.perturbations["injection_suffix"].rate.n == 6

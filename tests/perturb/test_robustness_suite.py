@@ -212,7 +212,7 @@ def test_wilson_interval_known_values() -> None:
     assert (round(lo, 4), round(hi, 4)) == (0.4902, 0.9433)
     assert wilson(0, 10) == (0.0, pytest.approx(0.2775, abs=1e-4))
     assert wilson(10, 10) == (pytest.approx(0.7225, abs=1e-4), 1.0)
-    assert wilson(0, 0) == (0.0, 1.0)
+    assert wilson(0, 0) is None  # no data (the package-wide convention at n = 0)
 
 
 def test_cli_robustness_json(tmp_path: Path) -> None:

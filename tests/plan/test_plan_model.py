@@ -42,7 +42,7 @@ def test_template_validates_and_hash_is_stable() -> None:
         (
             '[feature]\nname="x"\n[targets.t]\nkind="grpc"\n',
             "targets.t.kind",
-            "'python', 'openai' or 'http'",
+            "'python', 'openai', 'anthropic' or 'http'",
         ),
         (
             '[feature]\nname="x"\n[[criteria]]\nname="a"\nmetric="acceptance"\nop=">="\n'
@@ -84,7 +84,9 @@ def test_settings_precedence(tmp_path: Path) -> None:
     )
     plan_file.write_text(text, encoding="utf-8")
     env = {"PILOTGATE_STORE": "sqlite:///from-env.db"}
-    assert resolve_settings(plan=plan_file, env={}).store == "sqlite:///from-plan.db"
+    # a relative path in the plan resolves against the plan's directory
+    from_plan = f"sqlite:///{plan_file.resolve().parent / 'from-plan.db'}"
+    assert resolve_settings(plan=plan_file, env={}).store == from_plan
     assert resolve_settings(plan=plan_file, env=env).store == "sqlite:///from-env.db"
     got = resolve_settings(store="sqlite:///cli.db", plan=plan_file, env=env)
     assert (got.store, got.store_source) == ("sqlite:///cli.db", "command line")

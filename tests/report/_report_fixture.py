@@ -46,10 +46,12 @@ def fill(store: Store, *, n: int = 400, seed: int = 0) -> Filled:
     """Fill ``store`` with usage, runs and an eval set to review; returns what was planted."""
     from pilotgate.collector import create_key
 
-    api_key, _ = create_key(store, "pilot", name="reviewer-ann")
-    _usage(store, n=n, seed=seed)
-    _runs(store, api_key, seed=seed)
-    store.save_eval_set(
+    # everything belongs to project "pilot", whose key may read and review it
+    api_key, _ = create_key(store, "pilot", name="reviewer-ann", scopes=("read", "admin"))
+    pilot = store.scoped("pilot")
+    _usage(pilot, n=n, seed=seed)
+    _runs(pilot, api_key, seed=seed)
+    pilot.save_eval_set(
         "production-derived",
         [
             {"id": f"case-{i}", "input": text, "expected": None, "tags": ["production"],

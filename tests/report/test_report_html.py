@@ -13,7 +13,16 @@ from _report_fixture import HOSTILE, Filled, fill
 from pilotgate.report import plotly_js_path, write_report
 from pilotgate.store import Store
 
-SECTIONS = ["verdict", "demo_vs_production", "usage", "coverage", "robustness", "load", "compare"]
+SECTIONS = [
+    "verdict",
+    "demo_vs_production",
+    "usage",
+    "silent",
+    "coverage",
+    "robustness",
+    "load",
+    "compare",
+]
 
 
 @pytest.fixture(scope="module")

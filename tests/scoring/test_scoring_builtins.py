@@ -28,7 +28,14 @@ def test_score_clamps_and_serialises() -> None:
     assert Score(1.7, True).value == 1.0
     assert Score(-2, False).value == 0.0
     assert Score(float("nan"), False).value == 0.0
-    assert Score.of(True, "ok").to_json() == {"value": 1.0, "passed": True, "detail": "ok"}
+    assert Score.of(True, "ok").to_json() == {
+        "value": 1.0,
+        "passed": True,
+        "detail": "ok",
+        "scored": True,
+    }
+    na = Score.not_applicable("no reference").to_json()
+    assert na == {"value": 0.0, "passed": False, "detail": "no reference", "scored": False}
 
 
 def test_builtins_are_listed() -> None:
@@ -66,8 +73,8 @@ def test_contains_and_regex() -> None:
     assert not get_scorer("regex", pattern=r"\d+", fullmatch=True)("12a").passed
     assert get_scorer("regex")("ABC", "^abc$").passed is False
     assert get_scorer("regex", ignore_case=True)("ABC", "^abc$").passed
-    with pytest.raises(ConfigError):
-        get_scorer("regex")("x", None)
+    # no pattern and no reference: the case cannot be judged, it is not a failure
+    assert get_scorer("regex")("x", None).scored is False
     with pytest.raises(ConfigError, match="invalid regex"):
         get_scorer("regex", pattern="(")("x")
 

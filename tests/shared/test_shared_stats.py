@@ -53,9 +53,19 @@ def test_z95_is_the_normal_quantile() -> None:
     assert float(norm.ppf(0.975)) == pytest.approx(Z95, abs=1e-15)
 
 
-def test_empty_sample_is_uninformative() -> None:
-    assert wilson_interval(0, 0) == (0.0, 1.0)
-    assert wilson_interval(0, -3, exact_edges=True) == (0.0, 1.0)
+def test_empty_sample_is_no_data_everywhere() -> None:
+    """One convention at n = 0 across the package: None, never the uninformative (0, 1)."""
+    from pilotgate.evaluate import mean_ci
+    from pilotgate.perturb._stats import Rate
+    from pilotgate.usage._stats import Rate as UsageRate
+
+    assert wilson_interval(0, 0) is None
+    assert wilson_interval(0, -3, exact_edges=True) is None
+    for fn in (eval_wilson, perturb_wilson, report_wilson, shift_wilson, usage_wilson):
+        assert fn(0, 0) is None
+    assert mean_ci([]).to_json()["ci95"] is None
+    assert Rate(0, 0).to_json()["ci95"] is None and Rate(0, 0).to_json()["pass_rate"] is None
+    assert UsageRate(0, 0).to_json()["ci95"] is None
 
 
 def test_exact_edges_only_snaps_all_or_nothing() -> None:
@@ -81,11 +91,8 @@ def test_package_names_keep_their_conventions(k: int, n: int) -> None:
     snapped = wilson_interval(k, n, exact_edges=True)
     assert eval_wilson(k, n) == snapped and perturb_wilson(k, n) == snapped
     assert shift_wilson(k, n) == wilson_interval(k, n, 1.959964)
-    if n == 0:
-        assert report_wilson(k, n) is None and usage_wilson(k, n) is None
-    else:
-        assert report_wilson(k, n) == wilson_interval(k, n, 1.959964)
-        assert usage_wilson(k, n) == wilson_interval(k, n)
+    assert report_wilson(k, n) == wilson_interval(k, n, 1.959964)
+    assert usage_wilson(k, n) == wilson_interval(k, n)
 
 
 def test_import_loads_no_numpy() -> None:

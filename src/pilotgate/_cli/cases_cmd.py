@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from pilotgate._term import term_text, visible
 from pilotgate.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -42,10 +43,11 @@ def _json_option(schema: str) -> Callable[[F], F]:
     return deco
 
 
-def _open(url: str | None) -> Store:
+def _open(url: str | None, *, create: bool = False) -> Store:
+    """The store; only ``cases import`` may create one (a mistyped path must not)."""
     from pilotgate.store import open_store
 
-    return open_store(url)
+    return open_store(url, create=create)
 
 
 def _write_json(path: str | None, doc: dict[str, Any]) -> None:
@@ -256,6 +258,46 @@ def review(
     _write_json(json_path, doc)
 
 
+@cases.command("import-labels")
+@click.argument("name")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--reviewer", help="Who made these decisions (default: $USER).")
+@click.option("--apply", "apply_now", is_flag=True, help="Save a new version when done.")
+@_store_option
+@_json_option("pilotgate.cases.import-labels/1")
+def import_labels_cmd(
+    name: str,
+    file: str,
+    reviewer: str | None,
+    apply_now: bool,
+    store_url: str | None,
+    json_path: str | None,
+) -> None:
+    """Store review decisions for NAME from FILE (JSONL or CSV), without a terminal.
+
+    One line per case: {"id": CASE_ID, "reference": "refund"}, or "action": accept |
+    drop | skip, or "tags": [...]. Bad lines are listed and skipped. --apply (or
+    `cases apply-reviews NAME`) saves them as the next version. See docs/formats.md.
+    """
+    from pilotgate.cases import apply_reviews, import_labels
+
+    with _open(store_url) as store:
+        res = import_labels(store, name, file, reviewer=reviewer)
+        doc = res.to_json()
+        if apply_now:
+            doc["apply"] = apply_reviews(store, name).to_json()
+    _write_json(json_path, doc)
+    con = _console()
+    acts = ", ".join(f"{k} {v}" for k, v in doc["actions"].items()) or "nothing"
+    con.print(f"{name}: imported {doc['imported']} decision(s) ({acts})", markup=False)
+    for err in doc["errors"]:
+        con.print(f"{file}:{err['line']}: {err['error']}", markup=False, style="yellow")
+    if doc["n_errors"] > len(doc["errors"]):
+        con.print(f"… and {doc['n_errors'] - len(doc['errors'])} more bad line(s)", markup=False)
+    if apply_now:
+        _render_apply(doc["apply"])
+
+
 @cases.command("apply-reviews")
 @click.argument("name")
 @click.option("--description", help="A note stored with the version.")
@@ -382,7 +424,7 @@ def import_cmd(
     if "@" in name:
         raise ConfigError(f"import into a set by name, not {name!r}", fix="drop the @VERSION")
     loaded, used = import_cases(file, fmt)
-    with _open(store_url) as store:
+    with _open(store_url, create=True) as store:
         version = store.save_eval_set(
             name,
             [c.model_dump(mode="json", exclude_none=True) for c in loaded],
@@ -436,7 +478,6 @@ def show(ref: str, limit: int, store_url: str | None, json_path: str | None) -> 
     """The cases of REF (NAME or NAME@V); --json writes all of them."""
     from rich.markup import escape
     from rich.table import Table
-    from rich.text import Text
 
     from pilotgate.cases import load_eval_set
 
@@ -456,15 +497,17 @@ def show(ref: str, limit: int, store_url: str | None, json_path: str | None) -> 
     }
     _write_json(json_path, doc)
     con = _console()
-    desc = escape(meta.get("description") or "")
-    con.print(f"[bold]{escape(full)}[/bold]: {len(rows)} cases — {desc}")
+    desc = escape(visible(meta.get("description") or ""))
+    con.print(f"[bold]{escape(visible(full))}[/bold]: {len(rows)} cases — {desc}")
     table = Table()
     for col in ("id", "input", "reference", "tags"):
         table.add_column(col, overflow="fold")
     for c in rows[:limit]:
         src = (c.origin or {}).get("reference_source", "")
         exp = "" if c.expected is None else f"{str(c.expected)[:60]} [{src}]"
-        table.add_row(Text(c.id), Text(c.text[:80]), Text(exp), Text(", ".join(c.tags)))
+        table.add_row(
+            term_text(c.id), term_text(c.text[:80]), term_text(exp), term_text(", ".join(c.tags))
+        )
     if limit:
         con.print(table)
     if len(rows) > limit:

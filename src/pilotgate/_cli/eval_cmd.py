@@ -37,8 +37,10 @@ def _console() -> Console:
 
 
 @eval_group.command("run")
-@click.option("--target", "-t", required=True, help="python:pkg.mod:fn, openai:URL, http:URL.")
-@click.option("--model", default=None, help="Model name for an openai: target.")
+@click.option(
+    "--target", "-t", required=True, help="python:pkg.mod:fn, openai:URL, anthropic:URL, http:URL."
+)
+@click.option("--model", default=None, help="Model name for an openai: or anthropic: target.")
 @click.option("--cases", type=click.Path(dir_okay=False), help="Cases JSONL (or ingest JSONL).")
 @click.option("--eval-set", help="A stored eval set: NAME or NAME@VERSION.")
 @click.option(
@@ -50,12 +52,17 @@ def _console() -> Console:
 )
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--name", default=None, help="A name for the run.")
-@click.option("--feature", default=None, help="Feature name recorded with the run.")
+@click.option(
+    "--feature",
+    default=None,
+    help="Feature name recorded with the run (default: the plan's [feature] name).",
+)
 @click.option(
     "--version",
     "version",
     default=None,
-    help="Feature version (labels compare verdicts; part of the response-cache key).",
+    help="Feature version (default: the plan's [feature] version; labels compare verdicts; "
+    "part of the response-cache key).",
 )
 @click.option("--resume", default=None, help="Continue an interrupted run: its RUN_ID.")
 @click.option("--no-cache", is_flag=True, help="Call the target even for cached inputs.")
@@ -73,6 +80,11 @@ def _console() -> Console:
     "--embedder", default="minilm", show_default=True, help="Embedding backend for --clusters."
 )
 @click.option("--store", "store_url", default=None, help=_STORE_HELP)
+@click.option(
+    "--no-store",
+    is_flag=True,
+    help="Record nothing: a scratch store holds the run while it lasts (no cache, no resume).",
+)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the result.")
 @click.option("--rows", "rows_path", type=click.Path(dir_okay=False), help="Per-case JSONL.")
 def run_cmd(
@@ -92,6 +104,7 @@ def run_cmd(
     clusters: int | None,
     embedder: str,
     store_url: str | None,
+    no_store: bool,
     json_path: str | None,
     rows_path: str | None,
 ) -> None:
@@ -101,17 +114,15 @@ def run_cmd(
     run); responses are cached by target and input, so an unchanged re-run makes
     no target calls.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    from pilotgate.evaluate import run_eval
-
     if not scorers:
         raise ConfigError("no --scorer given", fix="e.g. --scorer label or --scorer exact")
-    from pilotgate._cli._runs import ensure_reachable
+    from pilotgate._cli._options import ensure_reachable, plan_scope
     from pilotgate.plan import resolve_settings
     from pilotgate.targets import resolve_target
 
     plan = resolve_settings(store=store_url).plan
+    if plan is not None:
+        feature, version = plan_scope(feature, version, plan)
     tgt = resolve_target(
         target,
         model=model,
@@ -119,6 +130,56 @@ def run_cmd(
         plan_targets=plan.targets if plan is not None else None,
     )
     ensure_reachable(tgt.config)
+    scratch = None
+    if no_store:
+        if resume:
+            raise ConfigError("--resume needs the store", fix="drop --no-store")
+        cases, eval_set, scratch = _scratch(cases, eval_set, store_url)
+        store_url, no_cache = scratch.url, True
+    try:
+        result = _run_eval(locals())
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
+    if no_store:
+        result.document["stored"] = False
+    _render_run(result.document)
+    _write_json(json_path, result.document)
+    if rows_path:
+        with Path(rows_path).open("w", encoding="utf-8") as fh:
+            for row in result.rows:
+                fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+
+class _Scratch:
+    """A throwaway SQLite store in a temporary directory (``eval run --no-store``)."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self._dir = tempfile.TemporaryDirectory(prefix="pilotgate-nostore-")
+        self.url = f"sqlite:///{Path(self._dir.name) / 'scratch.db'}"
+
+    def cleanup(self) -> None:
+        self._dir.cleanup()
+
+
+def _scratch(cases: Any, eval_set: str | None, store_url: str | None) -> tuple[Any, None, Any]:
+    """The cases to run (an eval set is read from the real store first) and a scratch store."""
+    if eval_set is not None:
+        from pilotgate.evaluate._inputs import load_cases
+        from pilotgate.store import open_store
+
+        with open_store(store_url, create=False) as store:
+            cases, _ = load_cases(None, eval_set=eval_set, store=store)
+    return cases, None, _Scratch()
+
+
+def _run_eval(o: dict[str, Any]) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from pilotgate.evaluate import run_eval
+
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -131,32 +192,30 @@ def run_cmd(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = run_eval(
-            tgt,
-            cases,
-            list(scorers),
-            eval_set=eval_set,
-            store=store_url,
-            concurrency=concurrency,
-            name=name,
-            resume=resume,
-            use_cache=not no_cache,
-            feature=feature,
-            version=version,
-            model=model,
-            retries=retries,
-            seed=seed,
-            clusters=clusters,
-            embedder=embedder,
+        return run_eval(
+            o["tgt"],
+            o["cases"],
+            list(o["scorers"]),
+            eval_set=o["eval_set"],
+            store=o["store_url"],
+            concurrency=o["concurrency"],
+            name=o["name"],
+            resume=o["resume"],
+            use_cache=not o["no_cache"],
+            feature=o["feature"],
+            version=o["version"],
+            model=o["model"],
+            retries=o["retries"],
+            seed=o["seed"],
+            clusters=o["clusters"],
+            embedder=o["embedder"],
             progress=progress,
-            on_start=lambda rid: click.echo(f"run {rid} (resume with --resume {rid})", err=True),
+            on_start=None if o["no_store"] else _announce,
         )
-    _render_run(result.document)
-    _write_json(json_path, result.document)
-    if rows_path:
-        with Path(rows_path).open("w", encoding="utf-8") as fh:
-            for row in result.rows:
-                fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+
+def _announce(run_id: str) -> None:
+    click.echo(f"run {run_id} (resume with --resume {run_id})", err=True)
 
 
 def _ci(doc: dict[str, Any]) -> str:
@@ -168,6 +227,18 @@ def _ci(doc: dict[str, Any]) -> str:
 
 def _pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f}"
+
+
+def _print_scored(console: Console, scorers: dict[str, Any]) -> None:
+    """One line per scorer that left cases unscored: "280 of 300 scored (20 have no reference)"."""
+    from rich.markup import escape
+
+    from pilotgate.scoring import scored_phrase
+
+    for key, s in scorers.items():
+        if s.get("n_unscored"):
+            line = scored_phrase(int(s["n_scored"]), s.get("unscored_reasons") or {})
+            console.print(f"{escape(key)}: {escape(line)}", highlight=False)
 
 
 def _render_run(doc: dict[str, Any]) -> None:
@@ -196,6 +267,7 @@ def _render_run(doc: dict[str, Any]) -> None:
                 agree += f"; {judge['unparsed']} cases without a verdict"
         table.add_row(key, str(s["n"]), _pct(s["mean"]), _ci(s), _pct(s["pass_rate"]), agree)
     console.print(table)
+    _print_scored(console, doc["scorers"])
     keys = list(doc["scorers"])
     for section in ("by_tag", "by_cluster"):
         groups = doc.get(section) or {}
@@ -257,6 +329,13 @@ def compare_cmd(
         raise SystemExit(1)
 
 
+def _fmt_p(p: float | None) -> str:
+    """A p-value as the verdict states it: "< 0.001" rather than a bare "0"."""
+    if p is None:
+        return "—"
+    return "< 0.001" if p < 0.001 else f"{p:.3g}"
+
+
 def _render_compare(doc: dict[str, Any]) -> None:
     from rich.table import Table
 
@@ -274,12 +353,17 @@ def _render_compare(doc: dict[str, Any]) -> None:
             f"{100 * s['diff']:+.1f}",
             f"[{100 * lo:+.1f}, {100 * hi:+.1f}]",
             s["test"],
-            f"{s['p_value']:.3g}",
+            _fmt_p(s["p_value"]),
             str(s["improved"]),
             str(s["regressed"]),
             s["outcome"],
         )
     console.print(table)
+    if doc.get("scope"):
+        from rich.markup import escape
+
+        console.print(f"measured on: {escape(str(doc['scope']))}", highlight=False)
+    _print_scored(console, doc["scorers"])
     head = doc["scorers"][doc["primary"]]
     for direction in ("regressed", "improved"):
         flips = head["flipped"][direction][:5]

@@ -34,6 +34,12 @@ def redaction_options(f: Any) -> Any:
         help="Also redact matches of REGEX as [NAME] (repeatable).",
     )(f)
     f = click.option("--no-redact", is_flag=True, help="Store text as it is (no PII redaction).")(f)
+    f = click.option(
+        "--raw-ids",
+        is_flag=True,
+        help="Keep user_id and session_id as they are (with redaction on they are "
+        "stored as keyed hashes by default).",
+    )(f)
     return f
 
 
@@ -55,6 +61,7 @@ def ingest(
     fmt: str | None,
     batch_size: int,
     no_redact: bool,
+    raw_ids: bool,
     redact_patterns: tuple[str, ...],
     json_path: str | None,
 ) -> None:
@@ -62,16 +69,15 @@ def ingest(
 
     Re-importing is a no-op (records are keyed by id). Bad lines are reported with
     their line numbers and skipped; the good ones are kept. PII is redacted unless
-    --no-redact.
+    --no-redact; user and session ids are then stored as keyed hashes unless --raw-ids.
     """
     from rich.console import Console
 
     from pilotgate.plan import resolve_settings
-    from pilotgate.redact import Redactor
+    from pilotgate.redact import Pseudonymiser, Redactor
     from pilotgate.store import open_store
 
     patterns = parse_patterns(redact_patterns)
-    redactor = None if no_redact else Redactor(patterns=patterns)
     for f in files:
         if not Path(f).is_file():
             raise InputError("file not found", where=f, fix="check the path")
@@ -79,6 +85,10 @@ def ingest(
     store = open_store(settings.store)
     err = Console(stderr=True)
     try:
+        redactor = None
+        if not no_redact:
+            pseud = None if raw_ids else Pseudonymiser(store.secret("pseudonym"))
+            redactor = Redactor(patterns=patterns, pseudonymiser=pseud)
         report = _run(files, store, redactor, batch_size, fmt, err)
     finally:
         store.close()
@@ -138,6 +148,8 @@ def _render(report: Any, console: Any) -> None:
         console.print(f"redacted: {red}")
     else:
         console.print("redaction: off (--no-redact)")
+    if report.normalised:
+        console.print(f"normalised: {report.normalised} NUL/lone-surrogate character(s) -> U+FFFD")
     if report.n_bad:
         console.print(f"[yellow]warning: {report.n_bad} bad line(s) skipped:[/yellow]")
         shown = 0
@@ -148,3 +160,13 @@ def _render(report: Any, console: Any) -> None:
                 shown += 1
         if shown > 20:
             console.print(f"  … and {shown - 20} more (see --json)")
+    if report.unknown_interactions:
+        examples = ", ".join(report.unknown_examples)
+        console.print(
+            f"warning: feedback for {report.unknown_interactions} interaction id(s) not in "
+            f"the store (e.g. {examples}); it is stored, but no figure counts it until the "
+            "interaction arrives",
+            markup=False,
+            highlight=False,
+            style="yellow",
+        )

@@ -29,20 +29,48 @@ def keys() -> None:
 
 
 @keys.command("create")
-@click.option("--project", required=True, help="Project the key writes for.")
+@click.option("--project", required=True, help="Project the key writes and reads.")
 @click.option("--name", help="A label (who or what uses the key).")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(["ingest", "read", "admin", "browser"]),
+    help="What the key may do (repeatable; default ingest): ingest = send interactions, "
+    "feedback, steps, traces; read = dashboard and JSON API; admin = reviews; "
+    "browser = feedback and steps from a web page (needs --origin).",
+)
+@click.option(
+    "--origin",
+    "origins",
+    multiple=True,
+    metavar="URL",
+    help="A page origin a browser key may be used from (https://app.example.com). Repeatable.",
+)
 @_STORE
-def create(project: str, name: str | None, store_url: str | None) -> None:
+def create(
+    project: str,
+    name: str | None,
+    scopes: tuple[str, ...],
+    origins: tuple[str, ...],
+    store_url: str | None,
+) -> None:
     """Create a key and print it once: store it in your secret manager now."""
     from pilotgate.collector import create_key
 
     store = _open(store_url)
     try:
-        key, info = create_key(store, project, name=name)
+        key, info = create_key(
+            store, project, name=name, scopes=scopes or ("ingest",), origins=origins
+        )
     finally:
         store.close()
     click.echo(key)
-    click.echo(f"created key {info.id} for project {project!r}; it is not shown again", err=True)
+    click.echo(
+        f"created key {info.id} for project {project!r} with scopes {', '.join(info.scopes)}"
+        "; it is not shown again",
+        err=True,
+    )
 
 
 @keys.command("list")
@@ -61,12 +89,14 @@ def list_cmd(store_url: str | None, json_path: str | None) -> None:
     finally:
         store.close()
     table = Table(title="API keys")
-    for col in ("id", "project", "name", "created", "revoked"):
+    for col in ("id", "project", "scopes", "origins", "name", "created", "revoked"):
         table.add_column(col)
     for k in found:
         table.add_row(
             k.id,
             k.project,
+            ",".join(k.scopes),
+            " ".join(k.origins),
             k.name or "",
             f"{k.created_at:%Y-%m-%d %H:%M}",
             f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",

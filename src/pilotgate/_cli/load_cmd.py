@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from pilotgate._cli._runs import ensure_reachable, record_run, store_options
+from pilotgate._cli._options import ensure_reachable, plan_scope, scope_options, store_options
 from pilotgate.errors import ConfigError, InputError
 
 __all__ = ["load"]
@@ -44,6 +44,7 @@ _ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("ok requests/s", "throughput", "requests_per_s", ""),
     ("output tokens/s", "throughput", "output_tokens_per_s", ""),
     ("send rate target / achieved", "schedule", "target_rate", "achieved_rate"),
+    ("per 1 s: min / p5 / max, within 5 %", "schedule", "windows", ""),
     ("scheduler lag max ms", "schedule", "max_lag_ms", ""),
     ("SLO attainment", "slo", "attainment", ""),
 )
@@ -58,6 +59,12 @@ def _cell(lv: dict[str, Any], block: str, key: str, sub: str) -> str:
         return _fmt(stats[sub])
     if key == "by_status":
         return _fmt(b[key].get(sub, 0))
+    if key == "windows":
+        w = b.get(key)
+        if not w:
+            return "–"
+        share = f"{100 * w['within_5pct']:.0f} % of {w['n']}"
+        return f"{_fmt(w['min'])} / {_fmt(w['p5'])} / {_fmt(w['max'])}, {share}"
     if key == "attainment":
         return (
             "–"
@@ -84,6 +91,13 @@ def _render(doc: dict[str, Any]) -> None:
         table.add_column(f"{name}{_fmt(load_txt)} {unit}", justify="right")
     for label, block, key, sub in _ROWS:
         table.add_row(label, *(_cell(lv, block, key, sub) for lv in levels))
+    if any(lv.get("cost") for lv in levels):
+        table.add_row(
+            "cost per call", *(_money((lv.get("cost") or {}).get("per_call")) for lv in levels)
+        )
+        table.add_row(
+            "cost of the level", *(_money((lv.get("cost") or {}).get("total")) for lv in levels)
+        )
     console = Console()
     console.print(table)
     console.print("e2e counts from the intended send time (queueing, retries included)")
@@ -95,9 +109,24 @@ def _render(doc: dict[str, Any]) -> None:
             if knee
             else "knee: no level met the SLO (or no SLO given)"
         )
+    for lv in levels:
+        harness = lv.get("harness")
+        if harness:
+            console.print(
+                f"{lv.get('label') or 'level'}: python {harness['pool']} pool of "
+                f"{harness['workers']}, peak {harness['peak_running']} running / "
+                f"{harness['peak_inflight']} in flight",
+                markup=False,
+            )
+        for warning in lv.get("warnings") or []:
+            console.print(f"warning: {warning}", style="yellow", markup=False)
     rl = doc.get("ratelimit", {}).get("last")
     if rl:
         console.print("rate-limit headers: " + ", ".join(f"{k}={v}" for k, v in rl.items()))
+
+
+def _money(x: Any) -> str:
+    return "–" if x is None else f"{x:,.6f}".rstrip("0").rstrip(".") if x < 1 else f"{x:,.2f}"
 
 
 def _sweep_spec(text: str) -> tuple[float, float, int]:
@@ -117,10 +146,12 @@ def _sweep_spec(text: str) -> tuple[float, float, int]:
     "--target",
     "-t",
     "target_spec",
-    help="python:mod:fn, openai:URL, http:URL or a plan target name.",
+    help="python:mod:fn, openai:URL, anthropic:URL, http:URL or a plan target name.",
 )  # noqa: E501
-@click.option("--model", help="Model for an openai: target.")
-@click.option("--stream/--no-stream", default=None, help="openai: stream (measures TTFT and ITL).")
+@click.option("--model", help="Model for an openai: or anthropic: target.")
+@click.option(
+    "--stream/--no-stream", default=None, help="openai/anthropic: stream (measures TTFT and ITL)."
+)
 @click.option(
     "--plan",
     "plan_path",
@@ -237,6 +268,23 @@ def _sweep_spec(text: str) -> tuple[float, float, int]:
     is_flag=True,
     help="Put raw samples in --json (always with --shard).",
 )  # noqa: E501
+@click.option(
+    "--python-workers",
+    type=click.IntRange(1, 1024),
+    help="python: targets: worker pool size (default: the level's users).",
+)  # noqa: E501
+@click.option(
+    "--python-pool",
+    type=click.Choice(["threads", "processes"]),
+    default="threads",
+    show_default=True,
+    help="python: targets: run a sync function in threads or worker processes.",
+)  # noqa: E501
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Print a row a second while each level runs (default: when stderr is a terminal).",
+)  # noqa: E501
 @click.option("--no-uvloop", is_flag=True, help="Use asyncio's default loop.")
 @click.option("--yes", is_flag=True, help="Allow a target that is not on loopback.")
 @click.option(
@@ -246,6 +294,7 @@ def _sweep_spec(text: str) -> tuple[float, float, int]:
     help="Write the pilotgate.load/1 document.",
 )  # noqa: E501
 @click.option("--name", help="Name the stored run (e.g. 'pre-pilot 3x').")
+@scope_options
 @store_options
 @click.pass_context
 def load(ctx: click.Context, /, **opts: Any) -> None:
@@ -332,6 +381,8 @@ def _run(o: dict[str, Any]) -> None:
             shard=shard,
             workers=o["workers"],
             use_uvloop=not o["no_uvloop"],
+            python_pool=o["python_pool"],
+            python_workers=o["python_workers"],
             allow_remote=o["yes"] or bool(lsec and lsec.allow_remote),
         )
     except ValueError as exc:
@@ -360,17 +411,32 @@ def _run(o: dict[str, Any]) -> None:
             fix="check the estimate above and pass --yes",
         )
     samples = o["with_samples"] or shard.count > 1
+    feature, version = plan_scope(o["run_feature"], o["run_version"], plan)
+    printer = _printer(o["progress"], cfg.workers)
+    res: Any
     if levels is not None:
         res = run_levels(
             cfg, target, levels, labels=labels, workload=workload,
             stop_when_slo_missed=bool(o["sweep_spec"]),
+            progress=printer.level if printer is not None else None,
         )  # fmt: skip
-        doc = res.to_json(include_samples=samples)
     else:
-        doc = run_load(cfg, target, workload).to_json(include_samples=samples)
+        progress = printer.level(cfg.label or "run") if printer is not None else None
+        res = run_load(cfg, target, workload, progress=progress)
+    from pilotgate.load._cost import add_cost, target_price
+    from pilotgate.load._record import record_load
+
+    doc = res.to_json(include_samples=samples)
+    add_cost(doc, target_price(target, plan.prices if plan is not None else {}), workload)
     if o["json_path"]:
         _write_json(o["json_path"], doc)
     _render(doc)
+    interrupted = bool(doc.get("interrupted"))
+    if interrupted:
+        click.echo(
+            "interrupted (Ctrl-C): finished levels are complete, the last one is partial",
+            err=True,
+        )
     if not o["no_store"] and shard.count == 1:  # shards are stored once merged, not alone
         params = {
             "levels": levels,
@@ -380,24 +446,33 @@ def _run(o: dict[str, Any]) -> None:
             "config": cfg.model_dump(mode="json"),
             "inputs": o["inputs"],
         }
-        _store(
-            o["store_url"], doc, name=o["name"], target=safe_url(o["target_spec"]), params=params
-        )
+        run_id = record_load(
+            res, _store_url(o), feature=feature, version=version, name=o["name"],
+            params=params, target=o["target_spec"],  # as typed; the runs layer strips secrets
+            extra={"cost": doc["cost"]} if "cost" in doc else None,
+            status="interrupted" if interrupted else "ok",
+        )  # fmt: skip
+        click.echo(f"stored run {run_id} (feature {feature!r}, version {version!r})", err=True)
+    if interrupted:
+        raise SystemExit(130)
 
 
-def _store(store_url: str | None, doc: dict[str, Any], **meta: Any) -> None:
-    """Record the run (kind ``load``): its summary is the document without raw samples, so a
-    multi-level run is one run whose ``levels[]`` (labels ``1x``…) the gate reads."""
-    run_id = record_run(store_url, "load", _without_samples(doc), **meta)
-    click.echo(f"stored run {run_id}", err=True)
+def _printer(wanted: bool | None, workers: int) -> Any:
+    """The live progress table on stderr, or None (off, or several worker processes)."""
+    import sys
+
+    from pilotgate.load._progress import ProgressPrinter
+
+    on = sys.stderr.isatty() if wanted is None else wanted
+    if not on or workers > 1:
+        return None
+    return ProgressPrinter(lambda line: click.echo(line, err=True))
 
 
-def _without_samples(doc: dict[str, Any]) -> dict[str, Any]:
-    """The run summary: the document without raw samples (those stay in --json files)."""
-    out = {k: v for k, v in doc.items() if k != "samples"}
-    if isinstance(out.get("levels"), list):
-        out["levels"] = [{k: v for k, v in lv.items() if k != "samples"} for lv in out["levels"]]
-    return out
+def _store_url(o: dict[str, Any]) -> str:
+    from pilotgate.plan import resolve_settings
+
+    return resolve_settings(store=o["store_url"], plan=o["plan_path"]).store
 
 
 @load.command("merge")
@@ -406,11 +481,14 @@ def _without_samples(doc: dict[str, Any]) -> dict[str, Any]:
     "--json", "json_path", type=click.Path(dir_okay=False), help="Write the merged document."
 )  # noqa: E501
 @click.option("--name", help="Name the stored run.")
+@scope_options
 @store_options
 def merge(
     shards: tuple[str, ...],
     json_path: str | None,
     name: str | None,
+    run_feature: str | None,
+    run_version: str | None,
     store_url: str | None,
     no_store: bool,
 ) -> None:
@@ -434,17 +512,28 @@ def merge(
         for i in range(n.pop()):
             parts = [LoadResult.from_json(d["levels"][i], where=p) for p, d in docs]
             merged_levels.append(merge_results(parts))
-        doc = LevelsResult(merged_levels).to_json(include_samples=True)
+        merged: LevelsResult | LoadResult = LevelsResult(merged_levels)
     elif any("levels" in d for _, d in docs):
         raise InputError("cannot merge multi-level and single-level documents", where=shards[0])
     else:
-        doc = merge_results([LoadResult.from_json(d, where=p) for p, d in docs]).to_json(
-            include_samples=True
-        )
+        merged = merge_results([LoadResult.from_json(d, where=p) for p, d in docs])
+    doc = merged.to_json(include_samples=True)
     doc["merged_from"] = list(shards)
     if json_path:
         _write_json(json_path, doc)
     _render(doc)
     if not no_store:
-        params = {"merged_from": list(shards), "config": doc.get("config")}
-        _store(store_url, doc, name=name, target=doc.get("target"), params=params)
+        from pilotgate.load import record_load
+        from pilotgate.plan import resolve_settings
+
+        feature, version = plan_scope(run_feature, run_version)
+        run_id = record_load(
+            merged,
+            resolve_settings(store=store_url).store,
+            feature=feature,
+            version=version,
+            name=name,
+            params={"merged_from": list(shards), "config": doc.get("config")},
+            extra={"merged_from": list(shards)},
+        )
+        click.echo(f"stored run {run_id} (feature {feature!r}, version {version!r})", err=True)

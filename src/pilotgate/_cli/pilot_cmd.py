@@ -60,10 +60,11 @@ def status(plan_path: str | None, store_url: str | None) -> None:
     from pilotgate.gate import criteria_changes, current_pilot
     from pilotgate.gate._render import definition_text
     from pilotgate.plan import plan_hash
-    from pilotgate.store import Store
+    from pilotgate.store import Store, require_existing
 
     s = _settings(plan_path, store_url)
     assert s.plan is not None
+    require_existing(s.store)
     with Store(s.store) as store:
         p = current_pilot(store, s.plan.feature.name)
     if p is None:

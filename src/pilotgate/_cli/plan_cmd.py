@@ -36,8 +36,11 @@ def init(path: str, feature: str, force: bool) -> None:
 @click.command()
 @click.option("--plan", "plan_path", default="pilotgate.toml", show_default=True)
 def validate(plan_path: str) -> None:
-    """Check a pilot plan; exit 2 with the key path when it is wrong."""
+    """Check a pilot plan and its metrics; exit 2 with the key path when it is wrong."""
+    from pilotgate.gate import check_plan_metrics
+
     plan = load_plan(plan_path)
+    check_plan_metrics(plan, where=plan_path)
     click.echo(
         f"{plan_path}: ok — feature {plan.feature.name}@{plan.feature.version}, "
         f"{len(plan.targets)} target(s), {len(plan.criteria)} criteria, hash {plan_hash(plan)}"

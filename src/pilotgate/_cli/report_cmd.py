@@ -52,9 +52,10 @@ def report(
     """
     from pilotgate.plan import resolve_settings
     from pilotgate.report import build_report, render_report
-    from pilotgate.store import Store
+    from pilotgate.store import Store, require_existing
 
     settings = resolve_settings(store=store_url, plan=plan_path)
+    require_existing(settings.store)
     with Store(settings.store) as store:
         ctx = build_report(
             store,

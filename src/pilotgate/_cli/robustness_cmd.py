@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from pilotgate._cli._runs import ensure_reachable, record_run, store_options
+from pilotgate._cli._options import ensure_reachable, plan_scope, scope_options, store_options
 from pilotgate._cli.perturb_cmd import plan_options, resolve_plan_options
 from pilotgate.errors import ConfigError
 
@@ -47,10 +47,11 @@ def _floats(text: str | None) -> list[float]:
     "--target",
     "-t",
     required=True,
-    help="python:pkg.mod:fn, openai:URL, http:URL, or a [targets.NAME] of the plan.",
+    help="python:pkg.mod:fn, openai:URL, anthropic:URL, http:URL, or a [targets.NAME] of the plan.",
 )
-@click.option("--model", default=None, help="Model name for an openai: target.")
-@click.option("--cases", required=True, type=click.Path(dir_okay=False), help="Cases JSONL.")
+@click.option("--model", default=None, help="Model name for an openai: or anthropic: target.")
+@click.option("--cases", type=click.Path(dir_okay=False), help="Cases JSONL.")
+@click.option("--eval-set", help="A stored eval set instead of --cases: NAME or NAME@VERSION.")
 @click.option(
     "--perturbations",
     "-p",
@@ -77,11 +78,13 @@ def _floats(text: str | None) -> list[float]:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the result.")
 @click.option("--rows", "rows_path", type=click.Path(dir_okay=False), help="Per-pair JSONL.")
 @plan_options
+@scope_options
 @store_options
 def robustness(
     target: str,
     model: str | None,
-    cases: str,
+    cases: str | None,
+    eval_set: str | None,
     perturbations: str,
     samples: int,
     seed: int,
@@ -98,6 +101,8 @@ def robustness(
     plan_path: str | None,
     feature_description: str | None,
     glossary: str | None,
+    run_feature: str | None,
+    run_version: str | None,
     store_url: str | None,
     no_store: bool,
 ) -> None:
@@ -111,7 +116,6 @@ def robustness(
     from pilotgate.perturb import run_robustness
     from pilotgate.scoring import get_scorer
     from pilotgate.targets import resolve_target
-    from pilotgate.targets._base import safe_url
 
     kwargs = _parse_kv(scorer_arg, "--scorer-arg")
     main = None if scorer == "auto" and not kwargs else get_scorer(scorer, **kwargs)
@@ -126,10 +130,12 @@ def robustness(
         target, model=model, plan_targets=plan.targets if plan is not None else None
     )
     ensure_reachable(tgt.config)
+    feature, version = plan_scope(run_feature, run_version, plan)
+    inputs, source = _inputs(cases, eval_set, settings.store)
     result = _run_with_progress(
         run_robustness,
         tgt,
-        cases,
+        inputs,
         perturbations=perturbations,
         samples=samples,
         seed=seed,
@@ -140,8 +146,13 @@ def robustness(
         expectation_scorers=exp,
         concurrency=concurrency,
         options=options,
+        store=settings.store,
+        save=not no_store,
+        feature=feature,
+        version=version,
+        eval_set=source["ref"] if source.get("kind") == "eval_set" else None,
+        target_label=target,  # the spec as typed; the runs layer strips secrets
     )
-    result.target = safe_url(target)  # the spec as typed, less any user:password
     _render(result)
     if json_path:
         Path(json_path).write_text(
@@ -151,30 +162,21 @@ def robustness(
         with Path(rows_path).open("w", encoding="utf-8") as fh:
             for row in result.rows():
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    if not no_store:
-        meta: dict[str, Any] = {}
-        if plan is not None:
-            from pilotgate.plan import plan_hash
+    if result.run_id:
+        click.echo(f"stored run {result.run_id} (feature {feature!r}, version {version!r})")
 
-            meta["plan_hash"] = plan_hash(plan)
-        run_id = record_run(
-            settings.store,
-            "robustness",
-            result.to_json(),
-            ((f"{r['perturbed_id']}@{r['severity']}", r) for r in result.rows()),
-            target=result.target,
-            params={
-                "cases": cases,
-                "perturbations": perturbations,
-                "seed": seed,
-                "mode": mode,
-                "samples": samples,
-                "severity": severity,
-                "options": sorted(options),
-            },
-            **meta,
-        )
-        click.echo(f"stored run {run_id}")
+
+def _inputs(cases: str | None, eval_set: str | None, store_url: str) -> tuple[Any, Any]:
+    """The cases (a file path, or an eval set's cases) and where they came from."""
+    from pilotgate.evaluate._inputs import load_cases
+
+    if cases is not None and eval_set is None:
+        return cases, {"kind": "file", "ref": cases}
+    from pilotgate.store import open_store
+
+    with open_store(store_url, create=False) as store:
+        loaded, source = load_cases(cases, eval_set=eval_set, store=store)
+    return loaded, source.to_json()
 
 
 def _run_with_progress(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -194,14 +196,15 @@ def _pct(x: float | None) -> str:
 
 
 def _row(g: GroupStat) -> list[str]:
-    lo, hi = g.rate.ci95
+    ci = g.rate.ci95
     drop = g.drop
+    n_unscored = sum(g.unscored.values())
     return [
         g.name,
         g.expectation,
-        str(g.rate.n),
+        str(g.rate.n) + (f" (+{n_unscored} not scored)" if n_unscored else ""),
         _pct(g.rate.pass_rate),
-        f"{100 * lo:.0f}–{100 * hi:.0f}%",
+        "—" if ci is None else f"{100 * ci[0]:.0f}–{100 * ci[1]:.0f}%",
         "—" if drop is None else f"{100 * drop:+.1f} pt",
     ]
 
@@ -228,13 +231,16 @@ def _render(result: RobustnessResult) -> None:
     for g in sorted(result.perturbations.values(), key=lambda g: (g.rate.pass_rate or 0.0, g.name)):
         per.add_row(*_row(g))
     console.print(per)
+    from pilotgate._textdiff import diff_excerpts
+
     worst = result.worst(limit=6)
     if worst:
         w = Table(title="worst examples", show_lines=True)
         for c in ("perturbation", "perturbed input", "answer (original → perturbed)"):
             w.add_column(c, overflow="fold", max_width=60)
         for p in worst:
-            answers = f"{p.output_original[:120]}\n→ {p.output_perturbed[:120]}"
+            before, after = diff_excerpts(p.output_original, p.output_perturbed, 120)
+            answers = f"{before}\n→ {after}"
             # Text, not markup: outputs like "[intent=x]" must print as they are
             w.add_row(p.perturbation, Text(p.perturbed[:200]), Text(answers))
         console.print(w)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import click
 
 from pilotgate._cli.ingest_cmd import parse_patterns, redaction_options
@@ -25,6 +27,20 @@ __all__ = ["serve"]
     is_flag=True,
     help="Accept writes without an API key (only on a loopback address).",
 )
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A Host name to answer to besides loopback's and the bind address "
+    "('*.example.com' for subdomains); others get 421. Repeatable.",
+)
+@click.option(
+    "--session-secret",
+    envvar="PILOTGATE_SESSION_SECRET",
+    help="Secret that signs dashboard sessions (env PILOTGATE_SESSION_SECRET); "
+    "default: one kept in the store, shared by every worker.",
+)
 @redaction_options
 def serve(
     host: str,
@@ -33,17 +49,22 @@ def serve(
     plan_path: str | None,
     max_body_mb: float,
     no_auth: bool,
+    allowed_hosts: tuple[str, ...],
+    session_secret: str | None,
     no_redact: bool,
+    raw_ids: bool,
     redact_patterns: tuple[str, ...],
 ) -> None:
     """Serve the collector: POST /v1/ingest, /v1/feedback, /v1/traces (OTLP), GET /health.
 
     Writes need 'Authorization: Bearer <key>' from `pilotgate keys create`. PII is
-    redacted before anything is stored unless --no-redact.
+    redacted before anything is stored unless --no-redact; user and session ids are then
+    stored as keyed hashes unless --raw-ids. The dashboard asks for a read key whenever
+    the bind address is not loopback.
     """
     import uvicorn
 
-    from pilotgate._web import ServerSettings, create_app
+    from pilotgate._web import ServerSettings, create_app, server_hosts
     from pilotgate.plan import resolve_settings
     from pilotgate.store import open_store, safe_url
 
@@ -58,17 +79,49 @@ def serve(
         require_key=not no_auth,
         max_body_bytes=int(max_body_mb * 1024 * 1024),
         redact=not no_redact,
+        pseudonymise_ids=not raw_ids,
         redact_patterns=parse_patterns(redact_patterns),
         plan=resolved.plan,
+        allowed_hosts=server_hosts(host, allowed_hosts),
+        dashboard_login=True if not is_loopback_host(host) else None,
+        session_secret=session_secret or None,
     )
+    sock = _bind(host, port)  # bound first, so the URL printed is the real one (--port 0)
     store = open_store(resolved.store)
     app = create_app(store, settings=settings)
+    base = f"http://{_url_host(host)}:{sock.getsockname()[1]}"
     click.echo(
-        f"pilotgate collector on http://{host}:{port} -> {safe_url(resolved.store)}"
+        f"pilotgate collector on {base} -> {safe_url(resolved.store)}"
         f" (auth {'off' if no_auth else 'on'}, redaction {'off' if no_redact else 'on'})",
         err=True,
     )
+    click.echo(f"dashboard: {base}/", err=True)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        config = uvicorn.Config(app, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
+        sock.close()
         store.close()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``; a port in use is a one-line error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            where="--host/--port",
+            fix="choose another --port (0 picks a free one)",
+        ) from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock

@@ -49,9 +49,14 @@ DIST = _DistParam()
 @click.option("--error-rate", type=click.FloatRange(0, 1), help="Probability of a 500.")
 @click.option("--stall-at-s", type=click.FloatRange(min=0), help="When a stall starts (s).")
 @click.option("--stall-ms", type=click.FloatRange(min=0), help="How long the stall lasts (ms).")
-@click.option("--api-key", help="Require 'Authorization: Bearer KEY' (401 otherwise).")
+@click.option(
+    "--api-key",
+    help="Require 'Authorization: Bearer KEY' (or x-api-key: KEY on /v1/messages); 401 otherwise.",
+)
 def simulate(host: str, port: int, profile_path: str | None, seed: int, **overrides: Any) -> None:
-    """Serve an OpenAI-compatible provider simulator (chat completions, streamed or not).
+    """Serve a provider simulator: OpenAI chat completions and Anthropic messages.
+
+    POST /v1/chat/completions (OpenAI) and POST /v1/messages (Anthropic), streamed or not.
 
     Behaviour comes from --profile FILE (TOML) with any flag overriding its key.
     DIST is a number or kind:name=value,... with kind constant (value), uniform
@@ -80,7 +85,10 @@ def _serve(profile: Any, seed: int, host: str, port: int) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         summary = ", ".join(f"{k}={v}" for k, v in profile.describe().items())
-        click.echo(f"pilotgate simulator: OpenAI base URL {sim.base_url}  (seed {seed})")
+        click.echo(
+            f"pilotgate simulator: OpenAI base URL {sim.base_url}, "
+            f"Anthropic base URL {sim.url}  (seed {seed})"
+        )
         click.echo(f"  {summary}")
         click.echo("  Ctrl-C to stop", err=True)
         await stop.wait()

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from pilotgate._term import term_text
 from pilotgate.errors import ConfigError
 
 __all__ = ["usage"]
@@ -33,7 +34,22 @@ def _date(value: str | None, flag: str) -> datetime | None:
 @click.option("--until", help="Up to this date/time, exclusive.")
 @click.option("--store", "store_url", help="Store URL (default: PILOTGATE_STORE, plan, local).")
 @click.option("--plan", "plan_path", type=click.Path(dir_okay=False), help="Pilot plan file.")
+@click.option(
+    "--by", "by_key", help="Slice by a metadata key: metadata.KEY (its 20 commonest values)."
+)
+@click.option(
+    "--where",
+    "where_opts",
+    multiple=True,
+    help="Only interactions with metadata.KEY=VALUE (repeatable).",
+)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a JSON doc.")
+@click.option(
+    "--signals/--no-signals",
+    default=True,
+    help="Implicit signals, churn and off-purpose requests (needs a feature).",
+)
+@click.option("--rebuild", is_flag=True, help="Recompute every stored signal, not only new data.")
 def usage(
     feature: str | None,
     version: str | None,
@@ -41,7 +57,11 @@ def usage(
     until: str | None,
     store_url: str | None,
     plan_path: str | None,
+    by_key: str | None,
+    where_opts: tuple[str, ...],
     json_path: str | None,
+    signals: bool,
+    rebuild: bool,
 ) -> None:
     """Volume, latency, errors, acceptance, dwell, funnel and abandonment, by version and day.
 
@@ -49,31 +69,74 @@ def usage(
     """
     from rich.console import Console
 
-    from pilotgate.plan import resolve_settings
+    from pilotgate.plan import SignalsSection, resolve_settings
+    from pilotgate.signals import silent_users
     from pilotgate.store import open_store
     from pilotgate.usage import usage_report
+    from pilotgate.usage._cost import usage_cost
+    from pilotgate.usage._slices import metadata_key, parse_selector, usage_slices
 
+    key = metadata_key(by_key) if by_key else None
+    where = parse_selector(",".join(where_opts), where="--where") if where_opts else ()
     settings = resolve_settings(store=store_url, plan=plan_path)
     plan = settings.plan
     if feature is None and plan is not None:
         feature = plan.feature.name
     steps = plan.pilot.steps if plan is not None else []
-    store = open_store(settings.store)
+    store = open_store(settings.store, create=False)
+    t0, t1 = _date(since, "--since"), _date(until, "--until")
     try:
         report = usage_report(
-            store,
-            feature=feature,
-            version=version,
-            since=_date(since, "--since"),
-            until=_date(until, "--until"),
-            steps=steps,
-        )
+            store, feature=feature, version=version, since=t0, until=t1, steps=steps,
+            metadata=where,
+        )  # fmt: skip
+        doc = report.to_json()
+        doc["cost"] = usage_cost(
+            store, plan.prices if plan is not None else {}, feature=feature, version=version,
+            since=t0, until=t1, metadata=where,
+        ).to_json()  # fmt: skip
+        if key is not None:
+            parts = usage_slices(
+                store, key, feature=feature, version=version, since=t0, until=t1, steps=steps,
+                where=where,
+            )  # fmt: skip
+            doc["by"] = f"metadata.{key}"
+            doc["slices"] = [p.to_json() for p in parts]
+        if signals and feature is not None:
+            cfg = plan.signals if plan is not None else SignalsSection()
+            if rebuild:
+                from pilotgate.signals import refresh_signals
+
+                refresh_signals(store, feature, cfg, rebuild=True)
+            silent = silent_users(store, feature, cfg, version=version, since=t0, until=t1)
+            doc["silent_users"] = silent.to_json()
     finally:
         store.close()
-    doc = report.to_json()
-    _render(doc, Console())
+    console = Console()
+    _render(doc, console)
+    if "silent_users" in doc:
+        from pilotgate._cli._silent_render import render_silent
+
+        render_silent(doc["silent_users"], console)
     if json_path:
         Path(json_path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+
+def _render_cost(cost: dict[str, Any] | None, console: Any) -> None:
+    if not cost or not cost["calls"]:
+        return
+    line = f"tokens: {cost['tokens_in']:,} in, {cost['tokens_out']:,} out"
+    if cost["cost"] is None:
+        line += " · cost: no [prices] in the plan"
+    else:
+        per = cost["cost_per_call"]
+        line += f" · cost {cost['cost']:,.4f}" + ("" if per is None else f", {per:,.6f} per call")
+        days = [f"{d} {r['cost']:,.4f}" for d, r in cost["by_day"].items() if r["cost"] is not None]
+        if days:
+            line += " · per day: " + ", ".join(days[-7:])
+        if cost["unpriced_models"]:
+            line += f" · no price for: {', '.join(cost['unpriced_models'])}"
+    console.print(line, markup=False, highlight=False)
 
 
 def _pct(rate: dict[str, Any]) -> str:
@@ -105,12 +168,17 @@ def _render(doc: dict[str, Any], console: Any) -> None:
     ):
         table.add_column(col, justify="left" if col == "slice" else "right")
     rows = [("all", doc["overall"])]
+    key = str(doc.get("by", "")).removeprefix("metadata.")
+    rows += [
+        (f"{key}={'(none)' if s['value'] is None else s['value']}", s["overall"])
+        for s in doc.get("slices") or []
+    ]
     rows += [(f"version {k}", v) for k, v in doc["by_version"].items()]
     rows += [(f"day {k}", v) for k, v in doc["by_day"].items()]
     for name, s in rows:
         lat = s["latency_ms"]
         table.add_row(
-            name,
+            term_text(name),
             str(s["n"]),
             _pct(s["error_rate"]),
             _ms(lat["p50"]),
@@ -122,14 +190,17 @@ def _render(doc: dict[str, Any], console: Any) -> None:
             _pct(s["abandonment_after_rejection"]),
         )
     console.print(table)
+    _render_cost(doc.get("cost"), console)
     if doc["steps"]:
-        funnel = Table(title="funnel (plan [pilot] steps)")
+        from rich.markup import escape
+
+        funnel = Table(title=escape("funnel (plan [pilot] steps)"))
         for col in ("step", "sessions", "conversion", "drop-off"):
             funnel.add_column(col, justify="left" if col == "step" else "right")
         for st in doc["overall"]["funnel"]:
             drop = st["dropoff"]["value"]
             funnel.add_row(
-                st["step"],
+                term_text(st["step"]),
                 str(st["sessions"]),
                 _pct(st["conversion"]),
                 "–" if drop is None else f"{drop:.1%}",

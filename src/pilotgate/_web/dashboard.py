@@ -33,9 +33,16 @@ from pilotgate.store import Store, tables
 if TYPE_CHECKING:
     import jinja2
 
+    from pilotgate.collector import ApiKey
     from pilotgate.plan import Plan
 
-__all__ = ["REVIEW_ACTIONS", "dashboard_router", "save_review"]
+__all__ = [
+    "REVIEW_ACTIONS",
+    "dashboard_router",
+    "save_review",
+    "security_headers",
+    "session_secret",
+]
 
 TEMPLATES = Path(__file__).parent / "templates" / "dashboard"
 COOKIE = "pilotgate_session"
@@ -47,20 +54,28 @@ PAGE_CASES = 50
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is looking: a key's project and id, or the local (loopback) user."""
+    """Who is looking: a key's project, id and scopes, or the local (loopback) user.
+
+    ``project`` None means every project (the local user of a loopback server).
+    """
 
     who: str
     key_id: str | None
     logged_in: bool
+    project: str | None = None
+    scopes: tuple[str, ...] = ("read", "admin")
+
+    def can(self, scope: str) -> bool:
+        return scope in self.scopes
 
 
 class _Auth:
-    """API-key login and signed session cookies (the secret lives as long as the app)."""
+    """API-key login and signed session cookies, keyed by the server's session secret."""
 
-    def __init__(self, store: Store, require_login: bool | None) -> None:
+    def __init__(self, store: Store, require_login: bool | None, secret: bytes) -> None:
         self.store = store
         self.require_login = require_login
-        self.secret = secrets.token_bytes(32)
+        self.secret = secret
 
     def needs_login(self, request: Request) -> bool:
         if self.require_login is not None:
@@ -85,36 +100,37 @@ class _Auth:
         if not hmac.compare_digest(self._sign(payload), sig):
             return None
         who, key_id, expires = payload.split("|")
-        if not expires.isdigit() or int(expires) < time.time() or not self._key_live(key_id):
+        if not expires.isdigit() or int(expires) < time.time():
+            return None
+        key = self._live_key(key_id)
+        if key is None:
             return None
         from urllib.parse import unquote
 
-        return Viewer(unquote(who), key_id, True)
+        return Viewer(unquote(who), key_id, True, key.project, key.scopes)
 
-    def _key_live(self, key_id: str) -> bool:
-        c = tables.api_keys.c
-        q = select(c.id).where(c.id == key_id, c.revoked_at.is_(None))
-        with self.store.engine.connect() as conn:
-            return conn.execute(q).first() is not None
+    def _live_key(self, key_id: str) -> ApiKey | None:
+        from pilotgate.collector import list_keys
+
+        for k in list_keys(self.store, include_revoked=False, key_id=key_id):
+            return k
+        return None
 
     def from_key(self, key: str) -> Viewer | None:
-        from pilotgate.collector import verify_key
+        from pilotgate.collector import authenticate
 
-        project = verify_key(self.store, key.strip())
-        if project is None:
+        found = authenticate(self.store, key.strip())
+        if found is None:
             return None
-        key_id = key.strip().split("_")[1]
-        name = self._key_name(key_id)
-        return Viewer(f"{project}/{name or key_id}", key_id, True)
-
-    def _key_name(self, key_id: str) -> str | None:
-        c = tables.api_keys.c
-        with self.store.engine.connect() as conn:
-            row = conn.execute(select(c.name).where(c.id == key_id)).first()
-        return None if row is None or row[0] is None else str(row[0])
+        who = f"{found.project}/{found.name or found.id}"
+        return Viewer(who, found.id, True, found.project, found.scopes)
 
     def viewer(self, request: Request) -> Viewer | None:
-        """The session's viewer; the local user when no login is needed; else None."""
+        """The request's viewer: its Bearer key, its session, or the local user when no
+        login is needed; else None."""
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            return self.from_key(auth[7:])
         v = self.from_cookie(request.cookies.get(COOKIE))
         if v is not None:
             return v
@@ -190,7 +206,8 @@ def dashboard_router(
     plan = plan if plan is not None else getattr(settings, "plan", None)
     if require_login is None:
         require_login = getattr(settings, "dashboard_login", None)
-    auth = _Auth(store, require_login)
+    secret = session_secret(store, getattr(settings, "session_secret", None))
+    auth = _Auth(store, require_login, secret)
     env = _environment()
     _warm_up(env)
     router = APIRouter(tags=["dashboard"], include_in_schema=True)
@@ -198,22 +215,36 @@ def dashboard_router(
     def render(request: Request, name: str, viewer: Viewer, **ctx: Any) -> HTMLResponse:
         from pilotgate.report._render import _fig_json
 
+        nonce = secrets.token_urlsafe(16)
         tpl = env.get_template(name)
         html = tpl.render(
             request_path=request.url.path,
             viewer=viewer,
             csrf=auth.csrf(viewer),
             fig_json=_fig_json,
+            csp_nonce=nonce,
             **ctx,
         )
-        return HTMLResponse(html, headers=_SECURITY_HEADERS)
+        return HTMLResponse(html, headers=security_headers(nonce))
 
-    def gate(request: Request) -> Viewer | Response:
+    def gate(request: Request, scope: str = "read") -> Viewer | Response:
         viewer = auth.viewer(request)
         if viewer is None:
+            if request.headers.get("authorization"):
+                return _refused(401, "invalid or revoked API key")
             nxt = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
             return RedirectResponse(f"/login?next={nxt}", status_code=303)
+        if not viewer.can(scope):
+            return _refused(403, f"this key cannot do that: it needs the {scope} scope")
         return viewer
+
+    def scoped(viewer: Viewer) -> Store:
+        """What ``viewer`` may see: one project's view of the store, or all of it."""
+        return store if viewer.project is None else store.scoped(viewer.project)
+
+    from pilotgate._web.traces import add_trace_routes
+
+    add_trace_routes(router, scoped, gate, render)
 
     @router.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:
@@ -235,9 +266,12 @@ def dashboard_router(
         form = await _form(request)
         nxt = _safe_next(form.get("next", "/"))
         viewer = auth.from_key(form.get("key", ""))
-        if viewer is None or viewer.key_id is None:
+        if viewer is None or viewer.key_id is None or not viewer.can("read"):
+            error = "1" if viewer is None else "scope"
             return RedirectResponse(
-                f"/login?error=1&next={quote(nxt)}", status_code=303, headers=_SECURITY_HEADERS
+                f"/login?error={error}&next={quote(nxt)}",
+                status_code=303,
+                headers=security_headers(None),
             )
         resp = RedirectResponse(nxt, status_code=303)
         resp.set_cookie(
@@ -261,28 +295,28 @@ def dashboard_router(
         v = gate(request)
         if not isinstance(v, Viewer):
             return v
-        return render(request, "overview.html.j2", v, **pages.overview(store, plan, feature))
+        return render(request, "overview.html.j2", v, **pages.overview(scoped(v), plan, feature))
 
     @router.get("/usage", response_class=HTMLResponse, include_in_schema=False)
-    def usage(request: Request, feature: str | None = None) -> Response:
+    def usage(request: Request, feature: str | None = None, by: str | None = None) -> Response:
         v = gate(request)
         if not isinstance(v, Viewer):
             return v
-        return render(request, "usage.html.j2", v, **pages.usage(store, plan, feature))
+        return render(request, "usage.html.j2", v, **pages.usage(scoped(v), plan, feature, by))
 
     @router.get("/runs", response_class=HTMLResponse, include_in_schema=False)
     def runs(request: Request, kind: str | None = None) -> Response:
         v = gate(request)
         if not isinstance(v, Viewer):
             return v
-        return render(request, "runs.html.j2", v, **pages.runs(store, kind))
+        return render(request, "runs.html.j2", v, **pages.runs(scoped(v), kind))
 
     @router.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
     def run_page(request: Request, run_id: str) -> Response:
         v = gate(request)
         if not isinstance(v, Viewer):
             return v
-        ctx = pages.run_detail(store, plan, run_id)
+        ctx = pages.run_detail(scoped(v), plan, run_id)
         if ctx is None:
             return render(request, "missing.html.j2", v, what=f"run {run_id}")
         return render(request, "run.html.j2", v, **ctx)
@@ -292,30 +326,31 @@ def dashboard_router(
         v = gate(request)
         if not isinstance(v, Viewer):
             return v
-        return render(request, "coverage.html.j2", v, **pages.coverage(store))
+        return render(request, "coverage.html.j2", v, **pages.coverage(scoped(v)))
 
     @router.get("/review", response_class=HTMLResponse, include_in_schema=False)
     def review_sets(request: Request) -> Response:
         v = gate(request)
         if not isinstance(v, Viewer):
             return v
-        return render(request, "review_sets.html.j2", v, **pages.review_sets(store))
+        return render(request, "review_sets.html.j2", v, **pages.review_sets(scoped(v)))
 
     @router.get("/review/{set_name}", response_class=HTMLResponse, include_in_schema=False)
     def review(request: Request, set_name: str, page: int = 0, saved: str = "") -> Response:
         v = gate(request)
         if not isinstance(v, Viewer):
             return v
-        ctx = pages.review_queue(store, set_name, page=max(0, page), per_page=PAGE_CASES)
+        ctx = pages.review_queue(scoped(v), set_name, page=max(0, page), per_page=PAGE_CASES)
         if ctx is None:
             return render(request, "missing.html.j2", v, what=f"eval set {set_name}")
         return render(request, "review.html.j2", v, saved=saved, **ctx)
 
     @router.post("/review/{set_name}/{case_id}", include_in_schema=False)
     async def review_submit(request: Request, set_name: str, case_id: str) -> Response:
-        v = gate(request)
+        v = gate(request, "admin")
         if not isinstance(v, Viewer):
             return v
+        view = scoped(v)
         form = await _form(request)
         if not hmac.compare_digest(form.get("csrf", ""), auth.csrf(v)):
             return HTMLResponse("stale or forged form; reload the page", status_code=403)
@@ -328,9 +363,9 @@ def dashboard_router(
         page = form.get("page", "0")
         page = page if page.isdigit() else "0"
         try:
-            save_review(store, set_name, case_id, action, who, reference=reference, tags=tags)
+            save_review(view, set_name, case_id, action, who, reference=reference, tags=tags)
         except PilotgateError as exc:
-            ctx = pages.review_queue(store, set_name, page=int(page), per_page=PAGE_CASES)
+            ctx = pages.review_queue(view, set_name, page=int(page), per_page=PAGE_CASES)
             if ctx is None:
                 return render(request, "missing.html.j2", v, what=f"eval set {set_name}")
             resp = render(request, "review.html.j2", v, saved="", error=exc.what, **ctx)
@@ -348,6 +383,10 @@ def dashboard_router(
                 status_code=401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        if not viewer.can("read"):
+            return JSONResponse(
+                {"detail": "this key cannot read: it needs the read scope"}, status_code=403
+            )
         return viewer
 
     @router.get("/api/overview", summary="The overview's numbers (needs an API key).")
@@ -355,21 +394,21 @@ def dashboard_router(
         v = api_gate(request)
         if not isinstance(v, Viewer):
             return v
-        return JSONResponse(pages.api_overview(store, plan, feature))
+        return JSONResponse(pages.api_overview(scoped(v), plan, feature))
 
     @router.get("/api/runs", summary="Recent runs (needs an API key).")
     def api_runs(request: Request, kind: str | None = None, limit: int = 50) -> Response:
         v = api_gate(request)
         if not isinstance(v, Viewer):
             return v
-        return JSONResponse(pages.api_runs(store, kind, min(max(limit, 1), 500)))
+        return JSONResponse(pages.api_runs(scoped(v), kind, min(max(limit, 1), 500)))
 
     @router.get("/api/runs/{run_id}", summary="One run's summary (needs an API key).")
     def api_run(request: Request, run_id: str) -> Response:
         v = api_gate(request)
         if not isinstance(v, Viewer):
             return v
-        doc = pages.api_run(store, run_id)
+        doc = pages.api_run(scoped(v), run_id)
         if doc is None:
             return JSONResponse({"detail": f"no run {run_id!r}"}, status_code=404)
         return JSONResponse(doc)
@@ -377,14 +416,35 @@ def dashboard_router(
     return router
 
 
-_SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline' "
-    "'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'",
-}
+def security_headers(nonce: str | None) -> dict[str, str]:
+    """Headers of every page. Scripts run only from this origin or with this response's
+    nonce: no inline handlers, no ``eval`` (Plotly's charts need neither)."""
+    script = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
+    return {
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        "Content-Security-Policy": f"default-src 'self'; script-src {script}; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "object-src 'none'",
+    }
+
+
+def _refused(status: int, detail: str) -> HTMLResponse:
+    return HTMLResponse(detail, status_code=status, headers=security_headers(None))
+
+
+def session_secret(store: Store, configured: str | None) -> bytes:
+    """The key that signs session cookies and forms.
+
+    ``configured`` (``--session-secret`` / ``PILOTGATE_SESSION_SECRET``) when given; else
+    one generated on first use and kept in the store, so every worker and every restart
+    over the same store signs alike (a session survives both).
+    """
+    if configured:
+        return hashlib.sha256(b"pilotgate-session|" + configured.encode()).digest()
+    return bytes.fromhex(store.secret("dashboard_session"))
 
 
 def _safe_next(target: str) -> str:

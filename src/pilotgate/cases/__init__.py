@@ -11,6 +11,7 @@ saves the next immutable version ``prod@N``. The review queue (:func:`pending_re
 from pilotgate.cases._build import build_eval_set
 from pilotgate.cases._dedup import Deduper, DedupResult, dedup_texts, normalise_text
 from pilotgate.cases._formats import EXPORT_FORMATS, export_cases, import_cases
+from pilotgate.cases._label_import import LabelImport, import_labels
 from pilotgate.cases._review import (
     REVIEW_ACTIONS,
     ApplyResult,
@@ -33,6 +34,7 @@ from pilotgate.cases._tui import ReviewSession, review_session
 from pilotgate.cases._versions import EvalSetDiff, diff_eval_sets, list_eval_sets, load_eval_set
 
 __all__ = [
+    "LabelImport",
     "BUILD_SCHEMA",
     "EXPORT_FORMATS",
     "FAILURE_KINDS",
@@ -53,6 +55,7 @@ __all__ = [
     "diff_eval_sets",
     "export_cases",
     "import_cases",
+    "import_labels",
     "list_eval_sets",
     "list_reviews",
     "load_eval_set",

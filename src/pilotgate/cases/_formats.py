@@ -2,7 +2,7 @@
 
 Mappings (docs/cases.md has the tables and the sources they were checked against):
 
-* **pilotgate** JSONL is DESIGN.md's case format, one case per line; CSV has the columns
+* **pilotgate** JSONL is docs/formats.md's case format, one case per line; CSV has the columns
   ``id, input, expected, tags, source, origin`` with ``input_format``/``expected_format``
   saying when a cell holds JSON (chat messages, structured references).
 * **promptfoo** test cases: ``{"description", "vars": {"input"}, "assert": [{"type":

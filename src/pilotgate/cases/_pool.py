@@ -94,6 +94,7 @@ def load_pool(store: Store, spec: BuildSpec) -> Pool:
     texts = [_text(r) for r in rows]
     feedback = _feedback(store, spec)
     abandoned = _abandoned(store, rows)
+    implicit = _implicit_bad(store, spec, rows)
     lat = np.array([r["latency_ms"] for r in rows if r["latency_ms"] is not None])
     notes: list[str] = []
     slow_ms: float | None = None
@@ -117,6 +118,8 @@ def load_pool(store: Store, spec: BuildSpec) -> Pool:
             kinds.append("slow")
         if i in abandoned:
             kinds.append("abandoned")
+        if r["id"] in implicit and fb is None and not r["error"]:
+            kinds.append("implicit_bad")
         failures.append(kinds)
     return Pool(rows, texts, feedback, failures, slow_ms, notes)
 
@@ -133,7 +136,7 @@ def _feedback(store: Store, spec: BuildSpec) -> dict[str, dict[str, Any]]:
     f, i = t.feedback, t.interactions
     q = (
         select(f)
-        .join(i, i.c.id == f.c.interaction_id)
+        .join(i, (i.c.id == f.c.interaction_id) & (i.c.project == f.c.project))
         .where(*_conds(spec))
         .order_by(f.c.ts, f.c.id)
     )
@@ -172,6 +175,33 @@ def _abandoned(store: Store, rows: list[dict[str, Any]]) -> set[int]:
             k = bisect_right(times, when)
             if k:
                 out.add(items[k - 1][1])
+    return out
+
+
+def _implicit_bad(store: Store, spec: BuildSpec, rows: list[dict[str, Any]]) -> set[str]:
+    """Ids whose implicit outcome is bad (signals refreshed incrementally first).
+
+    The signals are computed with the default ``[signals]`` settings unless the feature's
+    stored signals were made with others (``pilotgate usage --plan``), which are then read
+    as they are.
+    """
+    from pilotgate.plan import SignalsSection
+    from pilotgate.signals import refresh_signals
+    from pilotgate.signals._refresh import params_hash
+
+    features = {spec.feature} if spec.feature is not None else {r["feature"] for r in rows}
+    sg = t.interaction_signals.c
+    out: set[str] = set()
+    for feature in sorted(features):
+        with store.engine.connect() as conn:
+            st = conn.execute(
+                select(t.signal_state.c.params_hash).where(t.signal_state.c.feature == feature)
+            ).scalar()
+        if st is None or st == params_hash(SignalsSection()):
+            refresh_signals(store, feature)
+        q = select(sg.interaction_id).where(sg.feature == feature, sg.outcome == "bad")
+        with store.engine.connect() as conn:
+            out |= {iid for (iid,) in conn.execute(q)}
     return out
 
 

@@ -27,8 +27,11 @@ __all__ = [
 BUILD_SCHEMA = "pilotgate.cases.build/1"
 #: Sampling strategies, in the order they are described in docs/cases.md.
 STRATEGIES = ("uniform", "stratified", "failures", "novelty")
-#: Failure signals joined from feedback, steps and the interaction itself.
-FAILURE_KINDS = ("rejected", "edited", "errored", "slow", "abandoned")
+#: Failure signals joined from feedback, steps, the interaction itself, and the implicit
+#: outcome (``pilotgate.signals``: rephrased or escalated with no explicit feedback).
+FAILURE_KINDS = ("rejected", "edited", "errored", "slow", "abandoned", "implicit_bad")
+#: Weights a plan does not set: an implicit bad outcome is the strongest silent signal.
+DEFAULT_FAILURE_WEIGHTS = {"implicit_bad": 3.0}
 #: The default mix: kinds of request first, then what went wrong, then plain traffic.
 DEFAULT_WEIGHTS = {"stratified": 0.5, "failures": 0.3, "uniform": 0.2}
 
@@ -198,6 +201,8 @@ class BuildResult:
     clusters: int
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: The stored run (kind ``cases``) when the build was saved.
+    run_id: str | None = None
 
     @property
     def ref(self) -> str:

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pilotgate.cases._pool import Pool
+from pilotgate.cases._spec import DEFAULT_FAILURE_WEIGHTS
 
 __all__ = [
     "NoveltyScores",
@@ -60,8 +61,9 @@ def _weighted_order(weights: F64, rng: np.random.Generator) -> I64:
 
 def failures_order(pool: Pool, seed: int, kind_weights: Mapping[str, float]) -> I64:
     """Only interactions with a failure signal, weighted by the sum of their kinds' weights."""
+    weights = {**DEFAULT_FAILURE_WEIGHTS, **kind_weights}
     w = np.array(
-        [sum(kind_weights.get(k, 1.0) for k in kinds) for kinds in pool.failures], dtype=np.float64
+        [sum(weights.get(k, 1.0) for k in kinds) for kinds in pool.failures], dtype=np.float64
     )
     return _weighted_order(w, rng_for(seed, "failures"))
 

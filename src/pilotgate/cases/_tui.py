@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pilotgate._term import term_text, visible
 from pilotgate.cases._review import pending_reviews, record_review
 from pilotgate.errors import InputError
 from pilotgate.records import Case
@@ -62,7 +63,14 @@ class ReviewSession:
 def _default_key() -> str:
     import click
 
-    return click.getchar()
+    try:
+        return click.getchar()
+    except OSError:  # no terminal: stdin redirected and no /dev/tty (CI, cron, a pipe)
+        raise InputError(
+            "cases review needs a terminal (it reads one key per decision)",
+            fix="run it in a terminal, review in the dashboard (pilotgate serve), or import "
+            "decisions from a file with `pilotgate cases import-labels NAME FILE`",
+        ) from None
 
 
 def _line_reader(console: Console) -> Callable[[str], str]:
@@ -150,7 +158,7 @@ def _decide(
                 record_review(store, name, case.id, "tag", tags=tags, reviewer=reviewer)
                 session.actions["tag"] += 1
                 case.tags.extend(x for x in tags if x not in case.tags)
-                console.print(f"tags now: {', '.join(case.tags)}", markup=False)
+                console.print(f"tags now: {visible(', '.join(case.tags))}", markup=False)
                 continue
             if key == "s":
                 record_review(store, name, case.id, "skip", reviewer=reviewer)
@@ -179,25 +187,23 @@ def _show(console: Console, case: Case, n: int, total: int) -> None:
     grid.add_column(overflow="fold")
     grid.add_row("input", _input_text(case.input))
     output = origin.get("output")
-    grid.add_row("output", Text(str(output)) if output is not None else Text("(none)", "dim"))
+    grid.add_row("output", term_text(output) if output is not None else Text("(none)", "dim"))
     fb = origin.get("feedback")
-    grid.add_row("feedback", Text(_feedback_text(fb, origin)))
+    grid.add_row("feedback", term_text(_feedback_text(fb, origin)))
     if case.expected is not None:
         src = origin.get("reference_source", "?")
-        grid.add_row("reference", Text(f"{_as_text(case.expected)}  [{src}]"))
+        grid.add_row("reference", term_text(f"{_as_text(case.expected)}  [{src}]"))
     if case.tags:
-        grid.add_row("tags", Text(", ".join(case.tags)))
-    title = Text(f"{n}/{total}  {case.id}")
+        grid.add_row("tags", term_text(", ".join(case.tags)))
+    title = term_text(f"{n}/{total}  {case.id}")
     console.print(Panel(grid, title=title, title_align="left"))
 
 
 def _input_text(value: str | list[dict[str, Any]]) -> Any:
-    from rich.text import Text
-
     if isinstance(value, str):
-        return Text(value)
+        return term_text(value)
     lines = [f"{m.get('role', 'user')}: {_as_text(m.get('content', ''))}" for m in value]
-    return Text("\n".join(lines))
+    return term_text("\n".join(lines))
 
 
 def _as_text(value: Any) -> str:

@@ -12,20 +12,49 @@ from pilotgate.ingest._json import loads
 __all__ = ["decode_batch", "read_body"]
 
 
+DRAIN_FACTOR = 4
+"""A body over the limit is read and discarded up to this many times the limit before the
+413 goes out: a client that is still sending when the server closes gets a connection
+reset instead of the answer (urllib, requests and most SDKs do), so it could not tell
+"too large, split it" from "network error, retry the same thing"."""
+
+
 def _too_large(limit: int) -> HTTPException:
     return HTTPException(413, detail=f"request body over the limit of {limit} bytes")
 
 
+async def _drain(request: Request, already: int, limit: int) -> None:
+    """Read and drop the rest of an oversized body, up to ``DRAIN_FACTOR * limit`` bytes."""
+    seen = already
+    bound = DRAIN_FACTOR * limit
+    if seen > bound:
+        return
+    try:
+        async for chunk in request.stream():
+            seen += len(chunk)
+            if seen > bound:
+                return
+    except Exception:  # the client went away: nothing left to answer
+        return
+
+
 async def read_body(request: Request, limit: int) -> bytes:
-    """The (decompressed) body; 413 past ``limit`` bytes, checked while it streams in."""
+    """The (decompressed) body; 413 past ``limit`` bytes, checked while it streams in.
+
+    A body declared or found too large is drained (within a bound) before the 413, so a
+    standard client, still sending, reads the answer.
+    """
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
+        if int(declared) <= DRAIN_FACTOR * limit:
+            await _drain(request, 0, limit)
         raise _too_large(limit)
     chunks = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
+            await _drain(request, size, limit)
             raise _too_large(limit)
         chunks.append(chunk)
     data = b"".join(chunks)
@@ -34,16 +63,32 @@ async def read_body(request: Request, limit: int) -> bytes:
         return data
     if encoding not in ("gzip", "deflate"):
         raise HTTPException(415, detail=f"unsupported content-encoding {encoding!r}")
-    inflater = zlib.decompressobj(wbits=47)  # gzip or zlib header, detected
-    try:
-        out = inflater.decompress(data, limit + 1)
-    except zlib.error as exc:
-        raise HTTPException(400, detail=f"body is not valid {encoding}: {exc}") from None
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise _too_large(limit)
-    if not inflater.eof:  # cut off in transit: refuse it rather than store part of a batch
-        raise HTTPException(400, detail=f"body is a truncated {encoding} stream")
-    return out
+    return _inflate(data, encoding, limit)
+
+
+def _inflate(data: bytes, encoding: str, limit: int) -> bytes:
+    """Decompress a gzip or zlib body whole: every gzip member (RFC 1952 allows several,
+    and ``cat a.gz b.gz`` makes them), refusing a cut stream or trailing bytes with 400."""
+    out: list[bytes] = []
+    size = 0
+    rest = data
+    while True:
+        inflater = zlib.decompressobj(wbits=47)  # gzip or zlib header, detected
+        try:
+            part = inflater.decompress(rest, limit + 1 - size)
+        except zlib.error as exc:
+            raise HTTPException(400, detail=f"body is not valid {encoding}: {exc}") from None
+        size += len(part)
+        out.append(part)
+        if size > limit or inflater.unconsumed_tail:
+            raise _too_large(limit)
+        if not inflater.eof:  # cut off in transit: refuse it rather than store part of a batch
+            raise HTTPException(400, detail=f"body is a truncated {encoding} stream")
+        rest = inflater.unused_data
+        if not rest.strip(b"\0"):  # some writers pad the last member with zeros
+            return b"".join(out)
+        if rest[:2] != b"\x1f\x8b":
+            raise HTTPException(400, detail=f"unexpected bytes after the {encoding} stream")
 
 
 def _loads(raw: bytes) -> Any:

@@ -26,6 +26,20 @@ class CollectorSettings(BaseModel):
     redact_kinds: tuple[str, ...] = Field(
         default=BUILTIN_KINDS, description="Built-in PII kinds to redact."
     )
+    pseudonymise_ids: bool = Field(
+        default=True,
+        description="With redaction on, store user_id and session_id as keyed hashes "
+        "(HMAC with a secret kept in the store), never the raw ids.",
+    )
     redact_patterns: dict[str, str] = Field(
         default_factory=dict, description="Extra NAME -> regex pairs to redact as [NAME]."
+    )
+    browser_rate_per_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Requests a second one browser client (key and address) may send "
+        "with a browser key; 429 with Retry-After beyond.",
+    )
+    browser_burst: int = Field(
+        default=30, ge=1, description="Requests a browser client may send in a burst."
     )

@@ -8,7 +8,10 @@ Spanish and Hinglish), plus exemplars of requests the assistant must decline.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
+
+from pilotgate.demo import _phrases as ph
 
 __all__ = ["INTENTS", "OUT_OF_SCOPE", "Intent", "intent_labels"]
 
@@ -35,7 +38,7 @@ class Intent:
     exemplars_v2: tuple[str, ...] = ()
 
 
-INTENTS: tuple[Intent, ...] = (
+_WRITTEN: tuple[Intent, ...] = (
     Intent(
         "card_lost",
         "Report a lost or stolen card and block it.",
@@ -229,8 +232,7 @@ INTENTS: tuple[Intent, ...] = (
     ),
 )
 
-#: Exemplars of requests the assistant declines; only v2 has them (v1 uses a threshold).
-OUT_OF_SCOPE_EXEMPLARS: tuple[str, ...] = (
+_OOS_WRITTEN: tuple[str, ...] = (
     "write me a poem",
     "what is the weather tomorrow",
     "help me fix my python code",
@@ -242,6 +244,44 @@ OUT_OF_SCOPE_EXEMPLARS: tuple[str, ...] = (
     "what stocks should I buy",
     "write an essay about history",
 )
+
+
+# ------------------------------------------------------------------ v2 from seen phrasings
+# v2's extra exemplars were written after reading week one's production. To keep the
+# demo's v1 -> v2 gain out of sample, v2 keeps only the exemplars whose closest production
+# template (character 4-gram overlap) is one the fix may see (``_phrases.SEEN``); those
+# closest to a held-out template are dropped, so v2 knows nothing written from them.
+_SLOT = re.compile(r"\{[a-z]+\}")
+
+
+def _grams(text: str) -> frozenset[str]:
+    t = " ".join(_SLOT.sub(" ", text).casefold().split())
+    return frozenset(t[i : i + 4] for i in range(max(1, len(t) - 3)))
+
+
+def closest_template(text: str, templates: tuple[str, ...]) -> str:
+    """The template most like ``text`` (Jaccard of character 4-grams; ties: first)."""
+    g = _grams(text)
+    return max(templates, key=lambda t: len(g & _grams(t)) / (len(g | _grams(t)) or 1))
+
+
+def _templates(label: str) -> tuple[str, ...]:
+    mixed = tuple(text for _, text in ph.MIXED.get(label, ()))
+    pools = (ph.DEMO.get(label, ()), ph.CLEAN.get(label, ()), ph.JARGON.get(label, ()), mixed)
+    return tuple(t for pool in pools for t in pool)
+
+
+def from_seen(exemplars: tuple[str, ...], templates: tuple[str, ...]) -> tuple[str, ...]:
+    """The exemplars whose closest template the fix may see."""
+    return tuple(e for e in exemplars if closest_template(e, templates) in ph.SEEN)
+
+
+INTENTS: tuple[Intent, ...] = tuple(
+    replace(i, exemplars_v2=from_seen(i.exemplars_v2, _templates(i.label))) for i in _WRITTEN
+)
+
+#: Exemplars of requests the assistant declines; only v2 has them (v1 uses a threshold).
+OUT_OF_SCOPE_EXEMPLARS: tuple[str, ...] = from_seen(_OOS_WRITTEN, ph.OUT_OF_SCOPE_REQUESTS)
 
 OUT_OF_SCOPE_ANSWER = (
     "I can help with Northwind Bank cards, balances, transfers, disputes, addresses, "

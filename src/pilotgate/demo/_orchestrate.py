@@ -9,9 +9,7 @@ step here; a step that fails is reported and the rest still run.
 from __future__ import annotations
 
 import asyncio
-import random
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,8 +131,10 @@ def write_plan(ctx: DemoContext) -> str:
 def replay_production(ctx: DemoContext) -> str:
     """Send the production stream through the assistant, instrumented with the SDK.
 
-    The app side is what a team would write: ``track`` around each answer, ``feedback``
-    and ``step`` as users react, sent to the collector, which redacts PII and stores.
+    The app side is what a team would write: ``track`` around each answer, ``step`` for
+    what the UI sees and ``feedback`` from the few users who give it, sent to the
+    collector, which redacts PII and stores. Users behave like real ones
+    (:mod:`pilotgate.demo._users`): they rephrase, escalate, leave and may not come back.
     """
     from pilotgate import instrument as pg
     from pilotgate.demo._services import collector_in_thread
@@ -153,83 +153,40 @@ def replay_production(ctx: DemoContext) -> str:
             strict=True,
         )
         try:
-            asyncio.run(_replay(ctx, stream))
+            sent = asyncio.run(_replay(ctx, stream))
             pg.flush()
             sdk = pg.stats()
         finally:
             pg.shutdown()
     with Store(ctx.store_url) as store:
         n_int, n_fb, n_steps = store.count(), store.count("feedback"), store.count("steps")
-    ctx.results["production"] = stream
+    ctx.results["production"] = sent
     lost = sdk.get("dropped", 0)
     return (
         f"{n_int} interactions, {n_fb} feedback, {n_steps} steps via SDK + collector ({lost} lost)"
     )
 
 
-async def _replay(ctx: DemoContext, stream: list[Any]) -> None:
-    from pilotgate import instrument as pg
+async def _replay(ctx: DemoContext, stream: list[Any]) -> list[Any]:
     from pilotgate.demo import FEATURE_NAME, SupportAssistant
-    from pilotgate.demo.data import react
+    from pilotgate.demo._replay import replay_users
 
     cfg = ctx.config
-    t0 = stream[0].ts if stream else None
-    sessions: dict[str, list[Any]] = defaultdict(list)
-    for req in stream:
-        sessions[req.session_id].append(req)
     assistants = {v: SupportAssistant(ctx.llm_url + "/v1", version=v) for v in ("v1", "v2")}
     # Route the whole stream in batches up front (batch inference is several times faster
-    # than one text per call on 2 cores); every answer below is then a routing-cache hit.
+    # than one text per call on 2 cores); most answers below are then routing-cache hits
+    # (rephrases and escalations are routed when asked).
     texts = [r.text for r in stream]
     await asyncio.gather(*(asyncio.to_thread(a.prime, texts) for a in assistants.values()))
-    sem = asyncio.Semaphore(cfg.concurrency)
-
-    async def run_session(sid: str, reqs: list[Any]) -> None:
-        rng = random.Random(f"{cfg.seed}:{sid}")
-        async with sem:
-            for req in reqs:
-                day = (req.ts - t0).days if t0 is not None else 0
-                version = "v1" if day < cfg.switch_day else "v2"
-                start = req.ts.timestamp()
-                reply = None
-                t_call = time.perf_counter()
-                with pg.track(feature=FEATURE_NAME, version=version) as t:
-                    t.at = start
-                    t.input = req.text
-                    t.session_id, t.user_id = sid, req.user_id
-                    t.metadata = {
-                        "request_id": req.id,
-                        "tags": list(req.tags),
-                        "truth": {"intent": req.true_intent, "intents": list(req.intents)},
-                    }
-                    try:
-                        reply = await assistants[version].answer(req.text)
-                        t.output = reply.output
-                        t.tokens_in, t.tokens_out = reply.tokens_in, reply.tokens_out
-                        t.metadata |= {"intent": reply.intent, "confidence": reply.confidence}
-                    except Exception as exc:  # the app records the failure and moves on
-                        t.error = type(exc).__name__
-                if reply is None:
-                    pg.step(sid, "asked", at=start, interaction_id=t.id)
-                    continue
-                reaction = react(req, reply, rng)
-                answered = start + (time.perf_counter() - t_call)
-                for ev in reaction.steps:
-                    base = start if ev.anchor == "request" else answered
-                    pg.step(sid, ev.name, at=base + ev.offset_ms / 1000, interaction_id=t.id)
-                pg.feedback(
-                    t.id,
-                    accepted=reaction.accepted,
-                    score=reaction.score,
-                    edited_output=reaction.edited_output,
-                    dwell_ms=reaction.dwell_ms,
-                    at=answered + reaction.dwell_ms / 1000,
-                )
-                if reaction.abandoned:
-                    break
-
     try:
-        await asyncio.gather(*(run_session(s, r) for s, r in sessions.items()))
+        return await replay_users(
+            stream,
+            assistants,
+            seed=cfg.seed,
+            switch_day=cfg.switch_day,
+            concurrency=cfg.concurrency,
+            feature=FEATURE_NAME,
+        )
     finally:
         for a in assistants.values():
             await a.aclose()

@@ -11,10 +11,13 @@ from __future__ import annotations
 __all__ = [
     "CLEAN",
     "DEMO",
+    "HELD_OUT",
     "JARGON",
     "MIXED",
     "OUT_OF_SCOPE_REQUESTS",
+    "SEEN",
     "SLOTS",
+    "template_split",
 ]
 
 SLOTS: dict[str, tuple[str, ...]] = {
@@ -290,3 +293,49 @@ OUT_OF_SCOPE_REQUESTS: tuple[str, ...] = (
     "Help me with my kid's math homework.",
     "What movies are playing tonight?",
 )
+
+
+# ------------------------------------------------------------------ the fix's sample
+# The demo's iteration cycle reads week one's failures, writes v2 from them, and then
+# measures v2. Measured on the phrasings the fix was written from, the gain is in
+# sample. So production's templates are split, by template and not by sentence: every
+# second template of each pool (per intent and kind) is held out. v2's extra exemplars
+# may only come from the "seen" templates (see ``_intents.py``), and the demo compares
+# v1 and v2 on production cases drawn from held-out templates. DEMO's phrasings are the
+# demo set itself, seen by everyone.
+def _every_second(pool: tuple[str, ...]) -> set[str]:
+    return {t for i, t in enumerate(pool) if i % 2 == 1}
+
+
+def _held_out() -> frozenset[str]:
+    out: set[str] = set()
+    for pools in (CLEAN, JARGON):
+        for templates in pools.values():
+            out |= _every_second(templates)
+    for mixed in MIXED.values():
+        out |= _every_second(tuple(text for _, text in mixed))
+    out |= _every_second(OUT_OF_SCOPE_REQUESTS)
+    return frozenset(out)
+
+
+HELD_OUT: frozenset[str] = _held_out()
+"""Production templates the fix (v2) never sees."""
+
+SEEN: frozenset[str] = (
+    frozenset(
+        {t for pools in (CLEAN, JARGON, DEMO) for ts in pools.values() for t in ts}
+        | {text for mixed in MIXED.values() for _, text in mixed}
+        | set(OUT_OF_SCOPE_REQUESTS)
+    )
+    - HELD_OUT
+)
+"""Production templates week one's failures may show the fix."""
+
+
+def template_split(templates: tuple[str, ...] | list[str]) -> str:
+    """``held_out`` when every template a request was built from is held out, ``seen``
+    when none is, ``mixed`` otherwise (a multi-part request over both)."""
+    held = [t in HELD_OUT for t in templates]
+    if held and all(held):
+        return "held_out"
+    return "seen" if not any(held) else "mixed"

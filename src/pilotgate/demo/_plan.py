@@ -24,6 +24,11 @@ start = {start}
 end = {end}
 steps = ["opened_assistant", "asked", "answered", "accepted", "copied_answer"]
 
+[signals]
+# Silent users: most give no feedback; rephrases, escalations and churn tell instead.
+return_days = 7
+scope = "{scope}"  # in-scope examples: what the assistant was designed to answer
+
 [load]
 expected_concurrency = {users}
 multiplier = 3
@@ -47,8 +52,26 @@ name = "users accept the answers"
 metric = "usage.acceptance_rate"
 op = ">="
 threshold = 0.7
+min_samples = 100
+judge_on = "bound"
+window = "pilot"
+description = "Judged on the few users who press a button (about 5 %)."
+
+[[criteria]]
+name = "answers rarely fail silently"
+metric = "usage.implicit_bad_rate"
+op = "<="
+threshold = 0.15
 min_samples = 300
 judge_on = "bound"
+window = "pilot"
+
+[[criteria]]
+name = "a bad first answer does not drive users away"
+metric = "usage.silent_churn"
+op = "<="
+threshold = 0.5
+min_samples = 30
 window = "pilot"
 
 [[criteria]]
@@ -85,6 +108,7 @@ judge_on = "bound"
 [[criteria]]
 name = "the eval set covers production"
 metric = "shift.coverage"
+eval_set = "production"
 op = ">="
 threshold = 0.8
 min_samples = 100
@@ -92,7 +116,13 @@ min_samples = 100
 
 
 def demo_plan_text(
-    *, store_url: str, feature_urls: dict[str, str], users: int, slo_p99_ms: float, days: int
+    *,
+    store_url: str,
+    feature_urls: dict[str, str],
+    users: int,
+    slo_p99_ms: float,
+    days: int,
+    scope: str = "scope.jsonl",
 ) -> str:
     start = DEFAULT_START.date()
     return _PLAN.format(
@@ -103,12 +133,35 @@ def demo_plan_text(
         store=store_url,
         v1=feature_urls["v1"],
         v2=feature_urls["v2"],
+        scope=scope,
     )
+
+
+def write_scope(path: Path, seed: int = 0) -> Path:
+    """In-scope examples: every intent the assistant was designed for, in plain wording."""
+    import json
+    import random
+
+    from pilotgate.demo import _noise as noise
+    from pilotgate.demo._phrases import CLEAN, DEMO, SLOTS
+
+    rng = random.Random(f"scope:{seed}")
+    with path.open("w", encoding="utf-8") as fh:
+        for intent, templates in sorted(
+            {**CLEAN, **{k: CLEAN.get(k, ()) + v for k, v in DEMO.items()}}.items()
+        ):
+            for k, tpl in enumerate(templates):
+                text = noise.fill(tpl, rng, SLOTS)
+                case = {"id": f"scope-{intent}-{k}", "input": text, "tags": [intent]}
+                fh.write(json.dumps(case, ensure_ascii=False) + "\n")
+    return path
 
 
 def write_demo_plan(path: Path, **kwargs: object) -> Path:
     from pilotgate.plan import validate_plan_text
 
+    scope = write_scope(path.parent / "scope.jsonl")
+    kwargs.setdefault("scope", str(scope).replace("\\", "/"))
     text = demo_plan_text(**kwargs)  # type: ignore[arg-type]
     validate_plan_text(text, where=str(path))
     path.write_text(text, encoding="utf-8")

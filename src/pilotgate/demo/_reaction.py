@@ -55,6 +55,8 @@ class Reaction:
         abandoned: whether they left the session after this answer; the rest of the
             session's requests are then never sent.
         steps: the workflow steps this exchange produced.
+        explicit: whether the user told the app (thumbs up/down, an edit); most real
+            users do not (:mod:`pilotgate.demo._users`), and then no feedback is sent.
     """
 
     outcome: Outcome
@@ -65,6 +67,7 @@ class Reaction:
     copied: bool
     abandoned: bool
     steps: tuple[StepEvent, ...]
+    explicit: bool = True
 
     @property
     def accepted(self) -> bool:
@@ -127,7 +130,7 @@ def to_ingest_records(
     feature: str = FEATURE_NAME,
     truth: bool = True,
 ) -> list[dict[str, Any]]:
-    """The DESIGN.md ingest records of one exchange: interaction, feedback and steps.
+    """The docs/formats.md ingest records of one exchange: interaction, feedback and steps.
 
     Args:
         request: the production request that was sent.
@@ -172,6 +175,7 @@ def to_ingest_records(
             steps.insert(0, StepEvent("opened_assistant", "request", -2000.0))
     else:
         steps = list(reaction.steps)
+    if reaction is not None and reaction.explicit:
         records.append(
             {
                 "kind": "feedback",

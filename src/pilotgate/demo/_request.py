@@ -37,7 +37,7 @@ class ProdRequest:
     kinds: tuple[str, ...] = field(default=())
 
     def to_case(self) -> dict[str, Any]:
-        """This request as an eval case (DESIGN.md cases format)."""
+        """This request as an eval case (docs/formats.md cases format)."""
         return {
             "id": self.id,
             "input": self.text,

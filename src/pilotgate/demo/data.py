@@ -18,7 +18,15 @@ from typing import Any
 
 from pilotgate.demo import _noise as noise
 from pilotgate.demo._intents import OUT_OF_SCOPE
-from pilotgate.demo._phrases import CLEAN, DEMO, JARGON, MIXED, OUT_OF_SCOPE_REQUESTS, SLOTS
+from pilotgate.demo._phrases import (
+    CLEAN,
+    DEMO,
+    JARGON,
+    MIXED,
+    OUT_OF_SCOPE_REQUESTS,
+    SLOTS,
+    template_split,
+)
 from pilotgate.demo._reaction import Reaction, StepEvent, react, to_ingest_records
 from pilotgate.demo._request import ProdRequest
 from pilotgate.errors import ConfigError
@@ -81,7 +89,7 @@ _DEMO_COUNTS = {
 
 
 def demo_set(seed: int = 0) -> list[dict[str, Any]]:
-    """~50 clean, well-formed requests over six intents, as DESIGN.md cases."""
+    """~50 clean, well-formed requests over six intents, as docs/formats.md cases."""
     rng = random.Random(f"demo-set:{seed}")
     cases: list[dict[str, Any]] = []
     for label, count in _DEMO_COUNTS.items():
@@ -185,26 +193,31 @@ def _draft(rng: random.Random, shares: dict[str, float]) -> _Draft:
     intent = rng.choices(list(_INTENT_MIX), list(_INTENT_MIX.values()))[0]
     kinds = [kind]
     extra_tags: list[str] = []
+    used: list[str] = []  # the templates the text was built from (the fix's split)
     intents: tuple[str, ...] = (intent,)
     if kind == "out_of_scope":
         intents = (OUT_OF_SCOPE,)
         text = rng.choice(OUT_OF_SCOPE_REQUESTS)
+        used.append(text)
     elif kind == "jargon":
-        text = noise.fill(rng.choice(JARGON[intent]), rng, SLOTS)
+        used.append(rng.choice(JARGON[intent]))
+        text = noise.fill(used[-1], rng, SLOTS)
     elif kind == "mixed_language":
         lang, template = rng.choice(MIXED[intent])
+        used.append(template)
         text = noise.fill(template, rng, SLOTS)
         extra_tags.append(f"lang:{lang}")
     elif kind == "multi_part":
         others = [x for x in _INTENT_MIX if x != intent]
         intents = (intent, *rng.sample(others, rng.choice((1, 1, 1, 2))))
-        parts = [_clean_text(rng, x) for x in intents]
+        parts = [_clean_text(rng, x, used) for x in intents]
         text = parts[0]
         for p in parts[1:]:
             glue = rng.choice((" Also, ", " And ", " Plus, ", " Oh and "))
             text += glue + p[0].lower() + p[1:]
     else:
-        text = _clean_text(rng, intent)
+        text = _clean_text(rng, intent, used)
+    extra_tags.append(f"template:{template_split(used)}")
     if kind in _SURFACE:
         text = _SURFACE[kind](text, rng)
     elif kind == "formatting":
@@ -219,9 +232,10 @@ def _draft(rng: random.Random, shares: dict[str, float]) -> _Draft:
     return _Draft(text, intents, tuple(kinds), (*kinds, *extra_tags))
 
 
-def _clean_text(rng: random.Random, intent: str) -> str:
+def _clean_text(rng: random.Random, intent: str, used: list[str]) -> str:
     pool = CLEAN[intent] if rng.random() < 0.75 or intent not in DEMO else DEMO[intent]
-    text = noise.fill(rng.choice(pool), rng, SLOTS)
+    used.append(rng.choice(pool))
+    text = noise.fill(used[-1], rng, SLOTS)
     if rng.random() < 0.35:
         text = rng.choice(_OPENERS) + text[0].lower() + text[1:]
     if rng.random() < 0.25:

@@ -10,6 +10,7 @@ across repeats is not allowed to call B better.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from pilotgate.evaluate._stats import (
     paired_bootstrap_ci,
     paired_permutation_p,
 )
+from pilotgate.scoring import is_scored
 from pilotgate.store import Store, open_store
 
 __all__ = [
@@ -157,10 +159,29 @@ def compare_rows(
     min_agreement: float = 0.8,
     labels: tuple[str, str] = ("A", "B"),
 ) -> dict[str, Any]:
-    """Compare one scorer between two runs' per-case rows, paired on ``case_id``."""
+    """Compare one scorer between two runs' per-case rows, paired on ``case_id``.
+
+    Only pairs the scorer judged in both runs count (``n_scored``); a case without a
+    reference, or without a judge verdict on either side, is in ``n_unscored``.
+    """
     by_b = {r["case_id"]: r for r in rows_b if key in (r.get("scores") or {})}
-    pairs = [(r, by_b[r["case_id"]]) for r in rows_a if key in (r.get("scores") or {})]
-    pairs = [(ra, rb) for ra, rb in pairs if rb is not None and ra["case_id"] in by_b]
+    shared = [
+        (ra, by_b[ra["case_id"]])
+        for ra in rows_a
+        if key in (ra.get("scores") or {}) and ra["case_id"] in by_b
+    ]
+    # a pair counts only when the scorer could judge the case in both runs
+    pairs = [
+        (ra, rb)
+        for ra, rb in shared
+        if is_scored(ra["scores"][key]) and is_scored(rb["scores"][key])
+    ]
+    unscored: Counter[str] = Counter()
+    for ra, rb in shared:
+        for r in (ra, rb):
+            if not is_scored(r["scores"][key]):
+                unscored[str(r["scores"][key].get("detail") or "not scored")] += 1
+                break
     if not pairs:
         raise InputError(
             f"the two runs share no case scored by {key!r}",
@@ -171,6 +192,9 @@ def compare_rows(
     pa = [bool(ra["scores"][key]["passed"]) for ra, _ in pairs]
     pb = [bool(rb["scores"][key]["passed"]) for _, rb in pairs]
     doc = compare_scores(va, vb, pa, pb, seed=seed)
+    doc["n_scored"] = len(pairs)
+    doc["n_unscored"] = len(shared) - len(pairs)
+    doc["unscored_reasons"] = dict(unscored.most_common())
     measured = [x for x in agreement if x is not None]
     doc["judge_agreement"] = {"a": agreement[0], "b": agreement[1], "min": min_agreement}
     note = None
@@ -245,6 +269,7 @@ def compare_runs(
     min_agreement: float = 0.8,
     save: bool = True,
     name: str | None = None,
+    scope: str | None = None,
 ) -> CompareResult:
     """Compare two stored eval runs, B against A, and store the comparison (kind ``compare``).
 
@@ -259,6 +284,8 @@ def compare_runs(
             cannot make B "better".
         save: store the comparison as a run.
         name: the stored comparison's name.
+        scope: what the cases are, said with the result (e.g. "held out: production
+            cases from phrasings the fix never saw"); stored as the document's ``scope``.
     """
     st = store if isinstance(store, Store) else open_store(store)
     try:
@@ -309,17 +336,23 @@ def compare_runs(
             "outcome": head["outcome"],
             "verdict": head["verdict"],
             "seed": seed,
+            "scope": scope,
             "scorers": per,
         }
         run_id = None
         if save:
-            run_id = st.save_run(
+            from pilotgate.runs import record_run, run_scope
+
+            sa, sb = run_scope(ra), run_scope(rb)
+            run_id = record_run(
+                st,
                 "compare",
                 doc,
                 name=name,
                 params={"run_a": run_a, "run_b": run_b, "scorers": keys, "seed": seed},
-                feature=ra.get("feature"),
-                version=rb.get("version"),
+                feature=sb.feature or sa.feature,
+                version=sb.version,  # the candidate's: a comparison judges B against A
+                eval_set=sb.eval_set if sb.eval_set == sa.eval_set else None,
             )
             doc["run_id"] = run_id
         return CompareResult(run_id, doc)

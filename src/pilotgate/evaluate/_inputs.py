@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from pilotgate.errors import ConfigError, InputError
 from pilotgate.records import Case, format_validation_error, read_cases
 from pilotgate.scoring import BoundScorer, get_scorer
+from pilotgate.scoring._python import python_scorer_key
 
 if TYPE_CHECKING:
     from pilotgate.store import Store
@@ -109,7 +110,11 @@ def parse_scorer_spec(spec: str) -> tuple[str, dict[str, Any]]:
     and rubrics may contain commas and colons: ``judge:target=openai:http://h/v1,
     rubric=Polite, short and correct``.
     """
-    name, sep, rest = spec.strip().partition(":")
+    if spec.strip().startswith("python:"):  # python:FILE.py:fn[,key=value,…]
+        ref, sep, rest = spec.strip().partition(",")
+        name = ref
+    else:
+        name, sep, rest = spec.strip().partition(":")
     if not name:
         raise ConfigError(f"bad scorer {spec!r}", fix="write NAME or NAME:key=value,key=value")
     kwargs: dict[str, Any] = {}
@@ -150,10 +155,13 @@ def resolve_scorers(
         else:
             name, kwargs = parse_scorer_spec(spec)
             bound = get_scorer(name, **kwargs)
-        k = key or bound.name
+        base = key or (
+            python_scorer_key(bound.name) if bound.name.startswith("python:") else bound.name
+        )
+        k = base
         n = 2
         while k in out:
-            k = f"{key or bound.name}#{n}"
+            k = f"{base}#{n}"
             n += 1
         out[k] = bound
     return out

@@ -3,8 +3,9 @@
 Eval sets are small (tens to a few hundred cases), so every number comes with an
 interval: Wilson for pass rates (exact-ish near 0 and 1, unlike the normal interval), a
 seeded bootstrap for graded means and for paired differences, McNemar's exact test for
-pass/fail flips and a sign-flip permutation test for graded differences. numpy is
-imported inside the functions so that ``import pilotgate.evaluate`` stays cheap.
+pass/fail flips (scipy's exact binomial test) and a sign-flip permutation test for graded
+differences. numpy and scipy are imported inside the functions so that
+``import pilotgate.evaluate`` stays cheap.
 """
 
 from __future__ import annotations
@@ -42,10 +43,11 @@ class Interval:
 
     def to_json(self) -> dict[str, Any]:
         r = _r6
+        no_data = self.lo is None or self.hi is None
         return {
             "n": self.n,
             "mean": r(self.mean),
-            "ci95": [r(self.lo), r(self.hi)],
+            "ci95": None if no_data else [r(self.lo), r(self.hi)],
             "method": self.method,
         }
 
@@ -54,8 +56,8 @@ def _r6(x: float | None) -> float | None:
     return None if x is None else round(float(x), 6)
 
 
-def wilson(passed: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for ``passed`` out of ``n``; ``(0, 1)`` when n is 0.
+def wilson(passed: int, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """Wilson score interval for ``passed`` out of ``n``; None (no data) when n is 0.
 
     The shared :func:`pilotgate._stats.wilson_interval`, with bounds exactly 0 or 1
     when no case or every case passed.
@@ -113,7 +115,7 @@ def mean_ci(values: Sequence[float], *, seed: int = 0) -> Interval:
         return Interval(None, None, None, 0, "none")
     mean = sum(values) / n
     if is_binary(values):
-        lo, hi = wilson(int(round(sum(values))), n)
+        lo, hi = wilson(int(round(sum(values))), n) or (math.nan, math.nan)
         return Interval(mean, lo, hi, n, "wilson")
     lo, hi = bootstrap_mean_ci(values, seed=seed)
     return Interval(mean, max(0.0, lo), min(1.0, hi), n, "bootstrap")
@@ -144,15 +146,16 @@ def mcnemar_exact(improved: int, regressed: int) -> float:
     """Two-sided exact McNemar p-value from the discordant pairs.
 
     Under "no difference" each flipped case is equally likely to flip either way, so
-    the smaller count is Binomial(improved + regressed, 1/2); concordant pairs carry no
-    information. Exact because flips are few in small eval sets.
+    ``improved`` is Binomial(improved + regressed, 1/2); concordant pairs carry no
+    information. ``scipy.stats.binomtest`` computes it exactly for any number of flips
+    (summing binomial coefficients by hand overflows a float past ~1,000 flips).
     """
     n = improved + regressed
     if n == 0:
         return 1.0
-    k = min(improved, regressed)
-    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2.0**n
-    return min(1.0, 2.0 * tail)
+    from scipy.stats import binomtest
+
+    return float(min(1.0, binomtest(improved, n, 0.5, alternative="two-sided").pvalue))
 
 
 def paired_permutation_p(

@@ -7,21 +7,28 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pilotgate.evaluate._stats import mean_ci, wilson
-from pilotgate.scoring import BoundScorer
+from pilotgate.scoring import BoundScorer, is_scored
 
 __all__ = ["judge_agreement", "scorer_stats", "summarize"]
 
 
-def _values(rows: Iterable[Mapping[str, Any]], key: str) -> tuple[list[float], list[bool]]:
+def _values(
+    rows: Iterable[Mapping[str, Any]], key: str
+) -> tuple[list[float], list[bool], Counter[str]]:
+    """The scored values and verdicts of one scorer, and why the other cases were not scored."""
     vals: list[float] = []
     passed: list[bool] = []
+    unscored: Counter[str] = Counter()
     for r in rows:
         s = (r.get("scores") or {}).get(key)
         if s is None:
             continue
+        if not is_scored(s):
+            unscored[str(s.get("detail") or "not scored")] += 1
+            continue
         vals.append(float(s["value"]))
         passed.append(bool(s["passed"]))
-    return vals, passed
+    return vals, passed, unscored
 
 
 def judge_agreement(rows: Iterable[Mapping[str, Any]], key: str) -> dict[str, Any] | None:
@@ -56,19 +63,26 @@ def judge_agreement(rows: Iterable[Mapping[str, Any]], key: str) -> dict[str, An
 def scorer_stats(
     rows: Sequence[Mapping[str, Any]], key: str, *, seed: int = 0, brief: bool = False
 ) -> dict[str, Any]:
-    """Mean value with its 95 % interval and the pass rate with Wilson's, for one scorer."""
-    vals, passed = _values(rows, key)
+    """Mean value with its 95 % interval and the pass rate with Wilson's, for one scorer.
+
+    Over the cases the scorer could judge only: ``n`` (= ``n_scored``) counts them,
+    ``n_unscored`` the others and ``unscored_reasons`` says why ({reason: count}).
+    """
+    vals, passed, unscored = _values(rows, key)
     iv = mean_ci(vals, seed=seed).to_json()
     n_pass = sum(passed)
-    lo, hi = wilson(n_pass, len(passed))
+    pass_ci = wilson(n_pass, len(passed))
     out: dict[str, Any] = {
         **iv,
+        "n_scored": len(vals),
+        "n_unscored": sum(unscored.values()),
+        "unscored_reasons": dict(unscored.most_common()),
         "passed": n_pass,
         "pass_rate": round(n_pass / len(passed), 6) if passed else None,
-        "pass_ci95": [round(lo, 6), round(hi, 6)],
+        "pass_ci95": None if pass_ci is None else [round(pass_ci[0], 6), round(pass_ci[1], 6)],
     }
     if brief:
-        return {k: out[k] for k in ("n", "mean", "ci95", "pass_rate")}
+        return {k: out[k] for k in ("n", "n_unscored", "mean", "ci95", "pass_rate")}
     return out
 
 
@@ -101,7 +115,9 @@ def summarize(
     """Per-scorer means with 95 % intervals, per tag and per cluster, errors and latency.
 
     A case whose target call failed counts as failed for every scorer (it is what the
-    user would have got), and is also counted under ``errors``.
+    user would have got), and is also counted under ``errors``. A case a scorer could not
+    judge (no reference, no judge verdict) is left out of that scorer's numbers and
+    counted in its ``n_unscored``.
     """
     keys = list(scorers)
     by_tag: dict[str, list[Mapping[str, Any]]] = defaultdict(list)

@@ -14,6 +14,7 @@ from pilotgate.gate._catalogue import (
     metric_provider,
     resolve_metric,
 )
+from pilotgate.gate._check import check_plan_metrics, metric_problem
 from pilotgate.gate._context import MetricContext, Window
 from pilotgate.gate._gate import SCHEMA, CriterionResult, GateResult, evaluate_gate
 from pilotgate.gate._lock import (
@@ -46,10 +47,12 @@ __all__ = [
     "Signoff",
     "Window",
     "catalogue",
+    "check_plan_metrics",
     "criteria_changes",
     "current_pilot",
     "evaluate_gate",
     "judge",
+    "metric_problem",
     "metric_provider",
     "overall_verdict",
     "resolve_metric",

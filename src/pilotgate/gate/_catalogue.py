@@ -44,6 +44,8 @@ class Evidence:
         command: a command that reproduces the number.
         run_id: the stored run the number was read from (None for live usage data).
         note: anything a reader must know (which level, which eval set, why no data).
+        selection: what the criterion may read: feature, version, eval set (and the
+            run kind / comparison name); the run named by ``run_id`` matches it.
     """
 
     kind: str
@@ -51,6 +53,7 @@ class Evidence:
     command: str
     run_id: str | None = None
     note: str = ""
+    selection: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +62,7 @@ class Evidence:
             "window": self.window,
             "command": self.command,
             "note": self.note,
+            "selection": dict(self.selection) if self.selection is not None else None,
         }
 
 
@@ -148,7 +152,8 @@ class ResolvedMetric:
 
 
 def _ensure_builtins() -> None:
-    import pilotgate.gate._providers  # noqa: F401  (registers the built-in providers)
+    import pilotgate.gate._providers  # registers the built-in providers
+    import pilotgate.gate._signal_providers  # noqa: F401  (silent-user metrics)
 
 
 def catalogue() -> list[dict[str, str]]:
@@ -164,11 +169,23 @@ def resolve_metric(name: str, *, where: str | None = None) -> ResolvedMetric:
         ConfigError: no pattern matches (the message lists the catalogue).
     """
     _ensure_builtins()
+    from pilotgate.usage._slices import describe, split_metric
+
+    base, selector = split_metric(name)
     for entry in METRICS:
         rx = _COMPILED.get(entry.name) or _compile(entry.name)
-        m = rx.fullmatch(name)
+        m = rx.fullmatch(base)
         if m is not None:
-            return ResolvedMetric(name, entry.name, entry.obj, m.groupdict())
+            parts = m.groupdict()
+            if selector:
+                if not entry.name.startswith("usage."):
+                    raise ConfigError(
+                        f"{name!r}: only usage metrics take a metadata slice",
+                        where=where,
+                        fix="drop the [KEY=VALUE] part",
+                    )
+                parts["slice"] = describe(selector)
+            return ResolvedMetric(name, entry.name, entry.obj, parts)
     known = ", ".join(e.name for e in METRICS)
     raise ConfigError(
         f"unknown metric {name!r}",

@@ -130,9 +130,13 @@ def start_pilot(
     """Lock ``plan``: store it, its hash and the start time.
 
     Raises:
-        ConfigError: a pilot of this feature was already started (pass ``restart`` to
-            start a new one; the old one and its sign-offs stay in the store).
+        ConfigError: a criterion names a metric the gate could never judge, or a pilot
+            of this feature was already started (pass ``restart`` to start a new one; the
+            old one and its sign-offs stay in the store).
     """
+    from pilotgate.gate._check import check_plan_metrics
+
+    check_plan_metrics(plan, where="pilot plan")
     feature = plan.feature.name
     existing = current_pilot(store, feature)
     if existing is not None and not restart:

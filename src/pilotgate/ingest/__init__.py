@@ -4,12 +4,14 @@ Also the record validation and the OpenTelemetry GenAI span mapping that the col
 shares, so a record is accepted (or explained) the same way however it arrives.
 """
 
+from pilotgate.ingest._fate import BatchFate, store_batch, store_records
 from pilotgate.ingest._otlp import otlp_json_records, otlp_protobuf_records, span_to_record
 from pilotgate.ingest._readers import detect_format, read_records
-from pilotgate.ingest._run import FileReport, IngestReport, ingest_files, store_records
+from pilotgate.ingest._run import FileReport, IngestReport, ingest_files
 from pilotgate.ingest._validate import InvalidRecord, RecordError, validate_record
 
 __all__ = [
+    "BatchFate",
     "FileReport",
     "IngestReport",
     "InvalidRecord",
@@ -20,6 +22,7 @@ __all__ = [
     "otlp_protobuf_records",
     "read_records",
     "span_to_record",
+    "store_batch",
     "store_records",
     "validate_record",
 ]

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from pilotgate.ingest._openinference import is_openinference, openinference_fields
+
 __all__ = ["otlp_json_records", "otlp_protobuf_records", "span_to_record"]
 
 Attrs = dict[str, Any]
@@ -149,10 +151,30 @@ def _nanos(v: Any) -> int | None:
 def span_to_record(
     span: dict[str, Any], resource: Attrs, *, id_text: Callable[[Any], str] = str
 ) -> dict[str, Any] | None:
-    """One span (OTLP/JSON shape) as an ingest interaction dict, or None if not GenAI."""
+    """One span (OTLP/JSON shape) as an ingest interaction dict, or None if not GenAI.
+
+    OpenInference spans are mapped too (:mod:`._openinference`); of those, only LLM-kind
+    spans are model calls.
+    """
     a = _attrs(span.get("attributes"))
-    if not any(k.startswith("gen_ai.") for k in a):
+    oi: dict[str, Any] | None = None
+    if is_openinference(a):
+        oi = openinference_fields(a)
+        if oi is None:
+            return None
+    elif not any(k.startswith("gen_ai.") for k in a):
         return None
+    rec = _genai_record(span, a, resource, id_text)
+    if oi is not None:
+        meta = {**rec["metadata"], **oi.pop("metadata")}
+        rec.update({k: v for k, v in oi.items() if v not in (None, "")})
+        rec["metadata"] = meta
+    return rec
+
+
+def _genai_record(
+    span: dict[str, Any], a: Attrs, resource: Attrs, id_text: Callable[[Any], str]
+) -> dict[str, Any]:
     inputs = _messages(a.get("gen_ai.input.messages")) or _messages(a.get("gen_ai.prompt"))
     inputs = inputs or _indexed(a, "gen_ai.prompt.")
     outputs = _messages(a.get("gen_ai.output.messages")) or _messages(a.get("gen_ai.completion"))
@@ -176,6 +198,7 @@ def span_to_record(
         "operation": a.get("gen_ai.operation.name"),
         "trace_id": trace_id or None,
         "span_id": span_id or None,
+        "otlp_part": "span",
     }
     return {
         "kind": "interaction",

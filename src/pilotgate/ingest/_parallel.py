@@ -72,12 +72,16 @@ def accept(
     redactor: Redactor | None,
     redactions: dict[str, int],
 ) -> dict[str, Any] | None:
-    """One reader item as a validated, redacted record; None (noted in ``bad``) if not."""
+    """One reader item as a validated, redacted record; None (noted in ``bad``) if not.
+
+    Characters normalised for the store are counted in ``redactions`` under
+    ``_sanitise.NORMALISED`` (the report takes them out again).
+    """
     if isinstance(obj, BadLine):
         bad.append(obj)
         return None
     try:
-        rec = validate_record(obj)
+        rec = validate_record(obj, counts=redactions)
     except InvalidRecord as exc:
         bad.append(BadLine(where, lineno, str(exc)))
         return None

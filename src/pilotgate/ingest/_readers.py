@@ -16,7 +16,7 @@ from typing import Any
 from pilotgate.errors import InputError
 from pilotgate.ingest._json import loads_line
 from pilotgate.ingest._otlp import otlp_json_records
-from pilotgate.records import BadLine
+from pilotgate.records import BadLine, json_error_text
 
 __all__ = ["SKIPPED", "detect_format", "jsonl_items", "read_records"]
 
@@ -43,6 +43,9 @@ def detect_format(path: Path) -> str:
     if ext == ".json":
         return "otlp"
     return "jsonl"
+
+
+_BOM = b"\xef\xbb\xbf"
 
 
 def _open(path: Path) -> io.BufferedReader:
@@ -82,6 +85,8 @@ def jsonl_items(
     pos = base_pos
     for lineno, raw in enumerate(lines, start=first_line):
         pos += len(raw)
+        if lineno == 1 and raw.startswith(_BOM):  # Excel and Notepad write one
+            raw = raw[len(_BOM) :]
         if not raw.strip():
             continue
         try:
@@ -90,7 +95,7 @@ def jsonl_items(
             yield lineno, BadLine(where, lineno, f"not UTF-8 (byte {exc.start})"), pos
             continue
         except json.JSONDecodeError as exc:
-            msg = f"invalid JSON: {exc.msg} at column {exc.colno}"
+            msg = f"invalid JSON: {json_error_text(exc)}"
             yield lineno, BadLine(where, lineno, msg), pos
             continue
         if type(obj) is dict and "resourceSpans" not in obj:
@@ -119,7 +124,7 @@ def _csv_value(field: str, value: str) -> Any:
 def read_csv(path: Path) -> Iterator[Item]:
     """CSV with a header row of ingest field names; empty cells mean "absent"."""
     with _open(path) as raw_fh:
-        fh = io.TextIOWrapper(raw_fh, encoding="utf-8", newline="")
+        fh = io.TextIOWrapper(raw_fh, encoding="utf-8-sig", newline="")
         reader = csv.DictReader(fh)
         try:
             header = reader.fieldnames
@@ -158,7 +163,7 @@ def read_otlp(path: Path) -> Iterator[Item]:
         data = fh.read()
     size = len(data)
     try:
-        doc = json.loads(data.decode("utf-8"))
+        doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         # not one document: perhaps one export per line
         yield from read_jsonl(path)

@@ -7,20 +7,23 @@ line numbers and skipped.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pilotgate.errors import InputError
+from pilotgate.ingest._fate import store_batch
 from pilotgate.ingest._gc import gc_paused
 from pilotgate.ingest._parallel import WorkerPool, accept, parallel_blocks, use_parallel
 from pilotgate.ingest._readers import SKIPPED, detect_format, read_records
+from pilotgate.ingest._sanitise import NORMALISED
 from pilotgate.records import BadLine
-from pilotgate.redact import Redactor
+from pilotgate.redact import Pseudonymiser, Redactor
 from pilotgate.store import Store
 
-__all__ = ["FileReport", "IngestReport", "ingest_files", "store_records"]
+__all__ = ["FileReport", "IngestReport", "ingest_files"]
 
 Progress = Callable[[Path, int], None]
 
@@ -37,6 +40,7 @@ class FileReport:
     skipped_spans: int = 0
     bad: list[BadLine] = field(default_factory=list)
     error: str | None = None
+    feedback_for: set[str] = field(default_factory=set)  # interaction ids feedback names
 
     def to_json(self, max_bad: int = 100) -> dict[str, Any]:
         return {
@@ -56,8 +60,21 @@ class IngestReport:
     """The whole run: per-file reports and redaction counts."""
 
     files: list[FileReport]
-    redactions: dict[str, int]
+    counts: dict[str, int]
+    """Redactions per kind, plus the normalised characters under ``NORMALISED``."""
     redact: bool
+    unknown_interactions: int = 0  # feedback ids that name no stored interaction
+    unknown_examples: list[str] = field(default_factory=list)
+
+    @property
+    def redactions(self) -> dict[str, int]:
+        """PII spans redacted, per kind."""
+        return {k: v for k, v in self.counts.items() if k != NORMALISED}
+
+    @property
+    def normalised(self) -> int:
+        """NUL characters and lone surrogates replaced with U+FFFD (see ``_sanitise``)."""
+        return self.counts.get(NORMALISED, 0)
 
     @property
     def read(self) -> int:
@@ -83,34 +100,13 @@ class IngestReport:
             "n_bad": self.n_bad,
             "redact": self.redact,
             "redactions": self.redactions,
+            "normalised": self.normalised,
+            "feedback_unknown_interactions": {
+                "n": self.unknown_interactions,
+                "examples": self.unknown_examples,
+            },
             "files": [f.to_json() for f in self.files],
         }
-
-
-def _dedupe_key(rec: dict[str, Any]) -> Any:
-    if rec.get("id"):
-        return rec["id"]
-    return (rec.get("interaction_id"), rec.get("session_id"), str(rec["ts"]), rec.get("name"))
-
-
-def store_records(store: Store, records: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Write validated record dicts, one transaction per kind; returns new rows per kind.
-
-    Interactions go first so feedback and steps never point ahead of what is stored.
-    Feedback repeated inside one batch is reduced to its last copy (an upsert may not
-    touch a row twice in one PostgreSQL statement).
-    """
-    inter = [r for r in records if r["kind"] == "interaction"]
-    fb = list({_dedupe_key(r): r for r in records if r["kind"] == "feedback"}.values())
-    steps = [r for r in records if r["kind"] == "step"]
-    out = {}
-    if inter:
-        out["interaction"] = store.add_interactions(inter)
-    if fb:
-        out["feedback"] = store.add_feedback(fb)
-    if steps:
-        out["step"] = store.add_steps(steps)
-    return out
 
 
 def ingest_files(
@@ -122,8 +118,13 @@ def ingest_files(
     progress: Progress | None = None,
     fmt: str | None = None,
     parallel: bool | None = None,
+    pseudonymise_ids: bool = True,
 ) -> IngestReport:
     """Import files into ``store``; ``redactor=None`` stores text as it is.
+
+    With a redactor, user and session ids are stored as keyed hashes (the store's
+    pseudonym key) unless ``pseudonymise_ids=False`` or the redactor has its own
+    pseudonymiser.
 
     Args:
         parallel: decode large JSONL files in a worker process while this one writes
@@ -137,6 +138,9 @@ def ingest_files(
     for p in files:
         if not p.is_file():
             raise InputError("file not found", where=str(p), fix="check the path")
+    if redactor is not None and pseudonymise_ids and redactor.pseudonymiser is None:
+        redactor = copy.copy(redactor)
+        redactor.pseudonymiser = Pseudonymiser(store.secret("pseudonym"))
     redactions: dict[str, int] = {}
     reports = []
     pool = WorkerPool(redactor, sqlite_rows=store.dialect == "sqlite")
@@ -155,7 +159,36 @@ def ingest_files(
                     progress(path, rep.size)
         finally:
             pool.close()
-    return IngestReport(reports, redactions, redactor is not None)
+    report = IngestReport(reports, redactions, redactor is not None)
+    wanted = set().union(*(r.feedback_for for r in reports)) if reports else set()
+    missing = _missing_interactions(store, wanted)
+    report.unknown_interactions = len(missing)
+    report.unknown_examples = sorted(missing)[:_MAX_EXAMPLES]
+    return report
+
+
+_MAX_EXAMPLES = 5
+_CHUNK = 500
+
+
+def _missing_interactions(store: Store, ids: set[str]) -> set[str]:
+    """Which of ``ids`` no stored interaction has (feedback that points at nothing).
+
+    Checked once after every file is in, so feedback may come before its interaction in
+    a file, or in an earlier file than it.
+    """
+    from sqlalchemy import select
+
+    from pilotgate.store import tables
+
+    col = tables.interactions.c.id
+    found: set[str] = set()
+    todo = sorted(ids)
+    with store.engine.connect() as conn:
+        for i in range(0, len(todo), _CHUNK):
+            chunk = todo[i : i + _CHUNK]
+            found.update(str(x) for x in conn.execute(select(col).where(col.in_(chunk))).scalars())
+    return ids - found
 
 
 def _import(
@@ -168,6 +201,7 @@ def _import(
     redactions: dict[str, int],
 ) -> None:
     batch: list[dict[str, Any]] = []
+    lines: list[int] = []
     where = str(path)
     for lineno, obj, pos in read_records(path, rep.format):
         if obj is SKIPPED:
@@ -177,12 +211,13 @@ def _import(
         if rec is None:
             continue
         batch.append(rec)
+        lines.append(lineno)
         rep.read += 1
         if len(batch) >= batch_size:
-            _flush(store, batch, rep)
+            _flush(store, batch, rep, lines)
             if progress is not None:
                 progress(path, pos)
-    _flush(store, batch, rep)
+    _flush(store, batch, rep, lines)
 
 
 def _import_parallel(
@@ -212,24 +247,46 @@ def _import_parallel(
     _flush_prepared(store, batch, rep)
 
 
-def _flush(store: Store, batch: list[dict[str, Any]], rep: FileReport) -> None:
+def _note_feedback(batch: Sequence[Any], rep: FileReport) -> None:
+    for r in batch:
+        if type(r) is dict and r.get("kind") == "feedback":
+            rep.feedback_for.add(str(r.get("interaction_id")))
+
+
+def _flush(
+    store: Store, batch: list[dict[str, Any]], rep: FileReport, lines: list[int] | None = None
+) -> None:
+    """Write a batch; a record the store refuses is reported as a bad line, the rest kept."""
     if not batch:
         return
-    for k, v in store_records(store, batch).items():
+    _note_feedback(batch, rep)
+    fate = store_batch(store, batch)
+    for pos, reason in fate.refused:
+        lineno = lines[pos] if lines is not None else 0
+        rep.bad.append(BadLine(rep.path, lineno, f"(record): {reason}"))
+        rep.read -= 1
+    for k, v in fate.stored_new.items():
         rep.stored_new[k] = rep.stored_new.get(k, 0) + v
     batch.clear()
+    if lines is not None:
+        lines.clear()
 
 
 def _flush_prepared(store: Store, batch: list[Any], rep: FileReport) -> None:
     """:func:`_flush` for a batch whose interactions may be SQLite rows (written first)."""
     if not batch:
         return
+    _note_feedback(batch, rep)
     rows = [r for r in batch if type(r) is tuple]
     out: dict[str, int] = {}
     if rows:
         out["interaction"] = store.add_interaction_rows(rows)
     records = [r for r in batch if type(r) is not tuple] if rows else batch
-    for k, v in store_records(store, records).items():
+    fate = store_batch(store, records)
+    for _, reason in fate.refused:
+        rep.bad.append(BadLine(rep.path, 0, f"(record): {reason}"))
+        rep.read -= 1
+    for k, v in fate.stored_new.items():
         out[k] = out.get(k, 0) + v
     for k, v in out.items():
         rep.stored_new[k] = rep.stored_new.get(k, 0) + v

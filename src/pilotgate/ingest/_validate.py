@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from pilotgate.ingest._sanitise import NORMALISED, Refused, sanitise
 from pilotgate.records import FeedbackRecord, InteractionRecord, StepRecord
 from pilotgate.store._fast import normalise_interaction
 
@@ -45,11 +46,29 @@ class RecordError:
         return asdict(self)
 
 
-def validate_record(obj: Any, *, default_kind: str = "interaction") -> dict[str, Any]:
-    """A validated record as a plain dict with its ``kind``; raises :class:`InvalidRecord`.
+def validate_record(
+    obj: Any, *, default_kind: str = "interaction", counts: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """A validated, storable record as a plain dict with its ``kind``.
 
     Timestamps must carry a timezone (RFC 3339), so that a day is the same day everywhere.
+    What no store can hold is refused here, record by record (see ``_sanitise``); NUL and
+    lone surrogates are replaced, their number added to ``counts["_normalised"]``.
+
+    Raises:
+        InvalidRecord: the field at fault and why.
     """
+    rec = _validate(obj, default_kind)
+    try:
+        n = sanitise(rec)
+    except Refused as exc:
+        raise InvalidRecord(exc.field, exc.error) from None
+    if n and counts is not None:
+        counts[NORMALISED] = counts.get(NORMALISED, 0) + n
+    return rec
+
+
+def _validate(obj: Any, default_kind: str) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise InvalidRecord("(record)", f"expected a JSON object, got {type(obj).__name__}")
     kind = obj.get("kind", default_kind)

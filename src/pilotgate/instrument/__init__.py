@@ -12,6 +12,7 @@ with pg.session(session_id, user_id):
     reply = answer("Where is my card?")
 pg.feedback(interaction_id, accepted=True, dwell_ms=5300)
 pg.step(session_id, "copied_answer")
+handle = pg.instrument_openai(feature="support-router", version="v3")  # or instrument_anthropic
 ```
 
 The application's thread only appends a small tuple to a bounded in-memory buffer; a
@@ -34,8 +35,12 @@ from pilotgate.instrument._capture import (
     track,
 )
 from pilotgate.instrument._config import Settings
+from pilotgate.instrument._sdk import Instrumentation
+from pilotgate.instrument._sdk_anthropic import instrument_anthropic
+from pilotgate.instrument._sdk_openai import instrument_openai
 
 __all__ = [
+    "Instrumentation",
     "Interaction",
     "Settings",
     "Tracker",
@@ -44,6 +49,8 @@ __all__ = [
     "current_interaction_id",
     "feedback",
     "flush",
+    "instrument_anthropic",
+    "instrument_openai",
     "session",
     "shutdown",
     "stats",

@@ -121,10 +121,12 @@ def shutdown(timeout: float | None = None) -> bool:
 
 
 def _at_exit() -> None:
-    exp = _exporter
+    global _exporter
+    with _lock:  # detached first: a hand-off child must not restart it
+        exp, _exporter = _exporter, None
     if exp is not None:
         try:
-            exp.shutdown()
+            exp.shutdown(exiting=True)
         except Exception:
             pass
 

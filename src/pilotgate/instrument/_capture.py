@@ -1,7 +1,8 @@
 """The hot path: what runs on the application's thread for every tracked call.
 
 Everything here does the minimum and returns: take an id, time the call, append one small
-tuple (references only, no copies, no formatting, no I/O, no logging) to a bounded deque,
+tuple (references, and shallow copies of list and dict arguments so the caller changing
+them later does not change the record; no formatting, no I/O, no logging) to a deque,
 and wake the background thread once per batch. Building records, redaction, serialisation,
 sending and spilling all happen on the exporter's thread (:mod:`._exporter`).
 
@@ -137,6 +138,36 @@ def _push(sink: Sink, key: str | None, item: tuple[Any, ...]) -> None:
         next(HOT_ERRORS)
 
 
+SNAPSHOT_MAX = 256
+"""Longest list (of chat messages, say) whose items are copied one by one on the hot path;
+a longer one is copied as a list only, so the cost of a call stays bounded."""
+
+
+def _copy(value: Any) -> Any:
+    """A shallow snapshot of a list or dict argument (and of the dicts in a list)."""
+    t = type(value)
+    if t is list:
+        if len(value) > SNAPSHOT_MAX:
+            return value[:]
+        return [dict(m) if type(m) is dict else m for m in value]
+    if t is dict:
+        return dict(value)
+    return value
+
+
+def snapshot(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``args`` with its lists and dicts copied, so that the caller changing them later (an
+    app appending the reply to its ``messages``) does not change what was recorded."""
+    return tuple([_copy(a) for a in args])
+
+
+def snapshot_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    for v in kwargs.values():
+        if type(v) is list or type(v) is dict:
+            return {k: _copy(v) for k, v in kwargs.items()}
+    return kwargs
+
+
 def _extra(iid: str) -> dict[str, Any] | None:
     return _ANNOT.pop(iid, None) if _ANNOT else None
 
@@ -239,7 +270,7 @@ class Interaction:
             self._ttft = perf_counter() - self._t0
 
 
-class session:  # noqa: N801 - used like a function: ``with session("s1", "u1"):``
+class session:  # lower case: used like a function, ``with session("s1", "u1"):``
     """Set the session and user ids for tracked calls in this context (thread or task)."""
 
     __slots__ = ("_value", "_token")
@@ -330,7 +361,7 @@ class Tracker:
                 "tokens_in": handle.tokens_in,
                 "tokens_out": handle.tokens_out,
                 "metadata": handle.metadata,
-                "input": handle.input,
+                "input": _copy(handle.input),
                 "session_id": handle.session_id,
                 "user_id": handle.user_id,
             }
@@ -430,6 +461,13 @@ def _wrap_sync(fn: Callable[..., Any], meta: Meta) -> Callable[..., Any]:
         if not sink.enabled:
             return fn(*args, **kwargs)
         iid = ids.prefix + format(next(ids.counter), "x")
+        # what was passed in, as it was: lists and dicts are snapshot (a str costs one test)
+        seen = args
+        for a in args:
+            if type(a) is list or type(a) is dict:
+                seen = snapshot(args)
+                break
+        seen_kw = snapshot_kwargs(kwargs) if kwargs else kwargs
         token = cur.set(iid)
         ts = time()
         t0 = perf_counter()
@@ -439,7 +477,7 @@ def _wrap_sync(fn: Callable[..., Any], meta: Meta) -> Callable[..., Any]:
             dt = perf_counter() - t0
             cur.reset(token)
             err = type(exc).__qualname__
-            item = (INTERACTION, iid, ts, dt, None, meta, sess.get(), args, kwargs, None, err)
+            item = (INTERACTION, iid, ts, dt, None, meta, sess.get(), seen, seen_kw, None, err)
             _push(sink, iid, (*item, _extra(iid)))
             raise
         dt = perf_counter() - t0
@@ -447,11 +485,11 @@ def _wrap_sync(fn: Callable[..., Any], meta: Meta) -> Callable[..., Any]:
         buf = sink.buf
         n = len(buf)
         if n < sink.cap and sink.threshold is None and not _ANNOT:  # the common case, inline
-            buf.append((INTERACTION, iid, ts, dt, None, meta, sess.get(), args, kwargs, out, None))
+            buf.append((INTERACTION, iid, ts, dt, None, meta, sess.get(), seen, seen_kw, out, None))
             if n == sink.wake_at:
                 sink.wake.set()
         else:
-            ok = (INTERACTION, iid, ts, dt, None, meta, sess.get(), args, kwargs, out, None)
+            ok = (INTERACTION, iid, ts, dt, None, meta, sess.get(), seen, seen_kw, out, None)
             _push(sink, iid, (*ok, _extra(iid)))
         return out
 
@@ -469,6 +507,7 @@ def _wrap_async(fn: Callable[..., Any], meta: Meta) -> Callable[..., Any]:
         if not sink.enabled:
             return await fn(*args, **kwargs)
         iid = ids.prefix + format(next(ids.counter), "x")
+        seen, seen_kw = snapshot(args), snapshot_kwargs(kwargs)
         token = cur.set(iid)
         ts = time()
         t0 = perf_counter()
@@ -486,7 +525,7 @@ def _wrap_async(fn: Callable[..., Any], meta: Meta) -> Callable[..., Any]:
                 cur.reset(token)
             except Exception:
                 next(HOT_ERRORS)
-            item = (INTERACTION, iid, ts, dt, None, meta, sess.get(), args, kwargs, out, err)
+            item = (INTERACTION, iid, ts, dt, None, meta, sess.get(), seen, seen_kw, out, err)
             _push(sink, iid, (*item, _extra(iid)))
 
     return tracked

@@ -38,6 +38,9 @@ class Settings:
     """True: apply ``pilotgate.redact.Redactor`` before records leave the process or reach the
     disk; a ``Redactor(patterns=…)`` for your own rules, a ``str -> str`` callable for your
     own function, False to keep text as is."""
+    pseudonymise_ids: bool = True
+    """With redaction on, store mode writes ``user_id`` and ``session_id`` as keyed hashes
+    (HMAC with a secret kept in the store); a collector does the same on its side."""
     spill_dir: str | None = None
     """Directory for the append-only spill files (default ``$PILOTGATE_SPILL_DIR`` or
     ``./.pilotgate/spill``); a sub-directory per backend keeps backends apart."""
@@ -47,6 +50,9 @@ class Settings:
     """Captured calls held in memory before new ones are dropped (and counted)."""
     batch_size: int = 1000
     """Records per request / per store write; the thread also wakes when this many wait."""
+    max_batch_bytes: int = 4 * 1024 * 1024
+    """Largest request body sent to the collector: a bigger batch is split before it is sent
+    (the collector's own limit, ``--max-body-mb``, is 16 MB by default; a 413 splits too)."""
     flush_interval_s: float = 0.5
     """Longest a captured record waits in memory before the background thread takes it."""
     exit_deadline_s: float = 1.0
@@ -86,7 +92,7 @@ class Settings:
 
 
 _NAMES = {f.name for f in fields(Settings)}
-_POSITIVE_INT = ("spill_max_bytes", "buffer_size", "batch_size")
+_POSITIVE_INT = ("spill_max_bytes", "buffer_size", "batch_size", "max_batch_bytes")
 _POSITIVE_FLOAT = ("flush_interval_s", "exit_deadline_s", "timeout_s", "retry_initial_s")
 
 
@@ -154,7 +160,7 @@ def _check(key: str, value: Any) -> str | None:
     if key == "redact":
         ok = isinstance(value, bool) or callable(value) or callable(getattr(value, "record", None))
         return None if ok else "must be a bool, a str -> str callable or a Redactor"
-    if key == "enabled":
+    if key in ("enabled", "pseudonymise_ids"):
         return None if isinstance(value, bool) else "must be a bool"
     if key in _POSITIVE_INT:
         ok = isinstance(value, int) and not isinstance(value, bool) and value > 0

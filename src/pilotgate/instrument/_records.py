@@ -1,4 +1,4 @@
-"""Turn captured tuples into DESIGN.md ingest records (on the background thread only).
+"""Turn captured tuples into docs/formats.md ingest records (on the background thread only).
 
 The hot path keeps references to the call's arguments and result; this module decides
 what the input was, joins streamed chunks, converts to text, formats timestamps and
@@ -56,8 +56,20 @@ def resolve_redactor(setting: Any) -> tuple[RecordRedactor | None, str]:
 
 
 def _text_fields(fn: Redactor) -> Callable[[dict[str, Any]], Any]:
+    """A ``str -> str`` function applied to every text a record carries: input (text or each
+    message), output, error, feedback's edited output and comment, and metadata strings."""
+
+    def deep(value: Any) -> Any:
+        if isinstance(value, str):
+            return fn(value)
+        if isinstance(value, list):
+            return [deep(v) for v in value]
+        if isinstance(value, dict):
+            return {k: deep(v) for k, v in value.items()}
+        return value
+
     def redact(rec: dict[str, Any]) -> None:
-        for name in ("input", "output", "edited_output", "comment"):
+        for name in ("input", "output", "error", "edited_output", "comment"):
             value = rec.get(name)
             if isinstance(value, str):
                 rec[name] = fn(value)
@@ -65,6 +77,8 @@ def _text_fields(fn: Redactor) -> Callable[[dict[str, Any]], Any]:
                 for m in value:
                     if isinstance(m, dict) and isinstance(m.get("content"), str):
                         m["content"] = fn(m["content"])
+        if rec.get("metadata"):
+            rec["metadata"] = deep(rec["metadata"])
 
     return redact
 
@@ -228,6 +242,10 @@ def _freeze_interaction(
 ) -> list[Any]:
     _, iid, ts, dt, ttft, meta, sess, args, kwargs, out, err, *rest = item
     extra = rest[0] if rest else None  # the inline hot path leaves it off
+    if extra and "sdk" in extra:  # a provider SDK call: its parser reads the SDK's objects
+        extra = extra["sdk"].resolve()
+        out = extra.get("output")
+        ttft = extra.get("ttft_s", ttft)
     sid, uid = sess if sess is not None else (None, None)
     sid = meta.session_id or sid
     uid = meta.user_id or uid
@@ -367,7 +385,7 @@ def freeze(
 def expand(
     rows: Iterable[list[Any]], *, redact: RecordRedactor | None
 ) -> tuple[list[dict[str, Any]], int]:
-    """Ingest records (DESIGN.md) for compact rows, redacted; and how many rows were bad."""
+    """Ingest records (docs/formats.md) for compact rows, redacted; and how many rows were bad."""
     records: list[dict[str, Any]] = []
     failed = 0
     for row in rows:

@@ -1,11 +1,17 @@
 """Append-only spill files: where records wait while the backend is away.
 
-One line per batch: ``{"items": [...]}``, compact rows of JSON values (see
-``_records.freeze``; they become ingest records, redacted, only when sent), or a JSON
-array of complete ingest records. Each process appends to files of its
-own, holding an exclusive ``flock`` on each for as long as it owns it, so several
-processes can share a spill directory: a file whose lock can be taken belongs to nobody
-alive and is claimed for replay (at start, and whenever the backend comes back).
+One line per batch: a JSON array of complete ingest records, redacted before they reach
+the disk (or, with redaction off, ``{"items": [...]}``: compact rows of JSON values, see
+``_records.freeze``, that become ingest records when sent).
+
+The files may hold personal data that redaction does not know about: the directory is
+created 0700, the files 0600, and every file is opened with ``O_NOFOLLOW`` (a symlink
+planted in a shared directory cannot redirect what is written, or read, elsewhere).
+
+Each process appends to files of its own, holding an exclusive ``flock`` on each for as
+long as it owns it, so several processes can share a spill directory: a file whose lock
+can be taken belongs to nobody alive and is claimed for replay (at start, and whenever
+the backend comes back).
 
 Replay is at-least-once: a file is deleted only after every line in it was acknowledged;
 a crash in between replays some lines again, which the idempotent store absorbs. A line
@@ -29,6 +35,29 @@ except ImportError:  # pragma: no cover - not POSIX
 __all__ = ["Spill", "SpillBatch"]
 
 Record = dict[str, Any]
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _open_append(path: Path, *, create: bool) -> IO[bytes]:
+    """``path`` opened for appending, never through a symlink; created 0600 if asked."""
+    flags = os.O_WRONLY | os.O_APPEND | _NOFOLLOW
+    if create:
+        flags |= os.O_CREAT | os.O_EXCL
+    fd = os.open(path, flags, 0o600)
+    return os.fdopen(fd, "ab")
+
+
+def _private_dir(path: Path) -> None:
+    """Create ``path`` (and its parent) with mode 0700; tighten ``path`` if it exists."""
+    if not path.parent.exists():  # the spill base directory, when this creates it
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.is_symlink():
+        raise OSError(f"spill directory {path} is a symlink")
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o700)
 
 
 def _lock(fh: IO[bytes]) -> bool:
@@ -86,7 +115,7 @@ class Spill:
         if self._scanned:
             return
         self._scanned = True
-        self.dir.mkdir(parents=True, exist_ok=True)
+        _private_dir(self.dir)
         self.total_bytes = sum(p.stat().st_size for p in self.dir.glob("*.jsonl"))
 
     def _active(self) -> _File:
@@ -95,8 +124,8 @@ class Spill:
         self._seq += 1
         final = self.dir / f"spill-{self.tag}-{self._seq:04d}.jsonl"
         tmp = final.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # may hold raw text
-        fh = os.fdopen(fd, "ab")
+        tmp.unlink(missing_ok=True)  # a stale one (or a planted symlink): never written through
+        fh = _open_append(tmp, create=True)
         _lock(fh)
         os.replace(tmp, final)  # appears already locked to other processes
         f = _File(final, fh, 0)
@@ -104,11 +133,19 @@ class Spill:
         return f
 
     def append(self, records: list[Any]) -> tuple[int, int]:
-        """Write compact rows; returns (written, dropped because of the size cap)."""
+        """Write compact rows (or, as :meth:`append_records`, complete records); returns
+        (written, dropped because of the size cap)."""
+        return self._append(records, _encode)
+
+    def append_records(self, records: list[dict[str, Any]]) -> tuple[int, int]:
+        """Write complete (redacted) ingest records; returns (written, dropped)."""
+        return self._append(records, _encode_records)
+
+    def _append(self, records: list[Any], encode: Any) -> tuple[int, int]:
         if not records:
             return 0, 0
         self._scan()
-        line = _encode(records)
+        line = encode(records)
         if self.total_bytes + len(line) <= self.max_bytes:
             f = self._active()
             f.fh.write(line)
@@ -119,8 +156,8 @@ class Spill:
         if len(records) == 1:
             return 0, 1
         mid = len(records) // 2
-        w1, d1 = self.append(records[:mid])
-        w2, d2 = self.append(records[mid:])
+        w1, d1 = self._append(records[:mid], encode)
+        w2, d2 = self._append(records[mid:], encode)
         return w1 + w2, d1 + d2
 
     # ------------------------------------------------------------------ replay
@@ -135,8 +172,8 @@ class Spill:
             if path in mine:
                 continue
             try:
-                fh = open(path, "ab")  # noqa: SIM115 - kept open while we own the file
-            except OSError:
+                fh = _open_append(path, create=False)  # kept open while we own the file
+            except OSError:  # gone, or a symlink
                 continue
             if not _lock(fh):
                 fh.close()
@@ -160,7 +197,7 @@ class Spill:
         """
         for f in list(self.files):
             while f.offset < f.size:
-                with open(f.path, "rb") as rd:
+                with os.fdopen(os.open(f.path, os.O_RDONLY | _NOFOLLOW), "rb") as rd:
                     rd.seek(f.offset)
                     raw = rd.readline()
                 if not raw:
@@ -213,6 +250,13 @@ def _encode(rows: list[Any]) -> bytes:
         separators=(",", ":"),
         default=str,
         check_circular=False,
+    )
+    return text.encode("utf-8") + b"\n"
+
+
+def _encode_records(records: list[dict[str, Any]]) -> bytes:
+    text = json.dumps(
+        records, ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False
     )
     return text.encode("utf-8") + b"\n"
 

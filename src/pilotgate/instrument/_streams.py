@@ -51,6 +51,7 @@ class _Stream:
         extra["metadata"] = md
         extra["stream"] = True
         item = (cap.INTERACTION, self.iid, self.ts, dt, self.ttft, meta, cap._SESSION.get())
+        args, kwargs = cap.snapshot(args), cap.snapshot_kwargs(kwargs)
         cap._push(sink, self.iid, (*item, args, kwargs, self.chunks, self.err, extra))
 
 

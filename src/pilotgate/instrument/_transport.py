@@ -27,6 +27,10 @@ class Retry(Exception):
         self.after = after
 
 
+class Unauthorized(Retry):
+    """The collector refused the API key (401/403): kept and retried, and said out loud."""
+
+
 class TooLarge(Exception):
     """The batch is over the backend's size limit."""
 
@@ -46,7 +50,10 @@ class Transport(Protocol):
 class CollectorTransport:
     """``POST {collector}/v1/ingest`` with a bearer key, over one keep-alive connection."""
 
-    def __init__(self, base_url: str, api_key: str | None) -> None:
+    def __init__(
+        self, base_url: str, api_key: str | None, max_bytes: int = 4 * 1024 * 1024
+    ) -> None:
+        self.max_bytes = max_bytes
         parts = urlsplit(base_url)
         self.https = parts.scheme == "https"
         self.host = parts.hostname or "127.0.0.1"
@@ -94,13 +101,15 @@ class CollectorTransport:
             default=str,
             check_circular=False,  # rows were checked when frozen: no cycles
         ).encode("utf-8")
+        if len(body) > self.max_bytes and len(records) > 1:
+            raise TooLarge(f"{len(body)} bytes for {len(records)} records: split before sending")
         status, data, retry_after = self.request(body, timeout)
         if 200 <= status < 300:
             return _accepted(data, len(records))
         if status == 413:
             raise TooLarge(f"collector said 413 for {len(records)} records")
         if status in (401, 403):
-            raise Retry(f"collector said {status}: check api_key (pilotgate keys create)")
+            raise Unauthorized(f"collector said {status}: check api_key (pilotgate keys create)")
         if status in (404, 405):  # a wrong URL is a configuration problem: keep the data
             raise Retry(f"collector said {status} for {self.path}: check the collector URL")
         if status in (408, 425, 429) or status >= 500:
@@ -141,9 +150,13 @@ class StoreTransport:
     ``configure()`` returns at once and a store that cannot be opened yet is just "away".
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pseudonymise: bool = False) -> None:
         self.url = url
+        self.pseudonymise = pseudonymise
+        self._pseud: Any = None
         self._store: Any = None
+        self.normalised = 0
+        """Characters replaced (NUL, lone surrogates) in the records stored so far."""
         self.io_lock = threading.Lock()
         """Held while the store is opened or written: a fork waits for it (see ``_api``)."""
         _warm_store_imports(url)
@@ -167,33 +180,47 @@ class StoreTransport:
             raise Retry(f"store unavailable: {type(exc).__name__}: {exc}") from None
 
     def send(self, records: list[Record], timeout: float) -> tuple[int, int]:
+        """Store what can be stored; a record the store cannot hold is counted as rejected
+        (never retried: it would fail forever); :class:`Retry` only if the store is away."""
         with self.io_lock:
             return self._send(records, timeout)
 
     def _send(self, records: list[Record], timeout: float) -> tuple[int, int]:
         from pilotgate.errors import PilotgateError
-        from pilotgate.records import parse_ingest_line
+        from pilotgate.ingest import InvalidRecord, store_batch, validate_record
 
         valid = []
         rejected = 0
+        counts: dict[str, int] = {}
         for rec in records:
             try:
-                valid.append(parse_ingest_line(rec))
-            except ValueError:
+                valid.append(validate_record(rec, counts=counts))
+            except (InvalidRecord, RecursionError):
                 rejected += 1
+        self.normalised += sum(counts.values())
         try:
             if self._store is None:
                 from pilotgate.store import Store
 
                 self._store = Store(self.url)
-            self._store.ingest(valid)
+            if self.pseudonymise:
+                self._pseudonyms(valid)
+            fate = store_batch(self._store, valid)
         except PilotgateError as exc:
             self.close()
             raise Retry(f"store unavailable: {exc.what}") from None
         except Exception as exc:
             self.close()
             raise Retry(f"store unavailable: {type(exc).__name__}: {exc}") from None
-        return len(valid), rejected
+        return len(valid) - len(fate.refused), rejected + len(fate.refused)
+
+    def _pseudonyms(self, records: list[dict[str, Any]]) -> None:
+        if self._pseud is None:
+            from pilotgate.redact import Pseudonymiser
+
+            self._pseud = Pseudonymiser(self._store.secret("pseudonym"))
+        for rec in records:
+            self._pseud.record(rec)
 
     def close(self) -> None:
         if self._store is not None:
@@ -215,17 +242,19 @@ def _warm_store_imports(url: str) -> None:
     cannot be imported is reported by ``open()`` like any unavailable store.
     """
     try:
-        import alembic.command  # noqa: F401  (migrations run when the store opens)
-        import alembic.config  # noqa: F401
-        import alembic.runtime.migration  # noqa: F401
-        import alembic.script  # noqa: F401
+        import alembic.command  # migrations run when the store opens
+        import alembic.config
+        import alembic.runtime.migration
+        import alembic.script
         import alembic.util  # noqa: F401
         from sqlalchemy.engine import make_url
 
-        import pilotgate.errors  # noqa: F401
-        import pilotgate.records  # noqa: F401
+        import pilotgate.errors
+        import pilotgate.ingest  # validation and per-record fate
+        import pilotgate.records
+        import pilotgate.redact  # pseudonyms
         import pilotgate.store  # noqa: F401
-        from pilotgate.store._engine import normalise_url
+        from pilotgate.store import normalise_url
 
         dialect = make_url(normalise_url(url)).get_dialect()
         dialect.import_dbapi()

@@ -9,15 +9,14 @@ is real and lands in the request's user-facing latency.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import inspect
 import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pilotgate.errors import TargetError
 from pilotgate.load._config import RetryPolicy
+from pilotgate.load._pypool import PythonPool
 from pilotgate.load._samples import ERROR_CLASSES, Recorder
 
 __all__ = ["Attempt", "PythonSender", "Sender", "load_callable", "retry_delay"]
@@ -32,7 +31,9 @@ _NAN = float("nan")
 class Attempt:
     """The outcome of one attempt (a small mutable record, reused field by field)."""
 
-    __slots__ = ("status", "error", "first_token", "itl", "tokens", "retry_after", "end")
+    __slots__ = (
+        "status", "error", "first_token", "itl", "tokens", "retry_after", "end", "resent",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.status = 0
@@ -42,6 +43,9 @@ class Attempt:
         self.itl: list[float] | None = None
         self.tokens = 0
         self.retry_after: float | None = None
+        # Times the attempt was sent again on a fresh connection because a reused one was
+        # reset before any answer: each is a retry, counted as one in the result.
+        self.resent = 0
 
 
 def retry_delay(
@@ -94,6 +98,10 @@ class Sender:
         try:
             while True:
                 await self.attempt(body_index, out)
+                if out.resent:  # sends lost to a reset kept-alive connection: retries too
+                    retries += out.resent
+                    codes[-_CONN] = codes.get(-_CONN, 0) + out.resent
+                    self.rec.counters["resent_after_reset"] += out.resent
                 # Every attempt by status (int keys on the hot path; -error for no status).
                 code = out.status or -out.error
                 codes[code] = codes.get(code, 0) + 1
@@ -124,21 +132,14 @@ class Sender:
 
 
 def load_callable(spec: str) -> Callable[[Any], Any]:
-    """Import ``pkg.module:function``."""
-    mod_name, sep, attr = spec.partition(":")
-    if not sep:
-        raise TargetError("expected 'pkg.module:function'", where=spec)
-    try:
-        fn = getattr(importlib.import_module(mod_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise TargetError(f"cannot import {spec}: {exc}", where=spec) from None
-    if not callable(fn):
-        raise TargetError(f"{spec} is not callable", where=spec)
-    return fn  # type: ignore[no-any-return]
+    """Import ``pkg.module:function`` (the targets package's loader: one set of rules)."""
+    from pilotgate.targets._python import load_callable as _load
+
+    return _load(spec)
 
 
 class PythonSender(Sender):
-    """Attempts that call a Python function in process (async awaited, sync in a thread)."""
+    """Attempts that call a Python function in process (async awaited, sync in ``pool``)."""
 
     def __init__(
         self,
@@ -150,18 +151,22 @@ class PythonSender(Sender):
         rec: Recorder,
         t0: float,
         seed: int,
+        pool: PythonPool | None = None,
     ) -> None:
         super().__init__(policy, rec, t0, seed)
         self.fn = fn
         self.inputs = inputs
         self.timeout_s = timeout_s
         self.is_async = inspect.iscoroutinefunction(fn)
+        self.pool = pool
 
     async def attempt(self, body_index: int, out: Attempt) -> None:
         arg = self.inputs[body_index]
         try:
             if self.is_async:
                 coro: Awaitable[Any] = self.fn(arg)
+            elif self.pool is not None:
+                coro = self.pool.call(arg)
             else:
                 coro = asyncio.to_thread(self.fn, arg)
             result = await asyncio.wait_for(coro, self.timeout_s)

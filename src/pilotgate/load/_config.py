@@ -172,6 +172,18 @@ class LoadConfig(BaseModel):
         default=False, description="Permit a target that is not on loopback (--yes)."
     )
     label: str | None = Field(default=None, description="Name of this load level, e.g. '3x'.")
+    python_pool: Literal["threads", "processes"] = Field(
+        default="threads",
+        description="python: targets: run a sync function in threads, or in worker processes "
+        "(for CPU-bound features; the function is imported in each process).",
+    )
+    python_workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=1024,
+        description="python: targets: size of the worker pool per load process (default: the "
+        "level's users, or --max-inflight, else 256).",
+    )
 
     @model_validator(mode="after")
     def _one_profile(self) -> LoadConfig:

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import math
 import random
+import signal
+import threading
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -21,6 +24,8 @@ from typing import Any
 from pilotgate.load._client import PythonSender, Sender, load_callable
 from pilotgate.load._config import LoadConfig, Shard
 from pilotgate.load._httpsend import AiohttpSender, RawHttpSender
+from pilotgate.load._progress import start_progress as _start_progress
+from pilotgate.load._pypool import PythonPool, pool_size
 from pilotgate.load._rawhttp import raw_supported
 from pilotgate.load._samples import ERROR_CLASSES, Recorder, Samples
 from pilotgate.load._schedule import open_plan, user_plans
@@ -33,6 +38,7 @@ _CANCELLED = ERROR_CLASSES.index("cancelled")
 _MIN_SLEEP_S = 0.001
 _WARM_WINDOW_S = 0.25
 _WARM_MAX = 1024
+_INTERRUPT_DRAIN_S = 2.0
 
 
 @dataclass
@@ -42,6 +48,8 @@ class ShardRun:
     samples: Samples
     elapsed_s: float
     client: str = ""  # "raw" (the lean client), "aiohttp" or "python"
+    harness: dict[str, Any] | None = None  # python targets: the worker pool and its peaks
+    interrupted: bool = False  # stopped early by SIGINT (Ctrl-C): a partial level
 
 
 def _share(total: int, shard: Shard) -> int:
@@ -73,8 +81,13 @@ async def _sleep_until(t0: float, t: float) -> None:
 
 
 async def _open_loop(
-    cfg: LoadConfig, sender: Sender, n_inputs: int, shard: Shard, t0: float
-) -> set[asyncio.Task[None]]:
+    cfg: LoadConfig,
+    sender: Sender,
+    n_inputs: int,
+    shard: Shard,
+    t0: float,
+    tasks: set[asyncio.Task[None]],
+) -> None:
     plan = open_plan(cfg, n_inputs, shard)
     inflight = None
     if cfg.max_inflight is not None:
@@ -95,7 +108,6 @@ async def _open_loop(
         finally:
             inflight.release()
 
-    tasks: set[asyncio.Task[None]] = set()
     intended = plan.intended.tolist()
     inputs = plan.inputs.tolist()
     gidx = plan.global_index.tolist()
@@ -118,12 +130,17 @@ async def _open_loop(
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             i += 1
-    return tasks
 
 
 async def _closed_loop(
-    cfg: LoadConfig, sender: Sender, n_inputs: int, shard: Shard, t0: float
-) -> set[asyncio.Task[None]]:
+    cfg: LoadConfig,
+    sender: Sender,
+    n_inputs: int,
+    shard: Shard,
+    t0: float,
+    tasks: set[asyncio.Task[None]],
+    interrupted: asyncio.Event,
+) -> None:
     cap = _share(cfg.max_requests, shard)
     counter = [0]
     pc = time.perf_counter
@@ -131,7 +148,7 @@ async def _closed_loop(
     async def user(u: int, start: float, stop: float) -> None:
         rng = random.Random(cfg.seed * 1_000_003 + u)
         await _sleep_until(t0, start)
-        while counter[0] < cap:
+        while counter[0] < cap and not interrupted.is_set():
             now = pc() - t0
             if now >= stop:
                 break
@@ -145,7 +162,8 @@ async def _closed_loop(
                 await asyncio.sleep(max(0.0, min(think, stop - (pc() - t0))))
 
     loop = asyncio.get_running_loop()
-    return {loop.create_task(user(p.user, p.start_s, p.stop_s)) for p in user_plans(cfg, shard)}
+    for p in user_plans(cfg, shard):
+        tasks.add(loop.create_task(user(p.user, p.start_s, p.stop_s)))
 
 
 async def run_shard(
@@ -154,6 +172,7 @@ async def run_shard(
     workload: Workload,
     shard: Shard,
     start_gate: Callable[[], float] | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> ShardRun:
     """Run this process's shard of the plan.
 
@@ -168,18 +187,21 @@ async def run_shard(
     pc = time.perf_counter
     t0 = 0.0  # set once everything is built, so setup never makes the first request late
     sender: Sender
+    pool: PythonPool | None = None
     if target.kind == "python":
         fn = load_callable(target.function or "")
+        if not inspect.iscoroutinefunction(fn):
+            pool = _python_pool(cfg, fn, target.function or "", shard)
         sender = PythonSender(
             fn, list(workload.inputs), timeout_s=timeout_s, policy=cfg.retry, rec=rec, t0=t0,
-            seed=seed,
+            seed=seed, pool=pool,
         )  # fmt: skip
     else:
         url = endpoint_url(target)
         headers = request_headers(target)
         common: dict[str, Any] = {
             "kind": target.kind,
-            "stream": target.stream and target.kind == "openai",
+            "stream": target.stream and target.kind in ("openai", "anthropic"),
             "timeout_s": timeout_s,
             "policy": cfg.retry,
             "rec": rec,
@@ -202,43 +224,118 @@ async def run_shard(
                 connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=None),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 headers={"User-Agent": "pilotgate-load"},
+                trace_configs=[AiohttpSender.trace_config(rec)],
             )
             sender = AiohttpSender(session, url, headers, bodies, **common)
-    t0 = pc() + 0.02 if start_gate is None else start_gate()
-    sender.t0 = t0
     # A full collection in the middle of the schedule is a pause of milliseconds; freeze
-    # what exists and collect less often while the run lasts.
+    # what exists and collect less often while the run lasts. Done before the start time
+    # is taken: in a big process the collection itself can take longer than a short run.
     gc.collect()
     gc.freeze()
     thresholds = gc.get_threshold()
     gc.set_threshold(100_000, 50, 100)
+    t0 = pc() + 0.02 if start_gate is None else start_gate()
+    sender.t0 = t0
+    stop = asyncio.Event()
+    unhook = _on_sigint(stop)
+    ticker = _start_progress(progress, rec, sender, t0, stop) if progress is not None else None
     try:
         await _sleep_until(t0, 0.0)
         n_inputs = len(workload.inputs)
+        tasks: set[asyncio.Task[None]] = set()
         if cfg.open_loop:
-            tasks = await _open_loop(cfg, sender, n_inputs, shard, t0)
-            # Sending is over; in-flight requests get the drain, then are cancelled.
-            limit = cfg.duration_s + (cfg.drain_s if cfg.drain_s is not None else timeout_s)
+            schedule = _open_loop(cfg, sender, n_inputs, shard, t0, tasks)
         else:
-            tasks = await _closed_loop(cfg, sender, n_inputs, shard, t0)
-            limit = cfg.duration_s + (cfg.drain_s if cfg.drain_s is not None else timeout_s)
-        if tasks:
-            remaining = max(0.0, limit - (pc() - t0))
-            _, pending = await asyncio.wait(set(tasks), timeout=remaining)
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+            schedule = _closed_loop(cfg, sender, n_inputs, shard, t0, tasks, stop)
+        await _until_stopped(schedule, stop)
+        # Sending is over; in-flight requests get the drain, then are cancelled. After
+        # Ctrl-C the drain is short: the person wants their terminal back.
+        limit = cfg.duration_s + (cfg.drain_s if cfg.drain_s is not None else timeout_s)
+        await _drain(tasks, stop, max(0.0, limit - (pc() - t0)))
         elapsed = pc() - t0
     finally:
+        unhook()
+        if ticker is not None:
+            ticker.cancel()
         gc.set_threshold(*thresholds)
         gc.unfreeze()
         if session is not None:
             await session.close()
         if isinstance(sender, RawHttpSender):
             sender.close()
+        if pool is not None:
+            pool.close()
     client = {RawHttpSender: "raw", AiohttpSender: "aiohttp"}.get(type(sender), "python")
-    return ShardRun(rec.samples(), elapsed, client)
+    harness = pool.stats.to_json() if pool is not None else None
+    return ShardRun(rec.samples(), elapsed, client, harness, stop.is_set())
+
+
+async def _until_stopped(schedule: Coroutine[Any, Any, None], stop: asyncio.Event) -> None:
+    """Run the sending schedule until it ends or Ctrl-C sets ``stop``."""
+    loop = asyncio.get_running_loop()
+    sending = loop.create_task(schedule)
+    waiter = loop.create_task(stop.wait())
+    await asyncio.wait({sending, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    for t in (sending, waiter):
+        if not t.done():
+            t.cancel()
+    await asyncio.gather(sending, waiter, return_exceptions=True)
+
+
+async def _drain(tasks: set[asyncio.Task[None]], stop: asyncio.Event, timeout: float) -> None:
+    """Wait for in-flight requests up to ``timeout`` (at most 2 s after Ctrl-C), then cancel."""
+    pc = time.perf_counter
+    end = pc() + timeout
+    pending = set(tasks)
+    cut = False
+    while pending:
+        if stop.is_set() and not cut:
+            end, cut = min(end, pc() + _INTERRUPT_DRAIN_S), True
+        left = end - pc()
+        if left <= 0:
+            break
+        _, pending = await asyncio.wait(pending, timeout=min(left, 0.1))
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _on_sigint(stop: asyncio.Event) -> Callable[[], None]:
+    """Ctrl-C stops sending (the level is kept, marked partial); a second one aborts."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+
+    def first() -> None:
+        stop.set()
+        loop.remove_signal_handler(signal.SIGINT)  # the next Ctrl-C raises as usual
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, first)
+    except (NotImplementedError, RuntimeError, ValueError):
+        return lambda: None
+
+    def unhook() -> None:
+        try:
+            loop.remove_signal_handler(signal.SIGINT)
+        except (RuntimeError, ValueError):
+            pass
+
+    return unhook
+
+
+def _python_pool(cfg: LoadConfig, fn: Callable[[Any], Any], spec: str, shard: Shard) -> PythonPool:
+    """The pool a sync ``python:`` target runs in, sized from this shard's requested load."""
+    requested: int | None = None
+    if cfg.concurrency is not None:
+        requested = _share(math.ceil(max(float(cfg.concurrency), cfg.ramp_to or 0.0)), shard)
+    elif cfg.max_inflight is not None:
+        requested = _share(cfg.max_inflight, shard)
+    workers = pool_size(
+        cfg.concurrency, cfg.ramp_to, cfg.max_inflight, cfg.python_workers, shard.count
+    )
+    return PythonPool(fn, spec, kind=cfg.python_pool, workers=workers, requested=requested)
 
 
 def run_coro(cfg: LoadConfig, coro: Coroutine[Any, Any, ShardRun]) -> ShardRun:
@@ -253,10 +350,18 @@ def run_coro(cfg: LoadConfig, coro: Coroutine[Any, Any, ShardRun]) -> ShardRun:
     return asyncio.run(coro)
 
 
-def run_process(cfg: LoadConfig, target: TargetConfig, workload: Workload) -> ShardRun:
-    """Run ``cfg.shard`` of the plan, in ``cfg.workers`` processes when asked, merged."""
+def run_process(
+    cfg: LoadConfig,
+    target: TargetConfig,
+    workload: Workload,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> ShardRun:
+    """Run ``cfg.shard`` of the plan, in ``cfg.workers`` processes when asked, merged.
+
+    ``progress`` (one process only) is called once a second with the last second's figures.
+    """
     if cfg.workers <= 1:
-        return run_coro(cfg, run_shard(cfg, target, workload, cfg.shard))
+        return run_coro(cfg, run_shard(cfg, target, workload, cfg.shard, progress=progress))
     from pilotgate.load._workers import run_workers
 
     return run_workers(cfg, target, workload)

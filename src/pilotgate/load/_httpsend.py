@@ -15,8 +15,10 @@ from typing import Any
 
 import aiohttp
 
+from pilotgate._sse import SseParser
 from pilotgate.load._client import Attempt, Sender
 from pilotgate.load._config import RetryPolicy
+from pilotgate.load._h1parse import H1Limits, ProtocolError
 from pilotgate.load._rawhttp import RawPool, build_request
 from pilotgate.load._samples import ERROR_CLASSES, Recorder
 from pilotgate.targets._http import DEFAULT_RESPONSE_PATH, _Missing, lookup, parse_path
@@ -28,6 +30,7 @@ _HTTP, _TIMEOUT, _CONN, _PARSE = (
     ERROR_CLASSES.index(n) for n in ("http", "timeout", "connection", "parse")
 )
 _RL_PREFIX = "x-ratelimit-"
+_LIMITS = H1Limits()
 _PARSE_ERRORS = (ValueError, KeyError, IndexError, TypeError, LookupError, _Missing)
 
 
@@ -39,6 +42,24 @@ def head_to_dict(head: bytes) -> dict[str, str]:
         if sep:
             out[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
     return out
+
+
+async def _read_capped(resp: aiohttp.ClientResponse) -> bytes:
+    """The whole body, refused (a connection error) past the body limit."""
+    limit = _LIMITS.body
+    n = resp.content_length
+    if n is not None:  # aiohttp reads exactly that many bytes: bounded already
+        if n > limit:
+            raise ProtocolError(f"content-length over the {limit}-byte limit")
+        return await resp.read()
+    parts: list[bytes] = []
+    got = 0
+    async for chunk in resp.content.iter_any():
+        got += len(chunk)
+        if got > limit:
+            raise ProtocolError(f"body over the {limit}-byte limit")
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 class HttpSenderBase(Sender):
@@ -63,6 +84,7 @@ class HttpSenderBase(Sender):
         self.url = url
         self.bodies = bodies
         self.openai = kind == "openai"
+        self.anthropic = kind == "anthropic"
         self.stream = stream
         self.timeout_s = timeout_s
         self.path = parse_path(response_path or DEFAULT_RESPONSE_PATH)
@@ -91,6 +113,9 @@ class HttpSenderBase(Sender):
                 n = len(str(doc["choices"][0]["message"].get("content") or "").split())
             out.tokens = int(n)
             return
+        if self.anthropic:
+            out.tokens = int(doc["usage"]["output_tokens"])
+            return
         if self.tokens_path is not None:
             n = lookup(doc, self.tokens_path)
             out.tokens = n if isinstance(n, int) else 0
@@ -100,11 +125,14 @@ class HttpSenderBase(Sender):
 
     def _read_events(self, events: Iterable[tuple[float, bytes]], out: Attempt) -> None:
         """Token times from ``(arrival s from t0, data payload)`` server-sent events."""
+        if self.anthropic:
+            _read_anthropic_events(events, out)
+            return
         times: list[float] = []
         usage_tokens: int | None = None
         loads = json.loads
         for now, payload in events:
-            if payload == b"[DONE]":
+            if payload[:1] != b"{" and payload.strip() == b"[DONE]":
                 break
             obj = loads(payload)
             choices = obj.get("choices")
@@ -121,6 +149,27 @@ class HttpSenderBase(Sender):
         out.tokens = int(usage_tokens) if usage_tokens is not None else len(times)
 
 
+def _read_anthropic_events(events: Iterable[tuple[float, bytes]], out: Attempt) -> None:
+    """Messages API events: a token at each ``text_delta``, the count from ``message_delta``."""
+    times: list[float] = []
+    usage_tokens: int | None = None
+    loads = json.loads
+    for now, payload in events:
+        obj = loads(payload)
+        kind = obj.get("type")
+        if kind == "content_block_delta":
+            if obj["delta"].get("text"):
+                times.append(now)
+        elif kind == "message_delta":
+            usage_tokens = (obj.get("usage") or {}).get("output_tokens", usage_tokens)
+        elif kind == "message_stop":
+            break
+    if times:
+        out.first_token = times[0]
+        out.itl = [b - a for a, b in zip(times, times[1:], strict=False)]
+    out.tokens = int(usage_tokens) if usage_tokens is not None else len(times)
+
+
 class RawHttpSender(HttpSenderBase):
     """Attempts over the lean client's keep-alive pool (plain http:// targets)."""
 
@@ -128,14 +177,16 @@ class RawHttpSender(HttpSenderBase):
         super().__init__(url, bodies, **kw)
         self.requests = [build_request(url, headers, b) for b in bodies]
         self.pool: RawPool | None = None
-        self.reconnects = 0
 
-    def start(self, *, stamped: bool | None = None) -> None:
-        """Create the pool (needs the running loop); ``stamped``: see :class:`RawPool`."""
-        self.pool = RawPool(self.url, self.timeout_s, stamped=stamped)
+    def start(self, *, stamped: bool | None = None, limits: H1Limits | None = None) -> None:
+        """Create the pool (needs the running loop); ``stamped``, ``limits``: see
+        :class:`RawPool`."""
+        self.pool = RawPool(self.url, self.timeout_s, stamped=stamped, limits=limits)
 
     def close(self) -> None:
         if self.pool is not None:
+            self.rec.counters["connections_used"] += self.pool.used
+            self.pool.used = 0
             self.pool.close()
 
     async def attempt(self, body_index: int, out: Attempt) -> None:
@@ -147,17 +198,24 @@ class RawHttpSender(HttpSenderBase):
         fresh = False
         try:
             while True:
-                conn = idle.pop() if idle and not fresh else await pool.connect()
+                pooled = bool(idle) and not fresh
+                conn = idle.pop() if pooled else await pool.connect()
                 if conn.closed:
-                    continue
-                reused = conn.reused
+                    if not pooled:  # closed as soon as it opened: the server refuses us
+                        raise ConnectionResetError("the server closed a new connection")
+                    continue  # one the server closed while it waited: take the next
+                was_used = conn.used
                 try:
                     await conn.request(data, time.perf_counter() + self.timeout_s)
                 except ConnectionResetError:
-                    # A kept-alive connection the server closed just as we reused it: the
-                    # request never reached it, so send it again on a fresh connection.
-                    if reused and conn.status == 0 and not fresh:
-                        self.reconnects += 1
+                    # A connection that waited in the pool (kept alive, or warmed ahead of
+                    # the run) which the server closed just as we used it (its idle timeout
+                    # raced the request): no answer came, so send again on a fresh
+                    # connection, as production clients do, and count it as a retry.
+                    if pooled and conn.status == 0:
+                        if not was_used:  # a warm connection: it never carried a request
+                            pool.used -= 1
+                        out.resent += 1
                         fresh = True
                         continue
                     raise
@@ -228,12 +286,12 @@ class AiohttpSender(HttpSenderBase):
                 if status >= 300:
                     out.error = _HTTP
                     out.retry_after = retry_after_s(headers)
-                    await resp.read()
+                    await _read_capped(resp)
                     return
                 if self.stream and resp.content_type == "text/event-stream":
                     await self._read_stream(resp, out)
                 else:
-                    self._parse_body(await resp.read(), out)
+                    self._parse_body(await _read_capped(resp), out)
         except TimeoutError:
             out.error = _TIMEOUT
         except (aiohttp.ClientError, OSError):
@@ -244,11 +302,22 @@ class AiohttpSender(HttpSenderBase):
     async def _read_stream(self, resp: aiohttp.ClientResponse, out: Attempt) -> None:
         pc = time.perf_counter
         t0 = self.t0
-        events: list[tuple[float, bytes]] = []
-        async for line in resp.content:
-            if line.startswith(b"data:"):
-                payload = line[5:].strip()
-                events.append((pc() - t0, payload))
-                if payload == b"[DONE]":
-                    break
-        self._read_events(events, out)
+        parser = SseParser(max_line=_LIMITS.sse_line, max_event=_LIMITS.sse_event)
+        got = 0
+        async for chunk in resp.content.iter_any():
+            got += len(chunk)
+            if got > _LIMITS.body:
+                raise ProtocolError(f"body over the {_LIMITS.body}-byte limit")
+            parser.feed(chunk, pc() - t0)
+        self._read_events(parser.events, out)
+
+    @staticmethod
+    def trace_config(rec: Recorder) -> aiohttp.TraceConfig:
+        """Counts the connections aiohttp opens into ``rec`` (pass it to the session)."""
+
+        async def opened(*_: Any) -> None:  # aiohttp opens a connection for a request
+            rec.counters["connections_used"] += 1
+
+        trace = aiohttp.TraceConfig()
+        trace.on_connection_create_end.append(opened)
+        return trace

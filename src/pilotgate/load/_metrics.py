@@ -20,6 +20,7 @@ __all__ = [
     "PERCENTILES",
     "latency_block",
     "ok_mask",
+    "rate_windows",
     "request_counts",
     "schedule_block",
     "slo_block",
@@ -92,6 +93,10 @@ def request_counts(s: Samples) -> dict[str, Any]:
         "retry_wait_s": _r(float(s["wait"].sum())),
         "timeouts": int((s["error"] == _TIMEOUT).sum()),
         "output_tokens": int(s["tokens"][ok_mask(s)].sum()),
+        # Connections opened (warm pool included) and sends repeated on a fresh connection
+        # after a reused one was reset unanswered (each also counted in ``retries``).
+        "connections_used": s.counters.get("connections_used", 0),
+        "resent_after_reset": s.counters.get("resent_after_reset", 0),
     }
 
 
@@ -117,6 +122,51 @@ def schedule_block(s: Samples, cfg: LoadConfig) -> dict[str, Any]:
         "achieved_rate": None if achieved is None else _r(achieved),
         "max_lag_ms": _r(float(lag.max())) if len(lag) else 0.0,
         "p99_lag_ms": _r(float(np.percentile(lag, 99))) if len(lag) else 0.0,
+        "windows": rate_windows(s) if cfg.rate is not None else None,
+    }
+
+
+WINDOW_S = 1.0
+WITHIN = 0.05
+
+
+def rate_windows(s: Samples, window_s: float = WINDOW_S) -> dict[str, Any] | None:
+    """The achieved send rate per ``window_s`` window, against the schedule's own rate there.
+
+    A run-wide average hides a stall followed by a catch-up burst (2 s of nothing, then
+    twice the rate, reads ≈ 100 %). Per window it cannot: each full window of the schedule
+    compares the requests actually put on the wire in it with the requests scheduled in
+    it (a ramp's target changes window by window). Windows are counted from the first
+    intended send; the last, partial window is left out.
+
+    Returns ``{window_s, n, target_min, target_max, min, p5, max, within_5pct}`` with the
+    rates in requests per second and ``within_5pct`` the share of windows whose achieved
+    rate is within 5 % of its scheduled rate; None with no full window.
+    """
+    intended = s["intended"]
+    if len(intended) < 2:
+        return None
+    t0 = float(intended.min())
+    n_win = math.floor((float(intended.max()) - t0) / window_s)
+    if n_win < 1:
+        return None
+    sent = s["sent"][~np.isnan(s["sent"])]
+    edges = t0 + window_s * np.arange(n_win + 1)
+    end = edges[-1]  # numpy's last bin is closed: keep the windows half-open
+    planned = np.histogram(intended[intended < end], bins=edges)[0].astype(np.float64)
+    got = np.histogram(sent[sent < end], bins=edges)[0].astype(np.float64)
+    rates = got / window_s
+    ok = np.abs(got - planned) <= WITHIN * np.maximum(planned, 1.0)
+    return {
+        "window_s": window_s,
+        "n": int(n_win),
+        "target_min": _r(float(planned.min()) / window_s),
+        "target_max": _r(float(planned.max()) / window_s),
+        "min": _r(float(rates.min())),
+        "p5": _r(float(np.percentile(rates, 5))),
+        "max": _r(float(rates.max())),
+        "within_5pct": _r(float(ok.mean())),
+        "rates": [_r(float(x)) for x in rates],
     }
 
 

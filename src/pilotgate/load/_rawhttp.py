@@ -6,8 +6,12 @@ cost on generality: header multidicts, cookie and redirect handling, stream read
 one is an :class:`asyncio.Protocol` over keep-alive connections that sends request bytes
 built once per input and parses only what a load test needs: the status, a few headers,
 a ``Content-Length``, chunked or read-until-close body, and, for streamed answers, every
-server-sent event line with the time its bytes arrived (TTFT and inter-token latency are
+server-sent event with the time its bytes arrived (TTFT and inter-token latency are
 taken where the bytes land, not when a coroutine later gets round to them).
+
+Framing follows RFC 9112 strictly (:mod:`pilotgate.load._h1parse`), events the WHATWG
+rules (:mod:`pilotgate._sse`), and every buffer is bounded (:class:`H1Limits`): what a
+real server may legitimately send is read, what it must not is refused, never guessed.
 
 Timeouts are enforced by one sweep per pool (a timer every ~1 % of the timeout) instead
 of a timer per request. Anything unusual (https, a proxy, odd headers) is left to aiohttp.
@@ -21,16 +25,15 @@ import time
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from pilotgate._sse import SseError, SseParser
+from pilotgate.load._h1parse import Framing, H1Limits, ProtocolError, chunk_size, framing
 from pilotgate.load._rxstamp import StampedTransport, enable_stamps, stamping_supported
 
-__all__ = ["RawConn", "RawPool", "build_request", "raw_supported"]
+__all__ = ["H1Limits", "ProtocolError", "RawConn", "RawPool", "build_request", "raw_supported"]
 
 _HEAD, _LEN, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_CRLF, _TRAILER, _CLOSE, _IDLE = range(8)
 _INF = float("inf")
-
-
-class ProtocolError(ConnectionError):
-    """The server's bytes are not a valid HTTP/1.1 response (treated as a connection error)."""
+_NO_EVENTS: list[tuple[float, bytes]] = []
 
 
 def raw_supported(url: str, headers: Mapping[str, str]) -> bool:
@@ -61,48 +64,19 @@ def build_request(url: str, headers: Mapping[str, str], body: bytes) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
-def _header(low: bytes, name: bytes) -> bytes | None:
-    """The value of header ``name`` (lower-case, with the leading CRLF) in a lowered head."""
-    i = low.find(name)
-    if i < 0:
-        return None
-    j = low.find(b"\r\n", i + len(name))
-    return low[i + len(name) : j if j >= 0 else len(low)].strip()
-
-
-# status, keep-alive, SSE, chunked, length (-1: none), rate-limit headers present
-Framing = tuple[int, bool, bool, bool, int, bool]
-
-
-def _framing(head: bytes) -> Framing:
-    """How a response is delimited, from its raw head (status line + headers)."""
-    status = int(head[9:12])
-    low = head.lower()
-    conn = _header(low, b"\r\nconnection:")
-    keep = (conn != b"close") if head[7:8] == b"1" else (conn == b"keep-alive")
-    ctype = _header(low, b"\r\ncontent-type:")
-    sse = ctype is not None and ctype.startswith(b"text/event-stream")
-    te = _header(low, b"\r\ntransfer-encoding:")
-    chunked = te is not None and te.endswith(b"chunked")
-    length = _header(low, b"\r\ncontent-length:")
-    n = -1 if chunked or length is None else int(length)
-    if n < -1:
-        raise ProtocolError("negative content-length")
-    return status, keep, sse, chunked, n, b"\r\nx-ratelimit-" in low
-
-
 class RawConn(asyncio.Protocol):
     """One keep-alive connection carrying one request at a time.
 
     After :meth:`request` completes, ``status``, ``head`` (the raw header block), ``body``
-    and, for event streams, ``events`` (``[(arrival time, data payload), …]``) describe the
-    response and ``t_done`` is when its last byte arrived (``time.perf_counter``).
+    and, for event streams, ``events`` (``[(arrival time, data), …]``, dispatched by the
+    WHATWG rules) describe the response and ``t_done`` is when its last byte arrived
+    (``time.perf_counter``).
     """
 
     __slots__ = (
         "pool", "transport", "buf", "fut", "state", "need", "closed", "keep", "reused",
-        "deadline", "status", "head", "body", "parts", "sse", "events", "line", "t_done",
-        "ratelimit",
+        "deadline", "status", "head", "body", "parts", "sse", "events", "parser", "t_done",
+        "ratelimit", "got", "used",
     )  # fmt: skip
 
     def __init__(self, pool: RawPool) -> None:
@@ -121,10 +95,12 @@ class RawConn(asyncio.Protocol):
         self.body = b""
         self.parts: list[bytes] = []
         self.sse = False
-        self.events: list[tuple[float, bytes]] = []
-        self.line = bytearray()
+        self.events: list[tuple[float, bytes]] = _NO_EVENTS
+        self.parser: SseParser | None = None
         self.t_done = 0.0
         self.ratelimit = False  # the response carries x-ratelimit-* headers
+        self.got = 0  # body bytes so far (chunked and read-until-close bodies)
+        self.used = False  # has carried a request (warm connections may never)
 
     # -- asyncio.Protocol ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -135,8 +111,7 @@ class RawConn(asyncio.Protocol):
         fut = self.fut
         if fut is not None and not fut.done():
             if self.state == _CLOSE:  # a body delimited by the end of the connection
-                self.body = b"".join(self.parts)
-                self._finish(time.perf_counter())
+                self._body_done(time.perf_counter())
             else:
                 self.fut = None
                 fut.set_exception(ConnectionResetError("the server closed the connection"))
@@ -177,12 +152,15 @@ class RawConn(asyncio.Protocol):
                 elif state == _CHUNK_SIZE:
                     i = buf.find(b"\r\n")
                     if i < 0:
+                        if len(buf) > self.pool.limits.chunk_line:
+                            raise ProtocolError("chunk-size line too long")
                         return
-                    size = int(bytes(buf[:i]).split(b";", 1)[0], 16)
-                    if size < 0:
-                        raise ProtocolError("negative chunk size")
+                    if i > self.pool.limits.chunk_line:
+                        raise ProtocolError("chunk-size line too long")
+                    size = chunk_size(bytes(buf[:i]))
                     del buf[: i + 2]
                     if size:
+                        self._count(size)
                         self.need = size
                         self.state = _CHUNK_DATA
                     else:
@@ -203,43 +181,41 @@ class RawConn(asyncio.Protocol):
                     del buf[:2]
                     self.state = _CHUNK_SIZE
                 elif state == _TRAILER:
-                    if buf[:2] == b"\r\n":
-                        del buf[:2]
-                    else:
-                        i = buf.find(b"\r\n\r\n")
-                        if i < 0:
-                            return
-                        del buf[: i + 4]
+                    if not self._trailer():
+                        return
                     self._body_done(now)
                 elif state == _CLOSE:
+                    self._count(len(buf))
                     self._feed(bytes(buf), now)
                     buf.clear()
                 else:  # _IDLE with bytes left over: a server speaking out of turn
                     raise ProtocolError("unexpected bytes after the response")
+        except SseError as exc:  # a stream over its bounds: the answer is unreadable
+            self._fail(exc)
         except (ValueError, ProtocolError) as exc:
             self._fail(ProtocolError(str(exc)))
 
     # -- parsing ------------------------------------------------------------------------
+    def _framing(self, head: bytes) -> Framing:
+        """The framing of ``head``; a server's heads repeat, so each distinct one is parsed once."""
+        pool = self.pool
+        if head != pool.last_head:
+            pool.last_framing = framing(head, pool.limits)
+            pool.last_head = head
+        return pool.last_framing
+
     def _whole(self, data: bytes, now: float) -> bool:
         """The common case in one step: a whole ``Content-Length`` response in one read."""
         end = data.find(b"\r\n\r\n")
-        if end < 0:
+        if end < 0 or end > self.pool.limits.head or not data.startswith(b"HTTP/1."):
             return False
         head = data[:end]
-        pool = self.pool
-        if head == pool.last_head:
-            framing = pool.last_framing
-        else:
-            if not head.startswith(b"HTTP/1."):
-                return False
-            try:
-                framing = _framing(head)
-            except (ValueError, ProtocolError):
-                return False
-        status, keep, sse, chunked, length, ratelimit = framing
+        try:
+            status, keep, sse, chunked, length, ratelimit = self._framing(head)
+        except ProtocolError:
+            return False  # the slow path fails it
         if sse or chunked or length < 0 or status < 200 or len(data) != end + 4 + length:
             return False
-        pool.last_head, pool.last_framing = head, framing
         self.status, self.head, self.keep, self.sse = status, head, keep, False
         self.ratelimit = ratelimit
         self.body = data[end + 4 :]
@@ -248,26 +224,23 @@ class RawConn(asyncio.Protocol):
 
     def _parse_head(self, now: float) -> bool:
         buf = self.buf
+        limit = self.pool.limits.head
         end = buf.find(b"\r\n\r\n")
+        if end < 0 and len(buf) > limit or end > limit:
+            raise ProtocolError(f"response head over {limit} bytes")
         if end < 0:
-            if len(buf) > 65536:
-                raise ProtocolError("response headers too large")
             return False
         head = bytes(buf[:end])
         del buf[: end + 4]
-        if not head.startswith(b"HTTP/1."):
-            raise ProtocolError("not an HTTP/1.x response")
-        pool = self.pool
-        if head == pool.last_head:  # a server's heads repeat: parse each distinct one once
-            framing = pool.last_framing
-        else:
-            framing = pool.last_framing = _framing(head)
-            pool.last_head = head
-        status, self.keep, self.sse, chunked, length, self.ratelimit = framing
+        status, self.keep, self.sse, chunked, length, self.ratelimit = self._framing(head)
         if 100 <= status < 200:  # 100 Continue and friends: the real answer follows
             return True
         self.status = status
         self.head = head
+        if self.sse:
+            lim = self.pool.limits
+            self.parser = SseParser(max_line=lim.sse_line, max_event=lim.sse_event)
+            self.events = self.parser.events
         if status in (204, 304) or length == 0:
             self._body_done(now)
         elif chunked:
@@ -280,21 +253,32 @@ class RawConn(asyncio.Protocol):
             self.keep = False
         return True
 
+    def _trailer(self) -> bool:
+        """Consume the trailer section (after the last chunk); False until it is whole."""
+        buf = self.buf
+        if buf[:2] == b"\r\n":
+            del buf[:2]
+            return True
+        i = buf.find(b"\r\n\r\n")
+        limit = self.pool.limits.trailer
+        if i < 0 and len(buf) > limit or i > limit:
+            raise ProtocolError(f"trailer section over {limit} bytes")
+        if i < 0:
+            return False
+        del buf[: i + 4]
+        return True
+
+    def _count(self, n: int) -> None:
+        self.got += n
+        if self.got > self.pool.limits.body:
+            raise ProtocolError(f"body over the {self.pool.limits.body}-byte limit")
+
     def _feed(self, data: bytes, now: float) -> None:
-        if not self.sse:
+        parser = self.parser
+        if parser is None:
             self.parts.append(data)
-            return
-        line = self.line
-        line += data
-        start = 0
-        while True:
-            i = line.find(b"\n", start)
-            if i < 0:
-                break
-            if line.startswith(b"data:", start):
-                self.events.append((now, bytes(line[start + 5 : i]).strip()))
-            start = i + 1
-        del line[:start]
+        else:
+            parser.feed(data, now)
 
     def _body_done(self, now: float) -> None:
         parts = self.parts
@@ -328,10 +312,14 @@ class RawConn(asyncio.Protocol):
         self.status = 0
         self.parts = []
         self.body = b""
-        if self.sse:
-            self.sse = False
-            self.events = []
-            self.line = bytearray()
+        self.got = 0
+        self.sse = False
+        if not self.used:
+            self.used = True
+            self.pool.used += 1
+        if self.parser is not None:
+            self.parser = None
+            self.events = _NO_EVENTS
         self.transport.write(data)
         return fut
 
@@ -362,9 +350,18 @@ class RawPool:
     grows to the concurrency and no further; idle connections the server closed drop out.
     """
 
-    def __init__(self, url: str, timeout_s: float, *, stamped: bool | None = None) -> None:
-        """``stamped``: read kernel receive stamps (default: wherever the OS offers them)."""
+    def __init__(
+        self,
+        url: str,
+        timeout_s: float,
+        *,
+        stamped: bool | None = None,
+        limits: H1Limits | None = None,
+    ) -> None:
+        """``stamped``: read kernel receive stamps (default: wherever the OS offers them);
+        ``limits``: the most bytes accepted in each part of a response."""
         parts = urlsplit(url)
+        self.limits = limits or H1Limits()
         self.stamped = stamping_supported() if stamped is None else stamped
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
@@ -376,6 +373,7 @@ class RawPool:
         self.tick = min(max(timeout_s / 100.0, 0.005), 0.25)
         self._sweeper: asyncio.TimerHandle | None = None
         self.opened = 0
+        self.used = 0  # connections that carried at least one request
         self.last_head = b""
         self.last_framing: Framing = (0, False, False, False, -1, False)
 

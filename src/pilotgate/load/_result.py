@@ -17,6 +17,7 @@ from pilotgate.load._metrics import (
     slo_block,
     timeline,
 )
+from pilotgate.load._pypool import harness_warnings, merge_harness
 from pilotgate.load._samples import Samples
 
 __all__ = ["SCHEMA", "LevelsResult", "LoadResult", "merge_results"]
@@ -34,6 +35,9 @@ class LoadResult:
     elapsed_s: float
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     client: str = ""  # which HTTP client sent the requests ("raw", "aiohttp", "python")
+    run_id: str | None = None  # the stored run, when run_load(store=…) recorded it
+    harness: dict[str, Any] | None = None  # python: targets: the worker pool and its peaks
+    interrupted: bool = False  # Ctrl-C stopped this level early: its figures are partial
 
     @property
     def window_s(self) -> float:
@@ -78,6 +82,9 @@ class LoadResult:
             },
             "elapsed_s": round(self.elapsed_s, 4),
             "client": self.client,
+            "harness": self.harness,
+            "partial": self.interrupted,
+            "warnings": harness_warnings(self.harness),
             "timeline": timeline(self.samples, cfg.slo),
         }
         if include_samples:
@@ -94,6 +101,7 @@ class LoadResult:
             "started_at": self.started_at,
             "config": cfg.model_dump(mode="json"),
             **self.level_json(include_samples=include_samples),
+            "interrupted": self.interrupted,
         }
 
     @classmethod
@@ -114,6 +122,8 @@ class LoadResult:
             elapsed_s=float(doc.get("elapsed_s", 0.0)),
             started_at=str(doc.get("started_at", "")),
             client=str(doc.get("client", "")),
+            harness=doc.get("harness"),
+            interrupted=bool(doc.get("partial", False)),
         )
 
 
@@ -122,6 +132,7 @@ class LevelsResult:
     """Several load levels of one command (``--expected`` or ``--sweep``) and the knee."""
 
     levels: list[LoadResult]
+    run_id: str | None = None  # the stored run, when run_levels(store=…) recorded it
 
     @property
     def knee(self) -> LoadResult | None:
@@ -142,6 +153,7 @@ class LevelsResult:
         knee = self.knee
         slo = top.config.slo
         doc["levels"] = [r.level_json(include_samples=include_samples) for r in self.levels]
+        doc["interrupted"] = any(r.interrupted for r in self.levels)
         for lvl, r in zip(doc["levels"], self.levels, strict=True):
             lvl["config"] = r.config.model_dump(mode="json")
             lvl["target"] = r.target
@@ -205,4 +217,6 @@ def merge_results(results: Sequence[LoadResult]) -> LoadResult:
         elapsed_s=max((r.elapsed_s for r in results), default=math.nan),
         started_at=started[0] if started else "",
         client=first.client,
+        harness=merge_harness([r.harness for r in results]),
+        interrupted=any(r.interrupted for r in results),
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ERROR_CLASSES", "Recorder", "Samples"]
+__all__ = ["COUNTERS", "ERROR_CLASSES", "Recorder", "Samples"]
 
 # Index = the error code stored per request; "" means success.
 ERROR_CLASSES: tuple[str, ...] = (
@@ -28,6 +28,8 @@ ERROR_CLASSES: tuple[str, ...] = (
 )
 _NAN = math.nan
 
+# Connection-level counts a sender keeps (summed when shards merge).
+COUNTERS: tuple[str, ...] = ("connections_used", "resent_after_reset")
 _FLOAT_COLS = ("intended", "dispatched", "sent", "last_sent", "first_token", "end", "wait")
 _INT_COLS = ("tokens", "status", "retries", "error", "n_itl", "index")
 
@@ -56,6 +58,7 @@ class Recorder:
         self.codes: dict[int, int] = {}
         self.ratelimit: dict[str, str] = {}
         self.ratelimit_min: dict[str, float] = {}
+        self.counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
 
     def add(
         self,
@@ -107,6 +110,7 @@ class Recorder:
             by_status=dict(sorted(by_status.items())),
             ratelimit=dict(self.ratelimit),
             ratelimit_min=dict(self.ratelimit_min),
+            counters=dict(self.counters),
         )
 
 
@@ -127,6 +131,8 @@ class Samples:
     by_status: dict[str, int] = field(default_factory=dict)
     ratelimit: dict[str, str] = field(default_factory=dict)
     ratelimit_min: dict[str, float] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    """Connections that carried requests, and sends repeated after a reset (see COUNTERS)."""
 
     def __len__(self) -> int:
         return len(self.cols["end"])
@@ -155,13 +161,16 @@ class Samples:
         by_status: dict[str, int] = {}
         rl: dict[str, str] = {}
         rl_min: dict[str, float] = {}
+        counters = dict.fromkeys(COUNTERS, 0)
         for p in parts:
+            for k, n in p.counters.items():
+                counters[k] = counters.get(k, 0) + n
             for k, v in p.by_status.items():
                 by_status[k] = by_status.get(k, 0) + v
             rl.update(p.ratelimit)
             for k, m in p.ratelimit_min.items():
                 rl_min[k] = min(m, rl_min.get(k, m))
-        return cls(cols, itl, dict(sorted(by_status.items())), rl, rl_min)
+        return cls(cols, itl, dict(sorted(by_status.items())), rl, rl_min, counters)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -171,6 +180,7 @@ class Samples:
         out["by_status"] = self.by_status
         out["ratelimit"] = self.ratelimit
         out["ratelimit_min"] = self.ratelimit_min
+        out["counters"] = self.counters
         return out
 
     @classmethod
@@ -186,4 +196,8 @@ class Samples:
             {str(k): int(v) for k, v in doc.get("by_status", {}).items()},
             {str(k): str(v) for k, v in doc.get("ratelimit", {}).items()},
             {str(k): float(v) for k, v in doc.get("ratelimit_min", {}).items()},
+            {
+                **dict.fromkeys(COUNTERS, 0),
+                **{str(k): int(v) for k, v in doc.get("counters", {}).items()},
+            },
         )

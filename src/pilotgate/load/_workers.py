@@ -11,13 +11,18 @@ from __future__ import annotations
 import multiprocessing
 import pickle
 import queue
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from pilotgate.errors import PilotgateError
 from pilotgate.load._config import LoadConfig, Shard
 from pilotgate.load._engine import ShardRun, run_coro, run_shard
+from pilotgate.load._pypool import merge_harness
 from pilotgate.load._samples import Samples
 from pilotgate.load._workload import Workload
 from pilotgate.targets._config import TargetConfig
@@ -85,7 +90,8 @@ def run_workers(cfg: LoadConfig, target: TargetConfig, workload: Workload) -> Sh
             pass
         else:
             gate.start.value = time.perf_counter() + _START_DELAY_S
-        runs = _collect(cfg, procs, out)
+        with _children_handle_sigint():
+            runs = _collect(cfg, procs, out)
     finally:
         for p in procs:
             p.join(timeout=5)
@@ -93,8 +99,28 @@ def run_workers(cfg: LoadConfig, target: TargetConfig, workload: Workload) -> Sh
                 p.terminate()
                 p.join()
     return ShardRun(
-        Samples.concat(r.samples for r in runs), max(r.elapsed_s for r in runs), runs[0].client
-    )
+        Samples.concat(r.samples for r in runs), max(r.elapsed_s for r in runs), runs[0].client,
+        merge_harness([r.harness for r in runs]), any(r.interrupted for r in runs),
+    )  # fmt: skip
+
+
+@contextmanager
+def _children_handle_sigint() -> Iterator[None]:
+    """Ctrl-C reaches the workers too (one process group): each stops and reports what it
+    measured, so the parent ignores the first one and keeps collecting."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def once(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, once)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _collect(cfg: LoadConfig, procs: list[Any], out: Any) -> list[ShardRun]:

@@ -96,7 +96,7 @@ def build_bodies(target: TargetConfig, workload: Workload) -> list[bytes]:
     bodies = []
     for item, max_tokens in zip(workload.inputs, workload.max_tokens, strict=True):
         body: Any = adapter.body(item)
-        if target.kind == "openai" and max_tokens is not None:
+        if target.kind in ("openai", "anthropic") and max_tokens is not None:
             body["max_tokens"] = max_tokens
         bodies.append(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
     return bodies

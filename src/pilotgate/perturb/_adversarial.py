@@ -13,7 +13,7 @@ import random
 import re
 
 from pilotgate.perturb._base import edit_words, perturbation
-from pilotgate.scoring._labels import CANARY_RE
+from pilotgate.scoring import CANARY_RE
 
 __all__ = ["CANARY_RE", "HOMOGLYPHS", "canary"]
 

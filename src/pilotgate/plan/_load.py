@@ -71,7 +71,11 @@ def _plan_error(exc: ValidationError, where: str) -> ConfigError:
         fix = f"allowed values: {ctx.get('expected', '')}"
     elif kind == "missing":
         msg = "required key is missing"
-    more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
+    others = [f"{_key_path(e['loc'])}: {e['msg']}" for e in exc.errors()[1:]]
+    more = ""
+    if others:
+        shown = "; ".join(others[:5]) + ("; …" if len(others) > 5 else "")
+        more = f" (and {len(others)} more: {shown})"
     return ConfigError(f"{loc}: {msg}{more}", where=where, fix=fix)
 
 
@@ -115,5 +119,10 @@ def _inner_model(ann: Any) -> type[BaseModel] | None:
 
 def plan_hash(plan: Plan) -> str:
     """A stable hash of the plan's content (criteria, targets, dates), for locking."""
-    blob = json.dumps(plan.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    doc = plan.model_dump(mode="json")
+    for c in doc.get("criteria", []):
+        # added after plans were first locked: an unset version must not change old hashes
+        if c.get("version") is None:
+            c.pop("version", None)
+    blob = json.dumps(doc, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

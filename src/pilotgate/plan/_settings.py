@@ -29,6 +29,22 @@ class Settings(BaseModel):
     store_source: str = Field(default="default", description="Where the store URL came from.")
 
 
+def relative_to_plan(url: str, plan_path: Path) -> str:
+    """A SQLite URL or path from the plan with a relative file resolved against the plan's
+    directory (not the current one): ``cd`` into the project must find the same store."""
+    if "://" not in url:
+        path = Path(url)
+        return str(path if path.is_absolute() else plan_path.resolve().parent / path)
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        return url
+    rest = url[len(prefix) :]
+    if not rest or rest.startswith(("/", ":memory:", "file:")):
+        return url
+    file, sep, query = rest.partition("?")
+    return f"{prefix}{plan_path.resolve().parent / file}{sep}{query}"
+
+
 def resolve_settings(
     *,
     store: str | None = None,
@@ -46,6 +62,8 @@ def resolve_settings(
         url, source = env["PILOTGATE_STORE"], "PILOTGATE_STORE"
     elif plan_obj is not None and plan_obj.store.url:
         url, source = plan_obj.store.url, f"{plan_path} [store] url"
+        if plan_path is not None:
+            url = relative_to_plan(url, plan_path)
     else:
         url, source = DEFAULT_STORE, "default"
     return Settings(store=url, plan_path=plan_path, plan=plan_obj, store_source=source)

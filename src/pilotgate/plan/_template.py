@@ -26,7 +26,7 @@ slo_p99_ms = 4000               # latency objective used to find the knee
 [store]
 # url = "postgresql://user@host/db"   # default: sqlite:///.pilotgate/pilotgate.db
 
-# How pilotgate calls the feature: kind = "python" | "openai" | "http".
+# How pilotgate calls the feature: kind = "python" | "openai" | "anthropic" | "http".
 [targets.assistant]
 kind = "openai"
 url = "http://127.0.0.1:8000/v1"

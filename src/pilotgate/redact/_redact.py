@@ -9,6 +9,7 @@ from typing import Any
 
 from pilotgate.errors import ConfigError
 from pilotgate.redact._detect import BUILTIN_KINDS, SEPARATORS, Detector, builtin_detectors
+from pilotgate.redact._pseudonym import Pseudonymiser
 
 __all__ = ["Redaction", "Redactor", "redact_text"]
 
@@ -34,6 +35,13 @@ class Redactor:
     Args:
         kinds: built-in kinds to detect (default all: secret, email, iban, card, phone).
         patterns: extra ``name -> regular expression`` pairs; matches become ``[NAME]``.
+            They run under the ``regex`` module with a time limit (``timeout_s`` per
+            text), because a user's pattern may backtrack catastrophically: a text whose
+            redaction times out is replaced whole by ``[NAME TIMED OUT]`` (it may hold what
+            the pattern was meant to remove) and counted as ``NAME:timeout``.
+        timeout_s: the time limit of each user pattern on one text.
+        pseudonymiser: also replace records' user and session ids with keyed hashes
+            (:class:`~pilotgate.redact.Pseudonymiser`, keyed by the store's secret).
 
     Raises:
         ConfigError: an unknown kind, a bad pattern name or a regex that does not compile.
@@ -43,7 +51,13 @@ class Redactor:
         self,
         kinds: Iterable[str] = BUILTIN_KINDS,
         patterns: Mapping[str, str] | None = None,
+        *,
+        timeout_s: float = 0.1,
+        pseudonymiser: Pseudonymiser | None = None,
     ) -> None:
+        import regex
+
+        self.pseudonymiser = pseudonymiser
         builtin = builtin_detectors()
         kinds = list(kinds)  # read twice below: a generator would leave nothing the 2nd time
         for kind in kinds:
@@ -54,20 +68,20 @@ class Redactor:
         # keep the built-in order whatever order the caller listed them in
         wanted = set(kinds)
         self.detectors: list[Detector] = [d for k, d in builtin.items() if k in wanted]
-        for name, regex in (patterns or {}).items():
+        for name, source in (patterns or {}).items():
             if not _NAME.match(name):
                 raise ConfigError(
                     f"bad redaction pattern name {name!r}",
                     fix="use lower-case letters, digits and _ (e.g. employee_id)",
                 )
             try:
-                compiled = re.compile(regex)
-            except re.error as exc:
+                compiled = regex.compile(source)
+            except regex.error as exc:
                 raise ConfigError(
                     f"redaction pattern {name!r} does not compile: {exc}",
                     fix="check the regular expression (Python re syntax)",
                 ) from None
-            self.detectors.append(Detector(name, compiled))
+            self.detectors.append(Detector(name, compiled, timeout_s=timeout_s))
         self._gated = all(d.needs or d.needs_digit for d in self.detectors)
         """Every detector has a pre-check, so a text failing all of them is left as is."""
         self._needs = tuple(s for d in self.detectors for s in (d.hint or d.needs))
@@ -124,7 +138,12 @@ class Redactor:
                             continue
             elif needs and not (_has_any(text, hint) and _has_any(text, needs)):
                 continue
-            text, n = _sub(det, text)
+            try:
+                text, n = _sub(det, text)
+            except TimeoutError:
+                key = f"{det.kind}:timeout"
+                counts[key] = counts.get(key, 0) + 1
+                return f"[{det.kind.upper()} TIMED OUT]"
             if n:
                 counts[det.kind] = counts.get(det.kind, 0) + n
         return text
@@ -153,7 +172,8 @@ class Redactor:
     def record(self, rec: MutableMapping[str, Any]) -> dict[str, int]:
         """Redact a validated ingest record (a dict with ``kind``) in place; returns the counts.
 
-        Interactions: input (text or every message), output, error and metadata values.
+        Interactions: input (text or every message), output, error and metadata values;
+        with a pseudonymiser, user and session ids (of steps too) become keyed hashes.
         Feedback: edited output and comment. Steps: metadata values. Where the record has
         metadata, non-zero counts are kept in ``metadata["redactions"]``.
         """
@@ -167,6 +187,8 @@ class Redactor:
                 rec[name] = text(v, counts) if type(v) is str else self.value(v, counts)
         if counts and kind != "feedback":
             rec["metadata"] = {**(rec.get("metadata") or {}), "redactions": counts}
+        if self.pseudonymiser is not None:
+            self.pseudonymiser.record(rec)
         return counts
 
 
@@ -192,22 +214,54 @@ _RUNS = [b"0" * k for k in range(40)]
 
 
 def _sub(det: Detector, text: str) -> tuple[str, int]:
-    """Replace ``det``'s validated matches in ``text``; returns the text and the count."""
-    first = det.pattern.search(text)
-    if first is None:
-        return text, 0
-    n = 0
+    """Replace ``det``'s validated matches in ``text``; returns the text and the count.
+
+    Raises:
+        TimeoutError: a user pattern ran past its time limit.
+    """
+    if det.timeout_s is not None:
+        return _sub_limited(det, text, det.timeout_s)
     validate = det.validate
     placeholder = det.placeholder
+    if validate is None:  # the C loop, no Python call per match
+        out: tuple[str, int] = det.pattern.subn(placeholder, text)
+        return out
+    # split() with the whole pattern as a group hands back every match as a string at C
+    # speed (no match object, no callback per match): only the validator runs in Python
+    parts = _grouped(det.pattern).split(text)
+    if len(parts) == 1:
+        return text, 0
+    n = 0
+    for i in range(1, len(parts), 2):
+        if validate(parts[i]):
+            parts[i] = placeholder
+            n += 1
+    return ("".join(parts) if n else text), n
 
-    def repl(m: re.Match[str]) -> str:
+
+_GROUPED: dict[str, re.Pattern[str]] = {}
+
+
+def _grouped(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """``pattern`` as one capturing group (built-in validated patterns have no groups)."""
+    g = _GROUPED.get(pattern.pattern)
+    if g is None:
+        g = _GROUPED[pattern.pattern] = re.compile(f"({pattern.pattern})", pattern.flags)
+    return g
+
+
+def _sub_limited(det: Detector, text: str, timeout_s: float) -> tuple[str, int]:
+    """:func:`_sub` for a user pattern: one ``regex`` pass under one time limit."""
+    n = 0
+    placeholder = det.placeholder
+
+    def repl(m: Any) -> str:
         nonlocal n
-        if validate is not None and not validate(m.group(0)):
-            return m.group(0)
         n += 1
         return placeholder
 
-    return det.pattern.sub(repl, text), n
+    out: str = det.pattern.sub(repl, text, timeout=timeout_s)
+    return out, n
 
 
 _DEFAULT: Redactor | None = None

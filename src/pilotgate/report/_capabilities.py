@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from pilotgate._textdiff import diff_excerpts
 from pilotgate.report import _charts as charts
-from pilotgate.report._sections import run_ref, scrub, section
+from pilotgate.report._sections import run_ref, scored_text, scrub, section
 from pilotgate.report._stats import num, pick, wilson
 
 if TYPE_CHECKING:
@@ -19,7 +20,23 @@ MAX_GAPS = 8
 MAX_PAIRS = 8
 
 
-def _latest(store: Store, kind: str) -> Mapping[str, Any] | None:
+def _latest(store: Store, kind: str, plan: Plan | None = None) -> Mapping[str, Any] | None:
+    """The run a section shows: with a plan, the newest of the plan's feature and version
+    (and the eval set its criterion of that kind names), as the gate selects; else, or
+    when none matches, the newest run of the kind."""
+    if plan is not None:
+        from pilotgate.runs import Selection, pick_run
+
+        metric = {"shift": "shift.", "robustness": "robustness.", "compare": "compare."}
+        sets = [
+            c.eval_set
+            for c in plan.criteria
+            if c.metric.startswith(metric.get(kind, "-")) and c.eval_set and kind != "compare"
+        ]
+        sel = Selection(kind, plan.feature.name, plan.feature.version, sets[0] if sets else None)
+        found = pick_run(store, sel).run
+        if found is not None:
+            return found
     return store.latest_run(kind)
 
 
@@ -32,15 +49,21 @@ def _command(run: Mapping[str, Any], fallback: str) -> str:
             cmd = " ".join(str(x) for x in cmd)
         if isinstance(cmd, str) and cmd:
             return scrub(cmd, 400)
+    if run.get("kind") == "load":  # recorded through the API: rebuilt from its parameters
+        from pilotgate.gate._reproduce import load_command
+
+        return scrub(load_command(run, 1, 3.0), 400)
     return fallback
 
 
 # ----------------------------------------------------------------- coverage
-def coverage_section(store: Store, run: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def coverage_section(
+    store: Store, run: Mapping[str, Any] | None = None, *, plan: Plan | None = None
+) -> dict[str, Any]:
     """Coverage of production by the eval set, the map, and the gaps with examples."""
     generic = "pilotgate shift --eval CASES.jsonl --production PROD.jsonl --json shift.json"
     sec = section("coverage", "Coverage and gaps", generic)
-    run = run or _latest(store, "shift")
+    run = run or _latest(store, "shift", plan)
     if run is None:
         return sec
     doc = run.get("summary") or {}
@@ -67,7 +90,7 @@ def coverage_section(store: Store, run: Mapping[str, Any] | None = None) -> dict
         runs=[run_ref(run)],
         commands=[_command(run, generic)],
         coverage=value,
-        coverage_ci95=cov.get("ci95") if isinstance(cov, Mapping) else None,
+        coverage_ci95=(cov.get("ci95") if isinstance(cov, Mapping) else doc.get("coverage_ci95")),
         n_eval=doc.get("n_eval"),
         n_production=doc.get("n_production"),
         gaps=gaps,
@@ -105,11 +128,13 @@ def _text(e: Any) -> Any:
 
 
 # --------------------------------------------------------------- robustness
-def robustness_section(store: Store, run: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def robustness_section(
+    store: Store, run: Mapping[str, Any] | None = None, *, plan: Plan | None = None
+) -> dict[str, Any]:
     """Pass rate per perturbation family with intervals, and failing pairs side by side."""
     generic = "pilotgate robustness --target T --cases CASES.jsonl --perturbations all --seed 0"
     sec = section("robustness", "Robustness by family", generic)
-    run = run or _latest(store, "robustness")
+    run = run or _latest(store, "robustness", plan)
     if run is None:
         return sec
     doc = run.get("summary") or {}
@@ -130,14 +155,17 @@ def robustness_section(store: Store, run: Mapping[str, Any] | None = None) -> di
     ]
     for f in source[:MAX_PAIRS]:
         if isinstance(f, Mapping):
+            out_a, out_b = diff_excerpts(
+                str(f.get("output_original") or ""), str(f.get("output_perturbed") or ""), 300
+            )
             pairs.append(
                 {
                     "perturbation": scrub(f.get("perturbation"), 60),
                     "case_id": scrub(f.get("case_id"), 80),
                     "original": scrub(f.get("original"), 300),
                     "perturbed": scrub(f.get("perturbed"), 300),
-                    "output_original": scrub(f.get("output_original"), 300),
-                    "output_perturbed": scrub(f.get("output_perturbed"), 300),
+                    "output_original": scrub(out_a, 302),
+                    "output_perturbed": scrub(out_b, 302),
                 }
             )
     clean = doc.get("clean") if isinstance(doc.get("clean"), Mapping) else None
@@ -203,7 +231,7 @@ def load_section(
     """Latency vs load with the SLO and the knee, from the latest load run."""
     generic = "pilotgate load --target T --expected N --duration 60 --json load.json"
     sec = section("load", "Latency under load", generic)
-    run = run or _latest(store, "load")
+    run = run or _latest(store, "load", plan)
     if run is None:
         return sec
     doc = run.get("summary") or {}
@@ -232,6 +260,11 @@ def load_section(
         slo_ms=slo,
         requests=doc.get("requests"),
         target=scrub(doc.get("target") or run.get("target"), 200),
+        costs=[
+            {"label": lv.get("label"), **lv["cost"]}
+            for lv in (doc.get("levels") or [doc])
+            if isinstance(lv, Mapping) and isinstance(lv.get("cost"), Mapping)
+        ],
     )
     if curve:
         sec["charts"].append({"id": "load-curve", "fig": charts.latency_vs_load(curve, knee, slo)})
@@ -239,11 +272,13 @@ def load_section(
 
 
 # ------------------------------------------------------------------ compare
-def compare_section(store: Store, run: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def compare_section(
+    store: Store, run: Mapping[str, Any] | None = None, *, plan: Plan | None = None
+) -> dict[str, Any]:
     """The latest version comparison: paired difference, interval, p-value, flipped cases."""
     generic = "pilotgate eval compare RUN_A RUN_B"
     sec = section("compare", "Version comparison", generic)
-    run = run or _latest(store, "compare")
+    run = run or _latest(store, "compare", plan)
     if run is None:
         return sec
     doc = run.get("summary") or {}
@@ -257,7 +292,7 @@ def compare_section(store: Store, run: Mapping[str, Any] | None = None) -> dict[
              "p_value": num(s.get("p_value")), "mean_a": num(s.get("mean_a")),
              "mean_b": num(s.get("mean_b")), "improved": s.get("improved"),
              "regressed": s.get("regressed"), "outcome": s.get("outcome"),
-             "verdict": scrub(s.get("verdict"), 300)}
+             "verdict": scrub(s.get("verdict"), 300), "scored": scored_text(s)}
         )  # fmt: skip
         if key == doc.get("primary") or not flips:
             flips = [
@@ -286,6 +321,7 @@ def compare_section(store: Store, run: Mapping[str, Any] | None = None) -> dict[
         rows=rows,
         flips=flips,
         n_shared=doc.get("n_shared"),
+        scope=scrub(doc.get("scope"), 300),
     )
     if rows:
         fig = charts.bar_with_intervals(

@@ -102,6 +102,8 @@ def usage_by_day(by_day: Sequence[Mapping[str, Any]], fb_days: Sequence[Mapping[
             legend={"orientation": "h", "y": -0.2, "traceorder": "normal"},
             margin={"l": 60, "r": 70, "t": 40, "b": 50},
             yaxis={"title": {"text": "calls"}},
+            # whole days: without it one day's bar gets an axis of hours ("23:59:59.9996")
+            xaxis={"type": "date", "tickformat": "%b %d", "dtick": 86_400_000},
             yaxis2={
                 "title": {"text": "accepted"},
                 "overlaying": "y",
@@ -300,7 +302,7 @@ def coverage_map(points: Sequence[Mapping[str, Any]], gap_labels: Mapping[str, s
 
 def latency_vs_load(
     curve: Sequence[Mapping[str, Any]], knee: Mapping[str, Any] | None, slo_ms: float | None
-) -> Any:  # noqa: E501
+) -> Any:
     """p50 and p99 end-to-end latency at each load level, the SLO line and the knee."""
     xs = [str(c.get("label") or c.get("load")) for c in curve]
     data = [

@@ -74,13 +74,35 @@ def overview(store: Store, plan: Plan | None, feature: str | None) -> dict[str, 
     }
 
 
-def usage(store: Store, plan: Plan | None, feature: str | None) -> dict[str, Any]:
-    """Live usage: volume, latency, acceptance, the funnel, by day and by version."""
+def usage(
+    store: Store, plan: Plan | None, feature: str | None, by: str | None = None
+) -> dict[str, Any]:
+    """Live usage: volume, latency, acceptance, the funnel, by day and by version; tokens
+    and cost from the plan's prices; slices by a metadata key (``?by=category``)."""
     from pilotgate.report._sections import usage_section
+    from pilotgate.usage._cost import usage_cost
+    from pilotgate.usage._slices import metadata_key, usage_slices
 
     feat, feats = _feature(store, plan, feature)
+    from pilotgate.report._silent import silent_section
+
     sec = usage_section(store, plan, feat)
-    return {"page": "usage", "feature": feat, "features": feats, "s": sec, "figures": sec["charts"]}
+    silent = silent_section(store, plan, feat, build=False)
+    cost = usage_cost(store, plan.prices if plan is not None else {}, feature=feat).to_json()
+    slices: list[dict[str, Any]] = []
+    key = None
+    if by:
+        try:
+            key = metadata_key(by)
+        except Exception:  # a bad key in the URL: no slices, never a 500
+            key = None
+    if key is not None:
+        slices = [s.to_json() for s in usage_slices(store, key, feature=feat)]
+    return {
+        "page": "usage", "feature": feat, "features": feats, "s": sec, "silent": silent,
+        "figures": sec["charts"] + silent["charts"], "cost": cost, "by": key or "",
+        "slices": slices,
+    }  # fmt: skip
 
 
 def runs(store: Store, kind: str | None) -> dict[str, Any]:
@@ -113,8 +135,9 @@ def _headline(run: Mapping[str, Any]) -> str:
                 return ""
             return f"coverage {100 * value:.1f} %, {len(s.get('gaps') or [])} gaps"
         if kind == "robustness":
-            clean = (s.get("clean") or {}).get("pass_rate")
-            return f"{s.get('n_cases', '?')} cases, clean pass rate {clean}"
+            clean = num((s.get("clean") or {}).get("pass_rate"))
+            rate = "—" if clean is None else f"{100 * clean:.1f} %"
+            return f"{s.get('n_cases', '?')} cases, clean pass rate {rate}"
         if kind == "load":
             knee = s.get("knee") or {}
             curve = s.get("curve") or [{}]
@@ -287,7 +310,7 @@ def api_runs(store: Store, kind: str | None, limit: int) -> list[dict[str, Any]]
     return [
         run_ref(r) | {"headline": scrub(_headline(r), 160)}
         for r in store.list_runs(kind, limit=limit)
-    ]  # noqa: E501
+    ]
 
 
 def api_run(store: Store, run_id: str) -> dict[str, Any] | None:

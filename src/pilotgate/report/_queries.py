@@ -3,14 +3,13 @@
 The dashboard's overview must render in about a second over a million interactions, so
 nothing here streams rows into Python: each figure is one indexed aggregate query.
 Per-day figures are ranges over the ``(feature, ts, …)`` covering index (one query per
-day, no temporary sort), percentiles are exact order statistics read with ``OFFSET``
-over the ``(feature, latency_ms)`` index (migration 0002), and features are listed with
-a loose index scan.
+day, no temporary sort), the headline figures are :func:`pilotgate.usage.usage_figures`
+(exact order statistics read with ``OFFSET`` over the ``(feature, latency_ms)`` index),
+and features are listed with a loose index scan.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,31 +20,41 @@ from sqlalchemy.engine import Connection
 from pilotgate.report._stats import wilson
 from pilotgate.store import tables as t
 from pilotgate.store._types import UTCDateTime
+from pilotgate.usage import usage_figures
 
 if TYPE_CHECKING:
     from pilotgate.store import Store
 
-__all__ = ["features", "latency_percentiles", "usage_overview"]
+__all__ = ["features", "usage_overview"]
 
-_FEATURES_SQL = text(
-    "WITH RECURSIVE f(x) AS (SELECT min(feature) FROM interactions UNION ALL "
-    "SELECT (SELECT min(feature) FROM interactions WHERE feature > f.x) FROM f "
+_FEATURES = (
+    "WITH RECURSIVE f(x) AS (SELECT min(feature) FROM interactions{w} UNION ALL "
+    "SELECT (SELECT min(feature) FROM interactions WHERE feature > f.x{a}) FROM f "
     "WHERE f.x IS NOT NULL) SELECT x FROM f WHERE x IS NOT NULL"
 )
+_FEATURES_SQL = text(_FEATURES.format(w="", a=""))
+_FEATURES_SCOPED_SQL = text(_FEATURES.format(w=" WHERE project = :p", a=" AND project = :p"))
 # "ts IS NOT NULL" lets SQLite use the partial index ix_interactions_volume (migration 0004)
-_VERSIONS_SQL = text(
+_VERSIONS = (
     "WITH RECURSIVE v(x) AS (SELECT min(version) FROM interactions WHERE feature = :f "
-    "AND ts IS NOT NULL UNION ALL SELECT (SELECT min(version) FROM interactions WHERE "
-    "feature = :f AND ts IS NOT NULL AND version > v.x) FROM v WHERE v.x IS NOT NULL) "
+    "AND ts IS NOT NULL{a} UNION ALL SELECT (SELECT min(version) FROM interactions WHERE "
+    "feature = :f AND ts IS NOT NULL{a} AND version > v.x) FROM v WHERE v.x IS NOT NULL) "
     "SELECT x FROM v WHERE x IS NOT NULL"
 )
+_VERSIONS_SQL = text(_VERSIONS.format(a=""))
+_VERSIONS_SCOPED_SQL = text(_VERSIONS.format(a=" AND project = :p"))
+# A store view scoped to one project (Store.scoped: a read key's dashboard) adds
+# "project = :p" to every query here; the loose index scans then check each row's project.
 MAX_DAYS = 120
 
 
 def features(store: Store) -> list[str]:
     """Every feature in the store, read with a loose index scan (milliseconds at 1M rows)."""
+    p = store.read_project
     with store.engine.connect() as conn:
-        return [str(r[0]) for r in conn.execute(_FEATURES_SQL)]
+        if p is None:
+            return [str(r[0]) for r in conn.execute(_FEATURES_SQL)]
+        return [str(r[0]) for r in conn.execute(_FEATURES_SCOPED_SQL, {"p": p})]
 
 
 def _count_sql(dialect: str, index: str, extra: str) -> Any:
@@ -61,9 +70,12 @@ def _count_sql(dialect: str, index: str, extra: str) -> Any:
     ).bindparams(bindparam("lo", type_=UTCDateTime()), bindparam("hi", type_=UTCDateTime()))
 
 
-def _versions(conn: Connection, feature: str) -> list[str]:
+def _versions(conn: Connection, feature: str, project: str | None) -> list[str]:
     """The versions of one feature: a loose scan of the (feature, version, …) index."""
-    return [str(r[0]) for r in conn.execute(_VERSIONS_SQL, {"f": feature})]
+    if project is None:
+        return [str(r[0]) for r in conn.execute(_VERSIONS_SQL, {"f": feature})]
+    rows = conn.execute(_VERSIONS_SCOPED_SQL, {"f": feature, "p": project})
+    return [str(r[0]) for r in rows]
 
 
 def _merge_days(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -83,9 +95,13 @@ def _day_start(ts: datetime) -> datetime:
     return ts.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def _conds(feature: str | None, since: datetime | None, until: datetime | None) -> list[Any]:
+def _conds(
+    feature: str | None, since: datetime | None, until: datetime | None, project: str | None
+) -> list[Any]:
     c = t.interactions.c
     conds: list[Any] = []
+    if project is not None:
+        conds.append(c.project == project)
     if feature is not None:
         conds.append(c.feature == feature)
     if since is not None:
@@ -111,44 +127,6 @@ def _aware(v: Any) -> datetime | None:
     return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
 
 
-def latency_percentiles(
-    conn: Connection, conds: list[Any], n: int, ps: Sequence[float] = (0.5, 0.95, 0.99)
-) -> dict[str, float | None]:
-    """Exact percentiles (linear interpolation, as numpy's default) via two-row OFFSET reads.
-
-    Reading from the nearer end of the index keeps each query short: p99 of a million
-    rows walks ten thousand index entries, not a million.
-    """
-    c = t.interactions.c
-    out: dict[str, float | None] = {}
-    base = select(c.latency_ms).where(*conds, c.latency_ms.is_not(None))
-    for p in ps:
-        key = f"p{round(p * 100, 1):g}".replace(".", "")
-        if n <= 0:
-            out[key] = None
-            continue
-        pos = p * (n - 1)
-        lo = int(pos)
-        frac = pos - lo
-        if lo <= (n - 1) / 2:
-            got = conn.execute(base.order_by(c.latency_ms).limit(2).offset(lo)).scalars().all()
-            vals = [float(v) for v in got]
-        elif lo + 1 <= n - 1:
-            # descending offset n-2-lo holds a[lo+1], the next one a[lo]
-            desc = base.order_by(c.latency_ms.desc()).limit(2).offset(n - 2 - lo)
-            vals = [float(v) for v in reversed(conn.execute(desc).scalars().all())]
-        else:
-            top = conn.execute(base.order_by(c.latency_ms.desc()).limit(1)).scalars().all()
-            vals = [float(v) for v in top]
-        if not vals:
-            out[key] = None
-        elif len(vals) == 1 or frac == 0:
-            out[key] = vals[0]
-        else:
-            out[key] = vals[0] + frac * (vals[1] - vals[0])
-    return out
-
-
 def usage_overview(
     store: Store,
     *,
@@ -163,29 +141,57 @@ def usage_overview(
         feature: one feature (None: all of them).
         since: first instant included; until: first instant excluded.
 
+    The headline figures (``n``, ``errors``, ``error_rate``, ``latency_ms``, ``feedback``
+    acceptance, ``dwell_ms``) are :func:`pilotgate.usage.usage_figures`, the computation
+    the gate and ``pilotgate usage`` print; the per-day series are for the charts.
+
     Returns:
         A JSON-ready dict: ``n``, ``errors``, ``error_rate``, ``latency_ms`` (p50/p95/p99),
         ``by_day`` (``day``, ``version``, ``n``, ``errors``, ``error_rate``),
         ``versions``, ``feedback`` (with the acceptance rate's Wilson 95 % interval),
         ``feedback_by_day``, ``first_ts``, ``last_ts``, ``features``.
     """
+    project = store.read_project
+    if project is None or not store.holds_only(project):
+        return _overview(store, feature, since, until, project)
+    # a one-project store: its view is the whole store, read through the unscoped indexes
+    out = _overview(store, feature, since, until, None)
+    if not store.holds_only(project):  # another project wrote meanwhile: count again
+        out = _overview(store, feature, since, until, project)
+    return out
+
+
+def _overview(
+    store: Store,
+    feature: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    project: str | None,
+) -> dict[str, Any]:
     c = t.interactions.c
-    conds = _conds(feature, since, until)
+    conds = _conds(feature, since, until, project)
     feats = features(store)
     chosen = [feature] if feature is not None else feats
-    calls = _count_sql(store.dialect, "ix_interactions_volume", "")
-    errs = _count_sql(store.dialect, "ix_interactions_errors", " AND error IS NOT NULL")
+    scope = "" if project is None else " AND project = :p"
+    calls = _count_sql(store.dialect, "ix_interactions_volume", scope)
+    errs = _count_sql(store.dialect, "ix_interactions_errors", " AND error IS NOT NULL" + scope)
     # feedback is a separate table: aggregate it on a second connection meanwhile
     # (SQLite releases the GIL while it steps through a query)
-    pool = ThreadPoolExecutor(max_workers=1)
-    fb_future = pool.submit(_feedback_job, store, feature, since, until, len(feats) <= 1)
+    pool = ThreadPoolExecutor(max_workers=2)
+    fb_future = pool.submit(_feedback_days, store, feature, since, until, len(feats) <= 1, project)
+    # the headline figures: one computation shared with the gate and `pilotgate usage`
+    figs_future = pool.submit(usage_figures, store, feature=feature, since=since, until=until)
     try:
         with store.engine.connect() as conn:
             first, last = _span(conn, conds)
             by_day: list[dict[str, Any]] = []
             for feat in chosen:
-                for version in _versions(conn, feat):
-                    vconds = [*_conds(feat, since, until), c.version == version, c.ts.is_not(None)]
+                for version in _versions(conn, feat, project):
+                    vconds = [
+                        *_conds(feat, since, until, project),
+                        c.version == version,
+                        c.ts.is_not(None),
+                    ]
                     lo, hi = _span(conn, vconds)
                     if lo is None or hi is None:
                         continue
@@ -200,6 +206,8 @@ def usage_overview(
                             "lo": max(day, since) if since else day,
                             "hi": min(nxt, until) if until else nxt,
                         }
+                        if project is not None:
+                            args["p"] = project
                         # count(*) reads index entries only: ix_interactions_volume, and
                         # the partial ix_interactions_errors for the errors
                         n = conn.execute(calls, args).scalar_one()
@@ -211,11 +219,8 @@ def usage_overview(
                             )  # fmt: skip
                         day = nxt
             by_day = _merge_days(by_day)
-            n_lat = conn.execute(
-                select(func.count()).where(*conds, c.latency_ms.is_not(None))
-            ).scalar_one()
-            lat = latency_percentiles(conn, conds, int(n_lat))
-        fb_total, fb_days = fb_future.result()
+        fb_days = fb_future.result()
+        figs = figs_future.result()
     finally:
         pool.shutdown()
     versions: dict[str, dict[str, Any]] = {}
@@ -225,39 +230,53 @@ def usage_overview(
         acc["errors"] += row["errors"]
     for row in [*by_day, *versions.values()]:
         row["error_rate"] = row["errors"] / row["n"] if row["n"] else None
-    n_all = sum(r["n"] for r in by_day)
-    errors = sum(r["errors"] for r in by_day)
+    lat = figs.latency
+    accept = figs.acceptance
     return {
         "feature": feature,
         "features": feats,
-        "n": n_all,
-        "errors": errors,
-        "error_rate": errors / n_all if n_all else None,
-        "latency_ms": {**lat, "n": int(n_lat)},
+        "n": figs.n,
+        "errors": figs.errors,
+        "error_rate": figs.error_rate.value,
+        "error_rate_ci95": figs.error_rate.ci95,
+        "latency_ms": {**{k: m.value for k, m in lat.items()}, "n": lat["p50"].n},
         "by_day": by_day,
         "versions": sorted(versions.values(), key=lambda r: str(r["version"])),
-        "feedback": fb_total,
+        "feedback": {
+            "n": figs.feedback_n,
+            "accepted": figs.accepted,
+            "rejected": figs.rejected,
+            "acceptance_rate": accept.value,
+            "ci95": accept.ci95,
+        },
+        "dwell_ms": {"p50": figs.dwell_p50.value, "n": figs.dwell_p50.n},
+        "figures": figs.to_json(),
         "feedback_by_day": fb_days,
         "first_ts": first.isoformat() if first else None,
         "last_ts": last.isoformat() if last else None,
     }
 
 
-def _feedback_job(
-    store: Store, feature: str | None, since: datetime | None, until: datetime | None, single: bool
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _feedback_days(
+    store: Store,
+    feature: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    single: bool,
+    project: str | None,
+) -> list[dict[str, Any]]:
     with store.engine.connect() as conn:
-        return _feedback(conn, store, feature, since, until, single=single)
+        return _feedback(conn, feature, since, until, single=single, project=project)[1]
 
 
 def _feedback(
     conn: Connection,
-    store: Store,
     feature: str | None,
     since: datetime | None,
     until: datetime | None,
     *,
     single: bool,
+    project: str | None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Acceptance overall and per day (by the feedback's own time).
 
@@ -271,11 +290,13 @@ def _feedback(
         conds.append(f.ts >= since)
     if until is not None:
         conds.append(f.ts < until)
+    if project is not None:
+        conds.append(f.project == project)
     accepted = func.sum(case((f.accepted.is_(True), 1), else_=0))
     src: Any = t.feedback
     if feature is not None and not single:
         i = t.interactions.c
-        src = t.feedback.join(t.interactions, i.id == f.interaction_id)
+        src = t.feedback.join(t.interactions, (i.id == f.interaction_id) & (i.project == f.project))
         conds.append(i.feature == feature)
     q = select(func.count(), accepted, func.count(f.accepted)).select_from(src)
     lo = conn.execute(select(func.min(f.ts)).select_from(src).where(*conds)).scalar()

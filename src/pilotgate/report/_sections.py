@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "clip",
     "eval_scores",
+    "scored_text",
     "find_eval_run",
     "run_ref",
     "scrub",
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 _SECRET_FLAGS = re.compile(
-    r"(?i)(--?(?:api[-_]?key|token|password|secret)[= ]+|authorization:\s*bearer\s+|"
+    r"(?i)(?=[-aptsk])(--?(?:api[-_]?key|token|password|secret)[= ]+|authorization:\s*bearer\s+|"
     r"(?:api[-_]?key|token|password|secret)=)([^\s\"'\\]+)"
 )
 _TIMESTAMP = re.compile(
@@ -40,15 +41,27 @@ _TIMESTAMP = re.compile(
 _KEYLIKE = re.compile(r"\b(pg_[0-9a-f]{12}_[A-Za-z0-9_\-]{20,}|sk-[A-Za-z0-9_\-]{16,})\b")
 
 
+_HARD_CAP = 100_000
+"""Longest text shown even without a limit (run documents): nobody reads more on a page."""
+_SCRUB_MARGIN = 400
+"""Characters kept past the limit while redacting, so a secret cut by the limit is still
+recognised (and replaced by a shorter placeholder) rather than shown in part."""
+
+
 def scrub(text: Any, limit: int | None = 600) -> str:
     """User or run text made safe to show: API keys masked, PII redacted, length capped.
 
     Inputs and outputs come from production; the store normally holds them redacted
     already, but the report must not be the place where something slips through.
     """
+    from pilotgate._term import visible
     from pilotgate.redact import redact_text
 
     s = "" if text is None else text if isinstance(text, str) else str(text)
+    # clip first: redaction time then never depends on the input's size
+    if len(s) > (cap := _HARD_CAP if limit is None else limit + _SCRUB_MARGIN):
+        s = s[:cap]
+        limit = cap if limit is None else limit
     s = _SECRET_FLAGS.sub(lambda m: m.group(1) + "[SECRET]", s)
     s = _KEYLIKE.sub("[SECRET]", s)
     # timestamps look like phone numbers to the redactor: set them aside, redact, restore
@@ -66,7 +79,7 @@ def scrub(text: Any, limit: int | None = 600) -> str:
             return stamps[i] if i < len(stamps) else m.group(0)
 
         s = re.sub("\u27e6([a-z]+)\u27e7", restore, s)
-    return clip(s, limit)
+    return clip(visible(s), limit)
 
 
 def _letters(i: int) -> str:
@@ -113,6 +126,9 @@ def run_ref(run: Mapping[str, Any]) -> dict[str, Any]:
         "name": run.get("name"),
         "created_at": created.isoformat(timespec="seconds") if created else None,
         "status": run.get("status"),
+        "feature": run.get("feature"),
+        "version": run.get("version"),
+        "eval_set": run.get("eval_set"),
     }
 
 
@@ -146,6 +162,7 @@ def verdict_section(store: Store, plan: Plan | None) -> dict[str, Any]:
                 "n": c.get("n"),
                 "status": str(c.get("status") or "unknown"),
                 "evidence": scrub(_evidence_text(c.get("evidence")), 200),
+                **_judged(c.get("evidence")),
                 "reason": scrub(c.get("reason"), 200) if c.get("reason") else "",
                 "changed": bool(c.get("changed") or c.get("changed_after_start")),
                 "original": scrub(_evidence_text(c.get("original")), 200)
@@ -168,8 +185,29 @@ def _evidence_text(ev: Any) -> str:
     if ev is None:
         return ""
     if isinstance(ev, Mapping):
-        return ", ".join(f"{k}: {v}" for k, v in ev.items() if v not in (None, "", [], {}))
+        return ", ".join(
+            f"{k}: {v}"
+            for k, v in ev.items()
+            if v not in (None, "", [], {}) and k not in ("selection", "run_id")
+        )
     return str(ev)
+
+
+def _judged(ev: Any) -> dict[str, str]:
+    """The run a criterion was judged on, and its scope (feature, version, eval set)."""
+    from pilotgate.runs import describe_selection
+
+    if not isinstance(ev, Mapping):
+        return {"run_id": "", "version": "", "scope": ""}
+    sel = ev.get("selection") if isinstance(ev.get("selection"), Mapping) else None
+    run_id = str(ev.get("run_id") or ("live usage" if ev.get("kind") == "usage" else "none"))
+    version = str((sel or {}).get("version") or ("all" if sel else "unknown"))
+    scope = describe_selection(sel) if sel else "selection not recorded (gate run before 0.5)"
+    return {
+        "run_id": scrub(run_id, 80),
+        "version": scrub(version, 80),
+        "scope": scrub(scope, 200),
+    }
 
 
 def _compute_gate(store: Store, plan: Plan) -> Mapping[str, Any] | None:
@@ -183,7 +221,7 @@ def _compute_gate(store: Store, plan: Plan) -> Mapping[str, Any] | None:
         return None
     try:
         result = fn(plan, store, save=False)
-    except Exception:  # noqa: BLE001 - a gate that cannot judge must not break the report
+    except Exception:  # a gate that cannot judge must not break the report
         return None
     doc = result.to_json() if hasattr(result, "to_json") else result
     return doc if isinstance(doc, Mapping) else None
@@ -211,8 +249,19 @@ def find_eval_run(store: Store, name: str, *, version: str | None = None) -> dic
     return None
 
 
+def scored_text(doc: Mapping[str, Any]) -> str | None:
+    """ "280 of 300 scored (20 have no reference)" from a scorer block, None for old runs."""
+    from pilotgate.scoring import scored_phrase
+
+    n_scored = doc.get("n_scored")
+    reasons = doc.get("unscored_reasons")
+    if not isinstance(n_scored, int) or not isinstance(reasons, Mapping):
+        return None
+    return scrub(scored_phrase(n_scored, {str(k): int(v) for k, v in reasons.items()}), 300)
+
+
 def eval_scores(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Per-scorer rows ``{name, mean, ci95, n, pass_rate}`` from an eval document."""
+    """Per-scorer rows ``{name, mean, ci95, n, pass_rate, scored}`` from an eval document."""
     scorers = summary.get("scorers") or {}
     rows = []
     if isinstance(scorers, Mapping):
@@ -225,6 +274,7 @@ def eval_scores(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                         "ci95": doc.get("ci95"),
                         "n": doc.get("n"),
                         "pass_rate": num(doc.get("pass_rate")),
+                        "scored": scored_text(doc),
                     }
                 )
     return rows

@@ -14,10 +14,9 @@ __all__ = ["fmt_ms", "fmt_num", "fmt_pct", "num", "pick", "wilson"]
 def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float] | None:
     """Wilson score interval of a proportion: honest at small n and near 0 or 1.
 
-    The shared :func:`pilotgate._stats.wilson_interval`; None when ``n`` is 0, since a
-    report shows "no data" rather than the uninformative (0, 1).
+    The shared :func:`pilotgate._stats.wilson_interval`; None (no data) when ``n`` is 0.
     """
-    return wilson_interval(k, n, z) if n > 0 else None
+    return wilson_interval(k, n, z)
 
 
 def num(value: Any) -> float | None:

@@ -4,18 +4,24 @@ A scorer is a registered plain function judging an output against a reference;
 :func:`get_scorer` configures one by name and keyword arguments
 (``get_scorer("numeric", tolerance=0.01)``) and the result returns a :class:`Score`.
 Built-ins: exact, normalised_match, contains, regex, json_schema, numeric, label,
-embedding, refusal, not_injected.
+embedding, refusal, not_injected, judge. A scorer that cannot judge a case (a
+reference-based one without a reference, a judge whose reply holds no verdict) returns
+:meth:`Score.not_applicable` with the reason: the case is "not scored", never "failed".
 """
 
 from __future__ import annotations
 
 from pilotgate.scoring._base import (
+    NO_REFERENCE,
+    NO_VERDICT,
     SCORERS,
     BoundScorer,
     Score,
     ScoreFn,
     get_scorer,
+    is_scored,
     list_scorers,
+    scored_phrase,
     scorer,
 )
 from pilotgate.scoring._labels import (
@@ -29,6 +35,8 @@ from pilotgate.scoring._text import normalise, parse_number
 
 __all__ = [
     "CANARY_RE",
+    "NO_REFERENCE",
+    "NO_VERDICT",
     "LABEL_EXTRACTORS",
     "SCORERS",
     "BoundScorer",
@@ -36,10 +44,12 @@ __all__ = [
     "ScoreFn",
     "extract_label",
     "get_scorer",
+    "is_scored",
     "label_extractor",
     "list_scorers",
     "normalise",
     "parse_number",
+    "scored_phrase",
     "scorer",
     "validate_json",
 ]

@@ -17,12 +17,16 @@ from pilotgate._registry import Registry
 from pilotgate.errors import ConfigError
 
 __all__ = [
+    "NO_REFERENCE",
+    "NO_VERDICT",
     "SCORERS",
     "BoundScorer",
     "Score",
     "ScoreFn",
     "get_scorer",
+    "is_scored",
     "list_scorers",
+    "scored_phrase",
     "scorer",
 ]
 
@@ -35,11 +39,15 @@ class Score:
         value: how good, in ``[0, 1]`` (1 = perfect); graded scorers use the range.
         passed: the verdict the statistics count.
         detail: a short human-readable reason ("label 'billing' != 'card'").
+        scored: False when the scorer could not judge the case at all (no reference, a
+            judge reply with no verdict); ``detail`` then says why. Such a case is
+            "not scored", never "failed": statistics leave it out and count it apart.
     """
 
     value: float
     passed: bool
     detail: str = ""
+    scored: bool = True
 
     def __post_init__(self) -> None:
         v = float(self.value)
@@ -50,8 +58,48 @@ class Score:
         """A binary score."""
         return cls(1.0 if ok else 0.0, ok, detail)
 
+    @classmethod
+    def not_applicable(cls, reason: str) -> Score:
+        """The scorer cannot judge this case (``reason`` says why, e.g. ``NO_REFERENCE``)."""
+        return cls(0.0, False, reason, scored=False)
+
     def to_json(self) -> dict[str, Any]:
-        return {"value": self.value, "passed": self.passed, "detail": self.detail}
+        out: dict[str, Any] = {"value": self.value, "passed": self.passed, "detail": self.detail}
+        out["scored"] = self.scored
+        return out
+
+
+NO_REFERENCE = "no reference"
+"""The reason a reference-based scorer gives for a case without one."""
+
+
+NO_VERDICT = "judge gave no verdict"
+"""The reason a judge gives when no reply (after its retries) held a verdict."""
+
+_PHRASES = {NO_REFERENCE: "have no reference", NO_VERDICT: "got no judge verdict"}
+
+
+def scored_phrase(n_scored: int, reasons: Mapping[str, int]) -> str:
+    """ "280 of 300 scored (20 have no reference)": how many cases a number stands on.
+
+    Args:
+        n_scored: cases the scorer judged.
+        reasons: why the others were not judged, ``{reason: count}``.
+    """
+    n_unscored = sum(reasons.values())
+    total = n_scored + n_unscored
+    if not n_unscored:
+        return f"{total} of {total} scored"
+    parts = []
+    for reason, count in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+        head = next((p for r, p in _PHRASES.items() if reason.startswith(r)), None)
+        parts.append(f"{count} {head}" if head else f"{count} not scored: {reason}")
+    return f"{n_scored} of {total} scored ({', '.join(parts)})"
+
+
+def is_scored(score: Mapping[str, Any] | None) -> bool:
+    """Whether a stored score (``Score.to_json()``) is a judgement; older rows lack the flag."""
+    return score is not None and bool(score.get("scored", True))
 
 
 ScoreResult = Score | bool | float
@@ -132,6 +180,10 @@ def get_scorer(name: str | BoundScorer, **kwargs: Any) -> BoundScorer:
     """
     if isinstance(name, BoundScorer):
         return name
+    if name.startswith("python:"):  # a scorer of the user's own (scoring/_python.py)
+        from pilotgate.scoring._python import load_python_scorer
+
+        return BoundScorer(name=name, kwargs=dict(kwargs), fn=load_python_scorer(name))
     _ensure_loaded()
     entry = SCORERS.get(name)
     params = inspect.signature(entry.obj).parameters

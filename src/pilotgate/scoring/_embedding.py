@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from pilotgate.scoring._base import Score, scorer
+from pilotgate.scoring._base import NO_REFERENCE, Score, scorer
 
 if TYPE_CHECKING:
     from pilotgate.embeddings import Embedder
@@ -59,10 +59,13 @@ def embedding(
     """Cosine similarity of output and reference embeddings passes at ``threshold`` (0.75).
 
     0.75 is promptfoo's ``similar`` default; the value reported is the cosine clipped
-    to [0, 1]. ``backend`` names an embedder from :mod:`pilotgate.embeddings`.
+    to [0, 1]. ``backend`` names an embedder from :mod:`pilotgate.embeddings`. A case
+    without a reference is not scored.
     """
     ref = "" if reference is None else str(reference)
     a, b = (output or "").strip(), ref.strip()
+    if not b:
+        return Score.not_applicable(NO_REFERENCE)
     if a == b:
         return Score(1.0, True, "identical")
     if not a or not b:

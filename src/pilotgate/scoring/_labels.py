@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from pilotgate.errors import ConfigError
-from pilotgate.scoring._base import Score, scorer
+from pilotgate.scoring._base import NO_REFERENCE, Score, scorer
 from pilotgate.scoring._text import as_list
 
 __all__ = ["LABEL_EXTRACTORS", "extract_label", "label_extractor"]
@@ -75,16 +75,16 @@ def label(
 
     The reference is either a bare label (a case's expected intent) or another output,
     whose label is extracted the same way (consistency mode). Comparison ignores case,
-    spaces and hyphens.
+    spaces and hyphens. A case without a reference label is not scored.
     """
     ext = label_extractor(extractor)
     got = ext(output or "")
     ref_text = "" if reference is None else str(reference)
     want = ext(ref_text) or ref_text.strip() or None
+    if want is None:
+        return Score.not_applicable(NO_REFERENCE)
     if got is None:
         return Score.of(False, "no label in output")
-    if want is None:
-        return Score.of(False, "no reference label")
     ok = _norm_label(got) == _norm_label(want)
     return Score.of(ok, "" if ok else f"label {got!r} != {want!r}")
 

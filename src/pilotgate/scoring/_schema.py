@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from pilotgate.errors import ConfigError
+from pilotgate.records import json_error_text
 from pilotgate.scoring._base import Score, scorer
 
 __all__ = ["validate_json"]
@@ -160,6 +161,6 @@ def json_schema(
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        return Score.of(False, f"not JSON: {exc.msg} at column {exc.colno}")
+        return Score.of(False, f"not JSON: {json_error_text(exc)}")
     errs = validate_json(value, sch)
     return Score.of(not errs, "; ".join(errs[:3]))

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pilotgate.errors import ConfigError
-from pilotgate.scoring._base import Score, scorer
+from pilotgate.scoring._base import NO_REFERENCE, Score, scorer
 
 _INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _PUNCT_RE = re.compile(r"[^\w\s]")
@@ -37,7 +37,9 @@ def exact(
     output: str, reference: Any = None, *, input: str | None = None, strip: bool = True
 ) -> Score:
     """Output equals the reference exactly (surrounding whitespace ignored unless strip=False)."""
-    ref = "" if reference is None else str(reference)
+    if reference is None:
+        return Score.not_applicable(NO_REFERENCE)
+    ref = str(reference)
     a, b = (output.strip(), ref.strip()) if strip else (output, ref)
     return Score.of(a == b, "" if a == b else f"{_short(a)} != {_short(b)}")
 
@@ -45,6 +47,8 @@ def exact(
 @scorer("normalised_match")
 def normalised_match(output: str, reference: Any = None, *, input: str | None = None) -> Score:
     """Output equals the reference after normalisation (case, punctuation, spaces, NFKC)."""
+    if reference is None:
+        return Score.not_applicable(NO_REFERENCE)
     a, b = normalise(output), normalise(reference)
     return Score.of(a == b, "" if a == b else f"{_short(a)} != {_short(b)}")
 
@@ -60,8 +64,11 @@ def contains(
 ) -> Score:
     """Output contains the reference string (or all/any of a list of strings).
 
-    Value is the share of needles found; ``require`` is ``all`` or ``any``.
+    Value is the share of needles found; ``require`` is ``all`` or ``any``. A case
+    without a reference is not scored.
     """
+    if reference is None:
+        return Score.not_applicable(NO_REFERENCE)
     # a scalar reference (an eval case's ``"expected": 42``) is one needle, not an iterable
     scalar = isinstance(reference, str | int | float)
     needles = [reference] if scalar else list(reference or [])
@@ -88,6 +95,8 @@ def regex(
 ) -> Score:
     """Output matches ``pattern`` (or the reference as a pattern); search unless fullmatch."""
     pat = pattern if pattern is not None else reference
+    if pat is None:
+        return Score.not_applicable(NO_REFERENCE)
     if not isinstance(pat, str):
         raise ConfigError(
             "regex scorer needs a pattern", fix="pass pattern=... or a string reference"
@@ -125,7 +134,10 @@ def numeric(
     """The first number in the output is within tolerance (absolute) or relative of the reference.
 
     Value decays from 1 with the error measured in allowed tolerances (0 past 10×).
+    A case without a reference is not scored.
     """
+    if reference is None or (isinstance(reference, str) and not reference.strip()):
+        return Score.not_applicable(NO_REFERENCE)
     want, got = parse_number(reference), parse_number(output)
     if want is None:
         raise ConfigError(f"numeric scorer: reference {reference!r} is not a number")

@@ -5,8 +5,12 @@ leave-one-out nearest-neighbour distance ``r_i`` (cosine distance to the closest
 eval case) says how far apart eval cases sit where the eval set is. A production input
 at distance ``d`` from its nearest eval case is **covered** when ``d <= tau``, with
 ``tau`` the conformal ``level`` quantile of the ``r_i`` (the ceil(level * (n + 1))-th
-smallest). Its **novelty** is the share of ``r_i`` below ``d``: 0.5 means "as far from the
-eval set as a typical eval case is from its neighbours", 1.0 "farther than any".
+smallest). Its **novelty** is a continuous, strictly increasing function of ``d``: the
+calibrated rank of ``d`` among the ``r_i`` (``i / (n + 1)`` at the i-th smallest, linear in
+between), so 0.5 means "as far from the eval set as a typical eval case is from its
+neighbours"; beyond the farthest ``r_i`` it keeps rising towards 1 without reaching it, so
+inputs farther than every eval spacing do not tie and ranking by novelty ranks exactly as
+ranking by distance does.
 
 Why this and not k-NN coverage (Naeem et al. 2020): a production input drawn from the
 same distribution as the eval set is exchangeable with the eval cases, so ``d`` and the
@@ -73,7 +77,11 @@ class Calibration:
 
 
 def calibrate(eval_vecs: F32, *, level: float = 0.95) -> Calibration:
-    """Leave-one-out NN distances of the (de-duplicated) eval vectors and ``tau``."""
+    """Leave-one-out NN distances of the eval vectors and ``tau``.
+
+    Duplicate eval inputs are kept (each is the other's neighbour at distance 0): an eval
+    set that repeats a request does cover that request more tightly.
+    """
     if not 0.5 <= level < 1.0:
         raise ValueError(f"level must be in [0.5, 1), got {level}")
     if len(eval_vecs) < 2:
@@ -86,8 +94,30 @@ def calibrate(eval_vecs: F32, *, level: float = 0.95) -> Calibration:
 
 
 def novelty(cal: Calibration, distances: F64) -> F64:
-    """Share of the eval set's LOO distances that are smaller than each distance."""
-    out: F64 = np.searchsorted(cal.loo, distances, side="left") / len(cal.loo)
+    """How unusual each distance is for this eval set: continuous, strictly increasing, in [0, 1).
+
+    Up to the farthest leave-one-out distance ``r_(n)`` it is the calibrated rank: the
+    i-th smallest ``r`` maps to ``i / (n + 1)``, linearly in between (and from 0 at
+    distance 0). Beyond, it approaches 1 as ``1 - (1 - n/(n+1)) / (1 + (d - r_(n)) / s)``,
+    a slow tail that stays distinguishable from 1 in floating point, with ``s`` the spread
+    of the upper half of the ``r`` (their maximum minus their median). So no two
+    distances tie: novelty is a monotone transform of the distance and ranks production
+    inputs exactly as the distance does, on a scale calibrated to the eval set.
+    """
+    # distances closer than 1e-12 are equal: a subnormal gap would make the slope of the
+    # interpolation overflow to infinity
+    d = np.round(np.asarray(distances, dtype=np.float64), 12)
+    q = np.round(cal.loo, 12)
+    n = len(q)
+    xs, last = np.unique(q[::-1], return_index=True)  # ties: the highest rank
+    ys = (n - last) / (n + 1)
+    if xs[0] > 0:
+        xs, ys = np.r_[0.0, xs], np.r_[0.0, ys]
+    top, y_top = float(xs[-1]), float(ys[-1])
+    scale = max(top - float(np.median(q)), 1e-3)
+    below = np.interp(d, xs, ys)
+    beyond = 1.0 - (1.0 - y_top) / (1.0 + np.maximum(d - top, 0.0) / scale)
+    out: F64 = np.where(d <= top, below, beyond)
     return out
 
 

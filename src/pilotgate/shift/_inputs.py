@@ -1,6 +1,6 @@
 """Read eval or production inputs from a file: case lines or ingest interaction lines.
 
-Reading goes through :func:`pilotgate.records.read_cases`, so both formats DESIGN.md
+Reading goes through :func:`pilotgate.records.read_cases`, so both formats docs/formats.md
 promises are accepted. Timestamps are not part of a case, so a second, JSON-only pass
 picks up ``ts`` from interaction lines (and from case lines that carry one); they drive
 the early-vs-late drift test and the per-day coverage trend.
@@ -26,6 +26,8 @@ class ShiftInputs:
     texts: list[str]
     ts: list[datetime | None]
     bad_lines: list[BadLine] = field(default_factory=list)
+    #: ``name@version`` when the inputs are a stored eval set's cases.
+    ref: str | None = None
 
     @property
     def has_timestamps(self) -> bool:

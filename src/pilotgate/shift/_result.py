@@ -104,9 +104,13 @@ class ShiftResult:
     sample: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: What was measured (feature, version, eval_set, inputs), when the caller said.
+    scope: dict[str, Any] = field(default_factory=dict)
+    #: The stored run's id when ``analyze_shift(store=…)`` recorded it.
+    run_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The DESIGN.md document: fields may be added, never removed."""
+        """The docs/formats.md document: fields may be added, never removed."""
         flagged = [t.descriptor for t in self.descriptor_drift if t.flagged]
         flagged += [d.name for d in self.embedding_drift if d.flagged]
         return {
@@ -117,7 +121,7 @@ class ShiftResult:
             "n_production": self.n_production,
             "n_production_analyzed": self.n_production_analyzed,
             "sample": self.sample,
-            # DESIGN.md: `coverage` is the share itself; its interval and calibration sit beside
+            # formats.md: `coverage` is the share itself; its interval and calibration sit beside
             "coverage": round(self.coverage.value, 4),
             "coverage_ci95": [round(self.coverage.ci95[0], 4), round(self.coverage.ci95[1], 4)],
             "coverage_detail": self.coverage.to_json(),
@@ -132,6 +136,7 @@ class ShiftResult:
             "map": self.map,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
             "notes": self.notes,
+            **{k: v for k, v in self.scope.items() if v is not None},
         }
 
     def score_rows(self) -> list[dict[str, Any]]:

@@ -156,23 +156,22 @@ def categorical_test(
 
 
 def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
-    """Benjamini-Hochberg adjusted p-values (q-values), in the input order."""
-    p = np.asarray(p_values, dtype=np.float64)
-    m = len(p)
-    if m == 0:
+    """Benjamini-Hochberg adjusted p-values (q-values), in the input order.
+
+    ``scipy.stats.false_discovery_control`` (method ``bh``).
+    """
+    if len(p_values) == 0:
         return []
-    order = np.argsort(p)
-    ranked = p[order] * m / np.arange(1, m + 1)
-    q = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.clip(q, 0.0, 1.0)
-    return [float(x) for x in out]
+    from scipy.stats import false_discovery_control
+
+    q = false_discovery_control(np.asarray(p_values, dtype=np.float64), method="bh")
+    return [float(x) for x in np.clip(q, 0.0, 1.0)]
 
 
-def wilson_interval(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+def wilson_interval(k: int, n: int, z: float = 1.959964) -> tuple[float, float] | None:
     """Wilson score interval for a binomial share (good near 0 and 1, unlike Wald).
 
-    The shared :func:`pilotgate._stats.wilson_interval`; ``(0, 1)`` when ``n`` is 0.
+    The shared :func:`pilotgate._stats.wilson_interval`; None (no data) when ``n`` is 0.
     """
     return _wilson(k, n, z)
 

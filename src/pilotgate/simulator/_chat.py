@@ -94,6 +94,8 @@ class Plan:
     gaps_s: list[float]
     """Delays before tokens 2..n (len(tokens) - 1 values)."""
     error: bool
+    tool: tuple[str, str] | None = None
+    """A forced tool call: its name and JSON arguments (streamed: in one piece per token)."""
 
     @property
     def completion_tokens(self) -> int:
@@ -123,12 +125,81 @@ def plan_reply(body: dict[str, Any], profile: SimulatorProfile, rng: random.Rand
     messages = body["messages"]
     tokens = make_tokens(rng, n, reply_prefix(messages))
     model = body.get("model") or profile.models[0]
-    return Plan(rid, model, prompt_tokens(messages), tokens, finish, ttft, gaps, error)
+    plan = Plan(rid, model, prompt_tokens(messages), tokens, finish, ttft, gaps, error)
+    name = forced_function(body)
+    if name is not None:
+        plan.tool = (name, tool_arguments(body, name, "".join(tokens).strip()))
+        plan.finish_reason = "tool_calls"
+    return plan
+
+
+def forced_function(body: dict[str, Any]) -> str | None:
+    """The function ``tool_choice`` forces: a named function, or the first with "required"."""
+    choice, tools = body.get("tool_choice"), body.get("tools")
+    if not isinstance(tools, list) or not tools:
+        return None
+    names = [_tool_name(t) for t in tools]
+    if choice == "required":
+        return names[0]
+    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
+        name = choice["function"].get("name")
+        return name if isinstance(name, str) and name in names else None
+    return None
+
+
+def _tool_name(tool: Any) -> str | None:
+    """An OpenAI tool's ``function.name`` (or an Anthropic tool's top-level ``name``)."""
+    if not isinstance(tool, dict):
+        return None
+    fn = tool.get("function")
+    name = fn.get("name") if isinstance(fn, dict) else tool.get("name")
+    return name if isinstance(name, str) else None
+
+
+def tool_arguments(body: dict[str, Any], name: str, text: str) -> str:
+    """JSON arguments for a forced call: every required parameter gets the reply text."""
+    required: list[Any] = []
+    for tool in body.get("tools") or ():
+        if not isinstance(tool, dict):
+            continue
+        inner = tool.get("function")
+        fn: dict[str, Any] = inner if isinstance(inner, dict) else tool
+        if fn.get("name") != name:
+            continue
+        params = fn.get("parameters") or fn.get("input_schema") or {}
+        required = (params.get("required") or []) if isinstance(params, dict) else []
+        break
+    args = {str(k): text for k in required if isinstance(k, str)} or {"input": text}
+    return json.dumps(args, ensure_ascii=False)
 
 
 def usage(plan: Plan) -> dict[str, int]:
     p, c = plan.prompt_tokens, plan.completion_tokens
     return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+
+
+def call_id(plan: Plan) -> str:
+    """The id of a plan's tool call."""
+    return "call_" + plan.rid[-24:]
+
+
+def argument_pieces(plan: Plan) -> list[str]:
+    """A forced call's JSON arguments cut into one piece per token, last piece first
+    (so a renderer pops them in order); empty when the plan has no tool call."""
+    if plan.tool is None:
+        return []
+    args, n = plan.tool[1], len(plan.tokens)
+    step = -(-len(args) // n)
+    return [args[i * step : (i + 1) * step] for i in range(n)][::-1]
+
+
+def _message(plan: Plan) -> dict[str, Any]:
+    if plan.tool is None:
+        return {"role": "assistant", "content": "".join(plan.tokens), "refusal": None}
+    name, args = plan.tool
+    fn = {"name": name, "arguments": args}
+    call: dict[str, Any] = {"id": call_id(plan), "type": "function", "function": fn}
+    return {"role": "assistant", "content": None, "refusal": None, "tool_calls": [call]}
 
 
 def render_completion(plan: Plan, created: int) -> bytes:
@@ -142,7 +213,7 @@ def render_completion(plan: Plan, created: int) -> bytes:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": "".join(plan.tokens), "refusal": None},
+                "message": _message(plan),
                 "logprobs": None,
                 "finish_reason": plan.finish_reason,
             }
@@ -159,10 +230,11 @@ class StreamRenderer:
     one string escape and two concatenations, not a ``json.dumps`` of a whole dict.
     """
 
-    __slots__ = ("_head", "_tail", "_usage_null", "plan")
+    __slots__ = ("_head", "_tail", "_usage_null", "_args", "plan")
 
     def __init__(self, plan: Plan, created: int, include_usage: bool) -> None:
         self.plan = plan
+        self._args = argument_pieces(plan)
         model = encode_basestring_ascii(plan.model)
         self._head = (
             f'data: {{"id":"{plan.rid}","object":"chat.completion.chunk","created":{created},'
@@ -172,11 +244,20 @@ class StreamRenderer:
         self._tail = f',"logprobs":null,"finish_reason":null}}]{self._usage_null}}}\n\n'.encode()
 
     def role(self) -> bytes:
-        """The first event: the assistant role with empty content."""
+        """The first event: the assistant role with empty content (or the tool call's head)."""
+        if self.plan.tool is not None:
+            call = {"index": 0, "id": call_id(self.plan), "type": "function"}
+            call["function"] = {"name": self.plan.tool[0], "arguments": ""}
+            delta = {"role": "assistant", "content": None, "tool_calls": [call]}
+            return self._head + json.dumps(delta, separators=(",", ":")).encode() + self._tail
         return self._head + b'{"role":"assistant","content":""}' + self._tail
 
     def token(self, piece: str) -> bytes:
-        """One content event."""
+        """One content event (for a tool call: the next piece of its arguments)."""
+        if self._args:
+            args = encode_basestring_ascii(self._args.pop()).encode()
+            delta = b'{"tool_calls":[{"index":0,"function":{"arguments":' + args + b"}}]}"
+            return self._head + delta + self._tail
         return (
             self._head
             + b'{"content":'
@@ -191,7 +272,10 @@ class StreamRenderer:
         return self._head + b"{}" + f"{tail}{self._usage_null}}}\n\n".encode()
 
     def usage(self) -> bytes:
-        """The ``stream_options.include_usage`` event: no choices, the usage totals."""
+        """The ``stream_options.include_usage`` event: no choices, the usage totals
+        (nothing when the request did not ask for it)."""
+        if not self._usage_null:
+            return b""
         head = self._head.split(b'"choices":')[0]
         return head + b'"choices":[],"usage":' + json.dumps(usage(self.plan)).encode() + b"}\n\n"
 

@@ -13,11 +13,18 @@ import asyncio
 import json
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pilotgate.errors import ConfigError
+from pilotgate.simulator._anthropic import (
+    AnthropicStreamRenderer,
+    anthropic_error,
+    as_chat_body,
+    parse_messages_body,
+    render_message,
+)
 from pilotgate.simulator._chat import (
     BadRequest,
     Plan,
@@ -37,6 +44,7 @@ __all__ = ["Simulator", "SimulatorStats"]
 
 _COMPLETIONS = ("/v1/chat/completions", "/chat/completions")
 _MODELS = ("/v1/models", "/models")
+_MESSAGES = ("/v1/messages", "/messages")
 _EPS = 0.0005  # tokens due within half a millisecond go out in the same write
 
 
@@ -47,7 +55,7 @@ class SimulatorStats:
     requests: int = 0
     """HTTP requests received (all paths)."""
     completions: int = 0
-    """Chat completion requests received."""
+    """Chat completion and Anthropic Messages requests received."""
     by_status: dict[int, int] = field(default_factory=dict)
     """Responses sent, by HTTP status."""
     rate_limited: int = 0
@@ -78,6 +86,27 @@ class SimulatorStats:
         d = asdict(self)
         d["by_status"] = {str(k): v for k, v in sorted(self.by_status.items())}
         return d
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    """How one API renders the shared plan: errors, whole replies, streams."""
+
+    error: Callable[[int, str, str, str | None], bytes]
+    whole: Callable[[Plan, int], bytes]
+    stream: Callable[[Plan, int, bool], Any]
+
+
+_CHAT = _Dialect(
+    error=lambda status, msg, type_, code: error_body(msg, type_, code),
+    whole=render_completion,
+    stream=StreamRenderer,
+)
+_ANTHROPIC = _Dialect(
+    error=lambda status, msg, type_, code: anthropic_error(status, msg),
+    whole=lambda plan, created: render_message(plan),
+    stream=AnthropicStreamRenderer,
+)
 
 
 class Simulator:
@@ -169,6 +198,11 @@ class Simulator:
                 self._send(conn, 405, error_body("Use POST.", "invalid_request_error"))
             else:
                 await self._completion(req, conn)
+        elif path in _MESSAGES:
+            if req.method != "POST":
+                self._send(conn, 405, anthropic_error(405, "Use POST."))
+            else:
+                await self._messages(req, conn)
         elif path in _MODELS and req.method == "GET":
             if self._authorized(req, conn):
                 self._send(conn, 200, self._models())
@@ -187,10 +221,15 @@ class Simulator:
         by[status] = by.get(status, 0) + 1
         conn.send(status, body, headers)
 
-    def _authorized(self, req: Request, conn: Connection) -> bool:
+    def _authorized(self, req: Request, conn: Connection, anthropic: bool = False) -> bool:
         key = self.profile.api_key
         if key is None or req.headers.get("authorization") == f"Bearer {key}":
             return True
+        if anthropic and req.headers.get("x-api-key") == key:
+            return True
+        if anthropic:
+            self._send(conn, 401, anthropic_error(401, "invalid x-api-key"))
+            return False
         msg = "Incorrect API key provided. Send 'Authorization: Bearer <key>'."
         self._send(conn, 401, error_body(msg, "invalid_request_error", "invalid_api_key"))
         return False
@@ -202,7 +241,7 @@ class Simulator:
         ]
         return json.dumps({"object": "list", "data": data}).encode()
 
-    # -- chat completions ---------------------------------------------------------------
+    # -- chat completions and Anthropic messages ----------------------------------------
     async def _completion(self, req: Request, conn: Connection) -> None:
         self.stats.completions += 1
         if not self._authorized(req, conn):
@@ -212,6 +251,23 @@ class Simulator:
         except BadRequest as exc:
             self._send(conn, 400, error_body(str(exc), "invalid_request_error", None, exc.param))
             return
+        await self._serve(conn, body, _CHAT)
+
+    async def _messages(self, req: Request, conn: Connection) -> None:
+        self.stats.completions += 1
+        if not self._authorized(req, conn, anthropic=True):
+            return
+        if not req.headers.get("anthropic-version"):
+            self._send(conn, 400, anthropic_error(400, "anthropic-version: header is required"))
+            return
+        try:
+            body = parse_messages_body(req.body)
+        except BadRequest as exc:
+            self._send(conn, 400, anthropic_error(400, str(exc)))
+            return
+        await self._serve(conn, as_chat_body(body), _ANTHROPIC)
+
+    async def _serve(self, conn: Connection, body: dict[str, Any], dialect: _Dialect) -> None:
         digest = body_digest(body)
         occurrence = self._occurrences.get(digest, 0)
         plan = plan_reply(body, self.profile, request_rng(self.seed, digest, occurrence))
@@ -221,7 +277,7 @@ class Simulator:
             adm = limiter.admit(self._now(), plan.prompt_tokens + plan.completion_tokens)
             headers += adm.headers
             if not adm.ok:
-                self._rate_limited(conn, adm.retry_after_s, adm.reason, headers)
+                self._rate_limited(conn, adm.retry_after_s, adm.reason, headers, dialect)
                 return
         # Only admitted requests advance the occurrence count, so a retry after a 429 gets
         # the reply the first attempt would have had.
@@ -229,9 +285,9 @@ class Simulator:
         if plan.error:
             self.stats.errors_injected += 1
             msg = "The server had an error while processing your request. Sorry about that!"
-            self._send(conn, 500, error_body(msg, "server_error"), headers)
+            self._send(conn, 500, dialect.error(500, msg, "server_error", None), headers)
             return
-        if not self._try_enqueue(conn, headers):
+        if not self._try_enqueue(conn, headers, dialect):
             return
         try:
             await self._acquire()
@@ -243,9 +299,10 @@ class Simulator:
             if body.get("stream"):
                 opts = body.get("stream_options")
                 include_usage = isinstance(opts, dict) and opts.get("include_usage") is True
-                await self._stream(conn, plan, headers, include_usage)
+                render = dialect.stream(plan, int(time.time()), include_usage)
+                await self._stream(conn, plan, headers, render)
             else:
-                await self._whole(conn, plan, headers)
+                await self._whole(conn, plan, headers, dialect)
         except asyncio.CancelledError:
             self.stats.disconnects += 1
             raise
@@ -253,7 +310,12 @@ class Simulator:
             self._release()
 
     def _rate_limited(
-        self, conn: Connection, wait_s: float, reason: str, headers: list[tuple[str, str]]
+        self,
+        conn: Connection,
+        wait_s: float,
+        reason: str,
+        headers: list[tuple[str, str]],
+        dialect: _Dialect,
     ) -> None:
         self.stats.rate_limited += 1
         wait_ms = max(1, int(wait_s * 1000 + 0.999))
@@ -264,21 +326,22 @@ class Simulator:
         p = self.profile
         limit = f"{p.rpm:g} requests" if reason == "requests" else f"{p.tpm:g} tokens"
         msg = f"Rate limit reached: limit {limit} per minute. Please try again in {wait_ms}ms."
-        self._send(conn, 429, error_body(msg, reason, "rate_limit_exceeded"), headers)
+        self._send(conn, 429, dialect.error(429, msg, reason, "rate_limit_exceeded"), headers)
 
-    async def _whole(self, conn: Connection, plan: Plan, headers: list[tuple[str, str]]) -> None:
+    async def _whole(
+        self, conn: Connection, plan: Plan, headers: list[tuple[str, str]], dialect: _Dialect
+    ) -> None:
         delay = plan.duration_s
         if delay > 0:
             await asyncio.sleep(delay)
             await self._unstalled()
         self._served(plan)
-        self._send(conn, 200, render_completion(plan, int(time.time())), headers)
+        self._send(conn, 200, dialect.whole(plan, int(time.time())), headers)
 
     async def _stream(
-        self, conn: Connection, plan: Plan, headers: list[tuple[str, str]], include_usage: bool
+        self, conn: Connection, plan: Plan, headers: list[tuple[str, str]], render: Any
     ) -> None:
         loop = asyncio.get_running_loop()
-        render = StreamRenderer(plan, int(time.time()), include_usage)
         by = self.stats.by_status
         by[200] = by.get(200, 0) + 1
         conn.start_stream(headers)
@@ -303,8 +366,7 @@ class Simulator:
                 i += 1
             if i == n:
                 batch.append(render.finish())
-                if include_usage:
-                    batch.append(render.usage())
+                batch.append(render.usage())
                 batch.append(render.done())
             conn.write_chunk(b"".join(batch))
             batch = []
@@ -324,7 +386,9 @@ class Simulator:
         assert self._loop is not None
         return self._loop.time()
 
-    def _try_enqueue(self, conn: Connection, headers: list[tuple[str, str]]) -> bool:
+    def _try_enqueue(
+        self, conn: Connection, headers: list[tuple[str, str]], dialect: _Dialect
+    ) -> bool:
         """503 when the request would have to queue and the queue is full."""
         p = self.profile
         if p.capacity is None or p.max_queue is None:
@@ -333,7 +397,7 @@ class Simulator:
             return True
         self.stats.queue_rejected += 1
         msg = "The engine is currently overloaded, please try again later."
-        self._send(conn, 503, error_body(msg, "server_error", "overloaded"), headers)
+        self._send(conn, 503, dialect.error(503, msg, "server_error", "overloaded"), headers)
         return False
 
     async def _acquire(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         ) from None
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
-        if db and db != ":memory:":
+        if db and db != ":memory:" and not db.startswith("file:"):
             Path(db).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(db)
         engine = create_engine(full, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -69,6 +71,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         where=safe_url(url),
         fix="use SQLite or PostgreSQL",
     )
+
+
+def _create_private(path: str) -> None:
+    """Create a new SQLite file as 0600 (it holds production text); SQLite gives its WAL and
+    shared-memory files the same mode. An existing file is left as its owner set it."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # SQLite reports what is wrong with the path when it opens it
+    os.close(fd)
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -117,7 +117,10 @@ def _ts(v: Any) -> datetime | None:
         return dt
     if tz is None:
         return None
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # near year 1 or 9999: pydantic's path explains the refusal
+        return None
 
 
 def normalise_interaction(obj: Mapping[str, Any]) -> CheckedInteraction | None:
@@ -341,7 +344,7 @@ def row_maker(table: Table) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
                 env[f"f{i}"] = conv
                 parts.append(f"f{i}(g({col.name!r}))")
         src = f"def make(r):\n    g = r.get\n    return ({', '.join(parts)},)\n"
-        exec(src, env)  # noqa: S102 - column names come from our own schema
+        exec(src, env)  # column names come from our own schema
         maker = _ROW_MAKERS[table.name] = env["make"]
     return maker
 
@@ -355,8 +358,9 @@ def _check_columns() -> None:
     from pilotgate.store._schema import interactions
 
     names = tuple(c.name for c in interactions.columns)
+    # ``project`` is written by the store as a constant of the whole batch
     if (
-        set(names) != set(INTERACTION_COLUMNS) or INTERACTION_COLUMNS[-1] != "ingested_at"
+        set(names) != {*INTERACTION_COLUMNS, "project"} or INTERACTION_COLUMNS[-1] != "ingested_at"
     ):  # pragma: no cover - a schema change
         raise RuntimeError(
             f"store/_fast.py INTERACTION_COLUMNS {INTERACTION_COLUMNS} "

@@ -21,11 +21,26 @@ from sqlalchemy import (
 
 from pilotgate.store._types import UTCDateTime
 
-__all__ = ["metadata"]
+__all__ = ["DEFAULT_PROJECT", "metadata"]
 
 metadata = MetaData()
 
 TS = UTCDateTime()
+
+DEFAULT_PROJECT = "default"
+"""The project of records written without an API key (local SDK, ``ingest``, ``--no-auth``)."""
+
+
+def _project(*, key: bool) -> Column[str]:
+    """The owning project (migration 0007): part of the key where ids are per project."""
+    return Column(
+        "project",
+        String(200),
+        primary_key=key,
+        nullable=False,
+        server_default=DEFAULT_PROJECT,
+    )
+
 
 interactions = Table(
     "interactions",
@@ -46,8 +61,17 @@ interactions = Table(
     Column("error", String(200)),
     Column("metadata", JSON),
     Column("ingested_at", TS),
+    _project(key=True),
     Index("ix_interactions_feature_ts", "feature", "ts"),
     Index("ix_interactions_session", "session_id"),
+    # "is any other project here?" in two index seeks (migration 0007): partial on a term
+    # only that check writes, so SQLite never picks it for a project = ? lookup
+    Index(
+        "ix_interactions_project",
+        "project",
+        sqlite_where=text("project <> ''"),
+        postgresql_where=text("project <> ''"),
+    ),
     # Partial indexes for the dashboard's overview (migrations 0003, 0004): partial so the
     # planner does not pick them for per-session queries, where they are slow.
     Index(
@@ -64,6 +88,20 @@ interactions = Table(
         "latency_ms",
         sqlite_where=text("latency_ms IS NOT NULL"),
         postgresql_where=text("latency_ms IS NOT NULL"),
+    ),
+    # Migration 0008: the signals' incremental refresh and per-user lookups.
+    Index(
+        "ix_interactions_ingested",
+        "ingested_at",
+        sqlite_where=text("ingested_at IS NOT NULL"),
+        postgresql_where=text("ingested_at IS NOT NULL"),
+    ),
+    Index(
+        "ix_interactions_user_ts",
+        "user_id",
+        "ts",
+        sqlite_where=text("user_id IS NOT NULL"),
+        postgresql_where=text("user_id IS NOT NULL"),
     ),
     Index(
         "ix_interactions_errors",
@@ -86,8 +124,22 @@ feedback = Table(
     Column("edited_output", Text),
     Column("dwell_ms", Float),
     Column("comment", Text),
+    _project(key=True),
     Index("ix_feedback_interaction", "interaction_id"),
     Index("ix_feedback_ts_accepted", "ts", "accepted"),
+    Index(
+        "ix_feedback_project",
+        "project",
+        sqlite_where=text("project <> ''"),
+        postgresql_where=text("project <> ''"),
+    ),
+    # the headline dwell median reads an OFFSET window of this (pilotgate.usage, 0005)
+    Index(
+        "ix_feedback_dwell",
+        "dwell_ms",
+        sqlite_where=text("dwell_ms IS NOT NULL"),
+        postgresql_where=text("dwell_ms IS NOT NULL"),
+    ),
 )
 
 steps = Table(
@@ -98,8 +150,10 @@ steps = Table(
     Column("ts", TS, nullable=False),
     Column("name", String(200), nullable=False),
     Column("metadata", JSON),
+    _project(key=True),
     Index("ix_steps_session_ts", "session_id", "ts"),
     Index("ix_steps_name_session", "name", "session_id"),
+    Index("ix_steps_ts", "ts"),
 )
 
 eval_sets = Table(
@@ -112,6 +166,7 @@ eval_sets = Table(
     Column("description", Text),
     Column("params", JSON),
     Column("n_cases", Integer, nullable=False, default=0),
+    _project(key=False),
     UniqueConstraint("name", "version", name="uq_eval_sets_name_version"),
 )
 
@@ -154,7 +209,11 @@ runs = Table(
     Column("summary", JSON),
     Column("plan_hash", String(64)),
     Column("code_version", String(50)),
+    Column("eval_set", String(300)),
+    Column("inputs", JSON),
+    _project(key=False),
     Index("ix_runs_kind_created", "kind", "created_at"),
+    Index("ix_runs_kind_feature_created", "kind", "feature", "created_at"),
 )
 
 run_results = Table(
@@ -190,6 +249,17 @@ api_keys = Table(
     Column("key_hash", String(128), nullable=False, unique=True),
     Column("created_at", TS, nullable=False),
     Column("revoked_at", TS),
+    # what the key may do (comma-separated: ingest, read, admin, browser) and, for a
+    # browser key, the page origins it is bound to (comma-separated); migration 0007
+    Column("scopes", String(200), nullable=False, server_default="ingest,read,admin"),
+    Column("origins", Text),
+)
+
+store_secrets = Table(
+    "store_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(200), nullable=False),
 )
 
 pilots = Table(
@@ -212,4 +282,87 @@ signoffs = Table(
     Column("reason", Text, nullable=False),
     Column("who", String(200), nullable=False),
     Column("ts", TS, nullable=False),
+)
+
+# Implicit signals, materialised (migration 0008): one row per interaction, maintained
+# from a high-water mark by ``pilotgate.signals.refresh_signals``. Flags are 0/1/NULL
+# integers (NULL: cannot tell) so that SUM and COUNT aggregate them on every database.
+interaction_signals = Table(
+    "interaction_signals",
+    metadata,
+    Column("interaction_id", String(200), primary_key=True),
+    Column("feature", String(200), nullable=False),
+    Column("version", String(200), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("ts", TS, nullable=False),
+    Column("user_id", String(200)),
+    Column("session_id", String(200)),
+    Column("next_id", String(200)),
+    Column("answered", Integer, nullable=False),
+    Column("accepted", Integer),
+    Column("edited", Integer, nullable=False),
+    Column("rephrased", Integer),
+    Column("escalated", Integer),
+    Column("abandoned", Integer),
+    Column("copied", Integer, nullable=False),
+    Column("followed_up", Integer),
+    Column("outcome", String(10), nullable=False),
+    Column("final", Integer, nullable=False),
+    Column("off_purpose", Integer),
+    Column("novelty", Float),
+    Index(
+        "ix_signals_feature_day",
+        "feature",
+        "day",
+        "version",
+        "outcome",
+        "rephrased",
+        "escalated",
+        "abandoned",
+        "copied",
+        "followed_up",
+        "accepted",
+        "off_purpose",
+        "answered",
+    ),
+    Index("ix_signals_pending", "feature", "final"),
+    Index("ix_signals_feature_ts", "feature", "ts"),
+)
+
+user_journeys = Table(
+    "user_journeys",
+    metadata,
+    Column("feature", String(200), primary_key=True),
+    Column("user_id", String(200), primary_key=True),
+    Column("first_id", String(200), nullable=False),
+    Column("first_ts", TS, nullable=False),
+    Column("first_day", String(10), nullable=False),
+    Column("first_version", String(200), nullable=False),
+    Column("first_outcome", String(10), nullable=False),
+    Column("returned_ts", TS),
+    Column("return_day", Integer),
+    Column("n", Integer, nullable=False),
+    Column("last_ts", TS, nullable=False),
+)
+
+#: Daily rollup of interaction_signals, kept by deltas: the figures read a few rows.
+signal_daily = Table(
+    "signal_daily",
+    metadata,
+    Column("feature", String(200), primary_key=True),
+    Column("version", String(200), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("counts", JSON, nullable=False),
+)
+
+signal_state = Table(
+    "signal_state",
+    metadata,
+    Column("feature", String(200), primary_key=True),
+    Column("params_hash", String(64), nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("hwm_ingested", TS),
+    Column("data_end", TS),
+    Column("updated_at", TS, nullable=False),
+    Column("n", Integer, nullable=False, default=0),
 )

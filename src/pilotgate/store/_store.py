@@ -6,16 +6,19 @@ batched and idempotent on record id; reads return plain dicts.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import os
 import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, func, select, update
+from sqlalchemy import Engine, Table, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from pilotgate._version import __version__
 from pilotgate.errors import InputError, StoreError
@@ -32,11 +35,32 @@ from pilotgate.store._fast import (
     sqlite_interaction_row,
     tune_sqlite,
 )
+from pilotgate.store._schema import DEFAULT_PROJECT
 from pilotgate.store._types import to_utc
 
 __all__ = ["IngestCounts", "Store", "derive_id"]
 
 BATCH = 2000
+
+
+_TRANSIENT = (OperationalError, InterfaceError, PoolTimeout)
+"""Errors of the store being away (connection, lock, pool), not of the rows written."""
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """True when retrying the same rows can succeed: the store was away, not the rows bad.
+
+    SQLAlchemy's errors, and psycopg's own from the PostgreSQL ``COPY`` path (its
+    ``OperationalError`` covers lost connections, lock timeouts and cancelled statements;
+    a ``DataError`` such as a NUL character is the rows' fault and permanent).
+    """
+    if isinstance(exc, _TRANSIENT) or getattr(exc, "connection_invalidated", False):
+        return True
+    if type(exc).__module__.split(".")[0] == "psycopg":
+        import psycopg
+
+        return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
+    return False
 
 
 def _now() -> datetime:
@@ -61,8 +85,22 @@ class Store:
         migrate_schema: run Alembic migrations to the newest revision (default).
     """
 
-    def __init__(self, url: str, *, migrate_schema: bool = True, engine: Engine | None = None):
+    def __init__(
+        self,
+        url: str,
+        *,
+        migrate_schema: bool = True,
+        engine: Engine | None = None,
+        project: str | None = None,
+    ):
         self.url = url
+        self.project = project or os.environ.get("PILOTGATE_PROJECT") or DEFAULT_PROJECT
+        """The project this handle writes records, runs and eval sets for when a call
+        names none: ``project=``, else ``PILOTGATE_PROJECT``, else ``default``."""
+        self.read_project: str | None = None
+        """When set (see :meth:`scoped`), reads see this project's records, runs and eval
+        sets only."""
+        self._owns_engine = True
         self.engine = engine or make_engine(url)
         self.dialect = self.engine.dialect.name
         if migrate_schema:
@@ -76,7 +114,43 @@ class Store:
         return f"Store({safe_url(self.url)!r})"
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self._owns_engine:
+            self.engine.dispose()
+
+    def scoped(self, project: str) -> Store:
+        """A view of this store that reads and writes one project only.
+
+        It shares the engine (closing the view leaves it open). Interactions, feedback,
+        steps, runs, eval sets and features read through it are ``project``'s; a run or
+        eval set of another project is "not found". The dashboard hands a read key's
+        pages such a view, so every page is scoped by the same few methods.
+        """
+        view = copy.copy(self)
+        view.project = project
+        view.read_project = project
+        view._owns_engine = False
+        return view
+
+    def holds_only(self, project: str) -> bool:
+        """True when every interaction and feedback record is ``project``'s.
+
+        Two index seeks per table (``ix_*_project``, migration 0007). A reader that drops
+        its project filter on this answer must ask again after reading: a record another
+        project committed meanwhile is seen by the second check if it was seen at all.
+        """
+        with self.engine.connect() as conn:
+            for table in (t.interactions, t.feedback):
+                for op in ("<", ">"):
+                    q = text(
+                        f"SELECT 1 FROM {table.name} WHERE project <> '' "
+                        f"AND project {op} :p LIMIT 1"
+                    )
+                    if conn.execute(q, {"p": project}).first() is not None:
+                        return False
+        return True
+
+    def _scope(self, project: str | None) -> str | None:
+        return self.read_project if project is None else project
 
     def __enter__(self) -> Store:
         return self
@@ -108,11 +182,7 @@ class Store:
                     res = conn.execute(returning, list(rows[i : i + BATCH]))
                     inserted += len(res.fetchall())
         except SQLAlchemyError as exc:
-            raise StoreError(
-                f"write to {table.name} failed: {type(exc).__name__}: {getattr(exc, 'orig', exc)}",
-                where=safe_url(self.url),
-                fix="nothing was written from this batch; check the store and retry",
-            ) from None
+            raise self._write_error(table, exc) from None
         return inserted
 
     def _insert_pg_copy(
@@ -159,12 +229,18 @@ class Store:
                             copy.write_row(make(r))
                     cur.execute(merge)
                     return max(0, int(cur.rowcount))
-        except Exception as exc:  # psycopg errors do not pass through SQLAlchemy here
-            raise StoreError(
-                f"write to {table.name} failed: {type(exc).__name__}: {exc}",
-                where=safe_url(self.url),
-                fix="nothing was written from this batch; check the store and retry",
-            ) from None
+        except Exception as exc:  # psycopg's own errors: the raw cursor skips SQLAlchemy
+            raise self._write_error(table, exc) from None
+
+    def _write_error(self, table: Table, exc: Exception) -> StoreError:
+        """The error for a failed write, saying whether retrying the same rows can help."""
+        err = StoreError(
+            f"write to {table.name} failed: {type(exc).__name__}: {getattr(exc, 'orig', exc)}",
+            where=safe_url(self.url),
+            fix="nothing was written from this batch; check the store and retry",
+        )
+        err.retryable = _is_transient(exc)
+        return err
 
     def _insert_sqlite_fast(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
         """Plain DB-API ``executemany``: SQLite's fastest bulk path (several x SQLAlchemy's)."""
@@ -181,14 +257,13 @@ class Store:
         """Insert parameter tuples in one transaction; returns how many rows were new.
 
         ``constants`` are columns with the same value in every row, written into the
-        statement as SQL string literals (only our own timestamps: no quotes in them).
+        statement as SQL string literals (our own timestamps and the batch's project).
         """
         names = list(columns)
         values = ["?"] * len(names)
         for name, value in (constants or {}).items():
-            assert "'" not in value
             names.append(name)
-            values.append(f"'{value}'")
+            values.append(_sql_literal(value))
         sql = (
             f"INSERT INTO {table.name} ({', '.join(names)}) "
             f"VALUES ({', '.join(values)}) ON CONFLICT DO NOTHING"
@@ -202,27 +277,34 @@ class Store:
                 conn.exec_driver_sql(sql, list(params))
                 return int(raw.total_changes - before)
         except SQLAlchemyError as exc:
-            raise StoreError(
-                f"write to {table.name} failed: {type(exc).__name__}: {getattr(exc, 'orig', exc)}",
-                where=safe_url(self.url),
-                fix="nothing was written from this batch; check the store and retry",
-            ) from None
+            raise self._write_error(table, exc) from None
 
     def add_interactions(
-        self, records: Iterable[InteractionRecord | Mapping[str, Any]], *, upsert: bool = False
+        self,
+        records: Iterable[InteractionRecord | Mapping[str, Any]],
+        *,
+        upsert: bool = False,
+        project: str | None = None,
     ) -> int:
-        """Store interactions; returns how many were new. Same id twice is a no-op.
+        """Store interactions of ``project``; returns how many were new. Same id twice is a no-op.
 
         Records from :func:`pilotgate.ingest.validate_record` are written without being
-        checked again; anything else is validated here first.
+        checked again; anything else is validated here first. Ids are unique per project.
         """
+        proj = self._project(project)
         if self.dialect == "sqlite" and not upsert:
-            return self.add_interaction_rows([sqlite_interaction_row(_checked(r)) for r in records])
+            rows = [sqlite_interaction_row(_checked(r)) for r in records]
+            return self.add_interaction_rows(rows, project=proj)
         now = _now()
-        rows = [_interaction_row(r, now) for r in records]
-        return self._insert(t.interactions, rows, upsert=upsert)
+        out = [{**_interaction_row(r, now), "project": proj} for r in records]
+        return self._insert(t.interactions, out, upsert=upsert)
 
-    def add_interaction_rows(self, rows: Sequence[tuple[Any, ...]]) -> int:
+    def _project(self, project: str | None) -> str:
+        return self.project if project is None else project
+
+    def add_interaction_rows(
+        self, rows: Sequence[tuple[Any, ...]], *, project: str | None = None
+    ) -> int:
         """Store SQLite rows made by ``store._fast.sqlite_interaction_row``; returns new ones.
 
         The bulk path of a SQLite store: rows can be made in another process (a parallel
@@ -236,10 +318,16 @@ class Store:
             )
         if not rows:
             return 0
-        stamp = {"ingested_at": sqlite_dt(_now())}
+        stamp = {"ingested_at": sqlite_dt(_now()), "project": self._project(project)}
         return self._sqlite_executemany(t.interactions, INTERACTION_COLUMNS[:-1], rows, stamp)
 
-    def add_feedback(self, records: Iterable[FeedbackRecord | Mapping[str, Any]]) -> int:
+    def add_feedback(
+        self,
+        records: Iterable[FeedbackRecord | Mapping[str, Any]],
+        *,
+        project: str | None = None,
+    ) -> int:
+        proj = self._project(project)
         rows = []
         for r in records:
             rec = r if isinstance(r, FeedbackRecord) else FeedbackRecord.model_validate(r)
@@ -247,10 +335,14 @@ class Store:
             d["ts"] = to_utc(d["ts"])
             if not d["id"]:
                 d["id"] = derive_id("fb", rec.interaction_id, d["ts"].isoformat(), rec.accepted)
+            d["project"] = proj
             rows.append(d)
         return self._insert(t.feedback, rows, upsert=True)
 
-    def add_steps(self, records: Iterable[StepRecord | Mapping[str, Any]]) -> int:
+    def add_steps(
+        self, records: Iterable[StepRecord | Mapping[str, Any]], *, project: str | None = None
+    ) -> int:
+        proj = self._project(project)
         rows = []
         for r in records:
             rec = r if isinstance(r, StepRecord) else StepRecord.model_validate(r)
@@ -258,11 +350,15 @@ class Store:
             d["ts"] = to_utc(d["ts"])
             if not d["id"]:
                 d["id"] = derive_id("step", rec.session_id, d["ts"].isoformat(), rec.name)
+            d["project"] = proj
             rows.append(d)
         return self._insert(t.steps, rows, upsert=False)
 
     def ingest(
-        self, records: Iterable[InteractionRecord | FeedbackRecord | StepRecord]
+        self,
+        records: Iterable[InteractionRecord | FeedbackRecord | StepRecord],
+        *,
+        project: str | None = None,
     ) -> IngestCounts:
         """Store a mixed batch of validated ingest records in one go per kind."""
         inter: list[InteractionRecord] = []
@@ -278,9 +374,9 @@ class Store:
             else:
                 raise InputError(f"not an ingest record: {type(r).__name__}")
         return IngestCounts(
-            interaction=self.add_interactions(inter),
-            feedback=self.add_feedback(fb),
-            step=self.add_steps(st),
+            interaction=self.add_interactions(inter, project=project),
+            feedback=self.add_feedback(fb, project=project),
+            step=self.add_steps(st, project=project),
         )
 
     # ----------------------------------------------------------------- reads
@@ -292,8 +388,12 @@ class Store:
         version: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        project: str | None = None,
     ) -> list[Any]:
         conds: list[Any] = []
+        project = self._scope(project)
+        if project is not None and "project" in table.c:
+            conds.append(table.c.project == project)
         if feature is not None and "feature" in table.c:
             conds.append(table.c.feature == feature)
         if version is not None and "version" in table.c:
@@ -314,12 +414,22 @@ class Store:
         ids: Sequence[str] | None = None,
         limit: int | None = None,
         columns: Sequence[str] | None = None,
+        project: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Interactions in time order, as dicts, streamed from the database."""
+        """Interactions in time order, as dicts, streamed from the database.
+
+        ``project`` (None: every project) keeps one project's.
+        """
         cols = [t.interactions.c[c] for c in columns] if columns else [t.interactions]
-        q = select(*cols).where(
-            *self._where(t.interactions, feature=feature, version=version, since=since, until=until)
+        where = self._where(
+            t.interactions,
+            feature=feature,
+            version=version,
+            since=since,
+            until=until,
+            project=project,
         )
+        q = select(*cols).where(*where)
         if ids is not None:
             q = q.where(t.interactions.c.id.in_(list(ids)))
         q = q.order_by(t.interactions.c.ts, t.interactions.c.id)
@@ -357,6 +467,8 @@ class Store:
         """(feature, version, count) for everything stored."""
         c = t.interactions.c
         q = select(c.feature, c.version, func.count()).group_by(c.feature, c.version)
+        if self.read_project is not None:
+            q = q.where(c.project == self.read_project)
         with self.engine.connect() as conn:
             return [(r[0], r[1], int(r[2])) for r in conn.execute(q.order_by(c.feature, c.version))]
 
@@ -372,8 +484,15 @@ class Store:
         target: str | None = None,
         plan_hash: str | None = None,
         run_id: str | None = None,
+        eval_set: str | None = None,
+        inputs: Mapping[str, Any] | None = None,
+        project: str | None = None,
     ) -> str:
-        """Record the start of a run; returns its id (``<kind>-<time>-<random>``)."""
+        """Record the start of a run; returns its id (``<kind>-<time>-<random>``).
+
+        Capabilities call :func:`pilotgate.runs.record_run` / ``start_run`` rather than
+        this, so that targets are scrubbed and the plan in force is noted the same way.
+        """
         rid = run_id or f"{kind}-{_now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
         with self.engine.begin() as conn:
             conn.execute(
@@ -389,6 +508,9 @@ class Store:
                     params=dict(params or {}),
                     plan_hash=plan_hash,
                     code_version=__version__,
+                    eval_set=eval_set,
+                    inputs=dict(inputs) if inputs is not None else None,
+                    project=self._project(project),
                 )
             )
         return rid
@@ -410,18 +532,20 @@ class Store:
         kind: str,
         summary: Mapping[str, Any],
         results: Iterable[tuple[str, Mapping[str, Any]]] = (),
+        *,
+        status: str = "ok",
         **meta: Any,
     ) -> str:
-        """Start, fill and finish a run in one call."""
+        """Start, fill and finish a run in one call (``status``: ``ok`` or ``interrupted``)."""
         rid = self.start_run(kind, **meta)
         self.add_results(rid, results)
-        self.finish_run(rid, summary)
+        self.finish_run(rid, summary, status=status)
         return rid
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         with self.engine.connect() as conn:
             row = conn.execute(select(t.runs).where(t.runs.c.id == run_id)).mappings().first()
-        if row is None:
+        if row is None or self.read_project not in (None, row["project"]):
             raise InputError(
                 f"no run {run_id!r} in the store",
                 where=safe_url(self.url),
@@ -444,21 +568,34 @@ class Store:
             return {r[0] for r in conn.execute(q)}
 
     def list_runs(
-        self, kind: str | None = None, *, name: str | None = None, limit: int = 100
+        self,
+        kind: str | None = None,
+        *,
+        name: str | None = None,
+        limit: int = 100,
+        feature: str | None = None,
+        project: str | None = None,
     ) -> list[dict[str, Any]]:
+        """Runs, newest first; ``feature`` keeps one feature's runs only, ``project`` (None:
+        every project) one project's."""
         q = select(t.runs)
+        project = self._scope(project)
+        if project is not None:
+            q = q.where(t.runs.c.project == project)
         if kind is not None:
             q = q.where(t.runs.c.kind == kind)
         if name is not None:
             q = q.where(t.runs.c.name == name)
+        if feature is not None:
+            q = q.where(t.runs.c.feature == feature)
         q = q.order_by(t.runs.c.created_at.desc(), t.runs.c.id.desc()).limit(limit)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
 
     def latest_run(
-        self, kind: str, *, name: str | None = None, status: str = "ok"
+        self, kind: str, *, name: str | None = None, status: str = "ok", project: str | None = None
     ) -> dict[str, Any] | None:
-        for run in self.list_runs(kind, name=name, limit=50):
+        for run in self.list_runs(kind, name=name, limit=50, project=project):
             if run["status"] == status:
                 return run
         return None
@@ -491,6 +628,7 @@ class Store:
                     description=description,
                     params=dict(params or {}),
                     n_cases=len(cases),
+                    project=self.project,
                 )
                 .returning(t.eval_sets.c.id)
             ).scalar_one()
@@ -506,6 +644,8 @@ class Store:
         """``name`` (newest version) or ``name@N`` -> (metadata, cases in order)."""
         name, _, ver = ref.partition("@")
         q = select(t.eval_sets).where(t.eval_sets.c.name == name)
+        if self.read_project is not None:
+            q = q.where(t.eval_sets.c.project == self.read_project)
         if ver:
             if not ver.isdigit():
                 raise InputError(f"bad eval set version in {ref!r}", fix="use NAME or NAME@3")
@@ -526,10 +666,33 @@ class Store:
             )
             return dict(meta), [r[0] for r in rows]
 
-    def list_eval_sets(self) -> list[dict[str, Any]]:
+    def list_eval_sets(self, *, project: str | None = None) -> list[dict[str, Any]]:
         q = select(t.eval_sets).order_by(t.eval_sets.c.name, t.eval_sets.c.version)
+        project = self._scope(project)
+        if project is not None:
+            q = q.where(t.eval_sets.c.project == project)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
+
+    # ---------------------------------------------------------------- secrets
+    def secret(self, name: str) -> str:
+        """A random secret this store keeps for itself (created on first use, then stable).
+
+        Concurrent first uses agree: the first insert wins, everyone reads it back.
+        """
+        q = select(t.store_secrets.c.value).where(t.store_secrets.c.name == name)
+        with self.engine.begin() as conn:
+            value = conn.execute(q).scalar()
+            if value is None:
+                row = {"name": name, "value": secrets.token_hex(32)}
+                ins = (
+                    postgresql.insert(t.store_secrets)
+                    if self.dialect == "postgresql"
+                    else sqlite.insert(t.store_secrets)
+                )
+                conn.execute(ins.on_conflict_do_nothing(index_elements=["name"]), [row])
+                value = conn.execute(q).scalar()
+        return str(value)
 
     # ---------------------------------------------------------------- caches
     def cache_get_many(self, keys: Sequence[str]) -> dict[str, Any]:
@@ -561,6 +724,13 @@ class Store:
     def embeddings_put(self, backend: str, vectors: Mapping[str, bytes]) -> int:
         rows = [{"backend": backend, "text_hash": h, "vector": v} for h, v in vectors.items()]
         return self._insert(t.embedding_cache, rows, upsert=False)
+
+
+def _sql_literal(value: str) -> str:
+    """``value`` as an SQL string literal (quotes doubled; NUL refused: it ends a C string)."""
+    if "\x00" in value:
+        raise InputError("a NUL character cannot be written as a constant", where=repr(value))
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _checked(r: InteractionRecord | Mapping[str, Any]) -> Mapping[str, Any]:

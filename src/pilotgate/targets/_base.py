@@ -174,7 +174,7 @@ class BaseTarget:
             waited += wait
             await asyncio.sleep(wait)
         result.start = start
-        result.retries = retries
+        result.retries += retries  # the attempt may have counted re-sends of its own
         result.retry_wait_ms = waited * 1000.0
         return result
 

@@ -14,8 +14,9 @@ class TargetConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["python", "openai", "http"] = Field(
-        description="Adapter: a Python callable, an OpenAI-compatible chat endpoint, or HTTP JSON."
+    kind: Literal["python", "openai", "anthropic", "http"] = Field(
+        description="Adapter: a Python callable, an OpenAI-compatible chat endpoint, "
+        "Anthropic's Messages API, or HTTP JSON."
     )
     function: str | None = Field(
         default=None,
@@ -23,20 +24,29 @@ class TargetConfig(BaseModel):
     )
     url: str | None = Field(
         default=None,
-        description="openai: base URL ending in /v1; http: the full URL to POST to.",
+        description="openai: base URL ending in /v1; anthropic: the API's base URL "
+        "(/v1/messages is added); http: the full URL to POST to.",
     )
-    model: str | None = Field(default=None, description="openai: the model name to request.")
+    model: str | None = Field(
+        default=None, description="openai, anthropic: the model name to request."
+    )
     api_key_env: str | None = Field(
         default=None,
         description="Environment variable holding the API key (the key itself is never stored).",
     )
-    stream: bool = Field(default=False, description="openai: request a streamed (SSE) response.")
+    stream: bool = Field(
+        default=False, description="openai, anthropic: request a streamed (SSE) response."
+    )
     system_prompt: str | None = Field(
         default=None, description="openai: a system message to prepend."
     )
-    max_tokens: int | None = Field(default=None, ge=1, description="openai: max_tokens to request.")
+    max_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        description="openai, anthropic: max_tokens to request (anthropic's default: 1024).",
+    )
     temperature: float | None = Field(
-        default=None, ge=0, description="openai: sampling temperature."
+        default=None, ge=0, description="openai, anthropic: sampling temperature."
     )
     request_template: dict[str, Any] | None = Field(
         default=None,

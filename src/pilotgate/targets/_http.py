@@ -15,7 +15,7 @@ from pilotgate.errors import TargetError
 from pilotgate.records import input_text
 from pilotgate.targets._base import Input
 from pilotgate.targets._config import TargetConfig
-from pilotgate.targets._http_common import HttpTargetBase, json_loads
+from pilotgate.targets._http_common import HttpTargetBase, json_loads, read_body
 from pilotgate.targets._result import TargetResult
 
 __all__ = ["DEFAULT_RESPONSE_PATH", "DEFAULT_TEMPLATE", "HttpTarget", "lookup", "render"]
@@ -96,12 +96,12 @@ class HttpTarget(HttpTargetBase):
         return render(self._template, input)
 
     async def _attempt(self, input: Input, result: TargetResult) -> None:
-        async with self._session().post(
-            self.endpoint, json=self.body(input), headers=self._headers(), timeout=self._timeout
+        async with await self._post(
+            self.endpoint, result, json=self.body(input), headers=self._headers()
         ) as resp:
             if await self._check_error_status(resp, result):
                 return
-            data = json_loads(await resp.read())
+            data = json_loads(await read_body(resp))
             result.end = time.perf_counter()
         try:
             value = lookup(data, self._path)

@@ -8,6 +8,7 @@ error message (details are scrubbed of it anyway, in case a server echoes it bac
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import time
@@ -17,13 +18,38 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from pilotgate._sse import SseError
 from pilotgate.errors import TargetError
 from pilotgate.targets._base import _ENV_REF, BaseTarget, safe_url
 from pilotgate.targets._config import TargetConfig
 from pilotgate.targets._result import TargetResult, error_for_status
-from pilotgate.targets._session import get_session, release_session
+from pilotgate.targets._session import REUSED, get_session, release_session
 
-__all__ = ["HttpTargetBase", "headers_of_interest"]
+__all__ = ["MAX_BODY", "HttpTargetBase", "ResponseTooLarge", "headers_of_interest", "read_body"]
+
+MAX_BODY = 64 * 1024 * 1024
+"""Most bytes of one response body a target reads (a stream's included)."""
+
+
+class ResponseTooLarge(ValueError):
+    """A response body over :data:`MAX_BODY`."""
+
+
+async def read_body(resp: aiohttp.ClientResponse, limit: int = MAX_BODY) -> bytes:
+    """The whole body of ``resp``, refused past ``limit`` bytes (a broken or hostile server)."""
+    n = resp.content_length
+    if n is not None:  # aiohttp reads exactly that many bytes: bounded already
+        if n > limit:
+            raise ResponseTooLarge(f"content-length {n} over {limit} bytes")
+        return await resp.read()
+    parts: list[bytes] = []
+    got = 0
+    async for chunk in resp.content.iter_any():
+        got += len(chunk)
+        if got > limit:
+            raise ResponseTooLarge(f"body over {limit} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def headers_of_interest(headers: Mapping[str, str]) -> dict[str, str]:
@@ -34,6 +60,17 @@ def headers_of_interest(headers: Mapping[str, str]) -> dict[str, str]:
         if low.startswith("x-ratelimit-") or low in ("retry-after", "retry-after-ms"):
             out[low] = value
     return out
+
+
+_MAX_RESENDS = 3
+_STALE_ERRNOS = frozenset({errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED})
+
+
+def _stale(exc: aiohttp.ClientError) -> bool:
+    """The error of a request written to a connection the server had already closed."""
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return True
+    return isinstance(exc, aiohttp.ClientOSError) and exc.errno in _STALE_ERRNOS
 
 
 class HttpTargetBase(BaseTarget):
@@ -106,6 +143,24 @@ class HttpTargetBase(BaseTarget):
     def _session(self) -> aiohttp.ClientSession:
         return get_session(self)
 
+    async def _post(self, url: str, result: TargetResult, **kw: Any) -> aiohttp.ClientResponse:
+        """POST ``url``; re-sent on a fresh connection when a kept-alive one was closed by
+        the server before any answer (its idle timeout raced this request), each re-send
+        counted in ``result.retries``, as production clients do and count."""
+        session = self._session()
+        for _ in range(_MAX_RESENDS):
+            cell = [False]
+            token = REUSED.set(cell)
+            try:
+                return await session.post(url, timeout=self._timeout, **kw)
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                if not cell[0] or not _stale(exc):
+                    raise
+                result.retries += 1
+            finally:
+                REUSED.reset(token)
+        return await session.post(url, timeout=self._timeout, **kw)
+
     async def aclose(self) -> None:
         try:
             asyncio.get_running_loop()
@@ -141,6 +196,8 @@ class HttpTargetBase(BaseTarget):
             return "connect", f"connection to {where} failed: {type(exc).__name__} {exc}"
         if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError | aiohttp.ContentTypeError):
             return "bad_response", f"response from {where} is not valid JSON: {exc}"
+        if isinstance(exc, ResponseTooLarge | SseError):
+            return "bad_response", f"response from {where} refused: {exc}"
         return super()._classify(exc)
 
     async def check(self) -> None:

@@ -14,10 +14,17 @@ from typing import Any
 
 import aiohttp
 
+from pilotgate._sse import SseParser
 from pilotgate.errors import TargetError
 from pilotgate.targets._base import Input
 from pilotgate.targets._config import TargetConfig
-from pilotgate.targets._http_common import HttpTargetBase, json_loads
+from pilotgate.targets._http_common import (
+    MAX_BODY,
+    HttpTargetBase,
+    ResponseTooLarge,
+    json_loads,
+    read_body,
+)
 from pilotgate.targets._result import TargetResult
 
 __all__ = ["OpenAITarget"]
@@ -87,16 +94,15 @@ class OpenAITarget(HttpTargetBase):
         return body
 
     async def _attempt(self, input: Input, result: TargetResult) -> None:
-        session = self._session()
-        async with session.post(
-            self._endpoint, json=self.body(input), headers=self._headers(), timeout=self._timeout
+        async with await self._post(
+            self._endpoint, result, json=self.body(input), headers=self._headers()
         ) as resp:
             if await self._check_error_status(resp, result):
                 return
             if resp.content_type == "text/event-stream":
                 await self._read_stream(resp, result)
             else:
-                self._read_json(json_loads(await resp.read()), result)
+                self._read_json(json_loads(await read_body(resp)), result)
             result.end = time.perf_counter()
 
     def _read_json(self, data: Any, result: TargetResult) -> None:
@@ -113,34 +119,46 @@ class OpenAITarget(HttpTargetBase):
             _read_usage(data.get("usage"), result)
 
     async def _read_stream(self, resp: aiohttp.ClientResponse, result: TargetResult) -> None:
+        """Read events by the WHATWG rules as they arrive; stop at ``[DONE]`` or an error."""
         parts: list[str] = []
-        async for raw in resp.content:
-            line = raw.strip()
-            if not line.startswith(b"data:"):
-                continue  # blank separators, comments, event:/id: fields
-            payload = line[5:].strip()
-            if payload == b"[DONE]":
+        parser = SseParser()
+        got = 0
+        async for raw in resp.content.iter_any():
+            got += len(raw)
+            if got > MAX_BODY:
+                raise ResponseTooLarge(f"stream over {MAX_BODY} bytes")
+            parser.feed(raw, time.perf_counter())
+            events = parser.events
+            done = any(self._on_event(now, data, parts, result) for now, data in events)
+            events.clear()
+            if done:
                 break
-            chunk = json_loads(payload)
-            if not isinstance(chunk, dict):
-                continue
-            if "error" in chunk:
-                result.error = "bad_response"
-                result.detail = self.scrub(f"error event in stream: {chunk['error']}")
-                break
-            if chunk.get("usage"):
-                _read_usage(chunk["usage"], result)
-            for choice in chunk.get("choices") or ():
-                if not isinstance(choice, dict) or choice.get("index", 0) != 0:
-                    continue
-                delta = choice.get("delta") or {}
-                content = delta.get("content") if isinstance(delta, dict) else None
-                if content:
-                    if result.first_token is None:
-                        result.first_token = time.perf_counter()
-                    parts.append(content)
-                    result.chunks += 1
         result.output = "".join(parts)
+
+    def _on_event(self, now: float, data: bytes, parts: list[str], result: TargetResult) -> bool:
+        """Take one event's data; True when the stream is over (``[DONE]`` or an error)."""
+        if data.strip() == b"[DONE]":
+            return True
+        chunk = json_loads(data)
+        if not isinstance(chunk, dict):
+            return False
+        if "error" in chunk:
+            result.error = "bad_response"
+            result.detail = self.scrub(f"error event in stream: {chunk['error']}")
+            return True
+        if chunk.get("usage"):
+            _read_usage(chunk["usage"], result)
+        for choice in chunk.get("choices") or ():
+            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or {}
+            content = delta.get("content") if isinstance(delta, dict) else None
+            if content:
+                if result.first_token is None:
+                    result.first_token = now
+                parts.append(content)
+                result.chunks += 1
+        return False
 
     async def check(self) -> None:
         """TCP reachability, then ``GET /models`` to catch a wrong base URL or a bad key."""

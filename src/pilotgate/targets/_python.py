@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import os
 import re
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +29,26 @@ __all__ = ["PythonTarget", "load_callable"]
 _SPEC = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
+def _import(module_name: str) -> Any:
+    """Import ``module_name``; when it is not found, look in the current directory too.
+
+    ``python -m`` and ``python script.py`` put the current directory on ``sys.path``; the
+    ``pilotgate`` console script does not, so a feature module next to the user's shell
+    would otherwise need ``PYTHONPATH=.``. The current directory is only consulted for a
+    module that is not found anywhere else, so it never shadows an installed package.
+    """
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        top = module_name.split(".")[0]
+        cwd = os.getcwd()
+        if exc.name != top or cwd in sys.path:
+            raise
+        sys.path.append(cwd)
+        importlib.invalidate_caches()
+        return importlib.import_module(module_name)
+
+
 def load_callable(spec: str) -> Callable[..., Any]:
     """Import ``pkg.module:function`` (the attribute may be dotted, e.g. ``Class.method``)."""
     if not _SPEC.match(spec):
@@ -36,12 +58,13 @@ def load_callable(spec: str) -> Callable[..., Any]:
         )
     module_name, attr = spec.split(":")
     try:
-        obj: Any = importlib.import_module(module_name)
+        obj: Any = _import(module_name)
     except ImportError as exc:
         raise TargetError(
             f"cannot import {module_name!r} ({type(exc).__name__}: {exc})",
             where=f"target python:{spec}",
-            fix="run from the project root, or pip install -e the package that defines it",
+            fix="run from the directory that holds the module (or its package), "
+            "or pip install -e the package that defines it",
         ) from None
     except Exception as exc:
         raise TargetError(

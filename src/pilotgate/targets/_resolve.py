@@ -26,7 +26,8 @@ TargetFactory = Callable[[TargetConfig], Target]
 TARGETS: Registry[TargetFactory] = Registry("target")
 
 FORMS = (
-    "python:pkg.module:function, openai:URL (with --model), http:URL, "
+    "python:pkg.module:function, openai:URL (with --model), anthropic:URL (with --model), "
+    "http:URL, "
     "or the name of a [targets.NAME] table in pilotgate.toml"
 )
 
@@ -51,12 +52,17 @@ TARGETS.add(
     description="an OpenAI-compatible chat-completions API: openai:http://host/v1",
 )
 TARGETS.add(
+    "anthropic",
+    _lazy("pilotgate.targets._anthropic", "AnthropicTarget"),
+    description="Anthropic's Messages API: anthropic:http://host (POST /v1/messages)",
+)
+TARGETS.add(
     "http",
     _lazy("pilotgate.targets._http", "HttpTarget"),
     description="a JSON endpoint with a request template and a response path: http:URL",
 )
 
-_PREFIX = re.compile(r"^(python|openai|http):(.*)$", re.DOTALL)
+_PREFIX = re.compile(r"^(python|openai|anthropic|http):(.*)$", re.DOTALL)
 
 
 def _bad(spec: str, what: str, plan_targets: Mapping[str, TargetConfig] | None) -> TargetError:
@@ -95,7 +101,7 @@ def parse_target(
     if not rest.startswith(("http://", "https://")):
         got = safe_url(rest)
         raise _bad(spec, f"{kind}: expects an http(s):// URL, got {got!r}", plan_targets)
-    return TargetConfig(kind="openai" if kind == "openai" else "http", url=rest)
+    return TargetConfig(kind=kind, url=rest)
 
 
 def resolve_target(
@@ -108,10 +114,11 @@ def resolve_target(
     """Build the target a ``--target`` string names.
 
     Args:
-        spec: ``python:pkg.module:function``, ``openai:URL``, ``http:URL`` or the name
+        spec: ``python:pkg.module:function``, ``openai:URL``, ``anthropic:URL``,
+            ``http:URL`` or the name
             of a ``[targets.NAME]`` table in the plan.
         plan_targets: the plan's targets, by name.
-        model: the model for an ``openai:`` target (the ``--model`` option).
+        model: the model for an ``openai:`` or ``anthropic:`` target (``--model``).
         **overrides: other :class:`TargetConfig` fields from the command line
             (``stream=True``, ``retries=2``…); None values are ignored.
 

@@ -14,13 +14,23 @@ task, cancelled when the loop shuts down, closes the session on the way out.
 from __future__ import annotations
 
 import asyncio
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["close_sessions", "configure_sessions", "get_session", "release_session"]
+__all__ = ["REUSED", "close_sessions", "configure_sessions", "get_session", "release_session"]
+
+REUSED: ContextVar[list[bool] | None] = ContextVar("pilotgate_reused", default=None)
+"""Set a cell here before a request; it turns True if the request got a pooled connection."""
+
+
+async def _on_reuse(*_: object) -> None:
+    cell = REUSED.get()
+    if cell is not None:
+        cell[0] = True
 
 
 @dataclass
@@ -103,10 +113,13 @@ def get_session(user: object | None = None) -> aiohttp.ClientSession:
             limit_per_host=_SETTINGS.limit_per_host,
             keepalive_timeout=_SETTINGS.keepalive_s,
         )
+        trace = aiohttp.TraceConfig()
+        trace.on_connection_reuseconn.append(_on_reuse)
         session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=None),
             auto_decompress=True,
+            trace_configs=[trace],
         )
         entry = _Entry(session)
         entry.guard = loop.create_task(_guard(session), name="pilotgate-session-guard")

@@ -35,6 +35,10 @@ class Filters:
     version: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    project: str | None = None
+    """One project's interactions (None: every project's)."""
+    metadata: tuple[tuple[str, str], ...] = ()  # metadata key = value (compared as text)
+    missing_key: str | None = None  # interactions whose metadata lacks this key
 
 
 class Queries:
@@ -91,13 +95,41 @@ class Queries:
         if f.version is not None:
             conds.append(f"{plus}{alias}.version = :version")
             params["version"] = f.version
+        if f.project is not None:
+            conds.append(f"{alias}.project = :project")
+            params["project"] = f.project
         if f.since is not None:
             conds.append(f"{alias}.ts >= :since")
             params["since"] = self._ts(f.since)
         if f.until is not None:
             conds.append(f"{alias}.ts < :until")
             params["until"] = self._ts(f.until)
+        for k, (key, value) in enumerate(f.metadata):
+            conds.append(f"{self.meta(alias, f':mk{k}')} = :mv{k}")
+            params[f"mk{k}"], params[f"mv{k}"] = self.meta_path(key), value
+        if f.missing_key is not None:
+            conds.append(f"{self.meta(alias, ':mkx')} IS NULL")
+            params["mkx"] = self.meta_path(f.missing_key)
         return (" AND ".join(conds) or "1=1"), params
+
+    def meta(self, alias: str, path_param: str) -> str:
+        """A metadata value as text (SQLite ``json_extract``; PostgreSQL ``->>``)."""
+        if self.pg:
+            return f"({alias}.metadata ->> {path_param})"
+        return f"CAST(json_extract({alias}.metadata, {path_param}) AS TEXT)"
+
+    def meta_path(self, key: str) -> str:
+        return key if self.pg else f'$."{key}"'
+
+    def metadata_values(self, f: Filters, key: str, limit: int) -> list[str | None]:
+        """The ``limit`` most frequent values of metadata ``key`` (None: the key is absent)."""
+        where, params = self.where(f)
+        params["mkey"] = self.meta_path(key)
+        sql = f"""
+            SELECT {self.meta("i", ":mkey")} AS v, COUNT(*) AS n
+            FROM interactions i WHERE {where}
+            GROUP BY v ORDER BY n DESC, v LIMIT {int(limit)}"""
+        return [None if r[0] is None else str(r[0]) for r in self._run(sql, params)]
 
     def _run(self, sql: str, params: dict[str, Any]) -> list[Any]:
         conn: Connection
@@ -115,6 +147,20 @@ class Queries:
             GROUP BY i.version, d, b"""
         return self._run(sql, params)
 
+    def tokens(self, f: Filters) -> list[Any]:
+        """(metadata.model, day, n, n with token counts, tokens in, tokens out)."""
+        where, params = self.where(f)
+        params["mmodel"] = self.meta_path("model")
+        model = self.meta("i", ":mmodel")
+        sql = f"""
+            SELECT {model} AS m, {self.day("i.ts")} AS d, COUNT(*),
+                   SUM(CASE WHEN i.tokens_in IS NOT NULL OR i.tokens_out IS NOT NULL
+                       THEN 1 ELSE 0 END),
+                   SUM(i.tokens_in), SUM(i.tokens_out)
+            FROM interactions i WHERE {where}
+            GROUP BY m, d"""
+        return self._run(sql, params)
+
     def feedback(self, f: Filters) -> list[Any]:
         """(version, day, dwell bucket, n, accepted, rejected, edited) by the answer's day."""
         where, params = self.where(f)
@@ -125,7 +171,7 @@ class Queries:
                    SUM(CASE WHEN NOT fb.accepted THEN 1 ELSE 0 END),
                    SUM(CASE WHEN fb.edited_output IS NOT NULL THEN 1 ELSE 0 END)
             FROM feedback fb CROSS JOIN interactions i
-            WHERE i.id = fb.interaction_id AND {where}
+            WHERE i.id = fb.interaction_id AND i.project = fb.project AND {where}
             GROUP BY i.version, d, b"""
         return self._run(sql, params)
 
@@ -144,12 +190,14 @@ class Queries:
                 SELECT i.session_id, MAX(i.version) AS version, MAX({self.day("i.ts")}) AS d,
                        MAX(CASE WHEN EXISTS (
                            SELECT 1 FROM interactions j
-                           WHERE j.session_id = i.session_id AND j.ts > i.ts
+                           WHERE j.session_id = i.session_id AND j.project = i.project
+                             AND j.ts > i.ts
                        ) THEN 0 ELSE 1 END) AS ended
                 FROM feedback fb CROSS JOIN interactions i
-                WHERE i.id = fb.interaction_id AND NOT fb.accepted AND i.session_id IS NOT NULL
+                WHERE i.id = fb.interaction_id AND i.project = fb.project AND NOT fb.accepted
+                  AND i.session_id IS NOT NULL
                   AND {where}
-                GROUP BY i.session_id
+                GROUP BY i.project, i.session_id
             ) r
             GROUP BY r.version, r.d"""
         return self._run(sql, params)
@@ -178,9 +226,17 @@ class Queries:
         if f.until is not None:
             step_conds.append("st.ts < :until")
             params["until"] = self._ts(f.until)
-        where_i, p_i = self.where(Filters(f.feature, f.version), alias="i", by_session=True)
+        if f.project is not None:
+            step_conds.append("st.project = :project")
+            params["project"] = f.project
+        where_i, p_i = self.where(
+            Filters(f.feature, f.version, metadata=f.metadata, missing_key=f.missing_key),
+            alias="i",
+            by_session=True,
+        )
         params.update(p_i)
-        filtered = f.feature is not None or f.version is not None
+        filtered = f.feature is not None or f.version is not None or bool(f.metadata)
+        filtered = filtered or f.missing_key is not None
         # the session's version by one index lookup per session (never a join of two
         # derived tables, which SQLite would run as a nested loop)
         sql = f"""
@@ -188,11 +244,12 @@ class Queries:
             FROM (
                 SELECT st.session_id, MIN(st.ts) AS first_ts, {firsts},
                        (SELECT MAX(i.version) FROM interactions i
-                        WHERE i.session_id = st.session_id AND {where_i}) AS version
+                        WHERE i.session_id = st.session_id AND i.project = st.project
+                          AND {where_i}) AS version
                 FROM steps st
                 WHERE st.name IN ({", ".join(f":s{k}" for k in range(len(steps)))})
                 {"AND " + " AND ".join(step_conds) if step_conds else ""}
-                GROUP BY st.session_id
+                GROUP BY st.project, st.session_id
             ) f
             {"WHERE f.version IS NOT NULL" if filtered else ""}
             GROUP BY f.version, d"""

@@ -21,7 +21,7 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float] | None:
 
     The shared :func:`pilotgate._stats.wilson_interval`.
     """
-    return wilson_interval(k, n, z) if n > 0 else None
+    return wilson_interval(k, n, z)
 
 
 @dataclass(frozen=True)

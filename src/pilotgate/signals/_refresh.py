@@ -1,0 +1,308 @@
+"""Materialised signals: computed once per interaction, refreshed from a high-water mark.
+
+Why materialise: a rephrase or an abandonment is a fact about an interaction *and what
+followed it*, so computing them means walking every person's stream. Doing that on
+every ``pilotgate usage`` over a million interactions would take far longer than the
+dashboard's second. Instead :func:`refresh_signals` keeps ``interaction_signals`` and
+``user_journeys`` up to date and the figures are a ``GROUP BY`` over them.
+
+What a refresh recomputes: the streams (users, else sessions) that got interactions
+since the high-water mark on ``ingested_at`` (with a 60 s overlap for late commits,
+skipping rows already materialised),
+the streams that still had a window open at the previous data end (``final = 0``), and
+those with feedback or steps stamped after the previous data end minus the longest
+window. Feedback or steps arriving later than that are picked up by ``rebuild=True``.
+A change of the plan's ``[signals]`` settings (their hash) rebuilds everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, func, insert, select
+
+from pilotgate.plan import SignalsSection
+from pilotgate.signals._compute import Computed, compute, journeys
+from pilotgate.signals._load import chunks, load_feedback, load_rows, load_steps
+from pilotgate.signals._rules import Row
+from pilotgate.store import tables as t
+
+if TYPE_CHECKING:
+    from pilotgate.store import Store
+
+__all__ = ["RefreshStats", "params_hash", "refresh_signals"]
+
+_OVERLAP = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class RefreshStats:
+    """What a refresh did: full or incremental, rows recomputed, seconds, threshold."""
+
+    feature: str
+    full: bool
+    rows: int
+    users: int
+    seconds: float
+    threshold: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "feature": self.feature,
+            "full": self.full,
+            "rows": self.rows,
+            "users": self.users,
+            "seconds": round(self.seconds, 3),
+            "similarity_threshold": round(self.threshold, 4),
+        }
+
+
+def params_hash(cfg: SignalsSection) -> str:
+    """The hash of the settings that change signals (return_days only changes reads)."""
+    data = cfg.model_dump(mode="json", exclude={"return_days"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _state(store: Store, feature: str) -> dict[str, Any] | None:
+    s = t.signal_state
+    with store.engine.connect() as conn:
+        row = conn.execute(select(s).where(s.c.feature == feature)).mappings().first()
+    return dict(row) if row else None
+
+
+def _data_end(store: Store, feature: str) -> datetime | None:
+    c = t.interactions.c
+    with store.engine.connect() as conn:
+        end = conn.execute(select(func.max(c.ts)).where(c.feature == feature)).scalar()
+    if isinstance(end, str):
+        end = datetime.fromisoformat(end)
+    if isinstance(end, datetime) and end.tzinfo is None:
+        end = end.replace(tzinfo=UTC)
+    return end if isinstance(end, datetime) else None
+
+
+def refresh_signals(
+    store: Store,
+    feature: str,
+    cfg: SignalsSection | None = None,
+    *,
+    rebuild: bool = False,
+    seed: int = 0,
+) -> RefreshStats:
+    """Bring the feature's materialised signals up to date; returns what it did."""
+    from pilotgate.signals._offpurpose import Scope
+    from pilotgate.signals._write import signal_rows, write_refresh
+
+    cfg = cfg or SignalsSection()
+    t0 = time.perf_counter()
+    state = _state(store, feature)
+    phash = params_hash(cfg)
+    full = rebuild or state is None or state["params_hash"] != phash
+    data_end = _data_end(store, feature)
+    hwm_now = _max_ingested(store)
+    if data_end is None:
+        return RefreshStats(feature, full, 0, 0, time.perf_counter() - t0, 0.0)
+    cutoff: datetime | None = None
+    if full:
+        rows = load_rows(store, feature, everything=True)
+        threshold = None
+    else:
+        assert state is not None
+        moved = state["data_end"] is None or _aware(state["data_end"]) != data_end
+        users, sessions, cutoff = _affected(store, feature, cfg, state, pending=moved)
+        if not users and not sessions:
+            _save_state(store, feature, phash, state["threshold"], hwm_now, data_end, 0)
+            return RefreshStats(feature, False, 0, 0, time.perf_counter() - t0, state["threshold"])
+        rows = load_rows(store, feature, users=users, sessions=sessions, since=cutoff)
+        threshold = state["threshold"]
+    scope = Scope.load(store, cfg)
+    computed = _compute(store, rows, cfg, data_end, threshold, seed, full)
+    off = scope.judge(store, rows) if scope is not None else {}
+    js = journeys(list(rows.values()), {s.id: s.outcome for s in computed.signals})
+    new = signal_rows(feature, rows, computed, off)
+    changed = write_refresh(store, feature, rows, new, js, full=full, cutoff=cutoff)
+    _save_state(store, feature, phash, computed.threshold, hwm_now, data_end, changed)
+    return RefreshStats(
+        feature, full, len(rows), len(js), time.perf_counter() - t0, computed.threshold
+    )
+
+
+def _compute(
+    store: Store,
+    rows: dict[str, Row],
+    cfg: SignalsSection,
+    data_end: datetime,
+    threshold: float | None,
+    seed: int,
+    full: bool,
+) -> Computed:
+    from pilotgate.shift import StoreEmbeddingCache
+
+    outputs = _outputs(store, rows)
+    feedback = load_feedback(store, outputs, everything=full)
+    sessions = sorted({r.session_id for r in rows.values() if r.session_id})
+    steps = load_steps(store, sessions, cfg.copy_steps, everything=full)
+    cache = StoreEmbeddingCache(store) if cfg.similarity not in ("none", "lexical") else None
+    return compute(
+        list(rows.values()),
+        feedback,
+        steps,
+        cfg,
+        data_end,
+        threshold=threshold,
+        cache=cache,
+        seed=seed,
+    )
+
+
+def _outputs(store: Store, rows: dict[str, Row]) -> dict[str, str | None]:
+    """Each row's output, for telling an edit from a copy of the answer (feedback only)."""
+    c = t.interactions.c
+    out: dict[str, str | None] = dict.fromkeys(rows)
+    with store.engine.connect() as conn:
+        fb = t.feedback.c
+        ids = list(rows)
+        for part in chunks(ids):
+            q = select(c.id, c.output).where(
+                c.id.in_(select(fb.interaction_id).where(fb.interaction_id.in_(part)))
+            )
+            for iid, output in conn.execute(q):
+                out[iid] = output
+    return out
+
+
+def _max_ingested(store: Store) -> datetime | None:
+    """The high-water mark to save: the newest ``ingested_at``, but never later than a
+    few seconds ago, so a batch stamped just before and committed just after this read
+    is read again next time (rows already materialised are then skipped)."""
+    newest = _newest_ingested(store)
+    if newest is None:
+        return None
+    return min(newest, datetime.now(UTC) - _OVERLAP)
+
+
+def _newest_ingested(store: Store) -> datetime | None:
+    c = t.interactions.c
+    with store.engine.connect() as conn:
+        v = conn.execute(select(func.max(c.ingested_at)).where(c.ingested_at.isnot(None))).scalar()
+    if isinstance(v, str):
+        v = datetime.fromisoformat(v)
+    if isinstance(v, datetime) and v.tzinfo is None:
+        v = v.replace(tzinfo=UTC)
+    return v if isinstance(v, datetime) else None
+
+
+def _affected(
+    store: Store, feature: str, cfg: SignalsSection, state: dict[str, Any], *, pending: bool
+) -> tuple[list[str], list[str], datetime | None]:
+    """Users and (user-less) sessions whose signals may have changed since the state,
+    and the time from which their rows must be read again (the earliest change minus
+    the longest window: earlier rows cannot see it). Streams with a window still open
+    are included only when the data's end moved (``pending``): otherwise nothing new
+    can close their windows."""
+    c, sg = t.interactions.c, t.interaction_signals.c
+    users: set[str] = set()
+    sessions: set[str] = set()
+    earliest: list[datetime] = []
+
+    def add(uid: str | None, sid: str | None, ts: Any) -> None:
+        if uid:
+            users.add(uid)
+        elif sid:
+            sessions.add(sid)
+        else:
+            return
+        if isinstance(ts, datetime):
+            earliest.append(ts if ts.tzinfo else ts.replace(tzinfo=UTC))
+
+    horizon = _horizon(cfg)
+    with store.engine.connect() as conn:
+        hwm = state["hwm_ingested"]
+        # rows stamped a little before the mark may have committed after it: re-read
+        # from the mark, skipping the rows already materialised
+        done = select(sg.interaction_id).where(sg.interaction_id == c.id).exists()
+        q = select(c.user_id, c.session_id, func.min(c.ts)).where(c.feature == feature, ~done)
+        q = q.where(c.ingested_at > hwm) if hwm is not None else q.where(c.ingested_at.isnot(None))
+        for uid, sid, ts in conn.execute(q.group_by(c.user_id, c.session_id)):
+            add(uid, sid, _aware(ts))
+        open_ = select(sg.user_id, sg.session_id, func.min(sg.ts)).where(
+            sg.feature == feature, sg.final == 0
+        )
+        if pending:
+            for uid, sid, ts in conn.execute(open_.group_by(sg.user_id, sg.session_id)):
+                add(uid, sid, _aware(ts))
+        if state["data_end"] is not None:
+            since = state["data_end"] - horizon
+            fb, i = t.feedback.c, t.interactions.c
+            late_fb = (
+                select(i.user_id, i.session_id, i.ts)
+                .select_from(t.feedback.join(t.interactions, i.id == fb.interaction_id))
+                .where(fb.ts >= since, i.feature == feature)
+            )
+            for uid, sid, ts in conn.execute(late_fb):
+                add(uid, sid, ts)
+            st = t.steps.c
+            late = select(st.session_id, func.min(st.ts)).where(st.ts >= since)
+            late_sessions = dict(conn.execute(late.group_by(st.session_id)).all())
+            for part in chunks(sorted(late_sessions)):
+                q2 = select(c.user_id, c.session_id).where(
+                    c.session_id.in_(part), c.feature == feature
+                )
+                for uid, sid in conn.execute(q2):
+                    add(uid, sid, _aware(late_sessions[sid]) - horizon)
+    cutoff = min(earliest) - horizon if earliest else None
+    return sorted(users), sorted(sessions), cutoff
+
+
+def _aware(ts: Any) -> Any:
+    if isinstance(ts, str):
+        ts = datetime.fromisoformat(ts)
+    if isinstance(ts, datetime) and ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts
+
+
+def _horizon(cfg: SignalsSection) -> timedelta:
+    return timedelta(
+        seconds=max(
+            cfg.rephrase_window_s,
+            cfg.abandon_window_s,
+            cfg.escalate_window_s,
+            cfg.followup_window_s,
+        )
+        + cfg.clock_skew_s
+    )
+
+
+def _save_state(
+    store: Store,
+    feature: str,
+    phash: str,
+    threshold: float,
+    hwm: datetime | None,
+    data_end: datetime,
+    n: int,
+) -> None:
+    """Save the marks; ``n`` is how many signal rows the refresh changed."""
+    s = t.signal_state
+    with store.engine.begin() as conn:
+        conn.execute(delete(s).where(s.c.feature == feature))
+        conn.execute(
+            insert(s),
+            [
+                {
+                    "feature": feature,
+                    "params_hash": phash,
+                    "threshold": threshold,
+                    "hwm_ingested": hwm,
+                    "data_end": data_end,
+                    "updated_at": datetime.now(UTC),
+                    "n": n,
+                }
+            ],
+        )

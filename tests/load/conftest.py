@@ -1,0 +1,5 @@
+"""Fixtures of the load tests."""
+
+from h1canned import canned
+
+__all__ = ["canned"]
