@@ -35,3 +35,61 @@ def test_small_demo_runs_every_step_and_writes_the_report(tmp_path: Path) -> Non
     prod_mean = prod_eval["summary"]["scorers"]["label"]["mean"]
     assert demo_mean > prod_mean  # the seed's point: the demo set flatters the feature
     assert ctx.results["gate"]["verdict"] in ("pass", "fail", "insufficient_data")
+    _every_run_is_scoped_and_the_gate_explains(ctx, capsys_text=_gate_explain(ctx))
+
+
+def _gate_explain(ctx: object) -> str:
+    """``pilotgate gate --explain`` on the demo's store and plan, as a user would run it."""
+    import io
+    from contextlib import redirect_stdout
+
+    from pilotgate._cli import main
+
+    plan = ctx.files["plan"]  # type: ignore[attr-defined]
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        try:
+            main(["gate", "--plan", str(plan), "--store", ctx.store_url, "--explain",  # type: ignore[attr-defined]
+                  "--no-store"])  # fmt: skip
+        except SystemExit:
+            pass
+    return buf.getvalue()
+
+
+def _every_run_is_scoped_and_the_gate_explains(ctx: object, capsys_text: str) -> None:
+    from pilotgate.runs import run_scope
+
+    with Store(ctx.store_url) as store:  # type: ignore[attr-defined]
+        runs = store.list_runs(limit=100)
+        rob = store.latest_run("robustness")
+    # every capability recorded its own run with the real feature and version
+    for run in runs:
+        scope = run_scope(run)
+        assert scope.feature == "northwind-support", (run["kind"], run["id"])
+        if run["kind"] != "cases":  # the build samples every version's traffic
+            assert scope.version in ("v1", "v2"), (run["kind"], run["id"])
+        if run["kind"] in ("eval", "shift", "robustness"):
+            assert scope.eval_set and "@" in scope.eval_set, (run["kind"], run["id"])
+    # robustness runs on the version the plan pilots
+    assert rob is not None and rob["version"] == "v2"
+    gate = ctx.results["gate"]  # type: ignore[attr-defined]
+    for c in gate["criteria"]:
+        sel = c["evidence"]["selection"]
+        assert sel["feature"] == "northwind-support"
+        if sel["kind"] != "usage":
+            assert sel["version"] == "v2", c["name"]
+            assert c["evidence"]["run_id"], c  # every run criterion found its v2 run
+    by_name = {c["name"]: c for c in gate["criteria"]}
+    cov = by_name["the eval set covers production"]
+    assert cov["evidence"]["selection"]["eval_set"] == "production"
+    # the 50-case demo-set shift run was considered and skipped for its eval set
+    assert any(
+        not cand["taken"] and "on eval set 'demo@1'" in cand["reason"] for cand in cov["candidates"]
+    ), cov["candidates"]
+    # --explain: per criterion, the runs considered and why
+    text = capsys_text
+    assert "which run each criterion judged" in text
+    for c in gate["criteria"]:
+        assert c["name"] in text
+    assert "taken" in text and "skipped" in text
+    assert "on eval set 'demo@1'" in text

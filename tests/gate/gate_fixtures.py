@@ -49,7 +49,12 @@ def crit(name: str, metric: str, op: str, threshold: float, **kw: Any) -> dict[s
 def save_run_at(
     store: Store, kind: str, summary: Mapping[str, Any], at: datetime, **meta: Any
 ) -> str:
-    """Store a finished run and set its creation time (the store stamps 'now')."""
+    """Store a finished run and set its creation time (the store stamps 'now').
+
+    Runs are for the plan's feature and version unless ``meta`` says otherwise.
+    """
+    meta.setdefault("feature", FEATURE)
+    meta.setdefault("version", "v2")
     rid = store.save_run(kind, summary, **meta)
     with store.engine.begin() as conn:
         conn.execute(update(tables.runs).where(tables.runs.c.id == rid).values(created_at=at))

@@ -15,6 +15,7 @@ from pilotgate._cli import main
 from pilotgate.store import Store
 
 XSD = Path(__file__).with_name("junit.xsd")
+FEATURE, VERSION = "support-router", "v1"  # the plan below names no version: v1
 
 P99 = {"name": "tail latency at 3x", "metric": "latency.e2e.p99@3x", "op": "<=", "threshold": 4000,
        "min_samples": 100}  # fmt: skip
@@ -53,7 +54,12 @@ class Env:
 
     def load(self, p99: float, n: int = 500) -> None:
         with Store(self.url) as st:
-            st.save_run("load", load_doc({"1x": p99 / 3, "2x": p99 / 2, "3x": p99}, n=n))
+            st.save_run(
+                "load",
+                load_doc({"1x": p99 / 3, "2x": p99 / 2, "3x": p99}, n=n),
+                feature=FEATURE,
+                version=VERSION,
+            )
 
     def usage(self, n: int, accepted: int) -> None:
         from datetime import UTC, datetime, timedelta

@@ -36,6 +36,10 @@ def feature_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return "python:gate_feature_mod:answer"
 
 
+# what each command's run measures; the gate reads only this feature's v1 runs
+SCOPE = ("--feature", "integration", "--version", "v1")
+
+
 def _plan(path: Path, criteria: list[dict[str, Any]]) -> None:
     lines = ["[feature]", 'name = "integration"', "[load]", "expected_concurrency = 2", ""]
     for c in criteria:
@@ -51,7 +55,7 @@ def test_gate_on_real_runs(tmp_path: Path, feature_target: str) -> None:
     )
     with run_in_thread(profile, seed=0) as sim:
         code = _cli("load", "-t", f"openai:{sim.url}/v1", "--model", "m", "--expected", "2",
-                    "-d", "2", "--store", url)  # fmt: skip
+                    "-d", "2", "--store", url, *SCOPE)  # fmt: skip
     assert code == 0
 
     cases = [{"id": f"c{i}", "input": f"hello number {i}", "expected": f"HELLO NUMBER {i}"}
@@ -59,11 +63,11 @@ def test_gate_on_real_runs(tmp_path: Path, feature_target: str) -> None:
     with Store(url) as st:
         st.save_eval_set("production", cases)
     assert _cli("eval", "run", "-t", feature_target, "--eval-set", "production",
-                "--scorer", "exact", "--store", url) == 0  # fmt: skip
+                "--scorer", "exact", "--store", url, *SCOPE) == 0  # fmt: skip
     cases_file = tmp_path / "cases.jsonl"
     cases_file.write_text("".join(json.dumps(c) + "\n" for c in cases), encoding="utf-8")
     assert _cli("robustness", "-t", feature_target, "--cases", str(cases_file),
-                "--perturbations", "all_caps,typo", "--store", url) == 0  # fmt: skip
+                "--perturbations", "all_caps,typo", "--store", url, *SCOPE) == 0  # fmt: skip
 
     plan = tmp_path / "pilotgate.toml"
     base = {"min_samples": 5}

@@ -77,7 +77,8 @@ def test_trailing_window_excludes_old_runs(store: Store) -> None:
         store,
     )
     assert got["recent"]["status"] == "insufficient_data"
-    assert "no load run in the window" in got["recent"]["reason"]
+    assert "no load run of feature" in got["recent"]["reason"]
+    assert "outside the window" in got["recent"]["reason"]
     assert got["any"]["status"] == "pass"
 
 

@@ -10,8 +10,8 @@ def test_public_names() -> None:
         [
             "SCHEMA", "DelayServer", "DelaySpec", "Estimate", "LevelsResult", "LoadConfig",
             "LoadResult", "RetryPolicy", "Samples", "Shard", "Slo", "Workload", "estimate",
-            "expected_levels", "is_loopback", "merge_results", "run_levels", "run_load",
-            "sweep_levels", "to_target",
+            "expected_levels", "is_loopback", "merge_results", "record_load", "run_levels",
+            "run_load", "sweep_levels", "to_target",
         ]
     )  # fmt: skip
     for name in load.__all__:

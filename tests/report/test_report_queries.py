@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pilotgate.report import features, usage_overview
-from pilotgate.report._queries import latency_percentiles
 from pilotgate.store import Store
-from pilotgate.store import tables as t
+from pilotgate.usage import usage_figures
+from pilotgate.usage._stats import quantile_metric
 
 T0 = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 
@@ -97,17 +97,22 @@ def _memory_store() -> Store:
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.floats(0.5, 1e5, allow_nan=False), min_size=1, max_size=60))
 def test_percentiles_are_numpys(values: list[float]) -> None:
+    """The headline latency figures (read with OFFSET windows) are numpy's percentiles, and
+    their intervals are the order statistics the histogram-based quantile_metric picks."""
     store = _memory_store()
     feature = f"f{next(_COUNTER)}"
     store.add_interactions(
         [{"kind": "interaction", "id": f"{feature}-{i}", "ts": T0, "feature": feature,
           "input": "q", "latency_ms": v} for i, v in enumerate(values)]
     )  # fmt: skip
-    with store.engine.connect() as conn:
-        got = latency_percentiles(conn, [t.interactions.c.feature == feature], len(values),
-                                  ps=(0.0, 0.5, 0.9, 0.95, 0.99, 1.0))  # fmt: skip
-    for key, q in (("p0", 0), ("p50", 50), ("p90", 90), ("p95", 95), ("p99", 99), ("p100", 100)):
-        assert got[key] == pytest.approx(np.percentile(values, q), rel=1e-9, abs=1e-9), key
+    got = usage_figures(store, feature=feature).latency
+    hist: dict[float, int] = {}
+    for v in values:
+        hist[v] = hist.get(v, 0) + 1
+    for key, q in (("p50", 50), ("p95", 95), ("p99", 99)):
+        assert got[key].value == pytest.approx(np.percentile(values, q), rel=1e-9, abs=1e-9)
+        assert got[key].ci95 == quantile_metric(hist, q / 100).ci95, key
+        assert got[key].n == len(values)
 
 
 _COUNTER = itertools.count()

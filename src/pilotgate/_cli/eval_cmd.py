@@ -50,12 +50,17 @@ def _console() -> Console:
 )
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--name", default=None, help="A name for the run.")
-@click.option("--feature", default=None, help="Feature name recorded with the run.")
+@click.option(
+    "--feature",
+    default=None,
+    help="Feature name recorded with the run (default: the plan's [feature] name).",
+)
 @click.option(
     "--version",
     "version",
     default=None,
-    help="Feature version (labels compare verdicts; part of the response-cache key).",
+    help="Feature version (default: the plan's [feature] version; labels compare verdicts; "
+    "part of the response-cache key).",
 )
 @click.option("--resume", default=None, help="Continue an interrupted run: its RUN_ID.")
 @click.option("--no-cache", is_flag=True, help="Call the target even for cached inputs.")
@@ -107,11 +112,13 @@ def run_cmd(
 
     if not scorers:
         raise ConfigError("no --scorer given", fix="e.g. --scorer label or --scorer exact")
-    from pilotgate._cli._runs import ensure_reachable
+    from pilotgate._cli._options import ensure_reachable, plan_scope
     from pilotgate.plan import resolve_settings
     from pilotgate.targets import resolve_target
 
     plan = resolve_settings(store=store_url).plan
+    if plan is not None:
+        feature, version = plan_scope(feature, version, plan)
     tgt = resolve_target(
         target,
         model=model,

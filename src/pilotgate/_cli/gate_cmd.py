@@ -48,6 +48,11 @@ def _write(path: str, text: str) -> None:
 )
 @click.option("--now", "now_text", default=None, help="Judge as of this ISO time (replay).")
 @click.option("--no-store", is_flag=True, help="Do not record this evaluation as a run.")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="List, per criterion, the runs considered and why each was taken or skipped.",
+)
 def gate(
     plan_path: str | None,
     store_url: str | None,
@@ -56,6 +61,7 @@ def gate(
     md_path: str | None,
     now_text: str | None,
     no_store: bool,
+    explain: bool,
 ) -> None:
     """Judge every criterion of the pilot plan from the latest stored results.
 
@@ -82,9 +88,25 @@ def gate(
     if md_path:
         _write(md_path, to_markdown(result))
     _render(result)
+    if explain:
+        from rich.console import Console
+        from rich.markup import escape
+
+        from pilotgate.gate._explain import explain_lines
+
+        console = Console(width=160, soft_wrap=True)
+        for line in explain_lines(result):
+            console.print(escape(line), highlight=False)
     if result.exit_code:
         # SystemExit, not ctx.exit: `python -m pilotgate` ignores main()'s return value
         raise SystemExit(result.exit_code)
+
+
+def _evidence(ev: dict[str, object]) -> str:
+    sel = ev.get("selection")
+    version = sel.get("version") if isinstance(sel, dict) else None
+    head = f"{ev.get('run_id') or ev.get('kind')}" + (f" ({version})" if version else "")
+    return f"{head} · {ev.get('window')}"
 
 
 def _render(result: GateResult) -> None:
@@ -123,7 +145,7 @@ def _render(result: GateResult) -> None:
             fmt_num(r.value),
             fmt_ci(r.ci95),
             "—" if r.n is None else str(r.n),
-            escape(f"{ev.get('run_id') or ev.get('kind')} · {ev.get('window')}"),
+            escape(_evidence(ev)),
         )
     console.print(table)
     for r in result.criteria:

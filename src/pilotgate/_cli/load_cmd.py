@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from pilotgate._cli._runs import ensure_reachable, record_run, store_options
+from pilotgate._cli._options import ensure_reachable, plan_scope, scope_options, store_options
 from pilotgate.errors import ConfigError, InputError
 
 __all__ = ["load"]
@@ -246,6 +246,7 @@ def _sweep_spec(text: str) -> tuple[float, float, int]:
     help="Write the pilotgate.load/1 document.",
 )  # noqa: E501
 @click.option("--name", help="Name the stored run (e.g. 'pre-pilot 3x').")
+@scope_options
 @store_options
 @click.pass_context
 def load(ctx: click.Context, /, **opts: Any) -> None:
@@ -360,44 +361,40 @@ def _run(o: dict[str, Any]) -> None:
             fix="check the estimate above and pass --yes",
         )
     samples = o["with_samples"] or shard.count > 1
+    feature, version = plan_scope(o["run_feature"], o["run_version"], plan)
+    record: dict[str, Any] = {
+        # shards are stored once merged, not alone
+        "store": None if o["no_store"] or shard.count > 1 else _store_url(o),
+        "feature": feature,
+        "version": version,
+        "name": o["name"],
+        "params": {
+            "expected": o["expected"] or o["expected_rate"],
+            "sweep": o["sweep_spec"],
+            "inputs": o["inputs"],
+        },
+        "target_label": o["target_spec"],  # as typed; the runs layer strips secrets
+    }
+    res: Any
     if levels is not None:
         res = run_levels(
             cfg, target, levels, labels=labels, workload=workload,
-            stop_when_slo_missed=bool(o["sweep_spec"]),
+            stop_when_slo_missed=bool(o["sweep_spec"]), **record,
         )  # fmt: skip
-        doc = res.to_json(include_samples=samples)
     else:
-        doc = run_load(cfg, target, workload).to_json(include_samples=samples)
+        res = run_load(cfg, target, workload, **record)
+    doc = res.to_json(include_samples=samples)
     if o["json_path"]:
         _write_json(o["json_path"], doc)
     _render(doc)
-    if not o["no_store"] and shard.count == 1:  # shards are stored once merged, not alone
-        params = {
-            "levels": levels,
-            "labels": labels,
-            "expected": o["expected"] or o["expected_rate"],
-            "sweep": o["sweep_spec"],
-            "config": cfg.model_dump(mode="json"),
-            "inputs": o["inputs"],
-        }
-        _store(
-            o["store_url"], doc, name=o["name"], target=safe_url(o["target_spec"]), params=params
-        )
+    if res.run_id:
+        click.echo(f"stored run {res.run_id} (feature {feature!r}, version {version!r})", err=True)
 
 
-def _store(store_url: str | None, doc: dict[str, Any], **meta: Any) -> None:
-    """Record the run (kind ``load``): its summary is the document without raw samples, so a
-    multi-level run is one run whose ``levels[]`` (labels ``1x``…) the gate reads."""
-    run_id = record_run(store_url, "load", _without_samples(doc), **meta)
-    click.echo(f"stored run {run_id}", err=True)
+def _store_url(o: dict[str, Any]) -> str:
+    from pilotgate.plan import resolve_settings
 
-
-def _without_samples(doc: dict[str, Any]) -> dict[str, Any]:
-    """The run summary: the document without raw samples (those stay in --json files)."""
-    out = {k: v for k, v in doc.items() if k != "samples"}
-    if isinstance(out.get("levels"), list):
-        out["levels"] = [{k: v for k, v in lv.items() if k != "samples"} for lv in out["levels"]]
-    return out
+    return resolve_settings(store=o["store_url"], plan=o["plan_path"]).store
 
 
 @load.command("merge")
@@ -406,11 +403,14 @@ def _without_samples(doc: dict[str, Any]) -> dict[str, Any]:
     "--json", "json_path", type=click.Path(dir_okay=False), help="Write the merged document."
 )  # noqa: E501
 @click.option("--name", help="Name the stored run.")
+@scope_options
 @store_options
 def merge(
     shards: tuple[str, ...],
     json_path: str | None,
     name: str | None,
+    run_feature: str | None,
+    run_version: str | None,
     store_url: str | None,
     no_store: bool,
 ) -> None:
@@ -434,17 +434,28 @@ def merge(
         for i in range(n.pop()):
             parts = [LoadResult.from_json(d["levels"][i], where=p) for p, d in docs]
             merged_levels.append(merge_results(parts))
-        doc = LevelsResult(merged_levels).to_json(include_samples=True)
+        merged: LevelsResult | LoadResult = LevelsResult(merged_levels)
     elif any("levels" in d for _, d in docs):
         raise InputError("cannot merge multi-level and single-level documents", where=shards[0])
     else:
-        doc = merge_results([LoadResult.from_json(d, where=p) for p, d in docs]).to_json(
-            include_samples=True
-        )
+        merged = merge_results([LoadResult.from_json(d, where=p) for p, d in docs])
+    doc = merged.to_json(include_samples=True)
     doc["merged_from"] = list(shards)
     if json_path:
         _write_json(json_path, doc)
     _render(doc)
     if not no_store:
-        params = {"merged_from": list(shards), "config": doc.get("config")}
-        _store(store_url, doc, name=name, target=doc.get("target"), params=params)
+        from pilotgate.load import record_load
+        from pilotgate.plan import resolve_settings
+
+        feature, version = plan_scope(run_feature, run_version)
+        run_id = record_load(
+            merged,
+            resolve_settings(store=store_url).store,
+            feature=feature,
+            version=version,
+            name=name,
+            params={"merged_from": list(shards), "config": doc.get("config")},
+            extra={"merged_from": list(shards)},
+        )
+        click.echo(f"stored run {run_id} (feature {feature!r}, version {version!r})", err=True)

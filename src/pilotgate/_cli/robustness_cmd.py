@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from pilotgate._cli._runs import ensure_reachable, record_run, store_options
+from pilotgate._cli._options import ensure_reachable, plan_scope, scope_options, store_options
 from pilotgate._cli.perturb_cmd import plan_options, resolve_plan_options
 from pilotgate.errors import ConfigError
 
@@ -77,6 +77,7 @@ def _floats(text: str | None) -> list[float]:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the result.")
 @click.option("--rows", "rows_path", type=click.Path(dir_okay=False), help="Per-pair JSONL.")
 @plan_options
+@scope_options
 @store_options
 def robustness(
     target: str,
@@ -98,6 +99,8 @@ def robustness(
     plan_path: str | None,
     feature_description: str | None,
     glossary: str | None,
+    run_feature: str | None,
+    run_version: str | None,
     store_url: str | None,
     no_store: bool,
 ) -> None:
@@ -111,7 +114,6 @@ def robustness(
     from pilotgate.perturb import run_robustness
     from pilotgate.scoring import get_scorer
     from pilotgate.targets import resolve_target
-    from pilotgate.targets._base import safe_url
 
     kwargs = _parse_kv(scorer_arg, "--scorer-arg")
     main = None if scorer == "auto" and not kwargs else get_scorer(scorer, **kwargs)
@@ -126,6 +128,7 @@ def robustness(
         target, model=model, plan_targets=plan.targets if plan is not None else None
     )
     ensure_reachable(tgt.config)
+    feature, version = plan_scope(run_feature, run_version, plan)
     result = _run_with_progress(
         run_robustness,
         tgt,
@@ -140,8 +143,12 @@ def robustness(
         expectation_scorers=exp,
         concurrency=concurrency,
         options=options,
+        store=settings.store,
+        save=not no_store,
+        feature=feature,
+        version=version,
+        target_label=target,  # the spec as typed; the runs layer strips secrets
     )
-    result.target = safe_url(target)  # the spec as typed, less any user:password
     _render(result)
     if json_path:
         Path(json_path).write_text(
@@ -151,30 +158,8 @@ def robustness(
         with Path(rows_path).open("w", encoding="utf-8") as fh:
             for row in result.rows():
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    if not no_store:
-        meta: dict[str, Any] = {}
-        if plan is not None:
-            from pilotgate.plan import plan_hash
-
-            meta["plan_hash"] = plan_hash(plan)
-        run_id = record_run(
-            settings.store,
-            "robustness",
-            result.to_json(),
-            ((f"{r['perturbed_id']}@{r['severity']}", r) for r in result.rows()),
-            target=result.target,
-            params={
-                "cases": cases,
-                "perturbations": perturbations,
-                "seed": seed,
-                "mode": mode,
-                "samples": samples,
-                "severity": severity,
-                "options": sorted(options),
-            },
-            **meta,
-        )
-        click.echo(f"stored run {run_id}")
+    if result.run_id:
+        click.echo(f"stored run {result.run_id} (feature {feature!r}, version {version!r})")
 
 
 def _run_with_progress(fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from pilotgate._cli._runs import store_options
+from pilotgate._cli._options import plan_scope, store_options
 from pilotgate.errors import ConfigError
 
 __all__ = ["shift"]
@@ -125,10 +125,18 @@ def shift(
         raise ConfigError(
             "--suggest needs --suggest-out FILE", fix="add --suggest-out suggested.jsonl"
         )
+    # the run measures the plan's feature and version unless --feature / --version say
+    run_feature, run_version = plan_scope(feature, feature_version)
     store = _open_store(store_url) if (eval_set or feature or not no_store) else None
     try:
         ev = _eval_inputs(eval_path, eval_set, store)
         pr = _production_inputs(prod_path, feature, since, feature_version, store)
+        notes = [
+            f"{path}: skipped {len(inputs.bad_lines)} unreadable line(s); "
+            f"first: line {inputs.bad_lines[0].line}: {inputs.bad_lines[0].error}"
+            for path, inputs in ((eval_path or eval_set, ev), (prod_path or feature, pr))
+            if inputs.bad_lines
+        ]
         # Model vectors are worth keeping between runs; lexical ones are cheaper to redo.
         cache: Any = InMemoryEmbeddingCache()
         if store is not None and not embedder.startswith("lexical"):
@@ -146,23 +154,22 @@ def shift(
             cache=cache,
             level=level,
             max_production=max_production,
+            store=store,
+            save=not no_store,
+            feature=run_feature,
+            version=run_version,
+            eval_set=ev.ref,
+            inputs={
+                "eval": eval_path or f"store:eval-set:{ev.ref}",
+                "production": prod_path or f"store:feature:{feature}",
+                "since": since,
+            },
+            notes=notes,
         )
     finally:
         if store is not None:
             store.close()
-    for path, inputs in ((eval_path or eval_set, ev), (prod_path or feature, pr)):
-        if inputs.bad_lines:
-            first = inputs.bad_lines[0]
-            result.notes.append(
-                f"{path}: skipped {len(inputs.bad_lines)} unreadable line(s); "
-                f"first: line {first.line}: {first.error}"
-            )
     doc = result.to_json()
-    doc["inputs"] = {
-        "eval": eval_path or f"store:eval-set:{eval_set}",
-        "production": prod_path or f"store:feature:{feature}",
-        "since": since,
-    }
     if scores_path:
         result.write_scores(scores_path)
     if suggest and suggest_out:
@@ -176,19 +183,11 @@ def shift(
             json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
     _render(doc)
-    if not no_store:
-        from pilotgate._cli._runs import record_run
-
-        uncovered = ((row["id"], row) for row in result.score_rows() if not row["covered"])
-        run_id = record_run(
-            store_url,
-            "shift",
-            doc,
-            uncovered,
-            feature=feature,
-            params={"inputs": doc["inputs"], "embedder": embedder, "seed": seed, "level": level},
+    if result.run_id:
+        click.echo(
+            f"stored run {result.run_id} (feature {result.scope.get('feature')!r}, "
+            f"version {result.scope.get('version')!r})"
         )
-        click.echo(f"stored run {run_id}")
 
 
 def _embedder(name: str, model: str | None, api_key_env: str) -> Any:

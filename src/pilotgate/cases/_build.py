@@ -53,7 +53,7 @@ def auto_clusters(size: int, n: int) -> int:
 
 
 def build_eval_set(
-    store: Store,
+    store: Store | str | None,
     name: str,
     spec: BuildSpec | None = None,
     *,
@@ -64,16 +64,47 @@ def build_eval_set(
     """Sample, de-duplicate and redact stored interactions into eval set ``name``.
 
     Args:
-        store: where the interactions are and where the new version is saved.
+        store: where the interactions are and where the new version is saved (a Store,
+            a URL, or None for the configured store).
         name: eval set name; the build becomes its next version (``name@N``).
         spec: filters, strategies, thresholds and seed (defaults: :class:`BuildSpec`).
-        save: store the new version (``False`` only returns the cases).
+        save: store the new version and record the build as a run (kind ``cases``, for
+            the spec's feature and version, eval set ``name@N``); ``False`` only returns
+            the cases.
         progress: show embedding progress (``None``: when stderr is a terminal).
 
     Raises:
         InputError: no stored interaction matches the filters.
     """
-    spec = spec or BuildSpec()
+    from pilotgate.runs import using_store
+
+    with using_store(store) as st:
+        result = _build(st, name, spec or BuildSpec(), save, description, progress)
+        if save and result.version is not None:
+            from pilotgate.runs import record_run
+
+            result.run_id = record_run(
+                st,
+                "cases",
+                result.to_json(),
+                ((c.id, dict(c.origin or {})) for c in result.cases),
+                feature=result.spec.feature,
+                version=result.spec.version,
+                eval_set=f"{name}@{result.version}",
+                params={"spec": result.spec.to_json(), "pool": result.pool},
+                name=name,
+            )
+        return result
+
+
+def _build(
+    store: Store,
+    name: str,
+    spec: BuildSpec,
+    save: bool,
+    description: str | None,
+    progress: bool | None,
+) -> BuildResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     pool = load_pool(store, spec)

@@ -198,6 +198,8 @@ class BuildResult:
     clusters: int
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: The stored run (kind ``cases``) when the build was saved.
+    run_id: str | None = None
 
     @property
     def ref(self) -> str:

@@ -85,6 +85,7 @@ judge_on = "bound"
 [[criteria]]
 name = "the eval set covers production"
 metric = "shift.coverage"
+eval_set = "production"
 op = ">="
 threshold = 0.8
 min_samples = 100

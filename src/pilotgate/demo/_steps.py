@@ -1,7 +1,9 @@
 """The capability steps of ``pilotgate demo``, one function per capability.
 
-Each step reads what earlier steps left in the store or in files, records its own run
-in the store (as the CLI commands do), and returns a one-line summary.
+Each step reads what earlier steps left in the store or in files and calls the
+capability's entry point with ``store=``, so the run is recorded (with its feature,
+version and eval set) by the capability itself, exactly as for the CLI; it returns a
+one-line summary.
 """
 
 from __future__ import annotations
@@ -44,6 +46,13 @@ def _summary(ctx: DemoContext) -> dict[str, Any]:
 
 def _feature_target(ctx: DemoContext, version: str) -> str:
     return f"openai:{ctx.feature_urls[version]}/v1"
+
+
+def _piloted_version(ctx: DemoContext) -> str:
+    """The version the plan pilots (``[feature] version``): the runs the gate judges."""
+    from pilotgate.plan import load_plan
+
+    return load_plan(ctx.files["plan"]).feature.version
 
 
 def step_eval_sets(ctx: DemoContext) -> str:
@@ -90,6 +99,7 @@ def step_eval_sets(ctx: DemoContext) -> str:
 
 def step_eval(ctx: DemoContext) -> str:
     """Score v1 on the demo set and v1/v2 on the production-derived set; compare v1 vs v2."""
+    from pilotgate.demo import FEATURE_NAME
     from pilotgate.evaluate import compare_runs, run_eval
 
     runs: dict[str, str] = {}
@@ -104,7 +114,7 @@ def step_eval(ctx: DemoContext) -> str:
                 store=store,
                 concurrency=16,
                 name=f"{set_name}-{version}",
-                feature="northwind-support",
+                feature=FEATURE_NAME,
                 version=version,
                 model="northwind",
             )
@@ -126,66 +136,90 @@ def step_eval(ctx: DemoContext) -> str:
 
 
 def step_shift(ctx: DemoContext) -> str:
-    """Coverage of production by the demo set, the gaps, and drift."""
-    from pilotgate.demo.data import demo_set
-    from pilotgate.shift import analyze_shift
+    """Coverage of the piloted version's production by the demo set and by the
+    production-derived set: the gaps, and drift. Both runs are recorded (feature, version,
+    eval set); the gate's coverage criterion names the production-derived set."""
+    from pilotgate.demo import FEATURE_NAME
+    from pilotgate.shift import StoreEmbeddingCache, analyze_shift
+    from pilotgate.shift._store_io import eval_set_inputs, production_inputs
 
-    demo = demo_set(seed=ctx.config.seed)
-    stream = ctx.results.get("production", [])
-    result = analyze_shift(
-        [c["input"] for c in demo],
-        [r.text for r in stream],
-        embedder="minilm",
-        seed=ctx.config.seed,
-        eval_ids=[c["id"] for c in demo],
-        production_ids=[r.id for r in stream],
-        production_ts=[r.ts for r in stream],
-        progress=False,
-    )
-    doc = result.to_json()
+    version = _piloted_version(ctx)
+    docs = {}
     with Store(ctx.store_url) as store:
-        store.save_run("shift", doc, name="demo-set-vs-production", feature="northwind-support")
+        prod = production_inputs(store, FEATURE_NAME, version=version)
+        cache = StoreEmbeddingCache(store)  # the second run re-uses the production vectors
+        for name, ref in (
+            ("demo-set-vs-production", "demo"),
+            ("production-set-vs-production", ctx.results["production_eval_set"]),
+        ):
+            ev = eval_set_inputs(store, ref)
+            result = analyze_shift(
+                ev.texts,
+                prod.texts,
+                embedder="minilm",
+                seed=ctx.config.seed,
+                eval_ids=ev.ids,
+                production_ids=prod.ids,
+                production_ts=prod.ts,
+                cache=cache,
+                progress=False,
+                store=store,
+                feature=FEATURE_NAME,
+                version=version,
+                eval_set=ev.ref,
+                inputs={
+                    "eval": f"store:eval-set:{ev.ref}",
+                    "production": f"store:feature:{FEATURE_NAME} version {version}",
+                },
+                name=name,
+            )
+            docs[name] = result.to_json()
+    doc = docs["demo-set-vs-production"]
     gaps = doc.get("gaps", [])
     cov = float(doc["coverage"])
+    cov_prod = float(docs["production-set-vs-production"]["coverage"])
     _summary(ctx)["production covered by the demo set"] = f"{cov:.0%}"
+    _summary(ctx)["production covered by the production-derived set"] = f"{cov_prod:.0%}"
     top = ", ".join(g["label"] for g in gaps[:3])
-    return f"coverage {cov:.0%}, {len(gaps)} gaps (largest: {top})"
+    return (
+        f"{version} traffic: demo set covers {cov:.0%}, {len(gaps)} gaps (largest: {top}); "
+        f"production-derived set covers {cov_prod:.0%}"
+    )
 
 
 def step_robustness(ctx: DemoContext) -> str:
-    """The demo-tuned v1 under perturbations of the demo set."""
+    """The version the plan pilots under perturbations of the demo set."""
+    from pilotgate.demo import FEATURE_NAME
     from pilotgate.demo.data import demo_set
     from pilotgate.perturb import perturb_options, run_robustness
     from pilotgate.plan import load_plan
     from pilotgate.records import Case
     from pilotgate.targets import resolve_target
 
+    version = _piloted_version(ctx)
     cases = [Case.model_validate(c) for c in demo_set(seed=ctx.config.seed)]
-    result = run_robustness(
-        resolve_target(_feature_target(ctx, "v1"), model="northwind"),
-        cases,
-        perturbations=ROBUSTNESS_PERTURBATIONS,
-        seed=ctx.config.seed,
-        concurrency=16,
-        options=perturb_options(load_plan(ctx.files["plan"])),
-    )
-    doc = result.to_json()
-    rows = result.rows()
     with Store(ctx.store_url) as store:
-        store.save_run(
-            "robustness",
-            doc,
-            ((f"{r['perturbed_id']}@{r['severity']}", r) for r in rows),
-            name="demo-v1",
-            feature="northwind-support",
-            version="v1",
-            target=_feature_target(ctx, "v1"),
+        demo_ref = "demo@{}".format(store.get_eval_set("demo")[0]["version"])
+        result = run_robustness(
+            resolve_target(_feature_target(ctx, version), model="northwind"),
+            cases,
+            perturbations=ROBUSTNESS_PERTURBATIONS,
+            seed=ctx.config.seed,
+            concurrency=16,
+            options=perturb_options(load_plan(ctx.files["plan"])),
+            store=store,
+            feature=FEATURE_NAME,
+            version=version,
+            eval_set=demo_ref,
+            name=f"demo-{version}",
+            target_label=_feature_target(ctx, version),
         )
+    doc = result.to_json()
     fams = doc.get("families", {})
     worst = sorted(fams.items(), key=lambda kv: kv[1].get("pass_rate") or 0)[:2]
     weakest = ", ".join(f"{k} {v.get('pass_rate', 0):.0%}" for k, v in worst)
-    _summary(ctx)["weakest perturbation families"] = weakest
-    return f"{len(rows)} pairs; weakest: {weakest}"
+    _summary(ctx)["weakest perturbation families"] = f"{weakest} ({version})"
+    return f"{version}: {len(result.rows())} pairs; weakest: {weakest}"
 
 
 def step_load(ctx: DemoContext) -> str:
@@ -205,8 +239,10 @@ def step_load(ctx: DemoContext) -> str:
         seed=ctx.config.seed,
     )
     texts = [r.text for r in ctx.results.get("production", [])[:500]] or ["hello"]
+    from pilotgate.demo import FEATURE_NAME
     from pilotgate.targets import TargetConfig
 
+    # the load service runs the piloted version (v2) against the rate-limited provider
     target = TargetConfig(kind="openai", url=f"{ctx.feature_urls['load']}/v1", model="northwind")
     result = run_levels(
         cfg,
@@ -214,12 +250,12 @@ def step_load(ctx: DemoContext) -> str:
         [int(x) for x in levels],
         labels=labels,
         workload=Workload.from_texts(texts),
+        store=ctx.store_url,
+        feature=FEATURE_NAME,
+        version=_piloted_version(ctx),
+        name="expected-1x-2x-3x",
     )
     doc = result.to_json()
-    with Store(ctx.store_url) as store:
-        store.save_run(
-            "load", doc, name="expected-1x-2x-3x", feature="northwind-support", version="v2"
-        )
     rows = []
     s = _summary(ctx)
     for lvl in doc.get("levels", []):

@@ -313,13 +313,18 @@ def compare_runs(
         }
         run_id = None
         if save:
-            run_id = st.save_run(
+            from pilotgate.runs import record_run, run_scope
+
+            sa, sb = run_scope(ra), run_scope(rb)
+            run_id = record_run(
+                st,
                 "compare",
                 doc,
                 name=name,
                 params={"run_a": run_a, "run_b": run_b, "scorers": keys, "seed": seed},
-                feature=ra.get("feature"),
-                version=rb.get("version"),
+                feature=sb.feature or sa.feature,
+                version=sb.version,  # the candidate's: a comparison judges B against A
+                eval_set=sb.eval_set if sb.eval_set == sa.eval_set else None,
             )
             doc["run_id"] = run_id
         return CompareResult(run_id, doc)

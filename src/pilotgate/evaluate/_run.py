@@ -37,7 +37,7 @@ class EvalResult:
     """A finished (or resumed) eval run.
 
     Attributes:
-        run_id: the run's id in the store.
+        run_id: the run's id in the store ("" when run with ``save=False``).
         document: the ``pilotgate.eval/1`` document (also the run's stored summary).
         rows: one result per case, in case order.
         calls: target calls made by this invocation (0 for a fully cached re-run).
@@ -68,6 +68,8 @@ class _Writer:
     def __init__(self, store: Store, run_id: str, *, every: int = 8, seconds: float = 0.5):
         self.store, self.run_id, self.every, self.seconds = store, run_id, every, seconds
         self.rows: list[tuple[str, dict[str, Any]]] = []
+        #: rows of a run that is not saved (``run_id`` ""): kept here, not in the store
+        self.kept: list[dict[str, Any]] = []
         self.cache: dict[str, Any] = {}
         self._last = time.monotonic()
 
@@ -82,7 +84,10 @@ class _Writer:
         if self.cache:
             self.store.cache_put_many(self.cache)
             self.cache = {}
-        if self.rows:
+        if self.rows and not self.run_id:
+            self.kept.extend({"item_id": i, **r} for i, r in self.rows)
+            self.rows = []
+        elif self.rows:
             self.store.add_results(self.run_id, self.rows)
             self.rows = []
         self._last = time.monotonic()
@@ -159,6 +164,7 @@ async def arun_eval(
     *,
     eval_set: str | None = None,
     store: Store | str | None = None,
+    save: bool = True,
     concurrency: int = 8,
     name: str | None = None,
     resume: str | None = None,
@@ -192,6 +198,7 @@ async def arun_eval(
             cases,
             scorers,
             eval_set=eval_set,
+            save=save,
             concurrency=concurrency,
             name=name,
             resume=resume,
@@ -220,6 +227,7 @@ async def _run(
     scorer_arg: Any,
     *,
     eval_set: str | None,
+    save: bool,
     concurrency: int,
     name: str | None,
     resume: str | None,
@@ -252,11 +260,17 @@ async def _run(
         run_id = resume
         _check_resume(st, resume, tgt.fingerprint, version)
         done = {r["item_id"] for r in st.run_results(resume) if r.get("error") is None}
-    else:
-        run_id = st.start_run(
-            "eval", name=name, params=params, feature=feature, version=version, target=target_desc
-        )
+    elif save:
+        from pilotgate.runs import start_run
+
+        run_id = start_run(
+            st, "eval", name=name, params=params, feature=feature, version=version,
+            target=target_desc, eval_set=source.ref if source.kind == "eval_set" else None,
+            inputs=None if source.kind == "eval_set" else {"cases": source.ref},
+        )  # fmt: skip
         done = set()
+    else:
+        run_id, done = "", set()
     if on_start is not None:
         on_start(run_id)
     todo = [c for c in cases if c.id not in done]
@@ -318,7 +332,7 @@ async def _run(
         status = "ok"
     finally:
         writer.flush()
-        rows = _ordered(st.run_results(run_id), cases)
+        rows = _ordered(st.run_results(run_id) if run_id else writer.kept, cases)
         doc = summarize(rows, scorers, seed=seed)
         doc.update(
             schema=EVAL_SCHEMA,
@@ -335,7 +349,8 @@ async def _run(
             resumed_skipped=len(cases) - len(todo),
             rate_limit={"signals": gate.signals, "pauses": gate.pauses, "paused_s": gate.paused_s},
         )
-        st.finish_run(run_id, doc, status=status)
+        if run_id:
+            st.finish_run(run_id, doc, status=status)
     return EvalResult(
         run_id=run_id,
         document=doc,
@@ -415,7 +430,9 @@ def run_eval(
         scorers: scorer specs (``"label"``, ``"numeric:tolerance=0.5"``) or bound
             scorers, or a mapping of result key -> scorer.
         **kwargs: ``eval_set`` (``NAME[@V]`` instead of cases), ``store`` (a Store or
-            URL), ``concurrency`` (8), ``name``, ``resume`` (a run id), ``use_cache``
+            URL; it also holds the response cache), ``save`` (True: record the run, its
+            feature, version and eval set, through :mod:`pilotgate.runs`),
+            ``concurrency`` (8), ``name``, ``resume`` (a run id), ``use_cache``
             (True), ``feature``, ``version`` (part of the cache key: a target configured
             outside its spec, e.g. by environment, must pass it), ``model``,
             ``retries`` (3, the target's retries on 429/503), ``seed``, ``clusters``

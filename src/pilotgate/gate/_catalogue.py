@@ -44,6 +44,8 @@ class Evidence:
         command: a command that reproduces the number.
         run_id: the stored run the number was read from (None for live usage data).
         note: anything a reader must know (which level, which eval set, why no data).
+        selection: what the criterion may read: feature, version, eval set (and the
+            run kind / comparison name); the run named by ``run_id`` matches it.
     """
 
     kind: str
@@ -51,6 +53,7 @@ class Evidence:
     command: str
     run_id: str | None = None
     note: str = ""
+    selection: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +62,7 @@ class Evidence:
             "window": self.window,
             "command": self.command,
             "note": self.note,
+            "selection": dict(self.selection) if self.selection is not None else None,
         }
 
 

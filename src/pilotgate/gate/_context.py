@@ -2,7 +2,8 @@
 
 Windows are resolved here once so that every provider reads them the same way:
 
-* ``latest``: live usage data up to now; for runs, the newest finished run.
+* ``latest``: live usage data up to now; for runs, the newest finished run that matches
+  the criterion's selection (feature, version, eval set: ``pilotgate.runs.select_run``).
 * ``pilot``: the plan's ``[pilot] start``..``end`` (end inclusive), or from the locked
   pilot's start date when the plan has no start; runs must have been made in it.
 * ``7d`` / ``12h``: the trailing span ending now.
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pilotgate.errors import ConfigError
 from pilotgate.gate._catalogue import fmt_window
+from pilotgate.runs import Picked, Selection, select_run
 
 if TYPE_CHECKING:
     from pilotgate.plan import Criterion, Plan
@@ -73,6 +75,7 @@ class MetricContext:
     now: datetime
     pilot_started: datetime | None = None
     cache: dict[Any, Any] = field(default_factory=dict)
+    picks: list[tuple[Selection, Picked]] = field(default_factory=list)
 
     # ------------------------------------------------------------ windows
     def window(self) -> Window:
@@ -105,33 +108,56 @@ class MetricContext:
         return Window("pilot", since, until)
 
     # --------------------------------------------------------------- runs
-    def runs(
-        self,
-        kind: str,
-        *,
-        name: str | None = None,
-        where: Callable[[dict[str, Any]], bool] | None = None,
-    ) -> list[dict[str, Any]]:
-        """Finished runs of ``kind`` inside the window, newest first."""
-        key = ("runs", kind, name)
+    @property
+    def version(self) -> str:
+        """The version judged: the criterion's ``version``, else the plan's feature version."""
+        return self.criterion.version or self.plan.feature.version
+
+    def selection(self, kind: str, *, name: str | None = None, eval_set: bool = False) -> Selection:
+        """What this criterion may read: the plan's feature, the version judged and, for
+        eval, shift and robustness criteria, the criterion's eval set."""
+        return Selection(
+            kind=kind,
+            feature=self.plan.feature.name,
+            version=self.version,
+            eval_set=self.criterion.eval_set if eval_set else None,
+            name=name,
+        )
+
+    def _finished(self, kind: str) -> list[dict[str, Any]]:
+        key = ("runs", kind)
         if key not in self.cache:
-            rows = self.store.list_runs(kind, name=name, limit=RUN_SCAN_LIMIT)
+            rows = self.store.list_runs(kind, limit=RUN_SCAN_LIMIT)
             self.cache[key] = [r for r in rows if r.get("status") == "ok"]
-        win = self.window()
-        out = [r for r in self.cache[key] if win.contains(r.get("created_at"))]
-        if where is not None:
-            out = [r for r in out if where(r)]
+        out: list[dict[str, Any]] = self.cache[key]
         return out
 
+    def pick(
+        self, sel: Selection, *, where: Callable[[dict[str, Any]], str | None] | None = None
+    ) -> Picked:
+        """The newest finished run ``sel`` may judge inside the window, and every candidate
+        considered (kept for ``pilotgate gate --explain``).
+
+        Args:
+            sel: kind, feature, version, eval set, name.
+            where: a provider's own reason to skip a run (None: keep it).
+        """
+        win = self.window()
+
+        def outside(run: dict[str, Any]) -> str | None:
+            if not win.contains(run.get("created_at")):
+                return f"outside the window ({win.describe()})"
+            return where(run) if where is not None else None
+
+        picked = select_run(self._finished(sel.kind), sel, outside=outside)
+        self.picks.append((sel, picked))
+        return picked
+
     def latest_run(
-        self,
-        kind: str,
-        *,
-        name: str | None = None,
-        where: Callable[[dict[str, Any]], bool] | None = None,
+        self, kind: str, *, name: str | None = None, eval_set: bool = False
     ) -> dict[str, Any] | None:
-        found = self.runs(kind, name=name, where=where)
-        return found[0] if found else None
+        """The run a provider judges for ``kind`` (selected as :meth:`pick` does), or None."""
+        return self.pick(self.selection(kind, name=name, eval_set=eval_set)).run
 
     def run_window_text(self, run: dict[str, Any]) -> str:
         ts = run.get("created_at")
@@ -142,15 +168,18 @@ class MetricContext:
 
     # -------------------------------------------------------------- usage
     def usage(self) -> UsageReport:
-        """The usage report of the plan's feature over the criterion's window (cached)."""
+        """The usage report of the plan's feature (the criterion's ``version`` only, when it
+        names one) over the criterion's window (cached)."""
         from pilotgate.usage import usage_report
 
         win = self.window()
-        key = ("usage", win.since, win.until)
+        version = self.criterion.version
+        key = ("usage", win.since, win.until, version)
         if key not in self.cache:
             self.cache[key] = usage_report(
                 self.store,
                 feature=self.plan.feature.name,
+                version=version,
                 since=win.since,
                 until=win.until,
                 steps=self.plan.pilot.steps,

@@ -35,6 +35,7 @@ class CriterionResult:
     counted: bool = True
     change: CriterionChange | None = None
     judged_definition: str = "current"
+    candidates: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -68,7 +69,19 @@ class CriterionResult:
             "signoff": None
             if ch is None or not ch.signed_off or ch.signoff is None
             else ch.signoff.to_json(),
+            "version": c.version,
+            "candidates": self.candidates,
         }
+
+    @property
+    def run_id(self) -> str | None:
+        """The stored run the value was read from (None: live usage, or no run matched)."""
+        return (self.evidence or {}).get("run_id")
+
+    @property
+    def judged_version(self) -> str | None:
+        """The feature version the criterion's selection asked for."""
+        return ((self.evidence or {}).get("selection") or {}).get("version")
 
 
 @dataclass
@@ -217,6 +230,7 @@ def evaluate_gate(
             store, judging, c, when, pilot.started_at if pilot else None, cache=cache
         )
         measured: MetricValue | NoData = rm.provider(ctx, rm.parts)
+        candidates = [cand.to_json() for _, picked in ctx.picks for cand in picked.candidates]
         j = judge(
             c.op, c.threshold, measured=measured, min_samples=c.min_samples, judge_on=c.judge_on
         )
@@ -237,6 +251,7 @@ def evaluate_gate(
                 counted=it.counted,
                 change=it.change,
                 judged_definition=it.judged_definition,
+                candidates=candidates,
             )
         )
     verdict = overall_verdict(r.status for r in results if r.counted)
@@ -251,8 +266,11 @@ def evaluate_gate(
         removed_signed_off=removed,
     )
     if save:
+        from pilotgate.runs import record_run
+
         doc = result.to_json()
-        result.run_id = store.save_run(
+        result.run_id = record_run(
+            store,
             "gate",
             doc,
             [(r.name, r.to_json()) for r in results],

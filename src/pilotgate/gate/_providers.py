@@ -39,6 +39,33 @@ def _int(x: Any) -> int:
     return int(v) if v is not None else 0
 
 
+def _select(
+    ctx: MetricContext, kind: str, cmd: str, *, name: str | None = None, eval_set: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]] | NoData:
+    """The run this criterion judges and its selection, or why there is none.
+
+    Only runs of the plan's feature and the version judged (and, with ``eval_set``, the
+    criterion's eval set) are candidates; another feature's run is never read.
+    """
+    sel = ctx.selection(kind, name=name, eval_set=eval_set)
+    picked = ctx.pick(sel)
+    if picked.run is None:
+        ev = Evidence(kind, ctx.window().describe(), cmd, selection=sel.to_json())
+        return NoData(picked.why_none(sel), ev)
+    return picked.run, sel.to_json()
+
+
+def _run_ev(
+    ctx: MetricContext,
+    kind: str,
+    run: Mapping[str, Any],
+    cmd: str,
+    selection: Mapping[str, Any],
+    note: str = "",
+) -> Evidence:
+    return Evidence(kind, ctx.run_window_text(dict(run)), cmd, run["id"], note, selection)
+
+
 # ------------------------------------------------------------------ usage
 USAGE_RATES = {
     "acceptance_rate": "Share of judged answers users accepted (Wilson 95 % interval).",
@@ -53,7 +80,10 @@ USAGE_RATES = {
 def _usage(ctx: MetricContext, key: str) -> Result:
     win = ctx.window()
     feature = ctx.plan.feature.name
+    version = ctx.criterion.version  # live usage spans the feature's versions unless named
     cmd = ["pilotgate", "usage", "--feature", feature]
+    if version is not None:
+        cmd += ["--version", version]
     if win.since is not None:
         cmd += ["--since", win.since.isoformat(timespec="seconds")]
     if win.until is not None:
@@ -62,11 +92,13 @@ def _usage(ctx: MetricContext, key: str) -> Result:
         kind="usage",
         window=win.describe() if win.name != "latest" else "all stored interactions",
         command=shlex.join(cmd),
-        note=f"feature {feature!r}",
+        note=f"feature {feature!r}" + (f" version {version!r}" if version else ", all versions"),
+        selection={"kind": "usage", "feature": feature, "version": version, "eval_set": None},
     )
     report = ctx.usage()
     if report.overall.n == 0:
-        return NoData(f"no interactions of feature {feature!r} in the window", ev)
+        scope = f"feature {feature!r}" + (f" version {version!r}" if version else "")
+        return NoData(f"no interactions of {scope} in the window", ev)
     try:
         m = report.metric(key)
     except Exception as exc:  # an unknown step or quantile: the data can't answer it
@@ -174,15 +206,17 @@ def _load_latency(ctx: MetricContext, parts: Mapping[str, str], k: float | None)
     cmd = (
         f"pilotgate load --target TARGET --expected {expected} --multiplier {mult:g} --duration 60"
     )
-    run = ctx.latest_run("load")
-    if run is None:
-        return NoData("no load run in the window", Evidence("load", ctx.window().describe(), cmd))
+    found_run = _select(ctx, "load", cmd)
+    if isinstance(found_run, NoData):
+        return found_run
+    run, selection = found_run
     doc = run.get("summary") or {}
     ev_args: dict[str, Any] = {
         "kind": "load",
         "window": ctx.run_window_text(run),
         "command": cmd,
         "run_id": run["id"],
+        "selection": selection,
     }
     if k is None:
         level: Any = doc
@@ -208,14 +242,6 @@ def _load_latency(ctx: MetricContext, parts: Mapping[str, str], k: float | None)
 
 
 # ------------------------------------------------------------------- eval
-def _eval_set_matches(run: Mapping[str, Any], ref: str) -> bool:
-    cases = (run.get("summary") or {}).get("cases") or (run.get("params") or {}).get("cases")
-    if not isinstance(cases, Mapping) or cases.get("kind") != "eval_set":
-        return False
-    got = str(cases.get("ref", ""))
-    return got == ref if "@" in ref else got.partition("@")[0] == ref
-
-
 def _eval(ctx: MetricContext, scorer: str, stat: str) -> Result:
     ref = ctx.criterion.eval_set
     cmd = (
@@ -223,23 +249,14 @@ def _eval(ctx: MetricContext, scorer: str, stat: str) -> Result:
         + (f"--eval-set {ref}" if ref else "--cases CASES.jsonl")
         + f" --scorer {scorer}"
     )
-    where = None if ref is None else (lambda r: _eval_set_matches(r, ref))
-    run = ctx.latest_run("eval", where=where)
-    scope = f" on eval set {ref!r}" if ref else ""
-    if run is None:
-        return NoData(
-            f"no finished eval run{scope} in the window",
-            Evidence("eval", ctx.window().describe(), cmd),
-        )
+    found = _select(ctx, "eval", cmd, eval_set=True)
+    if isinstance(found, NoData):
+        return found
+    run, selection = found
     doc = run.get("summary") or {}
     cases = doc.get("cases") or {}
-    ev = Evidence(
-        "eval",
-        ctx.run_window_text(run),
-        cmd,
-        run["id"],
-        note=f"cases: {cases.get('kind', '?')} {cases.get('ref', '')}".strip(),
-    )
+    note = f"cases: {cases.get('kind', '?')} {cases.get('ref', '')}".strip()
+    ev = _run_ev(ctx, "eval", run, cmd, selection, note)
     sc = (doc.get("scorers") or {}).get(scorer)
     if not isinstance(sc, Mapping):
         known = ", ".join(sorted(doc.get("scorers") or {})) or "none"
@@ -288,16 +305,15 @@ def _eval_pass(ctx: MetricContext, parts: Mapping[str, str]) -> Result:
 def _robustness(ctx: MetricContext, parts: Mapping[str, str]) -> Result:
     name = parts["name"]
     cmd = "pilotgate robustness --target TARGET --cases CASES.jsonl --perturbations all --seed 0"
-    run = ctx.latest_run("robustness")
-    if run is None:
-        return NoData(
-            "no robustness run in the window", Evidence("robustness", ctx.window().describe(), cmd)
-        )
+    found = _select(ctx, "robustness", cmd, eval_set=True)
+    if isinstance(found, NoData):
+        return found
+    run, selection = found
     doc = run.get("summary") or {}
     fam = (doc.get("families") or {}).get(name)
     per = (doc.get("perturbations") or {}).get(name)
     block, what = (fam, "family") if isinstance(fam, Mapping) else (per, "perturbation")
-    ev = Evidence("robustness", ctx.run_window_text(run), cmd, run["id"], note=f"{what} {name!r}")
+    ev = _run_ev(ctx, "robustness", run, cmd, selection, f"{what} {name!r}")
     if not isinstance(block, Mapping):
         fams = ", ".join(sorted(doc.get("families") or {})) or "none"
         return NoData(
@@ -324,18 +340,14 @@ def _shift_coverage(ctx: MetricContext, parts: Mapping[str, str]) -> Result:
         if ref
         else "--eval CASES.jsonl --production PROD.jsonl"
     )
-    run = ctx.latest_run("shift")
-    if run is None:
-        return NoData("no shift run in the window", Evidence("shift", ctx.window().describe(), cmd))
+    found = _select(ctx, "shift", cmd, eval_set=True)
+    if isinstance(found, NoData):
+        return found
+    run, selection = found
     doc = run.get("summary") or {}
     cov = doc.get("coverage")
-    ev = Evidence(
-        "shift",
-        ctx.run_window_text(run),
-        cmd,
-        run["id"],
-        note=f"{_int(doc.get('n_eval'))} eval x {_int(doc.get('n_production'))} production inputs",
-    )
+    note = f"{_int(doc.get('n_eval'))} eval x {_int(doc.get('n_production'))} production inputs"
+    ev = _run_ev(ctx, "shift", run, cmd, selection, note)
     if isinstance(cov, Mapping):
         value, ci, n = _num(cov.get("value")), _ci(cov.get("ci95")), _int(cov.get("n"))
     else:
@@ -348,15 +360,13 @@ def _shift_coverage(ctx: MetricContext, parts: Mapping[str, str]) -> Result:
 # ---------------------------------------------------------------- compare
 def _compare(ctx: MetricContext, name: str, scorer: str | None) -> Result:
     cmd = f"pilotgate eval compare RUN_A RUN_B --name {name}"
-    run = ctx.latest_run("compare", name=name)
-    if run is None:
-        return NoData(
-            f"no comparison named {name!r} in the window",
-            Evidence("compare", ctx.window().describe(), cmd),
-        )
+    found = _select(ctx, "compare", cmd, name=name)
+    if isinstance(found, NoData):
+        return found
+    run, selection = found
     doc = run.get("summary") or {}
     key = scorer or str(doc.get("primary") or "")
-    ev = Evidence("compare", ctx.run_window_text(run), cmd, run["id"], note=f"scorer {key!r}")
+    ev = _run_ev(ctx, "compare", run, cmd, selection, f"scorer {key!r}")
     sc = (doc.get("scorers") or {}).get(key)
     if not isinstance(sc, Mapping):
         return NoData(f"comparison {name!r} has no scorer {key!r}", ev)
@@ -365,7 +375,9 @@ def _compare(ctx: MetricContext, name: str, scorer: str | None) -> Result:
         return NoData(f"comparison {name!r} has no difference for {key!r}", ev)
     p = _num(sc.get("p_value"))
     if p is not None:
-        ev = Evidence(ev.kind, ev.window, ev.command, ev.run_id, note=f"{ev.note}; p = {p:.3g}")
+        ev = Evidence(
+            ev.kind, ev.window, ev.command, ev.run_id, f"{ev.note}; p = {p:.3g}", ev.selection
+        )
     return MetricValue(value, _ci(sc.get("ci95")), _int(sc.get("n")), ev)
 
 

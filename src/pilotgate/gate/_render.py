@@ -50,6 +50,9 @@ def definition_text(c: Mapping[str, Any] | None) -> str:
 def _evidence_text(r: CriterionResult) -> str:
     ev = r.evidence or {}
     parts = [str(ev.get("run_id") or ev.get("kind") or "")]
+    sel = ev.get("selection") or {}
+    if sel.get("version"):
+        parts.append(f"version {sel['version']}")
     if ev.get("window"):
         parts.append(str(ev["window"]))
     return " · ".join(p for p in parts if p)

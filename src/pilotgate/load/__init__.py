@@ -18,6 +18,7 @@ from __future__ import annotations
 from pilotgate.load._api import expected_levels, run_levels, run_load, sweep_levels, to_target
 from pilotgate.load._config import LoadConfig, RetryPolicy, Shard, Slo
 from pilotgate.load._delayserver import DelayServer, DelaySpec
+from pilotgate.load._record import record_load
 from pilotgate.load._result import SCHEMA, LevelsResult, LoadResult, merge_results
 from pilotgate.load._safety import Estimate, estimate, is_loopback
 from pilotgate.load._samples import Samples
@@ -40,6 +41,7 @@ __all__ = [
     "expected_levels",
     "is_loopback",
     "merge_results",
+    "record_load",
     "run_levels",
     "run_load",
     "sweep_levels",

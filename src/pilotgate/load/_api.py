@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pilotgate.errors import ConfigError
 from pilotgate.load._config import LoadConfig
 from pilotgate.load._engine import run_process
+from pilotgate.load._record import record_load
 from pilotgate.load._result import LevelsResult, LoadResult
 from pilotgate.load._safety import check_target
 from pilotgate.load._workload import Workload
 from pilotgate.targets._config import TargetConfig
+
+if TYPE_CHECKING:
+    from pilotgate.store import Store
 
 __all__ = ["expected_levels", "run_levels", "run_load", "sweep_levels", "to_target"]
 
@@ -46,13 +50,49 @@ def to_target(
 
 
 def run_load(
-    config: LoadConfig, target: TargetConfig | str, workload: Workload | None = None
+    config: LoadConfig,
+    target: TargetConfig | str,
+    workload: Workload | None = None,
+    *,
+    store: Store | str | None = None,
+    save: bool = True,
+    feature: str | None = None,
+    version: str | None = None,
+    name: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    target_label: str | None = None,
 ) -> LoadResult:
     """Run one bounded load level against ``target`` and return every request's sample.
+
+    Args:
+        config: the load profile, duration and limits.
+        target: a :class:`TargetConfig` or a ``--target`` string.
+        workload: the inputs to send (default: a fixed short prompt).
+        store: a Store or URL to record the run in (kind ``load``, summary without raw
+            samples); None records nothing.
+        save: with ``store``, False skips recording.
+        feature, version: what the target serves (the gate selects load runs by them).
+        name: the stored run's label.
+        params: extra parameters to keep with the run (e.g. the command's inputs file).
+        target_label: the target as the stored run names it (default: the spec given, or
+            the endpoint); secrets are stripped.
 
     Raises:
         ConfigError: the target is not on loopback and ``config.allow_remote`` is False.
     """
+    result = _run_one(config, target, workload)
+    if store is not None and save:
+        result.run_id = record_load(
+            result, store, feature=feature, version=version, name=name,
+            params={"config": config.model_dump(mode="json"), **(params or {})},
+            target=target_label or (target if isinstance(target, str) else None),
+        )  # fmt: skip
+    return result
+
+
+def _run_one(
+    config: LoadConfig, target: TargetConfig | str, workload: Workload | None
+) -> LoadResult:
     tcfg = to_target(target)
     where = check_target(tcfg, config)
     run = run_process(config, tcfg, workload or Workload())
@@ -70,11 +110,20 @@ def run_levels(
     labels: Sequence[str] | None = None,
     workload: Workload | None = None,
     stop_when_slo_missed: bool = False,
+    store: Store | str | None = None,
+    save: bool = True,
+    feature: str | None = None,
+    version: str | None = None,
+    name: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    target_label: str | None = None,
 ) -> LevelsResult:
     """Run ``config`` at each load in ``levels`` (rates or user counts), lowest first.
 
     With ``stop_when_slo_missed`` (a sweep) the run stops after the first level that
     misses the SLO: higher loads only pile more traffic onto a target already past its knee.
+    ``store``, ``save``, ``feature``, ``version``, ``name``, ``params``, ``target_label`` record the
+    levels as one run (kind ``load``, ``levels[]`` labelled ``1x``…), as :func:`run_load`.
     """
     if not levels:
         raise ConfigError("no load levels given")
@@ -90,12 +139,20 @@ def run_levels(
     for i, value in enumerate(levels):
         level = config.with_load(value)
         label = labels[i] if labels is not None else f"{level.load_value:g}"
-        res = run_load(level.model_copy(update={"label": label}), tcfg, workload)
+        res = _run_one(level.model_copy(update={"label": label}), tcfg, workload)
         results.append(res)
         met = res.level_json()["slo"]["met"]
         if stop_when_slo_missed and met is False:
             break
-    return LevelsResult(results)
+    out = LevelsResult(results)
+    if store is not None and save:
+        extra = {"levels": list(levels), "labels": list(labels) if labels else None}
+        out.run_id = record_load(
+            out, store, feature=feature, version=version, name=name,
+            params={"config": config.model_dump(mode="json"), **extra, **(params or {})},
+            target=target_label or (target if isinstance(target, str) else None),
+        )  # fmt: skip
+    return out
 
 
 def expected_levels(expected: float, multiplier: float = 3.0) -> tuple[list[float], list[str]]:

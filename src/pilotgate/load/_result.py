@@ -34,6 +34,7 @@ class LoadResult:
     elapsed_s: float
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     client: str = ""  # which HTTP client sent the requests ("raw", "aiohttp", "python")
+    run_id: str | None = None  # the stored run, when run_load(store=…) recorded it
 
     @property
     def window_s(self) -> float:
@@ -122,6 +123,7 @@ class LevelsResult:
     """Several load levels of one command (``--expected`` or ``--sweep``) and the knee."""
 
     levels: list[LoadResult]
+    run_id: str | None = None  # the stored run, when run_levels(store=…) recorded it
 
     @property
     def knee(self) -> LoadResult | None:

@@ -157,6 +157,10 @@ class RobustnessResult:
     pairs: list[PairResult]
     calls: int = 0
     max_failures: int = 20
+    #: What was measured (feature, version, eval_set), when the caller said.
+    scope: dict[str, Any] = field(default_factory=dict)
+    #: The stored run's id when ``run_robustness(store=…)`` recorded it.
+    run_id: str | None = None
 
     def worst(self, limit: int = 10, per_perturbation: int = 2) -> list[PairResult]:
         """The lowest-scoring failures across the run, at most a few per perturbation.
@@ -206,6 +210,7 @@ class RobustnessResult:
                 k: [p.to_json() for p in pts] for k, pts in self.family_curve.items()
             },
             "worst": [p.failure_json() | {"perturbation": p.perturbation} for p in self.worst()],
+            **{k: v for k, v in self.scope.items() if v is not None},
         }
 
     def rows(self) -> list[dict[str, Any]]:

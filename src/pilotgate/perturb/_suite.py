@@ -29,6 +29,7 @@ from pilotgate.records import Case, input_text, read_cases
 from pilotgate.scoring import BoundScorer, Score, extract_label, get_scorer
 
 if TYPE_CHECKING:
+    from pilotgate.store import Store
     from pilotgate.targets import Target, TargetResult
 
 __all__ = ["arun_robustness", "run_robustness"]
@@ -310,6 +311,13 @@ def run_robustness(
     options: Mapping[str, Any] | None = None,
     max_failures: int = 20,
     progress: Progress | None = None,
+    store: Store | str | None = None,
+    save: bool = True,
+    feature: str | None = None,
+    version: str | None = None,
+    eval_set: str | None = None,
+    name: str | None = None,
+    target_label: str | None = None,
 ) -> RobustnessResult:
     """Stress a target with perturbed cases and judge every pair.
 
@@ -331,6 +339,14 @@ def run_robustness(
         options: perturbation options (``glossary``, ``feature_description``, ``pool``).
         max_failures: failing pairs kept per perturbation in the JSON document.
         progress: called as ``progress(done, total)`` after each target call.
+        store: a Store or URL to record the run in (kind ``robustness``, one row per
+            judged pair); None records nothing.
+        save: with ``store``, False skips recording.
+        feature, version: what the target is (the gate selects robustness runs by them).
+        eval_set: ``name@version`` of the stored eval set the cases came from, if any.
+        name: the stored run's label.
+        target_label: how to name the target in the document (default: the spec as
+            given, less secrets, or the target's own description).
 
     Returns:
         A :class:`RobustnessResult` (``to_json()`` for ``--json``, ``rows()`` for the store).
@@ -358,4 +374,24 @@ def run_robustness(
         finally:
             await close_sessions()
 
-    return asyncio.run(main())
+    result = asyncio.run(main())
+    from pilotgate.runs import safe_target
+
+    label = target_label or (target if isinstance(target, str) else None)
+    if label:
+        result.target = safe_target(label) or result.target
+    result.scope = {"feature": feature, "version": version, "eval_set": eval_set}
+    if store is not None and save:
+        from pilotgate.perturb._record import record_robustness
+
+        params = {
+            "cases": str(cases) if isinstance(cases, str | Path) else None,
+            "perturbations": perturbations,
+            "seed": seed,
+            "mode": mode,
+            "samples": samples,
+            "severity": severity,
+            "options": sorted(options or {}),
+        }
+        result.run_id = record_robustness(result, store, name=name, params=params)
+    return result

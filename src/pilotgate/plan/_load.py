@@ -115,5 +115,10 @@ def _inner_model(ann: Any) -> type[BaseModel] | None:
 
 def plan_hash(plan: Plan) -> str:
     """A stable hash of the plan's content (criteria, targets, dates), for locking."""
-    blob = json.dumps(plan.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    doc = plan.model_dump(mode="json")
+    for c in doc.get("criteria", []):
+        # added after plans were first locked: an unset version must not change old hashes
+        if c.get("version") is None:
+            c.pop("version", None)
+    blob = json.dumps(doc, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -98,7 +98,14 @@ class Criterion(_Strict):
         description="'bound' judges the conservative end of the 95 % interval, not the estimate.",
     )
     eval_set: str | None = Field(
-        default=None, description="For eval.* metrics: the eval set (name or name@version)."
+        default=None,
+        description="For eval.*, shift.coverage and robustness.* metrics: only runs on this "
+        "eval set (name or name@version) are judged.",
+    )
+    version: str | None = Field(
+        default=None,
+        description="Judge runs of this feature version instead of [feature] version "
+        "(e.g. the baseline).",
     )
     description: str = Field(default="", description="Why this criterion matters.")
 

@@ -19,7 +19,23 @@ MAX_GAPS = 8
 MAX_PAIRS = 8
 
 
-def _latest(store: Store, kind: str) -> Mapping[str, Any] | None:
+def _latest(store: Store, kind: str, plan: Plan | None = None) -> Mapping[str, Any] | None:
+    """The run a section shows: with a plan, the newest of the plan's feature and version
+    (and the eval set its criterion of that kind names), as the gate selects; else, or
+    when none matches, the newest run of the kind."""
+    if plan is not None:
+        from pilotgate.runs import Selection, pick_run
+
+        metric = {"shift": "shift.", "robustness": "robustness.", "compare": "compare."}
+        sets = [
+            c.eval_set
+            for c in plan.criteria
+            if c.metric.startswith(metric.get(kind, "-")) and c.eval_set and kind != "compare"
+        ]
+        sel = Selection(kind, plan.feature.name, plan.feature.version, sets[0] if sets else None)
+        found = pick_run(store, sel).run
+        if found is not None:
+            return found
     return store.latest_run(kind)
 
 
@@ -36,11 +52,13 @@ def _command(run: Mapping[str, Any], fallback: str) -> str:
 
 
 # ----------------------------------------------------------------- coverage
-def coverage_section(store: Store, run: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def coverage_section(
+    store: Store, run: Mapping[str, Any] | None = None, *, plan: Plan | None = None
+) -> dict[str, Any]:
     """Coverage of production by the eval set, the map, and the gaps with examples."""
     generic = "pilotgate shift --eval CASES.jsonl --production PROD.jsonl --json shift.json"
     sec = section("coverage", "Coverage and gaps", generic)
-    run = run or _latest(store, "shift")
+    run = run or _latest(store, "shift", plan)
     if run is None:
         return sec
     doc = run.get("summary") or {}
@@ -105,11 +123,13 @@ def _text(e: Any) -> Any:
 
 
 # --------------------------------------------------------------- robustness
-def robustness_section(store: Store, run: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def robustness_section(
+    store: Store, run: Mapping[str, Any] | None = None, *, plan: Plan | None = None
+) -> dict[str, Any]:
     """Pass rate per perturbation family with intervals, and failing pairs side by side."""
     generic = "pilotgate robustness --target T --cases CASES.jsonl --perturbations all --seed 0"
     sec = section("robustness", "Robustness by family", generic)
-    run = run or _latest(store, "robustness")
+    run = run or _latest(store, "robustness", plan)
     if run is None:
         return sec
     doc = run.get("summary") or {}
@@ -203,7 +223,7 @@ def load_section(
     """Latency vs load with the SLO and the knee, from the latest load run."""
     generic = "pilotgate load --target T --expected N --duration 60 --json load.json"
     sec = section("load", "Latency under load", generic)
-    run = run or _latest(store, "load")
+    run = run or _latest(store, "load", plan)
     if run is None:
         return sec
     doc = run.get("summary") or {}
@@ -239,11 +259,13 @@ def load_section(
 
 
 # ------------------------------------------------------------------ compare
-def compare_section(store: Store, run: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def compare_section(
+    store: Store, run: Mapping[str, Any] | None = None, *, plan: Plan | None = None
+) -> dict[str, Any]:
     """The latest version comparison: paired difference, interval, p-value, flipped cases."""
     generic = "pilotgate eval compare RUN_A RUN_B"
     sec = section("compare", "Version comparison", generic)
-    run = run or _latest(store, "compare")
+    run = run or _latest(store, "compare", plan)
     if run is None:
         return sec
     doc = run.get("summary") or {}

@@ -3,14 +3,13 @@
 The dashboard's overview must render in about a second over a million interactions, so
 nothing here streams rows into Python: each figure is one indexed aggregate query.
 Per-day figures are ranges over the ``(feature, ts, …)`` covering index (one query per
-day, no temporary sort), percentiles are exact order statistics read with ``OFFSET``
-over the ``(feature, latency_ms)`` index (migration 0002), and features are listed with
-a loose index scan.
+day, no temporary sort), the headline figures are :func:`pilotgate.usage.usage_figures`
+(exact order statistics read with ``OFFSET`` over the ``(feature, latency_ms)`` index),
+and features are listed with a loose index scan.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,11 +20,12 @@ from sqlalchemy.engine import Connection
 from pilotgate.report._stats import wilson
 from pilotgate.store import tables as t
 from pilotgate.store._types import UTCDateTime
+from pilotgate.usage import usage_figures
 
 if TYPE_CHECKING:
     from pilotgate.store import Store
 
-__all__ = ["features", "latency_percentiles", "usage_overview"]
+__all__ = ["features", "usage_overview"]
 
 _FEATURES_SQL = text(
     "WITH RECURSIVE f(x) AS (SELECT min(feature) FROM interactions UNION ALL "
@@ -111,44 +111,6 @@ def _aware(v: Any) -> datetime | None:
     return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
 
 
-def latency_percentiles(
-    conn: Connection, conds: list[Any], n: int, ps: Sequence[float] = (0.5, 0.95, 0.99)
-) -> dict[str, float | None]:
-    """Exact percentiles (linear interpolation, as numpy's default) via two-row OFFSET reads.
-
-    Reading from the nearer end of the index keeps each query short: p99 of a million
-    rows walks ten thousand index entries, not a million.
-    """
-    c = t.interactions.c
-    out: dict[str, float | None] = {}
-    base = select(c.latency_ms).where(*conds, c.latency_ms.is_not(None))
-    for p in ps:
-        key = f"p{round(p * 100, 1):g}".replace(".", "")
-        if n <= 0:
-            out[key] = None
-            continue
-        pos = p * (n - 1)
-        lo = int(pos)
-        frac = pos - lo
-        if lo <= (n - 1) / 2:
-            got = conn.execute(base.order_by(c.latency_ms).limit(2).offset(lo)).scalars().all()
-            vals = [float(v) for v in got]
-        elif lo + 1 <= n - 1:
-            # descending offset n-2-lo holds a[lo+1], the next one a[lo]
-            desc = base.order_by(c.latency_ms.desc()).limit(2).offset(n - 2 - lo)
-            vals = [float(v) for v in reversed(conn.execute(desc).scalars().all())]
-        else:
-            top = conn.execute(base.order_by(c.latency_ms.desc()).limit(1)).scalars().all()
-            vals = [float(v) for v in top]
-        if not vals:
-            out[key] = None
-        elif len(vals) == 1 or frac == 0:
-            out[key] = vals[0]
-        else:
-            out[key] = vals[0] + frac * (vals[1] - vals[0])
-    return out
-
-
 def usage_overview(
     store: Store,
     *,
@@ -162,6 +124,10 @@ def usage_overview(
         store: the store to read.
         feature: one feature (None: all of them).
         since: first instant included; until: first instant excluded.
+
+    The headline figures (``n``, ``errors``, ``error_rate``, ``latency_ms``, ``feedback``
+    acceptance, ``dwell_ms``) are :func:`pilotgate.usage.usage_figures`, the computation
+    the gate and ``pilotgate usage`` print; the per-day series are for the charts.
 
     Returns:
         A JSON-ready dict: ``n``, ``errors``, ``error_rate``, ``latency_ms`` (p50/p95/p99),
@@ -177,8 +143,10 @@ def usage_overview(
     errs = _count_sql(store.dialect, "ix_interactions_errors", " AND error IS NOT NULL")
     # feedback is a separate table: aggregate it on a second connection meanwhile
     # (SQLite releases the GIL while it steps through a query)
-    pool = ThreadPoolExecutor(max_workers=1)
-    fb_future = pool.submit(_feedback_job, store, feature, since, until, len(feats) <= 1)
+    pool = ThreadPoolExecutor(max_workers=2)
+    fb_future = pool.submit(_feedback_days, store, feature, since, until, len(feats) <= 1)
+    # the headline figures: one computation shared with the gate and `pilotgate usage`
+    figs_future = pool.submit(usage_figures, store, feature=feature, since=since, until=until)
     try:
         with store.engine.connect() as conn:
             first, last = _span(conn, conds)
@@ -211,11 +179,8 @@ def usage_overview(
                             )  # fmt: skip
                         day = nxt
             by_day = _merge_days(by_day)
-            n_lat = conn.execute(
-                select(func.count()).where(*conds, c.latency_ms.is_not(None))
-            ).scalar_one()
-            lat = latency_percentiles(conn, conds, int(n_lat))
-        fb_total, fb_days = fb_future.result()
+        fb_days = fb_future.result()
+        figs = figs_future.result()
     finally:
         pool.shutdown()
     versions: dict[str, dict[str, Any]] = {}
@@ -225,29 +190,38 @@ def usage_overview(
         acc["errors"] += row["errors"]
     for row in [*by_day, *versions.values()]:
         row["error_rate"] = row["errors"] / row["n"] if row["n"] else None
-    n_all = sum(r["n"] for r in by_day)
-    errors = sum(r["errors"] for r in by_day)
+    lat = figs.latency
+    accept = figs.acceptance
     return {
         "feature": feature,
         "features": feats,
-        "n": n_all,
-        "errors": errors,
-        "error_rate": errors / n_all if n_all else None,
-        "latency_ms": {**lat, "n": int(n_lat)},
+        "n": figs.n,
+        "errors": figs.errors,
+        "error_rate": figs.error_rate.value,
+        "error_rate_ci95": figs.error_rate.ci95,
+        "latency_ms": {**{k: m.value for k, m in lat.items()}, "n": lat["p50"].n},
         "by_day": by_day,
         "versions": sorted(versions.values(), key=lambda r: str(r["version"])),
-        "feedback": fb_total,
+        "feedback": {
+            "n": figs.feedback_n,
+            "accepted": figs.accepted,
+            "rejected": figs.rejected,
+            "acceptance_rate": accept.value,
+            "ci95": accept.ci95,
+        },
+        "dwell_ms": {"p50": figs.dwell_p50.value, "n": figs.dwell_p50.n},
+        "figures": figs.to_json(),
         "feedback_by_day": fb_days,
         "first_ts": first.isoformat() if first else None,
         "last_ts": last.isoformat() if last else None,
     }
 
 
-def _feedback_job(
+def _feedback_days(
     store: Store, feature: str | None, since: datetime | None, until: datetime | None, single: bool
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> list[dict[str, Any]]:
     with store.engine.connect() as conn:
-        return _feedback(conn, store, feature, since, until, single=single)
+        return _feedback(conn, store, feature, since, until, single=single)[1]
 
 
 def _feedback(

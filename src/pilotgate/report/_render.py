@@ -118,7 +118,8 @@ def build_report(
     verdict = verdict_section(store, plan)
     usage = usage_section(store, plan, feature)
     load = load_section(store, plan)
-    load_run = store.latest_run("load")
+    # the run the load section shows (the plan's feature and version when it has one)
+    load_run = store.get_run(load["runs"][0]["id"]) if load.get("runs") else None
     multiplier = plan.load.multiplier if plan is not None else 3.0
     dvp = demo_vs_production(
         store,
@@ -130,10 +131,10 @@ def build_report(
     )
     capabilities = [
         usage,
-        coverage_section(store),
-        robustness_section(store),
+        coverage_section(store, plan=plan),
+        robustness_section(store, plan=plan),
         load,
-        compare_section(store),
+        compare_section(store, plan=plan),
     ]
     feat = feature or (plan.feature.name if plan is not None else usage.get("feature"))
     return {

@@ -113,6 +113,9 @@ def run_ref(run: Mapping[str, Any]) -> dict[str, Any]:
         "name": run.get("name"),
         "created_at": created.isoformat(timespec="seconds") if created else None,
         "status": run.get("status"),
+        "feature": run.get("feature"),
+        "version": run.get("version"),
+        "eval_set": run.get("eval_set"),
     }
 
 
@@ -146,6 +149,7 @@ def verdict_section(store: Store, plan: Plan | None) -> dict[str, Any]:
                 "n": c.get("n"),
                 "status": str(c.get("status") or "unknown"),
                 "evidence": scrub(_evidence_text(c.get("evidence")), 200),
+                **_judged(c.get("evidence")),
                 "reason": scrub(c.get("reason"), 200) if c.get("reason") else "",
                 "changed": bool(c.get("changed") or c.get("changed_after_start")),
                 "original": scrub(_evidence_text(c.get("original")), 200)
@@ -168,8 +172,29 @@ def _evidence_text(ev: Any) -> str:
     if ev is None:
         return ""
     if isinstance(ev, Mapping):
-        return ", ".join(f"{k}: {v}" for k, v in ev.items() if v not in (None, "", [], {}))
+        return ", ".join(
+            f"{k}: {v}"
+            for k, v in ev.items()
+            if v not in (None, "", [], {}) and k not in ("selection", "run_id")
+        )
     return str(ev)
+
+
+def _judged(ev: Any) -> dict[str, str]:
+    """The run a criterion was judged on, and its scope (feature, version, eval set)."""
+    from pilotgate.runs import describe_selection
+
+    if not isinstance(ev, Mapping):
+        return {"run_id": "", "version": "", "scope": ""}
+    sel = ev.get("selection") if isinstance(ev.get("selection"), Mapping) else None
+    run_id = str(ev.get("run_id") or ("live usage" if ev.get("kind") == "usage" else "none"))
+    version = str((sel or {}).get("version") or ("all" if sel else "unknown"))
+    scope = describe_selection(sel) if sel else "selection not recorded (gate run before 0.5)"
+    return {
+        "run_id": scrub(run_id, 80),
+        "version": scrub(version, 80),
+        "scope": scrub(scope, 200),
+    }
 
 
 def _compute_gate(store: Store, plan: Plan) -> Mapping[str, Any] | None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,9 @@ from pilotgate.shift._stats import (
     categorical_test,
     numeric_test,
 )
+
+if TYPE_CHECKING:
+    from pilotgate.store import Store
 
 __all__ = ["analyze_shift"]
 
@@ -51,6 +55,14 @@ def analyze_shift(
     descriptor_sample: int = 10_000,
     min_gap_size: int | None = None,
     progress: bool | None = None,
+    store: Store | str | None = None,
+    save: bool = True,
+    feature: str | None = None,
+    version: str | None = None,
+    eval_set: str | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    notes: Sequence[str] = (),
 ) -> ShiftResult:
     """Measure how well an eval set covers production, where it does not, and drift.
 
@@ -73,9 +85,18 @@ def analyze_shift(
         descriptor_sample: descriptors are compared on at most this many inputs per side.
         min_gap_size: smallest cluster reported as a gap (default: max(5, 0.2 % of the
             analysed production)).
+        store: a Store or URL to record the run in (kind ``shift``, the uncovered inputs
+            as result rows); None records nothing.
+        save: with ``store``, False skips recording.
+        feature, version: what the production inputs are traffic of (the gate selects
+            shift runs by them).
+        eval_set: ``name@version`` of the stored eval set the eval inputs came from.
+        inputs: where the inputs came from otherwise (files, stored production).
+        name: the stored run's label.
+        notes: notes to carry into the document (e.g. skipped input lines).
     """
     timings: dict[str, float] = {}
-    notes: list[str] = []
+    extra_notes, notes = list(notes), []
     t0 = time.perf_counter()
     _check_inputs(eval_texts, production_texts)
     eval_texts, production_texts = _clean(eval_texts), _clean(production_texts)
@@ -200,7 +221,7 @@ def analyze_shift(
     pmap = pca_map(ev_vecs, ev_ids, pr_vecs, pr_ids, gap_of, seed)
     timings["map"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
-    return ShiftResult(
+    result = ShiftResult(
         embedder=emb.name,
         seed=seed,
         n_eval=n_eval_all,
@@ -222,8 +243,14 @@ def analyze_shift(
         production_vectors=pr_vecs,
         sample=sample_info,
         timings=timings,
-        notes=notes,
+        notes=extra_notes + notes,
+        scope={"feature": feature, "version": version, "eval_set": eval_set, "inputs": inputs},
     )
+    if store is not None and save:
+        from pilotgate.shift._record import record_shift
+
+        result.run_id = record_shift(result, store, name=name, level=level)
+    return result
 
 
 def _clean(texts: Sequence[str]) -> list[str]:

@@ -26,6 +26,8 @@ class ShiftInputs:
     texts: list[str]
     ts: list[datetime | None]
     bad_lines: list[BadLine] = field(default_factory=list)
+    #: ``name@version`` when the inputs are a stored eval set's cases.
+    ref: str | None = None
 
     @property
     def has_timestamps(self) -> bool:

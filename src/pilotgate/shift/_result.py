@@ -104,6 +104,10 @@ class ShiftResult:
     sample: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: What was measured (feature, version, eval_set, inputs), when the caller said.
+    scope: dict[str, Any] = field(default_factory=dict)
+    #: The stored run's id when ``analyze_shift(store=…)`` recorded it.
+    run_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The DESIGN.md document: fields may be added, never removed."""
@@ -132,6 +136,7 @@ class ShiftResult:
             "map": self.map,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
             "notes": self.notes,
+            **{k: v for k, v in self.scope.items() if v is not None},
         }
 
     def score_rows(self) -> list[dict[str, Any]]:

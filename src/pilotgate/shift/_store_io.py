@@ -64,13 +64,14 @@ def parse_since(value: str | None) -> datetime | None:
 
 def eval_set_inputs(store: Store, ref: str) -> ShiftInputs:
     """The cases of stored eval set ``NAME`` or ``NAME@VERSION``."""
-    _, cases = store.get_eval_set(ref)
+    meta, cases = store.get_eval_set(ref)
     if not cases:
         raise InputError(f"eval set {ref!r} has no cases", fix="build it with `pilotgate cases`")
     return ShiftInputs(
         ids=[str(c.get("id", i)) for i, c in enumerate(cases)],
         texts=[input_text(c.get("input", "")) for c in cases],
         ts=[None] * len(cases),
+        ref=f"{meta['name']}@{meta['version']}",
     )
 
 

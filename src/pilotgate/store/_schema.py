@@ -88,6 +88,13 @@ feedback = Table(
     Column("comment", Text),
     Index("ix_feedback_interaction", "interaction_id"),
     Index("ix_feedback_ts_accepted", "ts", "accepted"),
+    # the headline dwell median reads an OFFSET window of this (pilotgate.usage, 0005)
+    Index(
+        "ix_feedback_dwell",
+        "dwell_ms",
+        sqlite_where=text("dwell_ms IS NOT NULL"),
+        postgresql_where=text("dwell_ms IS NOT NULL"),
+    ),
 )
 
 steps = Table(
@@ -154,7 +161,10 @@ runs = Table(
     Column("summary", JSON),
     Column("plan_hash", String(64)),
     Column("code_version", String(50)),
+    Column("eval_set", String(300)),
+    Column("inputs", JSON),
     Index("ix_runs_kind_created", "kind", "created_at"),
+    Index("ix_runs_kind_feature_created", "kind", "feature", "created_at"),
 )
 
 run_results = Table(

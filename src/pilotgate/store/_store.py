@@ -372,8 +372,14 @@ class Store:
         target: str | None = None,
         plan_hash: str | None = None,
         run_id: str | None = None,
+        eval_set: str | None = None,
+        inputs: Mapping[str, Any] | None = None,
     ) -> str:
-        """Record the start of a run; returns its id (``<kind>-<time>-<random>``)."""
+        """Record the start of a run; returns its id (``<kind>-<time>-<random>``).
+
+        Capabilities call :func:`pilotgate.runs.record_run` / ``start_run`` rather than
+        this, so that targets are scrubbed and the plan in force is noted the same way.
+        """
         rid = run_id or f"{kind}-{_now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
         with self.engine.begin() as conn:
             conn.execute(
@@ -389,6 +395,8 @@ class Store:
                     params=dict(params or {}),
                     plan_hash=plan_hash,
                     code_version=__version__,
+                    eval_set=eval_set,
+                    inputs=dict(inputs) if inputs is not None else None,
                 )
             )
         return rid
@@ -444,13 +452,21 @@ class Store:
             return {r[0] for r in conn.execute(q)}
 
     def list_runs(
-        self, kind: str | None = None, *, name: str | None = None, limit: int = 100
+        self,
+        kind: str | None = None,
+        *,
+        name: str | None = None,
+        limit: int = 100,
+        feature: str | None = None,
     ) -> list[dict[str, Any]]:
+        """Runs, newest first (``feature`` keeps one feature's runs only)."""
         q = select(t.runs)
         if kind is not None:
             q = q.where(t.runs.c.kind == kind)
         if name is not None:
             q = q.where(t.runs.c.name == name)
+        if feature is not None:
+            q = q.where(t.runs.c.feature == feature)
         q = q.order_by(t.runs.c.created_at.desc(), t.runs.c.id.desc()).limit(limit)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]

@@ -3,8 +3,13 @@
 Volume, latency quantiles, error rate, acceptance / rejection / edit rates with Wilson
 95 % intervals, dwell time, the plan's funnel with drop-off per step, and abandonment
 after a rejected answer, overall, by version and by day. Aggregation runs in SQL.
+
+:func:`usage_figures` is the one computation of the headline figures (latency
+p50/p95/p99, acceptance with its interval, error rate, dwell p50) that the gate,
+``pilotgate usage``, the report and the dashboard all print.
 """
 
+from pilotgate.usage._figures import UsageFigures, usage_figures
 from pilotgate.usage._queries import Filters
 from pilotgate.usage._report import FunnelStep, Slice, UsageReport, usage_report
 from pilotgate.usage._stats import Metric, Rate, hist_quantile, wilson
@@ -15,8 +20,10 @@ __all__ = [
     "Metric",
     "Rate",
     "Slice",
+    "UsageFigures",
     "UsageReport",
     "hist_quantile",
+    "usage_figures",
     "usage_report",
     "wilson",
 ]

@@ -9,6 +9,7 @@ from typing import Any
 
 from pilotgate.errors import InputError
 from pilotgate.store import Store
+from pilotgate.usage._figures import UsageFigures, merge_into, usage_figures
 from pilotgate.usage._queries import Filters, Queries
 from pilotgate.usage._stats import Metric, Rate, merge_hist, quantile_metric, quantiles
 
@@ -100,6 +101,8 @@ class UsageReport:
     by_version: dict[str, Slice]
     by_day: dict[str, Slice]
     latency_method: str
+    #: The headline figures (``usage_figures``): what every reader prints for the scope.
+    figures: UsageFigures | None = None
 
     def to_json(self) -> dict[str, Any]:
         f = self.filters
@@ -113,15 +116,25 @@ class UsageReport:
             },
             "steps": self.steps,
             "latency_method": self.latency_method,
-            "overall": self.overall.to_json(self.steps),
+            "overall": self._overall_json(),
+            "figures": self.figures.to_json() if self.figures is not None else None,
             "by_version": {k: s.to_json(self.steps) for k, s in sorted(self.by_version.items())},
             "by_day": {k: s.to_json(self.steps) for k, s in sorted(self.by_day.items())},
             "metrics": {k: m.to_json() for k, m in self.metrics().items()},
         }
 
+    def _overall_json(self) -> dict[str, Any]:
+        doc = self.overall.to_json(self.steps)
+        return doc if self.figures is None else merge_into(doc, self.figures.to_json())
+
     # ------------------------------------------------------------ metrics
     def metrics(self, version: str | None = None) -> dict[str, Metric]:
-        """The gate's metrics (value, ci95, n) overall or for one version."""
+        """The gate's metrics (value, ci95, n) overall or for one version.
+
+        Overall, latency, acceptance, error rate and dwell p50 are the headline figures
+        (exact, shared with the report and the dashboard); per-version slices come from
+        the grouped histograms (``latency_method``).
+        """
         s = self.overall if version is None else self.by_version.get(version, Slice())
         out = {
             "volume": Metric(float(s.n), None, s.n),
@@ -142,6 +155,8 @@ class UsageReport:
                 (1 - ci[1], 1 - ci[0]) if ci else None,
                 conv.n,
             )
+        if version is None and self.figures is not None:
+            out.update(self.figures.metrics())
         return out
 
     def metric(self, name: str, version: str | None = None) -> Metric:
@@ -210,4 +225,5 @@ def usage_report(
                 cur = s.funnel_counts or [0] * len(steps)
                 s.funnel_counts = [a + int(c or 0) for a, c in zip(cur, counts, strict=True)]
     method = "log buckets (≤0.25 % rounding)" if q.log_buckets else "exact"
-    return UsageReport(f, steps, overall, by_v, by_d, method)
+    figures = usage_figures(store, feature=feature, version=version, since=since, until=until)
+    return UsageReport(f, steps, overall, by_v, by_d, method, figures)
