@@ -34,6 +34,11 @@ def _date(value: str | None, flag: str) -> datetime | None:
 @click.option("--store", "store_url", help="Store URL (default: PILOTGATE_STORE, plan, local).")
 @click.option("--plan", "plan_path", type=click.Path(dir_okay=False), help="Pilot plan file.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a JSON doc.")
+@click.option(
+    "--exact",
+    is_flag=True,
+    help="Exact percentiles from the raw rows (default: hourly rollups, within 0.25 %).",
+)
 def usage(
     feature: str | None,
     version: str | None,
@@ -42,6 +47,7 @@ def usage(
     store_url: str | None,
     plan_path: str | None,
     json_path: str | None,
+    exact: bool = False,
 ) -> None:
     """Volume, latency, errors, acceptance, dwell, funnel and abandonment, by version and day.
 
@@ -67,6 +73,7 @@ def usage(
             since=_date(since, "--since"),
             until=_date(until, "--until"),
             steps=steps,
+            exact=exact,
         )
     finally:
         store.close()

@@ -155,6 +155,9 @@ def ingest_files(
                     progress(path, rep.size)
         finally:
             pool.close()
+    from pilotgate.store.rollups import refresh_rollups
+
+    refresh_rollups(store)  # the hours just written: the next reader finds them current
     return IngestReport(reports, redactions, redactor is not None)
 
 

@@ -11,6 +11,7 @@ from pilotgate.errors import InputError
 from pilotgate.store import Store
 from pilotgate.usage._figures import UsageFigures, merge_into, usage_figures
 from pilotgate.usage._queries import Filters, Queries
+from pilotgate.usage._rollup import figures_from, grouped_rows
 from pilotgate.usage._stats import Metric, Rate, merge_hist, quantile_metric, quantiles
 
 __all__ = ["FunnelStep", "Slice", "UsageReport", "usage_report"]
@@ -182,6 +183,7 @@ def usage_report(
     since: datetime | None = None,
     until: datetime | None = None,
     steps: Sequence[str] | None = None,
+    exact: bool = False,
 ) -> UsageReport:
     """Behaviour analytics over the stored interactions, feedback and steps.
 
@@ -189,6 +191,7 @@ def usage_report(
         feature, version: restrict to one feature / version.
         since, until: the interactions' time window (until exclusive).
         steps: the plan's ``[pilot] steps``, in order, for the funnel (none: no funnel).
+        exact: read the raw rows only (exact order statistics), not the hourly rollups.
     """
     f = Filters(feature, version, since, until)
     q = Queries(store)
@@ -202,13 +205,14 @@ def usage_report(
         dk = "unknown" if d is None else str(d)
         return [overall, by_v.setdefault(vk, Slice()), by_d.setdefault(dk, Slice())]
 
-    for v, d, b, n, errors in q.interactions(f):
+    grouped = None if exact or not q.log_buckets else grouped_rows(store, f)
+    for v, d, b, n, errors in grouped.interactions if grouped else q.interactions(f):
         for s in targets(v, d):
             s.n += int(n)
             s.errors += int(errors or 0)
             if b is not None:
                 merge_hist(s.latency, {q.decode(b): int(n)})
-    for v, d, b, n, acc, rej, edit in q.feedback(f):
+    for v, d, b, n, acc, rej, edit in grouped.feedback if grouped else q.feedback(f):
         for s in targets(v, d):
             s.feedback_n += int(n)
             s.accepted += int(acc or 0)
@@ -225,5 +229,11 @@ def usage_report(
                 cur = s.funnel_counts or [0] * len(steps)
                 s.funnel_counts = [a + int(c or 0) for a, c in zip(cur, counts, strict=True)]
     method = "log buckets (≤0.25 % rounding)" if q.log_buckets else "exact"
-    figures = usage_figures(store, feature=feature, version=version, since=since, until=until)
+    if grouped is not None:  # the same rows: no second read
+        method = "hourly rollups, log buckets (≤0.25 % rounding)"
+        figures = figures_from(grouped)
+    else:
+        figures = usage_figures(
+            store, feature=feature, version=version, since=since, until=until, exact=exact
+        )
     return UsageReport(f, steps, overall, by_v, by_d, method, figures)
