@@ -67,9 +67,10 @@ def records(n: int, seed: int) -> Iterator[dict[str, Any]]:
                "latency_ms": round(rng.lognormvariate(6.8, 0.5), 1), "tokens_in": 20,
                "tokens_out": 60, "error": "Timeout" if rng.random() < 0.01 else None}  # fmt: skip
         if i % 5 == 0:
-            yield {"kind": "feedback", "id": f"f{i}", "interaction_id": iid,
-                   "ts": (ts + timedelta(seconds=20)).isoformat().replace("+00:00", "Z"),
-                   "accepted": rng.random() < 0.75, "dwell_ms": round(rng.uniform(1e3, 2e4))}  # fmt: skip
+            fts = (ts + timedelta(seconds=20)).isoformat().replace("+00:00", "Z")
+            yield {"kind": "feedback", "id": f"f{i}", "interaction_id": iid, "ts": fts,
+                   "accepted": rng.random() < 0.75,
+                   "dwell_ms": round(rng.uniform(1e3, 2e4))}  # fmt: skip
 
 
 def write_file(path: Path, n: int, seed: int) -> None:

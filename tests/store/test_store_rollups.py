@@ -94,9 +94,16 @@ def test_rollup_figures_match_exact(
 
 def _rows(n: int, start: datetime, step: timedelta) -> list[dict[str, Any]]:
     return [
-        {"id": f"i{start:%d%H%M}-{k}", "ts": start + k * step, "feature": "f", "version": "v1",
-         "input": "q", "output": "a", "latency_ms": 100.0 + k,
-         "error": "E" if k % 10 == 0 else None}  # fmt: skip
+        {
+            "id": f"i{start:%d%H%M}-{k}",
+            "ts": start + k * step,
+            "feature": "f",
+            "version": "v1",
+            "input": "q",
+            "output": "a",
+            "latency_ms": 100.0 + k,
+            "error": "E" if k % 10 == 0 else None,
+        }  # fmt: skip
         for k in range(n)
     ]
 
@@ -122,8 +129,15 @@ def test_late_rows_and_feedback_before_its_interaction_are_counted(store: Store)
 def test_rollups_survive_prune_and_the_gate_reads_them(store: Store) -> None:
     store.add_interactions(_rows(48, T0, timedelta(hours=1)))  # two days, one per hour
     store.add_feedback(
-        [{"interaction_id": f"i{T0:%d%H%M}-{k}", "ts": T0, "accepted": k % 3 > 0,
-          "dwell_ms": 1000.0 + k} for k in range(48)]  # fmt: skip
+        [
+            {
+                "interaction_id": f"i{T0:%d%H%M}-{k}",
+                "ts": T0,
+                "accepted": k % 3 > 0,
+                "dwell_ms": 1000.0 + k,
+            }
+            for k in range(48)
+        ]  # fmt: skip
     )
     day1 = {"feature": "f", "since": T0, "until": T0 + timedelta(days=1)}
     before = usage_figures(store, **day1)

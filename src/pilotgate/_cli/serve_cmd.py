@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from pilotgate._cli.ingest_cmd import parse_patterns, redaction_options
@@ -25,6 +27,10 @@ __all__ = ["serve"]
     is_flag=True,
     help="Accept writes without an API key (only on a loopback address).",
 )
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(min=1),
+    help="Worker processes sharing the port (keys, sessions and ids are in the store).",
+)  # fmt: skip
 @redaction_options
 def serve(
     host: str,
@@ -35,6 +41,7 @@ def serve(
     no_auth: bool,
     no_redact: bool,
     redact_patterns: tuple[str, ...],
+    workers: int = 1,
 ) -> None:
     """Serve the collector: POST /v1/ingest, /v1/feedback, /v1/traces (OTLP), GET /health.
 
@@ -43,7 +50,7 @@ def serve(
     """
     import uvicorn
 
-    from pilotgate._web import ServerSettings, create_app
+    from pilotgate._web._serve import ENV, ServeConfig, build_app
     from pilotgate.plan import resolve_settings
     from pilotgate.store import open_store, safe_url
 
@@ -54,20 +61,29 @@ def serve(
             fix="create a key with `pilotgate keys create --project NAME`",
         )
     resolved = resolve_settings(store=store_url, plan=plan_path)
-    settings = ServerSettings(
+    cfg = ServeConfig(
+        store=resolved.store,
+        plan=str(resolved.plan_path) if resolved.plan is not None else None,
         require_key=not no_auth,
         max_body_bytes=int(max_body_mb * 1024 * 1024),
         redact=not no_redact,
         redact_patterns=parse_patterns(redact_patterns),
-        plan=resolved.plan,
     )
-    store = open_store(resolved.store)
-    app = create_app(store, settings=settings)
     click.echo(
         f"pilotgate collector on http://{host}:{port} -> {safe_url(resolved.store)}"
-        f" (auth {'off' if no_auth else 'on'}, redaction {'off' if no_redact else 'on'})",
+        f" (auth {'off' if no_auth else 'on'}, redaction {'off' if no_redact else 'on'}"
+        f", {workers} worker{'s' if workers > 1 else ''})",
         err=True,
     )
+    if workers > 1:  # each worker builds the app from the environment (app_factory)
+        open_store(resolved.store).close()  # migrate once, before the workers race to
+        os.environ[ENV] = cfg.to_env()
+        uvicorn.run(
+            "pilotgate._web._serve:app_factory", factory=True, workers=workers,
+            host=host, port=port, log_level="warning", access_log=False,
+        )  # fmt: skip
+        return
+    app, store = build_app(cfg)
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:

@@ -183,6 +183,7 @@ class MetricContext:
                 since=win.since,
                 until=win.until,
                 steps=self.plan.pilot.steps,
+                lazy_abandonment=True,
             )
         report: UsageReport = self.cache[key]
         return report

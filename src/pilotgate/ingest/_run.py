@@ -155,9 +155,11 @@ def ingest_files(
                     progress(path, rep.size)
         finally:
             pool.close()
-    from pilotgate.store.rollups import refresh_rollups
+    from pilotgate.store.rollups import after_bulk_write
 
-    refresh_rollups(store)  # the hours just written: the next reader finds them current
+    # the hours just written rolled up (and PostgreSQL's statistics fresh): the next
+    # reader finds them current
+    after_bulk_write(store, sum(r.read for r in reports))
     return IngestReport(reports, redactions, redactor is not None)
 
 

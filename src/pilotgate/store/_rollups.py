@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REL_ERROR",
+    "ROLLUP_TRIGGERED",
+    "after_bulk_write",
     "SCALE",
     "bucket_sql",
     "decode",
@@ -45,6 +47,8 @@ __all__ = [
 ]
 
 SCALE = 200
+#: Tables whose SQLite insert trigger changes exactly one rollup_dirty row per new row.
+ROLLUP_TRIGGERED = frozenset({"interactions"})
 #: |decoded - exact| <= REL_ERROR * (exact + 1): half a bucket in ln(x + 1) space.
 REL_ERROR = math.expm1(0.5 / SCALE)
 _CHUNK = 200  # hours per recompute statement
@@ -102,7 +106,10 @@ def refresh_rollups(store: Store) -> int:
     with store.engine.begin() as conn:
         _begin_exclusive(conn)
         marks = conn.execute(text("SELECT feature, hour, gen FROM rollup_dirty")).all()
-        cuts = dict(conn.execute(text("SELECT feature, before_hour FROM rollup_pruned")).all())
+        cuts: dict[str, int] = {
+            str(f): int(h)
+            for f, h in conn.execute(text("SELECT feature, before_hour FROM rollup_pruned"))
+        }
         by_feature: dict[str, list[int]] = defaultdict(list)
         for feature, hour, _gen in marks:
             if int(hour) >= int(cuts.get(feature, -(2**62))):
@@ -116,6 +123,18 @@ def refresh_rollups(store: Store) -> int:
             [{"f": f, "h": h, "g": g} for f, h, g in marks],
         )
     return sum(len(h) for h in by_feature.values())
+
+
+def after_bulk_write(store: Store, written: int) -> None:
+    """After a bulk import: rollups current, and on PostgreSQL fresh planner statistics
+    (``ANALYZE``) once the import was large, so the next reader is not planned for an
+    empty table (autovacuum would get there, minutes later)."""
+    refresh_rollups(store)
+    if store.dialect != "postgresql" or written < 10_000:
+        return
+    with store.engine.begin() as conn:
+        for table in ("interactions", "feedback", "rollup_interactions", "rollup_feedback"):
+            conn.exec_driver_sql(f"ANALYZE {table}")
 
 
 def _recompute(conn: Connection, dialect: str, feature: str, hours: Sequence[int]) -> None:

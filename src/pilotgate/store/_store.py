@@ -32,6 +32,7 @@ from pilotgate.store._fast import (
     sqlite_interaction_row,
     tune_sqlite,
 )
+from pilotgate.store._rollups import ROLLUP_TRIGGERED
 from pilotgate.store._types import to_utc
 
 __all__ = ["IngestCounts", "Store", "derive_id"]
@@ -200,7 +201,9 @@ class Store:
                 tune_sqlite(raw, conn.connection.info)
                 before = raw.total_changes
                 conn.exec_driver_sql(sql, list(params))
-                return int(raw.total_changes - before)
+                # a rollup trigger (migration 0013) marks one row per inserted interaction
+                per_row = 2 if table.name in ROLLUP_TRIGGERED else 1
+                return int(raw.total_changes - before) // per_row
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"write to {table.name} failed: {type(exc).__name__}: {getattr(exc, 'orig', exc)}",

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from pilotgate.store._rollups import REL_ERROR, refresh_rollups
+from pilotgate.store._rollups import REL_ERROR, after_bulk_write, refresh_rollups
 
-__all__ = ["REL_ERROR", "refresh_rollups"]
+__all__ = ["REL_ERROR", "after_bulk_write", "refresh_rollups"]

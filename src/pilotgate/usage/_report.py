@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -104,8 +104,17 @@ class UsageReport:
     latency_method: str
     #: The headline figures (``usage_figures``): what every reader prints for the scope.
     figures: UsageFigures | None = None
+    #: Fills the slices' abandonment on first need (a raw-row query: the gate's headline
+    #: criteria never wait for it).
+    pending_abandonment: Callable[[], None] | None = None
+
+    def _abandonment(self) -> None:
+        if self.pending_abandonment is not None:
+            load, self.pending_abandonment = self.pending_abandonment, None
+            load()
 
     def to_json(self) -> dict[str, Any]:
+        self._abandonment()
         f = self.filters
         return {
             "schema": "pilotgate.usage/1",
@@ -129,13 +138,15 @@ class UsageReport:
         return doc if self.figures is None else merge_into(doc, self.figures.to_json())
 
     # ------------------------------------------------------------ metrics
-    def metrics(self, version: str | None = None) -> dict[str, Metric]:
+    def metrics(self, version: str | None = None, *, abandonment: bool = True) -> dict[str, Metric]:
         """The gate's metrics (value, ci95, n) overall or for one version.
 
         Overall, latency, acceptance, error rate and dwell p50 are the headline figures
         (exact, shared with the report and the dashboard); per-version slices come from
         the grouped histograms (``latency_method``).
         """
+        if abandonment:
+            self._abandonment()
         s = self.overall if version is None else self.by_version.get(version, Slice())
         out = {
             "volume": Metric(float(s.n), None, s.n),
@@ -143,8 +154,9 @@ class UsageReport:
             "rejection_rate": _rate_metric(Rate(s.rejected, s.judged)),
             "edit_rate": _rate_metric(Rate(s.edited, s.feedback_n)),
             "error_rate": _rate_metric(s.error_rate),
-            "abandonment_rate": _rate_metric(s.abandon),
         }
+        if abandonment:
+            out["abandonment_rate"] = _rate_metric(s.abandon)
         for q in LATENCY_QS:
             out[f"latency.p{round(q * 100)}"] = quantile_metric(s.latency, q)
         out["dwell.p50"] = quantile_metric(s.dwell, 0.5)
@@ -163,7 +175,9 @@ class UsageReport:
     def metric(self, name: str, version: str | None = None) -> Metric:
         """One metric by name (``usage.`` prefix optional), e.g. ``dropoff.copied``."""
         key = name.removeprefix("usage.")
-        found = self.metrics(version)
+        found = self.metrics(version, abandonment=key == "abandonment_rate")
+        if key not in found:
+            found = self.metrics(version)
         if key not in found:
             raise InputError(
                 f"unknown usage metric {name!r}",
@@ -184,6 +198,7 @@ def usage_report(
     until: datetime | None = None,
     steps: Sequence[str] | None = None,
     exact: bool = False,
+    lazy_abandonment: bool = False,
 ) -> UsageReport:
     """Behaviour analytics over the stored interactions, feedback and steps.
 
@@ -192,6 +207,8 @@ def usage_report(
         since, until: the interactions' time window (until exclusive).
         steps: the plan's ``[pilot] steps``, in order, for the funnel (none: no funnel).
         exact: read the raw rows only (exact order statistics), not the hourly rollups.
+        lazy_abandonment: run the abandonment query (raw rows) only when a metric or
+            ``to_json`` needs it (the gate: most criteria never do).
     """
     f = Filters(feature, version, since, until)
     q = Queries(store)
@@ -220,9 +237,12 @@ def usage_report(
             s.edited += int(edit or 0)
             if b is not None:
                 merge_hist(s.dwell, {q.decode(b): int(n)})
-    for v, d, n, k in q.abandonment(f):
-        for s in targets(v, d):
-            s.abandon = s.abandon + Rate(int(k or 0), int(n))
+
+    def abandonment() -> None:
+        for v, d, n, k in q.abandonment(f):
+            for s in targets(v, d):
+                s.abandon = s.abandon + Rate(int(k or 0), int(n))
+
     if steps:
         for v, d, *counts in q.funnel(f, steps):
             for s in targets(v, d):
@@ -236,4 +256,7 @@ def usage_report(
         figures = usage_figures(
             store, feature=feature, version=version, since=since, until=until, exact=exact
         )
-    return UsageReport(f, steps, overall, by_v, by_d, method, figures)
+    report = UsageReport(f, steps, overall, by_v, by_d, method, figures, abandonment)
+    if not lazy_abandonment:
+        report._abandonment()
+    return report

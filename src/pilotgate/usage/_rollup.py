@@ -45,7 +45,8 @@ def _whole_hours(f: Filters) -> tuple[int | None, int | None] | None:
 
 
 def _rolled(store: Store, f: Filters, h0: int | None, h1: int | None) -> Grouped:
-    conds, params = ["feature = :feature"] if f.feature is not None else [], {}
+    conds = ["feature = :feature"] if f.feature is not None else []
+    params: dict[str, Any] = {}
     if f.feature is not None:
         params["feature"] = f.feature
     if f.version is not None:
@@ -102,9 +103,7 @@ def grouped_rows(store: Store, f: Filters) -> Grouped:
 
 
 def _raw(q: Queries, f: Filters) -> Grouped:
-    return Grouped(
-        [tuple(r) for r in q.interactions(f)], [tuple(r) for r in q.feedback(f)]
-    )
+    return Grouped([tuple(r) for r in q.interactions(f)], [tuple(r) for r in q.feedback(f)])
 
 
 def _hist_quantile(hist: list[tuple[int, int]], n: int, q: float) -> Metric:
