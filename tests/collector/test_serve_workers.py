@@ -57,13 +57,15 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes], parent: int) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             conn.request("GET", "/health")
             if conn.getresponse().status == 200 and len(_workers(parent)) == 2:
                 return
         except OSError:
             pass
+        finally:
+            conn.close()
         time.sleep(0.3)
     raise AssertionError("the server did not start")
 

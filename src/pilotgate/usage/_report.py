@@ -12,7 +12,7 @@ from pilotgate.store import Store
 from pilotgate.usage._figures import UsageFigures, merge_into, usage_figures
 from pilotgate.usage._queries import Filters, Queries
 from pilotgate.usage._rollup import figures_from, grouped_rows
-from pilotgate.usage._stats import Metric, Rate, merge_hist, quantile_metric, quantiles
+from pilotgate.usage._stats import Metric, Rate, quantile_metric, quantiles
 
 __all__ = ["FunnelStep", "Slice", "UsageReport", "usage_report"]
 
@@ -217,26 +217,44 @@ def usage_report(
     by_v: dict[str, Slice] = {}
     by_d: dict[str, Slice] = {}
 
+    cache: dict[tuple[Any, Any], list[Slice]] = {}
+
     def targets(v: Any, d: Any) -> list[Slice]:
-        vk = NO_VERSION if v is None else str(v)
-        dk = "unknown" if d is None else str(d)
-        return [overall, by_v.setdefault(vk, Slice()), by_d.setdefault(dk, Slice())]
+        got = cache.get((v, d))
+        if got is None:
+            vk = NO_VERSION if v is None else str(v)
+            dk = "unknown" if d is None else str(d)
+            got = [overall, by_v.setdefault(vk, Slice()), by_d.setdefault(dk, Slice())]
+            cache[(v, d)] = got
+        return got
+
+    decoded: dict[Any, float] = {}
+
+    def value(b: Any) -> float:
+        x = decoded.get(b)
+        if x is None:
+            x = decoded[b] = q.decode(b)
+        return x
 
     grouped = None if exact or not q.log_buckets else grouped_rows(store, f)
     for v, d, b, n, errors in grouped.interactions if grouped else q.interactions(f):
+        n, errors = int(n), int(errors or 0)
+        x = None if b is None else value(b)
         for s in targets(v, d):
-            s.n += int(n)
-            s.errors += int(errors or 0)
-            if b is not None:
-                merge_hist(s.latency, {q.decode(b): int(n)})
+            s.n += n
+            s.errors += errors
+            if x is not None:
+                s.latency[x] = s.latency.get(x, 0) + n
     for v, d, b, n, acc, rej, edit in grouped.feedback if grouped else q.feedback(f):
+        n, acc, rej, edit = int(n), int(acc or 0), int(rej or 0), int(edit or 0)
+        x = None if b is None else value(b)
         for s in targets(v, d):
-            s.feedback_n += int(n)
-            s.accepted += int(acc or 0)
-            s.rejected += int(rej or 0)
-            s.edited += int(edit or 0)
-            if b is not None:
-                merge_hist(s.dwell, {q.decode(b): int(n)})
+            s.feedback_n += n
+            s.accepted += acc
+            s.rejected += rej
+            s.edited += edit
+            if x is not None:
+                s.dwell[x] = s.dwell.get(x, 0) + n
 
     def abandonment() -> None:
         for v, d, n, k in q.abandonment(f):

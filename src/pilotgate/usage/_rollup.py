@@ -9,6 +9,7 @@ percentile read from the buckets is within ``REL_ERROR * (x + 1)`` of the exact 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -44,7 +45,9 @@ def _whole_hours(f: Filters) -> tuple[int | None, int | None] | None:
     return h0, h1
 
 
-def _rolled(store: Store, f: Filters, h0: int | None, h1: int | None) -> Grouped:
+def _rolled(
+    store: Store, f: Filters, h0: int | None, h1: int | None, *, detail: bool = True
+) -> Grouped:
     conds = ["feature = :feature"] if f.feature is not None else []
     params: dict[str, Any] = {}
     if f.feature is not None:
@@ -66,23 +69,26 @@ def _rolled(store: Store, f: Filters, h0: int | None, h1: int | None) -> Grouped
     out: dict[str, list[tuple[Any, ...]]] = {}
     with store.engine.connect() as conn:
         for table, agg in sums.items():
-            sql = (
-                f"SELECT version, hour / 24 AS d, bucket, {agg} FROM {table} "
-                f"WHERE {where} GROUP BY version, hour / 24, bucket"
-            )
+            keys = "version, hour / 24, bucket" if detail else "bucket"
+            sql = f"SELECT {keys}, {agg} FROM {table} WHERE {where} GROUP BY {keys}"
+            got: list[Any] = list(conn.execute(text(sql), params).all())
+            if not detail:  # the headline figures: one histogram, no version or day
+                got = [(None, None, *r) for r in got]
             out[table] = [
-                (v, _day(int(d)), None if int(b) < 0 else int(b), *rest)
-                for v, d, b, *rest in conn.execute(text(sql), params)
+                (v, None if d is None else _day(int(d)), None if b < 0 else b, *rest)
+                for v, d, b, *rest in got
             ]
     return Grouped(out["rollup_interactions"], out["rollup_feedback"])
 
 
+@functools.lru_cache(maxsize=4096)
 def _day(days: int) -> str:
     return (_EPOCH + timedelta(days=days)).date().isoformat()
 
 
-def grouped_rows(store: Store, f: Filters) -> Grouped:
+def grouped_rows(store: Store, f: Filters, *, detail: bool = True) -> Grouped:
     """Rows per (version, day, bucket) of the window, rollups inside, raw rows at the edges.
+    ``detail=False``: the rollups' rows per bucket only (version and day None).
 
     Needs log buckets (PostgreSQL, or SQLite with ``ln``); refreshes dirty hours first.
     """
@@ -92,7 +98,7 @@ def grouped_rows(store: Store, f: Filters) -> Grouped:
     if span is None:
         return Grouped(q.interactions(f), q.feedback(f))
     h0, h1 = span
-    parts = [_rolled(store, f, h0, h1)]
+    parts = [_rolled(store, f, h0, h1, detail=detail)]
     if h0 is not None and f.since is not None and hour_start(h0) > f.since:
         parts.append(_raw(q, Filters(f.feature, f.version, f.since, hour_start(h0))))
     if h1 is not None and f.until is not None and hour_start(h1) < f.until:
@@ -161,4 +167,4 @@ def rollup_figures(
     """The headline figures from rollups, or None when the store has no log buckets."""
     if not Queries(store).log_buckets:
         return None
-    return figures_from(grouped_rows(store, Filters(feature, version, since, until)))
+    return figures_from(grouped_rows(store, Filters(feature, version, since, until), detail=False))
