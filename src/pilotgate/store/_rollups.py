@@ -106,6 +106,8 @@ def refresh_rollups(store: Store) -> int:
     with store.engine.begin() as conn:
         _begin_exclusive(conn)
         marks = conn.execute(text("SELECT feature, hour, gen FROM rollup_dirty")).all()
+        if not marks:  # another refresher got there first
+            return 0
         cuts: dict[str, int] = {
             str(f): int(h)
             for f, h in conn.execute(text("SELECT feature, before_hour FROM rollup_pruned"))

@@ -168,3 +168,48 @@ def rollup_figures(
     if not Queries(store).log_buckets:
         return None
     return figures_from(grouped_rows(store, Filters(feature, version, since, until), detail=False))
+
+
+def daily_counts(
+    store: Store, feature: str | None, since: datetime | None, until: datetime | None
+) -> list[dict[str, Any]] | None:
+    """Interactions and errors per (day, version) of the window, from the rollups for whole
+    hours and raw rows at the edges; None when the store has no log buckets."""
+    q = Queries(store)
+    if not q.log_buckets:
+        return None
+    refresh_rollups(store)
+    f = Filters(feature, None, since, until)
+    span = _whole_hours(f)
+    acc: dict[tuple[str, str], list[int]] = {}
+
+    def add(v: Any, d: str, n: Any, e: Any) -> None:
+        cur = acc.setdefault((d, str(v)), [0, 0])
+        cur[0] += int(n)
+        cur[1] += int(e or 0)
+
+    edges = [f] if span is None else []
+    if span is not None:
+        h0, h1 = span
+        conds = ["1=1"]
+        params: dict[str, Any] = {"feature": feature, "h0": h0, "h1": h1}
+        conds += ["feature = :feature"] if feature is not None else []
+        conds += ["hour >= :h0"] if h0 is not None else []
+        conds += ["hour < :h1"] if h1 is not None else []
+        sql = (
+            "SELECT version, hour / 24, SUM(n), SUM(errors) FROM rollup_interactions "
+            f"WHERE {' AND '.join(conds)} GROUP BY version, hour / 24"
+        )
+        with store.engine.connect() as conn:
+            for v, d, n, e in conn.execute(text(sql), params).all():
+                add(v, _day(int(d)), n, e)
+        if h0 is not None and f.since is not None and hour_start(h0) > f.since:
+            edges.append(Filters(feature, None, f.since, hour_start(h0)))
+        if h1 is not None and f.until is not None and hour_start(h1) < f.until:
+            edges.append(Filters(feature, None, hour_start(h1), f.until))
+    for edge in edges:
+        for v, d, _b, n, e in q.interactions(edge):
+            add(v, str(d), n, e)
+    return [
+        {"day": d, "version": v, "n": n, "errors": e} for (d, v), (n, e) in sorted(acc.items()) if n
+    ]
