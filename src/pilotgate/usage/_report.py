@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -213,6 +214,9 @@ def usage_report(
     f = Filters(feature, version, since, until)
     q = Queries(store)
     steps = list(steps or [])
+    # the abandonment query reads raw rows: run it on a second connection meanwhile
+    pool = None if lazy_abandonment else ThreadPoolExecutor(max_workers=1)
+    early = None if pool is None else pool.submit(q.abandonment, f)
     overall = Slice()
     by_v: dict[str, Slice] = {}
     by_d: dict[str, Slice] = {}
@@ -257,7 +261,7 @@ def usage_report(
                 s.dwell[x] = s.dwell.get(x, 0) + n
 
     def abandonment() -> None:
-        for v, d, n, k in q.abandonment(f):
+        for v, d, n, k in early.result() if early is not None else q.abandonment(f):
             for s in targets(v, d):
                 s.abandon = s.abandon + Rate(int(k or 0), int(n))
 
@@ -275,6 +279,7 @@ def usage_report(
             store, feature=feature, version=version, since=since, until=until, exact=exact
         )
     report = UsageReport(f, steps, overall, by_v, by_d, method, figures, abandonment)
-    if not lazy_abandonment:
+    if pool is not None:
         report._abandonment()
+        pool.shutdown()
     return report
