@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "REL_ERROR",
     "ROLLUP_TRIGGERED",
+    "dirty_marks",
     "after_bulk_write",
     "SCALE",
     "bucket_sql",
@@ -47,8 +48,16 @@ __all__ = [
 ]
 
 SCALE = 200
-#: Tables whose SQLite insert trigger changes exactly one rollup_dirty row per new row.
+#: Tables whose SQLite insert trigger may add rollup_dirty rows (INSERT OR IGNORE: a new
+#: mark is one change, an existing one none), so bulk writers subtract the marks added.
 ROLLUP_TRIGGERED = frozenset({"interactions"})
+
+
+def dirty_marks(raw: Any) -> int:
+    """How many dirty marks a SQLite DB-API connection sees (a small table)."""
+    return int(raw.execute("SELECT count(*) FROM rollup_dirty").fetchone()[0])
+
+
 #: |decoded - exact| <= REL_ERROR * (exact + 1): half a bucket in ln(x + 1) space.
 REL_ERROR = math.expm1(0.5 / SCALE)
 _CHUNK = 200  # hours per recompute statement

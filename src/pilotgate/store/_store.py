@@ -32,7 +32,7 @@ from pilotgate.store._fast import (
     sqlite_interaction_row,
     tune_sqlite,
 )
-from pilotgate.store._rollups import ROLLUP_TRIGGERED
+from pilotgate.store._rollups import ROLLUP_TRIGGERED, dirty_marks
 from pilotgate.store._types import to_utc
 
 __all__ = ["IngestCounts", "Store", "derive_id"]
@@ -199,11 +199,12 @@ class Store:
                 raw = conn.connection.driver_connection
                 assert raw is not None
                 tune_sqlite(raw, conn.connection.info)
+                marks = dirty_marks(raw) if table.name in ROLLUP_TRIGGERED else 0
                 before = raw.total_changes
                 conn.exec_driver_sql(sql, list(params))
-                # a rollup trigger (migration 0013) marks one row per inserted interaction
-                per_row = 2 if table.name in ROLLUP_TRIGGERED else 1
-                return int(raw.total_changes - before) // per_row
+                # minus the rollup marks the trigger (migration 0013) added meanwhile
+                added = dirty_marks(raw) - marks if table.name in ROLLUP_TRIGGERED else 0
+                return int(raw.total_changes - before) - added
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"write to {table.name} failed: {type(exc).__name__}: {getattr(exc, 'orig', exc)}",

@@ -57,15 +57,21 @@ _PG_TRIGGERS = [
     ("trg_rollup_feedback_upd", "UPDATE", "feedback", "pilotgate_mark_feedback"),
 ]
 
+# SQLite: one writer at a time and refreshes hold the write lock, so a mark cannot be
+# re-marked during a refresh: adding a missing mark is enough (no write when it exists).
+# NOT EXISTS, not INSERT OR IGNORE: an outer statement's ON CONFLICT would override the
+# trigger's.
 _SQLITE_MARK_I = (
-    "INSERT INTO rollup_dirty (feature, hour, gen) VALUES (NEW.feature, {hour}, 1) "
-    "ON CONFLICT (feature, hour) DO UPDATE SET gen = gen + 1"
+    "INSERT INTO rollup_dirty (feature, hour, gen) SELECT NEW.feature, {hour}, 1 "
+    "WHERE NOT EXISTS (SELECT 1 FROM rollup_dirty d "
+    "WHERE d.feature = NEW.feature AND d.hour = {hour})"
 )
 _SQLITE_MARK_F = (
     "INSERT INTO rollup_dirty (feature, hour, gen) SELECT i.feature, {hour}, 1 "
-    "FROM interactions i WHERE i.id = NEW.interaction_id "
-    "ON CONFLICT (feature, hour) DO UPDATE SET gen = gen + 1"
+    "FROM interactions i WHERE i.id = NEW.interaction_id AND NOT EXISTS "
+    "(SELECT 1 FROM rollup_dirty d WHERE d.feature = i.feature AND d.hour = {hour})"
 )
+
 _SQLITE_TRIGGERS = [
     ("trg_rollup_interactions_ins", "INSERT", "interactions", _SQLITE_MARK_I, "NEW.ts"),
     ("trg_rollup_interactions_upd", "UPDATE", "interactions", _SQLITE_MARK_I, "NEW.ts"),
