@@ -185,7 +185,8 @@ def _overview(
     try:
         with store.engine.connect() as conn:
             first, last = _span(conn, conds)
-        # rollups hold every project's rows: a read key's view counts its own raw rows
+        # rollups hold every project's rows: a read key's view of a shared store counts its
+        # own raw rows (``project`` is None for a store that holds only the viewer's project)
         rolled = daily_counts(store, feature, since, until) if project is None else None
         with store.engine.connect() as conn:
             by_day: list[dict[str, Any]] = _last_days(rolled or [])

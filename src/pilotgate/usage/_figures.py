@@ -261,13 +261,20 @@ def usage_figures(
         since: first instant included; until: first instant excluded (interaction time).
         exact: exact order statistics from the raw rows.
     """
-    if not exact and store.read_project is None:  # rollups mix projects: a view reads raw
+    if not exact and _whole_store(store):
         from pilotgate.usage._rollup import rollup_figures
 
         rolled = rollup_figures(store, feature, version, since, until)
         if rolled is not None:
             return rolled
     return _exact_figures(store, feature, version, since, until)
+
+
+def _whole_store(store: Store) -> bool:
+    """Whether the rollups (every project's rows) are this store view's rows: the whole
+    store, or a read key's view of a store that holds only its project."""
+    project = store.read_project
+    return project is None or store.holds_only(project)
 
 
 def _exact_figures(

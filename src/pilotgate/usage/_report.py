@@ -251,7 +251,8 @@ def usage_report(
     # rollups hold whole feature-hours of every project and no metadata: a slice or a read
     # key's view of the store reads raw rows
     rollable = not exact and q.log_buckets and not metadata and missing_key is None
-    grouped = grouped_rows(store, f) if rollable and store.read_project is None else None
+    whole = store.read_project is None or store.holds_only(store.read_project)
+    grouped = grouped_rows(store, f) if rollable and whole else None
     for v, d, b, n, errors in grouped.interactions if grouped else q.interactions(f):
         n, errors = int(n), int(errors or 0)
         x = None if b is None else value(b)
