@@ -69,6 +69,20 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate.report._pages", "pilotgate.usage._cost"): "the dashboard's cost card",
     ("pilotgate.report._pages", "pilotgate.usage._slices"): "the dashboard's usage slices",
     ("pilotgate.scoring._python", "pilotgate.targets._python"): "one loader for python: specs",
+    # added by the rollups (issue 17): public names to give (issue 14)
+    (
+        "pilotgate._cli.serve_cmd",
+        "pilotgate._web._serve",
+    ): "serve builds the app through the worker factory",
+    (
+        "pilotgate.report._queries",
+        "pilotgate.usage._rollup",
+    ): "the overview's per-day counts from the rollups",
+    ("pilotgate.usage._figures", "pilotgate.store._rollups"): "the rollups' stated relative error",
+    (
+        "pilotgate.usage._rollup",
+        "pilotgate.store._rollups",
+    ): "usage reads the store's rollup tables",
     # the CLI and the web app are the top layer: only these import them
     ("pilotgate.__main__", "pilotgate._cli"): "`python -m pilotgate` runs the CLI",
     ("pilotgate._cli.serve_cmd", "pilotgate._web"): "`pilotgate serve` starts the web app",
@@ -132,6 +146,7 @@ KNOWN_DEFERRED_CYCLES: list[frozenset[str]] = [
         "shift._gaps shift._result",
         "gate._catalogue gate._context gate._providers gate._signal_providers",
         "load._client load._pypool",
+        "usage._figures usage._rollup",
         "_web.dashboard report._pages",
         "load._engine load._workers",
         "scoring._base scoring._builtins scoring._embedding scoring._judge scoring._labels"

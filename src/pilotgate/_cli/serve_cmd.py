@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import click
@@ -41,6 +42,10 @@ __all__ = ["serve"]
     help="Secret that signs dashboard sessions (env PILOTGATE_SESSION_SECRET); "
     "default: one kept in the store, shared by every worker.",
 )
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(min=1),
+    help="Worker processes sharing the port (keys, sessions and ids are in the store).",
+)  # fmt: skip
 @redaction_options
 def serve(
     host: str,
@@ -54,6 +59,7 @@ def serve(
     no_redact: bool,
     raw_ids: bool,
     redact_patterns: tuple[str, ...],
+    workers: int = 1,
 ) -> None:
     """Serve the collector: POST /v1/ingest, /v1/feedback, /v1/traces (OTLP), GET /health.
 
@@ -64,7 +70,8 @@ def serve(
     """
     import uvicorn
 
-    from pilotgate._web import ServerSettings, create_app, server_hosts
+    from pilotgate._web import server_hosts
+    from pilotgate._web._serve import ENV, ServeConfig, build_app
     from pilotgate.plan import resolve_settings
     from pilotgate.store import open_store, safe_url
 
@@ -75,27 +82,43 @@ def serve(
             fix="create a key with `pilotgate keys create --project NAME`",
         )
     resolved = resolve_settings(store=store_url, plan=plan_path)
-    settings = ServerSettings(
+    cfg = ServeConfig(
+        store=resolved.store,
+        plan=str(resolved.plan_path) if resolved.plan is not None else None,
         require_key=not no_auth,
         max_body_bytes=int(max_body_mb * 1024 * 1024),
         redact=not no_redact,
         pseudonymise_ids=not raw_ids,
         redact_patterns=parse_patterns(redact_patterns),
-        plan=resolved.plan,
-        allowed_hosts=server_hosts(host, allowed_hosts),
+        allowed_hosts=list(server_hosts(host, allowed_hosts)),
         dashboard_login=True if not is_loopback_host(host) else None,
-        session_secret=session_secret or None,
     )
+    if session_secret:  # workers read it from their environment, never from argv
+        os.environ["PILOTGATE_SESSION_SECRET"] = session_secret
     sock = _bind(host, port)  # bound first, so the URL printed is the real one (--port 0)
-    store = open_store(resolved.store)
-    app = create_app(store, settings=settings)
     base = f"http://{_url_host(host)}:{sock.getsockname()[1]}"
     click.echo(
         f"pilotgate collector on {base} -> {safe_url(resolved.store)}"
-        f" (auth {'off' if no_auth else 'on'}, redaction {'off' if no_redact else 'on'})",
+        f" (auth {'off' if no_auth else 'on'}, redaction {'off' if no_redact else 'on'}"
+        f", {workers} worker{'s' if workers > 1 else ''})",
         err=True,
     )
     click.echo(f"dashboard: {base}/", err=True)
+    if workers > 1:  # each worker builds the app from the environment (app_factory)
+        open_store(resolved.store).close()  # migrate once, before the workers race to
+        os.environ[ENV] = cfg.to_env()
+        config = uvicorn.Config(
+            "pilotgate._web._serve:app_factory", factory=True, workers=workers,
+            log_level="warning", access_log=False,
+        )  # fmt: skip
+        try:
+            from uvicorn.supervisors import Multiprocess
+
+            Multiprocess(config, sockets=[sock]).run()
+        finally:
+            sock.close()
+        return
+    app, store = build_app(cfg)
     try:
         config = uvicorn.Config(app, log_level="warning", access_log=False)
         uvicorn.Server(config).run(sockets=[sock])

@@ -50,6 +50,11 @@ def _date(value: str | None, flag: str) -> datetime | None:
     help="Implicit signals, churn and off-purpose requests (needs a feature).",
 )
 @click.option("--rebuild", is_flag=True, help="Recompute every stored signal, not only new data.")
+@click.option(
+    "--exact",
+    is_flag=True,
+    help="Exact percentiles from the raw rows (default: hourly rollups, within 0.25 %).",
+)
 def usage(
     feature: str | None,
     version: str | None,
@@ -62,6 +67,7 @@ def usage(
     json_path: str | None,
     signals: bool,
     rebuild: bool,
+    exact: bool = False,
 ) -> None:
     """Volume, latency, errors, acceptance, dwell, funnel and abandonment, by version and day.
 
@@ -88,7 +94,7 @@ def usage(
     try:
         report = usage_report(
             store, feature=feature, version=version, since=t0, until=t1, steps=steps,
-            metadata=where,
+            metadata=where, exact=exact,
         )  # fmt: skip
         doc = report.to_json()
         doc["cost"] = usage_cost(

@@ -185,6 +185,7 @@ class MetricContext:
                 until=win.until,
                 steps=self.plan.pilot.steps,
                 metadata=metadata,
+                lazy_abandonment=True,
             )
         report: UsageReport = self.cache[key]
         return report

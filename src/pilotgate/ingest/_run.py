@@ -164,6 +164,11 @@ def ingest_files(
     missing = _missing_interactions(store, wanted)
     report.unknown_interactions = len(missing)
     report.unknown_examples = sorted(missing)[:_MAX_EXAMPLES]
+    from pilotgate.store.rollups import after_bulk_write
+
+    # the hours just written rolled up (and PostgreSQL's statistics fresh): the next
+    # reader finds them current
+    after_bulk_write(store, sum(r.read for r in reports))
     return report
 
 

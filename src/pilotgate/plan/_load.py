@@ -124,5 +124,16 @@ def plan_hash(plan: Plan) -> str:
         # added after plans were first locked: an unset version must not change old hashes
         if c.get("version") is None:
             c.pop("version", None)
+    # sections and fields added after plans were first locked leave the hash of a plan that
+    # does not use them unchanged (a locked pilot keeps its hash across upgrades)
+    from pilotgate.plan._model import SignalsSection
+
+    if doc.get("signals") == SignalsSection().model_dump(mode="json"):
+        doc.pop("signals", None)
+    if not doc.get("prices"):
+        doc.pop("prices", None)
+    store = doc.get("store")
+    if isinstance(store, dict) and store.get("retention_days") is None:
+        store.pop("retention_days", None)
     blob = json.dumps(doc, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

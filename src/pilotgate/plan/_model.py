@@ -97,6 +97,15 @@ class StoreSection(_Strict):
         default=None,
         description="SQLAlchemy URL; default sqlite:///.pilotgate/pilotgate.db (PILOTGATE_STORE).",
     )
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Keep raw interactions, feedback and steps of the plan's feature this many days; "
+            "`pilotgate serve` prunes older ones daily (hourly rollups, runs and eval sets "
+            "stay). None: keep everything."
+        ),
+    )
 
 
 class SignalsSection(_Strict):

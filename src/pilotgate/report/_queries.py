@@ -21,6 +21,7 @@ from pilotgate.report._stats import wilson
 from pilotgate.store import tables as t
 from pilotgate.store._types import UTCDateTime
 from pilotgate.usage import usage_figures
+from pilotgate.usage._rollup import daily_counts
 
 if TYPE_CHECKING:
     from pilotgate.store import Store
@@ -184,8 +185,12 @@ def _overview(
     try:
         with store.engine.connect() as conn:
             first, last = _span(conn, conds)
-            by_day: list[dict[str, Any]] = []
-            for feat in chosen:
+        # rollups hold every project's rows: a read key's view of a shared store counts its
+        # own raw rows (``project`` is None for a store that holds only the viewer's project)
+        rolled = daily_counts(store, feature, since, until) if project is None else None
+        with store.engine.connect() as conn:
+            by_day: list[dict[str, Any]] = _last_days(rolled or [])
+            for feat in chosen if rolled is None else []:
                 for version in _versions(conn, feat, project):
                     vconds = [
                         *_conds(feat, since, until, project),
@@ -255,6 +260,15 @@ def _overview(
         "first_ts": first.isoformat() if first else None,
         "last_ts": last.isoformat() if last else None,
     }
+
+
+def _last_days(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of the last ``MAX_DAYS`` days (as the per-day range queries read)."""
+    if not rows:
+        return rows
+    last = max(datetime.fromisoformat(r["day"]) for r in rows)
+    first = (last - timedelta(days=MAX_DAYS - 1)).date().isoformat()
+    return [r for r in rows if r["day"] >= first]
 
 
 def _feedback_days(

@@ -17,6 +17,7 @@ from sqlalchemy import and_, delete, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from pilotgate.store import _schema as t
+from pilotgate.store._rollups import mark_pruned, refresh_rollups
 from pilotgate.store._types import to_utc
 
 if TYPE_CHECKING:
@@ -79,7 +80,11 @@ def prune(
     if feature is not None:
         cond = and_(cond, i.c.feature == feature)
     kept = _case_interaction_ids(store) if keep_cases else set()
+    if not dry_run:  # rollups first: they keep the pruned hours' figures
+        refresh_rollups(store)
     with store.engine.begin() as conn:
+        if not dry_run:
+            mark_pruned(conn, _pruned_features(conn, feature), cutoff)
         rows = conn.execute(select(i.c.id, i.c.session_id).where(cond)).all()
         doomed = [str(r.id) for r in rows if str(r.id) not in kept]
         n_kept = len(rows) - len(doomed)
@@ -116,6 +121,13 @@ def prune(
         steps=int(n_steps),
         kept_for_cases=n_kept,
     )
+
+
+def _pruned_features(conn: Any, feature: str | None) -> list[str]:
+    if feature is not None:
+        return [feature]
+    rolled = select(t.rollup_interactions.c.feature).distinct()
+    return [str(f) for f in conn.execute(rolled).scalars()]
 
 
 def _prune_feature_steps(

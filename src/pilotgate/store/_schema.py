@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -365,4 +366,46 @@ signal_state = Table(
     Column("data_end", TS),
     Column("updated_at", TS, nullable=False),
     Column("n", Integer, nullable=False, default=0),
+)
+
+# Hourly rollups (migration 0013; pilotgate.store._rollups). ``hour``: whole hours since
+# the epoch (UTC); ``bucket``: round(ln(x + 1) * 200) of latency / dwell, -1 for none.
+# Triggers (in the migration) mark the (feature, hour)s a write touched in rollup_dirty.
+rollup_interactions = Table(
+    "rollup_interactions",
+    metadata,
+    Column("feature", String(200), primary_key=True),
+    Column("version", String(200), primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("bucket", Integer, primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("errors", BigInteger, nullable=False),
+)
+
+rollup_feedback = Table(
+    "rollup_feedback",
+    metadata,
+    Column("feature", String(200), primary_key=True),
+    Column("version", String(200), primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("bucket", Integer, primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("accepted", BigInteger, nullable=False),
+    Column("rejected", BigInteger, nullable=False),
+    Column("edited", BigInteger, nullable=False),
+)
+
+rollup_dirty = Table(
+    "rollup_dirty",
+    metadata,
+    Column("feature", String(200), primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("gen", BigInteger, nullable=False),
+)
+
+rollup_pruned = Table(
+    "rollup_pruned",
+    metadata,
+    Column("feature", String(200), primary_key=True),
+    Column("before_hour", BigInteger, nullable=False),
 )

@@ -35,6 +35,7 @@ from pilotgate.store._fast import (
     sqlite_interaction_row,
     tune_sqlite,
 )
+from pilotgate.store._rollups import ROLLUP_TRIGGERED, dirty_marks
 from pilotgate.store._schema import DEFAULT_PROJECT
 from pilotgate.store._types import to_utc
 
@@ -273,9 +274,12 @@ class Store:
                 raw = conn.connection.driver_connection
                 assert raw is not None
                 tune_sqlite(raw, conn.connection.info)
+                marks = dirty_marks(raw) if table.name in ROLLUP_TRIGGERED else 0
                 before = raw.total_changes
                 conn.exec_driver_sql(sql, list(params))
-                return int(raw.total_changes - before)
+                # minus the rollup marks the trigger (migration 0013) added meanwhile
+                added = dirty_marks(raw) - marks if table.name in ROLLUP_TRIGGERED else 0
+                return int(raw.total_changes - before) - added
         except SQLAlchemyError as exc:
             raise self._write_error(table, exc) from None
 

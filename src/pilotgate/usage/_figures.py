@@ -32,9 +32,12 @@ from pilotgate.usage._stats import Metric, Rate
 if TYPE_CHECKING:
     from pilotgate.store import Store
 
-__all__ = ["LATENCY_QS", "UsageFigures", "usage_figures"]
+__all__ = ["LATENCY_QS", "ROLLUP_METHOD", "UsageFigures", "usage_figures"]
 
 LATENCY_QS = (0.5, 0.95, 0.99)
+EXACT_METHOD = "exact"
+#: percentiles from the hourly rollups' log buckets (``pilotgate.store._rollups``)
+ROLLUP_METHOD = "rollups"
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class UsageFigures:
     feedback_n: int
     dwell_p50: Metric
     extra: dict[str, Any] = field(default_factory=dict)
+    #: "exact" (order statistics of the raw rows) or "rollups" (log buckets, counts exact)
+    method: str = EXACT_METHOD
 
     @property
     def error_rate(self) -> Metric:
@@ -75,11 +80,19 @@ class UsageFigures:
             "n": self.n,
             "errors": self.errors,
             "error_rate": Rate(self.errors, self.n).to_json(),
-            "latency_ms": {k: m.to_json() for k, m in self.latency.items()},
+            "latency_ms": {k: self._pct(m) for k, m in self.latency.items()},
             "acceptance": Rate(self.accepted, self.accepted + self.rejected).to_json(),
             "feedback_n": self.feedback_n,
-            "dwell_ms": {"p50": self.dwell_p50.to_json()},
+            "dwell_ms": {"p50": self._pct(self.dwell_p50)},
+            "method": self.method,
         }
+
+    def _pct(self, m: Metric) -> dict[str, Any]:
+        """A percentile's JSON with its error bound: ``rel_error_max`` r means the value
+        is within r * (exact + 1) of the exact order statistic (0: exact)."""
+        from pilotgate.store._rollups import REL_ERROR
+
+        return {**m.to_json(), "rel_error_max": REL_ERROR if self.method != EXACT_METHOD else 0.0}
 
 
 def _conds(
@@ -234,14 +247,43 @@ def usage_figures(
     version: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    exact: bool = False,
 ) -> UsageFigures:
     """The headline usage figures of ``feature`` (and ``version``) over ``[since, until)``.
+
+    Read from the hourly rollups for the window's whole hours and the raw rows for its
+    ragged edges (counts and rates exact; percentiles within ``rel_error_max * (x + 1)``),
+    or with ``exact`` (or a store without log buckets) from the raw rows alone.
 
     Args:
         store: the store to read.
         feature, version: the scope (None: every feature / version).
         since: first instant included; until: first instant excluded (interaction time).
+        exact: exact order statistics from the raw rows.
     """
+    if not exact and _whole_store(store):
+        from pilotgate.usage._rollup import rollup_figures
+
+        rolled = rollup_figures(store, feature, version, since, until)
+        if rolled is not None:
+            return rolled
+    return _exact_figures(store, feature, version, since, until)
+
+
+def _whole_store(store: Store) -> bool:
+    """Whether the rollups (every project's rows) are this store view's rows: the whole
+    store, or a read key's view of a store that holds only its project."""
+    project = store.read_project
+    return project is None or store.holds_only(project)
+
+
+def _exact_figures(
+    store: Store,
+    feature: str | None,
+    version: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> UsageFigures:
     c = t.interactions.c
     project = store.read_project
     with store.engine.connect() as conn:

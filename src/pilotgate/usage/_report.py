@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,8 @@ from pilotgate.errors import InputError
 from pilotgate.store import Store
 from pilotgate.usage._figures import UsageFigures, merge_into, usage_figures
 from pilotgate.usage._queries import Filters, Queries
-from pilotgate.usage._stats import Metric, Rate, merge_hist, quantile_metric, quantiles
+from pilotgate.usage._rollup import figures_from, grouped_rows
+from pilotgate.usage._stats import Metric, Rate, quantile_metric, quantiles
 
 __all__ = ["FunnelStep", "Slice", "UsageReport", "usage_report"]
 
@@ -103,8 +105,17 @@ class UsageReport:
     latency_method: str
     #: The headline figures (``usage_figures``): what every reader prints for the scope.
     figures: UsageFigures | None = None
+    #: Fills the slices' abandonment on first need (a raw-row query: the gate's headline
+    #: criteria never wait for it).
+    pending_abandonment: Callable[[], None] | None = None
+
+    def _abandonment(self) -> None:
+        if self.pending_abandonment is not None:
+            load, self.pending_abandonment = self.pending_abandonment, None
+            load()
 
     def to_json(self) -> dict[str, Any]:
+        self._abandonment()
         f = self.filters
         return {
             "schema": "pilotgate.usage/1",
@@ -129,13 +140,15 @@ class UsageReport:
         return doc if self.figures is None else merge_into(doc, self.figures.to_json())
 
     # ------------------------------------------------------------ metrics
-    def metrics(self, version: str | None = None) -> dict[str, Metric]:
+    def metrics(self, version: str | None = None, *, abandonment: bool = True) -> dict[str, Metric]:
         """The gate's metrics (value, ci95, n) overall or for one version.
 
         Overall, latency, acceptance, error rate and dwell p50 are the headline figures
         (exact, shared with the report and the dashboard); per-version slices come from
         the grouped histograms (``latency_method``).
         """
+        if abandonment:
+            self._abandonment()
         s = self.overall if version is None else self.by_version.get(version, Slice())
         out = {
             "volume": Metric(float(s.n), None, s.n),
@@ -143,8 +156,9 @@ class UsageReport:
             "rejection_rate": _rate_metric(Rate(s.rejected, s.judged)),
             "edit_rate": _rate_metric(Rate(s.edited, s.feedback_n)),
             "error_rate": _rate_metric(s.error_rate),
-            "abandonment_rate": _rate_metric(s.abandon),
         }
+        if abandonment:
+            out["abandonment_rate"] = _rate_metric(s.abandon)
         for q in LATENCY_QS:
             out[f"latency.p{round(q * 100)}"] = quantile_metric(s.latency, q)
         out["dwell.p50"] = quantile_metric(s.dwell, 0.5)
@@ -163,7 +177,9 @@ class UsageReport:
     def metric(self, name: str, version: str | None = None) -> Metric:
         """One metric by name (``usage.`` prefix optional), e.g. ``dropoff.copied``."""
         key = name.removeprefix("usage.")
-        found = self.metrics(version)
+        found = self.metrics(version, abandonment=key == "abandonment_rate")
+        if key not in found:
+            found = self.metrics(version)
         if key not in found:
             raise InputError(
                 f"unknown usage metric {name!r}",
@@ -185,6 +201,8 @@ def usage_report(
     steps: Sequence[str] | None = None,
     metadata: Sequence[tuple[str, str]] = (),
     missing_key: str | None = None,
+    exact: bool = False,
+    lazy_abandonment: bool = False,
 ) -> UsageReport:
     """Behaviour analytics over the stored interactions, feedback and steps.
 
@@ -194,6 +212,9 @@ def usage_report(
         steps: the plan's ``[pilot] steps``, in order, for the funnel (none: no funnel).
         metadata: only interactions whose metadata has these ``(key, value)`` pairs (a
             slice, docs/usage.md); ``missing_key``: only those without that key.
+        exact: read the raw rows only (exact order statistics), not the hourly rollups.
+        lazy_abandonment: run the abandonment query (raw rows) only when a metric or
+            ``to_json`` needs it (the gate: most criteria never do).
     """
     f = Filters(
         feature, version, since, until, project=store.read_project, metadata=tuple(metadata),
@@ -201,41 +222,80 @@ def usage_report(
     )  # fmt: skip
     q = Queries(store)
     steps = list(steps or [])
+    # the abandonment query reads raw rows: run it on a second connection meanwhile
+    pool = None if lazy_abandonment else ThreadPoolExecutor(max_workers=1)
+    early = None if pool is None else pool.submit(q.abandonment, f)
     overall = Slice()
     by_v: dict[str, Slice] = {}
     by_d: dict[str, Slice] = {}
 
-    def targets(v: Any, d: Any) -> list[Slice]:
-        vk = NO_VERSION if v is None else str(v)
-        dk = "unknown" if d is None else str(d)
-        return [overall, by_v.setdefault(vk, Slice()), by_d.setdefault(dk, Slice())]
+    cache: dict[tuple[Any, Any], list[Slice]] = {}
 
-    for v, d, b, n, errors in q.interactions(f):
+    def targets(v: Any, d: Any) -> list[Slice]:
+        got = cache.get((v, d))
+        if got is None:
+            vk = NO_VERSION if v is None else str(v)
+            dk = "unknown" if d is None else str(d)
+            got = [overall, by_v.setdefault(vk, Slice()), by_d.setdefault(dk, Slice())]
+            cache[(v, d)] = got
+        return got
+
+    decoded: dict[Any, float] = {}
+
+    def value(b: Any) -> float:
+        x = decoded.get(b)
+        if x is None:
+            x = decoded[b] = q.decode(b)
+        return x
+
+    # rollups hold whole feature-hours of every project and no metadata: a slice or a read
+    # key's view of the store reads raw rows
+    rollable = not exact and q.log_buckets and not metadata and missing_key is None
+    whole = store.read_project is None or store.holds_only(store.read_project)
+    grouped = grouped_rows(store, f) if rollable and whole else None
+    for v, d, b, n, errors in grouped.interactions if grouped else q.interactions(f):
+        n, errors = int(n), int(errors or 0)
+        x = None if b is None else value(b)
         for s in targets(v, d):
-            s.n += int(n)
-            s.errors += int(errors or 0)
-            if b is not None:
-                merge_hist(s.latency, {q.decode(b): int(n)})
-    for v, d, b, n, acc, rej, edit in q.feedback(f):
+            s.n += n
+            s.errors += errors
+            if x is not None:
+                s.latency[x] = s.latency.get(x, 0) + n
+    for v, d, b, n, acc, rej, edit in grouped.feedback if grouped else q.feedback(f):
+        n, acc, rej, edit = int(n), int(acc or 0), int(rej or 0), int(edit or 0)
+        x = None if b is None else value(b)
         for s in targets(v, d):
-            s.feedback_n += int(n)
-            s.accepted += int(acc or 0)
-            s.rejected += int(rej or 0)
-            s.edited += int(edit or 0)
-            if b is not None:
-                merge_hist(s.dwell, {q.decode(b): int(n)})
-    for v, d, n, k in q.abandonment(f):
-        for s in targets(v, d):
-            s.abandon = s.abandon + Rate(int(k or 0), int(n))
+            s.feedback_n += n
+            s.accepted += acc
+            s.rejected += rej
+            s.edited += edit
+            if x is not None:
+                s.dwell[x] = s.dwell.get(x, 0) + n
+
+    def abandonment() -> None:
+        for v, d, n, k in early.result() if early is not None else q.abandonment(f):
+            for s in targets(v, d):
+                s.abandon = s.abandon + Rate(int(k or 0), int(n))
+
     if steps:
         for v, d, *counts in q.funnel(f, steps):
             for s in targets(v, d):
                 cur = s.funnel_counts or [0] * len(steps)
                 s.funnel_counts = [a + int(c or 0) for a, c in zip(cur, counts, strict=True)]
     method = "log buckets (≤0.25 % rounding)" if q.log_buckets else "exact"
-    # the headline figures of the whole scope; a metadata slice keeps its own computation
-    # (usage_figures has no metadata filter: its figures would be the whole feature's)
-    figures = None
-    if not metadata and missing_key is None:
-        figures = usage_figures(store, feature=feature, version=version, since=since, until=until)
-    return UsageReport(f, steps, overall, by_v, by_d, method, figures)
+    if grouped is not None:  # the same rows: no second read
+        method = "hourly rollups, log buckets (≤0.25 % rounding)"
+        figures: UsageFigures | None = figures_from(grouped)
+    elif metadata or missing_key is not None:
+        # a metadata slice keeps its own computation (usage_figures has no metadata filter:
+        # its figures would be the whole feature's)
+        figures = None
+    else:
+        figures = usage_figures(
+            store, feature=feature, version=version, since=since, until=until, exact=exact
+        )
+    report = UsageReport(f, steps, overall, by_v, by_d, method, figures, abandonment)
+    if pool is not None:
+        report._abandonment()
+        pool.shutdown()
+    return report

@@ -1,0 +1,136 @@
+"""Running the server: one process or N uvicorn workers over one store, with upkeep.
+
+With ``--workers N`` uvicorn starts N processes that share the listening socket; each
+builds its app with :func:`app_factory` from the settings the parent put in the
+environment (``PILOTGATE_SERVE_CONFIG``), and opens its own connection pool. Nothing is
+held per process that another needs: API keys, sessions and idempotency (records are
+stored by id, a repeated id is a no-op) live in the store, and so do the rollups, whose
+refreshes are serialised by the store (SQLite's write lock, a PostgreSQL advisory lock).
+
+:class:`Upkeep` is a daemon thread in every serving process: it refreshes the rollups of
+the hours the collector wrote (every ``REFRESH_S`` seconds), and, when the plan sets
+``store.retention_days``, prunes the plan's feature's raw rows older than that once a day.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from pilotgate.plan import Plan
+    from pilotgate.store import Store
+
+__all__ = ["ENV", "ServeConfig", "Upkeep", "app_factory"]
+
+ENV = "PILOTGATE_SERVE_CONFIG"
+REFRESH_S = 10.0
+PRUNE_EVERY = timedelta(days=1)
+log = logging.getLogger("pilotgate.serve")
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """What a worker needs to build the same app as the parent (no secrets: keys are in
+    the store, hashed)."""
+
+    store: str
+    plan: str | None = None
+    require_key: bool = True
+    max_body_bytes: int = 16 * 1024 * 1024
+    redact: bool = True
+    pseudonymise_ids: bool = True
+    redact_patterns: dict[str, str] = field(default_factory=dict)
+    allowed_hosts: list[str] = field(default_factory=list)
+    dashboard_login: bool | None = None
+
+    def to_env(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_env(cls) -> ServeConfig:
+        return cls(**json.loads(os.environ[ENV]))
+
+
+def build_app(cfg: ServeConfig) -> tuple[FastAPI, Store]:
+    """The app over a store opened here, with its upkeep thread started."""
+    from pilotgate._web.app import ServerSettings, create_app
+    from pilotgate.plan import resolve_settings
+    from pilotgate.store import open_store
+
+    plan = resolve_settings(store=cfg.store, plan=cfg.plan).plan if cfg.plan else None
+    settings = ServerSettings(
+        require_key=cfg.require_key,
+        max_body_bytes=cfg.max_body_bytes,
+        redact=cfg.redact,
+        pseudonymise_ids=cfg.pseudonymise_ids,
+        redact_patterns=cfg.redact_patterns,
+        plan=plan,
+        allowed_hosts=tuple(cfg.allowed_hosts),
+        dashboard_login=cfg.dashboard_login,
+        # the secret never goes through the config: `--session-secret` sets this variable
+        session_secret=os.environ.get("PILOTGATE_SESSION_SECRET") or None,
+    )
+    store = open_store(cfg.store)
+    Upkeep(store, plan).start()
+    return create_app(store, settings=settings), store
+
+
+def app_factory() -> FastAPI:
+    """uvicorn's ``--factory`` target in each worker process."""
+    app, _store = build_app(ServeConfig.from_env())
+    return app
+
+
+class Upkeep(threading.Thread):
+    """Refreshes rollups every ``REFRESH_S`` and applies ``store.retention_days`` daily."""
+
+    def __init__(self, store: Store, plan: Plan | None, *, every: float = REFRESH_S):
+        super().__init__(name="pilotgate-upkeep", daemon=True)
+        self.store, self.plan, self.every = store, plan, every
+        self.stopped = threading.Event()
+        self.last_prune: datetime | None = None
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            self.tick()
+            self.stopped.wait(self.every)
+
+    def tick(self, now: datetime | None = None) -> dict[str, Any] | None:
+        """One round: the retention rule when due, then the rollups. Never raises (a
+        failed round is logged and retried next time)."""
+        from pilotgate.store.rollups import refresh_rollups
+
+        now = now or datetime.now(UTC)
+        pruned = None
+        try:
+            pruned = self._retention(now)
+            refresh_rollups(self.store)
+        except Exception as exc:  # upkeep must never take the server down
+            log.warning("upkeep failed (retrying in %.0f s): %s", self.every, exc)
+        return pruned
+
+    def _retention(self, now: datetime) -> dict[str, Any] | None:
+        days = self.plan.store.retention_days if self.plan is not None else None
+        if days is None or self.plan is None:
+            return None
+        if self.last_prune is not None and now - self.last_prune < PRUNE_EVERY:
+            return None
+        from pilotgate.store import prune
+
+        feature = self.plan.feature.name
+        res = prune(self.store, now - timedelta(days=days), feature=feature)
+        self.last_prune = now
+        log.warning(
+            "retention (store.retention_days = %d): pruned %d interactions, %d feedback, "
+            "%d steps of %s before %s",
+            days, res.interactions, res.feedback, res.steps, feature, res.before,
+        )  # fmt: skip
+        return res.to_json()

@@ -1,0 +1,7 @@
+"""Hourly rollups of interactions and feedback (public face of ``store._rollups``)."""
+
+from __future__ import annotations
+
+from pilotgate.store._rollups import REL_ERROR, after_bulk_write, refresh_rollups
+
+__all__ = ["REL_ERROR", "after_bulk_write", "refresh_rollups"]

@@ -1,0 +1,156 @@
+"""Hourly rollups: counts identical to the raw rows, percentiles within the stated bound,
+kept current by triggers on every write path, and surviving ``store prune``."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pilotgate.store import Store, prune
+from pilotgate.store.rollups import REL_ERROR, refresh_rollups
+from pilotgate.usage import usage_figures, usage_report
+from pilotgate.usage._figures import UsageFigures
+
+T0 = datetime(2026, 5, 1, tzinfo=UTC)
+_feature_ids = itertools.count()
+
+interaction = st.fixed_dictionaries(
+    {
+        "minute": st.integers(0, 3 * 24 * 60),
+        "version": st.sampled_from(["v1", "v2"]),
+        "latency_ms": st.one_of(st.none(), st.floats(0, 20_000), st.integers(0, 50)),
+        "error": st.sampled_from([None, None, "Timeout"]),
+        "fb": st.sampled_from([None, True, False]),
+        "dwell_ms": st.one_of(st.none(), st.floats(0, 60_000)),
+    }
+)
+window = st.tuples(
+    st.one_of(st.none(), st.integers(0, 3 * 24 * 60)),
+    st.one_of(st.none(), st.integers(0, 3 * 24 * 60)),
+    st.sampled_from([None, "v1", "v2"]),
+)
+
+
+def _write(store: Store, feature: str, rows: list[dict[str, Any]]) -> None:
+    inter, fb = [], []
+    for k, r in enumerate(rows):
+        ts = T0 + timedelta(minutes=r["minute"], seconds=k % 60)
+        iid = f"{feature}-{k}"
+        inter.append({"id": iid, "ts": ts, "feature": feature, "version": r["version"],
+                      "input": "q", "output": "a", "latency_ms": r["latency_ms"],
+                      "error": r["error"]})  # fmt: skip
+        if r["fb"] is not None:
+            fb.append({"interaction_id": iid, "ts": ts + timedelta(seconds=5),
+                       "accepted": r["fb"], "dwell_ms": r["dwell_ms"]})  # fmt: skip
+    store.add_interactions(inter)
+    store.add_feedback(fb)
+
+
+def _close(rolled: UsageFigures, exact: UsageFigures) -> None:
+    """Counts identical; every percentile within REL_ERROR * (exact + 1)."""
+    assert (rolled.n, rolled.errors, rolled.accepted, rolled.rejected, rolled.feedback_n) == (
+        exact.n,
+        exact.errors,
+        exact.accepted,
+        exact.rejected,
+        exact.feedback_n,
+    )
+    assert rolled.error_rate == exact.error_rate and rolled.acceptance == exact.acceptance
+    pairs = [(rolled.latency[k], exact.latency[k]) for k in exact.latency]
+    for r, e in [*pairs, (rolled.dwell_p50, exact.dwell_p50)]:
+        assert r.n == e.n
+        if e.value is None:
+            assert r.value is None
+            continue
+        assert r.value is not None
+        assert abs(r.value - e.value) <= REL_ERROR * (e.value + 1) * (1 + 1e-9) + 1e-9
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(interaction, min_size=0, max_size=60), windows=st.lists(window, max_size=4))
+def test_rollup_figures_match_exact(
+    store: Store, rows: list[dict[str, Any]], windows: list[tuple[Any, ...]]
+) -> None:
+    feature = f"feat{next(_feature_ids)}"
+    _write(store, feature, rows)
+    for lo, hi, version in [(None, None, None), *windows]:
+        since = None if lo is None else T0 + timedelta(minutes=lo)
+        until = None if hi is None else T0 + timedelta(minutes=hi)
+        kw: dict[str, Any] = {"feature": feature, "version": version}
+        kw.update(since=since, until=until)
+        exact = usage_figures(store, exact=True, **kw)
+        rolled = usage_figures(store, **kw)
+        assert rolled.method == "rollups" and exact.method == "exact"
+        _close(rolled, exact)
+        rep = usage_report(store, **kw)  # the report's overall slice: the same rows
+        assert rep.overall.n == exact.n and rep.overall.judged == exact.acceptance.n
+
+
+def _rows(n: int, start: datetime, step: timedelta) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"i{start:%d%H%M}-{k}",
+            "ts": start + k * step,
+            "feature": "f",
+            "version": "v1",
+            "input": "q",
+            "output": "a",
+            "latency_ms": 100.0 + k,
+            "error": "E" if k % 10 == 0 else None,
+        }  # fmt: skip
+        for k in range(n)
+    ]
+
+
+def test_late_rows_and_feedback_before_its_interaction_are_counted(store: Store) -> None:
+    store.add_interactions(_rows(30, T0, timedelta(minutes=3)))
+    assert usage_figures(store, feature="f").n == 30
+    # feedback first, its interaction later: both land in the already rolled-up hour
+    fb = {"id": "fb-late", "interaction_id": "late", "ts": T0, "dwell_ms": 9}
+    store.add_feedback([{**fb, "accepted": False}])
+    late = {**_rows(1, T0, timedelta(0))[0], "id": "late", "latency_ms": 50_000.0}
+    store.add_interactions([late])
+    rolled, exact = usage_figures(store, feature="f"), usage_figures(store, feature="f", exact=True)
+    assert rolled.n == 31 and rolled.rejected == 1 and rolled.dwell_p50.value is not None
+    _close(rolled, exact)
+    # an updated feedback record (upsert) moves the counts too
+    store.add_feedback([{**fb, "accepted": True}])
+    again = usage_figures(store, feature="f")
+    assert (again.accepted, again.rejected) == (1, 0)
+    assert refresh_rollups(store) == 0  # readers left nothing dirty
+
+
+def test_rollups_survive_prune_and_the_gate_reads_them(store: Store) -> None:
+    store.add_interactions(_rows(48, T0, timedelta(hours=1)))  # two days, one per hour
+    store.add_feedback(
+        [
+            {
+                "interaction_id": f"i{T0:%d%H%M}-{k}",
+                "ts": T0,
+                "accepted": k % 3 > 0,
+                "dwell_ms": 1000.0 + k,
+            }
+            for k in range(48)
+        ]  # fmt: skip
+    )
+    day1 = {"feature": "f", "since": T0, "until": T0 + timedelta(days=1)}
+    before = usage_figures(store, **day1)
+    res = prune(store, T0 + timedelta(days=1))
+    assert res.interactions == 24 and res.feedback == 24
+    assert usage_figures(store, exact=True, **day1).n == 0  # the raw rows are gone
+    after = usage_figures(store, **day1)
+    assert after == before and after.n == 24 and after.accepted == 16
+    # new raw rows later on do not disturb the pruned hours' rollups
+    store.add_interactions(_rows(5, T0 + timedelta(days=3), timedelta(minutes=1)))
+    assert usage_figures(store, **day1) == before
+    assert usage_figures(store, feature="f").n == 48 + 5
+    # the gate's usage metrics read the same rollups for the pruned period
+    rep = usage_report(store, **day1)
+    assert rep.metric("usage.volume").value == 24
+    assert rep.metric("usage.acceptance_rate").n == 24
