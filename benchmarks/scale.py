@@ -107,11 +107,13 @@ def floor_rate(url: str, n: int, seed: int) -> float:
     from pilotgate.store import tables as t
 
     cols = [c.name for c in t.interactions.columns if c.name not in ("input_messages", "metadata")]
+    with Store(url) as store:
+        fixed = {"project": store.project}  # what the store writes for a record without one
     rows = []
     for r in records(n, seed):
         if r["kind"] == "interaction":
-            rows.append(tuple(r.get(c) if c != "ts" else datetime.fromisoformat(r["ts"])
-                              for c in cols))  # fmt: skip
+            r = {**r, **fixed, "ts": datetime.fromisoformat(r["ts"])}
+            rows.append(tuple(r.get(c) for c in cols))
     with Store(url) as store, store.engine.begin() as conn:
         raw = conn.connection.driver_connection
         assert raw is not None
