@@ -6,12 +6,15 @@ capability's entry point, which records its run through :mod:`pilotgate.runs`.
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-__all__ = ["ensure_reachable", "plan_scope", "scope_options", "store_options"]
+__all__ = ["ensure_reachable", "plan_scope", "scope_options", "store_options", "write_json"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -88,3 +91,24 @@ def ensure_reachable(config: Any) -> None:
             await close_sessions()
 
     asyncio.run(check())
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by ``None`` (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def write_json(path: str | Path, doc: Any) -> None:
+    """The one writer of every ``--json FILE`` document: strict JSON, UTF-8, indent 2.
+
+    Non-finite floats become ``null`` (never the ``NaN`` token, which JSON parsers refuse);
+    values JSON does not know (dates, paths) are written as strings.
+    """
+    text = json.dumps(_finite(doc), indent=2, ensure_ascii=False, allow_nan=False, default=str)
+    Path(path).write_text(text + "\n", encoding="utf-8")
