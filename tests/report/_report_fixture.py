@@ -216,4 +216,5 @@ def _runs(store: Store, api_key: str, *, seed: int) -> None:
              {"name": "robust " + HOSTILE, "metric": "robustness.mixed_language.pass_rate",
               "op": ">=", "threshold": 0.9, "value": None, "ci95": None, "n": 10,
               "status": "insufficient_data", "evidence": "min_samples 30"}]},
+        feature=FEATURE, version="v2",  # the plan's own gate run: the report reads only it
     )  # fmt: skip

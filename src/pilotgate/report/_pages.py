@@ -43,11 +43,19 @@ def _feature(store: Store, plan: Plan | None, feature: str | None) -> tuple[str 
     return (feats[0] if feats else None), feats
 
 
-def _scorecard(store: Store) -> dict[str, Any]:
-    """The latest gate verdict, without computing anything (the overview must be fast)."""
+def _scorecard(store: Store, plan: Plan | None, feature: str | None) -> dict[str, Any]:
+    """The latest gate verdict of the feature shown (the plan's own gate run when the plan
+    is of that feature), without computing anything (the overview must be fast)."""
     from pilotgate.report._sections import verdict_section
+    from pilotgate.runs import run_scope
 
-    return verdict_section(store, None)
+    if plan is not None and feature in (None, plan.feature.name):
+        return verdict_section(store, plan, compute=False)
+    if feature is not None:  # another feature than the plan's: its newest gate run
+        for run in store.list_runs("gate", limit=200):
+            if run.get("status") == "ok" and run_scope(run).feature == feature:
+                return verdict_section(store, None, run=run)
+    return verdict_section(store, None, compute=False)
 
 
 def overview(store: Store, plan: Plan | None, feature: str | None) -> dict[str, Any]:
@@ -67,7 +75,7 @@ def overview(store: Store, plan: Plan | None, feature: str | None) -> dict[str, 
         "feature": feat,
         "features": feats,
         "usage": ov,
-        "verdict": _scorecard(store),
+        "verdict": _scorecard(store, plan, feat),
         "latest": {k: run_ref(r) for k, r in latest.items() if r is not None},
         "recent": [run_ref(r) for r in store.list_runs(limit=8)],
         "figures": figs,
@@ -297,7 +305,7 @@ def api_overview(store: Store, plan: Plan | None, feature: str | None) -> dict[s
     from pilotgate.report._queries import usage_overview
 
     feat, feats = _feature(store, plan, feature)
-    verdict = _scorecard(store)
+    verdict = _scorecard(store, plan, feat)
     return {
         "feature": feat,
         "features": feats,

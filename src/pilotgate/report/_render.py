@@ -128,6 +128,7 @@ def build_report(
         usage=usage.get("overview"),
         load_doc=(load_run or {}).get("summary"),
         multiplier=multiplier,
+        plan=plan,
     )
     from pilotgate.report._silent import silent_section
 

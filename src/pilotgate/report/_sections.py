@@ -133,16 +133,24 @@ def run_ref(run: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ verdict
-def verdict_section(store: Store, plan: Plan | None) -> dict[str, Any]:
-    """The latest stored gate verdict, else one computed now when the gate module exists."""
+def verdict_section(
+    store: Store,
+    plan: Plan | None,
+    *,
+    compute: bool = True,
+    run: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The gate verdict shown: ``run`` when given, else the latest stored gate run (with a
+    plan: of its feature and version), else one computed now when ``compute`` is set."""
     sec = section("verdict", "Verdict", "pilotgate gate --plan pilotgate.toml --json gate.json")
-    run = store.latest_run("gate")
+    if run is None:
+        run = _plan_run(store, plan, "gate") if plan is not None else store.latest_run("gate")
     doc: Mapping[str, Any] | None = None
     if run is not None:
         doc = run.get("summary") or {}
         sec["runs"] = [run_ref(run)]
         sec["source"] = f"gate run {run['id']}"
-    elif plan is not None and plan.criteria:
+    elif compute and plan is not None and plan.criteria:
         doc = _compute_gate(store, plan)
         sec["source"] = "computed now from the stored results (not a recorded gate run)"
     if not doc:
@@ -228,6 +236,26 @@ def _compute_gate(store: Store, plan: Plan) -> Mapping[str, Any] | None:
 
 
 # ----------------------------------------------------------- demo vs production
+def _plan_run(
+    store: Store, plan: Plan, kind: str, eval_set: str | None = None
+) -> dict[str, Any] | None:
+    """The newest finished ``kind`` run of the plan's feature and version (on ``eval_set``),
+    selected as the gate selects: never another feature's or version's run."""
+    from pilotgate.runs import Selection, pick_run
+
+    sel = Selection(kind, plan.feature.name, plan.feature.version, eval_set)
+    return pick_run(store, sel).run
+
+
+def _plan_eval_set(plan: Plan | None, name: str) -> str:
+    """The eval set an ``eval.*`` criterion of the plan names for ``name`` (its version pin
+    included), else ``name``: so the section reads the run the verdict judged."""
+    for c in plan.criteria if plan is not None else []:
+        if c.metric.startswith("eval.") and c.eval_set and c.eval_set.partition("@")[0] == name:
+            return str(c.eval_set)
+    return name
+
+
 def find_eval_run(store: Store, name: str, *, version: str | None = None) -> dict[str, Any] | None:
     """The newest finished eval run named ``name``, or over an eval set named ``name``.
 
@@ -288,17 +316,30 @@ def demo_vs_production(
     usage: Mapping[str, Any] | None,
     load_doc: Mapping[str, Any] | None,
     multiplier: float,
+    plan: Plan | None = None,
 ) -> dict[str, Any]:
-    """Quality on the demo set vs the production-derived set, and latency three ways."""
+    """Quality on the demo set vs the production-derived set, and latency three ways.
+
+    With a plan, both runs are the plan's feature and version on each eval set, the
+    selection the gate makes, so the production figure is the verdict's; without one (or
+    when the plan's scope has no such run), the newest runs by name, as before.
+    """
     sec = section(
         "demo_vs_production",
         "Demo vs production",
         f"pilotgate eval run --target T --eval-set {demo} --name {demo} ; "
         f"pilotgate eval run --target T --eval-set {production} --name {production}",
     )
-    demo_run = find_eval_run(store, demo)
-    version = demo_run.get("version") if demo_run else None
-    runs = {"demo": demo_run, "production": find_eval_run(store, production, version=version)}
+    runs: dict[str, dict[str, Any] | None] = {"demo": None, "production": None}
+    if plan is not None:
+        runs = {
+            "demo": _plan_run(store, plan, "eval", _plan_eval_set(plan, demo)),
+            "production": _plan_run(store, plan, "eval", _plan_eval_set(plan, production)),
+        }
+    if runs["demo"] is None and runs["production"] is None:
+        demo_run = find_eval_run(store, demo)
+        version = demo_run.get("version") if demo_run else None
+        runs = {"demo": demo_run, "production": find_eval_run(store, production, version=version)}
     sec["names"] = {"demo": demo, "production": production}
     quality: list[dict[str, Any]] = []
     found = {k: v for k, v in runs.items() if v is not None}
