@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from _dash_server import Server
 from sqlalchemy import select
+from tests.dashboard._dash_server import Server
 
 from pilotgate.store import tables
 

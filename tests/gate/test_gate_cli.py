@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gate_fixtures import add_usage, load_doc
+from tests.gate.gate_fixtures import add_usage, load_doc
 
 from pilotgate._cli import main
 from pilotgate.store import Store

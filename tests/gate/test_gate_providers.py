@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from gate_fixtures import (
+from tests.gate.gate_fixtures import (
     NOW,
     add_usage,
     compare_doc,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _report_fixture import HOSTILE, Filled, fill
+from tests.report._report_fixture import HOSTILE, Filled, fill
 
 from pilotgate.report import plotly_js_path, write_report
 from pilotgate.store import Store
@@ -147,7 +147,7 @@ def test_demo_and_production_runs_are_matched_by_version(tmp_path: Path) -> None
 
 
 def test_without_a_gate_run_the_verdict_is_computed_and_says_so(tmp_path: Path) -> None:
-    from _report_fixture import _usage, make_plan
+    from tests.report._report_fixture import _usage, make_plan
 
     from pilotgate.report import build_report
 

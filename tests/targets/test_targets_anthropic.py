@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from tests._stack import simulate_process
 
-from _stack import simulate_process
 from pilotgate.errors import TargetError
 from pilotgate.perturb import run_robustness
 from pilotgate.records import Case

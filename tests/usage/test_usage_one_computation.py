@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "runs"))
-from _live_dashboard import dashboard as _dashboard
-from _live_dashboard import get as _get
+from tests.runs._live_dashboard import dashboard as _dashboard
+from tests.runs._live_dashboard import get as _get
 
 from pilotgate._cli import main
 from pilotgate.plan import load_plan
