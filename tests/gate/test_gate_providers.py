@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from tests.gate.gate_fixtures import (
@@ -23,7 +24,7 @@ from pilotgate.gate import evaluate_gate, resolve_metric
 from pilotgate.store import Store
 
 
-def _by_name(plan_criteria: list[dict[str, object]], store: Store) -> dict[str, dict[str, object]]:
+def _by_name(plan_criteria: list[dict[str, object]], store: Store) -> dict[str, dict[str, Any]]:
     res = evaluate_gate(make_plan(plan_criteria), store, now=NOW, save=False)
     return {c["name"]: c for c in res.to_json()["criteria"]}
 
