@@ -43,6 +43,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# mypy --strict checks src/pilotgate and tests/ (the `files` of [tool.mypy] in pyproject.toml).
 check: $(STAMP)
 	$(VENV)/bin/ruff format --check src tests benchmarks realtests
 	$(VENV)/bin/ruff check src tests benchmarks realtests

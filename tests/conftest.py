@@ -7,8 +7,13 @@ import secrets
 import socket
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from pilotgate.store import Store
 
 PG_ENV = "PILOTGATE_TEST_POSTGRES_URL"
 
@@ -30,7 +35,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty store URL on each backend (PostgreSQL in a throwaway schema)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/store.db"
@@ -54,7 +59,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]
 
 
 @pytest.fixture
-def store(store_url: str) -> Iterator[object]:
+def store(store_url: str) -> Iterator[Store]:
     from pilotgate.store import Store
 
     with warnings.catch_warnings():

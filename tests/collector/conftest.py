@@ -7,7 +7,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,13 +58,20 @@ class Collector:
         return resp.status, data, hdrs
 
 
-def start_collector(store: Store, settings: ServerSettings) -> tuple[uvicorn.Server, int]:
+class _Served(uvicorn.Server):
+    """uvicorn's server with the thread and socket it runs on, so the test can stop it."""
+
+    _pilotgate_thread: threading.Thread
+    _pilotgate_sock: socket.socket
+
+
+def start_collector(store: Store, settings: ServerSettings) -> tuple[_Served, int]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     app = create_app(store, settings=settings)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
+    server = _Served(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -72,20 +79,20 @@ def start_collector(store: Store, settings: ServerSettings) -> tuple[uvicorn.Ser
         if time.monotonic() > deadline:
             raise RuntimeError("collector did not start")
         time.sleep(0.01)
-    server._pilotgate_thread = thread  # type: ignore[attr-defined]
-    server._pilotgate_sock = sock  # type: ignore[attr-defined]
+    server._pilotgate_thread = thread
+    server._pilotgate_sock = sock
     return server, port
 
 
-def stop_collector(server: uvicorn.Server) -> None:
+def stop_collector(server: _Served) -> None:
     server.should_exit = True
-    server._pilotgate_thread.join(10)  # type: ignore[attr-defined]
-    server._pilotgate_sock.close()  # type: ignore[attr-defined]
+    server._pilotgate_thread.join(10)
+    server._pilotgate_sock.close()
 
 
 @pytest.fixture
-def collector_factory(tmp_path: Any) -> Iterator[Any]:
-    started: list[tuple[uvicorn.Server, Store]] = []
+def collector_factory(tmp_path: Any) -> Iterator[Callable[..., Collector]]:
+    started: list[tuple[_Served, Store]] = []
 
     def make(store: Store | None = None, **settings: Any) -> Collector:
         st = store or Store(f"sqlite:///{tmp_path}/collector-{len(started)}.db")
@@ -102,5 +109,5 @@ def collector_factory(tmp_path: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def collector(collector_factory: Any) -> Collector:
+def collector(collector_factory: Callable[..., Collector]) -> Collector:
     return collector_factory()

@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests._stack import serve_process, simulate_process
 
-from _stack import serve_process, simulate_process
 from pilotgate.store import Store
 
 APP = r"""

@@ -132,7 +132,7 @@ def hostile_record(draw: st.DrawFn) -> tuple[dict[str, Any], bool]:
     latency = draw(extreme_num)
     tokens = draw(st.none() | st.integers(min_value=0, max_value=2**40))
     session = draw(st.none() | extreme_text | st.just("s" * 201))
-    rec = {
+    rec: dict[str, Any] = {
         "id": str(uuid.uuid4()),
         "ts": dt.isoformat(),
         "feature": "prop",

@@ -65,7 +65,7 @@ def _genai_spans() -> tuple[ReadableSpan, ...]:
 
 def _otlp_json(spans: tuple[ReadableSpan, ...]) -> dict[str, Any]:
     """OTLP/JSON as the spec writes it (the protobuf JSON mapping, ids in hex)."""
-    doc = MessageToDict(encode_spans(spans))
+    doc: dict[str, Any] = MessageToDict(encode_spans(spans))
     for rs in doc["resourceSpans"]:
         for ss in rs["scopeSpans"]:
             for s in ss["spans"]:

@@ -182,7 +182,11 @@ def test_another_projects_key_cannot_overwrite(collector: Any) -> None:
     _post(collector, "/v1/traces", span_doc(V2_SPAN))
     _post(collector, "/v1/logs", logs_doc(USER, CHOICE))
     other, _ = create_key(collector.store, "other", name="intruder")
-    forged = ("gen_ai.choice", {"index": 0, "message": {"content": "forged"}}, {})
+    forged: tuple[str, Any, dict[str, Any]] = (
+        "gen_ai.choice",
+        {"index": 0, "message": {"content": "forged"}},
+        {},
+    )
     status, _, _ = collector.request("POST", "/v1/logs", logs_doc(forged), key=other)
     assert status == 200  # ids are unique per project: it lands in the intruder's own
     mine = [r for r in collector.store.interactions() if r["project"] != "other"]
@@ -246,7 +250,9 @@ def test_a_span_with_many_log_messages_joins_in_linear_time(collector_factory: A
     import time
 
     # 40k distinct messages, sent twice: a quadratic join (1.6e9 comparisons) takes minutes.
-    many = [("gen_ai.user.message", {"content": f"m{i}"}, {}) for i in range(40_000)]
+    many: list[tuple[str, Any, dict[str, Any]]] = [
+        ("gen_ai.user.message", {"content": f"m{i}"}, {}) for i in range(40_000)
+    ]
     c_big = collector_factory(max_body_bytes=16 * 1024 * 1024)
     _post(c_big, "/v1/traces", span_doc(V2_SPAN))
     t0 = time.perf_counter()

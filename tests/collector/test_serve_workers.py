@@ -126,9 +126,9 @@ def test_kill_9_of_one_worker_loses_no_acknowledged_record(store_url: str, tmp_p
         if proc.stderr is not None:
             proc.stderr.close()
     with Store(store_url) as store, store.engine.connect() as conn:
-        ids = [str(r[0]) for r in conn.execute(text("SELECT id FROM interactions"))]
-        assert len(ids) == len(set(ids)), "a record was stored twice"
-        assert set(ids) == acked and len(acked) == 60 * 20
+        stored = [str(r[0]) for r in conn.execute(text("SELECT id FROM interactions"))]
+        assert len(stored) == len(set(stored)), "a record was stored twice"
+        assert set(stored) == acked and len(acked) == 60 * 20
         figs = usage_figures(store, feature="f")  # rollups kept by every worker's writes
         assert figs.n == 1200 and figs.method == "rollups"
         assert figs == usage_figures(store, feature="f", exact=False)

@@ -6,7 +6,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
-from _report_fixture import Filled
+from tests.report._report_fixture import Filled
 
 
 @dataclass

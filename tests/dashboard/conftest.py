@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "report"))
-
-from _dash_server import Server
-from _report_fixture import Filled, fill
+from tests.dashboard._dash_server import Server
+from tests.report._report_fixture import Filled, fill
 
 from pilotgate.store import Store
 

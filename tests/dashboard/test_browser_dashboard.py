@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _dash_server import Server
 from sqlalchemy import select
+from tests.dashboard._dash_server import Server
 
 from pilotgate.store import tables
 

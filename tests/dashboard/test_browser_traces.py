@@ -78,7 +78,8 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def _get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=10) as resp:
-        return resp.read().decode()
+        body: bytes = resp.read()
+        return body.decode()
 
 
 def test_search_filters_and_escapes(base: str) -> None:

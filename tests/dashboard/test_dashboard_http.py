@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from _dash_server import Server
 from sqlalchemy import select
+from tests.dashboard._dash_server import Server
 
 from pilotgate.store import tables
 
@@ -115,7 +115,9 @@ def test_review_is_stored_with_who_and_when(server: Server) -> None:
 def test_review_accept_and_a_refused_review(server: Server) -> None:
     page = server.request("/review/production-derived").body
     assert "[intent=balance] answer 4" in page  # the recorded output, shown to accept
-    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)  # type: ignore[union-attr]
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+    assert found is not None
+    csrf = found.group(1)
     resp = server.request(
         "/review/production-derived/case-4", data={"csrf": csrf, "action": "accept"}
     )
@@ -146,7 +148,9 @@ def test_review_rejects_a_forged_form(server: Server) -> None:
     )
     assert resp.status == 403
     bad_action = server.request("/review/production-derived").body
-    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', bad_action).group(1)  # type: ignore[union-attr]
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', bad_action)
+    assert found is not None
+    csrf = found.group(1)
     resp = server.request(
         "/review/production-derived/case-0", data={"csrf": csrf, "action": "delete-all"}
     )

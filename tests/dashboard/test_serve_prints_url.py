@@ -21,7 +21,12 @@ def test_serve_prints_a_dashboard_url_that_answers(tmp_path: Path) -> None:
         assert proc.stderr is not None
         lines: queue.Queue[str] = queue.Queue()
         stream = proc.stderr
-        reader = threading.Thread(target=lambda: [lines.put(x) for x in stream], daemon=True)
+
+        def pump() -> None:
+            for line in stream:
+                lines.put(line)
+
+        reader = threading.Thread(target=pump, daemon=True)
         reader.start()
         url = None
         deadline = time.monotonic() + 60

@@ -8,15 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pilotgate.demo import AssistantReply, intent_labels
+from pilotgate.demo import AssistantReply, ProdRequest, intent_labels
 from pilotgate.demo._noise import luhn_card_number
 from pilotgate.demo.data import KINDS, demo_set, production_stream, react, to_ingest_records
 from pilotgate.errors import ConfigError
-from pilotgate.records import Case, parse_ingest_line
+from pilotgate.records import Case, FeedbackRecord, InteractionRecord, parse_ingest_line
 
 
 @pytest.fixture(scope="module")
-def stream() -> list:
+def stream() -> list[ProdRequest]:
     return production_stream(seed=0)
 
 
@@ -48,7 +48,7 @@ def test_demo_set_is_clean_cases_format_and_seeded() -> None:
     assert "out_of_scope" not in intents
 
 
-def test_production_stream_is_deterministic(stream: list) -> None:
+def test_production_stream_is_deterministic(stream: list[ProdRequest]) -> None:
     again = production_stream(seed=0)
     assert [(r.id, r.ts, r.text, r.true_intent, r.tags) for r in stream] == [
         (r.id, r.ts, r.text, r.true_intent, r.tags) for r in again
@@ -57,7 +57,7 @@ def test_production_stream_is_deterministic(stream: list) -> None:
     assert [r.text for r in other] != [r.text for r in stream[:200]]
 
 
-def test_production_stream_shape(stream: list) -> None:
+def test_production_stream_shape(stream: list[ProdRequest]) -> None:
     assert len(stream) == 5000
     start = datetime(2025, 3, 3, tzinfo=UTC)
     assert all(r.ts.tzinfo is not None for r in stream)
@@ -69,7 +69,7 @@ def test_production_stream_shape(stream: list) -> None:
     sizes = Counter(r.session_id for r in stream)
     assert set(sizes.values()) <= {1, 2, 3, 4}
     assert {1, 2, 3, 4} <= set(sizes.values())
-    by_session: dict[str, list] = {}
+    by_session: dict[str, list[ProdRequest]] = {}
     for r in stream:
         by_session.setdefault(r.session_id, []).append(r)
     for reqs in by_session.values():
@@ -81,7 +81,7 @@ def test_production_stream_shape(stream: list) -> None:
     assert case["source"] == "production" and case["expected"] == stream[0].true_intent
 
 
-def test_kind_shares_are_wide_like_real_traffic(stream: list) -> None:
+def test_kind_shares_are_wide_like_real_traffic(stream: list[ProdRequest]) -> None:
     kinds = Counter(r.kinds[0] for r in stream)
     not_clean = sum(1 for r in stream if "clean" not in r.tags) / len(stream)
     assert 0.35 <= not_clean <= 0.45
@@ -104,18 +104,18 @@ def test_kind_shares_are_wide_like_real_traffic(stream: list) -> None:
     assert any("**" in r.text or "> On" in r.text or "###" in r.text for r in formatting)
 
 
-def test_mixed_language_drifts_up_in_week_two(stream: list) -> None:
+def test_mixed_language_drifts_up_in_week_two(stream: list[ProdRequest]) -> None:
     start = stream[0].ts.replace(hour=0, minute=0, second=0, microsecond=0)
     week1 = [r for r in stream if (r.ts - start).days < 7]
     week2 = [r for r in stream if (r.ts - start).days >= 7]
 
-    def share(rs: list) -> float:
+    def share(rs: list[ProdRequest]) -> float:
         return sum("mixed_language" in r.tags for r in rs) / len(rs)
 
     assert share(week2) > 1.5 * share(week1)
 
 
-def test_planted_pii_includes_luhn_valid_cards(stream: list) -> None:
+def test_planted_pii_includes_luhn_valid_cards(stream: list[ProdRequest]) -> None:
     pii = [r for r in stream if "pii" in r.tags]
     assert 0.02 <= len(pii) / len(stream) <= 0.07
     kinds = Counter(t for r in pii for t in r.tags if t.startswith("pii:"))
@@ -138,7 +138,7 @@ def _reply(intent: str) -> AssistantReply:
     return AssistantReply(intent, 0.8, "text", "v1", tokens_in=10, tokens_out=5)
 
 
-def test_simulated_users_react_to_correctness(stream: list) -> None:
+def test_simulated_users_react_to_correctness(stream: list[ProdRequest]) -> None:
     rng = random.Random(0)
     reqs = [r for r in stream if r.true_intent != "out_of_scope"][:600]
     right = [react(r, _reply(r.true_intent), rng) for r in reqs]
@@ -164,13 +164,13 @@ def test_simulated_users_react_to_correctness(stream: list) -> None:
     assert react(oos, "[intent=out_of_scope] sorry", rng).correctness == "right"
 
 
-def test_react_is_seeded(stream: list) -> None:
+def test_react_is_seeded(stream: list[ProdRequest]) -> None:
     a = [react(r, _reply("balance"), random.Random(7)) for r in stream[:50]]
     b = [react(r, _reply("balance"), random.Random(7)) for r in stream[:50]]
     assert a == b
 
 
-def test_ingest_records_validate_and_tell_the_story(stream: list) -> None:
+def test_ingest_records_validate_and_tell_the_story(stream: list[ProdRequest]) -> None:
     rng = random.Random(1)
     first = next(r for r in stream if r.seq == 0)
     reply = _reply("card_lost" if first.true_intent != "card_lost" else "balance")
@@ -180,6 +180,7 @@ def test_ingest_records_validate_and_tell_the_story(stream: list) -> None:
     kinds = [p.kind for p in parsed]
     assert kinds[0] == "interaction" and kinds[1] == "feedback"
     inter = parsed[0]
+    assert isinstance(inter, InteractionRecord)
     assert inter.id == first.id and inter.output == f"[intent={reply.intent}] text"
     assert inter.version == "v1" and inter.tokens_in == 10 and inter.latency_ms == 812.5
     assert inter.metadata["truth"]["intent"] == first.true_intent
@@ -189,9 +190,11 @@ def test_ingest_records_validate_and_tell_the_story(stream: list) -> None:
     assert ("abandoned" in names) == reaction.abandoned
     assert [s.ts for s in steps] == sorted(s.ts for s in steps)
     fb = parsed[1]
+    assert isinstance(fb, FeedbackRecord)
     assert fb.interaction_id == first.id and fb.accepted == reaction.accepted
     assert fb.dwell_ms == reaction.dwell_ms
     failed = to_ingest_records(first, None, None, latency_ms=30000, error="timeout", version="v2")
     parsed_failed = [parse_ingest_line(r) for r in failed]
+    assert isinstance(parsed_failed[0], InteractionRecord)
     assert parsed_failed[0].error == "timeout" and parsed_failed[0].output is None
     assert [p.kind for p in parsed_failed] == ["interaction", "step", "step"]

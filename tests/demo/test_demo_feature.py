@@ -42,7 +42,9 @@ def srv(sim: Simulator) -> Iterator[FeatureServer]:
         yield s
 
 
-def _post(url: str, body: Any, raw: bytes | None = None, headers: dict | None = None) -> Any:
+def _post(
+    url: str, body: Any, raw: bytes | None = None, headers: dict[str, str] | None = None
+) -> Any:
     data = raw if raw is not None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
     try:

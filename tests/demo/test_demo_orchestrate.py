@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pilotgate.demo._orchestrate import DemoConfig, run_demo
+from pilotgate.demo._orchestrate import DemoConfig, DemoContext, run_demo
 from pilotgate.demo._steps import capability_steps
 from pilotgate.store import Store
 
@@ -48,28 +48,28 @@ def test_small_demo_runs_every_step_and_writes_the_report(tmp_path: Path) -> Non
     assert "v2 vs v1 (held out)" in summary and "v2 vs v1 (seen by the fix, in sample)" in summary
 
 
-def _gate_explain(ctx: object) -> str:
+def _gate_explain(ctx: DemoContext) -> str:
     """``pilotgate gate --explain`` on the demo's store and plan, as a user would run it."""
     import io
     from contextlib import redirect_stdout
 
     from pilotgate._cli import main
 
-    plan = ctx.files["plan"]  # type: ignore[attr-defined]
+    plan = ctx.files["plan"]
     buf = io.StringIO()
     with redirect_stdout(buf):
         try:
-            main(["gate", "--plan", str(plan), "--store", ctx.store_url, "--explain",  # type: ignore[attr-defined]
+            main(["gate", "--plan", str(plan), "--store", ctx.store_url, "--explain",
                   "--no-store"])  # fmt: skip
         except SystemExit:
             pass
     return buf.getvalue()
 
 
-def _every_run_is_scoped_and_the_gate_explains(ctx: object, capsys_text: str) -> None:
+def _every_run_is_scoped_and_the_gate_explains(ctx: DemoContext, capsys_text: str) -> None:
     from pilotgate.runs import run_scope
 
-    with Store(ctx.store_url) as store:  # type: ignore[attr-defined]
+    with Store(ctx.store_url) as store:
         runs = store.list_runs(limit=100)
         rob = store.latest_run("robustness")
     # every capability recorded its own run with the real feature and version
@@ -82,7 +82,7 @@ def _every_run_is_scoped_and_the_gate_explains(ctx: object, capsys_text: str) ->
             assert scope.eval_set and "@" in scope.eval_set, (run["kind"], run["id"])
     # robustness runs on the version the plan pilots
     assert rob is not None and rob["version"] == "v2"
-    gate = ctx.results["gate"]  # type: ignore[attr-defined]
+    gate = ctx.results["gate"]
     for c in gate["criteria"]:
         sel = c["evidence"]["selection"]
         assert sel["feature"] == "northwind-support"

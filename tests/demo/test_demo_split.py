@@ -23,9 +23,9 @@ def test_split_is_by_template_and_covers_every_pool() -> None:
         assert 0 < len(held) < len(templates), intent
     assert not any(t in ph.HELD_OUT for ts in ph.DEMO.values() for t in ts)
     assert ph.template_split(["x"]) == "seen"
-    held = next(iter(ph.HELD_OUT))
-    assert ph.template_split([held]) == "held_out"
-    assert ph.template_split([held, "x"]) == "mixed"
+    one_held = next(iter(ph.HELD_OUT))
+    assert ph.template_split([one_held]) == "held_out"
+    assert ph.template_split([one_held, "x"]) == "mixed"
 
 
 def test_v2_is_built_only_from_seen_templates() -> None:

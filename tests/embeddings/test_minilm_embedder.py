@@ -66,7 +66,7 @@ def test_unit_norm_float32_and_odd_inputs(emb: MiniLMEmbedder) -> None:
 def test_empty_input_gives_empty_matrix(emb: MiniLMEmbedder) -> None:
     assert emb.embed([]).shape == (0, 384)
     with pytest.raises(TypeError):
-        emb.embed("a single string")  # type: ignore[arg-type]
+        emb.embed("a single string")
 
 
 def test_deterministic_and_independent_of_batching_and_order(emb: MiniLMEmbedder) -> None:

@@ -147,6 +147,7 @@ async def test_simulator_as_judge_records_prompt_and_caches(sim: Simulator) -> N
     assert rec["replies"][0].startswith("VERDICT: FAIL")
     assert rec["prompt_hash"][:12] in score.detail
     again = await judge.ascore("[intent=card] ok", "card", input="what is the card fee?")
+    assert isinstance(again, JudgeScore)
     assert (again.calls, again.cached, again.passed) == (0, 1, False)
     assert sim.stats.requests - before == 1  # served from the cache
 
@@ -155,9 +156,11 @@ async def test_retries_unparseable_and_failed_calls() -> None:
     judge = get_scorer("judge", target="python:test_judge_scorer:scripted_judge", retries=2)
     STATE["replies"] = ["hmm, hard to say", "VERDICT: FAIL"]
     s = await judge.ascore("o", None, input="i")
+    assert isinstance(s, JudgeScore)
     assert (s.calls, s.value, s.passed) == (2, 0.0, False)
     STATE["replies"] = ["?", "??", "???"]
     s = await judge.ascore("o2", None, input="i")
+    assert isinstance(s, JudgeScore)
     assert s.calls == 3 and s.passed is False and "no verdict" in s.detail
     assert s.scored is False  # not a verdict on the output: the case is not scored
     assert s.errors == ("unparseable verdict",)
@@ -174,6 +177,7 @@ async def test_repeats_report_agreement_for_a_flaky_judge() -> None:
         agreements.append(s.agreement)
     assert min(agreements) < 1.0 and sum(agreements) / len(agreements) < 0.9
     s = await steady.ascore("[intent=card] x", None, input="q")
+    assert isinstance(s, JudgeScore)
     assert s.agreement == 1.0 and s.passed and "5/5 repeats pass" in s.detail
     assert STATE["calls"] == 20 * 5 + 5
 
@@ -201,9 +205,12 @@ async def test_judge_cache_can_be_bypassed(tmp_path: Path) -> None:
             await judge.ascore("[intent=card]", None, input="q")
         clear_judge_memo()
         with judge_cache(st):
-            assert (await judge.ascore("[intent=card]", None, input="q")).cached == 1
+            cached = await judge.ascore("[intent=card]", None, input="q")
+            assert isinstance(cached, JudgeScore) and cached.cached == 1
         with judge_cache(st, read=False):
-            assert (await judge.ascore("[intent=card]", None, input="q")).calls == 1
+            fresh = await judge.ascore("[intent=card]", None, input="q")
+            assert isinstance(fresh, JudgeScore) and fresh.calls == 1
     no_cache = get_scorer("judge", target="python:test_judge_scorer:fair_judge", cache=False)
-    assert (await no_cache.ascore("[intent=card]", None, input="q")).calls == 1
+    uncached = await no_cache.ascore("[intent=card]", None, input="q")
+    assert isinstance(uncached, JudgeScore) and uncached.calls == 1
     assert STATE["calls"] == 3

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gate_fixtures import add_usage, load_doc
+from tests.gate.gate_fixtures import add_usage, load_doc
 
 from pilotgate._cli import main
 from pilotgate.store import Store
@@ -17,10 +17,10 @@ from pilotgate.store import Store
 XSD = Path(__file__).with_name("junit.xsd")
 FEATURE, VERSION = "support-router", "v1"  # the plan below names no version: v1
 
-P99 = {"name": "tail latency at 3x", "metric": "latency.e2e.p99@3x", "op": "<=", "threshold": 4000,
-       "min_samples": 100}  # fmt: skip
-ACC = {"name": "users accept answers", "metric": "usage.acceptance_rate", "op": ">=",
-       "threshold": 0.8, "min_samples": 100}  # fmt: skip
+P99: dict[str, Any] = {"name": "tail latency at 3x", "metric": "latency.e2e.p99@3x", "op": "<=",
+                       "threshold": 4000, "min_samples": 100}  # fmt: skip
+ACC: dict[str, Any] = {"name": "users accept answers", "metric": "usage.acceptance_rate",
+                       "op": ">=", "threshold": 0.8, "min_samples": 100}  # fmt: skip
 
 
 def toml_value(v: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from gate_fixtures import NOW, crit, load_doc, make_plan, save_run_at
+from tests.gate.gate_fixtures import NOW, crit, load_doc, make_plan, save_run_at
 
 from pilotgate.errors import ConfigError
 from pilotgate.gate import criteria_changes, current_pilot, evaluate_gate, sign_off, start_pilot

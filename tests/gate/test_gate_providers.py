@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from gate_fixtures import (
+from tests.gate.gate_fixtures import (
     NOW,
     add_usage,
     compare_doc,
@@ -23,7 +24,7 @@ from pilotgate.gate import evaluate_gate, resolve_metric
 from pilotgate.store import Store
 
 
-def _by_name(plan_criteria: list[dict[str, object]], store: Store) -> dict[str, dict[str, object]]:
+def _by_name(plan_criteria: list[dict[str, object]], store: Store) -> dict[str, dict[str, Any]]:
     res = evaluate_gate(make_plan(plan_criteria), store, now=NOW, save=False)
     return {c["name"]: c for c in res.to_json()["criteria"]}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from gate_fixtures import FEATURE, NOW, crit, eval_doc, load_doc, make_plan, save_run_at
+from tests.gate.gate_fixtures import FEATURE, NOW, crit, eval_doc, load_doc, make_plan, save_run_at
 
 from pilotgate._cli import main
 from pilotgate.gate import evaluate_gate

@@ -13,7 +13,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from gate_fixtures import (
+from sqlalchemy import delete
+from tests.gate.gate_fixtures import (
     NOW,
     compare_doc,
     crit,
@@ -23,7 +24,6 @@ from gate_fixtures import (
     save_run_at,
     shift_doc,
 )
-from sqlalchemy import delete
 
 from pilotgate.gate import evaluate_gate
 from pilotgate.plan import Plan

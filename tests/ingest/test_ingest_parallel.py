@@ -58,7 +58,9 @@ def write_log(path: Path, n: int) -> None:
     path.write_bytes(data)  # no newline at the end: the last block is a tail
 
 
-def sequential(path: Path, redactor: Redactor) -> tuple[list[Any], list[BadLine], int, dict]:
+def sequential(
+    path: Path, redactor: Redactor
+) -> tuple[list[Any], list[BadLine], int, dict[str, int]]:
     recs: list[Any] = []
     bad: list[BadLine] = []
     skipped = 0
@@ -117,13 +119,17 @@ def test_parallel_import_report_and_store_equal_sequential(tmp_path: Path) -> No
     for parallel in (False, True):
         with Store(f"sqlite:///{tmp_path}/{parallel}.db") as store:
             seen: list[int] = []
+
+            def note(_path: Path, pos: int, seen: list[int] = seen) -> None:
+                seen.append(pos)
+
             rep = ingest_files(
                 [path],
                 store,
                 redactor=Redactor(),
                 batch_size=64,
                 parallel=parallel,
-                progress=lambda _p, pos, seen=seen: seen.append(pos),
+                progress=note,
             )
             docs.append(rep.to_json())
             rows.append(

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sdk_ingest_server import IngestServer
+from tests.instrument.sdk_ingest_server import IngestServer
 
 from pilotgate import instrument
 

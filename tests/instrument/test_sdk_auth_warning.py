@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sdk_ingest_server import IngestServer
+from tests.instrument.sdk_ingest_server import IngestServer
 
 from pilotgate import instrument as pg
 

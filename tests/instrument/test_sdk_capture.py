@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,7 @@ def test_sync_generator_records_ttft_and_joined_output(db: str) -> None:
 
 def test_generator_closed_early_is_recorded_as_incomplete(db: str) -> None:
     @pg.track(feature="stream")
-    def stream(prompt: str) -> Iterator[str]:
+    def stream(prompt: str) -> Generator[str, None, None]:
         yield from ["a", "b", "c"]
 
     gen = stream("x")

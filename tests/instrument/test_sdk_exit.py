@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from pilotgate import instrument as pg
@@ -74,13 +75,13 @@ print(json.dumps({"pending": pg.stats()["pending"]}), flush=True)
 """
 
 
-def _wait_for(count: object, want: int, timeout: float = 120.0) -> int:
+def _wait_for(count: Callable[[], int], want: int, timeout: float = 120.0) -> int:
     import time
 
     end = time.monotonic() + timeout
     got = -1
     while time.monotonic() < end:
-        got = count()  # type: ignore[operator]
+        got = count()
         if got >= want:
             return got
         time.sleep(0.5)

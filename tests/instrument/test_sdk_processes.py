@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sdk_processes import App, Collector, free_port
+from tests.instrument.sdk_processes import App, Collector, free_port
 
 from pilotgate.collector import create_key
 from pilotgate.store import Store

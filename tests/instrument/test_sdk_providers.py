@@ -17,7 +17,13 @@ import anthropic
 import openai
 import pytest
 from anthropic.resources.messages import AsyncMessages, Messages
+from anthropic.types import MessageParam, ToolParam
 from openai.resources.chat.completions import Completions
+from openai.types.chat import (
+    ChatCompletionMessageParam,
+    ChatCompletionToolChoiceOptionParam,
+    ChatCompletionToolParam,
+)
 
 from pilotgate import instrument as pg
 from pilotgate.simulator import Dist, Simulator, SimulatorProfile, run_in_thread
@@ -31,9 +37,12 @@ PROFILE = SimulatorProfile(ttft_ms=Dist.constant(20), token_ms=Dist.constant(2),
 LIMITED = SimulatorProfile(
     ttft_ms=Dist.constant(1), token_ms=Dist.constant(0), output_tokens=96, tpm=195
 )
-SIXTEEN = [{"role": "user", "content": "abcdefghijklmnop"}]
-Q = [{"role": "user", "content": "Where is my card?"}]
-TOOL = {
+SIXTEEN: list[ChatCompletionMessageParam] = [{"role": "user", "content": "abcdefghijklmnop"}]
+Q: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Where is my card?"}]
+# The same messages for Anthropic's SDK, whose message type is not OpenAI's.
+SIXTEEN_AN: list[MessageParam] = [{"role": "user", "content": "abcdefghijklmnop"}]
+Q_AN: list[MessageParam] = [{"role": "user", "content": "Where is my card?"}]
+TOOL: ChatCompletionToolParam = {
     "type": "function",
     "function": {
         "name": "find_card",
@@ -101,28 +110,31 @@ def test_openai_plain_stream_async_and_tool_calls(db: str, sim: Simulator) -> No
     handle = pg.instrument_openai(feature="assistant", version="v7")
     try:
         c = _oa(base_url=sim.base_url, api_key="k")
-        plain = c.chat.completions.create(model="gpt-sim", messages=Q)  # type: ignore[arg-type]
+        plain = c.chat.completions.create(model="gpt-sim", messages=Q)
         chunks = list(
             c.chat.completions.create(
                 model="gpt-sim",
-                messages=Q,  # type: ignore[arg-type]
+                messages=Q,
                 stream=True,
                 stream_options={"include_usage": True},
             )
         )
         tool = c.chat.completions.create(
             model="gpt-sim",
-            messages=Q,  # type: ignore[arg-type]
-            tools=[TOOL],  # type: ignore[list-item]
+            messages=Q,
+            tools=[TOOL],
             tool_choice={"type": "function", "function": {"name": "find_card"}},
         )
-        call = tool.choices[0].message.tool_calls[0]  # type: ignore[index]
-        follow = [
+        tool_calls = tool.choices[0].message.tool_calls
+        assert tool_calls is not None
+        call = tool_calls[0]
+        # the assistant's turn as apps pass it back: the SDK's model_dump() dict
+        follow: list[Any] = [
             *Q,
             tool.choices[0].message.model_dump(exclude_none=True),
             {"role": "tool", "tool_call_id": call.id, "content": "card 4421 shipped"},
         ]
-        c.chat.completions.create(model="gpt-sim", messages=follow)  # type: ignore[arg-type]
+        c.chat.completions.create(model="gpt-sim", messages=follow)
 
         async def run_async() -> str:
             ac = openai.AsyncOpenAI(base_url=sim.base_url, api_key="k")
@@ -130,12 +142,12 @@ def test_openai_plain_stream_async_and_tool_calls(db: str, sim: Simulator) -> No
             stream = await ac.chat.completions.create(
                 model="gpt-sim",
                 messages=SIXTEEN,
-                stream=True,  # type: ignore[arg-type]
+                stream=True,
             )
             async for chunk in stream:
                 if chunk.choices and chunk.choices[0].delta.content:
                     parts.append(chunk.choices[0].delta.content)
-            await ac.chat.completions.create(model="gpt-sim", messages=SIXTEEN)  # type: ignore[arg-type]
+            await ac.chat.completions.create(model="gpt-sim", messages=SIXTEEN)
             await ac.close()
             return "".join(parts)
 
@@ -148,9 +160,10 @@ def test_openai_plain_stream_async_and_tool_calls(db: str, sim: Simulator) -> No
     r_plain, r_stream, r_tool, r_follow, r_astream, r_async = recs
     assert r_plain["output"] == plain.choices[0].message.content
     assert inp(r_plain) == Q
+    assert plain.usage is not None
     assert (r_plain["tokens_in"], r_plain["tokens_out"]) == (
-        plain.usage.prompt_tokens,  # type: ignore[union-attr]
-        plain.usage.completion_tokens,  # type: ignore[union-attr]
+        plain.usage.prompt_tokens,
+        plain.usage.completion_tokens,
     )
     assert md(r_plain)["model"] == "gpt-sim" and r_plain["ttft_ms"] is None
     text = "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices)
@@ -173,12 +186,12 @@ def test_openai_429_retried_by_the_sdk_and_given_up(db: str) -> None:
     try:
         with run_in_thread(LIMITED) as sim:
             c = _oa(base_url=sim.base_url, api_key="k", max_retries=3)
-            c.chat.completions.create(model="gpt-sim", messages=SIXTEEN)  # type: ignore[arg-type]
-            c.chat.completions.create(model="gpt-sim", messages=SIXTEEN)  # type: ignore[arg-type]
+            c.chat.completions.create(model="gpt-sim", messages=SIXTEEN)
+            c.chat.completions.create(model="gpt-sim", messages=SIXTEEN)
             with pytest.raises(openai.RateLimitError):
                 c.with_options(max_retries=0).chat.completions.create(
                     model="gpt-sim",
-                    messages=SIXTEEN,  # type: ignore[arg-type]
+                    messages=SIXTEEN,
                 )
     finally:
         handle.undo()
@@ -195,10 +208,10 @@ def test_client_scope_and_undo_restore_the_sdk(db: str, sim: Simulator) -> None:
     other = _oa(base_url=sim.base_url, api_key="k")
     handle = pg.instrument_openai(mine, feature="scoped")
     assert pg.instrument_openai(mine).patched == []  # a second call does not wrap twice
-    mine.chat.completions.create(model="gpt-sim", messages=Q)  # type: ignore[arg-type]
-    other.chat.completions.create(model="gpt-sim", messages=Q)  # type: ignore[arg-type]
+    mine.chat.completions.create(model="gpt-sim", messages=Q)
+    other.chat.completions.create(model="gpt-sim", messages=Q)
     handle.undo()
-    mine.chat.completions.create(model="gpt-sim", messages=Q)  # type: ignore[arg-type]
+    mine.chat.completions.create(model="gpt-sim", messages=Q)
     assert [r["feature"] for r in stored(db)] == ["scoped"]
     glob = pg.instrument_openai()
     assert Completions.create is not original
@@ -215,7 +228,7 @@ def test_client_scope_and_undo_restore_the_sdk(db: str, sim: Simulator) -> None:
 def test_a_stream_closed_early_is_recorded_incomplete(db: str, sim: Simulator) -> None:
     with pg.instrument_openai():
         c = _oa(base_url=sim.base_url, api_key="k")
-        with c.chat.completions.create(model="gpt-sim", messages=Q, stream=True) as s:  # type: ignore[arg-type]
+        with c.chat.completions.create(model="gpt-sim", messages=Q, stream=True) as s:
             next(iter(s))
             next(iter(s))
     (rec,) = stored(db)
@@ -227,7 +240,7 @@ def test_a_dropped_stream_is_recorded_when_collected(db: str, sim: Simulator) ->
 
     with pg.instrument_openai():
         c = _oa(base_url=sim.base_url, api_key="k")
-        stream = c.chat.completions.create(model="gpt-sim", messages=Q, stream=True)  # type: ignore[arg-type]
+        stream = c.chat.completions.create(model="gpt-sim", messages=Q, stream=True)
         for _ in stream:
             break  # the app stops reading and never closes it
         stream.response.close()  # (the test's own hygiene: no unclosed socket warning)
@@ -245,16 +258,16 @@ def test_anthropic_plain_stream_async_and_tool_use(db: str, sim: Simulator) -> N
             model="claude-sim",
             max_tokens=64,
             system="Be brief.",
-            messages=Q,  # type: ignore[arg-type]
+            messages=Q_AN,
         )
         events = list(
-            c.messages.create(model="claude-sim", max_tokens=64, messages=Q, stream=True)  # type: ignore[arg-type]
+            c.messages.create(model="claude-sim", max_tokens=64, messages=Q_AN, stream=True)
         )
         c.messages.create(
             model="claude-sim",
             max_tokens=64,
-            messages=Q,  # type: ignore[arg-type]
-            tools=[{"name": "find_card", "input_schema": TOOL["function"]["parameters"]}],  # type: ignore[index, list-item]
+            messages=Q_AN,
+            tools=[{"name": "find_card", "input_schema": TOOL["function"]["parameters"]}],
             tool_choice={"type": "tool", "name": "find_card"},
         )
 
@@ -264,12 +277,13 @@ def test_anthropic_plain_stream_async_and_tool_use(db: str, sim: Simulator) -> N
             stream = await ac.messages.create(
                 model="claude-sim",
                 max_tokens=64,
-                messages=SIXTEEN,
-                stream=True,  # type: ignore[arg-type]
+                messages=SIXTEEN_AN,
+                stream=True,
             )
             async for event in stream:
                 if event.type == "content_block_delta":
-                    parts.append(event.delta.text)  # type: ignore[union-attr]
+                    assert event.delta.type == "text_delta"
+                    parts.append(event.delta.text)
             await ac.close()
             return "".join(parts)
 
@@ -278,11 +292,14 @@ def test_anthropic_plain_stream_async_and_tool_use(db: str, sim: Simulator) -> N
         handle.undo()
     r_plain, r_stream, r_tool, r_async = stored(db)
     assert {r["feature"] for r in (r_plain, r_stream)} == {"claude-feature"}
-    assert r_plain["output"] == plain.content[0].text  # type: ignore[union-attr]
-    assert inp(r_plain) == [{"role": "system", "content": "Be brief."}, *Q]
+    assert plain.content[0].type == "text"
+    assert r_plain["output"] == plain.content[0].text
+    assert inp(r_plain) == [{"role": "system", "content": "Be brief."}, *Q_AN]
     assert r_plain["tokens_in"] == plain.usage.input_tokens and r_plain["tokens_out"] == 8
     assert md(r_plain)["model"] == "claude-sim"
-    text = "".join(e.delta.text for e in events if e.type == "content_block_delta")  # type: ignore[union-attr]
+    deltas = [e.delta for e in events if e.type == "content_block_delta"]
+    assert all(d.type == "text_delta" for d in deltas)
+    text = "".join(d.text for d in deltas if d.type == "text_delta")
     assert r_stream["output"] == text and r_stream["tokens_out"] == 8
     assert r_stream["tokens_in"] >= 1
     assert 20 <= r_stream["ttft_ms"] <= r_stream["latency_ms"]
@@ -295,13 +312,13 @@ def test_anthropic_429_retried_by_the_sdk(db: str) -> None:
     with pg.instrument_anthropic():
         with run_in_thread(LIMITED) as sim:
             c = _an(base_url=sim.url, api_key="k", max_retries=3)
-            c.messages.create(model="claude-sim", max_tokens=200, messages=SIXTEEN)  # type: ignore[arg-type]
-            c.messages.create(model="claude-sim", max_tokens=200, messages=SIXTEEN)  # type: ignore[arg-type]
+            c.messages.create(model="claude-sim", max_tokens=200, messages=SIXTEEN_AN)
+            c.messages.create(model="claude-sim", max_tokens=200, messages=SIXTEEN_AN)
             with pytest.raises(anthropic.RateLimitError):
                 c.with_options(max_retries=0).messages.create(
                     model="claude-sim",
                     max_tokens=200,
-                    messages=SIXTEEN,  # type: ignore[arg-type]
+                    messages=SIXTEEN_AN,
                 )
     first, retried, failed = stored(db)
     assert md(retried)["retries"] >= 1 and set(md(retried)["retry_statuses"]) == {429}
@@ -313,18 +330,18 @@ def test_instrumented_sdk_still_works_when_the_sdk_is_not_configured(sim: Simula
     pg.shutdown(0.5)  # nothing configured: the wrapper must just pass through
     with pg.instrument_openai():
         c = _oa(base_url=sim.base_url, api_key="k")
-        out = c.chat.completions.create(model="gpt-sim", messages=Q)  # type: ignore[arg-type]
-        streamed = list(c.chat.completions.create(model="gpt-sim", messages=Q, stream=True))  # type: ignore[arg-type]
+        out = c.chat.completions.create(model="gpt-sim", messages=Q)
+        streamed = list(c.chat.completions.create(model="gpt-sim", messages=Q, stream=True))
     assert out.choices[0].message.content and streamed
 
 
 def test_stream_helpers_are_recorded(db: str, sim: Simulator) -> None:
     with pg.instrument_openai(), pg.instrument_anthropic():
         oc = _oa(base_url=sim.base_url, api_key="k")
-        with oc.chat.completions.stream(model="gpt-sim", messages=Q) as s:  # type: ignore[arg-type]
-            o_text = "".join(e.delta for e in s if e.type == "content.delta")  # type: ignore[union-attr]
+        with oc.chat.completions.stream(model="gpt-sim", messages=Q) as s:
+            o_text = "".join(e.delta for e in s if e.type == "content.delta")
         ac = _an(base_url=sim.url, api_key="k")
-        with ac.messages.stream(model="claude-sim", max_tokens=64, messages=Q) as ms:  # type: ignore[arg-type]
+        with ac.messages.stream(model="claude-sim", max_tokens=64, messages=Q_AN) as ms:
             a_text = "".join(ms.text_stream)
 
         async def run_async() -> str:
@@ -332,22 +349,26 @@ def test_stream_helpers_are_recorded(db: str, sim: Simulator) -> None:
             async with client.messages.stream(
                 model="claude-sim",
                 max_tokens=64,
-                messages=SIXTEEN,  # type: ignore[arg-type]
+                messages=SIXTEEN_AN,
             ) as stream:
                 message = await stream.get_final_message()
             await client.close()
-            return str(message.content[0].text)  # type: ignore[union-attr]
+            assert message.content[0].type == "text"
+            return message.content[0].text
 
         async_text = asyncio.run(run_async())
     r_open, r_anth, r_async = stored(db)
     assert r_open["output"] == o_text and md(r_open)["provider"] == "openai"
     assert r_anth["output"] == a_text and r_anth["tokens_out"] == 8 and r_anth["ttft_ms"] >= 20
     assert r_async["output"] == async_text and md(r_async)["provider"] == "anthropic"
-    assert inp(r_async) == SIXTEEN
+    assert inp(r_async) == SIXTEEN_AN
 
 
 def test_streamed_tool_calls_are_recorded(db: str, sim: Simulator) -> None:
-    choice = {"type": "function", "function": {"name": "find_card"}}
+    choice: ChatCompletionToolChoiceOptionParam = {
+        "type": "function",
+        "function": {"name": "find_card"},
+    }
     with pg.instrument_openai(), pg.instrument_anthropic():
         oc = _oa(base_url=sim.base_url, api_key="k")
         chunks = list(
@@ -356,18 +377,19 @@ def test_streamed_tool_calls_are_recorded(db: str, sim: Simulator) -> None:
                 messages=Q,
                 tools=[TOOL],
                 tool_choice=choice,
-                stream=True,  # type: ignore[arg-type, list-item]
+                stream=True,
             )
         )
-        args = "".join(
-            c.choices[0].delta.tool_calls[0].function.arguments or ""  # type: ignore[index, union-attr]
-            for c in chunks
-            if c.choices and c.choices[0].delta.tool_calls
-        )
+        args = ""
+        for c in chunks:
+            if c.choices and c.choices[0].delta.tool_calls:
+                function = c.choices[0].delta.tool_calls[0].function
+                assert function is not None
+                args += function.arguments or ""
         ac = _an(base_url=sim.url, api_key="k")
-        tool = {"name": "find_card", "input_schema": TOOL["function"]["parameters"]}  # type: ignore[index]
+        tool: ToolParam = {"name": "find_card", "input_schema": TOOL["function"]["parameters"]}
         with ac.messages.stream(
-            model="claude-sim", max_tokens=64, messages=Q, tools=[tool],  # type: ignore[arg-type, list-item]
+            model="claude-sim", max_tokens=64, messages=Q_AN, tools=[tool],
             tool_choice={"type": "tool", "name": "find_card"},
         ) as stream:  # fmt: skip
             final = stream.get_final_message()
@@ -376,6 +398,7 @@ def test_streamed_tool_calls_are_recorded(db: str, sim: Simulator) -> None:
     assert call["name"] == "find_card" and call["arguments"] == args and json.loads(args)["q"]
     assert md(r_open)["finish_reason"] == "tool_calls" and r_open["ttft_ms"] >= 20
     (block,) = final.content
+    assert block.type == "tool_use"
     (a_call,) = md(r_anth)["tool_calls"]
-    assert a_call["name"] == "find_card" and json.loads(a_call["arguments"]) == block.input  # type: ignore[union-attr]
+    assert a_call["name"] == "find_card" and json.loads(a_call["arguments"]) == block.input
     assert md(r_anth)["stop_reason"] == "tool_use" and r_anth["tokens_out"] == 8

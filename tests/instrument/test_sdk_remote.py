@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sdk_ingest_server import IngestServer
+from tests.instrument.sdk_ingest_server import IngestServer
 
 from pilotgate import instrument as pg
 from pilotgate.instrument._config import Settings

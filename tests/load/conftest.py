@@ -1,5 +1,5 @@
 """Fixtures of the load tests."""
 
-from h1canned import canned
+from tests.load.h1canned import canned
 
 __all__ = ["canned"]

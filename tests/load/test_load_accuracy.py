@@ -7,9 +7,10 @@ import pytest
 
 from pilotgate.errors import ConfigError
 from pilotgate.load import DelayServer, DelaySpec, LoadConfig, RetryPolicy, run_load, to_target
+from pilotgate.targets import TargetConfig
 
 
-def _target(srv: DelayServer):  # type: ignore[no-untyped-def]
+def _target(srv: DelayServer) -> TargetConfig:
     return to_target(f"openai:{srv.url}", model="calibration")
 
 
@@ -95,7 +96,7 @@ def test_rate_windows_count_sends_per_second_against_the_schedule() -> None:
     hole = (intended >= 2) & (intended < 4)
     sent[hole] = 4.001 + (intended[hole] - 2) / 4  # sent in a burst during [4, 4.5)
     cols = {"intended": intended, "sent": sent}
-    win = rate_windows(Samples(cols=cols, itl=np.zeros(0)))  # type: ignore[arg-type]
+    win = rate_windows(Samples(cols=cols, itl=np.zeros(0)))
     assert win is not None and win["n"] == 5
     assert win["rates"] == [100, 100, 0, 0, 300]
     assert (win["min"], win["max"], win["within_5pct"]) == (0, 300, 0.4)

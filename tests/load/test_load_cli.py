@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ def _run(argv: list[str]) -> int:
 
 
 @pytest.fixture(scope="module")
-def sim_url():  # type: ignore[no-untyped-def]
+def sim_url() -> Iterator[str]:
     profile = SimulatorProfile(
         ttft_ms=Dist.constant(10), token_ms=Dist.constant(1), output_tokens=Dist.constant(4),
         capacity=3,

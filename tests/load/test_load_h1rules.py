@@ -11,7 +11,7 @@ import json
 import time
 
 import pytest
-from h1canned import CLOSE, Canned
+from tests.load.h1canned import CLOSE, Canned
 
 from pilotgate.load import RetryPolicy
 from pilotgate.load._client import Attempt

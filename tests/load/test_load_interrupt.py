@@ -28,7 +28,12 @@ def _read_until(proc: subprocess.Popen[str], prefix: str, timeout_s: float) -> l
     if proc.pid not in _READERS:
         q: queue.Queue[str] = queue.Queue()
         stream = proc.stderr
-        t = threading.Thread(target=lambda: [q.put(x) for x in stream], daemon=True)
+
+        def pump() -> None:
+            for line in stream:
+                q.put(line)
+
+        t = threading.Thread(target=pump, daemon=True)
         t.start()
         _READERS[proc.pid], _THREADS[proc.pid] = q, t
     q = _READERS[proc.pid]

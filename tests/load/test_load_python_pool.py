@@ -41,11 +41,14 @@ def _run(argv: list[str]) -> int:
 
 def _stats(url: str) -> dict[str, int]:
     with urllib.request.urlopen(f"{url}/stats", timeout=10) as resp:
-        return json.loads(resp.read())  # type: ignore[no-any-return]
+        stats: dict[str, int] = json.loads(resp.read())
+        return stats
 
 
 @pytest.fixture()
-def feature_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+def feature_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> str:
     name = f"pg_feature_{request.node.name[-12:].replace('[', '_').replace(']', '_')}"
     (tmp_path / f"{name}.py").write_text(_FEATURE, encoding="utf-8")
     monkeypatch.chdir(tmp_path)

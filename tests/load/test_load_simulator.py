@@ -7,9 +7,10 @@ import pytest
 
 from pilotgate.load import LoadConfig, RetryPolicy, run_load, to_target
 from pilotgate.simulator import Dist, SimulatorProfile, run_in_thread
+from pilotgate.targets import TargetConfig
 
 
-def _target(url: str, *, stream: bool = False):  # type: ignore[no-untyped-def]
+def _target(url: str, *, stream: bool = False) -> TargetConfig:
     return to_target(f"openai:{url}/v1", model="pilotgate-sim", stream=stream)
 
 

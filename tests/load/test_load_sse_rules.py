@@ -8,7 +8,7 @@ import time
 
 import aiohttp
 import pytest
-from h1canned import PAUSE, Canned
+from tests.load.h1canned import PAUSE, Canned
 
 from pilotgate.load import RetryPolicy
 from pilotgate.load._client import Attempt

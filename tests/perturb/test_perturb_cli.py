@@ -31,7 +31,8 @@ def test_perturb_case_id_origin_and_copied_fields() -> None:
     assert p.input != case.input
     assert perturb_case(case, "typo", 0.2, seed=5, k=3) == p
     # default severity comes from the catalogue
-    assert perturb_case(case, "all_caps").origin["severity"] == 1.0  # type: ignore[index]
+    origin = perturb_case(case, "all_caps").origin
+    assert origin is not None and origin["severity"] == 1.0
 
 
 def test_sample_does_not_depend_on_what_else_is_generated() -> None:

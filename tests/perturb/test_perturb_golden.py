@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _corpus import CORPUS
+sys.path.insert(0, str(Path(__file__).parents[2]))  # the checkout, when run as a script
+from tests.perturb._corpus import CORPUS
 
 from pilotgate.perturb import list_perturbations, perturb_case
 from pilotgate.records import Case

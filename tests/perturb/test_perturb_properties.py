@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import random
-import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _corpus import CORPUS, paragraphs
+from tests.perturb._corpus import CORPUS, paragraphs
 
 from pilotgate.perturb import FAMILIES, derive_rng, list_perturbations
 

@@ -5,14 +5,10 @@ from __future__ import annotations
 import html
 import random
 import re
-import sys
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _corpus import CORPUS, paragraphs
+from tests.perturb._corpus import CORPUS, paragraphs
 
 from pilotgate.perturb import count_for, get_perturbation
 from pilotgate.perturb._adversarial import CANARY_RE, HOMOGLYPHS

@@ -58,8 +58,9 @@ def test_sampled_replies_with_one_meaning_pass_by_default() -> None:
     result = run_robustness(target, CASES, perturbations=["typo", "all_caps"], samples=2, seed=0)
     assert result.scorers["consistency"]["name"] == "embedding"
     for name in ("typo", "all_caps"):
-        assert result.perturbations[name].rate.pass_rate is not None
-        assert result.perturbations[name].rate.pass_rate >= 0.75, name
+        pass_rate = result.perturbations[name].rate.pass_rate
+        assert pass_rate is not None
+        assert pass_rate >= 0.75, name
     strict = run_robustness(
         target, CASES, perturbations=["typo"], samples=2, seed=0, scorer="normalised_match"
     )

@@ -58,6 +58,7 @@ def test_plan_supplies_defaults_and_the_command_line_wins() -> None:
     bare = validate_plan_text('[feature]\nname = "x"\n')
     assert perturb_options(bare) == {}  # no glossary, no description: built-in defaults
     with pytest.raises(ConfigError, match="plain words to jargon"):
+        # deliberately not a string: the error under test
         perturb_options(plan, glossary={"a": 1})  # type: ignore[dict-item]
 
 

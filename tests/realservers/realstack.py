@@ -226,7 +226,7 @@ class CountingApp:
             if not msg.get("more_body"):
                 break
         self.requests += 1
-        self.peers.add(tuple(scope["client"]))  # type: ignore[arg-type]
+        self.peers.add(tuple(scope["client"]))
         if json.loads(body or b"{}").get("stream"):
             from sse_starlette.sse import EventSourceResponse
 
@@ -257,6 +257,7 @@ def uvicorn_server(http: str, *, idle_s: float) -> Iterator[RealServer]:
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app, http=http, lifespan="off", log_level="warning", access_log=False,
+        # deliberately a float (sub-second idle): uvicorn's hint says int, call_later takes any
         timeout_keep_alive=idle_s,  # type: ignore[arg-type]
     )  # fmt: skip
     server = uvicorn.Server(config)

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 import pytest
-from realstack import KINDS, MODEL, TOKENS, RealServer, Served, real_server
+from tests.realservers.realstack import KINDS, MODEL, TOKENS, RealServer, Served, real_server
 
 from pilotgate.load import LoadConfig, RetryPolicy, run_load, to_target
 from pilotgate.load._httpsend import RawHttpSender

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from realstack import KINDS, MODEL, real_server
+from tests.realservers.realstack import KINDS, MODEL, real_server
 
 from pilotgate.targets import Target, close_sessions, resolve_target, run_many
 

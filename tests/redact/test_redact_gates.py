@@ -9,6 +9,7 @@ agree on any text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -82,7 +83,11 @@ def reference(detectors: list[Detector], text: str) -> tuple[str, dict[str, int]
         elif det.kind == "card":
             validate = original_card_ok
 
-        def repl(m, validate=validate, det=det):  # type: ignore[no-untyped-def]
+        def repl(
+            m: re.Match[str],
+            validate: Callable[[str], bool] | None = validate,
+            det: Detector = det,
+        ) -> str:
             nonlocal n
             if validate is not None and not validate(m.group(0)):
                 return m.group(0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -81,7 +82,12 @@ def test_catastrophic_user_pattern_times_out_and_is_reported() -> None:
 
 def test_user_pattern_timeout_is_counted_in_record_redactions() -> None:
     red = Redactor(kinds=[], patterns={"evil": r"(x+x+)+y"}, timeout_s=0.05)
-    rec = {"kind": "interaction", "input": "x" * 3000, "output": "fine", "metadata": {}}
+    rec: dict[str, Any] = {
+        "kind": "interaction",
+        "input": "x" * 3000,
+        "output": "fine",
+        "metadata": {},
+    }
     counts = red.record(rec)
     assert counts == {"evil:timeout": 1}
     assert rec["input"] == "[EVIL TIMED OUT]" and rec["output"] == "fine"

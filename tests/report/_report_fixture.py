@@ -167,7 +167,7 @@ def _runs(store: Store, api_key: str, *, seed: int) -> None:
                     "output_original": "[intent=card_lost] Block it in the app.",
                     "output_perturbed": f"[intent=fees] contact {PLANTED_EMAIL}"}]},
     )  # fmt: skip
-    levels = []
+    levels: list[dict[str, Any]] = []
     for k, (p50, p99) in enumerate([(420, 900), (610, 1700), (1300, 4200)], start=1):
         levels.append({"label": f"{k}x", "latency_ms": {"e2e": {"p50": p50, "p99": p99}},
                        "throughput": {"requests_per_s": 4.0 * k * (1 - 0.1 * k)},

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _report_fixture import HOSTILE, Filled, fill
+from tests.report._report_fixture import HOSTILE, Filled, fill
 
 from pilotgate.report import plotly_js_path, write_report
 from pilotgate.store import Store
@@ -138,16 +138,19 @@ def test_demo_and_production_runs_are_matched_by_version(tmp_path: Path) -> None
                 "eval", {"cases": {"kind": "eval_set", "ref": ref}, "scorers": {}},
                 name=name, version=version,
             )  # fmt: skip
-        assert find_eval_run(store, "demo")["id"] == ids["demo-v1"]  # type: ignore[index]
-        assert find_eval_run(store, "production")["id"] == ids["production-v2"]  # type: ignore[index]
-        got = find_eval_run(store, "production", version="v1")
-        assert got is not None and got["id"] == ids["production-v1"]
-        assert find_eval_run(store, "production-v1")["id"] == ids["production-v1"]  # type: ignore[index]
+        for query, pinned, want in [
+            ("demo", None, "demo-v1"),
+            ("production", None, "production-v2"),
+            ("production", "v1", "production-v1"),
+            ("production-v1", None, "production-v1"),
+        ]:
+            got = find_eval_run(store, query, version=pinned)
+            assert got is not None and got["id"] == ids[want], (query, pinned)
         assert find_eval_run(store, "staging") is None
 
 
 def test_without_a_gate_run_the_verdict_is_computed_and_says_so(tmp_path: Path) -> None:
-    from _report_fixture import _usage, make_plan
+    from tests.report._report_fixture import _usage, make_plan
 
     from pilotgate.report import build_report
 

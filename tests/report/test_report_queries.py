@@ -7,6 +7,7 @@ import itertools
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,7 +23,7 @@ from pilotgate.usage._stats import quantile_metric
 T0 = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 
 
-def _fill(store: Store, seed: int = 3) -> list[dict[str, object]]:
+def _fill(store: Store, seed: int = 3) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     rows = []
     for i in range(500):
@@ -58,7 +59,7 @@ def test_overview_matches_python(store_url: str) -> None:
         assert abs(ov["latency_ms"][f"p{q}"] - exact) <= REL_ERROR * (exact + 1) * (1 + 1e-9)
     by_day: dict[tuple[str, str], int] = {}
     for r in mine:
-        key = (r["ts"].date().isoformat(), r["version"])  # type: ignore[attr-defined]
+        key = (r["ts"].date().isoformat(), r["version"])
         by_day[key] = by_day.get(key, 0) + 1
     assert {(d["day"], d["version"]): d["n"] for d in ov["by_day"]} == by_day
     assert sum(v["n"] for v in ov["versions"]) == len(mine)
@@ -82,7 +83,7 @@ def test_overview_of_everything_and_of_nothing(tmp_path: Path) -> None:
         window = usage_overview(store, feature="a", since=T0 + timedelta(days=2),
                                 until=T0 + timedelta(days=3))  # fmt: skip
     want = [r for r in rows if r["feature"] == "a"
-            and T0 + timedelta(days=2) <= r["ts"] < T0 + timedelta(days=3)]  # type: ignore[operator]  # fmt: skip
+            and T0 + timedelta(days=2) <= r["ts"] < T0 + timedelta(days=3)]  # fmt: skip
     assert window["n"] == len(want) > 0
 
 

@@ -36,7 +36,9 @@ def test_scrub_keeps_ordinary_text_and_clips() -> None:
 
 
 def test_helpers() -> None:
-    lo, hi = wilson(7, 10)  # type: ignore[misc]
+    ci = wilson(7, 10)
+    assert ci is not None
+    lo, hi = ci
     assert 0.39 < lo < 0.7 < hi < 0.92
     assert wilson(0, 0) is None
     assert pick({"a": {"b": [1, {"c": 3}]}}, "x.y", "a.b.1.c") == 3

@@ -8,8 +8,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _live_dashboard import dashboard, get
 from sqlalchemy import update
+from tests.runs._live_dashboard import dashboard, get
 
 from pilotgate.gate import evaluate_gate
 from pilotgate.plan import load_plan

@@ -12,6 +12,7 @@ to that benign control's.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -112,7 +113,8 @@ async def judge_url() -> AsyncIterator[str]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    assert isinstance(site._server, asyncio.Server)
+    port = site._server.sockets[0].getsockname()[1]
     clear_judge_memo()
     yield f"http://127.0.0.1:{port}/v1"
     clear_judge_memo()

@@ -68,12 +68,19 @@ def test_empty_sample_is_no_data_everywhere() -> None:
     assert UsageRate(0, 0).to_json()["ci95"] is None
 
 
+def _interval(successes: int, n: int, *, exact_edges: bool = False) -> tuple[float, float]:
+    """``wilson_interval`` where n > 0, so never None."""
+    ci = wilson_interval(successes, n, exact_edges=exact_edges)
+    assert ci is not None
+    return ci
+
+
 def test_exact_edges_only_snaps_all_or_nothing() -> None:
     for n in range(1, 200):
-        lo, _ = wilson_interval(0, n, exact_edges=True)
-        _, hi = wilson_interval(n, n, exact_edges=True)
+        lo, _ = _interval(0, n, exact_edges=True)
+        _, hi = _interval(n, n, exact_edges=True)
         assert (lo, hi) == (0.0, 1.0)
-        raw_lo, _ = wilson_interval(0, n)
+        raw_lo, _ = _interval(0, n)
         assert 0.0 <= raw_lo < 1e-15
     assert wilson_interval(3, 7, exact_edges=True) == wilson_interval(3, 7)
 
@@ -82,7 +89,7 @@ def test_exact_edges_only_snaps_all_or_nothing() -> None:
 def test_interval_holds_the_share(n: int, data: st.DataObject) -> None:
     k = data.draw(st.integers(0, n))
     for edges in (False, True):
-        lo, hi = wilson_interval(k, n, exact_edges=edges)
+        lo, hi = _interval(k, n, exact_edges=edges)
         assert 0.0 <= lo <= k / n + 1e-12 and k / n - 1e-12 <= hi <= 1.0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -65,7 +66,7 @@ def test_suggestions_spread_over_gaps_in_case_format(planted: ShiftResult) -> No
     assert planted.suggest_cases(0) == []
 
 
-def test_json_document_and_scores_follow_the_contract(planted: ShiftResult, tmp_path) -> None:
+def test_json_document_and_scores_follow_the_contract(planted: ShiftResult, tmp_path: Path) -> None:
     doc = planted.to_json()
     assert doc["schema"] == SCHEMA == "pilotgate.shift/1"
     for key in ("n_eval", "n_production", "coverage", "gaps", "drift", "map"):

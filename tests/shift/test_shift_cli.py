@@ -49,7 +49,9 @@ def run(*args: str) -> int:
     return int(exc.value.code or 0)
 
 
-def test_files_in_json_scores_and_suggestions_out(tmp_path: Path, capsys) -> None:
+def test_files_in_json_scores_and_suggestions_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ev = write_cases(tmp_path / "eval.jsonl", POOL[:200])
     prod_texts = POOL[300:900] + support_requests(120, seed=6, kind="es")
     prod = write_interactions(tmp_path / "prod.jsonl", prod_texts)
@@ -73,7 +75,7 @@ def test_files_in_json_scores_and_suggestions_out(tmp_path: Path, capsys) -> Non
     assert "coverage" in capsys.readouterr().out
 
 
-def test_empty_file_is_a_clear_error(tmp_path: Path, capsys) -> None:
+def test_empty_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ev = write_cases(tmp_path / "eval.jsonl", POOL[:20])
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
@@ -98,7 +100,9 @@ def test_non_utf8_lines_are_skipped_and_reported(tmp_path: Path) -> None:
     assert any("not UTF-8" in n and "line 61" in n for n in doc["notes"])
 
 
-def test_a_mostly_unreadable_file_is_an_error(tmp_path: Path, capsys) -> None:
+def test_a_mostly_unreadable_file_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ev = write_cases(tmp_path / "eval.jsonl", POOL[:20])
     junk = tmp_path / "junk.jsonl"
     junk.write_bytes(
@@ -117,7 +121,9 @@ def test_a_mostly_unreadable_file_is_an_error(tmp_path: Path, capsys) -> None:
         (["--since", "2026-01-01"], "--since and --version filter stored production"),
     ],
 )
-def test_bad_usage_exits_2_with_one_line(tmp_path: Path, capsys, args, message) -> None:
+def test_bad_usage_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
     ev = write_cases(tmp_path / "eval.jsonl", POOL[:20])
     base = ["--eval", str(ev)]
     if "--feature" not in message:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -110,7 +111,8 @@ def server() -> Iterator[dict[str, Any]]:
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        assert isinstance(site._server, asyncio.Server)
+        port = site._server.sockets[0].getsockname()[1]
         state["url"] = f"http://127.0.0.1:{port}/v1"
         return runner
 
@@ -177,7 +179,7 @@ async def test_openai_embedder_inside_a_running_loop(server: dict[str, Any]) -> 
     assert vecs.shape == (2, 4)
 
 
-def test_cli_uses_an_openai_compatible_endpoint(server: dict[str, Any], tmp_path) -> None:
+def test_cli_uses_an_openai_compatible_endpoint(server: dict[str, Any], tmp_path: Path) -> None:
     import json
 
     from pilotgate._cli import main

@@ -15,7 +15,8 @@ def blobs(rng: np.random.Generator, sizes: list[int], dim: int = 32) -> np.ndarr
         centre[k] = 1.0
         parts.append(centre + 0.08 * rng.normal(size=(n, dim)))
     x = np.vstack(parts)
-    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    out: np.ndarray = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    return out
 
 
 def test_clusters_are_found_largest_first_and_small_ones_are_scattered() -> None:

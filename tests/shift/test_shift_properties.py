@@ -36,7 +36,9 @@ def test_bh_q_values_bound_p_values_and_keep_their_order(p: list[float]) -> None
 @given(st.integers(0, 500), st.integers(1, 500))
 def test_wilson_interval_is_inside_unit_and_contains_the_share(k: int, n: int) -> None:
     k = min(k, n)
-    lo, hi = wilson_interval(k, n)
+    ci = wilson_interval(k, n)
+    assert ci is not None
+    lo, hi = ci
     assert 0 <= lo <= k / n + 1e-12 and k / n - 1e-12 <= hi <= 1
 
 

@@ -17,7 +17,8 @@ from pilotgate.shift._stats import (
 
 
 def unit(x: np.ndarray) -> np.ndarray:
-    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    out: np.ndarray = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    return out
 
 
 def test_benjamini_hochberg_matches_hand_computation() -> None:
@@ -33,10 +34,16 @@ def test_psi_is_zero_for_equal_and_grows_with_shift() -> None:
 
 
 def test_wilson_interval_contains_the_share_and_handles_extremes() -> None:
-    lo, hi = wilson_interval(95, 100)
+    ci, none_pass, all_pass = (
+        wilson_interval(95, 100),
+        wilson_interval(0, 10),
+        wilson_interval(10, 10),
+    )
+    assert ci is not None and none_pass is not None and all_pass is not None
+    lo, hi = ci
     assert lo < 0.95 < hi and hi - lo < 0.15
-    assert wilson_interval(0, 10)[0] == 0.0
-    assert wilson_interval(10, 10)[1] == pytest.approx(1.0)
+    assert none_pass[0] == 0.0
+    assert all_pass[1] == pytest.approx(1.0)
     assert wilson_interval(0, 0) is None  # no data
 
 
@@ -44,10 +51,14 @@ def test_numeric_and_categorical_tests_pick_the_right_test_and_see_shift() -> No
     rng = np.random.default_rng(0)
     same = numeric_test("chars", "continuous", rng.normal(size=400), rng.normal(size=4000))
     moved = numeric_test("chars", "continuous", rng.normal(size=400), rng.normal(1, 1, size=4000))
+    assert same.psi is not None and moved.psi is not None and moved.wasserstein is not None
     assert same.test == "ks" and same.p_value > 0.01 and same.psi < 0.1
     assert moved.p_value < 1e-6 and moved.psi > 0.25 and moved.wasserstein > 0.5
     counts = numeric_test(
-        "questions", "count", rng.poisson(1, 300) * 1.0, rng.poisson(2, 300) * 1.0
+        "questions",
+        "count",
+        rng.poisson(1, 300).astype(np.float64),
+        rng.poisson(2, 300).astype(np.float64),
     )
     assert counts.test == "mann-whitney" and counts.p_value < 1e-6
     nan = numeric_test("typo_rate", "continuous", np.array([np.nan] * 5), np.array([0.1] * 5))

@@ -6,14 +6,16 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import anthropic
 import pytest
+from anthropic.types import MessageParam, ToolParam
 
 from pilotgate.simulator import Dist, Simulator, SimulatorProfile, run_in_thread
 
 FAST = SimulatorProfile(ttft_ms=Dist.constant(1), token_ms=Dist.constant(0), output_tokens=12)
-USER = [{"role": "user", "content": "Where is my card?"}]
+USER: list[MessageParam] = [{"role": "user", "content": "Where is my card?"}]
 
 
 @pytest.fixture
@@ -32,8 +34,8 @@ def _close_clients() -> Iterator[None]:
         _OPEN.pop().close()
 
 
-def client(sim: Simulator, **kw: object) -> anthropic.Anthropic:
-    made = anthropic.Anthropic(base_url=sim.url, api_key="test-key", **kw)  # type: ignore[arg-type]
+def client(sim: Simulator, **kw: Any) -> anthropic.Anthropic:
+    made = anthropic.Anthropic(base_url=sim.url, api_key="test-key", **kw)
     _OPEN.append(made)
     return made
 
@@ -44,7 +46,8 @@ def test_sdk_reads_a_whole_message(sim: Simulator) -> None:
     )
     assert msg.type == "message" and msg.role == "assistant" and msg.model == "claude-sim"
     assert msg.id.startswith("msg_")
-    text = msg.content[0].text  # type: ignore[union-attr]
+    assert msg.content[0].type == "text"
+    text = msg.content[0].text
     assert text.startswith("Your card is on its way")
     assert msg.stop_reason == "end_turn"
     assert msg.usage.output_tokens == 12 and msg.usage.input_tokens >= 1
@@ -64,16 +67,19 @@ def test_sdk_streams_the_same_reply_with_every_event() -> None:
     kinds = [e.type for e in events]
     assert kinds[:2] == ["message_start", "content_block_start"]
     assert kinds[-3:] == ["content_block_stop", "message_delta", "message_stop"]
-    deltas = [e.delta.text for e in events if e.type == "content_block_delta"]  # type: ignore[union-attr]
-    assert len(deltas) == 12
-    assert "".join(deltas) == whole.content[0].text  # type: ignore[union-attr]
+    blocks = [e.delta for e in events if e.type == "content_block_delta"]
+    deltas = [d.text for d in blocks if d.type == "text_delta"]
+    assert len(deltas) == len(blocks) == 12
+    assert whole.content[0].type == "text"
+    assert "".join(deltas) == whole.content[0].text
     final = [e for e in events if e.type == "message_delta"][0]
-    assert final.usage.output_tokens == 12  # type: ignore[union-attr]
+    assert final.usage.output_tokens == 12
     with run_in_thread(FAST, seed=3) as sim:
         manager = client(sim).messages.stream(model="claude-sim", max_tokens=50, messages=USER)
         with manager as stream:
             helper = stream.get_final_message()
-    assert helper.content[0].text == whole.content[0].text  # type: ignore[union-attr]
+    assert helper.content[0].type == "text"
+    assert helper.content[0].text == whole.content[0].text
 
 
 def test_max_tokens_caps_the_reply(sim: Simulator) -> None:
@@ -82,7 +88,7 @@ def test_max_tokens_caps_the_reply(sim: Simulator) -> None:
 
 
 def test_forced_tool_use_block(sim: Simulator) -> None:
-    tool = {
+    tool: ToolParam = {
         "name": "find_card",
         "description": "Find a card",
         "input_schema": {
@@ -95,18 +101,18 @@ def test_forced_tool_use_block(sim: Simulator) -> None:
         model="claude-sim",
         max_tokens=20,
         messages=USER,
-        tools=[tool],  # type: ignore[list-item]
+        tools=[tool],
         tool_choice={"type": "tool", "name": "find_card"},
     )
     block = msg.content[0]
-    assert block.type == "tool_use" and block.name == "find_card"  # type: ignore[union-attr]
-    assert isinstance(block.input["q"], str) and block.input["q"]  # type: ignore[union-attr, index]
+    assert block.type == "tool_use" and block.name == "find_card"
+    assert isinstance(block.input["q"], str) and block.input["q"]
     assert msg.stop_reason == "tool_use"
 
 
 def _post(
     sim: Simulator, body: dict[str, object], headers: dict[str, str]
-) -> tuple[int, dict[str, object], dict[str, str]]:
+) -> tuple[int, dict[str, Any], dict[str, str]]:
     req = urllib.request.Request(
         sim.url + "/v1/messages", data=json.dumps(body).encode(), headers=headers, method="POST"
     )
@@ -121,10 +127,10 @@ def test_anthropic_version_header_and_fields_are_required(sim: Simulator) -> Non
     body = {"model": "m", "max_tokens": 5, "messages": USER}
     status, doc, _ = _post(sim, body, {"content-type": "application/json"})
     assert status == 400 and doc["type"] == "error"
-    assert "anthropic-version" in doc["error"]["message"]  # type: ignore[index]
+    assert "anthropic-version" in doc["error"]["message"]
     headers = {"content-type": "application/json", "anthropic-version": "2023-06-01"}
     status, doc, _ = _post(sim, {"model": "m", "messages": USER}, headers)
-    assert status == 400 and "max_tokens" in doc["error"]["message"]  # type: ignore[index]
+    assert status == 400 and "max_tokens" in doc["error"]["message"]
 
 
 # Each request costs 4 prompt + 96 output tokens; a 195-token bucket admits one, then the
@@ -132,7 +138,7 @@ def test_anthropic_version_header_and_fields_are_required(sim: Simulator) -> Non
 LIMITED = SimulatorProfile(
     ttft_ms=Dist.constant(1), token_ms=Dist.constant(0), output_tokens=96, tpm=195
 )
-SIXTEEN = [{"role": "user", "content": "abcdefghijklmnop"}]
+SIXTEEN: list[MessageParam] = [{"role": "user", "content": "abcdefghijklmnop"}]
 
 
 def test_429_carries_retry_after_and_the_sdk_retries() -> None:
@@ -142,7 +148,8 @@ def test_429_carries_retry_after_and_the_sdk_retries() -> None:
         with pytest.raises(anthropic.RateLimitError) as info:
             c.messages.create(model="claude-sim", max_tokens=200, messages=SIXTEEN)
         assert info.value.status_code == 429
-        assert info.value.body["error"]["type"] == "rate_limit_error"  # type: ignore[index]
+        body = info.value.body
+        assert isinstance(body, dict) and body["error"]["type"] == "rate_limit_error"
         assert int(info.value.response.headers["retry-after"]) >= 1
         assert 0 < int(info.value.response.headers["retry-after-ms"]) <= 1600
         msg = client(sim, max_retries=3).messages.create(

@@ -4,6 +4,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy.pool import QueuePool
 
 from pilotgate.errors import StoreError
 from pilotgate.store import Store, safe_url
@@ -55,4 +56,5 @@ def test_a_store_from_a_newer_version_is_a_store_error_and_frees_its_engine(
     engine = make_engine(str(path))
     with pytest.raises(StoreError, match="cannot migrate the store"):
         Store(str(path), engine=engine)
+    assert isinstance(engine.pool, QueuePool)
     assert engine.pool.checkedin() == 0  # disposed: no connection left open behind the error

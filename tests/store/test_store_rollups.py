@@ -139,7 +139,7 @@ def test_rollups_survive_prune_and_the_gate_reads_them(store: Store) -> None:
             for k in range(48)
         ]  # fmt: skip
     )
-    day1 = {"feature": "f", "since": T0, "until": T0 + timedelta(days=1)}
+    day1: dict[str, Any] = {"feature": "f", "since": T0, "until": T0 + timedelta(days=1)}
     before = usage_figures(store, **day1)
     res = prune(store, T0 + timedelta(days=1))
     assert res.interactions == 24 and res.feedback == 24

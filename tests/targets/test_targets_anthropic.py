@@ -7,15 +7,17 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from tests._stack import simulate_process
 
-from _stack import simulate_process
 from pilotgate.errors import TargetError
 from pilotgate.perturb import run_robustness
 from pilotgate.records import Case
 from pilotgate.simulator import Dist, Simulator, SimulatorProfile, run_in_thread
 from pilotgate.targets import TargetResult, close_sessions, resolve_target
+from pilotgate.targets._anthropic import AnthropicTarget
 
 FAST = SimulatorProfile(
     ttft_ms=Dist.constant(30), token_ms=Dist.constant(1), output_tokens=Dist.constant(7)
@@ -34,7 +36,7 @@ def sim() -> Iterator[Simulator]:
         yield s
 
 
-async def _one(url: str, text: str = "Where is my card?", **kw: object) -> TargetResult:
+async def _one(url: str, text: str = "Where is my card?", **kw: Any) -> TargetResult:
     target = resolve_target(f"anthropic:{url}", model="claude-sim", **kw)
     try:
         return await target.call(text)
@@ -48,10 +50,11 @@ async def test_whole_message_output_usage_and_body(sim: Simulator) -> None:
     assert r.status == 200 and r.output.strip() and r.chunks == 0
     assert r.tokens_out == 7 and r.tokens_in is not None and r.tokens_in > 0
     target = resolve_target(f"anthropic:{sim.url}", model="claude-sim", system_prompt="S")
-    body = target.body([{"role": "system", "content": "Rules."}, {"role": "user", "content": "hi"}])  # type: ignore[attr-defined]
+    assert isinstance(target, AnthropicTarget)
+    body = target.body([{"role": "system", "content": "Rules."}, {"role": "user", "content": "hi"}])
     assert body["system"] == "Rules." and body["messages"] == [{"role": "user", "content": "hi"}]
     assert body["max_tokens"] == 1024 and "stream" not in body
-    assert target.endpoint == f"{sim.url}/v1/messages"  # type: ignore[attr-defined]
+    assert target.endpoint == f"{sim.url}/v1/messages"
 
 
 async def test_stream_ttft_at_the_first_text_delta(sim: Simulator) -> None:

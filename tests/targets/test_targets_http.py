@@ -78,7 +78,7 @@ async def service() -> AsyncIterator[tuple[str, Service]]:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     server = site._server
-    assert server is not None and server.sockets
+    assert isinstance(server, asyncio.Server) and server.sockets
     port = server.sockets[0].getsockname()[1]
     yield f"http://127.0.0.1:{port}", svc
     await close_sessions()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ from pilotgate.targets import (
     resolve_target,
     run_many,
 )
+from pilotgate.targets._openai import OpenAITarget
 
 FAST = SimulatorProfile(
     ttft_ms=Dist.constant(5), token_ms=Dist.constant(1), output_tokens=Dist.constant(7)
@@ -41,7 +43,7 @@ def _free_port() -> int:
     return port
 
 
-async def _one(url: str, text: str = "Where is my card?", **kw: object) -> TargetResult:
+async def _one(url: str, text: str = "Where is my card?", **kw: Any) -> TargetResult:
     target = resolve_target(f"openai:{url}/v1", model="pilotgate-sim", **kw)
     try:
         return await target.call(text)
@@ -91,7 +93,8 @@ async def test_messages_input_and_system_prompt_are_sent(sim: Simulator) -> None
         f"openai:{sim.url}/v1", model="pilotgate-sim", system_prompt="Be brief.", max_tokens=3
     )
     messages = [{"role": "user", "content": "hi"}]
-    body = target.body(messages)  # type: ignore[attr-defined]
+    assert isinstance(target, OpenAITarget)
+    body = target.body(messages)
     assert body["messages"][0] == {"role": "system", "content": "Be brief."}
     assert body["max_tokens"] == 3
     r = await target.call(messages)

@@ -22,6 +22,8 @@ from pilotgate.targets import (
     retry_after_s,
     run_many,
 )
+from pilotgate.targets._http import HttpTarget
+from pilotgate.targets._openai import OpenAITarget
 
 
 @pytest.mark.parametrize(
@@ -194,19 +196,22 @@ def test_http_adapters_expose_endpoint_headers_and_body(monkeypatch: pytest.Monk
         stream=True,
         api_key_env="PG_TEST_ENDPOINT_KEY",
     )
-    assert oa.endpoint == "http://127.0.0.1:9/v1/chat/completions"  # type: ignore[attr-defined]
-    headers = oa.request_headers()  # type: ignore[attr-defined]
+    assert isinstance(oa, OpenAITarget)
+    assert oa.endpoint == "http://127.0.0.1:9/v1/chat/completions"
+    headers = oa.request_headers()
     assert headers["Authorization"] == "Bearer sk-endpoint-1234"
     assert headers["Accept"] == "text/event-stream"
-    body = oa.body("hi")  # type: ignore[attr-defined]
+    body = oa.body("hi")
     assert body["stream_options"] == {"include_usage": True} and body["model"] == "m"
 
     full = resolve_target("openai:http://127.0.0.1:9/v1/chat/completions", model="m")
-    assert full.endpoint == "http://127.0.0.1:9/v1/chat/completions"  # type: ignore[attr-defined]
+    assert isinstance(full, OpenAITarget)
+    assert full.endpoint == "http://127.0.0.1:9/v1/chat/completions"
 
     http = resolve_target("http:http://127.0.0.1:9/answer")
-    assert http.endpoint == "http://127.0.0.1:9/answer"  # type: ignore[attr-defined]
-    assert http.body('a "quoted" input') == {"input": 'a "quoted" input'}  # type: ignore[attr-defined]
+    assert isinstance(http, HttpTarget)
+    assert http.endpoint == "http://127.0.0.1:9/answer"
+    assert http.body('a "quoted" input') == {"input": 'a "quoted" input'}
 
 
 def test_credentials_in_a_target_spec_never_reach_the_error() -> None:

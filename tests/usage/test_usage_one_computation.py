@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "runs"))
-from _live_dashboard import dashboard as _dashboard
-from _live_dashboard import get as _get
+from tests.runs._live_dashboard import dashboard as _dashboard
+from tests.runs._live_dashboard import get as _get
 
 from pilotgate._cli import main
 from pilotgate.plan import load_plan
@@ -50,10 +47,12 @@ def _fill(store: Store) -> dict[str, Any]:
     """Two features (feedback must be joined to the right one), errors, missing values."""
     rng = random.Random(7)
     t0 = datetime.now(UTC) - timedelta(days=5)
-    inter, fb, mine = [], [], []
+    inter: list[dict[str, Any]] = []
+    fb: list[dict[str, Any]] = []
+    mine: list[dict[str, Any]] = []
     for i in range(700):
         feature = FEATURE if i % 7 else "other"
-        row = {
+        row: dict[str, Any] = {
             "id": f"i{i}", "ts": t0 + timedelta(minutes=9 * i), "feature": feature,
             "version": rng.choice(["v1", "v2"]), "input": f"q{i}",
             "latency_ms": None if i % 13 == 0 else round(rng.lognormvariate(6.5, 0.7), 3),
@@ -64,7 +63,7 @@ def _fill(store: Store) -> dict[str, Any]:
             mine.append(row)
         if i % 3:
             fb.append(
-                {"interaction_id": f"i{i}", "ts": row["ts"] + timedelta(seconds=20),  # type: ignore[operator]
+                {"interaction_id": f"i{i}", "ts": row["ts"] + timedelta(seconds=20),
                  "accepted": None if i % 10 == 0 else rng.random() < 0.7,
                  "dwell_ms": None if i % 11 == 0 else float(rng.randint(500, 30000))}
             )  # fmt: skip

@@ -28,7 +28,7 @@ def _fixture(store: Store) -> None:
 
     def add(
         iid: str,
-        sess: str,
+        sess: str | None,
         t: datetime,
         version: str,
         lat: float,
@@ -70,7 +70,7 @@ def _fixture(store: Store) -> None:
     add("c1", "c", D2, "v2", 500, accepted=False, dwell=500)
     add("d1", "d", D2 + m, "v2", 600, err="Timeout")
     add("d2", "d", D2 + 2 * m, "v2", 700, accepted=False, dwell=700)
-    add("x1", None, D2 + 3 * m, "v2", 800)  # type: ignore[arg-type]
+    add("x1", None, D2 + 3 * m, "v2", 800)
     store.add_interactions(inter)
     store.add_feedback(fb)
     steps = []
@@ -103,7 +103,8 @@ def test_overall_numbers_by_hand(store: Store) -> None:
     assert (fbk["acceptance"]["k"], fbk["acceptance"]["n"]) == (3, 6)
     assert (fbk["rejection"]["k"], fbk["rejection"]["n"]) == (3, 6)
     assert (fbk["edit"]["k"], fbk["edit"]["n"]) == (1, 6)
-    assert fbk["acceptance"]["ci95"] == pytest.approx(list(wilson(3, 6)))  # type: ignore[arg-type]
+    ci = wilson(3, 6)
+    assert ci is not None and fbk["acceptance"]["ci95"] == pytest.approx(list(ci))
     # dwell 500, 700, 1000, 2000, 3000, 4000: median 1500
     assert _close(o["dwell_ms"]["p50"], 1500)
     # sessions with a rejection: b (asked again), c (left), d (left) -> 2 of 3
@@ -135,7 +136,8 @@ def test_metrics_and_filters(store: Store) -> None:
     m = rep.metric("acceptance_rate")
     assert (m.value, m.n) == (0.5, 6) and m.ci95 is not None and m.ci95[0] < 0.5 < m.ci95[1]
     p99 = rep.metric("latency.p99")
-    assert p99.n == 8 and p99.ci95 is not None and p99.ci95[0] <= p99.value <= p99.ci95[1]  # type: ignore[operator]
+    assert p99.n == 8 and p99.ci95 is not None and p99.value is not None
+    assert p99.ci95[0] <= p99.value <= p99.ci95[1]
     assert rep.metric("dropoff.copied").n == 3
     with pytest.raises(InputError, match="unknown usage metric"):
         rep.metric("usage.nonsense")
