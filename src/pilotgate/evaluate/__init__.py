@@ -11,6 +11,7 @@ their shared cases and says whether B is better, worse or not significantly diff
 
 from __future__ import annotations
 
+from pilotgate._stats import wilson
 from pilotgate.evaluate._compare import (
     COMPARE_SCHEMA,
     CompareResult,
@@ -35,7 +36,6 @@ from pilotgate.evaluate._stats import (
     mean_ci,
     paired_bootstrap_ci,
     paired_permutation_p,
-    wilson,
 )
 from pilotgate.evaluate._summary import judge_agreement, summarize
 from pilotgate.evaluate._throttle import RateGate

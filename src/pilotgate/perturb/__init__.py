@@ -8,6 +8,7 @@ judges each answer against the answer to the original (or the case's reference).
 
 from __future__ import annotations
 
+from pilotgate._stats import Rate, wilson
 from pilotgate.perturb._base import (
     FAMILIES,
     PERTURBATIONS,
@@ -24,7 +25,6 @@ from pilotgate.perturb._cases import perturb_case, perturb_cases, perturb_text
 from pilotgate.perturb._docs import catalogue_markdown
 from pilotgate.perturb._options import invert_glossary, perturb_options
 from pilotgate.perturb._report import CurvePoint, GroupStat, PairResult, RobustnessResult
-from pilotgate.perturb._stats import Rate, wilson
 from pilotgate.perturb._suite import arun_robustness, run_robustness
 
 __all__ = [
