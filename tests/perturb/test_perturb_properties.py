@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent))
 from _corpus import CORPUS, paragraphs
 
-from pilotgate.perturb import FAMILIES, derive_rng, list_perturbations
+from pilotgate.perturb import FAMILIES, list_perturbations
+from pilotgate.perturb._base import derive_rng
 
 CATALOGUE = list_perturbations()
 NAMES = [p.name for p in CATALOGUE]

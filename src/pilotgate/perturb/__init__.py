@@ -8,14 +8,13 @@ judges each answer against the answer to the original (or the case's reference).
 
 from __future__ import annotations
 
-from pilotgate._stats import Rate, wilson
+from pilotgate._stats import Rate
 from pilotgate.perturb._base import (
     FAMILIES,
     PERTURBATIONS,
     PerturbationInfo,
     PerturbFn,
     count_for,
-    derive_rng,
     get_perturbation,
     list_perturbations,
     perturbation,
@@ -40,7 +39,6 @@ __all__ = [
     "arun_robustness",
     "catalogue_markdown",
     "count_for",
-    "derive_rng",
     "get_perturbation",
     "invert_glossary",
     "list_perturbations",
@@ -51,5 +49,4 @@ __all__ = [
     "perturbation",
     "resolve_names",
     "run_robustness",
-    "wilson",
 ]
