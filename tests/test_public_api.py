@@ -277,6 +277,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "Case",
         "FeedbackRecord",
         "InteractionRecord",
+        "ResultDocument",
         "StepRecord",
         "format_validation_error",
         "iter_jsonl",

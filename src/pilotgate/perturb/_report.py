@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from pilotgate._stats import Rate
 
@@ -152,6 +152,8 @@ class RobustnessResult:
     ``pairs`` every judged pair (for the store and the report's side-by-side view).
     """
 
+    SCHEMA: ClassVar[str] = SCHEMA
+
     mode: str
     n_cases: int
     seed: int
@@ -199,7 +201,7 @@ class RobustnessResult:
     def to_json(self) -> dict[str, Any]:
         """The ``pilotgate.robustness/1`` document (docs/formats.md, fields only ever added)."""
         return {
-            "schema": SCHEMA,
+            "schema": self.SCHEMA,
             "mode": self.mode,
             "n_cases": self.n_cases,
             "seed": self.seed,

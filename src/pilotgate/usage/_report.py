@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pilotgate._stats import Rate
 from pilotgate.errors import InputError
@@ -98,6 +98,8 @@ class Slice:
 class UsageReport:
     """The report: ``overall``, ``by_version`` and ``by_day`` slices of the same measures."""
 
+    SCHEMA: ClassVar[str] = "pilotgate.usage/1"
+
     filters: Filters
     steps: list[str]
     overall: Slice
@@ -119,7 +121,7 @@ class UsageReport:
         self._abandonment()
         f = self.filters
         return {
-            "schema": "pilotgate.usage/1",
+            "schema": self.SCHEMA,
             "filters": {
                 "feature": f.feature,
                 "version": f.version,
