@@ -242,7 +242,6 @@ PUBLIC_API: dict[str, list[str]] = {
         "Rate",
         "RobustnessResult",
         "arun_robustness",
-        "catalogue_markdown",
         "count_for",
         "get_perturbation",
         "invert_glossary",

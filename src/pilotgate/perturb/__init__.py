@@ -21,7 +21,6 @@ from pilotgate.perturb._base import (
     resolve_names,
 )
 from pilotgate.perturb._cases import perturb_case, perturb_cases, perturb_text
-from pilotgate.perturb._docs import catalogue_markdown
 from pilotgate.perturb._options import invert_glossary, perturb_options
 from pilotgate.perturb._report import CurvePoint, GroupStat, PairResult, RobustnessResult
 from pilotgate.perturb._suite import arun_robustness, run_robustness
@@ -37,7 +36,6 @@ __all__ = [
     "Rate",
     "RobustnessResult",
     "arun_robustness",
-    "catalogue_markdown",
     "count_for",
     "get_perturbation",
     "invert_glossary",
