@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pilotgate
+from _mypy import mypy_snippet
 
 PUBLIC_API: dict[str, list[str]] = {
     "pilotgate": [
@@ -476,14 +475,7 @@ def test_type_checkers_see_real_types(tmp_path: Path) -> None:
         "pilotgate.configure(1)\n",
         encoding="utf-8",
     )
-    res = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent", "--no-incremental"]
-        + ["--config-file=", "--cache-dir", str(tmp_path / "cache"), str(snippet)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=tmp_path,
-    )
+    res = mypy_snippet(snippet, tmp_path)
     revealed = [ln for ln in res.stdout.splitlines() if "Revealed type" in ln]
     assert len(revealed) == 3, res.stdout + res.stderr
     for line in revealed:

@@ -12,14 +12,13 @@ import importlib
 import inspect
 import json
 import re
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 import pilotgate
+from _mypy import mypy_snippet
 from pilotgate.records import ResultDocument
 
 RESULT_TYPES = {
@@ -123,14 +122,7 @@ def test_type_checkers_see_the_protocol(tmp_path: Path) -> None:
     lines += ["def bad(r: int) -> ResultDocument:", "    return r"]
     snippet = tmp_path / "results_snippet.py"
     snippet.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    res = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent", "--no-incremental"]
-        + ["--config-file=", "--cache-dir", str(tmp_path / "cache"), str(snippet)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=tmp_path,
-    )
+    res = mypy_snippet(snippet, tmp_path)
     errors = [ln for ln in res.stdout.splitlines() if ": error:" in ln]
     # exactly one error, the control: an int is not a result document
     assert len(errors) == 1 and f":{len(lines)}: error: Incompatible return" in errors[0], (
