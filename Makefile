@@ -8,7 +8,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 REAL_VENV := .venv-real
 REAL_STAMP := $(REAL_VENV)/.installed-real
 
-.PHONY: demo test check bench fmt clean install realtest
+.PHONY: demo test check bench fmt clean install realtest docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ check: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks realtests
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q -p no:cacheprovider tests/test_import_contract.py
+
+docs: $(STAMP)
+	$(PY) -m pilotgate._docs docs
 
 fmt: $(STAMP)
 	$(VENV)/bin/ruff format src tests benchmarks realtests

@@ -30,7 +30,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from pilotgate.perturb import derive_rng, list_perturbations, perturb_case, perturb_cases
+from pilotgate.perturb import list_perturbations, perturb_case, perturb_cases
+from pilotgate.perturb._base import derive_rng
 from pilotgate.records import Case, read_cases, write_cases
 
 BUDGET = 20_000

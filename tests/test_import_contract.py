@@ -24,6 +24,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # (importer, private module) -> why it is still allowed. Fixing one: import the public name
 # (or make it public) and delete the line.
 ALLOWED: dict[tuple[str, str], str] = {
+    ("pilotgate._docs", "pilotgate._cli"): "docs/cli.md is generated from click's metadata",
     # added by the first-day fixes (issue 18): public names to give (issue 14)
     (
         "pilotgate._cli.eval_cmd",
@@ -126,7 +127,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate.load._workload", "pilotgate.targets._config"): "TargetConfig is public",
     ("pilotgate.perturb._suite", "pilotgate.targets._base"): "a second safe_url (store has one)",
     ("pilotgate.plan._model", "pilotgate.targets._config"): "TargetConfig is public in targets",
-    ("pilotgate.plan._reference", "pilotgate.targets._config"): "TargetConfig is public",
     ("pilotgate.report._queries", "pilotgate.store._types"): "UTCDateTime has no public name",
     ("pilotgate.runs._record", "pilotgate.targets._base"): "a second safe_url (store has one)",
     ("pilotgate.shift._lexicon", "pilotgate.embeddings._lexical"): "shares _ranks with embeddings",

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
+from pilotgate._results import ResultDocument
 from pilotgate.errors import InputError
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "Case",
     "FeedbackRecord",
     "InteractionRecord",
+    "ResultDocument",
     "StepRecord",
     "format_validation_error",
     "iter_jsonl",

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from pilotgate._cli import cli
+from pilotgate._scrub import scrub
 from pilotgate._term import visible
 from pilotgate.cases import review_session
-from pilotgate.report._sections import scrub
 from pilotgate.store import Store
 
 HOSTILE = "hi \x1b[2J\x1b]8;;http://evil.example\x07click\x1b]8;;\x07 \x9b31m \u202eevil\x07"

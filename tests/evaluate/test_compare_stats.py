@@ -11,19 +11,21 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from pilotgate._stats import wilson
 from pilotgate.errors import ConfigError, InputError
 from pilotgate.evaluate import (
     COMPARE_SCHEMA,
-    bootstrap_mean_ci,
     compare_rows,
     compare_runs,
     compare_scores,
-    mcnemar_exact,
     mean_ci,
+    run_eval,
+)
+from pilotgate.evaluate._stats import (
+    bootstrap_mean_ci,
+    mcnemar_exact,
     paired_bootstrap_ci,
     paired_permutation_p,
-    run_eval,
-    wilson,
 )
 from pilotgate.scoring._judge import clear_judge_memo
 from pilotgate.store import Store

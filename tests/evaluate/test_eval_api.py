@@ -12,11 +12,10 @@ def test_public_names_are_pinned() -> None:
     assert sorted(ev.__all__) == sorted(
         [
             "COMPARE_SCHEMA", "EVAL_SCHEMA", "CaseSource", "CompareResult", "EvalResult",
-            "Interval", "RateGate", "arun_eval", "bootstrap_mean_ci", "case_cluster",
+            "Interval", "RateGate", "arun_eval", "case_cluster",
             "compare_rows", "compare_runs", "compare_scores", "is_binary", "judge_agreement",
-            "load_cases", "mcnemar_exact", "mean_ci", "paired_bootstrap_ci",
-            "paired_permutation_p", "parse_scorer_spec", "resolve_scorers",
-            "response_cache_key", "run_eval", "summarize", "verdict_line", "wilson",
+            "load_cases", "mean_ci", "parse_scorer_spec", "resolve_scorers",
+            "response_cache_key", "run_eval", "summarize", "verdict_line",
         ]
     )  # fmt: skip
     assert all(hasattr(ev, name) for name in ev.__all__)

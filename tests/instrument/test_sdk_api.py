@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 import pilotgate
 from pilotgate import instrument
-from pilotgate.instrument import Settings
+from pilotgate.instrument import SDKSettings
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "sdk.md"
 
@@ -16,7 +18,7 @@ def test_public_api_is_pinned() -> None:
     assert sorted(instrument.__all__) == [
         "Instrumentation",
         "Interaction",
-        "Settings",
+        "SDKSettings",
         "Tracker",
         "annotate",
         "configure",
@@ -36,7 +38,14 @@ def test_public_api_is_pinned() -> None:
         assert getattr(pilotgate, name) is getattr(instrument, name)
 
 
+def test_old_settings_name_is_a_deprecated_alias() -> None:
+    with pytest.warns(DeprecationWarning, match="SDKSettings"):
+        old = instrument.Settings  # type: ignore[attr-defined]
+    assert old is SDKSettings
+    assert "Settings" not in instrument.__all__
+
+
 def test_every_setting_is_documented() -> None:
     text = DOCS.read_text(encoding="utf-8")
-    missing = [f.name for f in dataclasses.fields(Settings) if f"`{f.name}`" not in text]
+    missing = [f.name for f in dataclasses.fields(SDKSettings) if f"`{f.name}`" not in text]
     assert not missing, f"document these settings in docs/sdk.md: {missing}"

@@ -11,7 +11,7 @@ import pytest
 
 from pilotgate import instrument as pg
 from pilotgate.errors import ConfigError
-from pilotgate.instrument._config import Settings
+from pilotgate.instrument._config import SDKSettings
 
 
 @pg.track(feature="f")
@@ -78,7 +78,7 @@ def test_settings_come_from_the_environment(
     monkeypatch.setenv("PILOTGATE_SPILL_DIR", str(tmp_path / "env-spill"))
     st = pg.configure()
     assert st["backend"] == "collector:http://127.0.0.1:9" and st["config_problems"] == []
-    assert str(Settings(collector="http://x").spill_path()).startswith(str(tmp_path))
+    assert str(SDKSettings(collector="http://x").spill_path()).startswith(str(tmp_path))
 
 
 def test_unreachable_store_spills_instead_of_raising(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from tests.instrument.sdk_ingest_server import IngestServer
 
 from pilotgate import instrument as pg
-from pilotgate.instrument._config import Settings
+from pilotgate.instrument._config import SDKSettings
 
 
 def remote(srv: IngestServer, tmp_path: Path, **kw: Any) -> dict[str, Any]:
@@ -165,7 +165,7 @@ def test_full_buffer_counts_drops(tmp_path: Path, closed_port: int) -> None:
 def test_orphan_spill_files_are_replayed_and_corrupt_lines_skipped(
     ingest_server: IngestServer, tmp_path: Path
 ) -> None:
-    spill = Settings(collector=ingest_server.url, spill_dir=str(tmp_path / "spill")).spill_path()
+    spill = SDKSettings(collector=ingest_server.url, spill_dir=str(tmp_path / "spill")).spill_path()
     spill.mkdir(parents=True)
     rec = {"kind": "interaction", "ts": "2026-01-01T00:00:00+00:00", "feature": "old", "input": "i"}
     good = json.dumps([{**rec, "id": f"old-{i}"} for i in range(3)])

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.perturb._corpus import CORPUS, paragraphs
 
-from pilotgate.perturb import FAMILIES, derive_rng, list_perturbations
+from pilotgate.perturb import FAMILIES, list_perturbations
+from pilotgate.perturb._base import derive_rng
 
 CATALOGUE = list_perturbations()
 NAMES = [p.name for p in CATALOGUE]

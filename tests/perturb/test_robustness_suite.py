@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from pilotgate._stats import wilson
 from pilotgate.errors import ConfigError
-from pilotgate.perturb import perturb_cases, run_robustness, wilson
+from pilotgate.perturb import perturb_cases, run_robustness
 from pilotgate.records import Case, read_cases, write_cases
 
 HERE = Path(__file__).parent

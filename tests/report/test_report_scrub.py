@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pilotgate.report import scrub
-from pilotgate.report._stats import fmt_ms, fmt_num, fmt_pct, pick, wilson
+from pilotgate._scrub import scrub
+from pilotgate._stats import wilson
+from pilotgate.report._stats import fmt_ms, fmt_num, fmt_pct, pick
 
 
 @pytest.mark.parametrize(

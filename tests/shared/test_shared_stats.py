@@ -1,21 +1,17 @@
-"""The one Wilson interval (pilotgate._stats) and the package names that now call it."""
+"""The one home of rates and Wilson intervals (pilotgate._stats), with one convention."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pilotgate import _stats
-from pilotgate._stats import Z95, wilson_interval
-from pilotgate.evaluate import wilson as eval_wilson
-from pilotgate.perturb import wilson as perturb_wilson
-from pilotgate.report._stats import wilson as report_wilson
-from pilotgate.shift._stats import wilson_interval as shift_wilson
-from pilotgate.usage import wilson as usage_wilson
+from pilotgate._stats import Z95, Rate, wilson
 
 # (k, n) -> scipy.stats.binomtest(k, n).proportion_ci(method="wilson"), scipy 1.x
 KNOWN = {
@@ -33,7 +29,7 @@ CASES = [(k, n) for n in (1, 2, 7, 10, 40, 100, 1000) for k in range(0, n + 1, m
 
 @pytest.mark.parametrize(("k", "n"), sorted(KNOWN))
 def test_known_values(k: int, n: int) -> None:
-    assert wilson_interval(k, n, exact_edges=True) == pytest.approx(KNOWN[k, n], abs=1e-12)
+    assert wilson(k, n) == pytest.approx(KNOWN[k, n], abs=1e-12)
 
 
 @pytest.mark.parametrize(("k", "n"), CASES)
@@ -41,9 +37,9 @@ def test_matches_scipy(k: int, n: int) -> None:
     from scipy.stats import binomtest
 
     ci = binomtest(k, n).proportion_ci(method="wilson")
-    assert wilson_interval(k, n, exact_edges=True) == pytest.approx((ci.low, ci.high), abs=1e-12)
+    assert wilson(k, n) == pytest.approx((ci.low, ci.high), abs=1e-12)
     ci99 = binomtest(k, n).proportion_ci(confidence_level=0.99, method="wilson")
-    got = wilson_interval(k, n, 2.5758293035489004, exact_edges=True)
+    got = wilson(k, n, 2.5758293035489004)
     assert got == pytest.approx((ci99.low, ci99.high), abs=1e-12)
 
 
@@ -56,54 +52,62 @@ def test_z95_is_the_normal_quantile() -> None:
 def test_empty_sample_is_no_data_everywhere() -> None:
     """One convention at n = 0 across the package: None, never the uninformative (0, 1)."""
     from pilotgate.evaluate import mean_ci
-    from pilotgate.perturb._stats import Rate
-    from pilotgate.usage._stats import Rate as UsageRate
 
-    assert wilson_interval(0, 0) is None
-    assert wilson_interval(0, -3, exact_edges=True) is None
-    for fn in (eval_wilson, perturb_wilson, report_wilson, shift_wilson, usage_wilson):
-        assert fn(0, 0) is None
+    assert wilson(0, 0) is None
+    assert wilson(0, -3) is None
     assert mean_ci([]).to_json()["ci95"] is None
-    assert Rate(0, 0).to_json()["ci95"] is None and Rate(0, 0).to_json()["pass_rate"] is None
-    assert UsageRate(0, 0).to_json()["ci95"] is None
+    assert Rate(0, 0).pass_json()["ci95"] is None and Rate(0, 0).pass_json()["pass_rate"] is None
+    assert Rate(0, 0).to_json() == {"value": None, "ci95": None, "n": 0, "k": 0}
 
 
-def _interval(successes: int, n: int, *, exact_edges: bool = False) -> tuple[float, float]:
-    """``wilson_interval`` where n > 0, so never None."""
-    ci = wilson_interval(successes, n, exact_edges=exact_edges)
-    assert ci is not None
-    return ci
-
-
-def test_exact_edges_only_snaps_all_or_nothing() -> None:
+def test_edges_are_exact_for_all_or_nothing() -> None:
     for n in range(1, 200):
-        lo, _ = _interval(0, n, exact_edges=True)
-        _, hi = _interval(n, n, exact_edges=True)
+        lo, _ = wilson(0, n) or (1.0, 1.0)
+        _, hi = wilson(n, n) or (0.0, 0.0)
         assert (lo, hi) == (0.0, 1.0)
-        raw_lo, _ = _interval(0, n)
-        assert 0.0 <= raw_lo < 1e-15
-    assert wilson_interval(3, 7, exact_edges=True) == wilson_interval(3, 7)
 
 
 @given(st.integers(1, 10_000), st.data())
 def test_interval_holds_the_share(n: int, data: st.DataObject) -> None:
     k = data.draw(st.integers(0, n))
-    for edges in (False, True):
-        lo, hi = _interval(k, n, exact_edges=edges)
-        assert 0.0 <= lo <= k / n + 1e-12 and k / n - 1e-12 <= hi <= 1.0
+    ci = wilson(k, n)
+    assert ci is not None
+    lo, hi = ci
+    assert 0.0 <= lo <= k / n + 1e-12 and k / n - 1e-12 <= hi <= 1.0
 
 
-@pytest.mark.parametrize(("k", "n"), [*CASES, (0, 0)])
-def test_package_names_keep_their_conventions(k: int, n: int) -> None:
-    snapped = wilson_interval(k, n, exact_edges=True)
-    assert eval_wilson(k, n) == snapped and perturb_wilson(k, n) == snapped
-    assert shift_wilson(k, n) == wilson_interval(k, n, 1.959964)
-    assert report_wilson(k, n) == wilson_interval(k, n, 1.959964)
-    assert usage_wilson(k, n) == wilson_interval(k, n)
+def test_one_rate_k_of_n() -> None:
+    r = Rate.of([True, True, False, True])
+    assert (r.k, r.n, r.passed, r.value, r.pass_rate) == (3, 4, 3, 0.75, 0.75)
+    assert r.ci95 == wilson(3, 4)
+    assert Rate(k=1, n=2) + Rate(k=2, n=2) == Rate(3, 4)
+    doc = Rate(30, 40).pass_json()
+    assert doc["n"] == 40 and doc["passed"] == 30 and doc["pass_rate"] == 0.75
+    assert doc["ci95"] == [round(x, 6) for x in wilson(30, 40) or ()]
+    assert Rate(30, 40).to_json() == {
+        "value": 0.75,
+        "ci95": list(wilson(30, 40) or ()),
+        "n": 40,
+        "k": 30,
+    }
+
+
+def test_one_home_no_wrappers() -> None:
+    """No package defines its own Wilson interval or Rate class any more."""
+    import pilotgate.perturb
+    import pilotgate.usage
+
+    assert pilotgate.perturb.Rate is Rate and pilotgate.usage.Rate is Rate
+    src = Path(pilotgate.__file__).parent
+    for path in src.rglob("*.py"):
+        if path == Path(_stats.__file__):
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert "def wilson" not in text and "class Rate(" not in text, path
 
 
 def test_import_loads_no_numpy() -> None:
     code = "import sys, pilotgate._stats; print('numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
-    assert _stats.__all__ == ["Z95", "wilson_interval"]
+    assert _stats.__all__ == ["Z95", "Rate", "wilson"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pilotgate._stats import wilson as wilson_interval
 from pilotgate.shift._coverage import calibrate, coverage_interval, nearest, novelty
 from pilotgate.shift._drift import classifier_test
 from pilotgate.shift._stats import (
@@ -12,7 +13,6 @@ from pilotgate.shift._stats import (
     categorical_test,
     numeric_test,
     psi,
-    wilson_interval,
 )
 
 

@@ -285,7 +285,6 @@ def test_public_api_is_pinned() -> None:
         "Simulator",
         "SimulatorProfile",
         "SimulatorStats",
-        "format_duration",
         "load_profile",
         "profile_from_mapping",
         "run_in_thread",

@@ -13,7 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from pilotgate.simulator import Dist, Simulator, SimulatorProfile, format_duration
+from pilotgate.simulator import Dist, Simulator, SimulatorProfile
+from pilotgate.simulator._limits import format_duration
 
 ZERO = {"ttft_ms": Dist.constant(0), "token_ms": Dist.constant(0), "output_tokens": 10}
 

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from pilotgate._stats import wilson
 from pilotgate.errors import InputError
 from pilotgate.store import Store
-from pilotgate.usage import usage_report, wilson
+from pilotgate.usage import usage_report
 
 D1 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 D2 = datetime(2026, 5, 2, 9, 0, tzinfo=UTC)

@@ -466,7 +466,7 @@ async def _form(request: Request) -> dict[str, str]:
 def _warm_up(env: jinja2.Environment) -> None:
     """Do at start-up what the first request would otherwise pay for (~0.7 s on a busy
     2-core machine): compile the templates and the redactor's patterns."""
-    from pilotgate.report import scrub
+    from pilotgate._scrub import scrub
 
     for name in env.list_templates(filter_func=lambda n: n.endswith(".html.j2")):
         env.get_template(name)

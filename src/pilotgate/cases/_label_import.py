@@ -15,7 +15,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pilotgate.cases._review import REVIEW_ACTIONS, _newest, record_review
 from pilotgate.errors import InputError
@@ -31,6 +31,8 @@ _MAX_ERRORS = 50
 class LabelImport:
     """What an import stored and what it refused."""
 
+    SCHEMA: ClassVar[str] = SCHEMA
+
     name: str
     imported: int = 0
     actions: Counter[str] = field(default_factory=Counter)
@@ -39,7 +41,7 @@ class LabelImport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "schema": SCHEMA,
+            "schema": self.SCHEMA,
             "name": self.name,
             "imported": self.imported,
             "actions": dict(sorted(self.actions.items())),

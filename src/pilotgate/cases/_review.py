@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import select
 
@@ -201,6 +201,8 @@ def pending_reviews(store: Store, name: str) -> list[Case]:
 class ApplyResult:
     """What :func:`apply_reviews` did: the new version (None if nothing to apply)."""
 
+    SCHEMA: ClassVar[str] = "pilotgate.cases.apply-reviews/1"
+
     name: str
     base_version: int
     version: int | None
@@ -210,7 +212,7 @@ class ApplyResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "schema": "pilotgate.cases.apply-reviews/1",
+            "schema": self.SCHEMA,
             "name": self.name,
             "base_version": self.base_version,
             "version": self.version,

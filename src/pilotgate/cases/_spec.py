@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pilotgate.errors import ConfigError
 from pilotgate.records import Case
@@ -189,6 +189,8 @@ def parse_strategies(
 class BuildResult:
     """The cases a build kept and the account of how it got them."""
 
+    SCHEMA: ClassVar[str] = BUILD_SCHEMA
+
     name: str
     version: int | None
     cases: list[Case]
@@ -211,7 +213,7 @@ class BuildResult:
     def to_json(self) -> dict[str, Any]:
         """The ``pilotgate.cases.build/1`` document."""
         return {
-            "schema": BUILD_SCHEMA,
+            "schema": self.SCHEMA,
             "name": self.name,
             "version": self.version,
             "ref": self.ref,

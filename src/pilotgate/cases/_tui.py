@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pilotgate._term import term_text, visible
 from pilotgate.cases._review import pending_reviews, record_review
@@ -41,6 +41,8 @@ KEYS = {
 class ReviewSession:
     """What a session did."""
 
+    SCHEMA: ClassVar[str] = "pilotgate.cases.review/1"
+
     name: str
     reviewer: str | None
     pending: int
@@ -50,7 +52,7 @@ class ReviewSession:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "schema": "pilotgate.cases.review/1",
+            "schema": self.SCHEMA,
             "name": self.name,
             "reviewer": self.reviewer,
             "pending_at_start": self.pending,

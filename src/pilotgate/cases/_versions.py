@@ -7,7 +7,7 @@ an eval run that names ``prod@3`` can always be re-run on the same cases.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import ValidationError
 
@@ -60,6 +60,8 @@ def list_eval_sets(store: Store) -> list[dict[str, Any]]:
 class EvalSetDiff:
     """Cases added, removed and changed (with the fields that changed) from ``a`` to ``b``."""
 
+    SCHEMA: ClassVar[str] = "pilotgate.cases.diff/1"
+
     a: str
     b: str
     added: list[str]
@@ -69,7 +71,7 @@ class EvalSetDiff:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "schema": "pilotgate.cases.diff/1",
+            "schema": self.SCHEMA,
             "a": self.a,
             "b": self.b,
             "added": list(self.added),

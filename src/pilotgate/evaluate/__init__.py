@@ -27,16 +27,7 @@ from pilotgate.evaluate._inputs import (
     resolve_scorers,
 )
 from pilotgate.evaluate._run import EVAL_SCHEMA, EvalResult, arun_eval, response_cache_key, run_eval
-from pilotgate.evaluate._stats import (
-    Interval,
-    bootstrap_mean_ci,
-    is_binary,
-    mcnemar_exact,
-    mean_ci,
-    paired_bootstrap_ci,
-    paired_permutation_p,
-    wilson,
-)
+from pilotgate.evaluate._stats import Interval, is_binary, mean_ci
 from pilotgate.evaluate._summary import judge_agreement, summarize
 from pilotgate.evaluate._throttle import RateGate
 from pilotgate.scoring import _judge  # noqa: F401  (registers the "judge" scorer)
@@ -50,7 +41,6 @@ __all__ = [
     "Interval",
     "RateGate",
     "arun_eval",
-    "bootstrap_mean_ci",
     "case_cluster",
     "compare_rows",
     "compare_runs",
@@ -58,15 +48,11 @@ __all__ = [
     "is_binary",
     "judge_agreement",
     "load_cases",
-    "mcnemar_exact",
     "mean_ci",
-    "paired_bootstrap_ci",
-    "paired_permutation_p",
     "parse_scorer_spec",
     "resolve_scorers",
     "response_cache_key",
     "run_eval",
     "summarize",
     "verdict_line",
-    "wilson",
 ]

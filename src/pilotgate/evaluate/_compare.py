@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from pilotgate.errors import ConfigError, InputError
 from pilotgate.evaluate._stats import (
@@ -41,6 +41,8 @@ MAX_FLIPS_LISTED = 50
 @dataclass
 class CompareResult:
     """A stored comparison: its run id (kind ``compare``) and ``pilotgate.compare/1`` document."""
+
+    SCHEMA: ClassVar[str] = COMPARE_SCHEMA
 
     run_id: str | None
     document: dict[str, Any]

@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from pilotgate.errors import ConfigError
 from pilotgate.evaluate._inputs import CasesArg, case_cluster, load_cases, resolve_scorers
@@ -44,6 +44,8 @@ class EvalResult:
         cache_hits: cases answered from the response cache.
         skipped: cases a resume found already finished.
     """
+
+    SCHEMA: ClassVar[str] = EVAL_SCHEMA
 
     run_id: str
     document: dict[str, Any]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pilotgate._stats import Z95, wilson_interval
+from pilotgate._stats import wilson
 
 __all__ = [
     "Interval",
@@ -25,7 +25,6 @@ __all__ = [
     "mean_ci",
     "paired_bootstrap_ci",
     "paired_permutation_p",
-    "wilson",
 ]
 
 N_BOOT = 4000
@@ -54,15 +53,6 @@ class Interval:
 
 def _r6(x: float | None) -> float | None:
     return None if x is None else round(float(x), 6)
-
-
-def wilson(passed: int, n: int, z: float = Z95) -> tuple[float, float] | None:
-    """Wilson score interval for ``passed`` out of ``n``; None (no data) when n is 0.
-
-    The shared :func:`pilotgate._stats.wilson_interval`, with bounds exactly 0 or 1
-    when no case or every case passed.
-    """
-    return wilson_interval(passed, n, z, exact_edges=True)
 
 
 def is_binary(values: Sequence[float]) -> bool:

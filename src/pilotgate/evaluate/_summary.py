@@ -6,7 +6,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pilotgate.evaluate._stats import mean_ci, wilson
+from pilotgate._stats import wilson
+from pilotgate.evaluate._stats import mean_ci
 from pilotgate.scoring import BoundScorer, is_scored
 
 __all__ = ["judge_agreement", "scorer_stats", "summarize"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pilotgate.gate._catalogue import MetricValue, NoData, resolve_metric
 from pilotgate.gate._context import MetricContext
@@ -88,6 +88,8 @@ class CriterionResult:
 class GateResult:
     """The verdict, each criterion's result, and the lock state it was judged under."""
 
+    SCHEMA: ClassVar[str] = SCHEMA
+
     verdict: str
     plan_hash: str
     feature: str
@@ -113,7 +115,7 @@ class GateResult:
     def to_json(self) -> dict[str, Any]:
         p = self.pilot
         return {
-            "schema": SCHEMA,
+            "schema": self.SCHEMA,
             "verdict": self.verdict,
             "plan_hash": self.plan_hash,
             "feature": self.feature,

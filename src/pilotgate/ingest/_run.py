@@ -11,7 +11,7 @@ import copy
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pilotgate.errors import InputError
 from pilotgate.ingest._fate import store_batch
@@ -59,6 +59,8 @@ class FileReport:
 class IngestReport:
     """The whole run: per-file reports and redaction counts."""
 
+    SCHEMA: ClassVar[str] = "pilotgate.ingest/1"
+
     files: list[FileReport]
     counts: dict[str, int]
     """Redactions per kind, plus the normalised characters under ``NORMALISED``."""
@@ -94,7 +96,7 @@ class IngestReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "schema": "pilotgate.ingest/1",
+            "schema": self.SCHEMA,
             "read": self.read,
             "stored_new": self.stored_new,
             "n_bad": self.n_bad,

@@ -23,6 +23,9 @@ application; what went wrong is counted in ``stats()``. See docs/sdk.md.
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
 from pilotgate.instrument._api import configure, flush, shutdown, stats
 from pilotgate.instrument._capture import (
     Interaction,
@@ -34,7 +37,7 @@ from pilotgate.instrument._capture import (
     step,
     track,
 )
-from pilotgate.instrument._config import Settings
+from pilotgate.instrument._config import SDKSettings
 from pilotgate.instrument._sdk import Instrumentation
 from pilotgate.instrument._sdk_anthropic import instrument_anthropic
 from pilotgate.instrument._sdk_openai import instrument_openai
@@ -42,7 +45,7 @@ from pilotgate.instrument._sdk_openai import instrument_openai
 __all__ = [
     "Instrumentation",
     "Interaction",
-    "Settings",
+    "SDKSettings",
     "Tracker",
     "annotate",
     "configure",
@@ -57,3 +60,16 @@ __all__ = [
     "step",
     "track",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Deprecated alias: the SDK's settings were ``Settings``, a name ``pilotgate.plan`` also
+    # uses for its (pydantic) settings. Kept so old scripts run; removed in a later release.
+    if name == "Settings":
+        warnings.warn(
+            "pilotgate.instrument.Settings is now pilotgate.instrument.SDKSettings",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return SDKSettings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

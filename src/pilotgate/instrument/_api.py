@@ -32,7 +32,7 @@ def configure(*, strict: bool = False, **settings: Any) -> dict[str, Any]:
     listed in ``stats()["config_problems"]``, and a bad value falls back to its default.
     Settings (all keyword): store, collector, api_key, sample_rate, redact, spill_dir,
     spill_max_bytes, buffer_size, batch_size, flush_interval_s, exit_deadline_s, timeout_s,
-    retry_initial_s, retry_max_s, feature, version, enabled (see ``Settings``).
+    retry_initial_s, retry_max_s, feature, version, enabled (see ``SDKSettings``).
 
     Returns:
         ``stats()`` right after configuring (handy to check ``config_problems``).

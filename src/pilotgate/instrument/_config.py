@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["Settings", "build_settings"]
+__all__ = ["SDKSettings", "build_settings"]
 
 Redactor = Callable[[str], str]
 
 
 @dataclass(frozen=True)
-class Settings:
+class SDKSettings:
     """Where captured records go and how the SDK behaves when that place is away."""
 
     store: str | None = None
@@ -91,12 +91,12 @@ class Settings:
         return Path(base) / tag
 
 
-_NAMES = {f.name for f in fields(Settings)}
+_NAMES = {f.name for f in fields(SDKSettings)}
 _POSITIVE_INT = ("spill_max_bytes", "buffer_size", "batch_size", "max_batch_bytes")
 _POSITIVE_FLOAT = ("flush_interval_s", "exit_deadline_s", "timeout_s", "retry_initial_s")
 
 
-def build_settings(values: Mapping[str, Any]) -> tuple[Settings, list[str]]:
+def build_settings(values: Mapping[str, Any]) -> tuple[SDKSettings, list[str]]:
     """Validate ``configure()`` arguments; returns usable settings and the problems found.
 
     Each bad value falls back to its default, so one typo does not disable everything; a
@@ -104,7 +104,7 @@ def build_settings(values: Mapping[str, Any]) -> tuple[Settings, list[str]]:
     """
     problems: list[str] = []
     clean: dict[str, Any] = {}
-    defaults = Settings()
+    defaults = SDKSettings()
     for key, value in values.items():
         if key not in _NAMES:
             close = difflib.get_close_matches(key, sorted(_NAMES), n=1)
@@ -134,7 +134,7 @@ def build_settings(values: Mapping[str, Any]) -> tuple[Settings, list[str]]:
         env_key = os.environ.get("PILOTGATE_API_KEY")
         if env_key:
             clean["api_key"] = env_key
-    return Settings(**clean), problems
+    return SDKSettings(**clean), problems
 
 
 def _check(key: str, value: Any) -> str | None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from pilotgate.instrument import _capture as cap
 from pilotgate.instrument._capture import Sink
-from pilotgate.instrument._config import Settings
+from pilotgate.instrument._config import SDKSettings
 from pilotgate.instrument._handoff import drain_to, spill_in_child
 from pilotgate.instrument._otlp import OtlpTransport
 from pilotgate.instrument._records import expand, freeze, resolve_redactor
@@ -58,7 +58,7 @@ COUNTERS = (
 class Exporter:
     """Owns the sink, the transport, the spill directory and the thread for one configuration."""
 
-    def __init__(self, settings: Settings, problems: list[str]) -> None:
+    def __init__(self, settings: SDKSettings, problems: list[str]) -> None:
         self.settings = settings
         self.problems = list(problems)
         active = settings.enabled and settings.backend is not None

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pilotgate.errors import InputError
 from pilotgate.load._config import LoadConfig, Shard
@@ -28,6 +28,8 @@ SCHEMA = "pilotgate.load/1"
 @dataclass
 class LoadResult:
     """One load level: its configuration, the target, and every request's raw sample."""
+
+    SCHEMA: ClassVar[str] = SCHEMA
 
     config: LoadConfig
     target: str
@@ -95,7 +97,7 @@ class LoadResult:
         """The ``pilotgate.load/1`` document; ``include_samples`` makes it mergeable."""
         cfg = self.config
         return {
-            "schema": SCHEMA,
+            "schema": self.SCHEMA,
             "profile": cfg.profile_name,
             "target": self.target,
             "started_at": self.started_at,
@@ -130,6 +132,8 @@ class LoadResult:
 @dataclass
 class LevelsResult:
     """Several load levels of one command (``--expected`` or ``--sweep``) and the knee."""
+
+    SCHEMA: ClassVar[str] = SCHEMA
 
     levels: list[LoadResult]
     run_id: str | None = None  # the stored run, when run_levels(store=…) recorded it

@@ -8,23 +8,21 @@ judges each answer against the answer to the original (or the case's reference).
 
 from __future__ import annotations
 
+from pilotgate._stats import Rate
 from pilotgate.perturb._base import (
     FAMILIES,
     PERTURBATIONS,
     PerturbationInfo,
     PerturbFn,
     count_for,
-    derive_rng,
     get_perturbation,
     list_perturbations,
     perturbation,
     resolve_names,
 )
 from pilotgate.perturb._cases import perturb_case, perturb_cases, perturb_text
-from pilotgate.perturb._docs import catalogue_markdown
 from pilotgate.perturb._options import invert_glossary, perturb_options
 from pilotgate.perturb._report import CurvePoint, GroupStat, PairResult, RobustnessResult
-from pilotgate.perturb._stats import Rate, wilson
 from pilotgate.perturb._suite import arun_robustness, run_robustness
 
 __all__ = [
@@ -38,9 +36,7 @@ __all__ = [
     "Rate",
     "RobustnessResult",
     "arun_robustness",
-    "catalogue_markdown",
     "count_for",
-    "derive_rng",
     "get_perturbation",
     "invert_glossary",
     "list_perturbations",
@@ -51,5 +47,4 @@ __all__ = [
     "perturbation",
     "resolve_names",
     "run_robustness",
-    "wilson",
 ]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from pilotgate.perturb._stats import Rate
+from pilotgate._stats import Rate
 
 __all__ = ["CurvePoint", "GroupStat", "PairResult", "RobustnessResult"]
 
@@ -83,7 +83,7 @@ class CurvePoint:
     rate: Rate
 
     def to_json(self) -> dict[str, Any]:
-        return {"severity": self.severity, **self.rate.to_json()}
+        return {"severity": self.severity, **self.rate.pass_json()}
 
 
 @dataclass
@@ -126,7 +126,7 @@ class GroupStat:
     def to_json(self, max_failures: int) -> dict[str, Any]:
         drop = self.drop
         out: dict[str, Any] = {
-            **self.rate.to_json(),
+            **self.rate.pass_json(),
             "family": self.family,
             "expectation": self.expectation,
             "baseline_pass_rate": self.baseline,
@@ -151,6 +151,8 @@ class RobustnessResult:
     ``severity_curve`` the pass rate per severity for each perturbation and family,
     ``pairs`` every judged pair (for the store and the report's side-by-side view).
     """
+
+    SCHEMA: ClassVar[str] = SCHEMA
 
     mode: str
     n_cases: int
@@ -199,7 +201,7 @@ class RobustnessResult:
     def to_json(self) -> dict[str, Any]:
         """The ``pilotgate.robustness/1`` document (docs/formats.md, fields only ever added)."""
         return {
-            "schema": SCHEMA,
+            "schema": self.SCHEMA,
             "mode": self.mode,
             "n_cases": self.n_cases,
             "seed": self.seed,
@@ -207,7 +209,7 @@ class RobustnessResult:
             "target": self.target,
             "calls": self.calls,
             "scorers": self.scorers,
-            "clean": None if self.clean is None else self.clean.to_json(),
+            "clean": None if self.clean is None else self.clean.pass_json(),
             "perturbations": {
                 k: v.to_json(self.max_failures) for k, v in self.perturbations.items()
             },

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pilotgate._stats import Rate
 from pilotgate.errors import ConfigError
 from pilotgate.perturb._base import PerturbationInfo, get_perturbation, resolve_names
 from pilotgate.perturb._cases import check_severity, perturb_case
@@ -24,7 +25,6 @@ from pilotgate.perturb._report import (
     RobustnessResult,
     group_pairs,
 )
-from pilotgate.perturb._stats import Rate
 from pilotgate.records import Case, input_text, read_cases
 from pilotgate.scoring import BoundScorer, Score, extract_label, get_scorer
 

@@ -17,7 +17,6 @@ from pilotgate.report._render import (
     render_report,
     write_report,
 )
-from pilotgate.report._sections import scrub
 
 __all__ = [
     "build_report",
@@ -25,7 +24,6 @@ __all__ = [
     "features",
     "plotly_js_path",
     "render_report",
-    "scrub",
     "usage_overview",
     "write_report",
 ]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from pilotgate._stats import wilson
 from pilotgate._textdiff import diff_excerpts
 from pilotgate.report import _charts as charts
 from pilotgate.report._sections import run_ref, scored_text, scrub, section
-from pilotgate.report._stats import num, pick, wilson
+from pilotgate.report._stats import num, pick
 
 if TYPE_CHECKING:
     from pilotgate.plan import Plan

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, case, func, select, text
 from sqlalchemy.engine import Connection
 
-from pilotgate.report._stats import wilson
+from pilotgate._stats import wilson
 from pilotgate.store import tables as t
 from pilotgate.store._types import UTCDateTime
 from pilotgate.usage import usage_figures

@@ -1,4 +1,4 @@
-"""Small statistics and formatting helpers shared by the report and the dashboard."""
+"""Reading and formatting helpers shared by the report and the dashboard."""
 
 from __future__ import annotations
 
@@ -6,17 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pilotgate._stats import wilson_interval
-
-__all__ = ["fmt_ms", "fmt_num", "fmt_pct", "num", "pick", "wilson"]
-
-
-def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float] | None:
-    """Wilson score interval of a proportion: honest at small n and near 0 or 1.
-
-    The shared :func:`pilotgate._stats.wilson_interval`; None (no data) when ``n`` is 0.
-    """
-    return wilson_interval(k, n, z)
+__all__ = ["fmt_ms", "fmt_num", "fmt_pct", "num", "pick"]
 
 
 def num(value: Any) -> float | None:

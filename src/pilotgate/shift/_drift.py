@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from pilotgate.shift._stats import wilson_interval
+from pilotgate._stats import wilson
 
 __all__ = ["DriftTest", "classifier_test", "coverage_by_day", "early_late"]
 
@@ -152,7 +152,7 @@ def coverage_by_day(
     out: list[dict[str, object]] = []
     for day in sorted(days):
         n, k = days[day]
-        lo, hi = wilson_interval(k, n) or (0.0, 1.0)  # n >= 1: a day has a record
+        lo, hi = wilson(k, n) or (0.0, 1.0)  # n >= 1: a day has a record
         out.append(
             {"day": day, "n": n, "coverage": round(k / n, 4), "ci95": [round(lo, 4), round(hi, 4)]}
         )

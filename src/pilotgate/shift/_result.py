@@ -6,7 +6,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -81,6 +81,8 @@ class Gap:
 class ShiftResult:
     """Everything :func:`~pilotgate.shift.analyze_shift` found; ``to_json()`` is the contract."""
 
+    SCHEMA: ClassVar[str] = SCHEMA
+
     embedder: str
     seed: int
     n_eval: int
@@ -114,7 +116,7 @@ class ShiftResult:
         flagged = [t.descriptor for t in self.descriptor_drift if t.flagged]
         flagged += [d.name for d in self.embedding_drift if d.flagged]
         return {
-            "schema": SCHEMA,
+            "schema": self.SCHEMA,
             "embedder": self.embedder,
             "seed": self.seed,
             "n_eval": self.n_eval,

@@ -17,15 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from pilotgate._stats import wilson_interval as _wilson
-
 __all__ = [
     "TestResult",
     "benjamini_hochberg",
     "categorical_test",
     "numeric_test",
     "psi",
-    "wilson_interval",
 ]
 
 F64 = npt.NDArray[np.float64]
@@ -166,14 +163,6 @@ def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
 
     q = false_discovery_control(np.asarray(p_values, dtype=np.float64), method="bh")
     return [float(x) for x in np.clip(q, 0.0, 1.0)]
-
-
-def wilson_interval(k: int, n: int, z: float = 1.959964) -> tuple[float, float] | None:
-    """Wilson score interval for a binomial share (good near 0 and 1, unlike Wald).
-
-    The shared :func:`pilotgate._stats.wilson_interval`; None (no data) when ``n`` is 0.
-    """
-    return _wilson(k, n, z)
 
 
 def _mean(x: F64) -> float:

@@ -12,7 +12,6 @@ queue, token-bucket rate limits with OpenAI's headers, and injectable faults.
 """
 
 from pilotgate.simulator._dist import Dist
-from pilotgate.simulator._limits import format_duration
 from pilotgate.simulator._profile import SimulatorProfile, load_profile, profile_from_mapping
 from pilotgate.simulator._sim import Simulator, SimulatorStats
 from pilotgate.simulator._thread import run_in_thread
@@ -22,7 +21,6 @@ __all__ = [
     "Simulator",
     "SimulatorProfile",
     "SimulatorStats",
-    "format_duration",
     "load_profile",
     "profile_from_mapping",
     "run_in_thread",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -32,6 +32,8 @@ _CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's param
 class PruneResult:
     """What a prune deleted (or, with ``dry_run``, would delete)."""
 
+    SCHEMA: ClassVar[str] = "pilotgate.store-prune/1"
+
     before: str
     feature: str | None
     dry_run: bool
@@ -41,7 +43,7 @@ class PruneResult:
     kept_for_cases: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"schema": "pilotgate.store-prune/1", **asdict(self)}
+        return {"schema": self.SCHEMA, **asdict(self)}
 
 
 def _case_interaction_ids(store: Store) -> set[str]:

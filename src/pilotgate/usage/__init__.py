@@ -9,10 +9,11 @@ p50/p95/p99, acceptance with its interval, error rate, dwell p50) that the gate,
 ``pilotgate usage``, the report and the dashboard all print.
 """
 
+from pilotgate._stats import Rate
 from pilotgate.usage._figures import UsageFigures, usage_figures
 from pilotgate.usage._queries import Filters
 from pilotgate.usage._report import FunnelStep, Slice, UsageReport, usage_report
-from pilotgate.usage._stats import Metric, Rate, hist_quantile, wilson
+from pilotgate.usage._stats import Metric, hist_quantile
 
 __all__ = [
     "Filters",
@@ -25,5 +26,4 @@ __all__ = [
     "hist_quantile",
     "usage_figures",
     "usage_report",
-    "wilson",
 ]

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
-from pilotgate._stats import Z95
+from pilotgate._stats import Z95, Rate
 from pilotgate.store import tables as t
-from pilotgate.usage._stats import Metric, Rate
+from pilotgate.usage._stats import Metric
 
 if TYPE_CHECKING:
     from pilotgate.store import Store

@@ -6,14 +6,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
+from pilotgate._stats import Rate
 from pilotgate.errors import InputError
 from pilotgate.store import Store
 from pilotgate.usage._figures import UsageFigures, merge_into, usage_figures
 from pilotgate.usage._queries import Filters, Queries
 from pilotgate.usage._rollup import figures_from, grouped_rows
-from pilotgate.usage._stats import Metric, Rate, quantile_metric, quantiles
+from pilotgate.usage._stats import Metric, quantile_metric, quantiles
 
 __all__ = ["FunnelStep", "Slice", "UsageReport", "usage_report"]
 
@@ -97,6 +98,8 @@ class Slice:
 class UsageReport:
     """The report: ``overall``, ``by_version`` and ``by_day`` slices of the same measures."""
 
+    SCHEMA: ClassVar[str] = "pilotgate.usage/1"
+
     filters: Filters
     steps: list[str]
     overall: Slice
@@ -118,7 +121,7 @@ class UsageReport:
         self._abandonment()
         f = self.filters
         return {
-            "schema": "pilotgate.usage/1",
+            "schema": self.SCHEMA,
             "filters": {
                 "feature": f.feature,
                 "version": f.version,

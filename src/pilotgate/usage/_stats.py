@@ -1,4 +1,6 @@
-"""Rates with Wilson intervals and quantiles (with order-statistic intervals) from histograms.
+"""Quantiles (with order-statistic intervals) from histograms, and the ``Metric`` the gate reads.
+
+Rates and their Wilson intervals live in :mod:`pilotgate._stats`.
 
 Histograms are ``{value: count}``: the database groups, Python only walks the buckets.
 """
@@ -11,40 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pilotgate._stats import Z95, wilson_interval
+from pilotgate._stats import Z95
 
-__all__ = ["Metric", "Rate", "hist_quantile", "merge_hist", "quantile_metric", "wilson"]
-
-
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float] | None:
-    """Wilson score interval of k successes in n trials (None when n is 0).
-
-    The shared :func:`pilotgate._stats.wilson_interval`.
-    """
-    return wilson_interval(k, n, z)
-
-
-@dataclass(frozen=True)
-class Rate:
-    """k of n, its share, and the Wilson 95 % interval."""
-
-    k: int
-    n: int
-
-    @property
-    def value(self) -> float | None:
-        return self.k / self.n if self.n else None
-
-    @property
-    def ci95(self) -> tuple[float, float] | None:
-        return wilson(self.k, self.n)
-
-    def __add__(self, other: Rate) -> Rate:
-        return Rate(self.k + other.k, self.n + other.n)
-
-    def to_json(self) -> dict[str, Any]:
-        ci = self.ci95
-        return {"value": self.value, "ci95": list(ci) if ci else None, "n": self.n, "k": self.k}
+__all__ = ["Metric", "hist_quantile", "merge_hist", "quantile_metric"]
 
 
 @dataclass(frozen=True)
