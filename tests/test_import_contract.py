@@ -42,8 +42,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "pilotgate._cli.robustness_cmd",
         "pilotgate.evaluate._inputs",
     ): "load_cases (eval sets as inputs) has no public name",
-    ("pilotgate._cli.usage_cmd", "pilotgate.usage._cost"): "usage_cost has no public name",
-    ("pilotgate._cli.usage_cmd", "pilotgate.usage._slices"): "usage_slices has no public name",
     (
         "pilotgate.evaluate._inputs",
         "pilotgate.scoring._python",

@@ -388,6 +388,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "Step",
         "compute",
         "journeys",
+        "print_silent_users",
         "refresh_signals",
         "silent_users",
     ],
@@ -442,8 +443,10 @@ PUBLIC_API: dict[str, list[str]] = {
         "UsageFigures",
         "UsageReport",
         "hist_quantile",
+        "print_usage",
         "usage_figures",
         "usage_report",
+        "usage_summary",
         "wilson",
     ],
 }
