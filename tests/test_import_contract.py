@@ -39,10 +39,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ): "the live progress printer is CLI-only",
     ("pilotgate._cli.load_cmd", "pilotgate.load._record"): "record_load with the CLI's cost block",
     (
-        "pilotgate._cli.robustness_cmd",
-        "pilotgate.evaluate._inputs",
-    ): "load_cases (eval sets as inputs) has no public name",
-    (
         "pilotgate.evaluate._inputs",
         "pilotgate.scoring._python",
     ): "python: scorers are built where cases load",
