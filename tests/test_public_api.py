@@ -193,6 +193,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "ingest_files",
         "otlp_json_records",
         "otlp_protobuf_records",
+        "print_ingest",
         "read_records",
         "span_to_record",
         "store_batch",
