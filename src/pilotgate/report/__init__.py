@@ -18,13 +18,17 @@ from pilotgate.report._render import (
     write_report,
 )
 from pilotgate.report._sections import scrub
+from pilotgate.report._summary import REPORT_SCHEMA, report_sections, report_summary
 
 __all__ = [
+    "REPORT_SCHEMA",
     "build_report",
     "environment",
     "features",
     "plotly_js_path",
     "render_report",
+    "report_sections",
+    "report_summary",
     "scrub",
     "usage_overview",
     "write_report",
