@@ -76,6 +76,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "collector_router",
         "create_key",
         "list_keys",
+        "print_keys",
         "revoke_key",
         "verify_key",
     ],
