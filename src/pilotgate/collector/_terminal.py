@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pilotgate.collector._keys import ApiKey
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["print_keys"]
 
 
-def print_keys(keys: Sequence[ApiKey], console: Any = None) -> None:
+def print_keys(keys: Sequence[ApiKey], console: Console | None = None) -> None:
     """Print ids, projects, scopes, origins and dates of ``keys`` (never a secret)."""
     from rich.console import Console
     from rich.table import Table

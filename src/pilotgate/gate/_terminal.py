@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from pilotgate.gate._render import definition_text, fmt_ci, fmt_num
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from pilotgate.gate._gate import GateResult
 
 __all__ = ["print_gate"]
@@ -15,7 +17,7 @@ _STYLE = {"pass": "green", "fail": "bold red", "insufficient_data": "yellow"}
 _WORD = {"pass": "PASS", "fail": "FAIL", "insufficient_data": "INSUFFICIENT DATA"}
 
 
-def print_gate(result: GateResult, console: Any = None) -> None:
+def print_gate(result: GateResult, console: Console | None = None) -> None:
     """Print the criteria table, every criterion changed after the start, and the verdict.
 
     Args:

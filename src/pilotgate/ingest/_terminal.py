@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from pilotgate.ingest._run import IngestReport
 
 __all__ = ["print_ingest"]
@@ -12,7 +14,7 @@ __all__ = ["print_ingest"]
 _SHOWN_BAD_LINES = 20
 
 
-def print_ingest(report: IngestReport, console: Any = None) -> None:
+def print_ingest(report: IngestReport, console: Console | None = None) -> None:
     """Print what :func:`ingest_files` did; bad lines beyond the first 20 are only counted.
 
     Args:

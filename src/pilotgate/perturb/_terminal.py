@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pilotgate._term import percent
 from pilotgate.perturb._base import PerturbationInfo
 from pilotgate.perturb._report import GroupStat, PairResult, RobustnessResult
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["print_catalogue", "print_robustness"]
 
 _COLUMNS = ("", "expects", "n", "pass", "95% CI", "drop")
 
 
-def print_catalogue(catalogue: Sequence[PerturbationInfo], console: Any = None) -> None:
+def print_catalogue(catalogue: Sequence[PerturbationInfo], console: Console | None = None) -> None:
     """Print :func:`list_perturbations` as a table (``console``: default a 160-column one)."""
     from rich.console import Console
     from rich.table import Table
@@ -30,7 +33,7 @@ def print_catalogue(catalogue: Sequence[PerturbationInfo], console: Any = None) 
     (console or Console(width=160)).print(table)
 
 
-def print_robustness(result: RobustnessResult, console: Any = None) -> None:
+def print_robustness(result: RobustnessResult, console: Console | None = None) -> None:
     """Print pass rates by family and by perturbation (worst first), and the worst pairs.
 
     Args:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["print_shift"]
 
 
-def print_shift(doc: Mapping[str, Any], console: Any = None) -> None:
+def print_shift(doc: Mapping[str, Any], console: Console | None = None) -> None:
     """Print a ``pilotgate.shift/1`` document (a result's ``to_json()``, or a saved file).
 
     Args:

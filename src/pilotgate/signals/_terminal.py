@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pilotgate._term import rate_cell, term_text, visible
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["print_silent_users"]
 
@@ -18,7 +21,7 @@ _RATES = (
 )
 
 
-def print_silent_users(doc: Mapping[str, Any], console: Any = None) -> None:
+def print_silent_users(doc: Mapping[str, Any], console: Console | None = None) -> None:
     """Print a :class:`~pilotgate.signals.SilentUsers` document: signals, churn, off-purpose.
 
     Args:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pilotgate._term import rate_cell, term_text
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["print_usage"]
 
@@ -23,7 +26,7 @@ _COLUMNS = (
 )
 
 
-def print_usage(doc: Mapping[str, Any], console: Any = None) -> None:
+def print_usage(doc: Mapping[str, Any], console: Console | None = None) -> None:
     """Print a :func:`~pilotgate.usage.usage_summary` document.
 
     Args:
