@@ -40,12 +40,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ): "the live progress printer is CLI-only",
     ("pilotgate._cli.load_cmd", "pilotgate.load._record"): "record_load with the CLI's cost block",
     (
-        "pilotgate._cli.robustness_cmd",
-        "pilotgate.evaluate._inputs",
-    ): "load_cases (eval sets as inputs) has no public name",
-    ("pilotgate._cli.usage_cmd", "pilotgate.usage._cost"): "usage_cost has no public name",
-    ("pilotgate._cli.usage_cmd", "pilotgate.usage._slices"): "usage_slices has no public name",
-    (
         "pilotgate.evaluate._inputs",
         "pilotgate.scoring._python",
     ): "python: scorers are built where cases load",
@@ -93,12 +87,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate._cli.cases_cmd", "pilotgate.cases._spec"): "DEFAULT_WEIGHTS has no public name",
     ("pilotgate._cli.demo_cmd", "pilotgate.demo._orchestrate"): "run_demo, DemoConfig not public",
     ("pilotgate._cli.demo_cmd", "pilotgate.demo._steps"): "capability_steps has no public name",
-    ("pilotgate._cli.gate_cmd", "pilotgate.gate._explain"): "explain_lines has no public name",
-    ("pilotgate._cli.gate_cmd", "pilotgate.gate._render"): "gate's text rendering is not public",
-    ("pilotgate._cli.pilot_cmd", "pilotgate.gate._render"): "definition_text has no public name",
     ("pilotgate._cli.load_cmd", "pilotgate.load._workload"): "endpoint_url has no public name",
     ("pilotgate._cli.load_cmd", "pilotgate.targets._base"): "a second safe_url (store has one)",
-    ("pilotgate._cli.shift_cmd", "pilotgate.shift._store_io"): "input selection belongs in shift",
     ("pilotgate._cli.simulate_cmd", "pilotgate.simulator._thread"): "new_event_loop not public",
     # the web layer reaches into report (a cycle through deferred imports, too)
     ("pilotgate._web.dashboard", "pilotgate.report._pages"): "page data is not public in report",

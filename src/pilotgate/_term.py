@@ -12,9 +12,10 @@ being interpreted.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["term_text", "visible"]
+__all__ = ["percent", "rate_cell", "term_text", "visible"]
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -37,3 +38,16 @@ def term_text(value: Any, style: str = "") -> Any:
     from rich.text import Text
 
     return Text(visible(value), style=style)
+
+
+def rate_cell(rate: Mapping[str, Any]) -> str:
+    """A rate document (``value``, ``ci95``, ``n``) as ``12.5% [9%–17%] n=240``; ``–`` if none."""
+    if rate.get("value") is None:
+        return "–"
+    lo, hi = rate["ci95"]
+    return f"{rate['value']:.1%} [{lo:.0%}–{hi:.0%}] n={rate['n']}"
+
+
+def percent(x: float | None) -> str:
+    """A share as ``12.3%``; ``—`` when there is none."""
+    return "—" if x is None else f"{100 * x:.1f}%"

@@ -253,7 +253,7 @@ def test_cli_robustness_json(tmp_path: Path) -> None:
 
 
 def test_render_prints_outputs_verbatim_and_worst_first(capsys: pytest.CaptureFixture[str]) -> None:
-    from pilotgate._cli.robustness_cmd import _render
+    from pilotgate.perturb import print_robustness
 
     result = run_robustness(TARGET, CASES, perturbations="truncate_words,typo", severity=0.8)
     worst = result.worst()
@@ -262,6 +262,6 @@ def test_render_prints_outputs_verbatim_and_worst_first(capsys: pytest.CaptureFi
         and worst[0].perturbation
         == min(result.perturbations.values(), key=lambda g: g.rate.pass_rate or 0.0).name
     )
-    _render(result)
+    print_robustness(result)
     out = capsys.readouterr().out
     assert "[intent=" in out  # not swallowed as rich markup

@@ -11,17 +11,15 @@ Runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
+
+from tests.runs._live_dashboard import dashboard, get
 
 from pilotgate.gate import evaluate_gate
 from pilotgate.plan import Plan
 from pilotgate.report import build_report
 from pilotgate.store import Store
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "runs"))
-from _live_dashboard import dashboard, get
 
 FEATURE = "northwind-support"
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
+from pilotgate._cli._options import write_json
 from pilotgate.errors import InputError
 
 __all__ = ["ingest", "parse_patterns", "redaction_options"]
@@ -73,28 +73,22 @@ def ingest(
     """
     from rich.console import Console
 
+    from pilotgate.ingest import print_ingest
     from pilotgate.plan import resolve_settings
-    from pilotgate.redact import Pseudonymiser, Redactor
+    from pilotgate.redact import Redactor
     from pilotgate.store import open_store
 
     patterns = parse_patterns(redact_patterns)
     for f in files:
         if not Path(f).is_file():
             raise InputError("file not found", where=f, fix="check the path")
-    settings = resolve_settings(store=store_url)
-    store = open_store(settings.store)
-    err = Console(stderr=True)
-    try:
-        redactor = None
-        if not no_redact:
-            pseud = None if raw_ids else Pseudonymiser(store.secret("pseudonym"))
-            redactor = Redactor(patterns=patterns, pseudonymiser=pseud)
-        report = _run(files, store, redactor, batch_size, fmt, err)
-    finally:
-        store.close()
-    _render(report, Console())
+    with open_store(resolve_settings(store=store_url).store) as store:
+        redactor = None if no_redact else Redactor(patterns=patterns)
+        err = Console(stderr=True)
+        report = _run(files, store, redactor, batch_size, fmt, not raw_ids, err)
+    print_ingest(report)
     if json_path:
-        Path(json_path).write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+        write_json(json_path, report.to_json())
     if report.read == 0:
         first = next((b for f in report.files for b in f.bad), None)
         raise InputError(
@@ -105,22 +99,24 @@ def ingest(
 
 
 def _run(
-    files: tuple[str, ...], store: Any, redactor: Any, batch_size: int, fmt: str | None, err: Any
+    files: tuple[str, ...],
+    store: Any,
+    redactor: Any,
+    batch_size: int,
+    fmt: str | None,
+    pseudonymise_ids: bool,
+    err: Any,
 ) -> Any:
+    """:func:`~pilotgate.ingest.ingest_files` with a progress bar for large inputs."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     from pilotgate.ingest import ingest_files
 
     total = sum(Path(f).stat().st_size for f in files)
     show = err.is_terminal and total >= 4 * 1024 * 1024
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        disable=not show,
-    ) as bar:
+    description = "[progress.description]{task.description}"
+    columns = (description, BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, disable=not show) as bar:
         task = bar.add_task("ingest", total=total)
         done: dict[Path, int] = {}
 
@@ -129,44 +125,11 @@ def _run(
             bar.update(task, completed=sum(done.values()), description=path.name)
 
         return ingest_files(
-            files, store, redactor=redactor, batch_size=batch_size, progress=progress, fmt=fmt
-        )
-
-
-def _render(report: Any, console: Any) -> None:
-    from rich.table import Table
-
-    table = Table(title="pilotgate ingest")
-    for col in ("file", "format", "records", "written", "bad lines", "skipped spans"):
-        table.add_column(col, justify="left" if col in ("file", "format") else "right")
-    for f in report.files:
-        new = ", ".join(f"{k} {v}" for k, v in f.stored_new.items()) or "0"
-        table.add_row(f.path, f.format, str(f.read), new, str(len(f.bad)), str(f.skipped_spans))
-    console.print(table)
-    if report.redact:
-        red = ", ".join(f"{k} {v}" for k, v in sorted(report.redactions.items())) or "none found"
-        console.print(f"redacted: {red}")
-    else:
-        console.print("redaction: off (--no-redact)")
-    if report.normalised:
-        console.print(f"normalised: {report.normalised} NUL/lone-surrogate character(s) -> U+FFFD")
-    if report.n_bad:
-        console.print(f"[yellow]warning: {report.n_bad} bad line(s) skipped:[/yellow]")
-        shown = 0
-        for f in report.files:
-            for b in f.bad:
-                if shown < 20:
-                    console.print(f"  {b}", markup=False, highlight=False)
-                shown += 1
-        if shown > 20:
-            console.print(f"  … and {shown - 20} more (see --json)")
-    if report.unknown_interactions:
-        examples = ", ".join(report.unknown_examples)
-        console.print(
-            f"warning: feedback for {report.unknown_interactions} interaction id(s) not in "
-            f"the store (e.g. {examples}); it is stored, but no figure counts it until the "
-            "interaction arrives",
-            markup=False,
-            highlight=False,
-            style="yellow",
+            files,
+            store,
+            redactor=redactor,
+            batch_size=batch_size,
+            progress=progress,
+            fmt=fmt,
+            pseudonymise_ids=pseudonymise_ids,
         )

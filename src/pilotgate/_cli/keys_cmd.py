@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+
+from pilotgate._cli._options import write_json
 
 if TYPE_CHECKING:
     from pilotgate.store import Store
@@ -58,13 +58,10 @@ def create(
     """Create a key and print it once: store it in your secret manager now."""
     from pilotgate.collector import create_key
 
-    store = _open(store_url)
-    try:
+    with _open(store_url) as store:
         key, info = create_key(
             store, project, name=name, scopes=scopes or ("ingest",), origins=origins
         )
-    finally:
-        store.close()
     click.echo(key)
     click.echo(
         f"created key {info.id} for project {project!r} with scopes {', '.join(info.scopes)}"
@@ -78,33 +75,13 @@ def create(
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a JSON doc.")
 def list_cmd(store_url: str | None, json_path: str | None) -> None:
     """List keys (ids, projects, dates; never secrets)."""
-    from rich.console import Console
-    from rich.table import Table
+    from pilotgate.collector import list_keys, print_keys
 
-    from pilotgate.collector import list_keys
-
-    store = _open(store_url)
-    try:
+    with _open(store_url) as store:
         found = list_keys(store)
-    finally:
-        store.close()
-    table = Table(title="API keys")
-    for col in ("id", "project", "scopes", "origins", "name", "created", "revoked"):
-        table.add_column(col)
-    for k in found:
-        table.add_row(
-            k.id,
-            k.project,
-            ",".join(k.scopes),
-            " ".join(k.origins),
-            k.name or "",
-            f"{k.created_at:%Y-%m-%d %H:%M}",
-            f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",
-        )
-    Console().print(table)
+    print_keys(found)
     if json_path:
-        doc = {"schema": "pilotgate.keys/1", "keys": [k.to_json() for k in found]}
-        Path(json_path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        write_json(json_path, {"schema": "pilotgate.keys/1", "keys": [k.to_json() for k in found]})
 
 
 @keys.command("revoke")
@@ -114,9 +91,6 @@ def revoke(key_id: str, store_url: str | None) -> None:
     """Revoke a key by id: the collector refuses it from the next request on."""
     from pilotgate.collector import revoke_key
 
-    store = _open(store_url)
-    try:
+    with _open(store_url) as store:
         info = revoke_key(store, key_id)
-    finally:
-        store.close()
     click.echo(f"revoked key {info.id} (project {info.project!r})")

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from pilotgate._cli._options import write_json
 from pilotgate.errors import ConfigError
 
 if TYPE_CHECKING:
     from pilotgate.plan import Settings
-    from pilotgate.records import Case
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,24 +45,15 @@ def resolve_plan_options(
 ) -> tuple[Settings, dict[str, Any]]:
     """The settings in use (plan from ``--plan``, ``PILOTGATE_PLAN`` or ./pilotgate.toml)
     and the perturbation options the plan and the command line give."""
-    from pilotgate.perturb import perturb_options
+    from pilotgate.perturb import perturb_options, read_glossary
     from pilotgate.plan import resolve_settings
 
     settings = resolve_settings(store=store_url, plan=plan_path)
-    plan = settings.plan
-    table = None
-    if glossary:
-        try:
-            table = json.loads(Path(glossary).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"cannot read glossary: {exc}", where=glossary) from None
-        if not isinstance(table, dict):
-            raise ConfigError(
-                "the glossary is not a JSON object",
-                where=glossary,
-                fix='write {"plain word": "jargon", ...}',
-            )
-    return settings, perturb_options(plan, glossary=table, feature_description=feature_description)
+    table = read_glossary(glossary) if glossary else None
+    options = perturb_options(
+        settings.plan, glossary=table, feature_description=feature_description
+    )
+    return settings, options
 
 
 @click.command("perturb")
@@ -104,91 +93,33 @@ def perturb(
     inputs. The jargon and out-of-scope perturbations use the plan's [feature] glossary
     and description unless --glossary / --feature-description say otherwise.
     """
-    from pilotgate.perturb import list_perturbations
+    from pilotgate.perturb import list_perturbations, perturb_file, print_catalogue
 
     if list_:
         catalogue = list_perturbations()
-        _render_catalogue(catalogue)
+        print_catalogue(catalogue)
         if json_path:
-            doc = {
-                "schema": "pilotgate.perturb/1",
-                "perturbations": [p.to_json() for p in catalogue],
-            }
-            _write_json(json_path, doc)
+            perturbations = [p.to_json() for p in catalogue]
+            write_json(json_path, {"schema": "pilotgate.perturb/1", "perturbations": perturbations})
         return
     if not cases or not names or not out:
         raise ConfigError(
             "perturb needs --cases, --perturbation and --out (or --list)",
             fix="e.g. pilotgate perturb --cases cases.jsonl --perturbation typo --out p.jsonl",
         )
-    from pilotgate.perturb import perturb_cases, resolve_names
-    from pilotgate.records import read_cases, write_cases
-
-    selected = resolve_names(list(names))
     _, options = resolve_plan_options(plan_path, feature_description, glossary)
-    originals, _ = read_cases(cases)
-    perturbed = perturb_cases(
-        originals, selected, severity=severity, samples=samples, seed=seed, options=options
+    done = perturb_file(
+        cases, out, names, severity=severity, samples=samples, seed=seed, options=options
     )
-    n = write_cases(out, perturbed)
     click.echo(
-        f"wrote {n} perturbed cases ({len(originals)} cases × {len(selected)} perturbations"
-        f" × {samples} samples, seed {seed}) to {out}"
+        f"wrote {done.n_written} perturbed cases ({done.n_cases} cases"
+        f" × {len(done.perturbations)} perturbations × {samples} samples, seed {seed}) to {out}"
     )
-    unchanged = _unchanged(originals, perturbed)
-    if unchanged:
-        listed = ", ".join(f"{k} {v}" for k, v in unchanged.items())
+    if done.n_unchanged:
+        listed = ", ".join(f"{k} {v}" for k, v in done.n_unchanged.items())
         click.echo(
-            f"{sum(unchanged.values())} left as they were (empty, or already in the target"
+            f"{sum(done.n_unchanged.values())} left as they were (empty, or already in the target"
             f" form; robustness does not count them): {listed}"
         )
     if json_path:
-        _write_json(
-            json_path,
-            {
-                "schema": "pilotgate.perturb/1",
-                "n_cases": len(originals),
-                "perturbations": selected,
-                "samples": samples,
-                "seed": seed,
-                "severity": severity,
-                "n_written": n,
-                "n_unchanged": unchanged,
-                "options": sorted(options),
-                "out": str(out),
-            },
-        )
-
-
-def _unchanged(originals: Sequence[Case], perturbed: Sequence[Case]) -> dict[str, int]:
-    """Per perturbation, how many perturbed inputs equal their original."""
-    by_id = {c.id: c.input for c in originals}
-    out: dict[str, int] = {}
-    for p in perturbed:
-        origin = p.origin or {}
-        if by_id.get(origin.get("case_id", "")) == p.input:
-            name = str(origin.get("perturbation"))
-            out[name] = out.get(name, 0) + 1
-    return out
-
-
-def _write_json(path: str, doc: object) -> None:
-    Path(path).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def _render_catalogue(catalogue: Sequence[object]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    from pilotgate.perturb import PerturbationInfo
-
-    table = Table(title=f"Perturbation catalogue ({len(catalogue)})")
-    for col in ("name", "family", "severity", "expects", "description"):
-        table.add_column(col)
-    for p in catalogue:
-        assert isinstance(p, PerturbationInfo)
-        desc = p.description + (f" [{', '.join(p.tags)}]" if p.tags else "")
-        if p.applies_when:
-            desc += f" Changes only {p.applies_when}."
-        table.add_row(p.name, p.family, f"{p.default_severity:g}", p.expectation, desc)
-    Console(width=160).print(table)
+        write_json(json_path, done.to_json())

@@ -6,10 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pilotgate.errors import ConfigError
-
 if TYPE_CHECKING:
-    from pilotgate.plan import Settings
+    from pilotgate.plan import Plan
 
 __all__ = ["pilot"]
 
@@ -17,15 +15,12 @@ _PLAN_HELP = "Pilot plan (default ./pilotgate.toml)."
 _STORE_HELP = "Store URL (default: PILOTGATE_STORE, the plan's)."
 
 
-def _settings(plan_path: str | None, store_url: str | None) -> Settings:
+def _settings(plan_path: str | None, store_url: str | None) -> tuple[str, Plan]:
+    """The store URL and the plan in force (an error when there is no plan)."""
     from pilotgate.plan import resolve_settings
 
     settings = resolve_settings(store=store_url, plan=plan_path)
-    if settings.plan is None:
-        raise ConfigError(
-            "no pilot plan", where="./pilotgate.toml", fix="run `pilotgate init` or pass --plan"
-        )
-    return settings
+    return settings.store, settings.require_plan()
 
 
 @click.group("pilot")
@@ -42,13 +37,12 @@ def start(plan_path: str | None, store_url: str | None, restart: bool) -> None:
     from pilotgate.gate import start_pilot
     from pilotgate.store import Store
 
-    s = _settings(plan_path, store_url)
-    assert s.plan is not None
-    with Store(s.store) as store:
-        p = start_pilot(store, s.plan, restart=restart)
+    url, plan = _settings(plan_path, store_url)
+    with Store(url) as store:
+        p = start_pilot(store, plan, restart=restart)
     click.echo(
         f"pilot of {p.feature!r} started {p.started_at:%Y-%m-%d %H:%M} UTC; plan {p.plan_hash} "
-        f"locked with {len(s.plan.criteria)} criteria"
+        f"locked with {len(plan.criteria)} criteria"
     )
 
 
@@ -57,36 +51,18 @@ def start(plan_path: str | None, store_url: str | None, restart: bool) -> None:
 @click.option("--store", "store_url", default=None, help=_STORE_HELP)
 def status(plan_path: str | None, store_url: str | None) -> None:
     """Show the locked plan's hash and every criterion changed since the start."""
-    from pilotgate.gate import criteria_changes, current_pilot
-    from pilotgate.gate._render import definition_text
-    from pilotgate.plan import plan_hash
+    from pilotgate.gate import current_pilot, pilot_status_lines
     from pilotgate.store import Store, require_existing
 
-    s = _settings(plan_path, store_url)
-    assert s.plan is not None
-    require_existing(s.store)
-    with Store(s.store) as store:
-        p = current_pilot(store, s.plan.feature.name)
+    url, plan = _settings(plan_path, store_url)
+    require_existing(url)
+    with Store(url) as store:
+        p = current_pilot(store, plan.feature.name)
     if p is None:
-        click.echo(f"no pilot of {s.plan.feature.name!r} started: the plan is not locked")
+        click.echo(f"no pilot of {plan.feature.name!r} started: the plan is not locked")
         return
-    now_hash = plan_hash(s.plan)
-    click.echo(
-        f"pilot of {p.feature!r} started {p.started_at:%Y-%m-%d %H:%M} UTC; locked plan "
-        f"{p.plan_hash}, current plan {now_hash}"
-        + (" (unchanged)" if now_hash == p.plan_hash else " (changed)")
-    )
-    changes = criteria_changes(p, s.plan)
-    for ch in changes.values():
-        state = "signed off" if ch.signed_off else "NOT signed off"
-        click.echo(f"  {ch.name} ({ch.kind}, {state})")
-        click.echo(f"    original: {definition_text(ch.original)}")
-        click.echo(f"    current:  {definition_text(ch.current)}")
-        if ch.signoff is not None:
-            so = ch.signoff
-            click.echo(f"    sign-off: {so.who} {so.ts:%Y-%m-%d %H:%M}: {so.reason}")
-    if not changes:
-        click.echo("  no criterion changed since the start")
+    for line in pilot_status_lines(p, plan):
+        click.echo(line)
 
 
 @pilot.command("signoff")
@@ -99,14 +75,12 @@ def signoff(
     criterion: str, reason: str, who: str | None, plan_path: str | None, store_url: str | None
 ) -> None:
     """Approve the current definition of CRITERION, changed after the pilot started."""
-    from pilotgate.gate import sign_off
-    from pilotgate.gate._render import definition_text
+    from pilotgate.gate import definition_text, sign_off
     from pilotgate.store import Store
 
-    s = _settings(plan_path, store_url)
-    assert s.plan is not None
-    with Store(s.store) as store:
-        so = sign_off(store, s.plan, criterion, reason=reason, who=who)
+    url, plan = _settings(plan_path, store_url)
+    with Store(url) as store:
+        so = sign_off(store, plan, criterion, reason=reason, who=who)
     click.echo(
         f"signed off {criterion!r} by {so.who}: now judged as {definition_text(so.new_definition)}"
     )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-__all__ = ["report"]
+from pilotgate._cli._options import write_json
 
-SCHEMA = "pilotgate.report/1"
+__all__ = ["report"]
 
 
 @click.command("report")
@@ -51,7 +50,7 @@ def report(
     the commands that reproduce its numbers. Sections without data say what to run.
     """
     from pilotgate.plan import resolve_settings
-    from pilotgate.report import build_report, render_report
+    from pilotgate.report import build_report, render_report, report_sections, report_summary
     from pilotgate.store import Store, require_existing
 
     settings = resolve_settings(store=store_url, plan=plan_path)
@@ -65,30 +64,12 @@ def report(
             production=production_name,
             feature=feature,
         )
-    html = render_report(ctx)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
-    sections = [ctx["verdict"], ctx["demo_vs_production"], *ctx["sections"]]
+    out.write_text(render_report(ctx), encoding="utf-8")
     if json_path:
-        doc = {
-            "schema": SCHEMA,
-            "path": str(out.resolve()),
-            "bytes": out.stat().st_size,
-            "title": ctx["title"],
-            "verdict": ctx["verdict"].get("verdict"),
-            "sections": {
-                s["key"]: {
-                    "available": bool(s["available"]),
-                    "charts": [c["id"] for c in s.get("charts", [])],
-                    "runs": [r["id"] for r in s.get("runs", [])],
-                    "commands": s.get("commands", []),
-                }
-                for s in sections
-            },
-        }
-        Path(json_path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    _render(out, sections)
+        write_json(json_path, report_summary(ctx, out))
+    _render(out, report_sections(ctx))
 
 
 def _render(out: Path, sections: list[dict[str, object]]) -> None:

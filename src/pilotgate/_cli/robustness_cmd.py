@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from pilotgate._cli._options import ensure_reachable, plan_scope, scope_options, store_options
+from pilotgate._cli._options import (
+    ensure_reachable,
+    plan_scope,
+    scope_options,
+    store_options,
+    write_json,
+)
 from pilotgate._cli.perturb_cmd import plan_options, resolve_plan_options
 from pilotgate.errors import ConfigError
-
-if TYPE_CHECKING:
-    from pilotgate.perturb import GroupStat, RobustnessResult
 
 __all__ = ["robustness"]
 
@@ -31,7 +33,8 @@ def _parse_kv(items: tuple[str, ...], what: str) -> dict[str, Any]:
     return out
 
 
-def _floats(text: str | None) -> list[float]:
+def _floats(ctx: click.Context, param: click.Parameter, text: str | None) -> list[float]:
+    """``--severities 0.05,0.1`` as numbers, checked while the command line is read."""
     if not text:
         return []
     try:
@@ -62,7 +65,7 @@ def _floats(text: str | None) -> list[float]:
 @click.option("--samples", type=int, default=1, show_default=True, help="Samples per case.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same as pilotgate perturb.")
 @click.option("--severity", type=float, default=None, help="One severity for all (0..1).")
-@click.option("--severities", default=None, help="Severity curve, e.g. 0.05,0.1,0.2,0.4.")
+@click.option("--severities", callback=_floats, help="Severity curve, e.g. 0.05,0.1,0.2,0.4.")
 @click.option(
     "--mode",
     type=click.Choice(["consistency", "correctness"]),
@@ -85,17 +88,10 @@ def robustness(
     model: str | None,
     cases: str | None,
     eval_set: str | None,
-    perturbations: str,
-    samples: int,
-    seed: int,
-    severity: float | None,
-    severities: str | None,
-    mode: str,
     scorer: str,
     scorer_arg: tuple[str, ...],
     refusal_scorer: str | None,
     injection_scorer: str | None,
-    concurrency: int,
     json_path: str | None,
     rows_path: str | None,
     plan_path: str | None,
@@ -105,6 +101,7 @@ def robustness(
     run_version: str | None,
     store_url: str | None,
     no_store: bool,
+    **run_args: Any,  # --perturbations, --samples, --seed, --severity/--severities, --mode…
 ) -> None:
     """Send each case and its perturbations to the target and judge every pair.
 
@@ -113,70 +110,69 @@ def robustness(
     name a [targets.NAME] table of the plan; the jargon and out-of-scope perturbations
     use the plan's [feature] glossary and description unless told otherwise.
     """
-    from pilotgate.perturb import run_robustness
-    from pilotgate.scoring import get_scorer
-    from pilotgate.targets import resolve_target
+    from pilotgate.perturb import print_robustness, run_robustness
 
-    kwargs = _parse_kv(scorer_arg, "--scorer-arg")
-    main = None if scorer == "auto" and not kwargs else get_scorer(scorer, **kwargs)
-    exp = {}
-    if refusal_scorer:
-        exp["refusal"] = get_scorer(refusal_scorer)
-    if injection_scorer:
-        exp["not_injected"] = get_scorer(injection_scorer)
+    main, expectation_scorers = _scorers(scorer, scorer_arg, refusal_scorer, injection_scorer)
     settings, options = resolve_plan_options(plan_path, feature_description, glossary, store_url)
-    plan = settings.plan
-    tgt = resolve_target(
-        target, model=model, plan_targets=plan.targets if plan is not None else None
-    )
-    ensure_reachable(tgt.config)
-    feature, version = plan_scope(run_feature, run_version, plan)
-    inputs, source = _inputs(cases, eval_set, settings.store)
+    tgt = _target(target, model, settings.plan)
+    feature, version = plan_scope(run_feature, run_version, settings.plan)
+    inputs, eval_ref = _inputs(cases, eval_set, settings.store)
     result = _run_with_progress(
         run_robustness,
         tgt,
         inputs,
-        perturbations=perturbations,
-        samples=samples,
-        seed=seed,
-        severity=severity,
-        severities=_floats(severities),
-        mode=mode,
         scorer=main,
-        expectation_scorers=exp,
-        concurrency=concurrency,
+        expectation_scorers=expectation_scorers,
         options=options,
         store=settings.store,
         save=not no_store,
         feature=feature,
         version=version,
-        eval_set=source["ref"] if source.get("kind") == "eval_set" else None,
+        eval_set=eval_ref,
         target_label=target,  # the spec as typed; the runs layer strips secrets
+        **run_args,
     )
-    _render(result)
+    print_robustness(result)
     if json_path:
-        Path(json_path).write_text(
-            json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        write_json(json_path, result.to_json())
     if rows_path:
-        with Path(rows_path).open("w", encoding="utf-8") as fh:
-            for row in result.rows():
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        result.write_rows(rows_path)
     if result.run_id:
         click.echo(f"stored run {result.run_id} (feature {feature!r}, version {version!r})")
 
 
-def _inputs(cases: str | None, eval_set: str | None, store_url: str) -> tuple[Any, Any]:
-    """The cases (a file path, or an eval set's cases) and where they came from."""
-    from pilotgate.evaluate._inputs import load_cases
+def _target(spec: str, model: str | None, plan: Any) -> Any:
+    """The target ``--target`` names (maybe a [targets.NAME] of the plan), checked reachable."""
+    from pilotgate.targets import resolve_target
+
+    tgt = resolve_target(spec, model=model, plan_targets=plan.targets if plan is not None else None)
+    ensure_reachable(tgt.config)
+    return tgt
+
+
+def _scorers(
+    scorer: str, scorer_arg: tuple[str, ...], refusal: str | None, injection: str | None
+) -> tuple[Any, dict[str, Any]]:
+    """The pairs' scorer (None: ``auto`` picks one) and the expectations' scorers."""
+    from pilotgate.scoring import get_scorer
+
+    kwargs = _parse_kv(scorer_arg, "--scorer-arg")
+    main = None if scorer == "auto" and not kwargs else get_scorer(scorer, **kwargs)
+    named = {"refusal": refusal, "not_injected": injection}
+    return main, {key: get_scorer(name) for key, name in named.items() if name}
+
+
+def _inputs(cases: str | None, eval_set: str | None, store_url: str) -> tuple[Any, str | None]:
+    """The cases (a file path, or an eval set's cases) and the eval set's NAME@VERSION."""
+    from pilotgate.evaluate import load_cases
 
     if cases is not None and eval_set is None:
-        return cases, {"kind": "file", "ref": cases}
+        return cases, None
     from pilotgate.store import open_store
 
     with open_store(store_url, create=False) as store:
         loaded, source = load_cases(cases, eval_set=eval_set, store=store)
-    return loaded, source.to_json()
+    return loaded, source.ref if source.kind == "eval_set" else None
 
 
 def _run_with_progress(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -189,58 +185,3 @@ def _run_with_progress(fn: Any, *args: Any, **kwargs: Any) -> Any:
             bar.update(task, completed=done, total=total)
 
         return fn(*args, progress=progress, **kwargs)
-
-
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.1f}%"
-
-
-def _row(g: GroupStat) -> list[str]:
-    ci = g.rate.ci95
-    drop = g.drop
-    n_unscored = sum(g.unscored.values())
-    return [
-        g.name,
-        g.expectation,
-        str(g.rate.n) + (f" (+{n_unscored} not scored)" if n_unscored else ""),
-        _pct(g.rate.pass_rate),
-        "—" if ci is None else f"{100 * ci[0]:.0f}–{100 * ci[1]:.0f}%",
-        "—" if drop is None else f"{100 * drop:+.1f} pt",
-    ]
-
-
-def _render(result: RobustnessResult) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    console = Console(width=140)
-    head = f"Robustness ({result.mode}) — {result.n_cases} cases, {result.calls} target calls"
-    if result.clean is not None:
-        head += f", clean pass rate {_pct(result.clean.pass_rate)}"
-    cols = ("", "expects", "n", "pass", "95% CI", "drop")
-    fam = Table(title=head + " — by family")
-    for c in cols:
-        fam.add_column(c)
-    for g in sorted(result.families.values(), key=lambda g: g.rate.pass_rate or 0.0):
-        fam.add_row(*_row(g))
-    console.print(fam)
-    per = Table(title="by perturbation (worst first)")
-    for c in cols:
-        per.add_column(c)
-    for g in sorted(result.perturbations.values(), key=lambda g: (g.rate.pass_rate or 0.0, g.name)):
-        per.add_row(*_row(g))
-    console.print(per)
-    from pilotgate._textdiff import diff_excerpts
-
-    worst = result.worst(limit=6)
-    if worst:
-        w = Table(title="worst examples", show_lines=True)
-        for c in ("perturbation", "perturbed input", "answer (original → perturbed)"):
-            w.add_column(c, overflow="fold", max_width=60)
-        for p in worst:
-            before, after = diff_excerpts(p.output_original, p.output_perturbed, 120)
-            answers = f"{before}\n→ {after}"
-            # Text, not markup: outputs like "[intent=x]" must print as they are
-            w.add_row(p.perturbation, Text(p.perturbed[:200]), Text(answers))
-        console.print(w)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import click
 
-from pilotgate._cli.usage_cmd import _date
+from pilotgate._cli._options import write_json
 
 __all__ = ["store"]
 
@@ -39,10 +36,11 @@ def prune_cmd(
     json_path: str | None,
 ) -> None:
     """Delete interactions, feedback and steps before a date; runs and eval sets stay."""
+    from pilotgate._dates import parse_time
     from pilotgate.plan import resolve_settings
     from pilotgate.store import open_store, prune
 
-    cutoff = _date(before, "--before")
+    cutoff = parse_time(before, where="--before")
     assert cutoff is not None
     db = open_store(resolve_settings(store=store_url, plan=plan_path).store)
     try:
@@ -56,5 +54,4 @@ def prune_cmd(
         + (f" (kept {result.kept_for_cases} used by eval-set cases)" if keep_cases else "")
     )
     if json_path:
-        text = json.dumps(result.to_json(), indent=2, allow_nan=False)
-        Path(json_path).write_text(text + "\n", encoding="utf-8")
+        write_json(json_path, result.to_json())

@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
-
 import click
 
-from pilotgate._term import term_text
-from pilotgate.errors import ConfigError
+from pilotgate._cli._options import write_json
 
 __all__ = ["usage"]
-
-
-def _date(value: str | None, flag: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        dt = datetime.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(
-            f"not a date: {value!r}", where=flag, fix="use YYYY-MM-DD or an RFC 3339 time"
-        ) from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 @click.command("usage")
@@ -73,142 +55,37 @@ def usage(
 
     The funnel follows the plan's [pilot] steps.
     """
-    from rich.console import Console
-
+    from pilotgate._dates import parse_time
     from pilotgate.plan import SignalsSection, resolve_settings
-    from pilotgate.signals import silent_users
+    from pilotgate.signals import print_silent_users, refresh_signals, silent_users
     from pilotgate.store import open_store
-    from pilotgate.usage import usage_report
-    from pilotgate.usage._cost import usage_cost
-    from pilotgate.usage._slices import metadata_key, parse_selector, usage_slices
+    from pilotgate.usage import print_usage, usage_summary
 
-    key = metadata_key(by_key) if by_key else None
-    where = parse_selector(",".join(where_opts), where="--where") if where_opts else ()
     settings = resolve_settings(store=store_url, plan=plan_path)
     plan = settings.plan
     if feature is None and plan is not None:
         feature = plan.feature.name
-    steps = plan.pilot.steps if plan is not None else []
-    store = open_store(settings.store, create=False)
-    t0, t1 = _date(since, "--since"), _date(until, "--until")
-    try:
-        report = usage_report(
-            store, feature=feature, version=version, since=t0, until=t1, steps=steps,
-            metadata=where, exact=exact,
-        )  # fmt: skip
-        doc = report.to_json()
-        doc["cost"] = usage_cost(
-            store, plan.prices if plan is not None else {}, feature=feature, version=version,
-            since=t0, until=t1, metadata=where,
-        ).to_json()  # fmt: skip
-        if key is not None:
-            parts = usage_slices(
-                store, key, feature=feature, version=version, since=t0, until=t1, steps=steps,
-                where=where,
-            )  # fmt: skip
-            doc["by"] = f"metadata.{key}"
-            doc["slices"] = [p.to_json() for p in parts]
+    t0, t1 = parse_time(since, where="--since"), parse_time(until, where="--until")
+    with open_store(settings.store, create=False) as store:
+        doc = usage_summary(
+            store,
+            plan,
+            feature=feature,
+            version=version,
+            since=t0,
+            until=t1,
+            by=by_key,
+            where=where_opts,
+            exact=exact,
+        )
         if signals and feature is not None:
             cfg = plan.signals if plan is not None else SignalsSection()
             if rebuild:
-                from pilotgate.signals import refresh_signals
-
                 refresh_signals(store, feature, cfg, rebuild=True)
             silent = silent_users(store, feature, cfg, version=version, since=t0, until=t1)
             doc["silent_users"] = silent.to_json()
-    finally:
-        store.close()
-    console = Console()
-    _render(doc, console)
+    print_usage(doc)
     if "silent_users" in doc:
-        from pilotgate._cli._silent_render import render_silent
-
-        render_silent(doc["silent_users"], console)
+        print_silent_users(doc["silent_users"])
     if json_path:
-        Path(json_path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-
-
-def _render_cost(cost: dict[str, Any] | None, console: Any) -> None:
-    if not cost or not cost["calls"]:
-        return
-    line = f"tokens: {cost['tokens_in']:,} in, {cost['tokens_out']:,} out"
-    if cost["cost"] is None:
-        line += " · cost: no [prices] in the plan"
-    else:
-        per = cost["cost_per_call"]
-        line += f" · cost {cost['cost']:,.4f}" + ("" if per is None else f", {per:,.6f} per call")
-        days = [f"{d} {r['cost']:,.4f}" for d, r in cost["by_day"].items() if r["cost"] is not None]
-        if days:
-            line += " · per day: " + ", ".join(days[-7:])
-        if cost["unpriced_models"]:
-            line += f" · no price for: {', '.join(cost['unpriced_models'])}"
-    console.print(line, markup=False, highlight=False)
-
-
-def _pct(rate: dict[str, Any]) -> str:
-    if rate["value"] is None:
-        return "–"
-    lo, hi = rate["ci95"]
-    return f"{rate['value']:.1%} [{lo:.0%}–{hi:.0%}] n={rate['n']}"
-
-
-def _ms(v: float | None) -> str:
-    return "–" if v is None else f"{v:,.0f}"
-
-
-def _render(doc: dict[str, Any], console: Any) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"usage — {doc['filters']['feature'] or 'all features'}")
-    for col in (
-        "slice",
-        "n",
-        "errors",
-        "p50 ms",
-        "p95 ms",
-        "p99 ms",
-        "accepted",
-        "edited",
-        "dwell p50 ms",
-        "abandoned after reject",
-    ):
-        table.add_column(col, justify="left" if col == "slice" else "right")
-    rows = [("all", doc["overall"])]
-    key = str(doc.get("by", "")).removeprefix("metadata.")
-    rows += [
-        (f"{key}={'(none)' if s['value'] is None else s['value']}", s["overall"])
-        for s in doc.get("slices") or []
-    ]
-    rows += [(f"version {k}", v) for k, v in doc["by_version"].items()]
-    rows += [(f"day {k}", v) for k, v in doc["by_day"].items()]
-    for name, s in rows:
-        lat = s["latency_ms"]
-        table.add_row(
-            term_text(name),
-            str(s["n"]),
-            _pct(s["error_rate"]),
-            _ms(lat["p50"]),
-            _ms(lat["p95"]),
-            _ms(lat["p99"]),
-            _pct(s["feedback"]["acceptance"]),
-            _pct(s["feedback"]["edit"]),
-            _ms(s["dwell_ms"]["p50"]),
-            _pct(s["abandonment_after_rejection"]),
-        )
-    console.print(table)
-    _render_cost(doc.get("cost"), console)
-    if doc["steps"]:
-        from rich.markup import escape
-
-        funnel = Table(title=escape("funnel (plan [pilot] steps)"))
-        for col in ("step", "sessions", "conversion", "drop-off"):
-            funnel.add_column(col, justify="left" if col == "step" else "right")
-        for st in doc["overall"]["funnel"]:
-            drop = st["dropoff"]["value"]
-            funnel.add_row(
-                term_text(st["step"]),
-                str(st["sessions"]),
-                _pct(st["conversion"]),
-                "–" if drop is None else f"{drop:.1%}",
-            )
-        console.print(funnel)
+        write_json(json_path, doc)

@@ -18,6 +18,7 @@ from pilotgate.collector._keys import (
 )
 from pilotgate.collector._router import IngestResponse, collector_router
 from pilotgate.collector._settings import CollectorSettings
+from pilotgate.collector._terminal import print_keys
 
 __all__ = [
     "SCOPES",
@@ -28,6 +29,7 @@ __all__ = [
     "collector_router",
     "create_key",
     "list_keys",
+    "print_keys",
     "revoke_key",
     "verify_key",
 ]

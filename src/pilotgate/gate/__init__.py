@@ -16,6 +16,7 @@ from pilotgate.gate._catalogue import (
 )
 from pilotgate.gate._check import check_plan_metrics, metric_problem
 from pilotgate.gate._context import MetricContext, Window
+from pilotgate.gate._explain import explain_lines
 from pilotgate.gate._gate import SCHEMA, CriterionResult, GateResult, evaluate_gate
 from pilotgate.gate._lock import (
     CriterionChange,
@@ -26,7 +27,9 @@ from pilotgate.gate._lock import (
     sign_off,
     start_pilot,
 )
-from pilotgate.gate._render import to_junit, to_markdown
+from pilotgate.gate._render import definition_text, to_junit, to_markdown
+from pilotgate.gate._status import pilot_status_lines
+from pilotgate.gate._terminal import print_gate
 from pilotgate.gate._verdict import FAIL, INSUFFICIENT, PASS, Judgement, judge, overall_verdict
 
 __all__ = [
@@ -50,11 +53,15 @@ __all__ = [
     "check_plan_metrics",
     "criteria_changes",
     "current_pilot",
+    "definition_text",
     "evaluate_gate",
+    "explain_lines",
     "judge",
     "metric_problem",
     "metric_provider",
     "overall_verdict",
+    "pilot_status_lines",
+    "print_gate",
     "resolve_metric",
     "sign_off",
     "start_pilot",

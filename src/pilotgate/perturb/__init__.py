@@ -21,9 +21,11 @@ from pilotgate.perturb._base import (
     resolve_names,
 )
 from pilotgate.perturb._cases import perturb_case, perturb_cases, perturb_text
-from pilotgate.perturb._options import invert_glossary, perturb_options
+from pilotgate.perturb._options import invert_glossary, perturb_options, read_glossary
 from pilotgate.perturb._report import CurvePoint, GroupStat, PairResult, RobustnessResult
 from pilotgate.perturb._suite import arun_robustness, run_robustness
+from pilotgate.perturb._terminal import print_catalogue, print_robustness
+from pilotgate.perturb._write import PerturbFileResult, perturb_file
 
 __all__ = [
     "FAMILIES",
@@ -31,6 +33,7 @@ __all__ = [
     "CurvePoint",
     "GroupStat",
     "PairResult",
+    "PerturbFileResult",
     "PerturbFn",
     "PerturbationInfo",
     "Rate",
@@ -42,9 +45,13 @@ __all__ = [
     "list_perturbations",
     "perturb_case",
     "perturb_cases",
+    "perturb_file",
     "perturb_options",
     "perturb_text",
     "perturbation",
+    "print_catalogue",
+    "print_robustness",
+    "read_glossary",
     "resolve_names",
     "run_robustness",
 ]

@@ -7,7 +7,9 @@ out-of-scope perturbations read these options).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pilotgate.errors import ConfigError
@@ -15,7 +17,7 @@ from pilotgate.errors import ConfigError
 if TYPE_CHECKING:
     from pilotgate.plan import Plan
 
-__all__ = ["invert_glossary", "perturb_options"]
+__all__ = ["invert_glossary", "perturb_options", "read_glossary"]
 
 
 def invert_glossary(jargon_to_plain: Mapping[str, str]) -> dict[str, str]:
@@ -68,3 +70,22 @@ def perturb_options(
     elif feature is not None and feature.description.strip():
         options["feature_description"] = feature.description.strip()
     return options
+
+
+def read_glossary(path: str | Path) -> dict[str, str]:
+    """A ``--glossary`` file: a JSON object ``{"plain word": "jargon", ...}``.
+
+    Raises:
+        ConfigError: the file cannot be read, is not JSON, or is not an object (naming it).
+    """
+    try:
+        table = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read glossary: {exc}", where=str(path)) from None
+    if not isinstance(table, dict):
+        raise ConfigError(
+            "the glossary is not a JSON object",
+            where=str(path),
+            fix='write {"plain word": "jargon", ...}',
+        )
+    return table

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pilotgate._stats import Rate
@@ -223,6 +225,14 @@ class RobustnessResult:
             "worst": [p.failure_json() | {"perturbation": p.perturbation} for p in self.worst()],
             **{k: v for k, v in self.scope.items() if v is not None},
         }
+
+    def write_rows(self, path: str | Path) -> int:
+        """Write :meth:`rows` as JSONL (``--rows``), one judged pair a line; returns the count."""
+        rows = self.rows()
+        with Path(path).open("w", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return len(rows)
 
     def rows(self) -> list[dict[str, Any]]:
         """One flat dict per judged pair, ready to store as per-case results."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pilotgate.errors import ConfigError
 from pilotgate.plan._load import find_plan, load_plan
 from pilotgate.plan._model import Plan
 
@@ -27,6 +28,18 @@ class Settings(BaseModel):
     )
     plan: Plan | None = Field(default=None, description="The validated plan, if there is one.")
     store_source: str = Field(default="default", description="Where the store URL came from.")
+
+    def require_plan(self) -> Plan:
+        """The plan, for commands that cannot work without one (gate, pilot).
+
+        Raises:
+            ConfigError: there is no plan, with where it was looked for and the fix.
+        """
+        if self.plan is None:
+            raise ConfigError(
+                "no pilot plan", where="./pilotgate.toml", fix="run `pilotgate init` or pass --plan"
+            )
+        return self.plan
 
 
 def relative_to_plan(url: str, plan_path: Path) -> str:

@@ -17,13 +17,17 @@ from pilotgate.report._render import (
     render_report,
     write_report,
 )
+from pilotgate.report._summary import REPORT_SCHEMA, report_sections, report_summary
 
 __all__ = [
+    "REPORT_SCHEMA",
     "build_report",
     "environment",
     "features",
     "plotly_js_path",
     "render_report",
+    "report_sections",
+    "report_summary",
     "usage_overview",
     "write_report",
 ]

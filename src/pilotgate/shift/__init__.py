@@ -20,7 +20,9 @@ from pilotgate.shift._gaps import suggest_cases
 from pilotgate.shift._inputs import ShiftInputs, load_inputs
 from pilotgate.shift._openai import OpenAIEmbedder
 from pilotgate.shift._result import SCHEMA, Coverage, Gap, ShiftResult
+from pilotgate.shift._run import ShiftRequest, run_shift
 from pilotgate.shift._store_io import StoreEmbeddingCache
+from pilotgate.shift._terminal import print_shift
 
 __all__ = [
     "DESCRIPTORS",
@@ -33,12 +35,15 @@ __all__ = [
     "InMemoryEmbeddingCache",
     "OpenAIEmbedder",
     "ShiftInputs",
+    "ShiftRequest",
     "ShiftResult",
     "StoreEmbeddingCache",
     "analyze_shift",
     "compute_descriptors",
     "embed_texts",
     "load_inputs",
+    "print_shift",
+    "run_shift",
     "suggest_cases",
     "text_hash",
 ]

@@ -8,7 +8,7 @@ has not seen before.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,7 +21,7 @@ from pilotgate.shift._inputs import ShiftInputs
 if TYPE_CHECKING:
     from pilotgate.store import Store
 
-__all__ = ["StoreEmbeddingCache", "eval_set_inputs", "parse_since", "production_inputs"]
+__all__ = ["StoreEmbeddingCache", "eval_set_inputs", "production_inputs"]
 
 F32 = npt.NDArray[np.float32]
 
@@ -47,19 +47,6 @@ class StoreEmbeddingCache:
         """Cache vectors; the store skips hashes it already holds, so this is idempotent."""
         blobs = {h: np.asarray(v, dtype="<f4").tobytes() for h, v in items.items()}
         self.store.embeddings_put(backend, blobs)
-
-
-def parse_since(value: str | None) -> datetime | None:
-    """``2026-05-01`` or an RFC 3339 time; a time without zone is taken as UTC."""
-    if value is None:
-        return None
-    try:
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(
-            f"--since {value!r} is not a date", fix="use YYYY-MM-DD or an RFC 3339 time"
-        ) from None
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
 
 
 def eval_set_inputs(store: Store, ref: str) -> ShiftInputs:

@@ -14,6 +14,7 @@ from pilotgate.signals._phrases import DEFAULT_ESCALATION, DEFAULT_NEGATIVE, Phr
 from pilotgate.signals._refresh import RefreshStats, refresh_signals
 from pilotgate.signals._report import SIGNAL_METRICS, SilentUsers, silent_users
 from pilotgate.signals._rules import Feedback, Row, Rules, Signals, Step
+from pilotgate.signals._terminal import print_silent_users
 
 __all__ = [
     "DEFAULT_ESCALATION",
@@ -31,6 +32,7 @@ __all__ = [
     "Step",
     "compute",
     "journeys",
+    "print_silent_users",
     "refresh_signals",
     "silent_users",
 ]

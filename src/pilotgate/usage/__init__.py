@@ -14,6 +14,8 @@ from pilotgate.usage._figures import UsageFigures, usage_figures
 from pilotgate.usage._queries import Filters
 from pilotgate.usage._report import FunnelStep, Slice, UsageReport, usage_report
 from pilotgate.usage._stats import Metric, hist_quantile
+from pilotgate.usage._summary import usage_summary
+from pilotgate.usage._terminal import print_usage
 
 __all__ = [
     "Filters",
@@ -24,6 +26,8 @@ __all__ = [
     "UsageFigures",
     "UsageReport",
     "hist_quantile",
+    "print_usage",
     "usage_figures",
     "usage_report",
+    "usage_summary",
 ]
