@@ -30,15 +30,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "pilotgate.evaluate._inputs",
     ): "load_cases (eval sets as inputs) has no public name",
     (
-        "pilotgate._cli.load_cmd",
-        "pilotgate.load._cost",
-    ): "load cost (plan prices) has no public name",
-    (
-        "pilotgate._cli.load_cmd",
-        "pilotgate.load._progress",
-    ): "the live progress printer is CLI-only",
-    ("pilotgate._cli.load_cmd", "pilotgate.load._record"): "record_load with the CLI's cost block",
-    (
         "pilotgate._cli.robustness_cmd",
         "pilotgate.evaluate._inputs",
     ): "load_cases (eval sets as inputs) has no public name",
@@ -95,8 +86,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate._cli.gate_cmd", "pilotgate.gate._explain"): "explain_lines has no public name",
     ("pilotgate._cli.gate_cmd", "pilotgate.gate._render"): "gate's text rendering is not public",
     ("pilotgate._cli.pilot_cmd", "pilotgate.gate._render"): "definition_text has no public name",
-    ("pilotgate._cli.load_cmd", "pilotgate.load._workload"): "endpoint_url has no public name",
-    ("pilotgate._cli.load_cmd", "pilotgate.targets._base"): "a second safe_url (store has one)",
     ("pilotgate._cli.shift_cmd", "pilotgate.shift._store_io"): "input selection belongs in shift",
     ("pilotgate._cli.simulate_cmd", "pilotgate.simulator._thread"): "new_event_loop not public",
     # the web layer reaches into report (a cycle through deferred imports, too)
