@@ -26,10 +26,6 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 ALLOWED: dict[tuple[str, str], str] = {
     # added by the first-day fixes (issue 18): public names to give (issue 14)
     (
-        "pilotgate._cli.eval_cmd",
-        "pilotgate.evaluate._inputs",
-    ): "load_cases (eval sets as inputs) has no public name",
-    (
         "pilotgate._cli.robustness_cmd",
         "pilotgate.evaluate._inputs",
     ): "load_cases (eval sets as inputs) has no public name",

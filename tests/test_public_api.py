@@ -144,6 +144,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "paired_bootstrap_ci",
         "paired_permutation_p",
         "parse_scorer_spec",
+        "render_eval",
         "resolve_scorers",
         "response_cache_key",
         "run_eval",

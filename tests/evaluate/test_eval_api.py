@@ -15,7 +15,7 @@ def test_public_names_are_pinned() -> None:
             "Interval", "RateGate", "arun_eval", "bootstrap_mean_ci", "case_cluster",
             "compare_rows", "compare_runs", "compare_scores", "is_binary", "judge_agreement",
             "load_cases", "mcnemar_exact", "mean_ci", "paired_bootstrap_ci",
-            "paired_permutation_p", "parse_scorer_spec", "resolve_scorers",
+            "paired_permutation_p", "parse_scorer_spec", "render_eval", "resolve_scorers",
             "response_cache_key", "run_eval", "summarize", "verdict_line", "wilson",
         ]
     )  # fmt: skip

@@ -26,6 +26,7 @@ from pilotgate.evaluate._inputs import (
     parse_scorer_spec,
     resolve_scorers,
 )
+from pilotgate.evaluate._render import render_eval
 from pilotgate.evaluate._run import EVAL_SCHEMA, EvalResult, arun_eval, response_cache_key, run_eval
 from pilotgate.evaluate._stats import (
     Interval,
@@ -63,6 +64,7 @@ __all__ = [
     "paired_bootstrap_ci",
     "paired_permutation_p",
     "parse_scorer_spec",
+    "render_eval",
     "resolve_scorers",
     "response_cache_key",
     "run_eval",
