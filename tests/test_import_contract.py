@@ -58,10 +58,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate.scoring._python", "pilotgate.targets._python"): "one loader for python: specs",
     # added by the rollups (issue 17): public names to give (issue 14)
     (
-        "pilotgate._cli.serve_cmd",
-        "pilotgate._web._serve",
-    ): "serve builds the app through the worker factory",
-    (
         "pilotgate.report._queries",
         "pilotgate.usage._rollup",
     ): "the overview's per-day counts from the rollups",
