@@ -78,7 +78,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate._cli.gate_cmd", "pilotgate.gate._render"): "gate's text rendering is not public",
     ("pilotgate._cli.pilot_cmd", "pilotgate.gate._render"): "definition_text has no public name",
     ("pilotgate._cli.shift_cmd", "pilotgate.shift._store_io"): "input selection belongs in shift",
-    ("pilotgate._cli.simulate_cmd", "pilotgate.simulator._thread"): "new_event_loop not public",
     # the web layer reaches into report (a cycle through deferred imports, too)
     ("pilotgate._web.dashboard", "pilotgate.report._pages"): "page data is not public in report",
     ("pilotgate._web.dashboard", "pilotgate.report._render"): "needs a public report.figure_json",

@@ -407,6 +407,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "load_profile",
         "profile_from_mapping",
         "run_in_thread",
+        "serve_forever",
     ],
     "pilotgate.store": [
         "IngestCounts",

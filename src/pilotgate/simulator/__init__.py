@@ -15,7 +15,7 @@ from pilotgate.simulator._dist import Dist
 from pilotgate.simulator._limits import format_duration
 from pilotgate.simulator._profile import SimulatorProfile, load_profile, profile_from_mapping
 from pilotgate.simulator._sim import Simulator, SimulatorStats
-from pilotgate.simulator._thread import run_in_thread
+from pilotgate.simulator._thread import run_in_thread, serve_forever
 
 __all__ = [
     "Dist",
@@ -26,4 +26,5 @@ __all__ = [
     "load_profile",
     "profile_from_mapping",
     "run_in_thread",
+    "serve_forever",
 ]
