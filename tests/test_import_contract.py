@@ -72,8 +72,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate.demo._services", "pilotgate._web"): "the demo serves the dashboard it shows",
     ("pilotgate.report._pages", "pilotgate._web.dashboard"): "reviews' SQL belongs in cases",
     # _cli: capability logic still reached from the CLI (issue 14, item 1)
-    ("pilotgate._cli.demo_cmd", "pilotgate.demo._orchestrate"): "run_demo, DemoConfig not public",
-    ("pilotgate._cli.demo_cmd", "pilotgate.demo._steps"): "capability_steps has no public name",
     ("pilotgate._cli.gate_cmd", "pilotgate.gate._explain"): "explain_lines has no public name",
     ("pilotgate._cli.gate_cmd", "pilotgate.gate._render"): "gate's text rendering is not public",
     ("pilotgate._cli.pilot_cmd", "pilotgate.gate._render"): "definition_text has no public name",
