@@ -440,6 +440,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "close_sessions",
         "config_fingerprint",
         "configure_sessions",
+        "ensure_reachable",
         "parse_target",
         "resolve_target",
         "retry_after_s",

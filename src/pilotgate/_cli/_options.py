@@ -100,29 +100,10 @@ def plan_scope(
 
 
 def ensure_reachable(config: Any) -> None:
-    """Fail fast with one line (exit 2) when the target cannot be reached, before a run.
+    """Fail fast with one line (exit 2): :func:`pilotgate.targets.ensure_reachable`."""
+    from pilotgate.targets import ensure_reachable as check
 
-    Args:
-        config: the run's :class:`~pilotgate.targets.TargetConfig`. Python targets are
-            always "reachable"; HTTP ones get a connection (and, for OpenAI-compatible
-            APIs, a ``GET /models``) on a throwaway event loop and session.
-    """
-    import asyncio
-
-    from pilotgate.targets import build_target, check_reachable, close_sessions
-
-    if getattr(config, "kind", "python") == "python":
-        return
-
-    async def check() -> None:
-        target = build_target(config)
-        try:
-            await check_reachable(target)
-        finally:
-            await target.aclose()
-            await close_sessions()
-
-    asyncio.run(check())
+    check(config)
 
 
 def _finite(value: Any) -> Any:
