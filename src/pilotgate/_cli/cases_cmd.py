@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,18 +14,13 @@ if TYPE_CHECKING:
 
 __all__ = ["cases"]
 
-F = TypeVar("F", bound=Callable[..., Any])
 _opt = click.option
 
 
-def _store_option(fn: F) -> F:
-    return click.option(
-        "--store",
-        "store_url",
-        default=None,
-        envvar="PILOTGATE_STORE",
-        help="Store URL (default: PILOTGATE_STORE, the plan's, else .pilotgate/pilotgate.db).",
-    )(fn)
+_store_option = _opt(
+    "--store", "store_url", default=None, envvar="PILOTGATE_STORE",
+    help="Store URL (default: PILOTGATE_STORE, the plan's, else .pilotgate/pilotgate.db).",
+)  # fmt: skip
 
 
 def _open(url: str | None) -> Store:
@@ -81,17 +75,10 @@ def cases() -> None:
 @json_option("pilotgate.cases.build/1")
 # fmt: on
 def build(
-    name: str,
-    since: str | None,
-    until: str | None,
-    no_redact: bool,
-    description: str | None,
-    out: str | None,
-    store_url: str | None,
-    json_path: str | None,
-    feature_version: str | None,
+    name: str, since: str | None, until: str | None, no_redact: bool, description: str | None,
+    out: str | None, store_url: str | None, json_path: str | None, feature_version: str | None,
     **spec: Any,
-) -> None:
+) -> None:  # fmt: skip
     """Build the next version of eval set NAME from stored interactions."""
     from pilotgate.cases import BuildSpec, build_eval_set
     from pilotgate.records import write_cases
@@ -117,13 +104,9 @@ def build(
 @_store_option
 @json_option("pilotgate.cases.review/1")
 def review(
-    name: str,
-    reviewer: str | None,
-    limit: int | None,
-    apply_now: bool,
-    store_url: str | None,
-    json_path: str | None,
-) -> None:
+    name: str, reviewer: str | None, limit: int | None, apply_now: bool,
+    store_url: str | None, json_path: str | None,
+) -> None:  # fmt: skip
     """Review the pending cases of NAME, one key per decision.
 
     a accept the output as reference · w write one · t tag · s skip · d drop · q quit.
@@ -154,13 +137,9 @@ def review(
 @_store_option
 @json_option("pilotgate.cases.import-labels/1")
 def import_labels_cmd(
-    name: str,
-    file: str,
-    reviewer: str | None,
-    apply_now: bool,
-    store_url: str | None,
+    name: str, file: str, reviewer: str | None, apply_now: bool, store_url: str | None,
     json_path: str | None,
-) -> None:
+) -> None:  # fmt: skip
     """Store review decisions for NAME from FILE (JSONL or CSV), without a terminal.
 
     One line per case: {"id": CASE_ID, "reference": "refund"}, or "action": accept |
@@ -231,13 +210,9 @@ def export(ref: str, out: str, fmt: str, store_url: str | None, json_path: str |
 @_store_option
 @json_option("pilotgate.cases.import/1")
 def import_cmd(
-    file: str,
-    name: str,
-    fmt: str,
-    description: str | None,
-    store_url: str | None,
+    file: str, name: str, fmt: str, description: str | None, store_url: str | None,
     json_path: str | None,
-) -> None:
+) -> None:  # fmt: skip
     """Read cases from FILE (JSONL or CSV) and store them as the next version of NAME."""
     from pilotgate.cases import import_eval_set
 
