@@ -27,19 +27,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate._docs", "pilotgate._cli"): "docs/cli.md is generated from click's metadata",
     # added by the first-day fixes (issue 18): public names to give (issue 14)
     (
-        "pilotgate._cli.eval_cmd",
-        "pilotgate.evaluate._inputs",
-    ): "load_cases (eval sets as inputs) has no public name",
-    (
-        "pilotgate._cli.load_cmd",
-        "pilotgate.load._cost",
-    ): "load cost (plan prices) has no public name",
-    (
-        "pilotgate._cli.load_cmd",
-        "pilotgate.load._progress",
-    ): "the live progress printer is CLI-only",
-    ("pilotgate._cli.load_cmd", "pilotgate.load._record"): "record_load with the CLI's cost block",
-    (
         "pilotgate.evaluate._inputs",
         "pilotgate.scoring._python",
     ): "python: scorers are built where cases load",
@@ -66,10 +53,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate.scoring._python", "pilotgate.targets._python"): "one loader for python: specs",
     # added by the rollups (issue 17): public names to give (issue 14)
     (
-        "pilotgate._cli.serve_cmd",
-        "pilotgate._web._serve",
-    ): "serve builds the app through the worker factory",
-    (
         "pilotgate.report._queries",
         "pilotgate.usage._rollup",
     ): "the overview's per-day counts from the rollups",
@@ -84,12 +67,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate.demo._services", "pilotgate._web"): "the demo serves the dashboard it shows",
     ("pilotgate.report._pages", "pilotgate._web.dashboard"): "reviews' SQL belongs in cases",
     # _cli: capability logic still reached from the CLI (issue 14, item 1)
-    ("pilotgate._cli.cases_cmd", "pilotgate.cases._spec"): "DEFAULT_WEIGHTS has no public name",
-    ("pilotgate._cli.demo_cmd", "pilotgate.demo._orchestrate"): "run_demo, DemoConfig not public",
-    ("pilotgate._cli.demo_cmd", "pilotgate.demo._steps"): "capability_steps has no public name",
-    ("pilotgate._cli.load_cmd", "pilotgate.load._workload"): "endpoint_url has no public name",
-    ("pilotgate._cli.load_cmd", "pilotgate.targets._base"): "a second safe_url (store has one)",
-    ("pilotgate._cli.simulate_cmd", "pilotgate.simulator._thread"): "new_event_loop not public",
     # the web layer reaches into report (a cycle through deferred imports, too)
     ("pilotgate._web.dashboard", "pilotgate.report._pages"): "page data is not public in report",
     ("pilotgate._web.dashboard", "pilotgate.report._render"): "needs a public report.figure_json",

@@ -11,8 +11,9 @@ import importlib
 import pkgutil
 from pathlib import Path
 
+from tests._mypy import mypy_snippet
+
 import pilotgate
-from _mypy import mypy_snippet
 
 PUBLIC_API: dict[str, list[str]] = {
     "pilotgate": [
@@ -54,7 +55,9 @@ PUBLIC_API: dict[str, list[str]] = {
         "default_reviewer",
         "diff_eval_sets",
         "export_cases",
+        "export_eval_set",
         "import_cases",
+        "import_eval_set",
         "list_eval_sets",
         "list_reviews",
         "load_eval_set",
@@ -62,7 +65,9 @@ PUBLIC_API: dict[str, list[str]] = {
         "parse_strategies",
         "pending_reviews",
         "record_review",
+        "render_cases",
         "review_session",
+        "show_eval_set",
         "LabelImport",
         "import_labels",
     ],
@@ -85,6 +90,8 @@ PUBLIC_API: dict[str, list[str]] = {
         "OUT_OF_SCOPE",
         "VERSIONS",
         "AssistantReply",
+        "DemoConfig",
+        "DemoStep",
         "FeatureServer",
         "Intent",
         "IntentRouter",
@@ -93,12 +100,14 @@ PUBLIC_API: dict[str, list[str]] = {
         "Reaction",
         "Route",
         "SupportAssistant",
+        "capability_steps",
         "demo_set",
         "format_output",
         "intent_labels",
         "normalize",
         "production_stream",
         "react",
+        "run_demo",
         "run_feature_in_thread",
         "serve_feature",
         "start_feature_server",
@@ -136,6 +145,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "load_cases",
         "mean_ci",
         "parse_scorer_spec",
+        "render_eval",
         "resolve_scorers",
         "response_cache_key",
         "run_eval",
@@ -220,7 +230,9 @@ PUBLIC_API: dict[str, list[str]] = {
         "Estimate",
         "LevelsResult",
         "LoadConfig",
+        "LoadJob",
         "LoadResult",
+        "ProgressPrinter",
         "RetryPolicy",
         "Samples",
         "Shard",
@@ -229,8 +241,11 @@ PUBLIC_API: dict[str, list[str]] = {
         "estimate",
         "expected_levels",
         "is_loopback",
+        "merge_files",
         "merge_results",
+        "prepare_load",
         "record_load",
+        "render_load",
         "run_levels",
         "run_load",
         "sweep_levels",
@@ -405,6 +420,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "load_profile",
         "profile_from_mapping",
         "run_in_thread",
+        "serve_forever",
     ],
     "pilotgate.store": [
         "IngestCounts",
@@ -433,6 +449,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "close_sessions",
         "config_fingerprint",
         "configure_sessions",
+        "ensure_reachable",
         "parse_target",
         "resolve_target",
         "retry_after_s",

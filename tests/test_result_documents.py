@@ -14,11 +14,12 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
+from tests._mypy import mypy_snippet
 
 import pilotgate
-from _mypy import mypy_snippet
 from pilotgate.records import ResultDocument
 
 RESULT_TYPES = {
@@ -42,8 +43,8 @@ ALL = [(m, n) for m, names in RESULT_TYPES.items() for n in names]
 SCHEMA_RE = re.compile(r"^pilotgate\.[a-z][a-z.-]*/[1-9][0-9]*$")
 
 
-def _cls(module: str, name: str) -> type:
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+def _cls(module: str, name: str) -> Any:
+    return getattr(importlib.import_module(module), name)
 
 
 @pytest.mark.parametrize(("module", "name"), ALL)
@@ -95,7 +96,7 @@ def _cheap_results() -> list[ResultDocument]:
         LabelImport("faq", 2, Counter(accept=2)),
         ReviewSession("faq", "ann", 3, Counter(accept=1), 1),
         IngestReport(files=[], counts={}, redact=True),
-        PruneResult(**dict.fromkeys(_fields(PruneResult), 0)),
+        PruneResult(**dict.fromkeys(_fields(PruneResult), cast(Any, 0))),
     ]
 
 

@@ -38,7 +38,7 @@ def test_a_closed_stdout_pipe_still_writes_json(tmp_path: Path) -> None:
 def test_piped_tables_are_drawn_wide() -> None:
     # Rich draws 80 columns for a pipe unless told otherwise: wide tables were cut to "…"
     code = (
-        "from pilotgate._cli._stdout import install; install(); "
+        "from pilotgate._stdout import install; install(); "
         "from rich.console import Console; print(Console().width)"
     )
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pilotgate.demo._orchestrate import DemoConfig, DemoContext, run_demo
-from pilotgate.demo._steps import capability_steps
+from pilotgate.demo import DemoConfig, capability_steps, run_demo
+from pilotgate.demo._orchestrate import DemoContext
 from pilotgate.store import Store
 
 

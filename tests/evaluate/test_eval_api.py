@@ -14,7 +14,8 @@ def test_public_names_are_pinned() -> None:
             "COMPARE_SCHEMA", "EVAL_SCHEMA", "CaseSource", "CompareResult", "EvalResult",
             "Interval", "RateGate", "arun_eval", "case_cluster",
             "compare_rows", "compare_runs", "compare_scores", "is_binary", "judge_agreement",
-            "load_cases", "mean_ci", "parse_scorer_spec", "resolve_scorers",
+            "load_cases", "mean_ci", "parse_scorer_spec", "render_eval",
+            "resolve_scorers",
             "response_cache_key", "run_eval", "summarize", "verdict_line",
         ]
     )  # fmt: skip

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-from gate_fixtures import NOW, crit, load_doc, make_plan, save_run_at
 from rich.console import Console
+from tests.gate.gate_fixtures import NOW, crit, load_doc, make_plan, save_run_at
 
 from pilotgate.gate import evaluate_gate, pilot_status_lines, print_gate, sign_off, start_pilot
 from pilotgate.store import Store

@@ -40,7 +40,7 @@ def test_public_api_is_pinned() -> None:
 
 def test_old_settings_name_is_a_deprecated_alias() -> None:
     with pytest.warns(DeprecationWarning, match="SDKSettings"):
-        old = instrument.Settings  # type: ignore[attr-defined]
+        old = instrument.Settings
     assert old is SDKSettings
     assert "Settings" not in instrument.__all__
 

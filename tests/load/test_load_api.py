@@ -9,8 +9,9 @@ def test_public_names() -> None:
     assert sorted(load.__all__) == sorted(
         [
             "SCHEMA", "DelayServer", "DelaySpec", "Estimate", "LevelsResult", "LoadConfig",
-            "LoadResult", "RetryPolicy", "Samples", "Shard", "Slo", "Workload", "estimate",
-            "expected_levels", "is_loopback", "merge_results", "record_load", "run_levels",
+            "LoadJob", "LoadResult", "ProgressPrinter", "RetryPolicy", "Samples", "Shard", "Slo",
+            "Workload", "estimate", "expected_levels", "is_loopback", "merge_files",
+            "merge_results", "prepare_load", "record_load", "render_load", "run_levels",
             "run_load", "sweep_levels", "to_target",
         ]
     )  # fmt: skip

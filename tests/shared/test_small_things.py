@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pilotgate._cli import main
-from pilotgate._cli.eval_cmd import _fmt_p
 from pilotgate.cases._synthetic import synthetic_production
 from pilotgate.errors import ConfigError
+from pilotgate.evaluate._render import _fmt_p
 from pilotgate.plan import validate_plan_text
 from pilotgate.records import json_error_text
 from pilotgate.report._charts import usage_by_day

@@ -6,6 +6,7 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -35,7 +36,7 @@ def _jsonl(path: Path, texts: list[str], prefix: str) -> str:
         ({"eval_path": "e", "feature": "f", "embedding_model": "m"}, "for openai:URL"),
     ],
 )
-def test_bad_combinations_are_config_errors(kwargs: dict[str, str], message: str) -> None:
+def test_bad_combinations_are_config_errors(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         run_shift(ShiftRequest(**kwargs), save=False)
 

@@ -288,6 +288,7 @@ def test_public_api_is_pinned() -> None:
         "load_profile",
         "profile_from_mapping",
         "run_in_thread",
+        "serve_forever",
     ]
     defaults = SimulatorProfile()
     assert (defaults.capacity, defaults.rpm, defaults.tpm, defaults.error_rate) == (

@@ -170,6 +170,7 @@ def test_public_api_is_pinned() -> None:
             "build_target",
             "check_reachable",
             "close_sessions",
+            "ensure_reachable",
             "config_fingerprint",
             "configure_sessions",
             "parse_target",

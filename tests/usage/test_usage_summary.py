@@ -7,7 +7,7 @@ import json
 
 import pytest
 from rich.console import Console
-from test_usage_slices import DATA, _fill
+from tests.usage.test_usage_slices import DATA, _fill
 
 from pilotgate.errors import ConfigError
 from pilotgate.plan import validate_plan_text

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> Any:
     from pilotgate._invocation import set_invocation
 
     if argv is None:  # the console script, not a caller inside another program
-        from pilotgate._cli._stdout import install
+        from pilotgate._stdout import install
 
         install()
     args = sys.argv[1:] if argv is None else argv

@@ -1,4 +1,5 @@
-"""Options shared by result-producing commands: ``--store``, ``--feature``/``--version``.
+"""Options shared by result-producing commands: ``--store``, ``--feature``/``--version``,
+``--json`` (and its one writer), and dates given on the command line.
 
 The commands do not record runs themselves: they pass ``store=`` and ``save=`` to the
 capability's entry point, which records its run through :mod:`pilotgate.runs`.
@@ -9,12 +10,21 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-__all__ = ["ensure_reachable", "plan_scope", "scope_options", "store_options", "write_json"]
+__all__ = [
+    "ensure_reachable",
+    "json_option",
+    "parse_date",
+    "plan_scope",
+    "scope_options",
+    "store_options",
+    "write_json",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,6 +40,28 @@ def store_options(fn: F) -> F:
         help="Store URL (default: the plan's, else sqlite:///.pilotgate/pilotgate.db).",
     )(fn)
     return fn
+
+
+def json_option(what: str) -> Callable[[F], F]:
+    """``--json FILE`` (``json_path``): "Write the {what} document."."""
+    return click.option(
+        "--json", "json_path", type=click.Path(dir_okay=False), help=f"Write the {what} document."
+    )
+
+
+def parse_date(value: str | None, option: str) -> datetime | None:
+    """A date or date-time given as ``option`` (UTC when it names no zone; ``Z`` allowed)."""
+    from pilotgate.errors import ConfigError
+
+    if not value:
+        return None
+    try:
+        d = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"bad date {value!r}", where=option, fix="use 2026-05-01 or 2026-05-01T12:00:00Z"
+        ) from None
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
 def scope_options(fn: F) -> F:
@@ -68,29 +100,10 @@ def plan_scope(
 
 
 def ensure_reachable(config: Any) -> None:
-    """Fail fast with one line (exit 2) when the target cannot be reached, before a run.
+    """Fail fast with one line (exit 2): :func:`pilotgate.targets.ensure_reachable`."""
+    from pilotgate.targets import ensure_reachable as check
 
-    Args:
-        config: the run's :class:`~pilotgate.targets.TargetConfig`. Python targets are
-            always "reachable"; HTTP ones get a connection (and, for OpenAI-compatible
-            APIs, a ``GET /models``) on a throwaway event loop and session.
-    """
-    import asyncio
-
-    from pilotgate.targets import build_target, check_reachable, close_sessions
-
-    if getattr(config, "kind", "python") == "python":
-        return
-
-    async def check() -> None:
-        target = build_target(config)
-        try:
-            await check_reachable(target)
-        finally:
-            await target.aclose()
-            await close_sessions()
-
-    asyncio.run(check())
+    check(config)
 
 
 def _finite(value: Any) -> Any:

@@ -23,8 +23,7 @@ def demo(out_dir: str, seed: int, n_requests: int) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from pilotgate.demo._orchestrate import DemoConfig, DemoStep, run_demo
-    from pilotgate.demo._steps import capability_steps
+    from pilotgate.demo import DemoConfig, DemoStep, capability_steps, run_demo
 
     console = Console()
     cfg = DemoConfig(out_dir=Path(out_dir), seed=seed, n_requests=n_requests)

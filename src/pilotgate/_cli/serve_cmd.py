@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 
 import click
 
@@ -13,54 +12,34 @@ from pilotgate.errors import ConfigError
 
 __all__ = ["serve"]
 
+_opt = click.option
 
+
+# fmt: off
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8765, show_default=True, type=int, help="Port (0: a free one).")
-@click.option("--store", "store_url", help="Store URL (default: PILOTGATE_STORE, plan, local).")
-@click.option("--plan", "plan_path", type=click.Path(dir_okay=False), help="Pilot plan file.")
-@click.option(
-    "--max-body-mb", default=16.0, show_default=True, type=click.FloatRange(min=0.01),
-    help="Largest request body accepted (413 beyond).",
-)  # fmt: skip
-@click.option(
-    "--no-auth",
-    is_flag=True,
-    help="Accept writes without an API key (only on a loopback address).",
-)
-@click.option(
-    "--allowed-host",
-    "allowed_hosts",
-    multiple=True,
-    metavar="NAME",
-    help="A Host name to answer to besides loopback's and the bind address "
-    "('*.example.com' for subdomains); others get 421. Repeatable.",
-)
-@click.option(
-    "--session-secret",
-    envvar="PILOTGATE_SESSION_SECRET",
-    help="Secret that signs dashboard sessions (env PILOTGATE_SESSION_SECRET); "
-    "default: one kept in the store, shared by every worker.",
-)
-@click.option(
-    "--workers", default=1, show_default=True, type=click.IntRange(min=1),
-    help="Worker processes sharing the port (keys, sessions and ids are in the store).",
-)  # fmt: skip
+@_opt("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@_opt("--port", default=8765, show_default=True, type=int, help="Port (0: a free one).")
+@_opt("--store", "store_url", help="Store URL (default: PILOTGATE_STORE, plan, local).")
+@_opt("--plan", "plan_path", type=click.Path(dir_okay=False), help="Pilot plan file.")
+@_opt("--max-body-mb", default=16.0, show_default=True, type=click.FloatRange(min=0.01),
+      help="Largest request body accepted (413 beyond).")
+@_opt("--no-auth", is_flag=True,
+      help="Accept writes without an API key (only on a loopback address).")
+@_opt("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+      help="A Host name to answer to besides loopback's and the bind address "
+      "('*.example.com' for subdomains); others get 421. Repeatable.")
+@_opt("--session-secret", envvar="PILOTGATE_SESSION_SECRET",
+      help="Secret that signs dashboard sessions (env PILOTGATE_SESSION_SECRET); "
+      "default: one kept in the store, shared by every worker.")
+@_opt("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+      help="Worker processes sharing the port (keys, sessions and ids are in the store).")
 @redaction_options
+# fmt: on
 def serve(
-    host: str,
-    port: int,
-    store_url: str | None,
-    plan_path: str | None,
-    max_body_mb: float,
-    no_auth: bool,
-    allowed_hosts: tuple[str, ...],
-    session_secret: str | None,
-    no_redact: bool,
-    raw_ids: bool,
-    redact_patterns: tuple[str, ...],
-    workers: int = 1,
-) -> None:
+    host: str, port: int, store_url: str | None, plan_path: str | None, max_body_mb: float,
+    no_auth: bool, allowed_hosts: tuple[str, ...], session_secret: str | None,
+    no_redact: bool, raw_ids: bool, redact_patterns: tuple[str, ...], workers: int = 1,
+) -> None:  # fmt: skip
     """Serve the collector: POST /v1/ingest, /v1/feedback, /v1/traces (OTLP), GET /health.
 
     Writes need 'Authorization: Bearer <key>' from `pilotgate keys create`. PII is
@@ -68,12 +47,9 @@ def serve(
     stored as keyed hashes unless --raw-ids. The dashboard asks for a read key whenever
     the bind address is not loopback.
     """
-    import uvicorn
-
-    from pilotgate._web import server_hosts
-    from pilotgate._web._serve import ENV, ServeConfig, build_app
+    from pilotgate._web import ServeConfig, base_url, bind, run_server, server_hosts
     from pilotgate.plan import resolve_settings
-    from pilotgate.store import open_store, safe_url
+    from pilotgate.store import safe_url
 
     if no_auth and not is_loopback_host(host):
         raise ConfigError(
@@ -95,8 +71,8 @@ def serve(
     )
     if session_secret:  # workers read it from their environment, never from argv
         os.environ["PILOTGATE_SESSION_SECRET"] = session_secret
-    sock = _bind(host, port)  # bound first, so the URL printed is the real one (--port 0)
-    base = f"http://{_url_host(host)}:{sock.getsockname()[1]}"
+    sock = bind(host, port)  # bound first, so the URL printed is the real one (--port 0)
+    base = base_url(host, sock)
     click.echo(
         f"pilotgate collector on {base} -> {safe_url(resolved.store)}"
         f" (auth {'off' if no_auth else 'on'}, redaction {'off' if no_redact else 'on'}"
@@ -104,47 +80,4 @@ def serve(
         err=True,
     )
     click.echo(f"dashboard: {base}/", err=True)
-    if workers > 1:  # each worker builds the app from the environment (app_factory)
-        open_store(resolved.store).close()  # migrate once, before the workers race to
-        os.environ[ENV] = cfg.to_env()
-        config = uvicorn.Config(
-            "pilotgate._web._serve:app_factory", factory=True, workers=workers,
-            log_level="warning", access_log=False,
-        )  # fmt: skip
-        try:
-            from uvicorn.supervisors import Multiprocess
-
-            Multiprocess(config, sockets=[sock]).run()
-        finally:
-            sock.close()
-        return
-    app, store = build_app(cfg)
-    try:
-        config = uvicorn.Config(app, log_level="warning", access_log=False)
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        sock.close()
-        store.close()
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port``; a port in use is a one-line error."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise ConfigError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
-            where="--host/--port",
-            fix="choose another --port (0 picks a free one)",
-        ) from None
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
+    run_server(cfg, sock, workers=workers)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
 from typing import Any
 
 import click
@@ -73,17 +71,9 @@ def simulate(host: str, port: int, profile_path: str | None, seed: int, **overri
 
 
 def _serve(profile: Any, seed: int, host: str, port: int) -> None:
-    from pilotgate.simulator import Simulator
-    from pilotgate.simulator._thread import new_event_loop
+    from pilotgate.simulator import Simulator, serve_forever
 
-    sim = Simulator(profile, seed=seed)
-
-    async def main() -> None:
-        await sim.start(host, port)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+    def started(sim: Simulator) -> None:
         summary = ", ".join(f"{k}={v}" for k, v in profile.describe().items())
         click.echo(
             f"pilotgate simulator: OpenAI base URL {sim.base_url}, "
@@ -91,13 +81,9 @@ def _serve(profile: Any, seed: int, host: str, port: int) -> None:
         )
         click.echo(f"  {summary}")
         click.echo("  Ctrl-C to stop", err=True)
-        await stop.wait()
-        await sim.stop()
-        st = sim.stats
-        codes = ", ".join(f"{k}: {v}" for k, v in sorted(st.by_status.items())) or "none"
-        click.echo(f"stopped after {st.requests} requests ({codes})", err=True)
 
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: listening on {host}, reachable beyond this machine", err=True)
-    with asyncio.Runner(loop_factory=new_event_loop) as runner:
-        runner.run(main())
+    st = serve_forever(profile, seed=seed, host=host, port=port, on_start=started)
+    codes = ", ".join(f"{k}: {v}" for k, v in sorted(st.by_status.items())) or "none"
+    click.echo(f"stopped after {st.requests} requests ({codes})", err=True)

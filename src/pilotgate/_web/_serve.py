@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from pilotgate.plan import Plan
     from pilotgate.store import Store
 
-__all__ = ["ENV", "ServeConfig", "Upkeep", "app_factory"]
+__all__ = ["ENV", "ServeConfig", "Upkeep", "app_factory", "base_url", "bind", "run_server"]
 
 ENV = "PILOTGATE_SERVE_CONFIG"
 REFRESH_S = 10.0
@@ -134,3 +135,67 @@ class Upkeep(threading.Thread):
             days, res.interactions, res.feedback, res.steps, feature, res.before,
         )  # fmt: skip
         return res.to_json()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (0: a free port), inheritable by workers.
+
+    Bound before anything is printed, so the URL a person is shown is the real one.
+
+    Raises:
+        ConfigError: the address cannot be bound (a port in use), in one line.
+    """
+    from pilotgate.errors import ConfigError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            where="--host/--port",
+            fix="choose another --port (0 picks a free one)",
+        ) from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def base_url(host: str, sock: socket.socket) -> str:
+    """``http://HOST:PORT``: the host as given (an IPv6 one in brackets), the bound port."""
+    return f"http://{f'[{host}]' if ':' in host else host}:{sock.getsockname()[1]}"
+
+
+def run_server(cfg: ServeConfig, sock: socket.socket, *, workers: int = 1) -> None:
+    """Serve the app on ``sock`` until stopped; the socket (and the store) close after.
+
+    With ``workers`` > 1 the store is migrated once here, then uvicorn starts that many
+    processes which build the app from ``cfg`` in their environment (:func:`app_factory`).
+    """
+    import uvicorn
+
+    try:
+        if workers > 1:
+            from uvicorn.supervisors import Multiprocess
+
+            from pilotgate.store import open_store
+
+            open_store(cfg.store).close()  # migrate once, before the workers race to
+            os.environ[ENV] = cfg.to_env()
+            config = uvicorn.Config(
+                "pilotgate._web._serve:app_factory", factory=True, workers=workers,
+                log_level="warning", access_log=False,
+            )  # fmt: skip
+            Multiprocess(config, sockets=[sock]).run()
+            return
+        app, store = build_app(cfg)
+        try:
+            config = uvicorn.Config(app, log_level="warning", access_log=False)
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            store.close()
+    finally:
+        sock.close()

@@ -12,6 +12,7 @@ from pilotgate.cases._build import build_eval_set
 from pilotgate.cases._dedup import Deduper, DedupResult, dedup_texts, normalise_text
 from pilotgate.cases._formats import EXPORT_FORMATS, export_cases, import_cases
 from pilotgate.cases._label_import import LabelImport, import_labels
+from pilotgate.cases._render import render_cases
 from pilotgate.cases._review import (
     REVIEW_ACTIONS,
     ApplyResult,
@@ -31,7 +32,15 @@ from pilotgate.cases._spec import (
     parse_strategies,
 )
 from pilotgate.cases._tui import ReviewSession, review_session
-from pilotgate.cases._versions import EvalSetDiff, diff_eval_sets, list_eval_sets, load_eval_set
+from pilotgate.cases._versions import (
+    EvalSetDiff,
+    diff_eval_sets,
+    export_eval_set,
+    import_eval_set,
+    list_eval_sets,
+    load_eval_set,
+    show_eval_set,
+)
 
 __all__ = [
     "LabelImport",
@@ -54,7 +63,9 @@ __all__ = [
     "default_reviewer",
     "diff_eval_sets",
     "export_cases",
+    "export_eval_set",
     "import_cases",
+    "import_eval_set",
     "import_labels",
     "list_eval_sets",
     "list_reviews",
@@ -63,5 +74,7 @@ __all__ = [
     "parse_strategies",
     "pending_reviews",
     "record_review",
+    "render_cases",
     "review_session",
+    "show_eval_set",
 ]

@@ -34,6 +34,7 @@ FAILURE_KINDS = ("rejected", "edited", "errored", "slow", "abandoned", "implicit
 DEFAULT_FAILURE_WEIGHTS = {"implicit_bad": 3.0}
 #: The default mix: kinds of request first, then what went wrong, then plain traffic.
 DEFAULT_WEIGHTS = {"stratified": 0.5, "failures": 0.3, "uniform": 0.2}
+DEFAULT_STRATEGY = ",".join(DEFAULT_WEIGHTS)
 
 References = Literal["auto", "accepted", "edited", "none"]
 
@@ -115,6 +116,19 @@ class BuildSpec:
             raise ConfigError(f"slow quantile must be in [0.5, 1), got {self.slow_quantile}")
         if self.clusters is not None and self.clusters < 1:
             raise ConfigError(f"clusters must be >= 1, got {self.clusters}")
+
+    @classmethod
+    def from_options(
+        cls, *, strategy: str = DEFAULT_STRATEGY, weights: str | None = None, **fields: Any
+    ) -> BuildSpec:
+        """A spec from ``--strategy`` and ``--weights`` text (see :func:`parse_strategies`).
+
+        The default strategies without weights keep their default shares (5,3,2), not equal
+        ones; ``fields`` are the other attributes.
+        """
+        if strategy == DEFAULT_STRATEGY and not weights:
+            return cls(weights=dict(DEFAULT_WEIGHTS), **fields)
+        return cls(weights=parse_strategies(strategy, weights), **fields)
 
     def to_json(self) -> dict[str, Any]:
         """The spec as recorded with the eval set (dates as RFC 3339)."""

@@ -1,23 +1,35 @@
 """Immutable versions: load one (``name`` or ``name@3``), list them, diff two.
 
 A version is never edited: builds, imports and applied reviews each save a new one, so
-an eval run that names ``prod@3`` can always be re-run on the same cases.
+an eval run that names ``prod@3`` can always be re-run on the same cases. Import, export
+and show return the ``pilotgate.cases.*`` documents the command line writes with ``--json``.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import ValidationError
 
-from pilotgate.errors import InputError
+from pilotgate.errors import ConfigError, InputError
 from pilotgate.records import Case, format_validation_error
 
 if TYPE_CHECKING:
     from pilotgate.store import Store
 
-__all__ = ["DIFF_FIELDS", "EvalSetDiff", "diff_eval_sets", "list_eval_sets", "load_eval_set"]
+__all__ = [
+    "DIFF_FIELDS",
+    "EvalSetDiff",
+    "diff_eval_sets",
+    "export_eval_set",
+    "import_eval_set",
+    "list_eval_sets",
+    "load_eval_set",
+    "show_eval_set",
+]
 
 #: Case fields compared by a diff; ``origin`` counts only through its reference fields,
 #: so a rebuilt case whose provenance timestamps moved is not "changed".
@@ -122,3 +134,79 @@ def diff_eval_sets(store: Store, a: str, b: str) -> EvalSetDiff:
         changed=changed,
         unchanged=unchanged,
     )
+
+
+def show_eval_set(store: Store, ref: str) -> dict[str, Any]:
+    """The ``pilotgate.cases.show/1`` document of ``ref``: its metadata and every case."""
+    meta, rows = load_eval_set(store, ref)
+    return {
+        "schema": "pilotgate.cases.show/1",
+        "ref": f"{meta['name']}@{meta['version']}",
+        "name": meta["name"],
+        "version": meta["version"],
+        "created_at": meta["created_at"].isoformat(),
+        "description": meta.get("description"),
+        "params": meta.get("params") or {},
+        "n_cases": len(rows),
+        "cases": [c.model_dump(mode="json", exclude_none=True) for c in rows],
+    }
+
+
+def export_eval_set(store: Store, ref: str, path: str | Path, fmt: str) -> dict[str, Any]:
+    """Write ``ref`` to ``path`` for pilotgate, promptfoo or Inspect; the ``export/1`` document."""
+    from pilotgate.cases._formats import export_cases
+
+    meta, rows = load_eval_set(store, ref)
+    n = export_cases(rows, path, fmt)
+    return {
+        "schema": "pilotgate.cases.export/1",
+        "ref": f"{meta['name']}@{meta['version']}",
+        "path": str(path),
+        "format": fmt,
+        "n_cases": n,
+    }
+
+
+def import_eval_set(
+    store: Store | str | None,
+    name: str,
+    path: str | Path,
+    fmt: str = "auto",
+    *,
+    description: str | None = None,
+) -> dict[str, Any]:
+    """Read cases from ``path`` and save them as the next version of ``name``.
+
+    The file is read before the store is opened, so a bad file never creates a store;
+    a store URL (or None: the default) is opened with ``create=True``.
+
+    Returns:
+        The ``pilotgate.cases.import/1`` document (ref, format used, number of cases).
+    """
+    from pilotgate.cases._formats import import_cases
+
+    if "@" in name:
+        raise ConfigError(f"import into a set by name, not {name!r}", fix="drop the @VERSION")
+    loaded, used = import_cases(path, fmt)
+    with _opened(store) as st:
+        version = st.save_eval_set(
+            name,
+            [c.model_dump(mode="json", exclude_none=True) for c in loaded],
+            params={"kind": "import", "path": str(path), "format": used},
+            description=description or f"imported from {Path(path).name}",
+        )
+    return {
+        "schema": "pilotgate.cases.import/1",
+        "name": name,
+        "version": version,
+        "ref": f"{name}@{version}",
+        "format": used,
+        "path": str(path),
+        "n_cases": len(loaded),
+    }
+
+
+def _opened(store: Store | str | None) -> AbstractContextManager[Store]:
+    from pilotgate.store import Store, open_store
+
+    return nullcontext(store) if isinstance(store, Store) else open_store(store, create=True)

@@ -4,6 +4,7 @@
   through an OpenAI-compatible LLM), as a class and as ``python:pilotgate.demo.feature:answer``.
 * :func:`run_feature_in_thread` / :func:`serve_feature` — the assistant over HTTP.
 * :mod:`pilotgate.demo.data` — the demo set, the production stream, simulated users.
+* :func:`run_demo` with :func:`capability_steps` — the whole flow (``pilotgate demo``).
 
 Names load their modules on first use, so importing this package costs nothing.
 """
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pilotgate.demo._intents import INTENTS, OUT_OF_SCOPE, Intent, intent_labels
+    from pilotgate.demo._orchestrate import DemoConfig, DemoStep, run_demo
     from pilotgate.demo._reaction import Reaction, react, to_ingest_records
     from pilotgate.demo._reply import FEATURE_NAME, AssistantReply, format_output
     from pilotgate.demo._request import ProdRequest
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
         serve_feature,
         start_feature_server,
     )
+    from pilotgate.demo._steps import capability_steps
     from pilotgate.demo.data import demo_set, production_stream
     from pilotgate.demo.feature import LLMError, SupportAssistant
 
@@ -34,6 +37,8 @@ __all__ = [
     "OUT_OF_SCOPE",
     "VERSIONS",
     "AssistantReply",
+    "DemoConfig",
+    "DemoStep",
     "FeatureServer",
     "Intent",
     "IntentRouter",
@@ -42,12 +47,14 @@ __all__ = [
     "Reaction",
     "Route",
     "SupportAssistant",
+    "capability_steps",
     "demo_set",
     "format_output",
     "intent_labels",
     "normalize",
     "production_stream",
     "react",
+    "run_demo",
     "run_feature_in_thread",
     "serve_feature",
     "start_feature_server",
@@ -59,6 +66,10 @@ _LAZY = {
     "OUT_OF_SCOPE": "_intents",
     "Intent": "_intents",
     "intent_labels": "_intents",
+    "DemoConfig": "_orchestrate",
+    "DemoStep": "_orchestrate",
+    "run_demo": "_orchestrate",
+    "capability_steps": "_steps",
     "Reaction": "_reaction",
     "react": "_reaction",
     "to_ingest_records": "_reaction",

@@ -26,6 +26,7 @@ from pilotgate.evaluate._inputs import (
     parse_scorer_spec,
     resolve_scorers,
 )
+from pilotgate.evaluate._render import render_eval
 from pilotgate.evaluate._run import EVAL_SCHEMA, EvalResult, arun_eval, response_cache_key, run_eval
 from pilotgate.evaluate._stats import Interval, is_binary, mean_ci
 from pilotgate.evaluate._summary import judge_agreement, summarize
@@ -50,6 +51,7 @@ __all__ = [
     "load_cases",
     "mean_ci",
     "parse_scorer_spec",
+    "render_eval",
     "resolve_scorers",
     "response_cache_key",
     "run_eval",

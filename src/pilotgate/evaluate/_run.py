@@ -445,9 +445,38 @@ def run_eval(
             (k: cluster the inputs that carry no cluster, k-means on ``embedder``
             vectors, default ``minilm``), ``progress``
             (called as ``progress(done, total)``), ``on_start`` (called with the run id
-            before the first call, e.g. to print it for a later ``--resume``).
+            before the first call, e.g. to print it for a later ``--resume``), ``scratch``
+            (True: keep nothing: the run lives in a throwaway store while it lasts, with no
+            response cache and no resume; an ``eval_set`` is read from ``store`` first, and
+            the document says ``"stored": false``).
 
     Returns:
         The run's id, its ``pilotgate.eval/1`` document and the per-case rows.
     """
+    if kwargs.pop("scratch", False):
+        return _run_scratch(target, cases, scorers, kwargs)
     return asyncio.run(arun_eval(target, cases, scorers, **kwargs))
+
+
+def _run_scratch(
+    target: str | Target, cases: CasesArg | None, scorers: Any, kwargs: dict[str, Any]
+) -> EvalResult:
+    """``run_eval(scratch=True)``: the run in a temporary SQLite store, deleted after."""
+    import tempfile
+    from pathlib import Path
+
+    if kwargs.get("resume"):
+        raise ConfigError("--resume needs the store", fix="drop --no-store")
+    eval_set = kwargs.pop("eval_set", None)
+    real = kwargs.get("store")
+    if isinstance(real, Store):
+        cases, _ = load_cases(None, eval_set=eval_set, store=real) if eval_set else (cases, None)
+    elif eval_set is not None:
+        with open_store(real, create=False) as store:
+            cases, _ = load_cases(None, eval_set=eval_set, store=store)
+    with tempfile.TemporaryDirectory(prefix="pilotgate-nostore-") as tmp:
+        scratch = f"sqlite:///{Path(tmp) / 'scratch.db'}"
+        kwargs.update(store=scratch, use_cache=False, on_start=None)
+        result = asyncio.run(arun_eval(target, cases, scorers, **kwargs))
+    result.document["stored"] = False
+    return result

@@ -18,8 +18,11 @@ from __future__ import annotations
 from pilotgate.load._api import expected_levels, run_levels, run_load, sweep_levels, to_target
 from pilotgate.load._config import LoadConfig, RetryPolicy, Shard, Slo
 from pilotgate.load._delayserver import DelayServer, DelaySpec
+from pilotgate.load._job import LoadJob, prepare_load
+from pilotgate.load._progress import ProgressPrinter
 from pilotgate.load._record import record_load
-from pilotgate.load._result import SCHEMA, LevelsResult, LoadResult, merge_results
+from pilotgate.load._render import render_load
+from pilotgate.load._result import SCHEMA, LevelsResult, LoadResult, merge_files, merge_results
 from pilotgate.load._safety import Estimate, estimate, is_loopback
 from pilotgate.load._samples import Samples
 from pilotgate.load._workload import Workload
@@ -31,7 +34,9 @@ __all__ = [
     "Estimate",
     "LevelsResult",
     "LoadConfig",
+    "LoadJob",
     "LoadResult",
+    "ProgressPrinter",
     "RetryPolicy",
     "Samples",
     "Shard",
@@ -40,8 +45,11 @@ __all__ = [
     "estimate",
     "expected_levels",
     "is_loopback",
+    "merge_files",
     "merge_results",
+    "prepare_load",
     "record_load",
+    "render_load",
     "run_levels",
     "run_load",
     "sweep_levels",

@@ -20,7 +20,7 @@ from pilotgate.load._metrics import (
 from pilotgate.load._pypool import harness_warnings, merge_harness
 from pilotgate.load._samples import Samples
 
-__all__ = ["SCHEMA", "LevelsResult", "LoadResult", "merge_results"]
+__all__ = ["SCHEMA", "LevelsResult", "LoadResult", "merge_files", "merge_results"]
 
 SCHEMA = "pilotgate.load/1"
 
@@ -224,3 +224,33 @@ def merge_results(results: Sequence[LoadResult]) -> LoadResult:
         harness=merge_harness([r.harness for r in results]),
         interrupted=any(r.interrupted for r in results),
     )
+
+
+def merge_files(paths: Sequence[str]) -> LoadResult | LevelsResult:
+    """Merge the ``--json`` documents of ``load --shard K/N`` runs, level by level.
+
+    Raises:
+        InputError: a file is unreadable, or the shards do not have the same levels.
+    """
+    import json
+    from pathlib import Path
+
+    docs = []
+    for path in paths:
+        try:
+            docs.append((path, json.loads(Path(path).read_text(encoding="utf-8"))))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read a load document: {exc}", where=path) from None
+    if all("levels" in d for _, d in docs):
+        n = {len(d["levels"]) for _, d in docs}
+        if len(n) != 1:
+            raise InputError("shards have different numbers of levels", where=docs[0][0])
+        return LevelsResult(
+            [
+                merge_results([LoadResult.from_json(d["levels"][i], where=p) for p, d in docs])
+                for i in range(n.pop())
+            ]
+        )
+    if any("levels" in d for _, d in docs):
+        raise InputError("cannot merge multi-level and single-level documents", where=paths[0])
+    return merge_results([LoadResult.from_json(d, where=p) for p, d in docs])

@@ -18,7 +18,7 @@ from pilotgate.load._workload import Workload, endpoint_url
 from pilotgate.targets._base import safe_url
 from pilotgate.targets._config import TargetConfig
 
-__all__ = ["Estimate", "check_target", "estimate", "is_loopback"]
+__all__ = ["Estimate", "check_target", "estimate", "is_loopback", "require_consent"]
 
 _CHARS_PER_TOKEN = 4.0
 _DEFAULT_OUTPUT_TOKENS = 256
@@ -39,13 +39,26 @@ def check_target(target: TargetConfig, cfg: LoadConfig) -> str:
     scheme = urlsplit(url).scheme
     if scheme not in ("http", "https"):
         raise ConfigError(f"unsupported URL scheme {scheme!r}", where=url, fix="use http(s)://")
+    require_consent(target, cfg)
+    return url
+
+
+def require_consent(
+    target: TargetConfig,
+    cfg: LoadConfig,
+    *,
+    fix: str = "check the estimate and pass --yes (or set load.allow_remote in the plan)",
+) -> None:
+    """Refuse a target off this machine unless ``cfg.allow_remote`` (consent) is set."""
+    if target.kind == "python":
+        return
+    url = safe_url(endpoint_url(target))
     if not cfg.allow_remote and not is_loopback(url):
         raise ConfigError(
             "the target is not on loopback; a load test sends real traffic (and cost) there",
             where=url,
-            fix="check the estimate and pass --yes (or set load.allow_remote in the plan)",
+            fix=fix,
         )
-    return url
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ queue, token-bucket rate limits with OpenAI's headers, and injectable faults.
 from pilotgate.simulator._dist import Dist
 from pilotgate.simulator._profile import SimulatorProfile, load_profile, profile_from_mapping
 from pilotgate.simulator._sim import Simulator, SimulatorStats
-from pilotgate.simulator._thread import run_in_thread
+from pilotgate.simulator._thread import run_in_thread, serve_forever
 
 __all__ = [
     "Dist",
@@ -24,4 +24,5 @@ __all__ = [
     "load_profile",
     "profile_from_mapping",
     "run_in_thread",
+    "serve_forever",
 ]

@@ -15,6 +15,7 @@ from pilotgate.targets._resolve import (
     TARGETS,
     build_target,
     check_reachable,
+    ensure_reachable,
     parse_target,
     resolve_target,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "close_sessions",
     "config_fingerprint",
     "configure_sessions",
+    "ensure_reachable",
     "parse_target",
     "resolve_target",
     "retry_after_s",

@@ -20,7 +20,14 @@ from pilotgate.records import format_validation_error
 from pilotgate.targets._base import Target, safe_url
 from pilotgate.targets._config import TargetConfig
 
-__all__ = ["TARGETS", "build_target", "check_reachable", "parse_target", "resolve_target"]
+__all__ = [
+    "TARGETS",
+    "build_target",
+    "check_reachable",
+    "ensure_reachable",
+    "parse_target",
+    "resolve_target",
+]
 
 TargetFactory = Callable[[TargetConfig], Target]
 TARGETS: Registry[TargetFactory] = Registry("target")
@@ -157,3 +164,30 @@ async def check_reachable(target: Target) -> None:
     check = getattr(target, "check", None)
     if check is not None:
         await check()
+
+
+def ensure_reachable(config: TargetConfig) -> None:
+    """:func:`check_reachable` for callers without an event loop (the command line).
+
+    Python targets are always reachable; an HTTP one gets a connection (and, for an
+    OpenAI-compatible API, a ``GET /models``) on a throwaway loop and session.
+
+    Raises:
+        TargetError: the target cannot be reached (one line: host, port, what to fix).
+    """
+    import asyncio
+
+    from pilotgate.targets._session import close_sessions
+
+    if getattr(config, "kind", "python") == "python":
+        return
+
+    async def check() -> None:
+        target = build_target(config)
+        try:
+            await check_reachable(target)
+        finally:
+            await target.aclose()
+            await close_sessions()
+
+    asyncio.run(check())
