@@ -112,6 +112,33 @@ interactions = Table(
         sqlite_where=text("error IS NOT NULL"),
         postgresql_where=text("error IS NOT NULL"),
     ),
+    # Migration 0014: a read key's view of a store shared by several projects
+    Index(
+        "ix_interactions_project_volume",
+        "project",
+        "feature",
+        "version",
+        "ts",
+        sqlite_where=text("ts IS NOT NULL"),
+        postgresql_where=text("ts IS NOT NULL"),
+    ),
+    Index(
+        "ix_interactions_project_latency",
+        "project",
+        "feature",
+        "latency_ms",
+        sqlite_where=text("latency_ms IS NOT NULL"),
+        postgresql_where=text("latency_ms IS NOT NULL"),
+    ),
+    Index(
+        "ix_interactions_project_errors",
+        "project",
+        "feature",
+        "version",
+        "ts",
+        sqlite_where=text("error IS NOT NULL"),
+        postgresql_where=text("error IS NOT NULL"),
+    ),
 )
 
 feedback = Table(
@@ -137,6 +164,15 @@ feedback = Table(
     # the headline dwell median reads an OFFSET window of this (pilotgate.usage, 0005)
     Index(
         "ix_feedback_dwell",
+        "dwell_ms",
+        sqlite_where=text("dwell_ms IS NOT NULL"),
+        postgresql_where=text("dwell_ms IS NOT NULL"),
+    ),
+    # Migration 0014: a read key's acceptance per day and dwell median
+    Index("ix_feedback_project_ts", "project", "ts", "accepted"),
+    Index(
+        "ix_feedback_project_dwell",
+        "project",
         "dwell_ms",
         sqlite_where=text("dwell_ms IS NOT NULL"),
         postgresql_where=text("dwell_ms IS NOT NULL"),
