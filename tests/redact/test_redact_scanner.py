@@ -115,8 +115,10 @@ def test_batch_validators_equal_one_by_one(matches: list[str]) -> None:
     """Any list of strings (below and past the batch threshold): the same verdicts."""
     card, phone = builtin_detectors()["card"], builtin_detectors()["phone"]
     assert card.validate_many is not None and phone.validate_many is not None
-    assert card.validate_many(matches) == [ref_card_ok(m) for m in matches]
-    # the phone validator sees pattern matches only: they start with a digit, + or (
+    # each validator sees its pattern's matches only: a card holds digits, " " and "-"
+    cards = [m for m in matches if not set(m) & set(".()+")]
+    assert card.validate_many(cards) == [ref_card_ok(m) for m in cards]
+    # a phone starts with a digit, + or (
     phones = [m for m in matches if m[0] in "+(0123456789"]
     assert phone.validate_many(phones) == [ref_phone_ok(m) for m in phones]
 
