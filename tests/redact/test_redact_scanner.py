@@ -69,6 +69,8 @@ PIECES = [
     "4111 1111 1111 1111",  # a valid card
     "4111 1111 1111 111",  # one digit short, then glued to what follows
     "5500-0000-0000-0004",
+    "4111111111111111111111",  # 22 digits: longer than any card, part of none
+    "4111111111111111",
     "+44 20 7946 0958",
     "+1 (415) 555-2671",
     "(555) 123-4567",

@@ -161,8 +161,15 @@ _PHONE_SHAPE = _shape_table(b" .-", b"()+")
 _RUN_13 = b"0" * 13
 
 
+_RUN_20 = b"0" * 20
+
+
 def _card_block(block: bytes) -> bool:
-    # 13 digits with separators between them (deleting every separator: a superset)
+    # 13 digits with separators between them (deleting every separator: a superset). A
+    # match starts and ends at group boundaries and holds at most 19 digits, so no group
+    # of 20 or more digits is part of one: those become breakers first.
+    if _RUN_20 in block:
+        block = b"x".join(block.split(_RUN_20))
     return _RUN_13 in block.translate(None, b"s")
 
 
