@@ -76,6 +76,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate.collector._body", "pilotgate.ingest._json"): "ingest's JSON loader not public",
     ("pilotgate.collector._otlp_route", "pilotgate.ingest._otlp_logs"): "OTLP log decoding",
     ("pilotgate.collector._router", "pilotgate.ingest._gc"): "gc_paused has no public name",
+    ("pilotgate.collector._router", "pilotgate.ingest._fate"): "write_isolated not public",
     ("pilotgate.collector._router", "pilotgate.ingest._json"): "ingest's JSON loader not public",
     ("pilotgate.collector._router", "pilotgate.ingest._otlp_join"): "merge_stored not public",
     ("pilotgate.collector._router", "pilotgate.ingest._sanitise"): "NORMALISED not public",

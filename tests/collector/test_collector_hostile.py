@@ -189,3 +189,80 @@ def test_hostile_records_property(collector_factory: Any, store_url: str) -> Non
                 assert rec["id"] not in stored
 
     check()
+
+
+# ------------------------------------------------------------------ OTLP merge path
+
+POISON_SPAN = "00000000000000c2"
+TRACE = "0123456789abcdef0123456789abcdef"
+
+
+def _refuse_one_id(store_url: str, rid: str) -> None:
+    """Make the real store refuse one row for good (as a store may, for reasons nobody
+    foresaw): a CHECK constraint on PostgreSQL, an aborting trigger on SQLite."""
+    import sqlalchemy as sa
+
+    with Store(store_url) as store, store.engine.begin() as conn:
+        if store_url.startswith("sqlite"):
+            conn.execute(
+                sa.text(
+                    "CREATE TRIGGER refuse_one BEFORE INSERT ON interactions "
+                    f"WHEN NEW.id = '{rid}' BEGIN SELECT RAISE(ABORT, 'refused by test'); END"
+                )
+            )
+        else:
+            conn.execute(
+                sa.text(f"ALTER TABLE interactions ADD CONSTRAINT refuse_one CHECK (id <> '{rid}')")
+            )
+
+
+def _genai_span(span_id: str) -> dict[str, Any]:
+    def attr(key: str, value: Any) -> dict[str, Any]:
+        kind = "intValue" if isinstance(value, int) else "stringValue"
+        return {"key": key, "value": {kind: str(value) if kind == "intValue" else value}}
+
+    return {
+        "traceId": TRACE,
+        "spanId": span_id,
+        "name": "chat m",
+        "startTimeUnixNano": "1777636800000000000",
+        "endTimeUnixNano": "1777636800500000000",
+        "attributes": [
+            attr("gen_ai.operation.name", "chat"),
+            attr("gen_ai.request.model", "m"),
+            attr("gen_ai.usage.input_tokens", 3),
+            attr("gen_ai.prompt", f"question {span_id}"),
+            attr("gen_ai.completion", "answer"),
+        ],
+    }
+
+
+def test_otlp_batch_with_a_refused_span_against_real_serve(store_url: str, tmp_path: Path) -> None:
+    """OTLP's merge path isolates what the store refuses: the good spans are stored, only
+    the refused one is named (partialSuccess), and the answer is not a 5xx."""
+    spans = [f"00000000000000a{i}" for i in range(5)]
+    spans[2] = POISON_SPAN
+    _refuse_one_id(store_url, f"otel-{TRACE}-{POISON_SPAN}")
+    proc, url = _serve(store_url, tmp_path / "serve.log")
+    try:
+        doc = {
+            "resourceSpans": [
+                {
+                    "resource": {
+                        "attributes": [{"key": "service.name", "value": {"stringValue": "otlp"}}]
+                    },
+                    "scopeSpans": [{"spans": [_genai_span(s) for s in spans]}],
+                }
+            ]
+        }
+        status, body = _post(url + "/v1/traces", json.dumps(doc).encode())
+        assert status == 200, body
+        partial = body["partialSuccess"]
+        assert partial["rejectedSpans"] == 1, body
+        assert partial["errorMessage"].startswith("span 2: (record): the store refused it"), body
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    with Store(store_url) as store:
+        stored = {r["id"] for r in store.interactions()}
+    assert stored == {f"otel-{TRACE}-{s}" for s in spans if s != POISON_SPAN}

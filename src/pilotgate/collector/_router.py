@@ -29,6 +29,7 @@ from pilotgate.collector._keys import authenticate
 from pilotgate.collector._settings import CollectorSettings
 from pilotgate.errors import StoreError
 from pilotgate.ingest import BatchFate, InvalidRecord, RecordError, store_batch, validate_record
+from pilotgate.ingest._fate import write_isolated
 from pilotgate.ingest._gc import gc_paused
 from pilotgate.ingest._json import loads
 from pilotgate.ingest._otlp_join import merge_stored
@@ -224,30 +225,33 @@ def collector_router(store: Store, settings: CollectorSettings) -> APIRouter:
         caller's project: ids are unique per project); returns how many are new.
 
         The read and the write happen under one lock, so a span and its log events
-        arriving together cannot overwrite each other.
+        arriving together cannot overwrite each other. A record the store refuses for
+        good is isolated by the same bisection as every other write path and named
+        alone; the others are stored.
         """
         if not good:
             return 0
+
+        def merge_write(records: list[dict[str, Any]]) -> dict[str, int]:
+            ids = list({rec["id"] for rec in records})
+            stored = {r["id"]: r for r in store.interactions(ids=ids, project=project)}
+            merged = merge_stored(records, stored)
+            if merged:
+                store.add_interactions(merged, upsert=True, project=project)
+            return {"interaction": sum(1 for r in merged if r["id"] not in stored)}
+
         with merge_lock:
             try:
-                ids = list({rec["id"] for _, rec in good})
-                stored = {r["id"]: r for r in store.interactions(ids=ids, project=project)}
-                merged = merge_stored([rec for _, rec in good], stored)
-                if merged:
-                    store.add_interactions(merged, upsert=True, project=project)
-            except StoreError as exc:
-                if not exc.retryable:  # the rows' fault: say so, never "retry later"
-                    for index, _ in good:
-                        errors.append(
-                            RecordError(index, "(record)", f"the store refused it: {exc.what}")
-                        )
-                    return 0
+                fate = write_isolated([rec for _, rec in good], merge_write)
+            except StoreError:
                 raise HTTPException(
                     503,
                     detail="the store is unavailable; retry the whole batch later",
                     headers={"Retry-After": "1"},
                 ) from None
-        return sum(1 for r in merged if r["id"] not in stored)
+        for pos, reason in fate.refused:  # the rows' fault: say so, never "retry later"
+            errors.append(RecordError(good[pos][0], "(record)", reason))
+        return sum(fate.stored_new.values())
 
     def answer(resp: IngestResponse, caller: Caller) -> JSONResponse:
         # every record refused: a client error (retrying the same batch cannot help)

@@ -11,14 +11,14 @@ are keys), so storing a half twice changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pilotgate.errors import StoreError
 from pilotgate.store import Store
 
-__all__ = ["BatchFate", "store_batch", "store_records"]
+__all__ = ["BatchFate", "store_batch", "store_records", "write_isolated"]
 
 
 def _dedupe_key(rec: dict[str, Any]) -> Any:
@@ -75,18 +75,35 @@ def store_batch(
     Raises:
         StoreError: the store is away (``retryable``); retry the whole batch later.
     """
+    return write_isolated(records, lambda part: store_records(store, part, project=project))
+
+
+def write_isolated(
+    records: Sequence[dict[str, Any]], write: Callable[[list[dict[str, Any]]], dict[str, int]]
+) -> BatchFate:
+    """Apply ``write`` (all or nothing per call; returns new rows per kind) to ``records``,
+    halving the batch around a permanent refusal until the refused records stand alone.
+
+    The one bisection every path that stores records shares (``store_batch``, the
+    collector's OTLP merge), so a bad record is named alone however it arrived.
+
+    Raises:
+        Exception: what ``write`` raised when it is not the data's fault (the store away).
+    """
     fate = BatchFate()
-    _store(store, list(enumerate(records)), fate, project)
+    _write(write, list(enumerate(records)), fate)
     return fate
 
 
-def _store(
-    store: Store, items: list[tuple[int, dict[str, Any]]], fate: BatchFate, project: str | None
+def _write(
+    write: Callable[[list[dict[str, Any]]], dict[str, int]],
+    items: list[tuple[int, dict[str, Any]]],
+    fate: BatchFate,
 ) -> None:
     if not items:
         return
     try:
-        counts = store_records(store, [rec for _, rec in items], project=project)
+        counts = write([rec for _, rec in items])
     except Exception as exc:
         reason = _permanent(exc)
         if reason is None:
@@ -95,8 +112,8 @@ def _store(
             fate.refused.append((items[0][0], f"the store refused it: {reason}"))
             return
         mid = len(items) // 2
-        _store(store, items[:mid], fate, project)
-        _store(store, items[mid:], fate, project)
+        _write(write, items[:mid], fate)
+        _write(write, items[mid:], fate)
         return
     for k, v in counts.items():
         fate.stored_new[k] = fate.stored_new.get(k, 0) + v

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from itertools import repeat
 from typing import Any
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "SEPARATORS",
     "Detector",
     "builtin_detectors",
+    "candidate_regions",
     "iban_valid",
     "luhn_valid",
 ]
@@ -73,6 +76,38 @@ def _card_ok(match: str) -> bool:
     return 13 <= len(digits) <= 19 and luhn_valid(digits)
 
 
+_DOUBLED_BYTES = bytes.maketrans(b"0123456789", b"0246813579")
+_DIGIT_VALUES = bytes.maketrans(b"0123456789 ", bytes(range(10)) + b"\x00")
+BATCH_MIN = 64
+"""Fewest matches worth the vectorised checks (below: one call per match)."""
+
+
+def _cards_ok(matches: list[str]) -> list[bool]:
+    """``_card_ok`` of every match, in a few passes over all of them (numpy).
+
+    The digits of each match are right-aligned in 20 columns (the Luhn sum ignores what
+    is left of the number), so every even column holds a digit the rule doubles: one
+    translate doubles them all, and a row sum is each number's Luhn sum.
+    """
+    if len(matches) < BATCH_MIN:
+        return [_card_ok(m) for m in matches]
+    joined = "\x00".join(matches).translate(_DROP_SEPARATORS)
+    runs = joined.split("\x00")
+    padded = "".join(map(str.rjust, runs, repeat(20)))
+    if len(padded) != 20 * len(runs) or not padded.isascii():  # other scripts' digits
+        return [_card_ok(m) for m in matches]
+    import numpy as np
+
+    raw = bytearray(padded.encode("ascii"))
+    raw[0::2] = raw[0::2].translate(_DOUBLED_BYTES)
+    rows = np.frombuffer(raw, np.uint8).reshape(-1, 20)
+    lengths = (rows != 32).sum(axis=1)
+    sums = np.frombuffer(bytes(raw).translate(_DIGIT_VALUES), np.uint8).reshape(-1, 20)
+    ok = (lengths >= 13) & (lengths <= 19) & (sums.sum(axis=1) % 10 == 0)
+    out: list[bool] = ok.tolist()
+    return out
+
+
 _DATE_LIKE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
 _GROUPING = frozenset(" .-(")
 
@@ -91,6 +126,96 @@ def _phone_ok(match: str) -> bool:
     return len(match) > 10 or _DATE_LIKE.match(match) is None
 
 
+def _phones_ok(matches: list[str]) -> list[bool]:
+    """``_phone_ok`` of every match: the digit counts in one pass, the rest inline."""
+    if not matches:
+        return []
+    counts = map(len, "\x00".join(matches).translate(_DROP_SEPARATORS).split("\x00"))
+    date_like = _DATE_LIKE.match
+    grouping = _GROUPING.isdisjoint
+    return [
+        (7 < d < 16)
+        if m[0] == "+"
+        else (
+            8 < d < 14
+            and (m[0] == "0" or not grouping(m))
+            and (len(m) > 10 or date_like(m) is None)
+        )
+        for m, d in zip(matches, counts, strict=True)
+    ]
+
+
+def _shape_table(separators: bytes, others: bytes = b"") -> bytes:
+    """Digits to ``0``, ``separators`` to ``s``, ``others`` kept, everything else ``x``."""
+    table = bytearray(b"x" * 256)
+    table[48:58] = b"0" * 10
+    for ch in separators:
+        table[ch] = ord("s")
+    for ch in others:
+        table[ch] = ch
+    return bytes(table)
+
+
+_CARD_SHAPE = _shape_table(b" -")
+_PHONE_SHAPE = _shape_table(b" .-", b"()+")
+_RUN_13 = b"0" * 13
+
+
+_RUN_20 = b"0" * 20
+
+
+def _card_block(block: bytes) -> bool:
+    # 13 digits with separators between them (deleting every separator: a superset). A
+    # match starts and ends at group boundaries and holds at most 19 digits, so no group
+    # of 20 or more digits is part of one: those become breakers first.
+    if _RUN_20 in block:
+        block = b"x".join(block.split(_RUN_20))
+    return _RUN_13 in block.translate(None, b"s")
+
+
+def _phone_block(block: bytes) -> bool:
+    # every phone match holds \d\d[ .\-]?\d\d: its first two groups (or "+" and 7 digits)
+    return b"0000" in block or b"00s00" in block
+
+
+REGION_BLOCK = 4096
+"""Characters per block of the region pre-check (a block ends at the next breaker)."""
+
+
+def candidate_regions(
+    text: str, *, shape: bytes, may_hold: Callable[[bytes], bool], block: int = REGION_BLOCK
+) -> list[tuple[int, int]] | None:
+    """Where in ``text`` a card or phone match may be, without running its regex.
+
+    For ASCII text: the text is mapped to a shape (``_shape_table``) and cut into blocks
+    of about ``REGION_BLOCK`` characters at *breakers* (``x``: a character no match holds,
+    which is also all the context a match's look-arounds read); the blocks ``may_hold``
+    accepts are returned as ``(start, end)`` spans, adjacent ones merged. A match never
+    crosses a breaker, so running the pattern on each span (with one character of
+    context each side) finds exactly what it finds on the whole text. ``None``: no cut
+    (not ASCII, or short): run on the whole text.
+    """
+    if len(text) < 2 * block or not text.isascii():
+        return None
+    sh = text.encode("ascii").translate(shape)
+    if not may_hold(sh):
+        return []
+    regions: list[tuple[int, int]] = []
+    n = len(sh)
+    a = 0
+    while a < n:
+        b = sh.find(b"x", a + block)
+        if b < 0:
+            b = n
+        if may_hold(sh[a:b]):
+            if regions and regions[-1][1] + 1 == a:
+                regions[-1] = (regions[-1][0], b)
+            else:
+                regions.append((a, b))
+        a = b + 1
+    return regions
+
+
 @dataclass(frozen=True)
 class Detector:
     """One kind of personal data: a pattern, an optional validator, and its placeholder."""
@@ -99,6 +224,8 @@ class Detector:
     pattern: Any
     """A compiled ``re`` pattern (built-ins) or ``regex`` pattern (user patterns)."""
     validate: Callable[[str], bool] | None = None
+    validate_many: Callable[[list[str]], list[bool]] | None = None
+    """``validate`` of a list of matches at once (the same answers, far fewer steps)."""
     needs: tuple[str, ...] = ()
     """Substrings one of which every match contains: a cheap pre-check that skips the regex."""
     hint: tuple[str, ...] = ()
@@ -116,6 +243,9 @@ class Detector:
     """For ASCII text: every accepted match is made of digits and the separators
     ``SEPARATORS`` only, and holds this many digits, so with the separators deleted the text
     has a run of that many digits. A placeholder breaks runs, so no pass lengthens one."""
+
+    regions: Callable[[str], list[tuple[int, int]] | None] | None = None
+    """Where matches may be (``candidate_regions``): the pattern runs only there."""
 
     timeout_s: float | None = None
     """Time limit per text (user patterns, run by the ``regex`` module); None: none needed."""
@@ -246,6 +376,24 @@ def builtin_detectors() -> dict[str, Detector]:
         "email": Detector("email", _EMAIL, needs=("@",)),
         "iban": Detector("iban", _IBAN, iban_valid, needs_digit=True, min_digits=2, shape=b"aa00"),
         # the validators accept cards of 13-19 digits and phones of 8-15
-        "card": Detector("card", _CARD, _card_ok, needs_digit=True, min_digits=13, digit_run=13),
-        "phone": Detector("phone", _PHONE, _phone_ok, needs_digit=True, min_digits=8, digit_run=8),
+        "card": Detector(
+            "card",
+            _CARD,
+            _card_ok,
+            _cards_ok,
+            needs_digit=True,
+            min_digits=13,
+            digit_run=13,
+            regions=partial(candidate_regions, shape=_CARD_SHAPE, may_hold=_card_block),
+        ),
+        "phone": Detector(
+            "phone",
+            _PHONE,
+            _phone_ok,
+            _phones_ok,
+            needs_digit=True,
+            min_digits=8,
+            digit_run=8,
+            regions=partial(candidate_regions, shape=_PHONE_SHAPE, may_hold=_phone_block),
+        ),
     }

@@ -226,6 +226,8 @@ def _sub(det: Detector, text: str) -> tuple[str, int]:
     if validate is None:  # the C loop, no Python call per match
         out: tuple[str, int] = det.pattern.subn(placeholder, text)
         return out
+    if det.validate_many is not None:
+        return _sub_many(det, text)
     # split() with the whole pattern as a group hands back every match as a string at C
     # speed (no match object, no callback per match): only the validator runs in Python
     parts = _grouped(det.pattern).split(text)
@@ -237,6 +239,45 @@ def _sub(det: Detector, text: str) -> tuple[str, int]:
             parts[i] = placeholder
             n += 1
     return ("".join(parts) if n else text), n
+
+
+def _sub_many(det: Detector, text: str) -> tuple[str, int]:
+    """:func:`_sub` for a detector that validates its matches as a batch and may say
+    where they can be (``det.regions``): the pattern runs on those spans only, each with
+    one character of context either side (all its look-arounds read)."""
+    regions = det.regions(text) if det.regions is not None else None
+    if regions is None:
+        return _split_validate(det, text)
+    out: list[str] = []
+    total = 0
+    done = 0
+    for start, end in regions:
+        a, b = max(start - 1, 0), min(end + 1, len(text))
+        new, n = _split_validate(det, text[a:b])
+        if n:
+            out.append(text[done:start])
+            out.append(new[start - a : len(new) - (b - end)])
+            done = end
+            total += n
+    if not total:
+        return text, 0
+    out.append(text[done:])
+    return "".join(out), total
+
+
+def _split_validate(det: Detector, text: str) -> tuple[str, int]:
+    parts = _grouped(det.pattern).split(text)
+    if len(parts) == 1:
+        return text, 0
+    found = parts[1::2]
+    assert det.validate_many is not None
+    oks = det.validate_many(found)
+    n = oks.count(True)
+    if not n:
+        return text, 0
+    placeholder = det.placeholder
+    parts[1::2] = [placeholder if ok else m for m, ok in zip(found, oks, strict=True)]
+    return "".join(parts), n
 
 
 _GROUPED: dict[str, re.Pattern[str]] = {}

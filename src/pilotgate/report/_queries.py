@@ -174,8 +174,12 @@ def _overview(
     feats = features(store)
     chosen = [feature] if feature is not None else feats
     scope = "" if project is None else " AND project = :p"
-    calls = _count_sql(store.dialect, "ix_interactions_volume", scope)
-    errs = _count_sql(store.dialect, "ix_interactions_errors", " AND error IS NOT NULL" + scope)
+    # a read key's view reads the project-led indexes (migration 0014)
+    led = "" if project is None else "project_"
+    calls = _count_sql(store.dialect, f"ix_interactions_{led}volume", scope)
+    errs = _count_sql(
+        store.dialect, f"ix_interactions_{led}errors", " AND error IS NOT NULL" + scope
+    )
     # feedback is a separate table: aggregate it on a second connection meanwhile
     # (SQLite releases the GIL while it steps through a query)
     pool = ThreadPoolExecutor(max_workers=2)

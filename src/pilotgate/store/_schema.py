@@ -43,6 +43,11 @@ def _project(*, key: bool) -> Column[str]:
     )
 
 
+def _partial(name: str, columns: str, where: str) -> Index:
+    """A partial index on both backends (``columns`` space-separated)."""
+    return Index(name, *columns.split(), sqlite_where=text(where), postgresql_where=text(where))
+
+
 interactions = Table(
     "interactions",
     metadata,
@@ -112,6 +117,12 @@ interactions = Table(
         sqlite_where=text("error IS NOT NULL"),
         postgresql_where=text("error IS NOT NULL"),
     ),
+    # Migration 0014: a read key's view of a store shared by several projects
+    _partial("ix_interactions_project_volume", "project feature version ts", "ts IS NOT NULL"),
+    _partial(
+        "ix_interactions_project_latency", "project feature latency_ms", "latency_ms IS NOT NULL"
+    ),
+    _partial("ix_interactions_project_errors", "project feature version ts", "error IS NOT NULL"),
 )
 
 feedback = Table(
@@ -141,6 +152,9 @@ feedback = Table(
         sqlite_where=text("dwell_ms IS NOT NULL"),
         postgresql_where=text("dwell_ms IS NOT NULL"),
     ),
+    # Migration 0014: a read key's acceptance per day and dwell median
+    Index("ix_feedback_project_ts", "project", "ts", "accepted"),
+    _partial("ix_feedback_project_dwell", "project dwell_ms", "dwell_ms IS NOT NULL"),
 )
 
 steps = Table(

@@ -105,7 +105,9 @@ def _conds(
     c = t.interactions.c
     conds: list[Any] = []
     if project is not None:  # a read key's view of a shared store: its project only
-        conds.append(c.project == project)
+        # ts is never null: the term lets counts read the partial project-led index
+        # ix_interactions_project_volume (migration 0014) instead of the table
+        conds += [c.project == project, c.ts.is_not(None)]
     if feature is not None:
         conds.append(c.feature == feature)
     if version is not None:

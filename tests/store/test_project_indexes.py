@@ -1,0 +1,108 @@
+"""A read key's overview of a shared store reads project-led indexes, never a whole table.
+
+Every statement ``usage_overview`` runs for a read key's view (``Store.scoped``) of a store
+holding two projects is captured and explained on the backend itself: on SQLite no step
+may scan ``interactions`` or ``feedback`` (``SCAN`` without a search term); on PostgreSQL,
+with sequential scans priced out (a small table would otherwise be read whole, as it
+should), no step may be a ``Seq Scan`` of them, so each has an index to search.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event
+
+from pilotgate.report import usage_overview
+from pilotgate.store import Store
+
+FEATURE = "router"
+NEW_INDEXES = {
+    "ix_interactions_project_volume",
+    "ix_interactions_project_latency",
+    "ix_interactions_project_errors",
+    "ix_feedback_project_ts",
+    "ix_feedback_project_dwell",
+}
+T0 = datetime(2026, 3, 2, tzinfo=UTC)
+N = 4000
+"""Rows per project: enough for PostgreSQL's planner to prefer an index it can use."""
+
+
+def _fill(store: Store) -> None:
+    for project in ("a", "b"):
+        rows = [
+            {
+                "id": f"{project}{i}",
+                "ts": T0 + timedelta(minutes=5 * i),
+                "feature": FEATURE,
+                "version": f"v{i % 2}",
+                "input": "q",
+                "output": "r",
+                "latency_ms": 100.0 + i,
+                "error": "timeout" if i % 7 == 0 else None,
+            }
+            for i in range(N)
+        ]
+        store.add_interactions(rows, project=project)
+        fb = [
+            {
+                "id": f"f{project}{i}",
+                "interaction_id": f"{project}{i}",
+                "ts": T0 + timedelta(minutes=5 * i + 1),
+                "accepted": i % 3 != 0,
+                "dwell_ms": 1000.0 + i,
+            }
+            for i in range(0, N, 2)
+        ]
+        store.add_feedback(fb, project=project)
+    if store.dialect != "sqlite":  # the planner's statistics, as autovacuum would gather
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE interactions")
+            conn.exec_driver_sql("ANALYZE feedback")
+
+
+def _captured(store: Store) -> list[tuple[str, Any]]:
+    seen: list[tuple[str, Any]] = []
+
+    def grab(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if re.search(r"\bFROM (interactions|feedback)\b", statement):
+            seen.append((statement, params))
+
+    event.listen(store.engine, "before_cursor_execute", grab)
+    try:
+        ov = usage_overview(store.scoped("a"), feature=FEATURE)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", grab)
+    assert ov["n"] == N  # project a's rows only
+    return seen
+
+
+def test_read_key_overview_searches_project_led_indexes(store_url: str) -> None:
+    with Store(store_url) as store:
+        _fill(store)
+        statements = _captured(store)
+        assert len(statements) > 10
+        raw = store.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            used: set[str] = set()
+            if store.dialect != "sqlite":
+                cur.execute("SET enable_seqscan = off")
+            for sql, params in statements:
+                if store.dialect == "sqlite":
+                    cur.execute("EXPLAIN QUERY PLAN " + sql, params)
+                    plan = "\n".join(str(row[-1]) for row in cur.fetchall())
+                    scans = re.findall(r"^SCAN (interactions|feedback)\b.*$", plan, re.M)
+                else:
+                    cur.execute("EXPLAIN " + sql, params)
+                    plan = "\n".join(str(row[0]) for row in cur.fetchall())
+                    scans = re.findall(r"Seq Scan on (interactions|feedback)\b", plan)
+                assert not scans, f"{sql}\n{plan}"
+                used.update(re.findall(r"ix_\w*project_\w+", plan))
+        finally:
+            raw.close()
+    # each index of migration 0014 serves some statement of the overview
+    assert used >= NEW_INDEXES, sorted(used)
