@@ -37,6 +37,7 @@ def render_silent(doc: dict[str, Any], console: Any) -> None:
             _pct(s["explicit_feedback_share"]),
         )
     console.print(table)
+    _render_freshness(doc, console)
     churn = doc["churn"]
     t2 = Table(title=f"silent churn — never back within {churn['return_days']} days")
     for col in ("first experience", "users", "judged", "never returned"):
@@ -52,3 +53,24 @@ def render_silent(doc: dict[str, Any], console: Any) -> None:
     for ex in doc["rephrase_examples"][:3]:
         first, then = (escape(visible(ex[k][:70])) for k in ("first", "then"))
         console.print(f"  rephrased: {first!r} → {then!r}")
+
+
+def _render_freshness(doc: dict[str, Any], console: Any) -> None:
+    """One line saying how current the signals are: never silently stale."""
+    fresh, ran = doc.get("freshness"), doc.get("refresh")
+    if not fresh:
+        return
+    if fresh["up_to"] is None:
+        console.print("signals: none built yet (run without --no-signals-refresh)")
+        return
+    line = f"signals: every interaction stored up to {fresh['up_to'][:19]}Z"
+    if ran is not None:
+        line += f", refreshed now ({ran['rows']:,} rows recomputed in {ran['seconds']:.2f} s)"
+    else:
+        line += f", as built at {fresh['refreshed_at'][:19]}Z"
+    behind = fresh["behind"]
+    if behind:
+        more = "+" if fresh["behind_at_least"] else ""
+        line += f"; {behind:,}{more} interactions stored since are not in them"
+        line += " (refresh: drop --no-signals-refresh)" if ran is None else ""
+    console.print(line, markup=False, highlight=False, soft_wrap=True)

@@ -49,6 +49,13 @@ def _date(value: str | None, flag: str) -> datetime | None:
     default=True,
     help="Implicit signals, churn and off-purpose requests (needs a feature).",
 )
+@click.option(
+    "--signals-refresh/--no-signals-refresh",
+    "signals_refresh",
+    default=True,
+    help="Bring the signals up to date first (incrementally; default), or read them as "
+    "built (`serve` keeps them current): the output says how current they are either way.",
+)
 @click.option("--rebuild", is_flag=True, help="Recompute every stored signal, not only new data.")
 @click.option(
     "--exact",
@@ -68,6 +75,7 @@ def usage(
     signals: bool,
     rebuild: bool,
     exact: bool = False,
+    signals_refresh: bool = True,
 ) -> None:
     """Volume, latency, errors, acceptance, dwell, funnel and abandonment, by version and day.
 
@@ -110,11 +118,16 @@ def usage(
             doc["slices"] = [p.to_json() for p in parts]
         if signals and feature is not None:
             cfg = plan.signals if plan is not None else SignalsSection()
+            built = None
             if rebuild:
                 from pilotgate.signals import refresh_signals
 
-                refresh_signals(store, feature, cfg, rebuild=True)
-            silent = silent_users(store, feature, cfg, version=version, since=t0, until=t1)
+                built = refresh_signals(store, feature, cfg, rebuild=True)
+            silent = silent_users(
+                store, feature, cfg, version=version, since=t0, until=t1,
+                refresh=signals_refresh and built is None, fresh=True,
+            )  # fmt: skip
+            silent.refresh = built or silent.refresh
             doc["silent_users"] = silent.to_json()
     finally:
         store.close()
