@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,6 @@ def usage(
     from rich.console import Console
 
     from pilotgate.plan import SignalsSection, resolve_settings
-    from pilotgate.signals import silent_users
     from pilotgate.store import open_store
     from pilotgate.usage import usage_report
     from pilotgate.usage._cost import usage_cost
@@ -99,16 +99,25 @@ def usage(
     steps = plan.pilot.steps if plan is not None else []
     store = open_store(settings.store, create=False)
     t0, t1 = _date(since, "--since"), _date(until, "--until")
+    # the report, the cost and the signals read separate tables: each on its own
+    # connection, at once (the database does the work; the answer is the same)
+    pool = ThreadPoolExecutor(max_workers=2)
     try:
+        cost = pool.submit(
+            usage_cost, store, plan.prices if plan is not None else {}, feature=feature,
+            version=version, since=t0, until=t1, metadata=where,
+        )  # fmt: skip
+        silent = None
+        if signals and feature is not None:
+            cfg = plan.signals if plan is not None else SignalsSection()
+            silent = pool.submit(_silent, store, feature, cfg, version, t0, t1,
+                                 rebuild=rebuild, refresh=signals_refresh)  # fmt: skip
         report = usage_report(
             store, feature=feature, version=version, since=t0, until=t1, steps=steps,
             metadata=where, exact=exact,
         )  # fmt: skip
         doc = report.to_json()
-        doc["cost"] = usage_cost(
-            store, plan.prices if plan is not None else {}, feature=feature, version=version,
-            since=t0, until=t1, metadata=where,
-        ).to_json()  # fmt: skip
+        doc["cost"] = cost.result().to_json()
         if key is not None:
             parts = usage_slices(
                 store, key, feature=feature, version=version, since=t0, until=t1, steps=steps,
@@ -116,20 +125,10 @@ def usage(
             )  # fmt: skip
             doc["by"] = f"metadata.{key}"
             doc["slices"] = [p.to_json() for p in parts]
-        if signals and feature is not None:
-            cfg = plan.signals if plan is not None else SignalsSection()
-            built = None
-            if rebuild:
-                from pilotgate.signals import refresh_signals
-
-                built = refresh_signals(store, feature, cfg, rebuild=True)
-            silent = silent_users(
-                store, feature, cfg, version=version, since=t0, until=t1,
-                refresh=signals_refresh and built is None, fresh=True,
-            )  # fmt: skip
-            silent.refresh = built or silent.refresh
-            doc["silent_users"] = silent.to_json()
+        if silent is not None:
+            doc["silent_users"] = silent.result().to_json()
     finally:
+        pool.shutdown(cancel_futures=True)
         store.close()
     console = Console()
     _render(doc, console)
@@ -139,6 +138,30 @@ def usage(
         render_silent(doc["silent_users"], console)
     if json_path:
         Path(json_path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+
+def _silent(
+    store: Any,
+    feature: str,
+    cfg: Any,
+    version: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    *,
+    rebuild: bool,
+    refresh: bool,
+) -> Any:
+    """The silent-user figures, brought up to date first unless ``refresh`` is off, with
+    how current they are."""
+    from pilotgate.signals import refresh_signals, silent_users
+
+    built = refresh_signals(store, feature, cfg, rebuild=True) if rebuild else None
+    silent = silent_users(
+        store, feature, cfg, version=version, since=since, until=until,
+        refresh=refresh and built is None, fresh=True,
+    )  # fmt: skip
+    silent.refresh = built or silent.refresh
+    return silent
 
 
 def _render_cost(cost: dict[str, Any] | None, console: Any) -> None:
