@@ -228,9 +228,10 @@ class Raced(Exception):
 
 
 def _lock_key(feature: str) -> int:
-    """A signed 64-bit advisory lock key of the feature's signals."""
+    """A signed 32-bit advisory lock key of the feature's signals (paired with the schema's:
+    stores in two schemas of one database do not wait for each other)."""
     digest = hashlib.sha256(b"pilotgate-signals\0" + feature.encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    return int.from_bytes(digest[:4], "big", signed=True)
 
 
 def claim(conn: Connection, feature: str, expect: Any) -> None:
@@ -241,7 +242,10 @@ def claim(conn: Connection, feature: str, expect: Any) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(feature)})
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(current_schema()), :k)"),
+            {"k": _lock_key(feature)},
+        )
     s = t.signal_state.c
     now = conn.execute(select(s.updated_at).where(s.feature == feature)).scalar()
     if now != expect:
