@@ -94,7 +94,8 @@ def app_factory() -> FastAPI:
 
 
 class Upkeep(threading.Thread):
-    """Refreshes rollups every ``REFRESH_S`` and applies ``store.retention_days`` daily."""
+    """Refreshes rollups every ``REFRESH_S``, signals every ``SIGNALS_S``, and applies
+    ``store.retention_days`` daily."""
 
     def __init__(
         self,
