@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import click
 
 from pilotgate._cli._options import write_json
@@ -31,6 +33,13 @@ __all__ = ["usage"]
     default=True,
     help="Implicit signals, churn and off-purpose requests (needs a feature).",
 )
+@click.option(
+    "--signals-refresh/--no-signals-refresh",
+    "signals_refresh",
+    default=True,
+    help="Bring the signals up to date first (incrementally; default), or read them as "
+    "built (`serve` keeps them current): the output says how current they are either way.",
+)
 @click.option("--rebuild", is_flag=True, help="Recompute every stored signal, not only new data.")
 @click.option(
     "--exact",
@@ -50,6 +59,7 @@ def usage(
     signals: bool,
     rebuild: bool,
     exact: bool = False,
+    signals_refresh: bool = True,
 ) -> None:
     """Volume, latency, errors, acceptance, dwell, funnel and abandonment, by version and day.
 
@@ -57,7 +67,7 @@ def usage(
     """
     from pilotgate._dates import parse_time
     from pilotgate.plan import SignalsSection, resolve_settings
-    from pilotgate.signals import print_silent_users, refresh_signals, silent_users
+    from pilotgate.signals import print_silent_users, silent_users
     from pilotgate.store import open_store
     from pilotgate.usage import print_usage, usage_summary
 
@@ -66,7 +76,13 @@ def usage(
     if feature is None and plan is not None:
         feature = plan.feature.name
     t0, t1 = parse_time(since, where="--since"), parse_time(until, where="--until")
-    with open_store(settings.store, create=False) as store:
+    cfg = plan.signals if plan is not None else SignalsSection()
+    # the signals read their own tables: on their own connection, beside the report
+    with open_store(settings.store, create=False) as store, ThreadPoolExecutor(1) as pool:
+        silent = None
+        if signals and feature is not None:
+            silent = pool.submit(silent_users, store, feature, cfg, version=version, since=t0,
+                                 until=t1, refresh=signals_refresh, rebuild=rebuild, fresh=True)  # fmt: skip
         doc = usage_summary(
             store,
             plan,
@@ -78,12 +94,8 @@ def usage(
             where=where_opts,
             exact=exact,
         )
-        if signals and feature is not None:
-            cfg = plan.signals if plan is not None else SignalsSection()
-            if rebuild:
-                refresh_signals(store, feature, cfg, rebuild=True)
-            silent = silent_users(store, feature, cfg, version=version, since=t0, until=t1)
-            doc["silent_users"] = silent.to_json()
+        if silent is not None:
+            doc["silent_users"] = silent.result().to_json()
     print_usage(doc)
     if "silent_users" in doc:
         print_silent_users(doc["silent_users"])

@@ -8,8 +8,11 @@ stored by id, a repeated id is a no-op) live in the store, and so do the rollups
 refreshes are serialised by the store (SQLite's write lock, a PostgreSQL advisory lock).
 
 :class:`Upkeep` is a daemon thread in every serving process: it refreshes the rollups of
-the hours the collector wrote (every ``REFRESH_S`` seconds), and, when the plan sets
-``store.retention_days``, prunes the plan's feature's raw rows older than that once a day.
+the hours the collector wrote (every ``REFRESH_S`` seconds), brings the silent-user signals
+up to date incrementally (every ``SIGNALS_S``: the plan's feature, and every feature whose
+signals were built with the same ``[signals]`` settings), so that ``pilotgate usage`` and
+the gate find them current, and, when the plan sets ``store.retention_days``, prunes the
+plan's feature's raw rows older than that once a day.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ __all__ = ["ENV", "ServeConfig", "Upkeep", "app_factory", "base_url", "bind", "r
 
 ENV = "PILOTGATE_SERVE_CONFIG"
 REFRESH_S = 10.0
+SIGNALS_S = 30.0
 PRUNE_EVERY = timedelta(days=1)
 log = logging.getLogger("pilotgate.serve")
 
@@ -91,13 +95,23 @@ def app_factory() -> FastAPI:
 
 
 class Upkeep(threading.Thread):
-    """Refreshes rollups every ``REFRESH_S`` and applies ``store.retention_days`` daily."""
+    """Refreshes rollups every ``REFRESH_S``, signals every ``SIGNALS_S``, and applies
+    ``store.retention_days`` daily."""
 
-    def __init__(self, store: Store, plan: Plan | None, *, every: float = REFRESH_S):
+    def __init__(
+        self,
+        store: Store,
+        plan: Plan | None,
+        *,
+        every: float = REFRESH_S,
+        signals_every: float = SIGNALS_S,
+    ):
         super().__init__(name="pilotgate-upkeep", daemon=True)
         self.store, self.plan, self.every = store, plan, every
+        self.signals_every = timedelta(seconds=signals_every)
         self.stopped = threading.Event()
         self.last_prune: datetime | None = None
+        self.last_signals: datetime | None = None
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -114,9 +128,31 @@ class Upkeep(threading.Thread):
         try:
             pruned = self._retention(now)
             refresh_rollups(self.store)
+            self._signals(now)
         except Exception as exc:  # upkeep must never take the server down
             log.warning("upkeep failed (retrying in %.0f s): %s", self.every, exc)
         return pruned
+
+    def _signals(self, now: datetime) -> list[str]:
+        """Refresh the signals that readers will ask for, when due; returns the features.
+
+        The plan's feature (built here the first time), and every feature whose stored
+        signals have the settings this server would use (a feature built with other
+        ``[signals]`` settings is left to its readers: refreshing it with these would
+        rebuild it, and theirs would rebuild it back)."""
+        if self.last_signals is not None and now - self.last_signals < self.signals_every:
+            return []
+        from pilotgate.plan import SignalsSection
+        from pilotgate.signals import features_built_with, refresh_signals
+
+        cfg = self.plan.signals if self.plan is not None else SignalsSection()
+        features = set(features_built_with(self.store, cfg))
+        if self.plan is not None:
+            features.add(self.plan.feature.name)
+        for feature in sorted(features):
+            refresh_signals(self.store, feature, cfg)
+        self.last_signals = now
+        return sorted(features)
 
     def _retention(self, now: datetime) -> dict[str, Any] | None:
         days = self.plan.store.retention_days if self.plan is not None else None

@@ -185,7 +185,11 @@ def _overview(
     pool = ThreadPoolExecutor(max_workers=2)
     fb_future = pool.submit(_feedback_days, store, feature, since, until, len(feats) <= 1, project)
     # the headline figures: one computation shared with the gate and `pilotgate usage`
-    figs_future = pool.submit(usage_figures, store, feature=feature, since=since, until=until)
+    # (``project`` None: this view's rows are the whole store's, already asked above)
+    figs_future = pool.submit(
+        usage_figures, store, feature=feature, since=since, until=until,
+        whole_store=project is None,
+    )  # fmt: skip
     try:
         with store.engine.connect() as conn:
             first, last = _span(conn, conds)

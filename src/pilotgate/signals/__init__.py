@@ -11,7 +11,13 @@ curves, rephrase examples and off-purpose requests. ``docs/signals.md`` has the 
 
 from pilotgate.signals._compute import Computed, Journey, compute, journeys
 from pilotgate.signals._phrases import DEFAULT_ESCALATION, DEFAULT_NEGATIVE, PhraseMatcher
-from pilotgate.signals._refresh import RefreshStats, refresh_signals
+from pilotgate.signals._refresh import (
+    Freshness,
+    RefreshStats,
+    features_built_with,
+    freshness,
+    refresh_signals,
+)
 from pilotgate.signals._report import SIGNAL_METRICS, SilentUsers, silent_users
 from pilotgate.signals._rules import Feedback, Row, Rules, Signals, Step
 from pilotgate.signals._terminal import print_silent_users
@@ -22,6 +28,7 @@ __all__ = [
     "SIGNAL_METRICS",
     "Computed",
     "Feedback",
+    "Freshness",
     "Journey",
     "PhraseMatcher",
     "RefreshStats",
@@ -31,6 +38,8 @@ __all__ = [
     "Signals",
     "Step",
     "compute",
+    "features_built_with",
+    "freshness",
     "journeys",
     "print_silent_users",
     "refresh_signals",

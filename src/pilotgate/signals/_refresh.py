@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, select
 
 from pilotgate.plan import SignalsSection
 from pilotgate.signals._compute import Computed, compute, journeys
@@ -35,9 +35,17 @@ from pilotgate.store import tables as t
 if TYPE_CHECKING:
     from pilotgate.store import Store
 
-__all__ = ["RefreshStats", "params_hash", "refresh_signals"]
+__all__ = [
+    "Freshness",
+    "RefreshStats",
+    "features_built_with",
+    "freshness",
+    "params_hash",
+    "refresh_signals",
+]
 
 _OVERLAP = timedelta(seconds=5)
+_ATTEMPTS = 5  # a refresh raced this often in a row gives up (raises ``Raced``)
 
 
 @dataclass(frozen=True)
@@ -62,10 +70,57 @@ class RefreshStats:
         }
 
 
+@dataclass(frozen=True)
+class Freshness:
+    """How current a feature's materialised signals are: every interaction stored up to
+    ``up_to`` (ingest time) is in them, saved at ``refreshed_at``; ``behind`` interactions
+    stored since are not (counted up to ``BEHIND_CAP``; None: no signals built yet)."""
+
+    up_to: datetime | None
+    refreshed_at: datetime | None
+    behind: int | None
+    capped: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "up_to": None if self.up_to is None else self.up_to.isoformat(),
+            "refreshed_at": None if self.refreshed_at is None else self.refreshed_at.isoformat(),
+            "behind": self.behind,
+            "behind_at_least": self.capped,
+        }
+
+
+BEHIND_CAP = 100_000
+
+
+def freshness(store: Store, feature: str) -> Freshness:
+    """The feature's signal marks, and how many of its interactions they miss."""
+    state = _state(store, feature)
+    if state is None:
+        return Freshness(None, None, None)
+    c, sg = t.interactions.c, t.interaction_signals.c
+    done = select(sg.interaction_id).where(sg.interaction_id == c.id).exists()
+    hwm = state["hwm_ingested"]
+    q = select(c.id).where(c.feature == feature, ~done)
+    q = q.where(c.ingested_at > hwm) if hwm is not None else q.where(c.ingested_at.isnot(None))
+    with store.engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(q.limit(BEHIND_CAP).subquery()))
+        behind = int(n.scalar_one())
+    return Freshness(_aware(hwm), _aware(state["updated_at"]), behind, capped=behind >= BEHIND_CAP)
+
+
 def params_hash(cfg: SignalsSection) -> str:
     """The hash of the settings that change signals (return_days only changes reads)."""
     data = cfg.model_dump(mode="json", exclude={"return_days"})
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def features_built_with(store: Store, cfg: SignalsSection) -> list[str]:
+    """The features whose stored signals were built with ``cfg``'s settings."""
+    s = t.signal_state.c
+    with store.engine.connect() as conn:
+        q = select(s.feature).where(s.params_hash == params_hash(cfg))
+        return sorted(str(f) for f in conn.execute(q).scalars())
 
 
 def _state(store: Store, feature: str) -> dict[str, Any] | None:
@@ -94,13 +149,32 @@ def refresh_signals(
     rebuild: bool = False,
     seed: int = 0,
 ) -> RefreshStats:
-    """Bring the feature's materialised signals up to date; returns what it did."""
+    """Bring the feature's materialised signals up to date; returns what it did.
+
+    Safe to run from several processes at once (the CLI, the gate, every ``serve``
+    worker's upkeep): writes are serialised per feature, and a refresh whose starting
+    state another refresher replaced meanwhile starts over from the new state (its deltas
+    would otherwise count twice).
+    """
+    from pilotgate.signals._write import Raced
+
+    for _attempt in range(_ATTEMPTS - 1):
+        try:
+            return _refresh(store, feature, cfg or SignalsSection(), rebuild=rebuild, seed=seed)
+        except Raced:
+            rebuild = False  # the winner's state is current: catch up from it
+    return _refresh(store, feature, cfg or SignalsSection(), rebuild=rebuild, seed=seed)
+
+
+def _refresh(
+    store: Store, feature: str, cfg: SignalsSection, *, rebuild: bool, seed: int
+) -> RefreshStats:
     from pilotgate.signals._offpurpose import Scope
     from pilotgate.signals._write import signal_rows, write_refresh
 
-    cfg = cfg or SignalsSection()
     t0 = time.perf_counter()
     state = _state(store, feature)
+    expect = None if state is None else state["updated_at"]
     phash = params_hash(cfg)
     full = rebuild or state is None or state["params_hash"] != phash
     data_end = _data_end(store, feature)
@@ -116,7 +190,9 @@ def refresh_signals(
         moved = state["data_end"] is None or _aware(state["data_end"]) != data_end
         users, sessions, cutoff = _affected(store, feature, cfg, state, pending=moved)
         if not users and not sessions:
-            _save_state(store, feature, phash, state["threshold"], hwm_now, data_end, 0)
+            _save_marks(
+                store, feature, expect, _marks(phash, state["threshold"], hwm_now, data_end)
+            )
             return RefreshStats(feature, False, 0, 0, time.perf_counter() - t0, state["threshold"])
         rows = load_rows(store, feature, users=users, sessions=sessions, since=cutoff)
         threshold = state["threshold"]
@@ -125,8 +201,10 @@ def refresh_signals(
     off = scope.judge(store, rows) if scope is not None else {}
     js = journeys(list(rows.values()), {s.id: s.outcome for s in computed.signals})
     new = signal_rows(feature, rows, computed, off)
-    changed = write_refresh(store, feature, rows, new, js, full=full, cutoff=cutoff)
-    _save_state(store, feature, phash, computed.threshold, hwm_now, data_end, changed)
+    marks = _marks(phash, computed.threshold, hwm_now, data_end)
+    write_refresh(
+        store, feature, rows, new, js, full=full, cutoff=cutoff, expect=expect, state=marks
+    )
     return RefreshStats(
         feature, full, len(rows), len(js), time.perf_counter() - t0, computed.threshold
     )
@@ -279,30 +357,24 @@ def _horizon(cfg: SignalsSection) -> timedelta:
     )
 
 
-def _save_state(
-    store: Store,
-    feature: str,
-    phash: str,
-    threshold: float,
-    hwm: datetime | None,
-    data_end: datetime,
-    n: int,
-) -> None:
-    """Save the marks; ``n`` is how many signal rows the refresh changed."""
-    s = t.signal_state
+def _marks(
+    phash: str, threshold: float, hwm: datetime | None, data_end: datetime
+) -> dict[str, Any]:
+    """A refresh's ``signal_state`` columns (``n``, the signal rows it changed: 0 here)."""
+    return {
+        "params_hash": phash,
+        "threshold": threshold,
+        "hwm_ingested": hwm,
+        "data_end": data_end,
+        "updated_at": datetime.now(UTC),
+        "n": 0,
+    }
+
+
+def _save_marks(store: Store, feature: str, expect: Any, marks: dict[str, Any]) -> None:
+    """Save the marks of a refresh that found nothing to recompute."""
+    from pilotgate.signals._write import claim, save_state
+
     with store.engine.begin() as conn:
-        conn.execute(delete(s).where(s.c.feature == feature))
-        conn.execute(
-            insert(s),
-            [
-                {
-                    "feature": feature,
-                    "params_hash": phash,
-                    "threshold": threshold,
-                    "hwm_ingested": hwm,
-                    "data_end": data_end,
-                    "updated_at": datetime.now(UTC),
-                    "n": n,
-                }
-            ],
-        )
+        claim(conn, feature, expect)
+        save_state(conn, feature, marks)

@@ -14,7 +14,7 @@ from pilotgate.signals._figures import (
     read_examples,
     read_journeys,
 )
-from pilotgate.signals._refresh import RefreshStats, refresh_signals
+from pilotgate.signals._refresh import Freshness, RefreshStats, freshness, refresh_signals
 from pilotgate.store import Store
 from pilotgate.usage import Metric, Rate
 
@@ -53,6 +53,8 @@ class SilentUsers:
     rephrases: list[dict[str, Any]] = field(default_factory=list)
     escalations: list[dict[str, Any]] = field(default_factory=list)
     clusters: list[dict[str, Any]] = field(default_factory=list)
+    #: how current the materialised signals read here are (None: not asked)
+    fresh: Freshness | None = None
 
     # ------------------------------------------------------------ journeys
     def journey(self, outcome: str, version: str | None = None) -> JourneyCounts:
@@ -115,6 +117,7 @@ class SilentUsers:
             "data_end": self.data_end.isoformat() if self.data_end else None,
             "settings": self.cfg.model_dump(mode="json"),
             "refresh": self.refresh.to_json() if self.refresh else None,
+            "freshness": self.fresh.to_json() if self.fresh else None,
             "overall": self.overall.to_json(),
             "by_version": {k: v.to_json() for k, v in sorted(self.by_version.items())},
             "by_day": {k: v.to_json() for k, v in sorted(self.by_day.items())},
@@ -151,10 +154,17 @@ def silent_users(
     refresh: bool = True,
     examples: int = 8,
     clusters: bool = True,
+    fresh: bool = False,
+    rebuild: bool = False,
 ) -> SilentUsers:
-    """Refresh the feature's materialised signals (incrementally), then read the figures."""
+    """Refresh the feature's materialised signals (incrementally), then read the figures.
+
+    ``refresh`` False reads them as built (``serve`` keeps them current); ``fresh`` also
+    reads how current they are (:class:`Freshness`: their marks, the interactions they
+    miss), for a reader to print beside the figures. ``rebuild`` recomputes every stored
+    signal first, not only new data."""
     cfg = cfg or SignalsSection()
-    stats = refresh_signals(store, feature, cfg) if refresh else None
+    stats = refresh_signals(store, feature, cfg, rebuild=rebuild) if refresh or rebuild else None
     counts = read_counts(store, feature, version, since, until)
     overall = Counts()
     by_v: dict[str, Counts] = {}
@@ -167,6 +177,8 @@ def silent_users(
     if version is not None:
         js = {k: v for k, v in js.items() if k[0] == version}
     out = SilentUsers(feature, cfg, overall, by_v, by_d, js, end, stats)
+    if fresh:
+        out.fresh = freshness(store, feature)
     if examples:
         out.rephrases = read_examples(store, feature, "rephrased", examples)
         out.escalations = read_examples(store, feature, "escalated", examples)

@@ -33,6 +33,7 @@ def print_silent_users(doc: Mapping[str, Any], console: Console | None = None) -
 
     console = console or Console()
     console.print(_signals(doc))
+    _freshness(doc, console)
     console.print(_churn(doc["churn"]))
     off = doc["off_purpose"]
     if off["scope"]:
@@ -66,3 +67,24 @@ def _churn(churn: Mapping[str, Any]) -> Any:
     for outcome, c in churn["overall"].items():
         table.add_row(outcome, str(c["users"]), str(c["judged"]), rate_cell(c["never_returned"]))
     return table
+
+
+def _freshness(doc: Mapping[str, Any], console: Console) -> None:
+    """One line saying how current the signals are: never silently stale."""
+    fresh, ran = doc.get("freshness"), doc.get("refresh")
+    if not fresh:
+        return
+    if fresh["up_to"] is None:
+        console.print("signals: none built yet (run without --no-signals-refresh)")
+        return
+    line = f"signals: every interaction stored up to {fresh['up_to'][:19]}Z"
+    if ran is not None:
+        line += f", refreshed now ({ran['rows']:,} rows recomputed in {ran['seconds']:.2f} s)"
+    else:
+        line += f", as built at {fresh['refreshed_at'][:19]}Z"
+    behind = fresh["behind"]
+    if behind:
+        more = "+" if fresh["behind_at_least"] else ""
+        line += f"; {behind:,}{more} interactions stored since are not in them"
+        line += " (refresh: drop --no-signals-refresh)" if ran is None else ""
+    console.print(line, markup=False, highlight=False, soft_wrap=True)

@@ -7,11 +7,12 @@ keeps both the refresh and the read (a few rollup rows) far under a second.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text
 
 from pilotgate.signals._compute import RETURN_GAP, Computed, Journey
 from pilotgate.signals._figures import FLAGS
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
     from pilotgate.store import Store
 
-__all__ = ["signal_rows", "write_refresh"]
+__all__ = ["Raced", "claim", "save_state", "signal_rows", "write_refresh"]
 
 _COMPARED = (
     "version",
@@ -221,6 +222,43 @@ def _jrow(
     }
 
 
+class Raced(Exception):
+    """Another refresher saved the feature's signals after this one read their state: its
+    work is discarded (the deltas would count twice) and the refresh starts over."""
+
+
+def _lock_key(feature: str) -> int:
+    """A signed 32-bit advisory lock key of the feature's signals (paired with the schema's:
+    stores in two schemas of one database do not wait for each other)."""
+    digest = hashlib.sha256(b"pilotgate-signals\0" + feature.encode()).digest()
+    return int.from_bytes(digest[:4], "big", signed=True)
+
+
+def claim(conn: Connection, feature: str, expect: Any) -> None:
+    """Serialise the writers of one feature's signals, and check nobody saved since the
+    state this refresh started from (its ``updated_at``; None: no state yet). SQLite takes
+    its write lock up front; PostgreSQL a transaction-scoped advisory lock per feature.
+    Raises :class:`Raced` when the state moved."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(current_schema()), :k)"),
+            {"k": _lock_key(feature)},
+        )
+    s = t.signal_state.c
+    now = conn.execute(select(s.updated_at).where(s.feature == feature)).scalar()
+    if now != expect:
+        raise Raced(feature)
+
+
+def save_state(conn: Connection, feature: str, state: dict[str, Any]) -> None:
+    """The refresh's marks (``state``: every ``signal_state`` column but the feature)."""
+    s = t.signal_state
+    conn.execute(delete(s).where(s.c.feature == feature))
+    conn.execute(insert(s), [{"feature": feature, **state}])
+
+
 def write_refresh(
     store: Store,
     feature: str,
@@ -230,10 +268,15 @@ def write_refresh(
     *,
     full: bool,
     cutoff: datetime | None,
+    expect: Any,
+    state: dict[str, Any],
 ) -> int:
-    """Write one refresh in a transaction; returns the signal rows that changed."""
+    """Write one refresh and its state (``n`` set here) in a transaction that first checks
+    the state it started from is still current (:func:`claim`); returns the signal rows
+    that changed."""
     sg, uj, sd = t.interaction_signals, t.user_journeys, t.signal_daily
     with store.engine.begin() as conn:
+        claim(conn, feature, expect)
         if full:
             for table in (sg, uj, sd):
                 conn.execute(delete(table).where(table.c.feature == feature))
@@ -262,6 +305,7 @@ def write_refresh(
         for k in range(0, len(jrows), 5_000):
             conn.execute(insert(uj), jrows[k : k + 5_000])
         _apply_daily(conn, feature, delta)
+        save_state(conn, feature, {**state, "n": len(changed)})
     return len(changed)
 
 

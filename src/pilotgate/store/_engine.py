@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path
@@ -106,8 +107,47 @@ def _postgresql_session(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.commit()
 
 
+_REVISION = re.compile(
+    r"^(down_revision|revision)(?:[ \t]*:[^=\n]*)?[ \t]*=[ \t]*(?:\"([0-9A-Za-z_]+)\"|None)[ \t]*$",
+    re.M,
+)
+
+
+@functools.cache
+def _head() -> str | None:
+    """The newest revision, read from the migration files without Alembic: the one no other
+    revises (None when that is not a single one, e.g. two branches: let Alembic decide)."""
+    revs: set[str] = set()
+    downs: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict(_REVISION.findall(path.read_text(encoding="utf-8")))
+        if not found.get("revision"):
+            return None
+        revs.add(found["revision"])
+        if found.get("down_revision"):
+            downs.add(found["down_revision"])
+    heads = revs - downs
+    return next(iter(heads)) if len(heads) == 1 else None
+
+
+def _at_head(engine: Engine) -> bool:
+    """True when the store's recorded revision is already the newest: most opens (every CLI
+    read) then skip importing Alembic and taking the migration lock."""
+    head = _head()
+    if head is None:
+        return False
+    try:
+        with engine.connect() as conn:
+            got = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    except SQLAlchemyError:  # no table yet (a new store), or it cannot be read: migrate
+        return False
+    return [str(r[0]) for r in got] == [head]
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision."""
+    if _at_head(engine):
+        return
     from alembic import command
     from alembic.config import Config
     from alembic.util import CommandError

@@ -250,6 +250,7 @@ def usage_figures(
     since: datetime | None = None,
     until: datetime | None = None,
     exact: bool = False,
+    whole_store: bool | None = None,
 ) -> UsageFigures:
     """The headline usage figures of ``feature`` (and ``version``) over ``[since, until)``.
 
@@ -262,8 +263,13 @@ def usage_figures(
         feature, version: the scope (None: every feature / version).
         since: first instant included; until: first instant excluded (interaction time).
         exact: exact order statistics from the raw rows.
+        whole_store: whether this store view's rows are the whole store's (no read
+            project, or a store that holds only it), when the caller already asked
+            ``store.holds_only``; None: ask here.
     """
-    if not exact and _whole_store(store):
+    if whole_store is None:
+        whole_store = _whole_store(store)
+    if not exact and whole_store:
         from pilotgate.usage._rollup import rollup_figures
 
         rolled = rollup_figures(store, feature, version, since, until)

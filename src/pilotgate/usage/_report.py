@@ -295,8 +295,9 @@ def usage_report(
         figures = None
     else:
         figures = usage_figures(
-            store, feature=feature, version=version, since=since, until=until, exact=exact
-        )
+            store, feature=feature, version=version, since=since, until=until, exact=exact,
+            whole_store=whole,
+        )  # fmt: skip
     report = UsageReport(f, steps, overall, by_v, by_d, method, figures, abandonment)
     if pool is not None:
         report._abandonment()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -58,9 +59,12 @@ def usage_summary(
         "since": since,
         "until": until,
     }
-    doc = usage_report(store, steps=steps, metadata=sel, exact=exact, **window).to_json()
     prices = plan.prices if plan is not None else {}
-    doc["cost"] = usage_cost(store, prices, metadata=sel, **window).to_json()
+    # the cost reads every row of its own: on its own connection, while the report is read
+    with ThreadPoolExecutor(1) as pool:
+        cost = pool.submit(usage_cost, store, prices, metadata=sel, **window)
+        doc = usage_report(store, steps=steps, metadata=sel, exact=exact, **window).to_json()
+        doc["cost"] = cost.result().to_json()
     if key is not None:
         parts = usage_slices(store, key, steps=steps, where=sel, **window)
         doc["by"] = f"metadata.{key}"
