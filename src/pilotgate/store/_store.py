@@ -28,7 +28,9 @@ from pilotgate.store._engine import make_engine, migrate, safe_url
 from pilotgate.store._fast import (
     INTERACTION_COLUMNS,
     CheckedInteraction,
+    copy_text,
     normalise_interaction,
+    pg_copy_line,
     pg_copy_row_maker,
     row_maker,
     sqlite_dt,
@@ -221,10 +223,7 @@ class Store:
                 raw = conn.connection.driver_connection
                 assert raw is not None
                 with raw.cursor() as cur:
-                    cur.execute(
-                        f"CREATE TEMP TABLE IF NOT EXISTS {stage} "
-                        f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-                    )
+                    _stage(cur, table, stage)
                     with cur.copy(f"COPY pg_temp.{stage} ({cols}) FROM STDIN") as copy:
                         for r in rows:
                             copy.write_row(make(r))
@@ -299,6 +298,8 @@ class Store:
         if self.dialect == "sqlite" and not upsert:
             rows = [sqlite_interaction_row(_checked(r)) for r in records]
             return self.add_interaction_rows(rows, project=proj)
+        if self.dialect == "postgresql" and not upsert:
+            return self.add_interaction_lines([pg_copy_line(_checked(r)) for r in records], proj)
         now = _now()
         out = [{**_interaction_row(r, now), "project": proj} for r in records]
         return self._insert(t.interactions, out, upsert=upsert)
@@ -324,6 +325,58 @@ class Store:
             return 0
         stamp = {"ingested_at": sqlite_dt(_now()), "project": self._project(project)}
         return self._sqlite_executemany(t.interactions, INTERACTION_COLUMNS[:-1], rows, stamp)
+
+    def add_interaction_lines(self, lines: Sequence[str], project: str | None = None) -> int:
+        """Store ``COPY`` text lines made by ``store._fast.pg_copy_line``; returns new ones.
+
+        PostgreSQL's bulk path, with no Python work per row: the lines, each completed with
+        the batch's ``ingested_at`` and project, are one ``COPY`` buffer. New records (an
+        import's usual case) are copied straight into the table, inside a savepoint; if a
+        key is already stored, or twice in the batch, that ``COPY`` fails on the unique key
+        and the same buffer goes through the staging table and ``ON CONFLICT DO NOTHING``
+        instead, so a key is still stored once. The direct ``COPY`` saves the staging copy
+        and the speculative insertion of ``ON CONFLICT`` (about a third of the server's
+        work per row).
+        """
+        if self.dialect != "postgresql":
+            raise StoreError(
+                "interaction lines are PostgreSQL COPY text",
+                where=safe_url(self.url),
+                fix="use add_interactions with records on this store",
+            )
+        if not lines:
+            return 0
+        import psycopg
+
+        table = t.interactions
+        stage = f"pilotgate_stage_{table.name}"
+        cols = ", ".join(f'"{n}"' for n in (*INTERACTION_COLUMNS, "project"))
+        try:
+            end = f"\t{_now().isoformat(' ', 'microseconds')}\t"
+            end += copy_text(self._project(project)) + "\n"
+            data = (end.join(lines) + end).encode()
+            with self.engine.begin() as conn:
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                with raw.cursor() as cur:
+                    cur.execute("SAVEPOINT pilotgate_copy")
+                    try:
+                        with cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as copy:
+                            copy.write(data)
+                        cur.execute("RELEASE SAVEPOINT pilotgate_copy")
+                        return len(lines)
+                    except psycopg.errors.UniqueViolation:
+                        cur.execute("ROLLBACK TO SAVEPOINT pilotgate_copy")
+                    _stage(cur, table, stage)
+                    with cur.copy(f"COPY pg_temp.{stage} ({cols}) FROM STDIN") as copy:
+                        copy.write(data)
+                    cur.execute(
+                        f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM pg_temp.{stage} "
+                        f"ON CONFLICT (id, project) DO NOTHING"
+                    )
+                    return max(0, int(cur.rowcount))
+        except Exception as exc:  # psycopg's own errors, and text no encoding can hold
+            raise self._write_error(table, exc) from None
 
     def add_feedback(
         self,
@@ -728,6 +781,14 @@ class Store:
     def embeddings_put(self, backend: str, vectors: Mapping[str, bytes]) -> int:
         rows = [{"backend": backend, "text_hash": h, "vector": v} for h, v in vectors.items()]
         return self._insert(t.embedding_cache, rows, upsert=False)
+
+
+def _stage(cur: Any, table: Table, stage: str) -> None:
+    """The connection's temporary staging table for ``table`` (emptied at each commit)."""
+    cur.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {stage} "
+        f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
 
 
 def _sql_literal(value: str) -> str:
