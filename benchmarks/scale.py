@@ -5,7 +5,10 @@ schema in the test database) or SQLite:
 
 * ingest: ``pilotgate ingest FILE`` of the JSONL file end to end, beside a floor measured in
   the same run: a bare ``COPY`` (PostgreSQL) / ``executemany`` (SQLite) of the same rows,
-  already built in memory, into an empty copy of the interactions table;
+  already built in memory, into an empty copy of the interactions table; with the CPU
+  seconds of the import (its processes) and of the PostgreSQL server processes serving it
+  (``/proc``, local server), and the rate per CPU-second of both (no budget: it shows
+  what the import costs whatever the machine's load);
 * ``pilotgate usage --json`` and ``pilotgate gate`` (three usage criteria), as subprocesses;
 * the dashboard overview (``GET /``) cold and warm, against the real app under uvicorn;
 * ``pilotgate report``.
@@ -98,7 +101,66 @@ def new_store_url(backend: str, tmp: Path) -> tuple[str, Any]:
             conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
         eng.dispose()
 
-    return f"{PG_BASE}{sep}options=-csearch_path%3D{schema}", drop
+    # application_name: backend_cpu finds this run's server processes by it
+    return f"{PG_BASE}{sep}options=-csearch_path%3D{schema}%20-capplication_name%3D{schema}", drop
+
+
+class BackendCPU:
+    """CPU seconds the PostgreSQL server processes of one store URL spent while running
+    (the ``application_name`` the URL sets; read from ``/proc``, so a local server only).
+
+    A thread samples every 0.2 s and keeps each process's last reading: the machine is
+    shared, so next to the wall-clock rate the benchmark prints the rate per CPU-second
+    of the client and the server together, which the load does not change.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.name = url.rsplit("application_name%3D", 1)[-1] if "application_name" in url else ""
+        self.seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> BackendCPU:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values())
+
+    def _run(self) -> None:
+        import sqlalchemy as sa
+
+        eng = sa.create_engine(PG_BASE.replace("postgresql://", "postgresql+psycopg://", 1))
+        q = sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :a")
+        tick = os.sysconf("SC_CLK_TCK")
+        if not self.name:  # SQLite: no server
+            return
+        try:
+            with eng.connect() as conn:
+                while not self._stop.wait(0.2):
+                    for pid in conn.execute(q, {"a": self.name}).scalars():
+                        try:
+                            with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+                                f = fh.read().rsplit(")", 1)[1].split()
+                        except OSError:
+                            continue
+                        self.seen[pid] = (int(f[11]) + int(f[12])) / tick
+                    conn.rollback()
+        finally:
+            eng.dispose()
+
+
+def child_cpu() -> float:
+    """CPU seconds of the finished subprocesses of this one (and theirs)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def floor_rate(url: str, n: int, seed: int) -> float:
@@ -237,9 +299,16 @@ def main() -> int:
         url, drop = new_store_url(args.backend, tmp)
         try:
             figures["floor_per_s"] = floor_rate(url, min(args.n, 200_000), args.seed)
-            took, done = timed([exe, "ingest", str(data), "--store", url, "--no-redact"], env)
+            cpu0 = child_cpu()
+            with BackendCPU(url) as server:
+                took, done = timed([exe, "ingest", str(data), "--store", url, "--no-redact"], env)
             assert done.returncode == 0, done.stderr[-2000:]
             figures["ingest_per_s"] = args.n / took
+            client = child_cpu() - cpu0
+            figures["ingest_client_cpu_s"] = client
+            if server.seen:  # not measurable for a remote server, or SQLite
+                figures["ingest_server_cpu_s"] = server.seconds
+            figures["ingest_per_cpu_s"] = args.n / (client + server.seconds)
             took, done = timed([exe, "usage", "--store", url, "--feature", FEATURE,
                                 "--json", str(tmp / "usage.json")], env)  # fmt: skip
             assert done.returncode == 0, done.stderr[-2000:]
