@@ -109,7 +109,7 @@ class BackendCPU:
     """CPU seconds the PostgreSQL server processes of one store URL spent while running
     (the ``application_name`` the URL sets; read from ``/proc``, so a local server only).
 
-    A thread samples every 0.2 s and keeps each process's last reading: the machine is
+    A thread samples every second and keeps each process's last reading: the machine is
     shared, so next to the wall-clock rate the benchmark prints the rate per CPU-second
     of the client and the server together, which the load does not change.
     """
@@ -142,7 +142,7 @@ class BackendCPU:
             return
         try:
             with eng.connect() as conn:
-                while not self._stop.wait(0.2):
+                while not self._stop.wait(1.0):
                     for pid in conn.execute(q, {"a": self.name}).scalars():
                         try:
                             with open(f"/proc/{pid}/stat", encoding="ascii") as fh:

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -191,10 +191,12 @@ class Store:
     def _insert_pg_copy(
         self, table: Table, rows: Sequence[Mapping[str, Any]], *, upsert: bool
     ) -> int:
-        """PostgreSQL's bulk path: ``COPY`` into a temporary staging table, then one merge.
+        """PostgreSQL's bulk path: ``COPY``, straight in or through a staging table and a merge.
 
-        ``COPY`` skips per-row statement overhead (several times ``executemany``'s rate);
-        the merge (``INSERT … SELECT … ON CONFLICT``) keeps the same rules as the plain path:
+        ``COPY`` skips per-row statement overhead (several times ``executemany``'s rate).
+        Rows whose keys are all new are copied straight into the table (see
+        :func:`_copy_or_merge`); otherwise the merge
+        (``INSERT … SELECT … ON CONFLICT``) keeps the same rules as the plain path:
         an existing key is skipped, or updated with ``upsert`` (the last row of a key in the
         batch wins). The staging table lives in the connection's temporary schema and is
         emptied at commit, so concurrent writers never see each other's rows.
@@ -219,16 +221,17 @@ class Store:
             f"ON CONFLICT ({', '.join(keys)}) {conflict}"
         )
         try:
+            data = [make(r) for r in rows]
+
+            def feed(copy: Any) -> None:
+                for row in data:
+                    copy.write_row(row)
+
             with self.engine.begin() as conn:
                 raw = conn.connection.driver_connection
                 assert raw is not None
                 with raw.cursor() as cur:
-                    _stage(cur, table, stage)
-                    with cur.copy(f"COPY pg_temp.{stage} ({cols}) FROM STDIN") as copy:
-                        for r in rows:
-                            copy.write_row(make(r))
-                    cur.execute(merge)
-                    return max(0, int(cur.rowcount))
+                    return _copy_or_merge(cur, table, cols, feed, len(data), merge)
         except Exception as exc:  # psycopg's own errors: the raw cursor skips SQLAlchemy
             raise self._write_error(table, exc) from None
 
@@ -346,8 +349,6 @@ class Store:
             )
         if not lines:
             return 0
-        import psycopg
-
         table = t.interactions
         stage = f"pilotgate_stage_{table.name}"
         cols = ", ".join(f'"{n}"' for n in (*INTERACTION_COLUMNS, "project"))
@@ -359,22 +360,15 @@ class Store:
                 raw = conn.connection.driver_connection
                 assert raw is not None
                 with raw.cursor() as cur:
-                    cur.execute("SAVEPOINT pilotgate_copy")
-                    try:
-                        with cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as copy:
-                            copy.write(data)
-                        cur.execute("RELEASE SAVEPOINT pilotgate_copy")
-                        return len(lines)
-                    except psycopg.errors.UniqueViolation:
-                        cur.execute("ROLLBACK TO SAVEPOINT pilotgate_copy")
-                    _stage(cur, table, stage)
-                    with cur.copy(f"COPY pg_temp.{stage} ({cols}) FROM STDIN") as copy:
-                        copy.write(data)
-                    cur.execute(
+                    return _copy_or_merge(
+                        cur,
+                        table,
+                        cols,
+                        lambda copy: copy.write(data),
+                        len(lines),
                         f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM pg_temp.{stage} "
-                        f"ON CONFLICT (id, project) DO NOTHING"
+                        f"ON CONFLICT (id, project) DO NOTHING",
                     )
-                    return max(0, int(cur.rowcount))
         except Exception as exc:  # psycopg's own errors, and text no encoding can hold
             raise self._write_error(table, exc) from None
 
@@ -781,6 +775,36 @@ class Store:
     def embeddings_put(self, backend: str, vectors: Mapping[str, bytes]) -> int:
         rows = [{"backend": backend, "text_hash": h, "vector": v} for h, v in vectors.items()]
         return self._insert(t.embedding_cache, rows, upsert=False)
+
+
+def _copy_or_merge(
+    cur: Any, table: Table, cols: str, feed: Callable[[Any], None], n: int, merge: str
+) -> int:
+    """Write rows with ``COPY``; returns how many were new (or, for an upsert, written).
+
+    ``feed`` writes the rows to a ``COPY`` of ``cols``. They go straight into ``table``
+    first, inside a savepoint: when every key is new (an import's usual case) that is
+    all, without a staging copy or ``ON CONFLICT``'s speculative insertion per row. A key
+    already stored, or twice in the rows, fails that ``COPY`` on the unique key: it is
+    rolled back and ``feed`` writes the rows again, into the connection's staging table
+    (emptied at commit) for ``merge`` to apply the table's rules.
+    """
+    import psycopg
+
+    cur.execute("SAVEPOINT pilotgate_copy")
+    try:
+        with cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as copy:
+            feed(copy)
+        cur.execute("RELEASE SAVEPOINT pilotgate_copy")
+        return n
+    except psycopg.errors.UniqueViolation:
+        cur.execute("ROLLBACK TO SAVEPOINT pilotgate_copy")
+    stage = f"pilotgate_stage_{table.name}"
+    _stage(cur, table, stage)
+    with cur.copy(f"COPY pg_temp.{stage} ({cols}) FROM STDIN") as copy:
+        feed(copy)
+    cur.execute(merge)
+    return max(0, int(cur.rowcount))
 
 
 def _stage(cur: Any, table: Table, stage: str) -> None:
