@@ -11,7 +11,9 @@ schema in the test database) or SQLite:
   collector took since (not yet in the signals), as a team meets the store;
 * ``pilotgate usage --json`` in that state (its incremental signals refresh catches the
   fresh batch up), ``usage --no-signals`` beside it, and ``pilotgate gate`` (three usage
-  criteria), as subprocesses;
+  criteria), as subprocesses; the import's rate per CPU-second (its processes and the
+  PostgreSQL backends serving it: no budget, it shows what the import costs whatever the
+  machine's load);
 * the dashboard overview (``GET /``) cold and warm, against the real app under uvicorn;
 * ``pilotgate report``.
 
@@ -25,7 +27,7 @@ and rates identical); at 10M (``-n 10000000``) each within 3x of those. Exit 1 w
 missed. The machine is shared: the load average is printed beside the figures.
 
     .venv/bin/python benchmarks/scale.py [--backend postgresql|sqlite] [-n 1000000] [--seed 0]
-        [--pg URL] [--fill ingest|copy] [--no-signals]
+        [--pg URL] [--fill ingest|copy] [--no-signals] [--ingest-only]
 
 ``--pg URL``: the PostgreSQL database to make the fresh schema in (default
 ``PILOTGATE_TEST_POSTGRES_URL``). ``--fill copy`` is a documented shortcut for the read
@@ -35,6 +37,7 @@ refreshed and the tables analysed as ``pilotgate ingest`` does), and no ingest r
 reported. ``--no-signals`` skips the signals (no build, ``usage --no-signals`` judged): their
 first full build holds the feature's rows in memory (1.5 GB resident per million measured),
 too much for 10M on a shared machine.
+``--ingest-only``: the floor and the ingest only.
 """
 
 from __future__ import annotations
@@ -120,7 +123,8 @@ def new_store_url(backend: str, tmp: Path, base: str = PG_BASE) -> tuple[str, An
             conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
         eng.dispose()
 
-    return f"{base}{sep}options=-csearch_path%3D{schema}", drop
+    # application_name: names this run's backends (pg_stat_activity) in a shared database
+    return f"{base}{sep}options=-csearch_path%3D{schema}%20-capplication_name%3D{schema}", drop
 
 
 def floor_rate(url: str, n: int, seed: int) -> float:
@@ -382,6 +386,7 @@ def main() -> int:
     ap.add_argument("--fill", choices=["ingest", "copy"], default="ingest",
                     help="copy: a bare COPY of the rows (read figures only)")  # fmt: skip
     ap.add_argument("--no-signals", action="store_true", help="skip the signals (10M)")
+    ap.add_argument("--ingest-only", action="store_true", help="the floor and the ingest only")
     args = ap.parse_args()
     if args.fill == "copy" and args.backend != "postgresql":
         ap.error("--fill copy needs --backend postgresql")
@@ -401,9 +406,13 @@ def main() -> int:
             else:
                 write_file(data, args.n, args.seed)
                 figures["floor_per_s"] = floor_rate(url, min(args.n, 200_000), args.seed)
-                took, done = timed([exe, "ingest", str(data), "--store", url, "--no-redact"], env)
+                took, done = timed([exe, "ingest", str(data), "--store", url, "--no-redact"],
+                                   env, "ingest_per_s", url)  # fmt: skip
                 assert done.returncode == 0, done.stderr[-2000:]
                 figures["ingest_per_s"] = args.n / took
+                figures["ingest_per_cpu_s"] = args.n / max(CPU["ingest_per_s"], 1e-9)
+                if args.ingest_only:
+                    return report(args, figures, scale)
             if not args.no_signals:
                 figures["signals_build_s"] = build_signals(url)
             fresh = tmp / "fresh.jsonl"
@@ -437,6 +446,11 @@ def main() -> int:
             figures["report_s"] = took if done.returncode == 0 else float("nan")
         finally:
             drop()
+    return report(args, figures, scale)
+
+
+def report(args: argparse.Namespace, figures: dict[str, float], scale: float) -> int:
+    """Print the figures against their budgets; 1 when any is missed."""
     load = os.getloadavg()[0]
     print(f"{args.backend}, {args.n:,} interactions (+{args.n // 5:,} feedback) over {DAYS} days "
           f"(+{FRESH} fresh), filled by {args.fill}; load average {load:.1f} on "

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pilotgate.ingest import ingest_files, read_records
+from pilotgate.ingest import InvalidRecord, ingest_files, read_records, validate_record
 from pilotgate.ingest._parallel import (
     WorkerPool,
     accept,
@@ -163,3 +163,35 @@ def test_rows_for_sqlite_and_a_dead_worker_is_replaced_locally(tmp_path: Path) -
         pool.close()
     assert pool.failed
     assert got == want and any(type(r) is tuple for r in got)
+
+
+def test_strings_are_scanned_only_when_a_block_can_hold_nul_or_surrogates() -> None:
+    """``needs_cleaning`` finds every JSON escape that decodes to a NUL or a surrogate; a
+    block without one is validated with ``clean=False`` and gives the same records and
+    refusals as the full scan (lengths, non-finite numbers deep in metadata, big ints)."""
+    from pilotgate.ingest._sanitise import needs_cleaning
+
+    for hostile in (b'"\\u0000"', b'"\\ud800"', b'"\\uDFFF"', b'"\\uD83D\\uDE00"'):
+        assert needs_cleaning(b'{"input": ' + hostile + b"}")
+    assert not needs_cleaning(b'{"input": "caf\\u00e9 \\u2028 \\n plain"}')
+    base = {"kind": "interaction", "ts": "2026-05-01T12:00:00Z", "feature": "f", "input": "q"}
+    objs = [
+        {**base, "id": "ok", "input": "caf\u00e9", "metadata": {"k": [1.5, {"x": "y"}]}},
+        {**base, "id": "long", "user_id": "u" * 201},
+        {**base, "id": "deep", "metadata": {"k": [{"x": float("inf")}]}},
+        {**base, "id": "big", "tokens_in": 2**40},
+        {**base, "id": "err", "error": "E" * 300},
+        {"kind": "feedback", "interaction_id": "ok", "ts": base["ts"], "comment": "\t"},
+    ]
+    data = "".join(json.dumps(o) + "\n" for o in objs).encode()
+    assert not needs_cleaning(data)
+    fast = prepare_block(data, "f.jsonl", 1, 0, None)
+    outcomes = []
+    for o in objs:
+        try:
+            outcomes.append(validate_record(json.loads(json.dumps(o)), clean=True))
+        except InvalidRecord as exc:
+            outcomes.append(str(exc))
+    assert fast.records == [r for r in outcomes if not isinstance(r, str)]
+    assert [b.error for b in fast.bad] == [r for r in outcomes if isinstance(r, str)]
+    assert [b.line for b in fast.bad] == [2, 3, 4]

@@ -41,6 +41,9 @@ def records() -> list[dict[str, Any]]:
         {**base, "id": "offset", "ts": "2026-05-01T14:30:00+02:00", "kind": "interaction"},
         {**base, "id": "dt", "ts": datetime(2026, 5, 1, 8, tzinfo=timezone(timedelta(hours=-4)))},
         {**base, "id": "pii", "input": "mail ann@example.com", "output": "card 4111111111111111"},
+        # what COPY's text format must escape, and a text that reads like its NULL
+        {**base, "id": "esc\tid", "input": "tab\there\\back\nnew\rcr", "output": "\\N",
+         "session_id": "a\\b", "metadata": {"path": "C:\\dir\n", "t": "\t"}},
     ]  # fmt: skip
 
 
@@ -154,3 +157,32 @@ def test_timestamp_text_cut_from_the_input_is_the_formatted_one(
     assert sqlite_interaction_row(rec)[1] == want
     rec["ts"] = rec["ts"] + timedelta(seconds=1)  # a replaced ts is formatted, not cut
     assert sqlite_interaction_row(rec)[1] != want
+
+
+def test_postgresql_copy_lines_store_a_repeated_key_once(store: Store) -> None:
+    """New lines are copied straight in; a batch holding a stored key, or one key twice,
+    goes through the merge instead: every key once, the count of new rows exact, and the
+    rollups (marked by the table's statement triggers either way) agree with the rows."""
+    if store.dialect != "postgresql":
+        pytest.skip("COPY lines are PostgreSQL's bulk path")
+    from pilotgate.store._fast import pg_copy_line
+    from pilotgate.store.rollups import refresh_rollups
+
+    def rec(rid: str, hour: int) -> CheckedInteraction:
+        checked = validate_record({"id": rid, "ts": T0 + timedelta(hours=hour), "feature": "f",
+                                   "input": "q", "latency_ms": 10.0})  # fmt: skip
+        assert type(checked) is CheckedInteraction
+        return checked
+
+    assert store.add_interaction_lines([pg_copy_line(rec("a", 0)), pg_copy_line(rec("b", 1))]) == 2
+    lines = [pg_copy_line(rec(r, h)) for r, h in (("b", 1), ("c", 2), ("c", 2), ("d", 3))]
+    assert store.add_interaction_lines(lines, project="other") == 3  # b is new in "other"
+    assert store.add_interaction_lines(lines) == 2  # c and d; b is stored already
+    rows = store.interactions()
+    assert sorted((r["id"], r["project"]) for r in rows) == sorted(
+        [(i, store.project) for i in "abcd"] + [(i, "other") for i in "bcd"]
+    )
+    refresh_rollups(store)
+    with store.engine.connect() as conn:
+        n = conn.exec_driver_sql("SELECT sum(n) FROM rollup_interactions").scalar()
+    assert n == 7

@@ -81,8 +81,10 @@ def usage(
     with open_store(settings.store, create=False) as store, ThreadPoolExecutor(1) as pool:
         silent = None
         if signals and feature is not None:
-            silent = pool.submit(silent_users, store, feature, cfg, version=version, since=t0,
-                                 until=t1, refresh=signals_refresh, rebuild=rebuild, fresh=True)  # fmt: skip
+            silent = pool.submit(
+                silent_users, store, feature, cfg, version=version, since=t0, until=t1,
+                refresh=signals_refresh, rebuild=rebuild, fresh=True,
+            )  # fmt: skip
         doc = usage_summary(
             store,
             plan,

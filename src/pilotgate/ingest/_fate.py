@@ -28,21 +28,34 @@ def _dedupe_key(rec: dict[str, Any]) -> Any:
 
 
 def store_records(
-    store: Store, records: Sequence[dict[str, Any]], *, project: str | None = None
+    store: Store, records: Sequence[Any], *, project: str | None = None
 ) -> dict[str, int]:
     """Write validated record dicts of ``project`` (None: the store's), one transaction per
     kind; returns new rows per kind.
 
-    Interactions go first so feedback and steps never point ahead of what is stored.
-    Feedback repeated inside one batch is reduced to its last copy (an upsert may not
-    touch a row twice in one PostgreSQL statement).
+    Interactions may also come ready for the store: SQLite parameter tuples
+    (``store._fast.sqlite_interaction_row``) or PostgreSQL ``COPY`` lines
+    (``pg_copy_line``). Interactions go first so feedback and steps never point ahead of
+    what is stored. Feedback repeated inside one batch is reduced to its last copy (an
+    upsert may not touch a row twice in one PostgreSQL statement).
     """
+    rows = [r for r in records if type(r) is tuple]
+    lines = [r for r in records if type(r) is str]
+    if rows or lines:
+        records = [r for r in records if type(r) not in (tuple, str)]
     inter = [r for r in records if r["kind"] == "interaction"]
     fb = list({_dedupe_key(r): r for r in records if r["kind"] == "feedback"}.values())
     steps = [r for r in records if r["kind"] == "step"]
     out = {}
+    new = 0
+    if rows:
+        new += store.add_interaction_rows(rows, project=project)
+    if lines:
+        new += store.add_interaction_lines(lines, project=project)
     if inter:
-        out["interaction"] = store.add_interactions(inter, project=project)
+        new += store.add_interactions(inter, project=project)
+    if rows or lines or inter:
+        out["interaction"] = new
     if fb:
         out["feedback"] = store.add_feedback(fb, project=project)
     if steps:
@@ -67,9 +80,7 @@ def _permanent(exc: BaseException) -> str | None:
     return None
 
 
-def store_batch(
-    store: Store, records: Sequence[dict[str, Any]], *, project: str | None = None
-) -> BatchFate:
+def store_batch(store: Store, records: Sequence[Any], *, project: str | None = None) -> BatchFate:
     """Store validated records; permanent refusals are isolated and named, not raised.
 
     Raises:
@@ -79,7 +90,7 @@ def store_batch(
 
 
 def write_isolated(
-    records: Sequence[dict[str, Any]], write: Callable[[list[dict[str, Any]]], dict[str, int]]
+    records: Sequence[Any], write: Callable[[list[Any]], dict[str, int]]
 ) -> BatchFate:
     """Apply ``write`` (all or nothing per call; returns new rows per kind) to ``records``,
     halving the batch around a permanent refusal until the refused records stand alone.
@@ -96,8 +107,8 @@ def write_isolated(
 
 
 def _write(
-    write: Callable[[list[dict[str, Any]]], dict[str, int]],
-    items: list[tuple[int, dict[str, Any]]],
+    write: Callable[[list[Any]], dict[str, int]],
+    items: list[tuple[int, Any]],
     fate: BatchFate,
 ) -> None:
     if not items:

@@ -35,10 +35,11 @@ from pathlib import Path
 from typing import Any
 
 from pilotgate.ingest._readers import SKIPPED, jsonl_items
+from pilotgate.ingest._sanitise import needs_cleaning
 from pilotgate.ingest._validate import InvalidRecord, validate_record
 from pilotgate.records import BadLine
 from pilotgate.redact import Redactor
-from pilotgate.store._fast import CheckedInteraction, sqlite_interaction_row
+from pilotgate.store._fast import CheckedInteraction, pg_copy_line, sqlite_interaction_row
 
 __all__ = [
     "BLOCK_BYTES",
@@ -71,17 +72,19 @@ def accept(
     bad: list[BadLine],
     redactor: Redactor | None,
     redactions: dict[str, int],
+    clean: bool = True,
 ) -> dict[str, Any] | None:
     """One reader item as a validated, redacted record; None (noted in ``bad``) if not.
 
     Characters normalised for the store are counted in ``redactions`` under
-    ``_sanitise.NORMALISED`` (the report takes them out again).
+    ``_sanitise.NORMALISED`` (the report takes them out again); ``clean`` as for
+    :func:`validate_record`.
     """
     if isinstance(obj, BadLine):
         bad.append(obj)
         return None
     try:
-        rec = validate_record(obj, counts=redactions)
+        rec = validate_record(obj, counts=redactions, clean=clean)
     except InvalidRecord as exc:
         bad.append(BadLine(where, lineno, str(exc)))
         return None
@@ -95,8 +98,9 @@ def accept(
 class Prepared:
     """A block's outcome, in file order."""
 
-    records: list[dict[str, Any] | tuple[Any, ...]] = field(default_factory=list)
-    """Validated records; checked interactions as SQLite rows when asked for."""
+    records: list[dict[str, Any] | tuple[Any, ...] | str] = field(default_factory=list)
+    """Validated records; checked interactions as SQLite rows or PostgreSQL ``COPY``
+    lines when asked for."""
     bad: list[BadLine] = field(default_factory=list)
     skipped: int = 0
     redactions: dict[str, int] = field(default_factory=dict)
@@ -111,24 +115,30 @@ def prepare_block(
     base_pos: int,
     redactor: Redactor | None,
     sqlite_rows: bool = False,
+    pg_lines: bool = False,
 ) -> Prepared:
     """Decode, validate and redact a block of whole JSONL lines (runs in the worker).
 
     With ``sqlite_rows``, checked interactions come back as the SQLite rows
     :meth:`Store.add_interaction_rows` writes: plain tuples, a third of the cost of
     pickling the records (dicts and datetimes) and less work for the writing process.
+    With ``pg_lines``, as the ``COPY`` text lines :meth:`Store.add_interaction_lines`
+    writes (strings: cheaper still, and the writer only joins them).
     """
     out = Prepared(end=base_pos + len(data))
     records = out.records
+    clean = needs_cleaning(data)  # one scan of the block instead of every string
     for lineno, obj, _pos in jsonl_items(BytesIO(data), where, first_line, base_pos):
         if obj is SKIPPED:
             out.skipped += 1
             continue
-        rec = accept(lineno, obj, where, out.bad, redactor, out.redactions)
+        rec = accept(lineno, obj, where, out.bad, redactor, out.redactions, clean)
         if rec is None:
             continue
         if sqlite_rows and type(rec) is CheckedInteraction:
             records.append(sqlite_interaction_row(rec))
+        elif pg_lines and type(rec) is CheckedInteraction:
+            records.append(pg_copy_line(rec))
         else:
             records.append(rec)
     return out
@@ -182,9 +192,12 @@ class WorkerPool:
     start or dies, the blocks it did not answer are prepared in this process.
     """
 
-    def __init__(self, redactor: Redactor | None, sqlite_rows: bool = False) -> None:
+    def __init__(
+        self, redactor: Redactor | None, sqlite_rows: bool = False, pg_lines: bool = False
+    ) -> None:
         self.redactor = redactor
         self.sqlite_rows = sqlite_rows
+        self.pg_lines = pg_lines
         self._proc: subprocess.Popen[bytes] | None = None
         self._dir: str | None = None
         self._buf = b""
@@ -207,7 +220,7 @@ class WorkerPool:
                 env=env,
                 bufsize=0,
             )
-            self._write((self.redactor, self.sqlite_rows))
+            self._write((self.redactor, self.sqlite_rows, self.pg_lines))
         except (OSError, ValueError):
             self._fail()
             return False
@@ -329,7 +342,9 @@ def parallel_blocks(pool: WorkerPool, path: Path, size: int = BLOCK_BYTES) -> It
     exhausted = False
 
     def local(block: tuple[bytes, int, int]) -> Prepared:
-        return prepare_block(block[0], where, block[1], block[2], pool.redactor, pool.sqlite_rows)
+        return prepare_block(
+            block[0], where, block[1], block[2], pool.redactor, pool.sqlite_rows, pool.pg_lines
+        )
 
     def next_block() -> tuple[int, tuple[bytes, int, int]] | None:
         nonlocal count, exhausted

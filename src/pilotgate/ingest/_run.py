@@ -145,7 +145,11 @@ def ingest_files(
         redactor.pseudonymiser = Pseudonymiser(store.secret("pseudonym"))
     redactions: dict[str, int] = {}
     reports = []
-    pool = WorkerPool(redactor, sqlite_rows=store.dialect == "sqlite")
+    pool = WorkerPool(
+        redactor,
+        sqlite_rows=store.dialect == "sqlite",
+        pg_lines=store.dialect == "postgresql",
+    )
     with gc_paused():
         try:
             for path in files:
@@ -162,15 +166,15 @@ def ingest_files(
         finally:
             pool.close()
     report = IngestReport(reports, redactions, redactor is not None)
+    from pilotgate.store.rollups import after_bulk_write
+
+    # the hours just written rolled up (and PostgreSQL's statistics fresh): the next
+    # reader finds them current; the check below is planned on those statistics too
+    after_bulk_write(store, sum(r.read for r in reports))
     wanted = set().union(*(r.feedback_for for r in reports)) if reports else set()
     missing = _missing_interactions(store, wanted)
     report.unknown_interactions = len(missing)
     report.unknown_examples = sorted(missing)[:_MAX_EXAMPLES]
-    from pilotgate.store.rollups import after_bulk_write
-
-    # the hours just written rolled up (and PostgreSQL's statistics fresh): the next
-    # reader finds them current
-    after_bulk_write(store, sum(r.read for r in reports))
     return report
 
 
@@ -184,17 +188,22 @@ def _missing_interactions(store: Store, ids: set[str]) -> set[str]:
     Checked once after every file is in, so feedback may come before its interaction in
     a file, or in an earlier file than it.
     """
-    from sqlalchemy import select
+    from sqlalchemy import select, text
 
     from pilotgate.store import tables
 
     col = tables.interactions.c.id
     found: set[str] = set()
     todo = sorted(ids)
+    pg = store.dialect == "postgresql"
+    # PostgreSQL: one array parameter per chunk, not thousands of bound values to compile
+    any_id = text("SELECT id FROM interactions WHERE id = ANY(:ids)")
+    step = _CHUNK * 20 if pg else _CHUNK
     with store.engine.connect() as conn:
-        for i in range(0, len(todo), _CHUNK):
-            chunk = todo[i : i + _CHUNK]
-            found.update(str(x) for x in conn.execute(select(col).where(col.in_(chunk))).scalars())
+        for i in range(0, len(todo), step):
+            chunk = todo[i : i + step]
+            q = any_id.bindparams(ids=chunk) if pg else select(col).where(col.in_(chunk))
+            found.update(str(x) for x in conn.execute(q).scalars())
     return ids - found
 
 
@@ -248,10 +257,10 @@ def _import_parallel(
             batch.append(rec)
             rep.read += 1
             if len(batch) >= batch_size:
-                _flush_prepared(store, batch, rep)
+                _flush(store, batch, rep)
         if progress is not None:
             progress(path, block.end)
-    _flush_prepared(store, batch, rep)
+    _flush(store, batch, rep)
 
 
 def _note_feedback(batch: Sequence[Any], rep: FileReport) -> None:
@@ -260,10 +269,12 @@ def _note_feedback(batch: Sequence[Any], rep: FileReport) -> None:
             rep.feedback_for.add(str(r.get("interaction_id")))
 
 
-def _flush(
-    store: Store, batch: list[dict[str, Any]], rep: FileReport, lines: list[int] | None = None
-) -> None:
-    """Write a batch; a record the store refuses is reported as a bad line, the rest kept."""
+def _flush(store: Store, batch: list[Any], rep: FileReport, lines: list[int] | None = None) -> None:
+    """Write a batch; a record the store refuses is reported as a bad line, the rest kept.
+
+    Interactions may come as SQLite rows or PostgreSQL ``COPY`` lines (a parallel import's
+    worker makes them); a refused one is named by its line when ``lines`` are known.
+    """
     if not batch:
         return
     _note_feedback(batch, rep)
@@ -277,24 +288,3 @@ def _flush(
     batch.clear()
     if lines is not None:
         lines.clear()
-
-
-def _flush_prepared(store: Store, batch: list[Any], rep: FileReport) -> None:
-    """:func:`_flush` for a batch whose interactions may be SQLite rows (written first)."""
-    if not batch:
-        return
-    _note_feedback(batch, rep)
-    rows = [r for r in batch if type(r) is tuple]
-    out: dict[str, int] = {}
-    if rows:
-        out["interaction"] = store.add_interaction_rows(rows)
-    records = [r for r in batch if type(r) is not tuple] if rows else batch
-    fate = store_batch(store, records)
-    for _, reason in fate.refused:
-        rep.bad.append(BadLine(rep.path, 0, f"(record): {reason}"))
-        rep.read -= 1
-    for k, v in fate.stored_new.items():
-        out[k] = out.get(k, 0) + v
-    for k, v in out.items():
-        rep.stored_new[k] = rep.stored_new.get(k, 0) + v
-    batch.clear()

@@ -19,7 +19,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["MAX_ID", "NORMALISED", "Refused", "sanitise"]
+__all__ = ["MAX_ID", "NORMALISED", "Refused", "needs_cleaning", "sanitise"]
 
 MAX_ID = 200
 """Longest id, name or label the store's ``String(200)`` columns hold."""
@@ -29,6 +29,9 @@ NORMALISED = "_normalised"
 """The key under which a counts dict carries the normalised-character count."""
 
 _BAD = re.compile("[\x00\ud800-\udfff]")
+# the only JSON text that decodes to a NUL or a surrogate (strict UTF-8 and strict JSON
+# refuse raw ones); an escaped backslash before "u" matches too, which only costs a scan
+_ESCAPES = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 _isfinite = math.isfinite
 
 _SHORT: dict[str, tuple[str, ...]] = {
@@ -108,6 +111,15 @@ def _value(v: Any, path: str, tally: list[int]) -> Any:
     return v
 
 
+def needs_cleaning(json_text: bytes) -> bool:
+    """False when no string decoded from ``json_text`` can hold a NUL or a lone surrogate.
+
+    One linear scan of a whole block of lines: records of a block without such an escape
+    are sanitised with ``clean=False``.
+    """
+    return _ESCAPES.search(json_text) is not None
+
+
 def _utc(ts: Any) -> Any:
     if type(ts) is datetime and ts.tzinfo is not None and ts.tzinfo is not UTC:
         try:
@@ -119,8 +131,12 @@ def _utc(ts: Any) -> Any:
     return ts
 
 
-def sanitise(rec: dict[str, Any]) -> int:
+def sanitise(rec: dict[str, Any], *, clean: bool = True) -> int:
     """Make a validated record storable, in place; returns the characters replaced.
+
+    ``clean=False`` is for records decoded from JSON text known to hold no ``\\u0000``
+    and no surrogate escape (see :func:`needs_cleaning`): no string of theirs can hold
+    a NUL or a lone surrogate, so strings are not scanned; every refusal is still checked.
 
     Raises:
         Refused: a value no store can hold (the record must be refused on its own).
@@ -141,13 +157,15 @@ def sanitise(rec: dict[str, Any]) -> int:
         if type(v) is str:
             if len(v) > MAX_ID:
                 raise Refused(name, f"longer than {MAX_ID} characters ({len(v)})")
+            if not clean:
+                continue
             out, n = _clean(v)
             if n:
                 rec[name] = out
                 tally[0] += n
     for name in _TEXT.get(kind, ()):
         v = rec.get(name)
-        if v is not None:
+        if v is not None and (clean or type(v) is not str):  # nested: non-finite numbers
             new = _value(v, name, tally)
             if new is not v:
                 rec[name] = new

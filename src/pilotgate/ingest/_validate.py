@@ -47,20 +47,25 @@ class RecordError:
 
 
 def validate_record(
-    obj: Any, *, default_kind: str = "interaction", counts: dict[str, int] | None = None
+    obj: Any,
+    *,
+    default_kind: str = "interaction",
+    counts: dict[str, int] | None = None,
+    clean: bool = True,
 ) -> dict[str, Any]:
     """A validated, storable record as a plain dict with its ``kind``.
 
     Timestamps must carry a timezone (RFC 3339), so that a day is the same day everywhere.
     What no store can hold is refused here, record by record (see ``_sanitise``); NUL and
-    lone surrogates are replaced, their number added to ``counts["_normalised"]``.
+    lone surrogates are replaced, their number added to ``counts["_normalised"]``
+    (``clean=False``: the caller knows there are none; see ``_sanitise.needs_cleaning``).
 
     Raises:
         InvalidRecord: the field at fault and why.
     """
     rec = _validate(obj, default_kind)
     try:
-        n = sanitise(rec)
+        n = sanitise(rec, clean=clean)
     except Refused as exc:
         raise InvalidRecord(exc.field, exc.error) from None
     if n and counts is not None:

@@ -1,7 +1,7 @@
 """The worker process of a parallel JSONL import (see :mod:`pilotgate.ingest._parallel`).
 
 ``python -m pilotgate.ingest._worker DIR``. Reads pickled messages on stdin: first
-``(redactor or None, sqlite_rows)``, then ``(path, start, end, first_line)`` blocks, then
+``(redactor or None, sqlite_rows, pg_lines)``, then ``(path, start, end, first_line)`` blocks, then
 None. For each block it reads those bytes of the file, prepares them, pickles the
 :class:`~pilotgate.ingest._parallel.Prepared` (or the exception raised) to a file in DIR
 and writes that file's name on a line of stdout. Its own stdout is moved to stderr so a
@@ -25,7 +25,7 @@ def main() -> None:
     from pilotgate.ingest._parallel import prepare_block
 
     try:
-        redactor, sqlite_rows = pickle.load(inp)
+        redactor, sqlite_rows, pg_lines = pickle.load(inp)
     except EOFError:
         return
     for n in range(1 << 62):
@@ -41,7 +41,7 @@ def main() -> None:
             with open(path, "rb") as fh:
                 fh.seek(start)
                 data = fh.read(end - start)
-            answer = prepare_block(data, path, first_line, start, redactor, sqlite_rows)
+            answer = prepare_block(data, path, first_line, start, redactor, sqlite_rows, pg_lines)
         except Exception as exc:  # handed back to be raised where the import runs
             answer = exc
         name = f"{n}.pkl"

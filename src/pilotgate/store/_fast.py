@@ -29,6 +29,8 @@ __all__ = [
     "CheckedInteraction",
     "json_text",
     "normalise_interaction",
+    "copy_text",
+    "pg_copy_line",
     "pg_copy_row_maker",
     "row_maker",
     "sqlite_dt",
@@ -407,3 +409,71 @@ def pg_copy_row_maker(table: Table) -> Callable[[Mapping[str, Any]], tuple[Any, 
         )
 
     return make
+
+
+# ------------------------------------------------------------ PostgreSQL COPY text
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def copy_text(s: str) -> str:
+    """``s`` as a field of ``COPY``'s text format (backslash, newline, CR and tab escaped)."""
+    if "\\" in s or "\n" in s or "\r" in s or "\t" in s:
+        return s.translate(_COPY_ESCAPES)
+    return s
+
+
+def _copy_opt(v: str | None) -> str:
+    return "\\N" if v is None else copy_text(v)
+
+
+def _copy_num(v: float | int | None) -> str:
+    return "\\N" if v is None else repr(v)
+
+
+def pg_copy_line(c: Mapping[str, Any]) -> str:
+    """A checked interaction (see :func:`normalise_interaction`) as one line of ``COPY``
+    text (without its newline) for the columns of :data:`INTERACTION_COLUMNS` without
+    ``ingested_at``: the store appends that and the project, the same for the whole batch.
+
+    The PostgreSQL twin of :func:`sqlite_interaction_row`: made where records are
+    validated (the import's worker process), so the writing process only joins lines.
+    Text is escaped for the format and nothing else is checked: what PostgreSQL refuses
+    (a NUL, a lone surrogate, a value too long for its column) fails the ``COPY``, and the
+    caller isolates the record (``pilotgate.ingest._fate``).
+    """
+    inp = c["input"]
+    if type(inp) is str:
+        inp_text = copy_text(inp)
+        msgs = "\\N"
+    else:
+        inp_text = msgs = copy_text(json_text(inp))
+    md = c["metadata"]
+    ts = c["ts"]
+    cut = c.ts_text if type(c) is CheckedInteraction else None
+    if cut is not None and cut[0] is ts:
+        ts_text = cut[1] + "+00"
+    elif type(ts) is datetime and ts.tzinfo is UTC:
+        ts_text = ts.isoformat(" ", "microseconds")
+    else:
+        ts_text = to_utc(ts).isoformat(" ", "microseconds")
+    latency = c["latency_ms"]
+    return "\t".join(
+        (
+            copy_text(c["id"]),
+            ts_text,
+            copy_text(c["feature"]),
+            copy_text(c["version"]),
+            _copy_opt(c["session_id"]),
+            _copy_opt(c["user_id"]),
+            inp_text,
+            msgs,
+            _copy_opt(c["output"]),
+            "\\N" if latency is None else repr(latency),
+            _copy_num(c["ttft_ms"]),
+            _copy_num(c["tokens_in"]),
+            _copy_num(c["tokens_out"]),
+            _copy_opt(c["error"]),
+            copy_text(json_text(md)) if md else "\\N",
+        )
+    )

@@ -138,13 +138,20 @@ def refresh_rollups(store: Store) -> int:
 
 def after_bulk_write(store: Store, written: int) -> None:
     """After a bulk import: rollups current, and on PostgreSQL fresh planner statistics
-    (``ANALYZE``) once the import was large, so the next reader is not planned for an
-    empty table (autovacuum would get there, minutes later)."""
+    (``ANALYZE``) once the import was large, so neither the refresh nor the next reader is
+    planned for an empty table (autovacuum would get there, minutes later; a refresh
+    planned on no statistics joins feedback by a nested loop over every interaction)."""
+    analyse = store.dialect == "postgresql" and written >= 10_000
+    if analyse:  # first the raw tables: the refresh's plans read their statistics
+        _analyse(store, ("interactions", "feedback"))
     refresh_rollups(store)
-    if store.dialect != "postgresql" or written < 10_000:
-        return
+    if analyse:
+        _analyse(store, ("rollup_interactions", "rollup_feedback"))
+
+
+def _analyse(store: Store, tables: Sequence[str]) -> None:
     with store.engine.begin() as conn:
-        for table in ("interactions", "feedback", "rollup_interactions", "rollup_feedback"):
+        for table in tables:
             conn.exec_driver_sql(f"ANALYZE {table}")
 
 

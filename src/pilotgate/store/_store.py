@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +28,9 @@ from pilotgate.store._engine import make_engine, migrate, safe_url
 from pilotgate.store._fast import (
     INTERACTION_COLUMNS,
     CheckedInteraction,
+    copy_text,
     normalise_interaction,
+    pg_copy_line,
     pg_copy_row_maker,
     row_maker,
     sqlite_dt,
@@ -189,10 +191,12 @@ class Store:
     def _insert_pg_copy(
         self, table: Table, rows: Sequence[Mapping[str, Any]], *, upsert: bool
     ) -> int:
-        """PostgreSQL's bulk path: ``COPY`` into a temporary staging table, then one merge.
+        """PostgreSQL's bulk path: ``COPY``, straight in or through a staging table and a merge.
 
-        ``COPY`` skips per-row statement overhead (several times ``executemany``'s rate);
-        the merge (``INSERT … SELECT … ON CONFLICT``) keeps the same rules as the plain path:
+        ``COPY`` skips per-row statement overhead (several times ``executemany``'s rate).
+        Rows whose keys are all new are copied straight into the table (see
+        :func:`_copy_or_merge`); otherwise the merge
+        (``INSERT … SELECT … ON CONFLICT``) keeps the same rules as the plain path:
         an existing key is skipped, or updated with ``upsert`` (the last row of a key in the
         batch wins). The staging table lives in the connection's temporary schema and is
         emptied at commit, so concurrent writers never see each other's rows.
@@ -217,19 +221,17 @@ class Store:
             f"ON CONFLICT ({', '.join(keys)}) {conflict}"
         )
         try:
+            data = [make(r) for r in rows]
+
+            def feed(copy: Any) -> None:
+                for row in data:
+                    copy.write_row(row)
+
             with self.engine.begin() as conn:
                 raw = conn.connection.driver_connection
                 assert raw is not None
                 with raw.cursor() as cur:
-                    cur.execute(
-                        f"CREATE TEMP TABLE IF NOT EXISTS {stage} "
-                        f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-                    )
-                    with cur.copy(f"COPY pg_temp.{stage} ({cols}) FROM STDIN") as copy:
-                        for r in rows:
-                            copy.write_row(make(r))
-                    cur.execute(merge)
-                    return max(0, int(cur.rowcount))
+                    return _copy_or_merge(cur, table, cols, feed, len(data), merge)
         except Exception as exc:  # psycopg's own errors: the raw cursor skips SQLAlchemy
             raise self._write_error(table, exc) from None
 
@@ -299,6 +301,8 @@ class Store:
         if self.dialect == "sqlite" and not upsert:
             rows = [sqlite_interaction_row(_checked(r)) for r in records]
             return self.add_interaction_rows(rows, project=proj)
+        if self.dialect == "postgresql" and not upsert:
+            return self.add_interaction_lines([pg_copy_line(_checked(r)) for r in records], proj)
         now = _now()
         out = [{**_interaction_row(r, now), "project": proj} for r in records]
         return self._insert(t.interactions, out, upsert=upsert)
@@ -324,6 +328,49 @@ class Store:
             return 0
         stamp = {"ingested_at": sqlite_dt(_now()), "project": self._project(project)}
         return self._sqlite_executemany(t.interactions, INTERACTION_COLUMNS[:-1], rows, stamp)
+
+    def add_interaction_lines(self, lines: Sequence[str], project: str | None = None) -> int:
+        """Store ``COPY`` text lines made by ``store._fast.pg_copy_line``; returns new ones.
+
+        PostgreSQL's bulk path, with no Python work per row: the lines, each completed with
+        the batch's ``ingested_at`` and project, are one ``COPY`` buffer. New records (an
+        import's usual case) are copied straight into the table, inside a savepoint; if a
+        key is already stored, or twice in the batch, that ``COPY`` fails on the unique key
+        and the same buffer goes through the staging table and ``ON CONFLICT DO NOTHING``
+        instead, so a key is still stored once. The direct ``COPY`` saves the staging copy
+        and the speculative insertion of ``ON CONFLICT`` (about a third of the server's
+        work per row).
+        """
+        if self.dialect != "postgresql":
+            raise StoreError(
+                "interaction lines are PostgreSQL COPY text",
+                where=safe_url(self.url),
+                fix="use add_interactions with records on this store",
+            )
+        if not lines:
+            return 0
+        table = t.interactions
+        stage = f"pilotgate_stage_{table.name}"
+        cols = ", ".join(f'"{n}"' for n in (*INTERACTION_COLUMNS, "project"))
+        try:
+            end = f"\t{_now().isoformat(' ', 'microseconds')}\t"
+            end += copy_text(self._project(project)) + "\n"
+            data = (end.join(lines) + end).encode()
+            with self.engine.begin() as conn:
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                with raw.cursor() as cur:
+                    return _copy_or_merge(
+                        cur,
+                        table,
+                        cols,
+                        lambda copy: copy.write(data),
+                        len(lines),
+                        f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM pg_temp.{stage} "
+                        f"ON CONFLICT (id, project) DO NOTHING",
+                    )
+        except Exception as exc:  # psycopg's own errors, and text no encoding can hold
+            raise self._write_error(table, exc) from None
 
     def add_feedback(
         self,
@@ -728,6 +775,44 @@ class Store:
     def embeddings_put(self, backend: str, vectors: Mapping[str, bytes]) -> int:
         rows = [{"backend": backend, "text_hash": h, "vector": v} for h, v in vectors.items()]
         return self._insert(t.embedding_cache, rows, upsert=False)
+
+
+def _copy_or_merge(
+    cur: Any, table: Table, cols: str, feed: Callable[[Any], None], n: int, merge: str
+) -> int:
+    """Write rows with ``COPY``; returns how many were new (or, for an upsert, written).
+
+    ``feed`` writes the rows to a ``COPY`` of ``cols``. They go straight into ``table``
+    first, inside a savepoint: when every key is new (an import's usual case) that is
+    all, without a staging copy or ``ON CONFLICT``'s speculative insertion per row. A key
+    already stored, or twice in the rows, fails that ``COPY`` on the unique key: it is
+    rolled back and ``feed`` writes the rows again, into the connection's staging table
+    (emptied at commit) for ``merge`` to apply the table's rules.
+    """
+    import psycopg
+
+    cur.execute("SAVEPOINT pilotgate_copy")
+    try:
+        with cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as copy:
+            feed(copy)
+        cur.execute("RELEASE SAVEPOINT pilotgate_copy")
+        return n
+    except psycopg.errors.UniqueViolation:
+        cur.execute("ROLLBACK TO SAVEPOINT pilotgate_copy")
+    stage = f"pilotgate_stage_{table.name}"
+    _stage(cur, table, stage)
+    with cur.copy(f"COPY pg_temp.{stage} ({cols}) FROM STDIN") as copy:
+        feed(copy)
+    cur.execute(merge)
+    return max(0, int(cur.rowcount))
+
+
+def _stage(cur: Any, table: Table, stage: str) -> None:
+    """The connection's temporary staging table for ``table`` (emptied at each commit)."""
+    cur.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {stage} "
+        f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
 
 
 def _sql_literal(value: str) -> str:
