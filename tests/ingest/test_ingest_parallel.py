@@ -186,7 +186,7 @@ def test_strings_are_scanned_only_when_a_block_can_hold_nul_or_surrogates() -> N
     data = "".join(json.dumps(o) + "\n" for o in objs).encode()
     assert not needs_cleaning(data)
     fast = prepare_block(data, "f.jsonl", 1, 0, None)
-    outcomes = []
+    outcomes: list[Any] = []
     for o in objs:
         try:
             outcomes.append(validate_record(json.loads(json.dumps(o)), clean=True))
