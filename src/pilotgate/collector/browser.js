@@ -122,7 +122,9 @@
     a.observer = new global.IntersectionObserver(function (entries) {
       entries.forEach(function (e) {
         if (e.time < a.checkedAt) { return; }  // older than what look() measured
-        a.inView = e.isIntersecting;
+        // a "left the viewport" report can be a frame stale (a page restored from the
+        // back/forward cache reports its first, pre-layout frame): the geometry decides
+        a.inView = e.isIntersecting || (tabVisible() && onScreen(a.el));
         if (a.inView) { resume(a); } else { pause(a); }
       });
     });
