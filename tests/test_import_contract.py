@@ -66,8 +66,8 @@ ALLOWED: dict[tuple[str, str], str] = {
         "pilotgate.report._capabilities",
         "pilotgate.gate._reproduce",
     ): "reproduce commands shared with the gate",
-    ("pilotgate.report._pages", "pilotgate.usage._cost"): "the dashboard's cost card",
-    ("pilotgate.report._pages", "pilotgate.usage._slices"): "the dashboard's usage slices",
+    ("pilotgate.report.pages", "pilotgate.usage._cost"): "the dashboard's cost card",
+    ("pilotgate.report.pages", "pilotgate.usage._slices"): "the dashboard's usage slices",
     ("pilotgate.scoring._python", "pilotgate.targets._python"): "one loader for python: specs",
     # added by the rollups (issue 17): public names to give (issue 14)
     (
@@ -87,7 +87,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate.__main__", "pilotgate._cli"): "`python -m pilotgate` runs the CLI",
     ("pilotgate._cli.serve_cmd", "pilotgate._web"): "`pilotgate serve` starts the web app",
     ("pilotgate.demo._services", "pilotgate._web"): "the demo serves the dashboard it shows",
-    ("pilotgate.report._pages", "pilotgate._web.dashboard"): "reviews' SQL belongs in cases",
     # _cli: capability logic still reached from the CLI (issue 14, item 1)
     ("pilotgate._cli.cases_cmd", "pilotgate.cases._spec"): "DEFAULT_WEIGHTS has no public name",
     ("pilotgate._cli.demo_cmd", "pilotgate.demo._orchestrate"): "run_demo, DemoConfig not public",
@@ -99,9 +98,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate._cli.load_cmd", "pilotgate.targets._base"): "a second safe_url (store has one)",
     ("pilotgate._cli.shift_cmd", "pilotgate.shift._store_io"): "input selection belongs in shift",
     ("pilotgate._cli.simulate_cmd", "pilotgate.simulator._thread"): "new_event_loop not public",
-    # the web layer reaches into report (a cycle through deferred imports, too)
-    ("pilotgate._web.dashboard", "pilotgate.report._pages"): "page data is not public in report",
-    ("pilotgate._web.dashboard", "pilotgate.report._render"): "needs a public report.figure_json",
     # shared helpers that live in one package and are used by another
     ("pilotgate.cases._pool", "pilotgate.signals._refresh"): "params_hash has no public name",
     ("pilotgate.collector._access", "pilotgate.store._schema"): "DEFAULT_PROJECT not public",
@@ -147,7 +143,6 @@ KNOWN_DEFERRED_CYCLES: list[frozenset[str]] = [
         "gate._catalogue gate._context gate._providers gate._signal_providers",
         "load._client load._pypool",
         "usage._figures usage._rollup",
-        "_web.dashboard report._pages",
         "load._engine load._workers",
         "scoring._base scoring._builtins scoring._embedding scoring._judge scoring._labels"
         " scoring._schema scoring._text",
