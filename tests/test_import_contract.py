@@ -49,7 +49,7 @@ ALLOWED: dict[tuple[str, str], str] = {
         "pilotgate.scoring._python",
     ): "python: scorers are built where cases load",
     (
-        "pilotgate.gate._catalogue",
+        "pilotgate.gate._resolve",
         "pilotgate.usage._slices",
     ): "metric slices parse with usage's selector",
     ("pilotgate.gate._providers", "pilotgate.usage._cost"): "usage.cost_per_call reads usage_cost",
@@ -140,7 +140,6 @@ KNOWN_DEFERRED_CYCLES: list[frozenset[str]] = [
     for group in (
         "instrument._capture instrument._streams",
         "shift._gaps shift._result",
-        "gate._catalogue gate._context gate._providers gate._signal_providers",
         "load._client load._pypool",
         "usage._figures usage._rollup",
         "load._engine load._workers",

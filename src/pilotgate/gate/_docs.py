@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pilotgate.gate._catalogue import catalogue
+from pilotgate.gate._resolve import catalogue
 
 __all__ = ["catalogue_markdown", "update_docs"]
 
