@@ -57,10 +57,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "pilotgate.gate._providers",
         "pilotgate.usage._slices",
     ): "usage.*[k=v] criteria read usage slices",
-    (
-        "pilotgate.load._client",
-        "pilotgate.targets._python",
-    ): "python: targets' loader for the worker pool",
     ("pilotgate.load._cost", "pilotgate.targets._config"): "TargetConfig's price fields",
     (
         "pilotgate.report._capabilities",
@@ -68,7 +64,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ): "reproduce commands shared with the gate",
     ("pilotgate.report.pages", "pilotgate.usage._cost"): "the dashboard's cost card",
     ("pilotgate.report.pages", "pilotgate.usage._slices"): "the dashboard's usage slices",
-    ("pilotgate.scoring._python", "pilotgate.targets._python"): "one loader for python: specs",
     # added by the rollups (issue 17): public names to give (issue 14)
     (
         "pilotgate._cli.serve_cmd",
@@ -113,12 +108,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate.ingest._parallel", "pilotgate.store._fast"): "the fast SQLite row path",
     ("pilotgate.ingest._validate", "pilotgate.store._fast"): "normalise_interaction not public",
     ("pilotgate.load._api", "pilotgate.targets._config"): "TargetConfig is public in targets",
-    ("pilotgate.load._engine", "pilotgate.targets._config"): "TargetConfig is public in targets",
     ("pilotgate.load._httpsend", "pilotgate.targets._http"): "response-path lookup not public",
     ("pilotgate.load._httpsend", "pilotgate.targets._retry"): "retry_after_s is public",
     ("pilotgate.load._safety", "pilotgate.targets._base"): "a second safe_url (store has one)",
     ("pilotgate.load._safety", "pilotgate.targets._config"): "TargetConfig is public in targets",
-    ("pilotgate.load._workers", "pilotgate.targets._config"): "TargetConfig is public in targets",
     ("pilotgate.load._workload", "pilotgate.targets._config"): "TargetConfig is public",
     ("pilotgate.perturb._suite", "pilotgate.targets._base"): "a second safe_url (store has one)",
     ("pilotgate.plan._model", "pilotgate.targets._config"): "TargetConfig is public in targets",
@@ -140,9 +133,7 @@ KNOWN_DEFERRED_CYCLES: list[frozenset[str]] = [
     for group in (
         "instrument._capture instrument._streams",
         "shift._gaps shift._result",
-        "load._client load._pypool",
         "usage._figures usage._rollup",
-        "load._engine load._workers",
         "scoring._base scoring._builtins scoring._embedding scoring._judge scoring._labels"
         " scoring._schema scoring._text",
         "perturb._adversarial perturb._base perturb._casing perturb._catalogue"

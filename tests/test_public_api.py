@@ -427,6 +427,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "close_sessions",
         "config_fingerprint",
         "configure_sessions",
+        "load_callable",
         "parse_target",
         "resolve_target",
         "retry_after_s",

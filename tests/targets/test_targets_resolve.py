@@ -170,6 +170,7 @@ def test_public_api_is_pinned() -> None:
             "close_sessions",
             "config_fingerprint",
             "configure_sessions",
+            "load_callable",
             "parse_target",
             "resolve_target",
             "retry_after_s",
