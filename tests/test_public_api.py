@@ -106,10 +106,17 @@ PUBLIC_API: dict[str, list[str]] = {
         "to_ingest_records",
     ],
     "pilotgate.embeddings": [
+        "EmbedStats",
         "Embedder",
+        "EmbeddingCache",
+        "InMemoryEmbeddingCache",
+        "OpenAIEmbedder",
+        "StoreEmbeddingCache",
+        "embed_texts",
         "embedder_names",
         "get_embedder",
         "register_embedder",
+        "text_hash",
     ],
     "pilotgate.errors": [
         "ConfigError",

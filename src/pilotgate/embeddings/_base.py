@@ -32,7 +32,7 @@ class Embedder(Protocol):
 _FACTORIES: dict[str, str | Callable[..., Embedder]] = {
     "minilm": "pilotgate.embeddings._minilm:MiniLMEmbedder",
     "lexical": "pilotgate.embeddings._lexical:LexicalEmbedder",
-    "openai": "pilotgate.shift._openai:OpenAIEmbedder",
+    "openai": "pilotgate.embeddings._openai:OpenAIEmbedder",
 }
 
 
