@@ -131,8 +131,6 @@ ALLOWED: dict[tuple[str, str], str] = {
 KNOWN_DEFERRED_CYCLES: list[frozenset[str]] = [
     frozenset(f"pilotgate.{m}" for m in group.split())
     for group in (
-        "shift._gaps shift._result",
-        "usage._figures usage._rollup",
         "scoring._base scoring._builtins scoring._embedding scoring._judge scoring._labels"
         " scoring._schema scoring._text",
         "perturb._adversarial perturb._base perturb._casing perturb._catalogue"

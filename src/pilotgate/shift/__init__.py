@@ -19,9 +19,9 @@ from pilotgate.embeddings import (
 )
 from pilotgate.shift._analyze import analyze_shift
 from pilotgate.shift._descriptors import DESCRIPTORS, Descriptors, compute_descriptors
-from pilotgate.shift._gaps import suggest_cases
+from pilotgate.shift._gaps import Gap, suggest_cases
 from pilotgate.shift._inputs import ShiftInputs, load_inputs
-from pilotgate.shift._result import SCHEMA, Coverage, Gap, ShiftResult
+from pilotgate.shift._result import SCHEMA, Coverage, ShiftResult
 
 __all__ = [
     "DESCRIPTORS",

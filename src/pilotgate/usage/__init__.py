@@ -9,9 +9,10 @@ p50/p95/p99, acceptance with its interval, error rate, dwell p50) that the gate,
 ``pilotgate usage``, the report and the dashboard all print.
 """
 
-from pilotgate.usage._figures import UsageFigures, usage_figures
+from pilotgate.usage._figures import UsageFigures
 from pilotgate.usage._queries import Filters
 from pilotgate.usage._report import FunnelStep, Slice, UsageReport, usage_report
+from pilotgate.usage._source import usage_figures
 from pilotgate.usage._stats import Metric, Rate, hist_quantile, wilson
 
 __all__ = [
