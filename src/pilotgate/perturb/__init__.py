@@ -15,13 +15,11 @@ from pilotgate.perturb._base import (
     PerturbFn,
     count_for,
     derive_rng,
-    get_perturbation,
-    list_perturbations,
     perturbation,
-    resolve_names,
 )
 from pilotgate.perturb._cases import perturb_case, perturb_cases, perturb_text
 from pilotgate.perturb._docs import catalogue_markdown
+from pilotgate.perturb._lookup import get_perturbation, list_perturbations, resolve_names
 from pilotgate.perturb._options import invert_glossary, perturb_options
 from pilotgate.perturb._report import CurvePoint, GroupStat, PairResult, RobustnessResult
 from pilotgate.perturb._stats import Rate, wilson

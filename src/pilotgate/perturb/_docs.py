@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pilotgate.perturb._base import list_perturbations
+from pilotgate.perturb._lookup import list_perturbations
 
 __all__ = ["catalogue_markdown"]
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pilotgate.errors import ConfigError
-from pilotgate.perturb._base import PerturbationInfo, get_perturbation, resolve_names
+from pilotgate.perturb._base import PerturbationInfo
 from pilotgate.perturb._cases import check_severity, perturb_case
+from pilotgate.perturb._lookup import get_perturbation, resolve_names
 from pilotgate.perturb._report import (
     CurvePoint,
     GroupStat,
