@@ -15,8 +15,8 @@ from pilotgate._net import is_loopback_host
 from pilotgate.errors import ConfigError
 from pilotgate.load._config import LoadConfig, Shard
 from pilotgate.load._workload import Workload, endpoint_url
+from pilotgate.targets import TargetConfig
 from pilotgate.targets._base import safe_url
-from pilotgate.targets._config import TargetConfig
 
 __all__ = ["Estimate", "check_target", "estimate", "is_loopback"]
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pilotgate.targets._config import TargetConfig
+from pilotgate.targets import TargetConfig
 
 __all__ = [
     "Criterion",

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from pilotgate.plan._model import Plan
-from pilotgate.targets._config import TargetConfig
+from pilotgate.targets import TargetConfig
 
 __all__ = ["plan_reference", "iter_fields"]
 
