@@ -106,6 +106,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "to_ingest_records",
     ],
     "pilotgate.embeddings": [
+        "EMBEDDERS",
         "EmbedStats",
         "Embedder",
         "EmbeddingCache",

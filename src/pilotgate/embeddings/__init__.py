@@ -9,7 +9,9 @@ satisfies :class:`Embedder`. :func:`embed_texts` embeds each distinct text once 
 :class:`EmbeddingCache` (:class:`StoreEmbeddingCache` keeps vectors in the store).
 """
 
+from pilotgate.embeddings import _builtin  # noqa: F401  (registers minilm, lexical, openai)
 from pilotgate.embeddings._base import (
+    EMBEDDERS,
     Embedder,
     embedder_names,
     get_embedder,
@@ -26,6 +28,7 @@ from pilotgate.embeddings._cache import (
 from pilotgate.embeddings._openai import OpenAIEmbedder
 
 __all__ = [
+    "EMBEDDERS",
     "EmbedStats",
     "Embedder",
     "EmbeddingCache",
