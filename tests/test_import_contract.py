@@ -113,11 +113,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate.report._queries", "pilotgate.store._types"): "UTCDateTime has no public name",
     ("pilotgate.runs._record", "pilotgate.targets._base"): "a second safe_url (store has one)",
     ("pilotgate.shift._lexicon", "pilotgate.embeddings._lexical"): "shares _ranks with embeddings",
-    ("pilotgate.signals._figures", "pilotgate.store._types"): "to_utc has no public name",
-    ("pilotgate.signals._load", "pilotgate.store._types"): "to_utc has no public name",
     ("pilotgate.signals._offpurpose", "pilotgate.shift._cluster"): "clustering not public",
     ("pilotgate.signals._offpurpose", "pilotgate.shift._coverage"): "coverage calibration",
-    ("pilotgate.usage._queries", "pilotgate.store._types"): "to_utc has no public name",
 }
 
 
