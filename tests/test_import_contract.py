@@ -109,7 +109,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate.ingest._validate", "pilotgate.store._fast"): "normalise_interaction not public",
     ("pilotgate.load._httpsend", "pilotgate.targets._http"): "response-path lookup not public",
     ("pilotgate.report._queries", "pilotgate.store._types"): "UTCDateTime has no public name",
-    ("pilotgate.shift._lexicon", "pilotgate.embeddings._lexical"): "shares _ranks with embeddings",
     ("pilotgate.signals._offpurpose", "pilotgate.shift._cluster"): "clustering not public",
     ("pilotgate.signals._offpurpose", "pilotgate.shift._coverage"): "coverage calibration",
 }
