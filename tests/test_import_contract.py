@@ -94,7 +94,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate._cli.shift_cmd", "pilotgate.shift._store_io"): "input selection belongs in shift",
     ("pilotgate._cli.simulate_cmd", "pilotgate.simulator._thread"): "new_event_loop not public",
     # shared helpers that live in one package and are used by another
-    ("pilotgate.cases._pool", "pilotgate.signals._refresh"): "params_hash has no public name",
     ("pilotgate.collector._access", "pilotgate.store._schema"): "DEFAULT_PROJECT not public",
     ("pilotgate.collector._body", "pilotgate.ingest._json"): "ingest's JSON loader not public",
     ("pilotgate.collector._otlp_route", "pilotgate.ingest._otlp_logs"): "OTLP log decoding",
