@@ -337,9 +337,9 @@ def provider_sdk_overhead(tmp: Path, rounds: int, calls: int) -> bool:
         print("provider SDKs: openai not installed (pip install -e '.[providers]'); skipped")
         return False
     from pilotgate import instrument as pg
-    from pilotgate.instrument._capture import Meta
     from pilotgate.instrument._sdk import wrap_create
     from pilotgate.instrument._sdk_openai import parse_openai
+    from pilotgate.instrument._state import Meta
 
     completion = ChatCompletion.model_validate(
         {"id": "c", "object": "chat.completion", "created": 0, "model": "m",

@@ -8,8 +8,9 @@ check: a difference between them would be a hole in one of them.
 from __future__ import annotations
 
 import ipaddress
+import re
 
-__all__ = ["is_loopback_host"]
+__all__ = ["is_loopback_host", "safe_url"]
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -26,3 +27,14 @@ def is_loopback_host(host: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def safe_url(url: str | None) -> str:
+    """``url`` without user:password, fit to print, log or hash.
+
+    Also takes a target spec (``openai:http://user:key@host/v1``): the first ``scheme://``
+    anywhere, not only at the start, loses its credentials.
+    """
+    if not url:
+        return ""
+    return re.sub(r"(\w+://)[^/@]*@", r"\1", url, count=1)

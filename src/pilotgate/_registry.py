@@ -49,8 +49,9 @@ class Registry(Generic[T]):
 
         return deco
 
-    def add(self, name: str, obj: T, **meta: Any) -> None:
-        if name in self._entries and self._entries[name].obj is not obj:
+    def add(self, name: str, obj: T, *, replace: bool = False, **meta: Any) -> None:
+        """Register ``obj``; a different one under a taken name raises unless ``replace``."""
+        if not replace and name in self._entries and self._entries[name].obj is not obj:
             raise ConfigError(
                 f"a {self.kind} named {name!r} is already registered",
                 fix="pick another name for the new one",

@@ -20,7 +20,7 @@ from typing import IO, Any
 APP = r"""
 import json, resource, sys, time
 from pilotgate import instrument as pg
-from pilotgate.instrument._capture import IDS
+from pilotgate.instrument._state import IDS
 
 opts = json.loads(sys.argv[1])
 pg.configure(**opts["configure"])

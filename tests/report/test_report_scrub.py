@@ -60,7 +60,7 @@ def test_scrub_keeps_timestamps_that_look_like_phone_numbers() -> None:
 
 def test_api_run_scrubs_keys_as_well_as_values(tmp_path: Path) -> None:
     # by_tag / by_cluster are keyed by the cases' own text: the JSON API must hide there too
-    from pilotgate.report._pages import api_run
+    from pilotgate.report.pages import api_run
     from pilotgate.store import Store
 
     with Store(f"sqlite:///{tmp_path}/s.db") as store:

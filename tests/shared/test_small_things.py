@@ -15,7 +15,7 @@ from pilotgate.evaluate._render import _fmt_p
 from pilotgate.plan import validate_plan_text
 from pilotgate.records import json_error_text
 from pilotgate.report._charts import usage_by_day
-from pilotgate.report._pages import _headline
+from pilotgate.report.pages import _headline
 from pilotgate.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]

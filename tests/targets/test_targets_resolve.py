@@ -173,6 +173,7 @@ def test_public_api_is_pinned() -> None:
             "ensure_reachable",
             "config_fingerprint",
             "configure_sessions",
+            "load_callable",
             "parse_target",
             "resolve_target",
             "retry_after_s",

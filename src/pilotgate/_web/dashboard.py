@@ -24,11 +24,10 @@ from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from pilotgate._net import is_loopback_host
 from pilotgate.errors import PilotgateError
-from pilotgate.store import Store, tables
+from pilotgate.store import Store
 
 if TYPE_CHECKING:
     import jinja2
@@ -175,14 +174,6 @@ def save_review(
     )
 
 
-def latest_reviews(store: Store, set_name: str) -> dict[str, dict[str, Any]]:
-    """The newest review of each case of ``set_name``."""
-    c = tables.reviews.c
-    q = select(tables.reviews).where(c.set_name == set_name).order_by(c.ts, c.id)
-    with store.engine.connect() as conn:
-        return {str(r["case_id"]): dict(r) for r in conn.execute(q).mappings()}
-
-
 def dashboard_router(
     store: Store,
     settings: Any = None,
@@ -201,7 +192,7 @@ def dashboard_router(
             through a proxy, with ``Forwarded``/``X-Forwarded-For``/``X-Real-IP``, ask).
             ``settings.dashboard_login`` is used when this is None and it is set.
     """
-    from pilotgate.report import _pages as pages
+    from pilotgate.report import pages
 
     plan = plan if plan is not None else getattr(settings, "plan", None)
     if require_login is None:
@@ -213,7 +204,7 @@ def dashboard_router(
     router = APIRouter(tags=["dashboard"], include_in_schema=True)
 
     def render(request: Request, name: str, viewer: Viewer, **ctx: Any) -> HTMLResponse:
-        from pilotgate.report._render import _fig_json
+        from pilotgate.report import figure_json
 
         nonce = secrets.token_urlsafe(16)
         tpl = env.get_template(name)
@@ -221,7 +212,7 @@ def dashboard_router(
             request_path=request.url.path,
             viewer=viewer,
             csrf=auth.csrf(viewer),
-            fig_json=_fig_json,
+            fig_json=figure_json,
             csp_nonce=nonce,
             **ctx,
         )

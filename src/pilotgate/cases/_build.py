@@ -203,7 +203,7 @@ def _embedder(name: str) -> Embedder:
 
 
 def _embed(store: Store, embedder: Embedder, texts: list[str], progress: bool | None) -> F32:
-    from pilotgate.shift import StoreEmbeddingCache, embed_texts
+    from pilotgate.embeddings import StoreEmbeddingCache, embed_texts
 
     # Lexical vectors cost less to compute than to look up; model vectors are cached.
     cache = None if embedder.name.startswith("lexical") else StoreEmbeddingCache(store)

@@ -187,7 +187,6 @@ def _implicit_bad(store: Store, spec: BuildSpec, rows: list[dict[str, Any]]) -> 
     """
     from pilotgate.plan import SignalsSection
     from pilotgate.signals import refresh_signals
-    from pilotgate.signals._refresh import params_hash
 
     features = {spec.feature} if spec.feature is not None else {r["feature"] for r in rows}
     sg = t.interaction_signals.c
@@ -197,7 +196,7 @@ def _implicit_bad(store: Store, spec: BuildSpec, rows: list[dict[str, Any]]) -> 
             st = conn.execute(
                 select(t.signal_state.c.params_hash).where(t.signal_state.c.feature == feature)
             ).scalar()
-        if st is None or st == params_hash(SignalsSection()):
+        if st is None or st == SignalsSection().params_hash():
             refresh_signals(store, feature)
         q = select(sg.interaction_id).where(sg.feature == feature, sg.outcome == "bad")
         with store.engine.connect() as conn:

@@ -37,6 +37,7 @@ __all__ = [
     "Review",
     "apply_reviews",
     "default_reviewer",
+    "latest_reviews",
     "list_reviews",
     "pending_reviews",
     "record_review",
@@ -176,6 +177,14 @@ def list_reviews(store: Store, name: str, *, after_id: int = 0) -> list[Review]:
             )
             for row in conn.execute(q).mappings()
         ]
+
+
+def latest_reviews(store: Store, name: str) -> dict[str, dict[str, Any]]:
+    """The newest review of each case of eval set ``name``, as stored rows by case id."""
+    r = t.reviews
+    q = select(r).where(r.c.set_name == name).order_by(r.c.ts, r.c.id)
+    with store.engine.connect() as conn:
+        return {str(row["case_id"]): dict(row) for row in conn.execute(q).mappings()}
 
 
 def pending_reviews(store: Store, name: str) -> list[Case]:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
+from pilotgate._registry import Registry
 from pilotgate.errors import ConfigError
 
-__all__ = ["Embedder", "embedder_names", "get_embedder", "register_embedder"]
+__all__ = ["EMBEDDERS", "Embedder", "embedder_names", "get_embedder", "register_embedder"]
 
 
 @runtime_checkable
@@ -28,35 +28,26 @@ class Embedder(Protocol):
         ...
 
 
-# name -> "module:factory" (built-ins, imported lazily) or a factory callable.
-_FACTORIES: dict[str, str | Callable[..., Embedder]] = {
-    "minilm": "pilotgate.embeddings._minilm:MiniLMEmbedder",
-    "lexical": "pilotgate.embeddings._lexical:LexicalEmbedder",
-    "openai": "pilotgate.shift._openai:OpenAIEmbedder",
-}
+#: Embedding backends by name: built-ins (``_builtin.py``) and plug-ins register here; plug-ins
+#: load lazily from the ``pilotgate.embeddings`` entry-point group (pyproject.toml declares
+#: the built-ins there too, the same way a plug-in's distribution does).
+EMBEDDERS: Registry[Callable[..., Embedder]] = Registry("embedding")
 
 
 def register_embedder(name: str, factory: Callable[..., Embedder]) -> None:
-    """Register a user embedder factory under ``name``."""
-    _FACTORIES[name] = factory
+    """Register a user embedder factory under ``name`` (a later one replaces it)."""
+    EMBEDDERS.add(name, factory, replace=True)
 
 
 def embedder_names() -> list[str]:
-    return sorted(_FACTORIES)
+    return EMBEDDERS.names()
 
 
 def get_embedder(name: str = "minilm", **kwargs: Any) -> Embedder:
     """Build the embedder registered under ``name``."""
-    try:
-        factory = _FACTORIES[name]
-    except KeyError:
+    if name not in EMBEDDERS:
         raise ConfigError(
             f"unknown embedding backend {name!r}",
             fix=f"use one of: {', '.join(embedder_names())}",
-        ) from None
-    if isinstance(factory, str):
-        mod_name, attr = factory.split(":")
-        factory = getattr(importlib.import_module(mod_name), attr)
-        assert callable(factory)
-    emb = factory(**kwargs)
-    return emb
+        )
+    return EMBEDDERS.get(name).obj(**kwargs)

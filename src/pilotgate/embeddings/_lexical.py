@@ -21,39 +21,20 @@ import re
 import unicodedata
 import zlib
 from collections.abc import Sequence
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from pilotgate._vocab import word_ranks
 from pilotgate.errors import ConfigError
 
 __all__ = ["LexicalEmbedder", "word_weight"]
 
-_VOCAB_PATH = Path(__file__).parent / "data" / "vocab.txt"
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 _DIGIT_RE = re.compile(r"\d")
 _SPACE_RE = re.compile(r"\s+")
-#: Index of "the" in the BERT-uncased vocabulary: whole words from there on are ordered
-#: roughly by frequency.
-_FIRST_WORD_ID = 1996
 _OOV_RANK = 12_000
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
-@lru_cache(maxsize=1)
-def _ranks() -> dict[str, int]:
-    """Frequency rank of each whole word in the bundled vocabulary (empty if missing)."""
-    ranks: dict[str, int] = {}
-    try:
-        lines = _VOCAB_PATH.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return ranks
-    for i, tok in enumerate(lines[_FIRST_WORD_ID:]):
-        if tok.isalpha() and tok not in ranks:
-            ranks[tok] = i + 1
-    return ranks
 
 
 def word_weight(word: str) -> float:
@@ -62,7 +43,7 @@ def word_weight(word: str) -> float:
     Words missing from the vocabulary (rare words, typos, other languages) get the
     weight of a rank-12,000 word, so an order number or a typo cannot dominate a vector.
     """
-    rank = _ranks().get(word, _OOV_RANK)
+    rank = word_ranks().get(word, _OOV_RANK)
     return math.log(2.0 + min(rank, _OOV_RANK) / 40.0)
 
 

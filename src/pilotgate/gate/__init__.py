@@ -5,15 +5,7 @@ Metrics come from a catalogue every capability registers into (``@metric_provide
 ``evaluate_gate(plan, store)`` judges a plan, ``start_pilot`` / ``sign_off`` lock it.
 """
 
-from pilotgate.gate._catalogue import (
-    METRICS,
-    Evidence,
-    MetricValue,
-    NoData,
-    catalogue,
-    metric_provider,
-    resolve_metric,
-)
+from pilotgate.gate._catalogue import METRICS, Evidence, MetricValue, NoData, metric_provider
 from pilotgate.gate._check import check_plan_metrics, metric_problem
 from pilotgate.gate._context import MetricContext, Window
 from pilotgate.gate._explain import explain_lines
@@ -28,6 +20,7 @@ from pilotgate.gate._lock import (
     start_pilot,
 )
 from pilotgate.gate._render import definition_text, to_junit, to_markdown
+from pilotgate.gate._resolve import catalogue, resolve_metric
 from pilotgate.gate._status import pilot_status_lines
 from pilotgate.gate._terminal import print_gate
 from pilotgate.gate._verdict import FAIL, INSUFFICIENT, PASS, Judgement, judge, overall_verdict

@@ -11,26 +11,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pilotgate._registry import Registry
-from pilotgate.errors import ConfigError
 
 if TYPE_CHECKING:
     from pilotgate.gate._context import MetricContext
 
 __all__ = [
     "METRICS",
+    "COMPILED",
     "Evidence",
     "MetricValue",
     "NoData",
     "Provider",
-    "ResolvedMetric",
-    "catalogue",
     "metric_provider",
-    "resolve_metric",
 ]
 
 
@@ -91,7 +87,7 @@ METRICS: Registry[Provider] = Registry("metric")
 _PLACEHOLDER = re.compile(r"<([a-z_]+)(?::([^>]+))?>")
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
+def compile_pattern(pattern: str) -> re.Pattern[str]:
     out, pos = "", 0
     for m in _PLACEHOLDER.finditer(pattern):
         out += re.escape(pattern[pos : m.start()])
@@ -105,7 +101,7 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(out)
 
 
-_COMPILED: dict[str, re.Pattern[str]] = {}
+COMPILED: dict[str, re.Pattern[str]] = {}
 
 
 def metric_provider(
@@ -127,7 +123,7 @@ def metric_provider(
     """
 
     def deco(fn: Provider) -> Provider:
-        _COMPILED[pattern] = _compile(pattern)
+        COMPILED[pattern] = compile_pattern(pattern)
         METRICS.add(
             pattern,
             fn,
@@ -139,63 +135,3 @@ def metric_provider(
         return fn
 
     return deco
-
-
-@dataclass(frozen=True)
-class ResolvedMetric:
-    """A metric name bound to its provider and the parts its pattern captured."""
-
-    name: str
-    pattern: str
-    provider: Provider
-    parts: dict[str, str] = field(default_factory=dict)
-
-
-def _ensure_builtins() -> None:
-    import pilotgate.gate._providers  # registers the built-in providers
-    import pilotgate.gate._signal_providers  # noqa: F401  (silent-user metrics)
-
-
-def catalogue() -> list[dict[str, str]]:
-    """Every registered metric pattern with its description, source, unit and example."""
-    _ensure_builtins()
-    return [{"pattern": e.name, **{k: str(v) for k, v in e.meta.items()}} for e in METRICS]
-
-
-def resolve_metric(name: str, *, where: str | None = None) -> ResolvedMetric:
-    """The provider for metric ``name``.
-
-    Raises:
-        ConfigError: no pattern matches (the message lists the catalogue).
-    """
-    _ensure_builtins()
-    from pilotgate.usage._slices import describe, split_metric
-
-    base, selector = split_metric(name)
-    for entry in METRICS:
-        rx = _COMPILED.get(entry.name) or _compile(entry.name)
-        m = rx.fullmatch(base)
-        if m is not None:
-            parts = m.groupdict()
-            if selector:
-                if not entry.name.startswith("usage."):
-                    raise ConfigError(
-                        f"{name!r}: only usage metrics take a metadata slice",
-                        where=where,
-                        fix="drop the [KEY=VALUE] part",
-                    )
-                parts["slice"] = describe(selector)
-            return ResolvedMetric(name, entry.name, entry.obj, parts)
-    known = ", ".join(e.name for e in METRICS)
-    raise ConfigError(
-        f"unknown metric {name!r}",
-        where=where,
-        fix=f"use one from the catalogue (docs/gate.md): {known}",
-    )
-
-
-def fmt_window(since: datetime | None, until: datetime | None) -> str:
-    """A window in words for the evidence column."""
-    a = since.strftime("%Y-%m-%d %H:%M") if since else "…"
-    b = until.strftime("%Y-%m-%d %H:%M") if until else "now"
-    return f"{a} .. {b}"

@@ -13,7 +13,8 @@ import re
 from collections.abc import Iterable
 
 from pilotgate.errors import ConfigError
-from pilotgate.gate._catalogue import METRICS, resolve_metric
+from pilotgate.gate._catalogue import METRICS
+from pilotgate.gate._resolve import resolve_metric
 from pilotgate.plan import Plan
 
 __all__ = ["check_plan_metrics", "metric_problem"]

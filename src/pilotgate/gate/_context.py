@@ -18,7 +18,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pilotgate.errors import ConfigError
-from pilotgate.gate._catalogue import fmt_window
 from pilotgate.runs import Picked, Selection, select_run
 
 if TYPE_CHECKING:
@@ -26,7 +25,15 @@ if TYPE_CHECKING:
     from pilotgate.store import Store
     from pilotgate.usage import UsageReport
 
-__all__ = ["MetricContext", "Window"]
+__all__ = ["MetricContext", "Window", "fmt_window"]
+
+
+def fmt_window(since: datetime | None, until: datetime | None) -> str:
+    """A window in words for the evidence column."""
+    a = since.strftime("%Y-%m-%d %H:%M") if since else "…"
+    b = until.strftime("%Y-%m-%d %H:%M") if until else "now"
+    return f"{a} .. {b}"
+
 
 RUN_SCAN_LIMIT = 500
 

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from pilotgate.gate._catalogue import MetricValue, NoData, resolve_metric
+from pilotgate.gate._catalogue import MetricValue, NoData
 from pilotgate.gate._context import MetricContext
 from pilotgate.gate._lock import CriterionChange, Pilot, criteria_changes, current_pilot
+from pilotgate.gate._resolve import resolve_metric
 from pilotgate.gate._verdict import FAIL, INSUFFICIENT, PASS, judge, overall_verdict
 from pilotgate.plan import Criterion, Plan, plan_hash
 from pilotgate.store import Store

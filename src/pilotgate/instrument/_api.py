@@ -13,7 +13,7 @@ import os
 import threading
 from typing import Any
 
-from pilotgate.instrument import _capture as cap
+from pilotgate.instrument import _state as st
 from pilotgate.instrument._config import build_settings
 from pilotgate.instrument._exporter import Exporter
 
@@ -55,7 +55,7 @@ def configure(*, strict: bool = False, **settings: Any) -> dict[str, Any]:
             if old is not None:
                 old.shutdown()
             _exporter = Exporter(conf, problems)
-            cap.install(_exporter.sink)
+            st.install(_exporter.sink)
             _install_hooks()
         return _exporter.stats()
     except Exception as exc:
@@ -79,7 +79,7 @@ def stats() -> dict[str, Any]:
             "spilled": 0,
             "replayed": 0,
             "dropped": 0,
-            "errors": cap.counter_value(cap.HOT_ERRORS),
+            "errors": st.counter_value(st.HOT_ERRORS),
             "sampled_out": 0,
             "last_error": "not configured: call pilotgate.configure(store=… or collector=…)",
         }
@@ -164,14 +164,14 @@ def _after_fork_in_child() -> None:
     global _exporter, _lock
     _release_fork_hold()
     _lock = threading.Lock()
-    cap.IDS.reseed()
+    st.IDS.reseed()
     old = _exporter
     if old is None:
         return
     try:
         old.abandon()
         _exporter = Exporter(old.settings, old.problems)
-        cap.install(_exporter.sink)
+        st.install(_exporter.sink)
     except Exception:
         _exporter = None
 

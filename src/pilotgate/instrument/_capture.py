@@ -14,25 +14,36 @@ from __future__ import annotations
 
 import functools
 import inspect
-import itertools
-import threading
-from collections import deque
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar, Token
-from dataclasses import dataclass
+from contextvars import Token
 from time import perf_counter, time
 from types import TracebackType
 from typing import Any, Literal, TypeVar, cast, overload
 
-from pilotgate.instrument._ids import IdSource, sampled_in
+from pilotgate.instrument import _state as st
+from pilotgate.instrument._state import (
+    ANNOT,
+    ANNOTATE_IGNORED,
+    CURRENT,
+    FEEDBACK,
+    HANDLE,
+    HOT_ERRORS,
+    IDS,
+    INTERACTION,
+    SESSION,
+    STEP,
+    Meta,
+    copy_arg,
+    pop_extra,
+    push,
+    snapshot,
+    snapshot_kwargs,
+)
 
 __all__ = [
     "Interaction",
-    "Meta",
-    "Sink",
     "Tracker",
     "annotate",
-    "counter_value",
     "current_interaction_id",
     "feedback",
     "session",
@@ -42,142 +53,13 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Captured item kinds (first element of each tuple in the buffer).
-INTERACTION, FEEDBACK, STEP = 0, 1, 2
-
-
-class Sink:
-    """The buffer the hot path appends to, and what it needs to decide quickly."""
-
-    __slots__ = ("buf", "cap", "enabled", "threshold", "wake", "wake_at")
-
-    def __init__(
-        self,
-        *,
-        enabled: bool = False,
-        cap: int = 0,
-        wake_at: int = 1,
-        threshold: int | None = None,
-    ) -> None:
-        self.buf: deque[tuple[Any, ...]] = deque()
-        self.enabled = enabled
-        self.cap = cap
-        self.wake_at = wake_at
-        self.threshold = threshold  # None: keep everything; else sample_rate * 2**32
-        self.wake = threading.Event()
-
-
-@dataclass(eq=False)
-class Meta:
-    """What a ``track(...)`` call site declared; shared by all its captured calls.
-
-    ``plan`` caches, for the background thread, how to find the input, session and user
-    among the call's arguments (worked out once per call site).
-    """
-
-    feature: str | None
-    version: str | None
-    name: str
-    func: Callable[..., Any] | None = None
-    input_arg: str | None = None
-    session_arg: str | None = None
-    user_arg: str | None = None
-    session_id: str | None = None
-    user_id: str | None = None
-    metadata: Mapping[str, Any] | None = None
-    plan: Any = None
-
-
-IDS = IdSource()
-_SINK = Sink()
-_CURRENT: ContextVar[str | None] = ContextVar("pilotgate_interaction", default=None)
-_HANDLE: ContextVar[Interaction | None] = ContextVar("pilotgate_handle", default=None)
-_SESSION: ContextVar[tuple[str | None, str | None] | None] = ContextVar(
-    "pilotgate_session", default=None
-)
-_ANNOT: dict[str, dict[str, Any]] = {}
-
-# Hot-path counters: ``next()`` on itertools.count is atomic under the GIL.
-SAMPLED_OUT = itertools.count()
-DROPPED_FULL = itertools.count()
-HOT_ERRORS = itertools.count()
-ANNOTATE_IGNORED = itertools.count()
-
-
-def counter_value(c: itertools.count[int]) -> int:
-    """Read an itertools.count without advancing it."""
-    return int(repr(c)[6:-1])
-
-
-def install(sink: Sink) -> Sink:
-    """Make ``sink`` the one the hot path appends to; returns the previous one."""
-    global _SINK
-    old, _SINK = _SINK, sink
-    return old
-
-
-def current_sink() -> Sink:
-    return _SINK
-
-
-def _push(sink: Sink, key: str | None, item: tuple[Any, ...]) -> None:
-    """Append one captured item, or count why it was not kept (``key``: sampling key)."""
-    try:
-        if sink.threshold is not None and key is not None and not sampled_in(key, sink.threshold):
-            next(SAMPLED_OUT)
-            return
-        buf = sink.buf
-        n = len(buf)
-        if n >= sink.cap:
-            next(DROPPED_FULL)
-            return
-        buf.append(item)
-        if n == sink.wake_at:
-            sink.wake.set()
-    except Exception:
-        next(HOT_ERRORS)
-
-
-SNAPSHOT_MAX = 256
-"""Longest list (of chat messages, say) whose items are copied one by one on the hot path;
-a longer one is copied as a list only, so the cost of a call stays bounded."""
-
-
-def _copy(value: Any) -> Any:
-    """A shallow snapshot of a list or dict argument (and of the dicts in a list)."""
-    t = type(value)
-    if t is list:
-        if len(value) > SNAPSHOT_MAX:
-            return value[:]
-        return [dict(m) if type(m) is dict else m for m in value]
-    if t is dict:
-        return dict(value)
-    return value
-
-
-def snapshot(args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``args`` with its lists and dicts copied, so that the caller changing them later (an
-    app appending the reply to its ``messages``) does not change what was recorded."""
-    return tuple([_copy(a) for a in args])
-
-
-def snapshot_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    for v in kwargs.values():
-        if type(v) is list or type(v) is dict:
-            return {k: _copy(v) for k, v in kwargs.items()}
-    return kwargs
-
-
-def _extra(iid: str) -> dict[str, Any] | None:
-    return _ANNOT.pop(iid, None) if _ANNOT else None
-
 
 def current_interaction_id() -> str | None:
     """The id of the tracked call running in this context (thread or task), if any.
 
     Hand it to your UI so that the user's reaction can be sent back with ``feedback()``.
     """
-    return _CURRENT.get()
+    return CURRENT.get()
 
 
 def annotate(
@@ -188,11 +70,11 @@ def annotate(
     Outside a tracked call it does nothing (and counts that in ``stats()``).
     """
     try:
-        iid = _CURRENT.get()
+        iid = CURRENT.get()
         if iid is None:
             next(ANNOTATE_IGNORED)
             return
-        handle = _HANDLE.get()
+        handle = HANDLE.get()
         if handle is not None and handle.id == iid:
             if tokens_in is not None:
                 handle.tokens_in = tokens_in
@@ -200,7 +82,7 @@ def annotate(
                 handle.tokens_out = tokens_out
             handle.metadata.update(metadata)
             return
-        slot = _ANNOT.setdefault(iid, {})
+        slot = ANNOT.setdefault(iid, {})
         if tokens_in is not None:
             slot["tokens_in"] = tokens_in
         if tokens_out is not None:
@@ -280,13 +162,13 @@ class session:  # lower case: used like a function, ``with session("s1", "u1"):`
         self._token: Token[tuple[str | None, str | None] | None] | None = None
 
     def __enter__(self) -> session:
-        self._token = _SESSION.set(self._value)
+        self._token = SESSION.set(self._value)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._token is not None:
             try:
-                _SESSION.reset(self._token)
+                SESSION.reset(self._token)
             except Exception:
                 next(HOT_ERRORS)
             self._token = None
@@ -330,7 +212,7 @@ class Tracker:
     def __enter__(self) -> Interaction:
         try:
             handle = Interaction(IDS.next(), self.meta)
-            handle._tokens = (_CURRENT.set(handle.id), _HANDLE.set(handle))
+            handle._tokens = (CURRENT.set(handle.id), HANDLE.set(handle))
             return handle
         except Exception:
             next(HOT_ERRORS)
@@ -343,15 +225,15 @@ class Tracker:
         tb: TracebackType | None,
     ) -> Literal[False]:
         try:
-            handle = _HANDLE.get()
+            handle = HANDLE.get()
             if handle is None or handle._tokens is None:
                 return False
             dt = perf_counter() - handle._t0
             cur_token, handle_token = handle._tokens
             handle._tokens = None
-            _HANDLE.reset(handle_token)
-            _CURRENT.reset(cur_token)
-            sink = _SINK
+            HANDLE.reset(handle_token)
+            CURRENT.reset(cur_token)
+            sink = st.SINK
             if not sink.enabled:
                 return False
             err = handle.error
@@ -361,7 +243,7 @@ class Tracker:
                 "tokens_in": handle.tokens_in,
                 "tokens_out": handle.tokens_out,
                 "metadata": handle.metadata,
-                "input": _copy(handle.input),
+                "input": copy_arg(handle.input),
                 "session_id": handle.session_id,
                 "user_id": handle.user_id,
             }
@@ -372,14 +254,14 @@ class Tracker:
                 dt,
                 handle._ttft,
                 self.meta,
-                _SESSION.get(),
+                SESSION.get(),
                 None,
                 None,
                 handle.output,
                 err,
                 extra,
             )
-            _push(sink, handle.id, item)
+            push(sink, handle.id, item)
         except Exception:
             next(HOT_ERRORS)
         return False
@@ -452,12 +334,12 @@ def track(
 
 def _wrap_sync(fn: Callable[..., Any], meta: Meta) -> Callable[..., Any]:
     ids = IDS
-    cur = _CURRENT
-    sess = _SESSION
+    cur = CURRENT
+    sess = SESSION
 
     @functools.wraps(fn)
     def tracked(*args: Any, **kwargs: Any) -> Any:
-        sink = _SINK
+        sink = st.SINK
         if not sink.enabled:
             return fn(*args, **kwargs)
         iid = ids.prefix + format(next(ids.counter), "x")
@@ -478,19 +360,19 @@ def _wrap_sync(fn: Callable[..., Any], meta: Meta) -> Callable[..., Any]:
             cur.reset(token)
             err = type(exc).__qualname__
             item = (INTERACTION, iid, ts, dt, None, meta, sess.get(), seen, seen_kw, None, err)
-            _push(sink, iid, (*item, _extra(iid)))
+            push(sink, iid, (*item, pop_extra(iid)))
             raise
         dt = perf_counter() - t0
         cur.reset(token)
         buf = sink.buf
         n = len(buf)
-        if n < sink.cap and sink.threshold is None and not _ANNOT:  # the common case, inline
+        if n < sink.cap and sink.threshold is None and not ANNOT:  # the common case, inline
             buf.append((INTERACTION, iid, ts, dt, None, meta, sess.get(), seen, seen_kw, out, None))
             if n == sink.wake_at:
                 sink.wake.set()
         else:
             ok = (INTERACTION, iid, ts, dt, None, meta, sess.get(), seen, seen_kw, out, None)
-            _push(sink, iid, (*ok, _extra(iid)))
+            push(sink, iid, (*ok, pop_extra(iid)))
         return out
 
     return tracked
@@ -498,12 +380,12 @@ def _wrap_sync(fn: Callable[..., Any], meta: Meta) -> Callable[..., Any]:
 
 def _wrap_async(fn: Callable[..., Any], meta: Meta) -> Callable[..., Any]:
     ids = IDS
-    cur = _CURRENT
-    sess = _SESSION
+    cur = CURRENT
+    sess = SESSION
 
     @functools.wraps(fn)
     async def tracked(*args: Any, **kwargs: Any) -> Any:
-        sink = _SINK
+        sink = st.SINK
         if not sink.enabled:
             return await fn(*args, **kwargs)
         iid = ids.prefix + format(next(ids.counter), "x")
@@ -526,7 +408,7 @@ def _wrap_async(fn: Callable[..., Any], meta: Meta) -> Callable[..., Any]:
             except Exception:
                 next(HOT_ERRORS)
             item = (INTERACTION, iid, ts, dt, None, meta, sess.get(), seen, seen_kw, out, err)
-            _push(sink, iid, (*item, _extra(iid)))
+            push(sink, iid, (*item, pop_extra(iid)))
 
     return tracked
 
@@ -547,13 +429,13 @@ def feedback(
     ``at`` (epoch seconds, default now) is for replaying or backfilling history.
     """
     try:
-        sink = _SINK
+        sink = st.SINK
         if not sink.enabled:
             return None
         fid = IDS.next()
         ts = time() if at is None else at
         item = (FEEDBACK, fid, ts, interaction_id, accepted, score, edited_output)
-        _push(sink, str(interaction_id), (*item, dwell_ms, comment))
+        push(sink, str(interaction_id), (*item, dwell_ms, comment))
         return fid
     except Exception:
         next(HOT_ERRORS)
@@ -566,13 +448,13 @@ def step(session_id: str, name: str, *, at: float | None = None, **metadata: Any
     ``at`` (epoch seconds, default now) is for replaying or backfilling history.
     """
     try:
-        sink = _SINK
+        sink = st.SINK
         if not sink.enabled:
             return None
         sid = IDS.next()
         # steps are not sampled: funnels need every one
         ts = time() if at is None else at
-        _push(sink, None, (STEP, sid, ts, session_id, name, metadata))
+        push(sink, None, (STEP, sid, ts, session_id, name, metadata))
         return sid
     except Exception:
         next(HOT_ERRORS)

@@ -19,13 +19,13 @@ import time
 from collections import deque
 from typing import Any
 
-from pilotgate.instrument import _capture as cap
-from pilotgate.instrument._capture import Sink
+from pilotgate.instrument import _state as st
 from pilotgate.instrument._config import SDKSettings
 from pilotgate.instrument._handoff import drain_to, spill_in_child
 from pilotgate.instrument._otlp import OtlpTransport
 from pilotgate.instrument._records import expand, freeze, resolve_redactor
 from pilotgate.instrument._spill import Spill
+from pilotgate.instrument._state import Sink
 from pilotgate.instrument._transport import (
     CollectorTransport,
     Reject,
@@ -85,12 +85,12 @@ class Exporter:
             self.otlp = OtlpTransport(settings.otlp_endpoint, settings.otlp_headers, service)
         self._otlp_delay = 0.0
         self._otlp_next_try = 0.0
-        self.spill = Spill(settings.spill_path(), settings.spill_max_bytes, cap.IDS.prefix[:-1])
+        self.spill = Spill(settings.spill_path(), settings.spill_max_bytes, st.IDS.prefix[:-1])
         self.counts = dict.fromkeys(COUNTERS, 0)
         self._base = self._hot_counters()  # the hot path's counters are process-wide
         self.last_error: str | None = self.problems[-1] if self.problems else None
         self.backend_up: bool | None = None
-        self._rng = random.Random(cap.IDS.prefix)
+        self._rng = random.Random(st.IDS.prefix)
         self._delay = 0.0
         self._next_try = 0.0
         self._stop = threading.Event()
@@ -253,10 +253,10 @@ class Exporter:
     @staticmethod
     def _hot_counters() -> dict[str, int]:
         return {
-            "dropped_full": cap.counter_value(cap.DROPPED_FULL),
-            "sampled_out": cap.counter_value(cap.SAMPLED_OUT),
-            "hot_errors": cap.counter_value(cap.HOT_ERRORS),
-            "annotate_ignored": cap.counter_value(cap.ANNOTATE_IGNORED),
+            "dropped_full": st.counter_value(st.DROPPED_FULL),
+            "sampled_out": st.counter_value(st.SAMPLED_OUT),
+            "hot_errors": st.counter_value(st.HOT_ERRORS),
+            "annotate_ignored": st.counter_value(st.ANNOTATE_IGNORED),
         }
 
     def stats(self) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pilotgate.instrument._capture import FEEDBACK, INTERACTION, STEP, Meta
+from pilotgate.instrument._state import FEEDBACK, INTERACTION, STEP, Meta
 
 __all__ = [
     "RecordRedactor",

@@ -21,10 +21,10 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
-from pilotgate.instrument import _capture as cap
-from pilotgate.instrument._capture import Meta
+from pilotgate.instrument import _state as st
 from pilotgate.instrument._sdk_call import Parser, SdkCall, failed
 from pilotgate.instrument._sdk_streams import AsyncStream, SyncStream
+from pilotgate.instrument._state import Meta
 
 __all__ = [
     "Instrumentation",
@@ -41,12 +41,12 @@ _MARK = "__pilotgate_sdk__"
 
 
 def _start(parser: Parser, kwargs: dict[str, Any]) -> SdkCall | None:
-    if not cap._SINK.enabled:
+    if not st.SINK.enabled:
         return None
     try:
         return SdkCall(parser, kwargs)
     except Exception:
-        next(cap.HOT_ERRORS)
+        next(st.HOT_ERRORS)
         return None
 
 
@@ -61,7 +61,7 @@ def _finish(
         call.result = out
         call.capture(meta, None)
     except Exception:
-        next(cap.HOT_ERRORS)
+        next(st.HOT_ERRORS)
     return out
 
 
@@ -165,7 +165,7 @@ def wrap_stream_helper(
             else:
                 setattr(manager, attr, functools.partial(record, kwargs, request))
         except Exception:
-            next(cap.HOT_ERRORS)
+            next(st.HOT_ERRORS)
         return manager
 
     setattr(stream, _MARK, orig)
@@ -176,14 +176,14 @@ def _reset(token: Any) -> None:
     try:
         _CALL.reset(token)
     except Exception:
-        next(cap.HOT_ERRORS)
+        next(st.HOT_ERRORS)
 
 
 def _capture_error(call: SdkCall, meta: Meta, exc: BaseException) -> None:
     try:
         call.capture(meta, failed(call, exc))
     except Exception:
-        next(cap.HOT_ERRORS)
+        next(st.HOT_ERRORS)
 
 
 def retry_hook(orig: Callable[..., Any]) -> Callable[..., Any]:
@@ -197,7 +197,7 @@ def retry_hook(orig: Callable[..., Any]) -> Callable[..., Any]:
                 status = getattr(kwargs.get("response"), "status_code", None)
                 call.retry_statuses.append(status if isinstance(status, int) else None)
         except Exception:
-            next(cap.HOT_ERRORS)
+            next(st.HOT_ERRORS)
 
     if inspect.iscoroutinefunction(orig):
 

@@ -16,9 +16,9 @@ import json
 import logging
 from typing import Any
 
-from pilotgate.instrument._capture import Meta
 from pilotgate.instrument._sdk import Instrumentation, SdkCall, patch, wrap_stream_helper
 from pilotgate.instrument._sdk_openai import plain
+from pilotgate.instrument._state import Meta
 
 __all__ = ["instrument_anthropic", "parse_anthropic"]
 

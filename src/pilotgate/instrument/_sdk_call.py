@@ -11,8 +11,8 @@ from collections.abc import Callable
 from time import perf_counter, time
 from typing import Any
 
-from pilotgate.instrument import _capture as cap
-from pilotgate.instrument._capture import Meta
+from pilotgate.instrument import _state as st
+from pilotgate.instrument._state import Meta
 
 __all__ = ["Parser", "SdkCall", "failed"]
 
@@ -28,9 +28,9 @@ class SdkCall:
     )  # fmt: skip
 
     def __init__(self, parser: Parser, kwargs: dict[str, Any]) -> None:
-        self.iid = cap.IDS.next()
-        self.parent = cap._CURRENT.get()
-        self.session = cap._SESSION.get()  # the caller's, even if the stream is read elsewhere
+        self.iid = st.IDS.next()
+        self.parent = st.CURRENT.get()
+        self.session = st.SESSION.get()  # the caller's, even if the stream is read elsewhere
         self.ts = time()
         self.t0 = perf_counter()
         self.kwargs = kwargs
@@ -68,12 +68,12 @@ class SdkCall:
         return None
 
     def capture(self, meta: Meta, err: str | None) -> None:
-        sink = cap._SINK
+        sink = st.SINK
         if not sink.enabled:
             return
         dt = perf_counter() - self.t0
-        item = (cap.INTERACTION, self.iid, self.ts, dt, None, meta, self.session)
-        cap._push(sink, self.iid, (*item, None, None, None, err, {"sdk": self}))
+        item = (st.INTERACTION, self.iid, self.ts, dt, None, meta, self.session)
+        st.push(sink, self.iid, (*item, None, None, None, err, {"sdk": self}))
 
 
 def failed(call: SdkCall, exc: BaseException) -> str:

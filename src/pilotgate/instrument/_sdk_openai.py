@@ -13,8 +13,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from pilotgate.instrument._capture import Meta
 from pilotgate.instrument._sdk import Instrumentation, SdkCall, patch
+from pilotgate.instrument._state import Meta
 
 __all__ = ["instrument_openai", "parse_openai", "plain"]
 

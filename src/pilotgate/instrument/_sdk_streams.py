@@ -10,9 +10,9 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Any
 
-from pilotgate.instrument import _capture as cap
-from pilotgate.instrument._capture import Meta
+from pilotgate.instrument import _state as st
 from pilotgate.instrument._sdk_call import SdkCall, failed
+from pilotgate.instrument._state import Meta
 
 __all__ = ["AsyncStream", "SyncStream"]
 
@@ -34,7 +34,7 @@ class _Recorded:
                 self._call.complete = complete
                 self._call.capture(self._meta, err)
             except Exception:
-                next(cap.HOT_ERRORS)
+                next(st.HOT_ERRORS)
 
     def __del__(self) -> None:
         # a stream the app dropped without reading to the end or closing it

@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from time import perf_counter, time
 from typing import Any
 
-from pilotgate.instrument import _capture as cap
-from pilotgate.instrument._capture import Meta
+from pilotgate.instrument import _state as state
+from pilotgate.instrument._state import Meta
 
 __all__ = ["wrap_stream"]
 
@@ -41,31 +41,31 @@ class _Stream:
         self.err: str | None = None
         self.complete = False
 
-    def capture(self, sink: cap.Sink, meta: Meta, args: Any, kwargs: Any) -> None:
+    def capture(self, sink: state.Sink, meta: Meta, args: Any, kwargs: Any) -> None:
         dt = perf_counter() - self.t0
-        extra = cap._extra(self.iid) or {}
+        extra = state.pop_extra(self.iid) or {}
         md = dict(extra.get("metadata") or {})
         md["stream_chunks"] = len(self.chunks)
         if not self.complete and self.err is None:
             md["stream_incomplete"] = True
         extra["metadata"] = md
         extra["stream"] = True
-        item = (cap.INTERACTION, self.iid, self.ts, dt, self.ttft, meta, cap._SESSION.get())
-        args, kwargs = cap.snapshot(args), cap.snapshot_kwargs(kwargs)
-        cap._push(sink, self.iid, (*item, args, kwargs, self.chunks, self.err, extra))
+        item = (state.INTERACTION, self.iid, self.ts, dt, self.ttft, meta, state.SESSION.get())
+        args, kwargs = state.snapshot(args), state.snapshot_kwargs(kwargs)
+        state.push(sink, self.iid, (*item, args, kwargs, self.chunks, self.err, extra))
 
 
 def _wrap_gen(fn: Callable[..., Iterator[Any]], meta: Meta) -> Callable[..., Iterator[Any]]:
     @functools.wraps(fn)
     def tracked(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
-        sink = cap._SINK
+        sink = state.SINK
         if not sink.enabled:
             return (yield from fn(*args, **kwargs))
-        st = _Stream(cap.IDS.next())
+        st = _Stream(state.IDS.next())
         it: Iterator[Any] | None = None
         try:
             while True:
-                token = cap._CURRENT.set(st.iid)
+                token = state.CURRENT.set(st.iid)
                 try:
                     if it is None:
                         it = fn(*args, **kwargs)
@@ -74,7 +74,7 @@ def _wrap_gen(fn: Callable[..., Iterator[Any]], meta: Meta) -> Callable[..., Ite
                     st.complete = True
                     return stop.value
                 finally:
-                    cap._CURRENT.reset(token)
+                    state.CURRENT.reset(token)
                 if st.ttft is None:
                     st.ttft = perf_counter() - st.t0
                 st.chunks.append(chunk)
@@ -97,16 +97,16 @@ def _wrap_asyncgen(
 ) -> Callable[..., AsyncIterator[Any]]:
     @functools.wraps(fn)
     async def tracked(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-        sink = cap._SINK
+        sink = state.SINK
         if not sink.enabled:
             async for chunk in fn(*args, **kwargs):
                 yield chunk
             return
-        st = _Stream(cap.IDS.next())
+        st = _Stream(state.IDS.next())
         it: AsyncIterator[Any] | None = None
         try:
             while True:
-                token = cap._CURRENT.set(st.iid)
+                token = state.CURRENT.set(st.iid)
                 try:
                     if it is None:
                         it = fn(*args, **kwargs)
@@ -115,7 +115,7 @@ def _wrap_asyncgen(
                     st.complete = True
                     return
                 finally:
-                    cap._CURRENT.reset(token)
+                    state.CURRENT.reset(token)
                 if st.ttft is None:
                     st.ttft = perf_counter() - st.t0
                 st.chunks.append(chunk)
@@ -126,7 +126,7 @@ def _wrap_asyncgen(
                 try:
                     await aclose()
                 except Exception:
-                    next(cap.HOT_ERRORS)
+                    next(state.HOT_ERRORS)
             raise
         except BaseException as exc:
             st.err = type(exc).__qualname__

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from pilotgate.errors import ConfigError
 from pilotgate.load._config import LoadConfig
-from pilotgate.load._engine import run_process
 from pilotgate.load._record import record_load
 from pilotgate.load._result import LevelsResult, LoadResult
 from pilotgate.load._safety import check_target
+from pilotgate.load._workers import run_process
 from pilotgate.load._workload import Workload
-from pilotgate.targets._config import TargetConfig
+from pilotgate.targets import TargetConfig
 
 if TYPE_CHECKING:
     from pilotgate.store import Store

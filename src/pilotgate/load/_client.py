@@ -19,7 +19,7 @@ from pilotgate.load._config import RetryPolicy
 from pilotgate.load._pypool import PythonPool
 from pilotgate.load._samples import ERROR_CLASSES, Recorder
 
-__all__ = ["Attempt", "PythonSender", "Sender", "load_callable", "retry_delay"]
+__all__ = ["Attempt", "PythonSender", "Sender", "retry_delay"]
 
 _HTTP, _TIMEOUT, _CONN, _CANCELLED, _EXC, _PARSE = (
     ERROR_CLASSES.index(n)
@@ -129,13 +129,6 @@ class Sender:
             end if end == end else pc() - t0,
             wait, out.tokens, out.status, retries, out.error, out.itl,
         )  # fmt: skip
-
-
-def load_callable(spec: str) -> Callable[[Any], Any]:
-    """Import ``pkg.module:function`` (the targets package's loader: one set of rules)."""
-    from pilotgate.targets._python import load_callable as _load
-
-    return _load(spec)
 
 
 class PythonSender(Sender):

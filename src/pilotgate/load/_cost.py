@@ -13,7 +13,7 @@ from typing import Any
 from pilotgate.load._safety import _CHARS_PER_TOKEN
 from pilotgate.load._workload import Workload
 from pilotgate.plan import ModelPrice
-from pilotgate.targets._config import TargetConfig
+from pilotgate.targets import TargetConfig
 
 __all__ = ["add_cost", "target_price"]
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from pilotgate.load._client import PythonSender, Sender, load_callable
+from pilotgate.load._client import PythonSender, Sender
 from pilotgate.load._config import LoadConfig, Shard
 from pilotgate.load._httpsend import AiohttpSender, RawHttpSender
 from pilotgate.load._progress import start_progress as _start_progress
@@ -30,9 +30,9 @@ from pilotgate.load._rawhttp import raw_supported
 from pilotgate.load._samples import ERROR_CLASSES, Recorder, Samples
 from pilotgate.load._schedule import open_plan, user_plans
 from pilotgate.load._workload import Workload, build_bodies, endpoint_url, request_headers
-from pilotgate.targets._config import TargetConfig
+from pilotgate.targets import TargetConfig, load_callable
 
-__all__ = ["ShardRun", "run_coro", "run_process", "run_shard"]
+__all__ = ["ShardRun", "run_coro", "run_shard"]
 
 _CANCELLED = ERROR_CLASSES.index("cancelled")
 _MIN_SLEEP_S = 0.001
@@ -348,20 +348,3 @@ def run_coro(cfg: LoadConfig, coro: Coroutine[Any, Any, ShardRun]) -> ShardRun:
         else:
             return uvloop.run(coro)
     return asyncio.run(coro)
-
-
-def run_process(
-    cfg: LoadConfig,
-    target: TargetConfig,
-    workload: Workload,
-    progress: Callable[[dict[str, Any]], None] | None = None,
-) -> ShardRun:
-    """Run ``cfg.shard`` of the plan, in ``cfg.workers`` processes when asked, merged.
-
-    ``progress`` (one process only) is called once a second with the last second's figures.
-    """
-    if cfg.workers <= 1:
-        return run_coro(cfg, run_shard(cfg, target, workload, cfg.shard, progress=progress))
-    from pilotgate.load._workers import run_workers
-
-    return run_workers(cfg, target, workload)

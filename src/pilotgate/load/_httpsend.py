@@ -21,8 +21,8 @@ from pilotgate.load._config import RetryPolicy
 from pilotgate.load._h1parse import H1Limits, ProtocolError
 from pilotgate.load._rawhttp import RawPool, build_request
 from pilotgate.load._samples import ERROR_CLASSES, Recorder
+from pilotgate.targets import retry_after_s
 from pilotgate.targets._http import DEFAULT_RESPONSE_PATH, _Missing, lookup, parse_path
-from pilotgate.targets._retry import retry_after_s
 
 __all__ = ["AiohttpSender", "HttpSenderBase", "RawHttpSender", "head_to_dict"]
 

@@ -28,7 +28,7 @@ _worker_fn: Callable[[Any], Any] | None = None
 def _init_process(spec: str) -> None:
     """Import the target once in each worker process (the function need not pickle)."""
     global _worker_fn
-    from pilotgate.load._client import load_callable
+    from pilotgate.targets import load_callable
 
     _worker_fn = load_callable(spec)
 

@@ -11,12 +11,11 @@ import math
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from pilotgate._net import is_loopback_host
+from pilotgate._net import is_loopback_host, safe_url
 from pilotgate.errors import ConfigError
 from pilotgate.load._config import LoadConfig, Shard
 from pilotgate.load._workload import Workload, endpoint_url
-from pilotgate.targets._base import safe_url
-from pilotgate.targets._config import TargetConfig
+from pilotgate.targets import TargetConfig
 
 __all__ = ["Estimate", "check_target", "estimate", "is_loopback", "require_consent"]
 

@@ -14,7 +14,7 @@ import queue
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -25,9 +25,9 @@ from pilotgate.load._engine import ShardRun, run_coro, run_shard
 from pilotgate.load._pypool import merge_harness
 from pilotgate.load._samples import Samples
 from pilotgate.load._workload import Workload
-from pilotgate.targets._config import TargetConfig
+from pilotgate.targets import TargetConfig
 
-__all__ = ["run_workers"]
+__all__ = ["run_process", "run_workers"]
 
 _READY_TIMEOUT_S = 120.0
 _START_DELAY_S = 0.05
@@ -142,3 +142,18 @@ def _collect(cfg: LoadConfig, procs: list[Any], out: Any) -> list[ShardRun]:
             raise err
         runs[w] = run
     return [runs[w] for w in sorted(runs)]
+
+
+def run_process(
+    cfg: LoadConfig,
+    target: TargetConfig,
+    workload: Workload,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> ShardRun:
+    """Run ``cfg.shard`` of the plan, in ``cfg.workers`` processes when asked, merged.
+
+    ``progress`` (one process only) is called once a second with the last second's figures.
+    """
+    if cfg.workers <= 1:
+        return run_coro(cfg, run_shard(cfg, target, workload, cfg.shard, progress=progress))
+    return run_workers(cfg, target, workload)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pilotgate.errors import ConfigError, InputError
-from pilotgate.targets._config import TargetConfig
+from pilotgate.targets import TargetConfig
 
 __all__ = ["Workload", "build_bodies", "endpoint_url", "request_headers"]
 

@@ -15,12 +15,10 @@ from pilotgate.perturb._base import (
     PerturbationInfo,
     PerturbFn,
     count_for,
-    get_perturbation,
-    list_perturbations,
     perturbation,
-    resolve_names,
 )
 from pilotgate.perturb._cases import perturb_case, perturb_cases, perturb_text
+from pilotgate.perturb._lookup import get_perturbation, list_perturbations, resolve_names
 from pilotgate.perturb._options import invert_glossary, perturb_options, read_glossary
 from pilotgate.perturb._report import CurvePoint, GroupStat, PairResult, RobustnessResult
 from pilotgate.perturb._suite import arun_robustness, run_robustness

@@ -8,7 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pilotgate.errors import ConfigError
-from pilotgate.perturb._base import PerturbationInfo, PerturbFn, derive_rng, get_perturbation
+from pilotgate.perturb._base import PerturbationInfo, PerturbFn, derive_rng
+from pilotgate.perturb._lookup import get_perturbation
 from pilotgate.records import Case
 
 __all__ = ["perturb_case", "perturb_cases", "perturb_text"]

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from pilotgate._stats import Rate
 from pilotgate.errors import ConfigError
-from pilotgate.perturb._base import PerturbationInfo, get_perturbation, resolve_names
+from pilotgate.perturb._base import PerturbationInfo
 from pilotgate.perturb._cases import check_severity, perturb_case
+from pilotgate.perturb._lookup import get_perturbation, resolve_names
 from pilotgate.perturb._report import (
     CurvePoint,
     GroupStat,
@@ -93,8 +94,8 @@ async def arun_robustness(
         raise ConfigError(f"unknown mode {mode!r}", fix="use consistency or correctness")
     if samples < 1:
         raise ConfigError(f"samples must be at least 1 (got {samples})", fix="pass --samples 1")
+    from pilotgate._net import safe_url
     from pilotgate.targets import resolve_target, run_many
-    from pilotgate.targets._base import safe_url
 
     tgt = resolve_target(target) if isinstance(target, str) else target
     originals = read_cases(cases)[0] if isinstance(cases, str | Path) else list(cases)

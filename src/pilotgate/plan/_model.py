@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pilotgate.targets._config import TargetConfig
+from pilotgate.targets import TargetConfig
 
 __all__ = [
     "Criterion",
@@ -198,6 +200,12 @@ class SignalsSection(_Strict):
         lt=1,
         description="Coverage calibration level (shift's conformal quantile) for scope.",
     )
+
+    def params_hash(self) -> str:
+        """The hash of the settings that change signals (``return_days`` only changes reads):
+        stored with computed signals, so a change of settings recomputes them."""
+        data = self.model_dump(mode="json", exclude={"return_days"})
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
 
 
 class Criterion(_Strict):

@@ -4,7 +4,8 @@
 runs, and the recorded usage) and writes the page: the verdict, demo vs production,
 then one section per capability with charts (plotly.js embedded once, no network) and
 the commands that reproduce every number. The dashboard reuses the same data builders,
-charts and templates; :func:`usage_overview` is its fast, index-only usage summary.
+charts and templates (:mod:`pilotgate.report.pages` is each page's data, :func:`figure_json`
+a figure's JSON for a page); :func:`usage_overview` is its fast, index-only usage summary.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pilotgate.report._queries import features, usage_overview
 from pilotgate.report._render import (
     build_report,
     environment,
+    figure_json,
     plotly_js_path,
     render_report,
     write_report,
@@ -24,6 +26,7 @@ __all__ = [
     "build_report",
     "environment",
     "features",
+    "figure_json",
     "plotly_js_path",
     "render_report",
     "report_sections",

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "build_report",
     "environment",
+    "figure_json",
     "plotly_js",
     "plotly_js_path",
     "render_report",
@@ -173,11 +174,11 @@ def render_report(ctx: dict[str, Any], *, embed_plotly: bool = True) -> str:
         **ctx,
         figures=_figures(ctx),
         plotly_js=plotly_js() if embed_plotly else "",
-        fig_json=_fig_json,
+        fig_json=figure_json,
     )
 
 
-def _fig_json(fig: Any) -> str:
+def figure_json(fig: Any) -> str:
     """Figure JSON safe inside ``<script type="application/json">`` (``<``, ``>``, ``&``)."""
     text = json.dumps(fig, ensure_ascii=False, allow_nan=False, default=str, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

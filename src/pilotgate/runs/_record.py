@@ -35,7 +35,7 @@ def safe_target(target: str | None) -> str | None:
     """
     if not target:
         return None
-    from pilotgate.targets._base import safe_url
+    from pilotgate._net import safe_url
 
     text = _SECRET_PARAM.sub(r"\1***", safe_url(str(target)))
     return text[:500]

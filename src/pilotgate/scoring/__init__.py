@@ -18,9 +18,7 @@ from pilotgate.scoring._base import (
     BoundScorer,
     Score,
     ScoreFn,
-    get_scorer,
     is_scored,
-    list_scorers,
     scored_phrase,
     scorer,
 )
@@ -30,6 +28,7 @@ from pilotgate.scoring._labels import (
     extract_label,
     label_extractor,
 )
+from pilotgate.scoring._lookup import get_scorer, list_scorers
 from pilotgate.scoring._schema import validate_json
 from pilotgate.scoring._text import normalise, parse_number
 

@@ -67,7 +67,7 @@ def load_python_scorer(ref: str) -> Callable[..., Any]:
             raise ConfigError(f"no file {where}", where=f"--scorer {ref}", fix="check the path")
         fn = _from_file(path, attr, ref)
     else:
-        from pilotgate.targets._python import load_callable
+        from pilotgate.targets import load_callable
 
         try:
             fn = load_callable(f"{where}:{attr}")

@@ -7,21 +7,22 @@ calibrated on the eval set's own neighbourhood scale) with a 95 % interval, the 
 tests (descriptors and embeddings) and a 2-D map. ``docs/shift.md`` defines each part.
 """
 
-from pilotgate.shift._analyze import analyze_shift
-from pilotgate.shift._descriptors import DESCRIPTORS, Descriptors, compute_descriptors
-from pilotgate.shift._embed import (
+# The embedding cache and the OpenAI embedder live in pilotgate.embeddings; re-exported here.
+from pilotgate.embeddings import (
     EmbeddingCache,
     EmbedStats,
     InMemoryEmbeddingCache,
+    OpenAIEmbedder,
+    StoreEmbeddingCache,
     embed_texts,
     text_hash,
 )
-from pilotgate.shift._gaps import suggest_cases
+from pilotgate.shift._analyze import analyze_shift
+from pilotgate.shift._descriptors import DESCRIPTORS, Descriptors, compute_descriptors
+from pilotgate.shift._gaps import Gap, suggest_cases
 from pilotgate.shift._inputs import ShiftInputs, load_inputs
-from pilotgate.shift._openai import OpenAIEmbedder
-from pilotgate.shift._result import SCHEMA, Coverage, Gap, ShiftResult
+from pilotgate.shift._result import SCHEMA, Coverage, ShiftResult
 from pilotgate.shift._run import ShiftRequest, run_shift
-from pilotgate.shift._store_io import StoreEmbeddingCache
 from pilotgate.shift._terminal import print_shift
 
 __all__ = [

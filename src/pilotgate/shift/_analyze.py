@@ -12,16 +12,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from pilotgate.embeddings import Embedder, get_embedder
+from pilotgate.embeddings import Embedder, EmbeddingCache, EmbedStats, embed_texts, get_embedder
 from pilotgate.errors import ConfigError, InputError
 from pilotgate.shift._cluster import cluster_points, ctfidf_keywords
 from pilotgate.shift._coverage import calibrate, coverage_interval, nearest, novelty
 from pilotgate.shift._descriptors import DESCRIPTORS, Descriptors, compute_descriptors
 from pilotgate.shift._drift import classifier_test, coverage_by_day, early_late
-from pilotgate.shift._embed import EmbeddingCache, EmbedStats, embed_texts
-from pilotgate.shift._gaps import describe_gap, telling_descriptors
+from pilotgate.shift._gaps import Gap, describe_gap, telling_descriptors
 from pilotgate.shift._map import pca_map
-from pilotgate.shift._result import Coverage, Gap, ShiftResult
+from pilotgate.shift._result import Coverage, ShiftResult
 from pilotgate.shift._stats import (
     TestResult,
     benjamini_hochberg,

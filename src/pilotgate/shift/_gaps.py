@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -15,12 +16,43 @@ import numpy.typing as npt
 from pilotgate.records import Case
 from pilotgate.shift._descriptors import DESCRIPTORS, Descriptors
 from pilotgate.shift._lexicon import LANGUAGE_NAMES
-from pilotgate.shift._result import Gap
 
-__all__ = ["describe_gap", "suggest_cases", "telling_descriptors"]
+__all__ = ["Gap", "describe_gap", "suggest_cases", "telling_descriptors"]
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.intp]
+
+
+@dataclass
+class Gap:
+    """A cluster of uncovered production inputs: what it is about and what it looks like."""
+
+    id: str
+    size: int
+    share: float
+    label: str
+    keywords: list[str]
+    descriptors: list[dict[str, Any]]
+    examples: list[dict[str, Any]]
+    nearest_eval: list[dict[str, Any]]
+    members: npt.NDArray[np.intp] = field(repr=False)
+    #: Estimated size in the full production file when it was sub-sampled.
+    estimated_size: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "size": self.size,
+            "share": round(self.share, 5),
+            "label": self.label,
+            "keywords": self.keywords,
+            "descriptors": self.descriptors,
+            "examples": self.examples,
+            "nearest_eval": self.nearest_eval,
+        }
+        if self.estimated_size is not None:
+            out["estimated_size"] = self.estimated_size
+        return out
 
 
 def telling_descriptors(

@@ -71,9 +71,9 @@ def english_words() -> frozenset[str]:
     foreign words, which makes the typo rate a lower bound for non-English text; the
     report shows language separately, so that is acceptable.
     """
-    from pilotgate.embeddings._lexical import _ranks
+    from pilotgate._vocab import word_ranks
 
-    return frozenset(_ranks()) | FUNCTION_WORDS["en"]
+    return frozenset(word_ranks()) | FUNCTION_WORDS["en"]
 
 
 def is_english_word(word: str, words: frozenset[str]) -> bool:

@@ -13,9 +13,10 @@ import numpy.typing as npt
 
 from pilotgate.records import Case
 from pilotgate.shift._drift import DriftTest
+from pilotgate.shift._gaps import Gap, suggest_cases
 from pilotgate.shift._stats import TestResult
 
-__all__ = ["Coverage", "Gap", "ShiftResult", "SCHEMA"]
+__all__ = ["Coverage", "ShiftResult", "SCHEMA"]
 
 SCHEMA = "pilotgate.shift/1"
 
@@ -43,38 +44,6 @@ class Coverage:
                 "tau": round(self.tau, 5),
             },
         }
-
-
-@dataclass
-class Gap:
-    """A cluster of uncovered production inputs: what it is about and what it looks like."""
-
-    id: str
-    size: int
-    share: float
-    label: str
-    keywords: list[str]
-    descriptors: list[dict[str, Any]]
-    examples: list[dict[str, Any]]
-    nearest_eval: list[dict[str, Any]]
-    members: npt.NDArray[np.intp] = field(repr=False)
-    #: Estimated size in the full production file when it was sub-sampled.
-    estimated_size: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "id": self.id,
-            "size": self.size,
-            "share": round(self.share, 5),
-            "label": self.label,
-            "keywords": self.keywords,
-            "descriptors": self.descriptors,
-            "examples": self.examples,
-            "nearest_eval": self.nearest_eval,
-        }
-        if self.estimated_size is not None:
-            out["estimated_size"] = self.estimated_size
-        return out
 
 
 @dataclass
@@ -171,8 +140,6 @@ class ShiftResult:
 
     def suggest_cases(self, n: int) -> list[Case]:
         """``n`` production inputs to add as cases, spread over the gaps (source "suggested")."""
-        from pilotgate.shift._gaps import suggest_cases
-
         if self.production_vectors is None:
             return []
         return suggest_cases(

@@ -1,8 +1,6 @@
-"""Store-backed shift: inputs from stored eval sets and interactions, vectors cached in the store.
+"""Store-backed shift: inputs from stored eval sets and interactions.
 
-The store keeps vectors as raw float32 bytes keyed by ``(backend, text hash)``, so a
-daily ``pilotgate shift --eval-set support --feature router`` embeds only the inputs it
-has not seen before.
+Vectors are cached in the store by :class:`pilotgate.embeddings.StoreEmbeddingCache`.
 """
 
 from __future__ import annotations
@@ -11,9 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
-
+from pilotgate.embeddings import StoreEmbeddingCache
 from pilotgate.errors import InputError
 from pilotgate.records import input_text
 from pilotgate.shift._inputs import ShiftInputs
@@ -21,32 +17,8 @@ from pilotgate.shift._inputs import ShiftInputs
 if TYPE_CHECKING:
     from pilotgate.store import Store
 
+# StoreEmbeddingCache lives in pilotgate.embeddings; kept here for its old importers.
 __all__ = ["StoreEmbeddingCache", "eval_set_inputs", "production_inputs"]
-
-F32 = npt.NDArray[np.float32]
-
-
-class StoreEmbeddingCache:
-    """:class:`~pilotgate.shift.EmbeddingCache` over the store's ``embedding_cache`` table.
-
-    Vectors are little-endian float32 bytes keyed by backend and text hash. Both
-    ``pilotgate shift`` and ``pilotgate cases build`` use it, so a model embeds a text
-    once for either of them: a daily run, or a rebuild over a 100k-interaction pool,
-    embeds only the inputs that arrived since.
-    """
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def get_many(self, backend: str, hashes: Sequence[str]) -> dict[str, F32]:
-        """The cached vectors among ``hashes`` (writable copies), by hash."""
-        found = self.store.embeddings_get(backend, list(hashes))
-        return {h: np.frombuffer(b, dtype="<f4").astype(np.float32) for h, b in found.items()}
-
-    def put_many(self, backend: str, items: Mapping[str, F32]) -> None:
-        """Cache vectors; the store skips hashes it already holds, so this is idempotent."""
-        blobs = {h: np.asarray(v, dtype="<f4").tobytes() for h, v in items.items()}
-        self.store.embeddings_put(backend, blobs)
 
 
 def eval_set_inputs(store: Store, ref: str) -> ShiftInputs:

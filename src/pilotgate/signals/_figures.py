@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import text
 
+from pilotgate._time import to_utc
 from pilotgate.store import Store
-from pilotgate.store._types import to_utc
 from pilotgate.usage import Rate
 
 __all__ = ["Counts", "JourneyCounts", "read_counts", "read_journeys", "read_examples"]

@@ -159,7 +159,7 @@ def load_steps(
 
 def _aware(ts: Any) -> datetime:
     """``MAX(ts)`` comes back untyped on SQLite: parse it as UTC."""
-    from pilotgate.store._types import to_utc
+    from pilotgate._time import to_utc
 
     if isinstance(ts, str):
         ts = datetime.fromisoformat(ts)

@@ -84,8 +84,7 @@ class Scope:
     def load(cls, store: Store, cfg: SignalsSection) -> Scope | None:
         if not cfg.scope:
             return None
-        from pilotgate.embeddings import get_embedder
-        from pilotgate.shift import StoreEmbeddingCache, embed_texts
+        from pilotgate.embeddings import StoreEmbeddingCache, embed_texts, get_embedder
         from pilotgate.shift._coverage import calibrate
 
         texts = sorted(set(scope_texts(store, cfg.scope)))
@@ -101,7 +100,7 @@ class Scope:
 
     def judge(self, store: Store, rows: dict[str, Row]) -> dict[str, tuple[bool, float]]:
         """(off-purpose, novelty) of each row with text."""
-        from pilotgate.shift import StoreEmbeddingCache, embed_texts
+        from pilotgate.embeddings import StoreEmbeddingCache, embed_texts
         from pilotgate.shift._coverage import nearest, novelty
 
         ids = [k for k, r in rows.items() if r.text.strip()]
@@ -129,8 +128,7 @@ def off_purpose_clusters(
     """The largest clusters of off-purpose texts, with keywords and examples."""
     if len(texts) < 5:
         return []
-    from pilotgate.embeddings import get_embedder
-    from pilotgate.shift import StoreEmbeddingCache, embed_texts
+    from pilotgate.embeddings import StoreEmbeddingCache, embed_texts, get_embedder
     from pilotgate.shift._cluster import cluster_points, ctfidf_keywords
 
     vecs = _unit(

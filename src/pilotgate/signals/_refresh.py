@@ -17,8 +17,6 @@ A change of the plan's ``[signals]`` settings (their hash) rebuilds everything.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -110,9 +108,8 @@ def freshness(store: Store, feature: str) -> Freshness:
 
 
 def params_hash(cfg: SignalsSection) -> str:
-    """The hash of the settings that change signals (return_days only changes reads)."""
-    data = cfg.model_dump(mode="json", exclude={"return_days"})
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
+    """The hash of the settings that change signals (``SignalsSection.params_hash``)."""
+    return cfg.params_hash()
 
 
 def features_built_with(store: Store, cfg: SignalsSection) -> list[str]:

@@ -10,6 +10,7 @@ session per event loop; close it with ``await target.aclose()`` or
 
 from pilotgate.targets._base import BaseTarget, Input, Target, config_fingerprint
 from pilotgate.targets._config import TargetConfig
+from pilotgate.targets._python import load_callable
 from pilotgate.targets._resolve import (
     FORMS,
     TARGETS,
@@ -40,6 +41,7 @@ __all__ = [
     "config_fingerprint",
     "configure_sessions",
     "ensure_reachable",
+    "load_callable",
     "parse_target",
     "resolve_target",
     "retry_after_s",

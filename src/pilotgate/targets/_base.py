@@ -16,6 +16,7 @@ import time
 from types import TracebackType
 from typing import Any, Protocol, runtime_checkable
 
+from pilotgate._net import safe_url
 from pilotgate.targets._config import TargetConfig
 from pilotgate.targets._result import TargetResult
 from pilotgate.targets._retry import RETRYABLE_STATUS, Backoff, retry_after_s
@@ -75,17 +76,6 @@ class Target(Protocol):
     async def aclose(self) -> None:
         """Release what the target holds (its share of the HTTP session)."""
         ...
-
-
-def safe_url(url: str | None) -> str:
-    """``url`` without user:password, fit to print, log or hash.
-
-    Also takes a target spec (``openai:http://user:key@host/v1``): the first ``scheme://``
-    anywhere, not only at the start, loses its credentials.
-    """
-    if not url:
-        return ""
-    return re.sub(r"(\w+://)[^/@]*@", r"\1", url, count=1)
 
 
 def _is_secret_header(name: str, value: str) -> bool:

@@ -10,9 +10,10 @@ p50/p95/p99, acceptance with its interval, error rate, dwell p50) that the gate,
 """
 
 from pilotgate._stats import Rate
-from pilotgate.usage._figures import UsageFigures, usage_figures
+from pilotgate.usage._figures import UsageFigures
 from pilotgate.usage._queries import Filters
 from pilotgate.usage._report import FunnelStep, Slice, UsageReport, usage_report
+from pilotgate.usage._source import usage_figures
 from pilotgate.usage._stats import Metric, hist_quantile
 from pilotgate.usage._summary import usage_summary
 from pilotgate.usage._terminal import print_usage

@@ -2,7 +2,7 @@
 
 The gate's ``usage.*`` criteria, ``pilotgate usage``, the HTML report and the dashboard
 all print latency p50/p95/p99, the acceptance rate with its interval, the error rate and
-the median dwell time. They all get them from :func:`usage_figures`, so the same store
+the median dwell time. They all get them from ``usage_figures`` (``_source.py``), so the same store
 prints the same numbers everywhere.
 
 * Latency quantiles are exact order statistics (linear interpolation, numpy's default),
@@ -32,7 +32,7 @@ from pilotgate.usage._stats import Metric
 if TYPE_CHECKING:
     from pilotgate.store import Store
 
-__all__ = ["LATENCY_QS", "ROLLUP_METHOD", "UsageFigures", "usage_figures"]
+__all__ = ["LATENCY_QS", "ROLLUP_METHOD", "UsageFigures", "exact_figures"]
 
 LATENCY_QS = (0.5, 0.95, 0.99)
 EXACT_METHOD = "exact"
@@ -242,50 +242,7 @@ def _only(conn: Connection, feature: str | None) -> bool:
     return bool(lo == hi == feature)
 
 
-def usage_figures(
-    store: Store,
-    *,
-    feature: str | None = None,
-    version: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    exact: bool = False,
-    whole_store: bool | None = None,
-) -> UsageFigures:
-    """The headline usage figures of ``feature`` (and ``version``) over ``[since, until)``.
-
-    Read from the hourly rollups for the window's whole hours and the raw rows for its
-    ragged edges (counts and rates exact; percentiles within ``rel_error_max * (x + 1)``),
-    or with ``exact`` (or a store without log buckets) from the raw rows alone.
-
-    Args:
-        store: the store to read.
-        feature, version: the scope (None: every feature / version).
-        since: first instant included; until: first instant excluded (interaction time).
-        exact: exact order statistics from the raw rows.
-        whole_store: whether this store view's rows are the whole store's (no read
-            project, or a store that holds only it), when the caller already asked
-            ``store.holds_only``; None: ask here.
-    """
-    if whole_store is None:
-        whole_store = _whole_store(store)
-    if not exact and whole_store:
-        from pilotgate.usage._rollup import rollup_figures
-
-        rolled = rollup_figures(store, feature, version, since, until)
-        if rolled is not None:
-            return rolled
-    return _exact_figures(store, feature, version, since, until)
-
-
-def _whole_store(store: Store) -> bool:
-    """Whether the rollups (every project's rows) are this store view's rows: the whole
-    store, or a read key's view of a store that holds only its project."""
-    project = store.read_project
-    return project is None or store.holds_only(project)
-
-
-def _exact_figures(
+def exact_figures(
     store: Store,
     feature: str | None,
     version: str | None,

@@ -19,8 +19,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
+from pilotgate._time import to_utc
 from pilotgate.store import Store
-from pilotgate.store._types import to_utc
 
 __all__ = ["Filters", "Queries"]
 

@@ -11,9 +11,10 @@ from typing import Any, ClassVar
 from pilotgate._stats import Rate
 from pilotgate.errors import InputError
 from pilotgate.store import Store
-from pilotgate.usage._figures import UsageFigures, merge_into, usage_figures
+from pilotgate.usage._figures import UsageFigures, merge_into
 from pilotgate.usage._queries import Filters, Queries
 from pilotgate.usage._rollup import figures_from, grouped_rows
+from pilotgate.usage._source import usage_figures
 from pilotgate.usage._stats import Metric, quantile_metric, quantiles
 
 __all__ = ["FunnelStep", "Slice", "UsageReport", "usage_report"]

@@ -223,7 +223,7 @@ def coverage(store: Store) -> dict[str, Any]:
 
 def review_sets(store: Store) -> dict[str, Any]:
     """Every eval set (its newest version) and how many of its cases were reviewed."""
-    from pilotgate._web.dashboard import latest_reviews
+    from pilotgate.cases import latest_reviews
 
     newest: dict[str, dict[str, Any]] = {}
     for meta in store.list_eval_sets():
@@ -258,7 +258,7 @@ def _output_of(case: Mapping[str, Any]) -> str | None:
 
 def review_queue(store: Store, set_name: str, *, page: int, per_page: int) -> dict[str, Any] | None:
     """The cases of the newest version of ``set_name`` with their latest review."""
-    from pilotgate._web.dashboard import latest_reviews
+    from pilotgate.cases import latest_reviews
     from pilotgate.errors import InputError
 
     try:

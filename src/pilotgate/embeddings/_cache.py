@@ -2,8 +2,9 @@
 
 Why a cache: a daily shift run re-reads mostly the same production inputs; with the
 MiniLM backend (~1,000 texts/s on two cores) re-embedding 100k inputs would cost
-minutes, looking them up costs a second. The store implements :class:`EmbeddingCache`
-later; :class:`InMemoryEmbeddingCache` is the reference implementation and what tests use.
+minutes, looking them up costs a second. :class:`StoreEmbeddingCache` keeps vectors in
+the store (shift, ``cases build`` and the off-purpose signal share it);
+:class:`InMemoryEmbeddingCache` is the reference implementation and what tests use.
 """
 
 from __future__ import annotations
@@ -12,15 +13,25 @@ import hashlib
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-from pilotgate.embeddings import Embedder
+from pilotgate.embeddings._base import Embedder
 from pilotgate.errors import ConfigError
 
-__all__ = ["EmbedStats", "EmbeddingCache", "InMemoryEmbeddingCache", "embed_texts", "text_hash"]
+if TYPE_CHECKING:
+    from pilotgate.store import Store
+
+__all__ = [
+    "EmbedStats",
+    "EmbeddingCache",
+    "InMemoryEmbeddingCache",
+    "StoreEmbeddingCache",
+    "embed_texts",
+    "text_hash",
+]
 
 F32 = npt.NDArray[np.float32]
 
@@ -67,6 +78,29 @@ class InMemoryEmbeddingCache:
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+class StoreEmbeddingCache:
+    """:class:`EmbeddingCache` over the store's ``embedding_cache`` table.
+
+    Vectors are little-endian float32 bytes keyed by backend and text hash. Both
+    ``pilotgate shift`` and ``pilotgate cases build`` use it, so a model embeds a text
+    once for either of them: a daily run, or a rebuild over a 100k-interaction pool,
+    embeds only the inputs that arrived since.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get_many(self, backend: str, hashes: Sequence[str]) -> dict[str, F32]:
+        """The cached vectors among ``hashes`` (writable copies), by hash."""
+        found = self.store.embeddings_get(backend, list(hashes))
+        return {h: np.frombuffer(b, dtype="<f4").astype(np.float32) for h, b in found.items()}
+
+    def put_many(self, backend: str, items: Mapping[str, F32]) -> None:
+        """Cache vectors; the store skips hashes it already holds, so this is idempotent."""
+        blobs = {h: np.asarray(v, dtype="<f4").tobytes() for h, v in items.items()}
+        self.store.embeddings_put(backend, blobs)
 
 
 @dataclass
