@@ -10,14 +10,12 @@ from typing import Any
 
 import click
 
-from pilotgate._cli._options import ensure_reachable, plan_scope, write_json
+from pilotgate._cli._options import FILE, json_option, plan_scope, store_option, write_json
 from pilotgate.errors import ConfigError
 
 __all__ = ["eval_group"]
 
-_STORE_HELP = "Store URL (default: PILOTGATE_STORE, plan, local)."
 _opt = click.option
-_FILE = click.Path(dir_okay=False)
 
 
 @click.group("eval")
@@ -30,7 +28,7 @@ def eval_group() -> None:
 @_opt("--target", "-t", required=True,
       help="python:pkg.mod:fn, openai:URL, anthropic:URL, http:URL.")
 @_opt("--model", default=None, help="Model name for an openai: or anthropic: target.")
-@_opt("--cases", type=_FILE, help="Cases JSONL (or ingest JSONL).")
+@_opt("--cases", type=FILE, help="Cases JSONL (or ingest JSONL).")
 @_opt("--eval-set", help="A stored eval set: NAME or NAME@VERSION.")
 @_opt("--scorer", "-s", "scorers", multiple=True,
       help="NAME or NAME:key=value,... (repeatable), e.g. label, "
@@ -49,26 +47,17 @@ def eval_group() -> None:
 @_opt("--clusters", type=click.IntRange(min=1), default=None,
       help="Cluster inputs that carry no cluster into K groups (k-means on embeddings).")
 @_opt("--embedder", default="minilm", show_default=True, help="Embedding backend for --clusters.")
-@_opt("--store", "store_url", default=None, help=_STORE_HELP)
+@store_option
 @_opt("--no-store", is_flag=True,
       help="Record nothing: a scratch store holds the run while it lasts (no cache, no resume).")
-@_opt("--json", "json_path", type=_FILE, help="Write the result.")
-@_opt("--rows", "rows_path", type=_FILE, help="Per-case JSONL.")
+@json_option("pilotgate.eval/1")
+@_opt("--rows", "rows_path", type=FILE, help="Per-case JSONL.")
 # fmt: on
 def run_cmd(
-    target: str,
-    model: str | None,
-    scorers: tuple[str, ...],
-    feature: str | None,
-    version: str | None,
-    retries: int,
-    no_cache: bool,
-    store_url: str | None,
-    no_store: bool,
-    json_path: str | None,
-    rows_path: str | None,
-    **opts: Any,
-) -> None:
+    target: str, model: str | None, scorers: tuple[str, ...], feature: str | None,
+    version: str | None, retries: int, no_cache: bool, store_url: str | None, no_store: bool,
+    json_path: str | None, rows_path: str | None, **opts: Any,
+) -> None:  # fmt: skip
     """Call the target on every case, score the outputs and store the run.
 
     Finished cases are stored as they complete (--resume RUN_ID continues a killed
@@ -79,7 +68,7 @@ def run_cmd(
         raise ConfigError("no --scorer given", fix="e.g. --scorer label or --scorer exact")
     from pilotgate.evaluate import render_eval, run_eval
     from pilotgate.plan import resolve_settings
-    from pilotgate.targets import resolve_target
+    from pilotgate.targets import ensure_reachable, resolve_target
 
     plan = resolve_settings(store=store_url).plan
     if plan is not None:
@@ -131,18 +120,13 @@ def _announce(run_id: str) -> None:
       help="A judge agreeing with itself less often than this cannot make B better.")
 @_opt("--name", default=None, help="A name for the stored comparison.")
 @_opt("--fail-on-regression", is_flag=True, help="Exit 1 when B is significantly worse.")
-@_opt("--store", "store_url", default=None, help=_STORE_HELP)
-@_opt("--json", "json_path", type=_FILE, help="Write the result.")
+@store_option
+@json_option("pilotgate.compare/1")
 # fmt: on
 def compare_cmd(
-    run_a: str,
-    run_b: str,
-    scorers: tuple[str, ...],
-    fail_on_regression: bool,
-    store_url: str | None,
-    json_path: str | None,
-    **opts: Any,
-) -> None:
+    run_a: str, run_b: str, scorers: tuple[str, ...], fail_on_regression: bool,
+    store_url: str | None, json_path: str | None, **opts: Any,
+) -> None:  # fmt: skip
     """Compare eval run RUN_B against RUN_A on their shared cases (paired)."""
     from pilotgate.evaluate import compare_runs, render_eval
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pilotgate._cli._options import write_json
+from pilotgate._cli._options import FILE, json_option, plan_option, store_option, write_json
 
 if TYPE_CHECKING:
     from pilotgate.gate import GateResult
@@ -20,33 +20,22 @@ def _write(path: str, text: str) -> None:
     Path(path).write_text(text, encoding="utf-8")
 
 
+# fmt: off
 @click.command("gate")
-@click.option("--plan", "plan_path", default=None, help="Pilot plan (default ./pilotgate.toml).")
-@click.option(
-    "--store", "store_url", default=None, help="Store URL (default: PILOTGATE_STORE, the plan's)."
-)
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the verdict.")
-@click.option("--junit", "junit_path", type=click.Path(dir_okay=False), help="JUnit XML for CI.")
-@click.option(
-    "--markdown", "md_path", type=click.Path(dir_okay=False), help="Markdown (PR / job summary)."
-)
+@plan_option
+@store_option
+@json_option("pilotgate.gate/1")
+@click.option("--junit", "junit_path", type=FILE, help="JUnit XML for CI.")
+@click.option("--markdown", "md_path", type=FILE, help="Markdown (PR / job summary).")
 @click.option("--now", "now_text", default=None, help="Judge as of this ISO time (replay).")
 @click.option("--no-store", is_flag=True, help="Do not record this evaluation as a run.")
-@click.option(
-    "--explain",
-    is_flag=True,
-    help="List, per criterion, the runs considered and why each was taken or skipped.",
-)
+@click.option("--explain", is_flag=True,
+              help="List, per criterion, the runs considered and why each was taken or skipped.")
+# fmt: on
 def gate(
-    plan_path: str | None,
-    store_url: str | None,
-    json_path: str | None,
-    junit_path: str | None,
-    md_path: str | None,
-    now_text: str | None,
-    no_store: bool,
-    explain: bool,
-) -> None:
+    plan_path: str | None, store_url: str | None, json_path: str | None, junit_path: str | None,
+    md_path: str | None, now_text: str | None, no_store: bool, explain: bool,
+) -> None:  # fmt: skip
     """Judge every criterion of the pilot plan from the latest stored results.
 
     Each criterion is pass, fail or insufficient data (too few samples, or no data),
