@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ __all__ = [
     "plan_option",
     "plan_path_option",
     "plan_scope",
+    "progress_bar",
     "redaction_options",
     "scope_options",
     "store_env_option",
@@ -120,6 +122,21 @@ def plan_scope(
         feature = feature or plan.feature.name
         version = version or plan.feature.version
     return feature, version
+
+
+@contextmanager
+def progress_bar(label: str, *columns: Any) -> Iterator[Callable[[int, int], None]]:
+    """A transient Rich progress bar (its default columns unless given); yields
+    ``progress(done, total)`` for the capability to call."""
+    from rich.progress import Progress
+
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield progress
 
 
 def _finite(value: Any) -> Any:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import click
 
-from pilotgate._cli._options import FILE, json_option, plan_scope, store_option, write_json
+from pilotgate._cli._options import (
+    FILE,
+    json_option,
+    plan_scope,
+    progress_bar,
+    store_option,
+    write_json,
+)
 from pilotgate.errors import ConfigError
 
 __all__ = ["eval_group"]
@@ -66,6 +69,8 @@ def run_cmd(
     """
     if not scorers:
         raise ConfigError("no --scorer given", fix="e.g. --scorer label or --scorer exact")
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
+
     from pilotgate.evaluate import render_eval, run_eval
     from pilotgate.plan import resolve_settings
     from pilotgate.targets import ensure_reachable, resolve_target
@@ -76,7 +81,9 @@ def run_cmd(
     tgt = resolve_target(target, model=model, retries=retries,
                          plan_targets=plan.targets if plan is not None else None)  # fmt: skip
     ensure_reachable(tgt.config)
-    with _progress_bar() as progress:
+    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+               TimeRemainingColumn())  # fmt: skip
+    with progress_bar("evaluating", *columns) as progress:
         result = run_eval(
             tgt, opts.pop("cases"), list(scorers), store=store_url, use_cache=not no_cache,
             feature=feature, version=version, model=model, retries=retries, scratch=no_store,
@@ -86,24 +93,7 @@ def run_cmd(
     if json_path:
         write_json(json_path, result.document)
     if rows_path:
-        with Path(rows_path).open("w", encoding="utf-8") as fh:
-            for row in result.rows:
-                fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-
-
-@contextmanager
-def _progress_bar() -> Iterator[Callable[[int, int], None]]:
-    """A transient progress bar on the terminal; yields ``progress(done, total)``."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress("[progress.description]{task.description}", *columns, transient=True) as bar:
-        task = bar.add_task("evaluating", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield progress
+        result.write_rows(rows_path)
 
 
 def _announce(run_id: str) -> None:

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from pilotgate._cli._options import FILE, json_option, plan_option, store_option, write_json
-
-if TYPE_CHECKING:
-    from pilotgate.gate import GateResult
 
 __all__ = ["gate"]
 
@@ -62,20 +58,7 @@ def gate(
         _write(junit_path, to_junit(result))
     if md_path:
         _write(md_path, to_markdown(result))
-    print_gate(result)
-    if explain:
-        _print_explanation(result)
+    print_gate(result, explain=explain)
     if result.exit_code:
         # SystemExit, not ctx.exit: `python -m pilotgate` ignores main()'s return value
         raise SystemExit(result.exit_code)
-
-
-def _print_explanation(result: GateResult) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-
-    from pilotgate.gate import explain_lines
-
-    console = Console(width=160, soft_wrap=True)
-    for line in explain_lines(result):
-        console.print(escape(line), highlight=False)

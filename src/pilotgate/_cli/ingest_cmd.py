@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -40,7 +39,7 @@ def ingest(
     their line numbers and skipped; the good ones are kept. PII is redacted unless
     --no-redact; user and session ids are then stored as keyed hashes unless --raw-ids.
     """
-    from pilotgate.ingest import print_ingest
+    from pilotgate.ingest import ingest_with_progress, print_ingest
     from pilotgate.plan import resolve_settings
     from pilotgate.redact import Redactor
     from pilotgate.store import open_store
@@ -51,8 +50,8 @@ def ingest(
             raise InputError("file not found", where=f, fix="check the path")
     with open_store(resolve_settings(store=store_url).store) as store:
         redactor = None if no_redact else Redactor(patterns=patterns)
-        report = _run(files, store, redactor=redactor, batch_size=batch_size, fmt=fmt,
-                      pseudonymise_ids=not raw_ids)  # fmt: skip
+        report = ingest_with_progress(files, store, redactor=redactor, batch_size=batch_size,
+                                      fmt=fmt, pseudonymise_ids=not raw_ids)  # fmt: skip
     print_ingest(report)
     if json_path:
         write_json(json_path, report.to_json())
@@ -63,26 +62,3 @@ def ingest(
             where=", ".join(files),
             fix="see the ingest format in docs/collector.md (one JSON record per line)",
         )
-
-
-def _run(files: tuple[str, ...], store: Any, **kwargs: Any) -> Any:
-    """:func:`~pilotgate.ingest.ingest_files` with a progress bar for large inputs."""
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-
-    from pilotgate.ingest import ingest_files
-
-    err = Console(stderr=True)
-    total = sum(Path(f).stat().st_size for f in files)
-    show = err.is_terminal and total >= 4 * 1024 * 1024
-    description = "[progress.description]{task.description}"
-    columns = (description, BarColumn(), DownloadColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err, disable=not show) as bar:
-        task = bar.add_task("ingest", total=total)
-        done: dict[Path, int] = {}
-
-        def progress(path: Path, pos: int) -> None:
-            done[path] = pos
-            bar.update(task, completed=sum(done.values()), description=path.name)
-
-        return ingest_files(files, store, progress=progress, **kwargs)

@@ -33,34 +33,19 @@ def report(
     vs production, usage, coverage, robustness, load and version comparison, each with
     the commands that reproduce its numbers. Sections without data say what to run.
     """
+    from pilotgate import report as rp
     from pilotgate.plan import resolve_settings
-    from pilotgate.report import build_report, render_report, report_sections, report_summary
     from pilotgate.store import Store, require_existing
 
     settings = resolve_settings(store=store_url, plan=plan_path)
     require_existing(settings.store)
     with Store(settings.store) as store:
-        ctx = build_report(store, settings.plan, title=title, demo=demo_name,
-                           production=production_name, feature=feature)  # fmt: skip
+        ctx = rp.build_report(store, settings.plan, title=title, demo=demo_name,
+                              production=production_name, feature=feature)  # fmt: skip
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_report(ctx), encoding="utf-8")
+    out.write_text(rp.render_report(ctx), encoding="utf-8")
     if json_path:
-        write_json(json_path, report_summary(ctx, out))
-    _render(out, report_sections(ctx))
-
-
-def _render(out: Path, sections: list[dict[str, object]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"report written: {out}", title_justify="left")
-    table.add_column("section")
-    table.add_column("data")
-    table.add_column("charts", justify="right")
-    for s in sections:
-        charts = s.get("charts")
-        n = len(charts) if isinstance(charts, list) else 0
-        table.add_row(str(s["title"]), "yes" if s["available"] else "missing", str(n))
-    Console().print(table)
+        write_json(json_path, rp.report_summary(ctx, out))
+    rp.print_report(out, rp.report_sections(ctx))
     click.echo(str(out.resolve()))

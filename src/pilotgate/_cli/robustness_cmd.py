@@ -11,6 +11,7 @@ from pilotgate._cli._options import (
     FILE,
     json_option,
     plan_scope,
+    progress_bar,
     scope_options,
     store_options,
     write_json,
@@ -94,13 +95,14 @@ def robustness(
     tgt = _target(target, model, settings.plan)
     feature, version = plan_scope(run_feature, run_version, settings.plan)
     inputs, eval_ref = _inputs(cases, eval_set, settings.store)
-    result = _run_with_progress(
-        run_robustness, tgt, inputs, scorer=main, expectation_scorers=expectation_scorers,
-        options=options, store=settings.store, save=not no_store, feature=feature,
-        version=version, eval_set=eval_ref,
-        target_label=target,  # the spec as typed; the runs layer strips secrets
-        **run_args,
-    )  # fmt: skip
+    with progress_bar("calling target") as progress:
+        result = run_robustness(
+            tgt, inputs, scorer=main, expectation_scorers=expectation_scorers, options=options,
+            store=settings.store, save=not no_store, feature=feature, version=version,
+            eval_set=eval_ref, progress=progress,
+            target_label=target,  # the spec as typed; the runs layer strips secrets
+            **run_args,
+        )  # fmt: skip
     print_robustness(result)
     if json_path:
         write_json(json_path, result.to_json())
@@ -142,15 +144,3 @@ def _inputs(cases: str | None, eval_set: str | None, store_url: str) -> tuple[An
     with open_store(store_url, create=False) as store:
         loaded, source = load_cases(cases, eval_set=eval_set, store=store)
     return loaded, source.ref if source.kind == "eval_set" else None
-
-
-def _run_with_progress(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    from rich.progress import Progress
-
-    with Progress(transient=True) as bar:
-        task = bar.add_task("calling target", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        return fn(*args, progress=progress, **kwargs)

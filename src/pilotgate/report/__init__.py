@@ -18,6 +18,7 @@ from pilotgate.report._render import (
     write_report,
 )
 from pilotgate.report._summary import REPORT_SCHEMA, report_sections, report_summary
+from pilotgate.report._terminal import print_report
 
 __all__ = [
     "REPORT_SCHEMA",
@@ -25,6 +26,7 @@ __all__ = [
     "environment",
     "features",
     "plotly_js_path",
+    "print_report",
     "render_report",
     "report_sections",
     "report_summary",
