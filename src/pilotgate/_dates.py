@@ -24,7 +24,7 @@ def parse_time(value: str | None, *, where: str) -> datetime | None:
         ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ConfigError(
-            f"{value!r} is not a date",
+            f"bad date: {value!r} is not a date",
             where=where,
             fix="use YYYY-MM-DD or an RFC 3339 time, e.g. 2026-06-01T00:00:00Z",
         ) from None

@@ -1,5 +1,6 @@
-"""Options shared by result-producing commands: ``--store``, ``--feature``/``--version``,
-``--json`` (and its one writer), and dates given on the command line.
+"""Options shared by the commands: ``--store``, ``--plan``, ``--feature``/``--version``,
+``--json`` (and its one writer), and the redaction options of ``ingest`` and ``serve``.
+Dates typed on the command line are parsed by :func:`pilotgate._dates.parse_time`.
 
 The commands do not record runs themselves: they pass ``store=`` and ``save=`` to the
 capability's entry point, which records its run through :mod:`pilotgate.runs`.
@@ -9,37 +10,50 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 __all__ = [
-    "ensure_reachable",
+    "FILE",
     "json_option",
-    "parse_date",
+    "parse_patterns",
+    "plan_option",
+    "plan_path_option",
     "plan_scope",
+    "progress_bar",
+    "redaction_options",
     "scope_options",
+    "store_env_option",
+    "store_option",
     "store_options",
     "write_json",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+FILE = click.Path(dir_okay=False)
+_STORE_HELP = "Store URL (default: PILOTGATE_STORE, the plan's, else .pilotgate/pilotgate.db)."
+_PLAN_HELP = "Pilot plan (default ./pilotgate.toml)."
+
+# ``--store`` is read from PILOTGATE_STORE by the settings either way; the two forms
+# differ only in whether click also reads the variable (kept as each command had it).
+store_option = click.option("--store", "store_url", default=None, help=_STORE_HELP)
+store_env_option = click.option(
+    "--store", "store_url", default=None, envvar="PILOTGATE_STORE", help=_STORE_HELP
+)
+# ``--plan FILE`` (a file path checked by click) and ``--plan`` (any text), as each command had it
+plan_path_option = click.option("--plan", "plan_path", type=FILE, help=_PLAN_HELP)
+plan_option = click.option("--plan", "plan_path", default=None, help=_PLAN_HELP)
+
 
 def store_options(fn: F) -> F:
     """Add ``--store URL`` and ``--no-store`` to a command."""
     fn = click.option("--no-store", is_flag=True, help="Do not record this run in the store.")(fn)
-    fn = click.option(
-        "--store",
-        "store_url",
-        default=None,
-        envvar="PILOTGATE_STORE",
-        help="Store URL (default: the plan's, else sqlite:///.pilotgate/pilotgate.db).",
-    )(fn)
-    return fn
+    return store_env_option(fn)
 
 
 def json_option(what: str) -> Callable[[F], F]:
@@ -49,19 +63,30 @@ def json_option(what: str) -> Callable[[F], F]:
     )
 
 
-def parse_date(value: str | None, option: str) -> datetime | None:
-    """A date or date-time given as ``option`` (UTC when it names no zone; ``Z`` allowed)."""
-    from pilotgate.errors import ConfigError
+def parse_patterns(values: tuple[str, ...]) -> dict[str, str]:
+    """``--redact-pattern NAME=REGEX`` options as a mapping."""
+    out: dict[str, str] = {}
+    for v in values:
+        name, sep, regex = v.partition("=")
+        if not sep or not name or not regex:
+            raise click.BadParameter(f"{v!r}: use NAME=REGEX, e.g. employee_id=EMP-\\d{{5}}")
+        out[name.strip()] = regex
+    return out
 
-    if not value:
-        return None
-    try:
-        d = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(
-            f"bad date {value!r}", where=option, fix="use 2026-05-01 or 2026-05-01T12:00:00Z"
-        ) from None
-    return d if d.tzinfo else d.replace(tzinfo=UTC)
+
+def redaction_options(fn: F) -> F:
+    """``--raw-ids``, ``--no-redact`` and ``--redact-pattern``: every receiving command's."""
+    fn = click.option(
+        "--redact-pattern", "redact_patterns", multiple=True, metavar="NAME=REGEX",
+        help="Also redact matches of REGEX as [NAME] (repeatable).",
+    )(fn)  # fmt: skip
+    fn = click.option("--no-redact", is_flag=True, help="Store text as it is (no PII redaction).")(
+        fn
+    )
+    return click.option(
+        "--raw-ids", is_flag=True, help="Keep user_id and session_id as they are (with "
+        "redaction on they are stored as keyed hashes by default).",
+    )(fn)  # fmt: skip
 
 
 def scope_options(fn: F) -> F:
@@ -99,11 +124,19 @@ def plan_scope(
     return feature, version
 
 
-def ensure_reachable(config: Any) -> None:
-    """Fail fast with one line (exit 2): :func:`pilotgate.targets.ensure_reachable`."""
-    from pilotgate.targets import ensure_reachable as check
+@contextmanager
+def progress_bar(label: str, *columns: Any) -> Iterator[Callable[[int, int], None]]:
+    """A transient Rich progress bar (its default columns unless given); yields
+    ``progress(done, total)`` for the capability to call."""
+    from rich.progress import Progress
 
-    check(config)
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield progress
 
 
 def _finite(value: Any) -> Any:

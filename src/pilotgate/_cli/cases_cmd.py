@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from pilotgate._cli._options import json_option, parse_date, write_json
+from pilotgate._cli._options import json_option, store_env_option, write_json
 from pilotgate.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -15,12 +15,6 @@ if TYPE_CHECKING:
 __all__ = ["cases"]
 
 _opt = click.option
-
-
-_store_option = _opt(
-    "--store", "store_url", default=None, envvar="PILOTGATE_STORE",
-    help="Store URL (default: PILOTGATE_STORE, the plan's, else .pilotgate/pilotgate.db).",
-)  # fmt: skip
 
 
 def _open(url: str | None) -> Store:
@@ -71,7 +65,7 @@ def cases() -> None:
 @_opt("--no-redact", is_flag=True, help="Keep personal data (not recommended).")
 @_opt("--description", help="A note stored with the version.")
 @_opt("--out", type=click.Path(dir_okay=False), help="Also write the cases (JSONL).")
-@_store_option
+@store_env_option
 @json_option("pilotgate.cases.build/1")
 # fmt: on
 def build(
@@ -80,14 +74,15 @@ def build(
     **spec: Any,
 ) -> None:  # fmt: skip
     """Build the next version of eval set NAME from stored interactions."""
+    from pilotgate._dates import parse_time
     from pilotgate.cases import BuildSpec, build_eval_set
     from pilotgate.records import write_cases
 
     if "@" in name:
         raise ConfigError(f"build a set by name, not {name!r}", fix="drop the @VERSION")
     bspec = BuildSpec.from_options(
-        version=feature_version, since=parse_date(since, "--since"),
-        until=parse_date(until, "--until"), redact=not no_redact, **spec,
+        version=feature_version, since=parse_time(since or None, where="--since"),
+        until=parse_time(until or None, where="--until"), redact=not no_redact, **spec,
     )  # fmt: skip
     with _open(store_url) as store:
         result = build_eval_set(store, name, bspec, description=description, progress=None)
@@ -101,7 +96,7 @@ def build(
 @_opt("--reviewer", help="Who is reviewing (default: $USER).")
 @_opt("--limit", type=click.IntRange(min=1), help="Stop after this many cases.")
 @_opt("--apply", "apply_now", is_flag=True, help="Save a new version when done.")
-@_store_option
+@store_env_option
 @json_option("pilotgate.cases.review/1")
 def review(
     name: str, reviewer: str | None, limit: int | None, apply_now: bool,
@@ -134,7 +129,7 @@ def review(
 @click.argument("file", type=click.Path(dir_okay=False))
 @_opt("--reviewer", help="Who made these decisions (default: $USER).")
 @_opt("--apply", "apply_now", is_flag=True, help="Save a new version when done.")
-@_store_option
+@store_env_option
 @json_option("pilotgate.cases.import-labels/1")
 def import_labels_cmd(
     name: str, file: str, reviewer: str | None, apply_now: bool, store_url: str | None,
@@ -158,7 +153,7 @@ def import_labels_cmd(
 @cases.command("apply-reviews")
 @click.argument("name")
 @_opt("--description", help="A note stored with the version.")
-@_store_option
+@store_env_option
 @json_option("pilotgate.cases.apply-reviews/1")
 def apply_reviews_cmd(
     name: str, description: str | None, store_url: str | None, json_path: str | None
@@ -174,7 +169,7 @@ def apply_reviews_cmd(
 @cases.command("diff")
 @click.argument("a")
 @click.argument("b")
-@_store_option
+@store_env_option
 @json_option("pilotgate.cases.diff/1")
 def diff(a: str, b: str, store_url: str | None, json_path: str | None) -> None:
     """Cases added, removed and changed from version A to version B (NAME@1 NAME@2)."""
@@ -190,7 +185,7 @@ def diff(a: str, b: str, store_url: str | None, json_path: str | None) -> None:
 @_opt("--out", required=True, type=click.Path(dir_okay=False), help="FILE.jsonl or .csv")
 @_opt("--format", "fmt", type=click.Choice(["pilotgate", "promptfoo", "inspect"]),
       default="pilotgate", show_default=True)  # fmt: skip
-@_store_option
+@store_env_option
 @json_option("pilotgate.cases.export/1")
 def export(ref: str, out: str, fmt: str, store_url: str | None, json_path: str | None) -> None:
     """Write eval set REF (NAME or NAME@V) for pilotgate, promptfoo or Inspect."""
@@ -207,7 +202,7 @@ def export(ref: str, out: str, fmt: str, store_url: str | None, json_path: str |
 @_opt("--format", "fmt", type=click.Choice(["auto", "pilotgate", "promptfoo", "inspect"]),
       default="auto", show_default=True)  # fmt: skip
 @_opt("--description", help="A note stored with the version.")
-@_store_option
+@store_env_option
 @json_option("pilotgate.cases.import/1")
 def import_cmd(
     file: str, name: str, fmt: str, description: str | None, store_url: str | None,
@@ -220,7 +215,7 @@ def import_cmd(
 
 
 @cases.command("list")
-@_store_option
+@store_env_option
 @json_option("pilotgate.cases.list/1")
 def list_cmd(store_url: str | None, json_path: str | None) -> None:
     """Every stored eval set version."""
@@ -234,7 +229,7 @@ def list_cmd(store_url: str | None, json_path: str | None) -> None:
 @cases.command("show")
 @click.argument("ref")
 @_opt("--limit", type=click.IntRange(min=0), default=20, show_default=True)
-@_store_option
+@store_env_option
 @json_option("pilotgate.cases.show/1")
 def show(ref: str, limit: int, store_url: str | None, json_path: str | None) -> None:
     """The cases of REF (NAME or NAME@V); --json writes all of them."""

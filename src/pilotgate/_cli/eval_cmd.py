@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import click
 
-from pilotgate._cli._options import ensure_reachable, plan_scope, write_json
+from pilotgate._cli._options import (
+    FILE,
+    json_option,
+    plan_scope,
+    progress_bar,
+    store_option,
+    write_json,
+)
 from pilotgate.errors import ConfigError
 
 __all__ = ["eval_group"]
 
-_STORE_HELP = "Store URL (default: PILOTGATE_STORE, plan, local)."
 _opt = click.option
-_FILE = click.Path(dir_okay=False)
 
 
 @click.group("eval")
@@ -30,7 +31,7 @@ def eval_group() -> None:
 @_opt("--target", "-t", required=True,
       help="python:pkg.mod:fn, openai:URL, anthropic:URL, http:URL.")
 @_opt("--model", default=None, help="Model name for an openai: or anthropic: target.")
-@_opt("--cases", type=_FILE, help="Cases JSONL (or ingest JSONL).")
+@_opt("--cases", type=FILE, help="Cases JSONL (or ingest JSONL).")
 @_opt("--eval-set", help="A stored eval set: NAME or NAME@VERSION.")
 @_opt("--scorer", "-s", "scorers", multiple=True,
       help="NAME or NAME:key=value,... (repeatable), e.g. label, "
@@ -49,26 +50,17 @@ def eval_group() -> None:
 @_opt("--clusters", type=click.IntRange(min=1), default=None,
       help="Cluster inputs that carry no cluster into K groups (k-means on embeddings).")
 @_opt("--embedder", default="minilm", show_default=True, help="Embedding backend for --clusters.")
-@_opt("--store", "store_url", default=None, help=_STORE_HELP)
+@store_option
 @_opt("--no-store", is_flag=True,
       help="Record nothing: a scratch store holds the run while it lasts (no cache, no resume).")
-@_opt("--json", "json_path", type=_FILE, help="Write the result.")
-@_opt("--rows", "rows_path", type=_FILE, help="Per-case JSONL.")
+@json_option("pilotgate.eval/1")
+@_opt("--rows", "rows_path", type=FILE, help="Per-case JSONL.")
 # fmt: on
 def run_cmd(
-    target: str,
-    model: str | None,
-    scorers: tuple[str, ...],
-    feature: str | None,
-    version: str | None,
-    retries: int,
-    no_cache: bool,
-    store_url: str | None,
-    no_store: bool,
-    json_path: str | None,
-    rows_path: str | None,
-    **opts: Any,
-) -> None:
+    target: str, model: str | None, scorers: tuple[str, ...], feature: str | None,
+    version: str | None, retries: int, no_cache: bool, store_url: str | None, no_store: bool,
+    json_path: str | None, rows_path: str | None, **opts: Any,
+) -> None:  # fmt: skip
     """Call the target on every case, score the outputs and store the run.
 
     Finished cases are stored as they complete (--resume RUN_ID continues a killed
@@ -77,9 +69,11 @@ def run_cmd(
     """
     if not scorers:
         raise ConfigError("no --scorer given", fix="e.g. --scorer label or --scorer exact")
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
+
     from pilotgate.evaluate import render_eval, run_eval
     from pilotgate.plan import resolve_settings
-    from pilotgate.targets import resolve_target
+    from pilotgate.targets import ensure_reachable, resolve_target
 
     plan = resolve_settings(store=store_url).plan
     if plan is not None:
@@ -87,7 +81,9 @@ def run_cmd(
     tgt = resolve_target(target, model=model, retries=retries,
                          plan_targets=plan.targets if plan is not None else None)  # fmt: skip
     ensure_reachable(tgt.config)
-    with _progress_bar() as progress:
+    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+               TimeRemainingColumn())  # fmt: skip
+    with progress_bar("evaluating", *columns) as progress:
         result = run_eval(
             tgt, opts.pop("cases"), list(scorers), store=store_url, use_cache=not no_cache,
             feature=feature, version=version, model=model, retries=retries, scratch=no_store,
@@ -97,24 +93,7 @@ def run_cmd(
     if json_path:
         write_json(json_path, result.document)
     if rows_path:
-        with Path(rows_path).open("w", encoding="utf-8") as fh:
-            for row in result.rows:
-                fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-
-
-@contextmanager
-def _progress_bar() -> Iterator[Callable[[int, int], None]]:
-    """A transient progress bar on the terminal; yields ``progress(done, total)``."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress("[progress.description]{task.description}", *columns, transient=True) as bar:
-        task = bar.add_task("evaluating", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield progress
+        result.write_rows(rows_path)
 
 
 def _announce(run_id: str) -> None:
@@ -131,18 +110,13 @@ def _announce(run_id: str) -> None:
       help="A judge agreeing with itself less often than this cannot make B better.")
 @_opt("--name", default=None, help="A name for the stored comparison.")
 @_opt("--fail-on-regression", is_flag=True, help="Exit 1 when B is significantly worse.")
-@_opt("--store", "store_url", default=None, help=_STORE_HELP)
-@_opt("--json", "json_path", type=_FILE, help="Write the result.")
+@store_option
+@json_option("pilotgate.compare/1")
 # fmt: on
 def compare_cmd(
-    run_a: str,
-    run_b: str,
-    scorers: tuple[str, ...],
-    fail_on_regression: bool,
-    store_url: str | None,
-    json_path: str | None,
-    **opts: Any,
-) -> None:
+    run_a: str, run_b: str, scorers: tuple[str, ...], fail_on_regression: bool,
+    store_url: str | None, json_path: str | None, **opts: Any,
+) -> None:  # fmt: skip
     """Compare eval run RUN_B against RUN_A on their shared cases (paired)."""
     from pilotgate.evaluate import compare_runs, render_eval
 

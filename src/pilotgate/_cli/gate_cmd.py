@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from pilotgate._cli._options import write_json
-
-if TYPE_CHECKING:
-    from pilotgate.gate import GateResult
+from pilotgate._cli._options import FILE, json_option, plan_option, store_option, write_json
 
 __all__ = ["gate"]
 
@@ -20,33 +16,22 @@ def _write(path: str, text: str) -> None:
     Path(path).write_text(text, encoding="utf-8")
 
 
+# fmt: off
 @click.command("gate")
-@click.option("--plan", "plan_path", default=None, help="Pilot plan (default ./pilotgate.toml).")
-@click.option(
-    "--store", "store_url", default=None, help="Store URL (default: PILOTGATE_STORE, the plan's)."
-)
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the verdict.")
-@click.option("--junit", "junit_path", type=click.Path(dir_okay=False), help="JUnit XML for CI.")
-@click.option(
-    "--markdown", "md_path", type=click.Path(dir_okay=False), help="Markdown (PR / job summary)."
-)
+@plan_option
+@store_option
+@json_option("pilotgate.gate/1")
+@click.option("--junit", "junit_path", type=FILE, help="JUnit XML for CI.")
+@click.option("--markdown", "md_path", type=FILE, help="Markdown (PR / job summary).")
 @click.option("--now", "now_text", default=None, help="Judge as of this ISO time (replay).")
 @click.option("--no-store", is_flag=True, help="Do not record this evaluation as a run.")
-@click.option(
-    "--explain",
-    is_flag=True,
-    help="List, per criterion, the runs considered and why each was taken or skipped.",
-)
+@click.option("--explain", is_flag=True,
+              help="List, per criterion, the runs considered and why each was taken or skipped.")
+# fmt: on
 def gate(
-    plan_path: str | None,
-    store_url: str | None,
-    json_path: str | None,
-    junit_path: str | None,
-    md_path: str | None,
-    now_text: str | None,
-    no_store: bool,
-    explain: bool,
-) -> None:
+    plan_path: str | None, store_url: str | None, json_path: str | None, junit_path: str | None,
+    md_path: str | None, now_text: str | None, no_store: bool, explain: bool,
+) -> None:  # fmt: skip
     """Judge every criterion of the pilot plan from the latest stored results.
 
     Each criterion is pass, fail or insufficient data (too few samples, or no data),
@@ -73,20 +58,7 @@ def gate(
         _write(junit_path, to_junit(result))
     if md_path:
         _write(md_path, to_markdown(result))
-    print_gate(result)
-    if explain:
-        _print_explanation(result)
+    print_gate(result, explain=explain)
     if result.exit_code:
         # SystemExit, not ctx.exit: `python -m pilotgate` ignores main()'s return value
         raise SystemExit(result.exit_code)
-
-
-def _print_explanation(result: GateResult) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-
-    from pilotgate.gate import explain_lines
-
-    console = Console(width=160, soft_wrap=True)
-    for line in explain_lines(result):
-        console.print(escape(line), highlight=False)

@@ -6,14 +6,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pilotgate._cli._options import write_json
+from pilotgate._cli._options import json_option, store_option, write_json
 
 if TYPE_CHECKING:
     from pilotgate.store import Store
 
 __all__ = ["keys"]
-
-_STORE = click.option("--store", "store_url", help="Store URL (default: PILOTGATE_STORE, plan).")
 
 
 def _open(store_url: str | None) -> Store:
@@ -28,40 +26,28 @@ def keys() -> None:
     """API keys for the collector (stored hashed; a key is shown once, at creation)."""
 
 
+# fmt: off
 @keys.command("create")
 @click.option("--project", required=True, help="Project the key writes and reads.")
 @click.option("--name", help="A label (who or what uses the key).")
-@click.option(
-    "--scope",
-    "scopes",
-    multiple=True,
-    type=click.Choice(["ingest", "read", "admin", "browser"]),
-    help="What the key may do (repeatable; default ingest): ingest = send interactions, "
-    "feedback, steps, traces; read = dashboard and JSON API; admin = reviews; "
-    "browser = feedback and steps from a web page (needs --origin).",
-)
-@click.option(
-    "--origin",
-    "origins",
-    multiple=True,
-    metavar="URL",
-    help="A page origin a browser key may be used from (https://app.example.com). Repeatable.",
-)
-@_STORE
-def create(
-    project: str,
-    name: str | None,
-    scopes: tuple[str, ...],
-    origins: tuple[str, ...],
-    store_url: str | None,
-) -> None:
+@click.option("--scope", "scopes", multiple=True,
+              type=click.Choice(["ingest", "read", "admin", "browser"]),
+              help="What the key may do (repeatable; default ingest): ingest = send interactions, "
+              "feedback, steps, traces; read = dashboard and JSON API; admin = reviews; "
+              "browser = feedback and steps from a web page (needs --origin).")
+@click.option("--origin", "origins", multiple=True, metavar="URL",
+              help="A page origin a browser key may be used from (https://app.example.com). "
+              "Repeatable.")
+@store_option
+# fmt: on
+def create(project: str, name: str | None, scopes: tuple[str, ...], origins: tuple[str, ...],
+           store_url: str | None) -> None:  # fmt: skip
     """Create a key and print it once: store it in your secret manager now."""
     from pilotgate.collector import create_key
 
     with _open(store_url) as store:
-        key, info = create_key(
-            store, project, name=name, scopes=scopes or ("ingest",), origins=origins
-        )
+        key, info = create_key(store, project, name=name, scopes=scopes or ("ingest",),
+                               origins=origins)  # fmt: skip
     click.echo(key)
     click.echo(
         f"created key {info.id} for project {project!r} with scopes {', '.join(info.scopes)}"
@@ -71,8 +57,8 @@ def create(
 
 
 @keys.command("list")
-@_STORE
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a JSON doc.")
+@store_option
+@json_option("pilotgate.keys/1")
 def list_cmd(store_url: str | None, json_path: str | None) -> None:
     """List keys (ids, projects, dates; never secrets)."""
     from pilotgate.collector import list_keys, print_keys
@@ -86,7 +72,7 @@ def list_cmd(store_url: str | None, json_path: str | None) -> None:
 
 @keys.command("revoke")
 @click.argument("key_id")
-@_STORE
+@store_option
 def revoke(key_id: str, store_url: str | None) -> None:
     """Revoke a key by id: the collector refuses it from the next request on."""
     from pilotgate.collector import revoke_key

@@ -8,7 +8,9 @@ from typing import Any
 import click
 
 from pilotgate._cli._options import (
-    ensure_reachable,
+    FILE,
+    json_option,
+    plan_path_option,
     plan_scope,
     scope_options,
     store_options,
@@ -18,7 +20,6 @@ from pilotgate._cli._options import (
 __all__ = ["load"]
 
 _POS = click.FloatRange(min=0, min_open=True)
-_FILE = click.Path(dir_okay=False)
 _opt = click.option
 
 
@@ -29,8 +30,7 @@ _opt = click.option
 @_opt("--model", help="Model for an openai: or anthropic: target.")
 @_opt("--stream/--no-stream", default=None,
       help="openai/anthropic: stream (measures TTFT and ITL).")
-@_opt("--plan", "plan_path", type=_FILE,
-      help="pilotgate.toml (default: ./pilotgate.toml if present).")
+@plan_path_option
 @_opt("--concurrency", "-c", type=click.IntRange(min=1), help="Closed loop: simulated users.")
 @_opt("--rate", "-r", type=_POS, help="Open loop: requests per second.")
 @_opt("--arrival", type=click.Choice(["constant", "poisson"]), default="constant",
@@ -46,7 +46,7 @@ _opt = click.option
 @_opt("--retries", type=click.IntRange(0, 10), default=2, show_default=True,
       help="Client retries (429/5xx/timeouts); 0 turns retrying off.")
 @_opt("--timeout", "timeout_s", type=_POS, help="Per-attempt timeout, s (default: the target's).")
-@_opt("--inputs", type=_FILE, help="Cases or ingest JSONL to draw inputs from.")
+@_opt("--inputs", type=FILE, help="Cases or ingest JSONL to draw inputs from.")
 @_opt("--expected", type=click.IntRange(min=1),
       help="Expected concurrent users: run 1x, 2x … multiplier x.")
 @_opt("--expected-rate", type=_POS, help="Expected rate (req/s): run 1x … multiplier x open loop.")
@@ -73,7 +73,7 @@ _opt = click.option
       help="Print a row a second while each level runs (default: when stderr is a terminal).")
 @_opt("--no-uvloop", is_flag=True, help="Use asyncio's default loop.")
 @_opt("--yes", is_flag=True, help="Allow a target that is not on loopback.")
-@_opt("--json", "json_path", type=_FILE, help="Write the pilotgate.load/1 document.")
+@json_option("pilotgate.load/1")
 @_opt("--name", help="Name the stored run (e.g. 'pre-pilot 3x').")
 @scope_options
 @store_options
@@ -102,6 +102,7 @@ _OWN = ("target_spec", "plan_path", "yes", "no_uvloop", "with_samples", "progres
 def _run(opts: dict[str, Any]) -> None:
     from pilotgate.load import prepare_load, render_load
     from pilotgate.plan import find_plan, load_plan, resolve_settings
+    from pilotgate.targets import ensure_reachable
 
     o = {k: opts.pop(k) for k in _OWN}
     plan_file = find_plan(o["plan_path"])
@@ -150,20 +151,15 @@ def _printer(wanted: bool | None, workers: int) -> Any:
 
 
 @load.command("merge")
-@click.argument("shards", nargs=-1, required=True, type=_FILE)
-@_opt("--json", "json_path", type=_FILE, help="Write the merged document.")
+@click.argument("shards", nargs=-1, required=True, type=FILE)
+@json_option("merged pilotgate.load/1")
 @_opt("--name", help="Name the stored run.")
 @scope_options
 @store_options
 def merge(
-    shards: tuple[str, ...],
-    json_path: str | None,
-    name: str | None,
-    run_feature: str | None,
-    run_version: str | None,
-    store_url: str | None,
-    no_store: bool,
-) -> None:
+    shards: tuple[str, ...], json_path: str | None, name: str | None, run_feature: str | None,
+    run_version: str | None, store_url: str | None, no_store: bool,
+) -> None:  # fmt: skip
     """Merge the --json documents of `load --shard K/N` runs into one exact result.
 
     The merged run is recorded in the store (the shards themselves are not).

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from pilotgate._cli._options import write_json
+from pilotgate._cli._options import FILE, json_option, plan_option, write_json
 from pilotgate.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -21,28 +21,20 @@ __all__ = ["perturb", "plan_options", "resolve_plan_options"]
 def plan_options(fn: F) -> F:
     """``--plan``, ``--feature-description`` and ``--glossary``: shared with robustness."""
     fn = click.option(
-        "--glossary",
-        type=click.Path(dir_okay=False),
-        default=None,
+        "--glossary", type=FILE, default=None,
         help="JSON file {plain: jargon} for the jargon perturbation (default: the plan's).",
-    )(fn)
+    )(fn)  # fmt: skip
     fn = click.option(
-        "--feature-description",
-        default=None,
+        "--feature-description", default=None,
         help="For out-of-scope templates (default: the plan's [feature] description).",
-    )(fn)
-    fn = click.option(
-        "--plan", "plan_path", default=None, help="Pilot plan (default ./pilotgate.toml)."
-    )(fn)
-    return fn
+    )(fn)  # fmt: skip
+    return plan_option(fn)
 
 
 def resolve_plan_options(
-    plan_path: str | None,
-    feature_description: str | None,
-    glossary: str | None,
+    plan_path: str | None, feature_description: str | None, glossary: str | None,
     store_url: str | None = None,
-) -> tuple[Settings, dict[str, Any]]:
+) -> tuple[Settings, dict[str, Any]]:  # fmt: skip
     """The settings in use (plan from ``--plan``, ``PILOTGATE_PLAN`` or ./pilotgate.toml)
     and the perturbation options the plan and the command line give."""
     from pilotgate.perturb import perturb_options, read_glossary
@@ -50,41 +42,29 @@ def resolve_plan_options(
 
     settings = resolve_settings(store=store_url, plan=plan_path)
     table = read_glossary(glossary) if glossary else None
-    options = perturb_options(
+    return settings, perturb_options(
         settings.plan, glossary=table, feature_description=feature_description
     )
-    return settings, options
 
 
+# fmt: off
 @click.command("perturb")
 @click.option("--list", "list_", is_flag=True, help="Print the perturbation catalogue.")
-@click.option("--cases", type=click.Path(dir_okay=False), help="Input cases JSONL.")
-@click.option(
-    "--perturbation",
-    "-p",
-    "names",
-    multiple=True,
-    help="Perturbation name, comma list, 'all' or 'family:NAME' (repeatable).",
-)
+@click.option("--cases", type=FILE, help="Input cases JSONL.")
+@click.option("--perturbation", "-p", "names", multiple=True,
+              help="Perturbation name, comma list, 'all' or 'family:NAME' (repeatable).")
 @click.option("--severity", type=float, default=None, help="0..1; default: each one's own.")
 @click.option("--samples", type=int, default=1, show_default=True, help="Samples per case.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every sample.")
-@click.option("--out", type=click.Path(dir_okay=False), help="Where to write perturbed cases.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a JSON doc.")
+@click.option("--out", type=FILE, help="Where to write perturbed cases.")
+@json_option("pilotgate.perturb/1")
 @plan_options
+# fmt: on
 def perturb(
-    list_: bool,
-    cases: str | None,
-    names: tuple[str, ...],
-    severity: float | None,
-    samples: int,
-    seed: int,
-    out: str | None,
-    json_path: str | None,
-    plan_path: str | None,
-    feature_description: str | None,
-    glossary: str | None,
-) -> None:
+    list_: bool, cases: str | None, names: tuple[str, ...], severity: float | None, samples: int,
+    seed: int, out: str | None, json_path: str | None, plan_path: str | None,
+    feature_description: str | None, glossary: str | None,
+) -> None:  # fmt: skip
     """Perturb cases with the seeded catalogue (typos, truncation, mixed language…).
 
     With --list, print the catalogue. Otherwise read --cases, apply each selected

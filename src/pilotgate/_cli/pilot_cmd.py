@@ -6,13 +6,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pilotgate._cli._options import plan_option, store_option
+
 if TYPE_CHECKING:
     from pilotgate.plan import Plan
 
 __all__ = ["pilot"]
-
-_PLAN_HELP = "Pilot plan (default ./pilotgate.toml)."
-_STORE_HELP = "Store URL (default: PILOTGATE_STORE, the plan's)."
 
 
 def _settings(plan_path: str | None, store_url: str | None) -> tuple[str, Plan]:
@@ -29,8 +28,8 @@ def pilot() -> None:
 
 
 @pilot.command("start")
-@click.option("--plan", "plan_path", default=None, help=_PLAN_HELP)
-@click.option("--store", "store_url", default=None, help=_STORE_HELP)
+@plan_option
+@store_option
 @click.option("--restart", is_flag=True, help="Start a new pilot even if one was started.")
 def start(plan_path: str | None, store_url: str | None, restart: bool) -> None:
     """Record the plan, its hash and today's date: from now on criteria are locked."""
@@ -47,8 +46,8 @@ def start(plan_path: str | None, store_url: str | None, restart: bool) -> None:
 
 
 @pilot.command("status")
-@click.option("--plan", "plan_path", default=None, help=_PLAN_HELP)
-@click.option("--store", "store_url", default=None, help=_STORE_HELP)
+@plan_option
+@store_option
 def status(plan_path: str | None, store_url: str | None) -> None:
     """Show the locked plan's hash and every criterion changed since the start."""
     from pilotgate.gate import current_pilot, pilot_status_lines
@@ -69,11 +68,10 @@ def status(plan_path: str | None, store_url: str | None) -> None:
 @click.argument("criterion")
 @click.option("--reason", required=True, help="Why the change is legitimate (kept in the store).")
 @click.option("--who", default=None, help="Who signs off (default: $PILOTGATE_USER / $USER).")
-@click.option("--plan", "plan_path", default=None, help=_PLAN_HELP)
-@click.option("--store", "store_url", default=None, help=_STORE_HELP)
-def signoff(
-    criterion: str, reason: str, who: str | None, plan_path: str | None, store_url: str | None
-) -> None:
+@plan_option
+@store_option
+def signoff(criterion: str, reason: str, who: str | None, plan_path: str | None,
+            store_url: str | None) -> None:  # fmt: skip
     """Approve the current definition of CRITERION, changed after the pilot started."""
     from pilotgate.gate import definition_text, sign_off
     from pilotgate.store import Store

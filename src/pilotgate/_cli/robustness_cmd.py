@@ -8,8 +8,10 @@ from typing import Any
 import click
 
 from pilotgate._cli._options import (
-    ensure_reachable,
+    FILE,
+    json_option,
     plan_scope,
+    progress_bar,
     scope_options,
     store_options,
     write_json,
@@ -45,64 +47,40 @@ def _floats(ctx: click.Context, param: click.Parameter, text: str | None) -> lis
         ) from None
 
 
+# fmt: off
 @click.command("robustness")
-@click.option(
-    "--target",
-    "-t",
-    required=True,
-    help="python:pkg.mod:fn, openai:URL, anthropic:URL, http:URL, or a [targets.NAME] of the plan.",
-)
+@click.option("--target", "-t", required=True, help="python:pkg.mod:fn, openai:URL, "
+              "anthropic:URL, http:URL, or a [targets.NAME] of the plan.")
 @click.option("--model", default=None, help="Model name for an openai: or anthropic: target.")
-@click.option("--cases", type=click.Path(dir_okay=False), help="Cases JSONL.")
+@click.option("--cases", type=FILE, help="Cases JSONL.")
 @click.option("--eval-set", help="A stored eval set instead of --cases: NAME or NAME@VERSION.")
-@click.option(
-    "--perturbations",
-    "-p",
-    default="all",
-    show_default=True,
-    help="all, a name, a comma list, or family:NAME.",
-)
+@click.option("--perturbations", "-p", default="all", show_default=True,
+              help="all, a name, a comma list, or family:NAME.")
 @click.option("--samples", type=int, default=1, show_default=True, help="Samples per case.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same as pilotgate perturb.")
 @click.option("--severity", type=float, default=None, help="One severity for all (0..1).")
 @click.option("--severities", callback=_floats, help="Severity curve, e.g. 0.05,0.1,0.2,0.4.")
-@click.option(
-    "--mode",
-    type=click.Choice(["consistency", "correctness"]),
-    default="consistency",
-    show_default=True,
-    help="Match the original's answer, or the case's expected output.",
-)
+@click.option("--mode", type=click.Choice(["consistency", "correctness"]), default="consistency",
+              show_default=True, help="Match the original's answer, or the case's expected output.")
 @click.option("--scorer", default="auto", show_default=True, help="Scorer for the pairs.")
 @click.option("--scorer-arg", multiple=True, help="Scorer option KEY=VALUE (repeatable).")
 @click.option("--refusal-scorer", default=None, help="Scorer for out-of-scope inputs.")
 @click.option("--injection-scorer", default=None, help="Scorer for injection inputs.")
 @click.option("--concurrency", type=int, default=8, show_default=True, help="Calls in flight.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the result.")
-@click.option("--rows", "rows_path", type=click.Path(dir_okay=False), help="Per-pair JSONL.")
+@json_option("pilotgate.robustness/1")
+@click.option("--rows", "rows_path", type=FILE, help="Per-pair JSONL.")
 @plan_options
 @scope_options
 @store_options
+# fmt: on
 def robustness(
-    target: str,
-    model: str | None,
-    cases: str | None,
-    eval_set: str | None,
-    scorer: str,
-    scorer_arg: tuple[str, ...],
-    refusal_scorer: str | None,
-    injection_scorer: str | None,
-    json_path: str | None,
-    rows_path: str | None,
-    plan_path: str | None,
-    feature_description: str | None,
-    glossary: str | None,
-    run_feature: str | None,
-    run_version: str | None,
-    store_url: str | None,
-    no_store: bool,
+    target: str, model: str | None, cases: str | None, eval_set: str | None, scorer: str,
+    scorer_arg: tuple[str, ...], refusal_scorer: str | None, injection_scorer: str | None,
+    json_path: str | None, rows_path: str | None, plan_path: str | None,
+    feature_description: str | None, glossary: str | None, run_feature: str | None,
+    run_version: str | None, store_url: str | None, no_store: bool,
     **run_args: Any,  # --perturbations, --samples, --seed, --severity/--severities, --mode…
-) -> None:
+) -> None:  # fmt: skip
     """Send each case and its perturbations to the target and judge every pair.
 
     Families whose pass rate's 95 % interval sits low break the feature; the same
@@ -117,21 +95,14 @@ def robustness(
     tgt = _target(target, model, settings.plan)
     feature, version = plan_scope(run_feature, run_version, settings.plan)
     inputs, eval_ref = _inputs(cases, eval_set, settings.store)
-    result = _run_with_progress(
-        run_robustness,
-        tgt,
-        inputs,
-        scorer=main,
-        expectation_scorers=expectation_scorers,
-        options=options,
-        store=settings.store,
-        save=not no_store,
-        feature=feature,
-        version=version,
-        eval_set=eval_ref,
-        target_label=target,  # the spec as typed; the runs layer strips secrets
-        **run_args,
-    )
+    with progress_bar("calling target") as progress:
+        result = run_robustness(
+            tgt, inputs, scorer=main, expectation_scorers=expectation_scorers, options=options,
+            store=settings.store, save=not no_store, feature=feature, version=version,
+            eval_set=eval_ref, progress=progress,
+            target_label=target,  # the spec as typed; the runs layer strips secrets
+            **run_args,
+        )  # fmt: skip
     print_robustness(result)
     if json_path:
         write_json(json_path, result.to_json())
@@ -143,7 +114,7 @@ def robustness(
 
 def _target(spec: str, model: str | None, plan: Any) -> Any:
     """The target ``--target`` names (maybe a [targets.NAME] of the plan), checked reachable."""
-    from pilotgate.targets import resolve_target
+    from pilotgate.targets import ensure_reachable, resolve_target
 
     tgt = resolve_target(spec, model=model, plan_targets=plan.targets if plan is not None else None)
     ensure_reachable(tgt.config)
@@ -173,15 +144,3 @@ def _inputs(cases: str | None, eval_set: str | None, store_url: str) -> tuple[An
     with open_store(store_url, create=False) as store:
         loaded, source = load_cases(cases, eval_set=eval_set, store=store)
     return loaded, source.ref if source.kind == "eval_set" else None
-
-
-def _run_with_progress(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    from rich.progress import Progress
-
-    with Progress(transient=True) as bar:
-        task = bar.add_task("calling target", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        return fn(*args, progress=progress, **kwargs)

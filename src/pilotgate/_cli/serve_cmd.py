@@ -6,7 +6,12 @@ import os
 
 import click
 
-from pilotgate._cli.ingest_cmd import parse_patterns, redaction_options
+from pilotgate._cli._options import (
+    parse_patterns,
+    plan_path_option,
+    redaction_options,
+    store_option,
+)
 from pilotgate._net import is_loopback_host
 from pilotgate.errors import ConfigError
 
@@ -19,8 +24,8 @@ _opt = click.option
 @click.command("serve")
 @_opt("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @_opt("--port", default=8765, show_default=True, type=int, help="Port (0: a free one).")
-@_opt("--store", "store_url", help="Store URL (default: PILOTGATE_STORE, plan, local).")
-@_opt("--plan", "plan_path", type=click.Path(dir_okay=False), help="Pilot plan file.")
+@store_option
+@plan_path_option
 @_opt("--max-body-mb", default=16.0, show_default=True, type=click.FloatRange(min=0.01),
       help="Largest request body accepted (413 beyond).")
 @_opt("--no-auth", is_flag=True,

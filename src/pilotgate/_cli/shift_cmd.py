@@ -6,88 +6,46 @@ from typing import Any
 
 import click
 
-from pilotgate._cli._options import plan_scope, store_options, write_json
+from pilotgate._cli._options import FILE, json_option, plan_scope, store_options, write_json
 from pilotgate.errors import ConfigError
 
 __all__ = ["shift"]
 
 
+_opt = click.option
+
+
+# fmt: off
 @click.command("shift")
-@click.option("--eval", "eval_path", type=click.Path(dir_okay=False), help="Eval cases (JSONL).")
-@click.option(
-    "--production",
-    "production_path",
-    type=click.Path(dir_okay=False),
-    help="Production inputs (JSONL).",
-)
-@click.option("--eval-set", help="Store-backed: name of a stored eval set.")
-@click.option("--feature", help="Store-backed: feature whose production inputs to read.")
-@click.option("--since", help="Store-backed: only production inputs since this date.")
-@click.option("--version", "version", help="Store-backed: only this feature version.")
-@click.option(
-    "--embedder",
-    default="minilm",
-    show_default=True,
-    help="Embedding backend: minilm (bundled model), lexical (no model), a registered name, "
-    "or openai:URL for an OpenAI-compatible /embeddings endpoint (with --embedding-model).",
-)
-@click.option("--embedding-model", help="Model name sent to an openai:URL embedder.")
-@click.option(
-    "--api-key-env",
-    default="OPENAI_API_KEY",
-    show_default=True,
-    help="Environment variable holding the openai:URL endpoint's API key.",
-)
-@click.option(
-    "--scores",
-    "scores_path",
-    type=click.Path(dir_okay=False),
-    help="Write per-input scores (JSONL).",
-)
-@click.option(
-    "--suggest",
-    type=click.IntRange(min=0),
-    default=0,
-    help="Suggest N cases to add, spread over gaps.",
-)
-@click.option(
-    "--suggest-out",
-    type=click.Path(dir_okay=False),
-    help="Where --suggest writes its cases (JSONL).",
-)
-@click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed for samples, splits, permutations."
-)
-@click.option(
-    "--level",
-    type=click.FloatRange(0.5, 0.999),
-    default=0.95,
-    show_default=True,
-    help="Coverage calibration level (expected coverage when nothing shifted).",
-)
-@click.option(
-    "--max-production",
-    type=click.IntRange(min=100),
-    default=100_000,
-    show_default=True,
-    help="Analyse a uniform sample of at most this many production inputs.",
-)
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False),
-    help="Write the pilotgate.shift/1 document.",
-)
+@_opt("--eval", "eval_path", type=FILE, help="Eval cases (JSONL).")
+@_opt("--production", "production_path", type=FILE, help="Production inputs (JSONL).")
+@_opt("--eval-set", help="Store-backed: name of a stored eval set.")
+@_opt("--feature", help="Store-backed: feature whose production inputs to read.")
+@_opt("--since", help="Store-backed: only production inputs since this date.")
+@_opt("--version", "version", help="Store-backed: only this feature version.")
+@_opt("--embedder", default="minilm", show_default=True,
+      help="Embedding backend: minilm (bundled model), lexical (no model), a registered name, "
+      "or openai:URL for an OpenAI-compatible /embeddings endpoint (with --embedding-model).")
+@_opt("--embedding-model", help="Model name sent to an openai:URL embedder.")
+@_opt("--api-key-env", default="OPENAI_API_KEY", show_default=True,
+      help="Environment variable holding the openai:URL endpoint's API key.")
+@_opt("--scores", "scores_path", type=FILE, help="Write per-input scores (JSONL).")
+@_opt("--suggest", type=click.IntRange(min=0), default=0,
+      help="Suggest N cases to add, spread over gaps.")
+@_opt("--suggest-out", type=FILE, help="Where --suggest writes its cases (JSONL).")
+@_opt("--seed", type=int, default=0, show_default=True,
+      help="Seed for samples, splits, permutations.")
+@_opt("--level", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True,
+      help="Coverage calibration level (expected coverage when nothing shifted).")
+@_opt("--max-production", type=click.IntRange(min=100), default=100_000, show_default=True,
+      help="Analyse a uniform sample of at most this many production inputs.")
+@json_option("pilotgate.shift/1")
 @store_options
+# fmt: on
 def shift(
-    scores_path: str | None,
-    suggest: int,
-    suggest_out: str | None,
-    json_path: str | None,
-    store_url: str | None,
-    no_store: bool,
-    **options: Any,
-) -> None:
+    scores_path: str | None, suggest: int, suggest_out: str | None, json_path: str | None,
+    store_url: str | None, no_store: bool, **options: Any,
+) -> None:  # fmt: skip
     """Measure eval-set coverage of production, find the gaps, and test for drift.
 
     Inputs come from files (case lines or ingest interaction lines) or from the store

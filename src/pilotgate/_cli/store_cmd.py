@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pilotgate._cli._options import write_json
+from pilotgate._cli._options import json_option, plan_path_option, store_option, write_json
 
 __all__ = ["store"]
 
@@ -14,27 +14,21 @@ def store() -> None:
     """Look after the store: retention of raw production data."""
 
 
+# fmt: off
 @store.command("prune")
 @click.option("--before", required=True, help="Delete raw records older than this date (UTC).")
 @click.option("--feature", help="Only this feature's interactions (and their feedback, steps).")
-@click.option(
-    "--keep-cases",
-    is_flag=True,
-    help="Keep the interactions (and feedback) that eval-set cases were built from.",
-)
+@click.option("--keep-cases", is_flag=True,
+              help="Keep the interactions (and feedback) that eval-set cases were built from.")
 @click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
-@click.option("--store", "store_url", help="Store URL (default: PILOTGATE_STORE, plan, local).")
-@click.option("--plan", "plan_path", type=click.Path(dir_okay=False), help="Pilot plan file.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a JSON doc.")
+@store_option
+@plan_path_option
+@json_option("pilotgate.store-prune/1")
+# fmt: on
 def prune_cmd(
-    before: str,
-    feature: str | None,
-    keep_cases: bool,
-    dry_run: bool,
-    store_url: str | None,
-    plan_path: str | None,
-    json_path: str | None,
-) -> None:
+    before: str, feature: str | None, keep_cases: bool, dry_run: bool, store_url: str | None,
+    plan_path: str | None, json_path: str | None,
+) -> None:  # fmt: skip
     """Delete interactions, feedback and steps before a date; runs and eval sets stay."""
     from pilotgate._dates import parse_time
     from pilotgate.plan import resolve_settings

@@ -6,61 +6,40 @@ from concurrent.futures import ThreadPoolExecutor
 
 import click
 
-from pilotgate._cli._options import write_json
+from pilotgate._cli._options import json_option, plan_path_option, store_option, write_json
 
 __all__ = ["usage"]
 
 
+# fmt: off
 @click.command("usage")
 @click.option("--feature", help="Feature (default: the plan's, else every feature).")
 @click.option("--version", "version", help="Only this version.")
 @click.option("--since", help="From this date/time (UTC unless given).")
 @click.option("--until", help="Up to this date/time, exclusive.")
-@click.option("--store", "store_url", help="Store URL (default: PILOTGATE_STORE, plan, local).")
-@click.option("--plan", "plan_path", type=click.Path(dir_okay=False), help="Pilot plan file.")
-@click.option(
-    "--by", "by_key", help="Slice by a metadata key: metadata.KEY (its 20 commonest values)."
-)
-@click.option(
-    "--where",
-    "where_opts",
-    multiple=True,
-    help="Only interactions with metadata.KEY=VALUE (repeatable).",
-)
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a JSON doc.")
-@click.option(
-    "--signals/--no-signals",
-    default=True,
-    help="Implicit signals, churn and off-purpose requests (needs a feature).",
-)
-@click.option(
-    "--signals-refresh/--no-signals-refresh",
-    "signals_refresh",
-    default=True,
-    help="Bring the signals up to date first (incrementally; default), or read them as "
-    "built (`serve` keeps them current): the output says how current they are either way.",
-)
+@store_option
+@plan_path_option
+@click.option("--by", "by_key",
+              help="Slice by a metadata key: metadata.KEY (its 20 commonest values).")
+@click.option("--where", "where_opts", multiple=True,
+              help="Only interactions with metadata.KEY=VALUE (repeatable).")
+@json_option("pilotgate.usage/1")
+@click.option("--signals/--no-signals", default=True,
+              help="Implicit signals, churn and off-purpose requests (needs a feature).")
+@click.option("--signals-refresh/--no-signals-refresh", "signals_refresh", default=True,
+              help="Bring the signals up to date first (incrementally; default), or read them "
+              "as built (`serve` keeps them current): the output says how current they are.")
 @click.option("--rebuild", is_flag=True, help="Recompute every stored signal, not only new data.")
-@click.option(
-    "--exact",
-    is_flag=True,
-    help="Exact percentiles from the raw rows (default: hourly rollups, within 0.25 %).",
-)
+@click.option("--exact", is_flag=True,
+              help="Exact percentiles from the raw rows (default: hourly rollups, within 0.25 %).")
+# fmt: on
 def usage(
-    feature: str | None,
-    version: str | None,
-    since: str | None,
-    until: str | None,
-    store_url: str | None,
-    plan_path: str | None,
-    by_key: str | None,
-    where_opts: tuple[str, ...],
-    json_path: str | None,
-    signals: bool,
-    rebuild: bool,
+    feature: str | None, version: str | None, since: str | None, until: str | None,
+    store_url: str | None, plan_path: str | None, by_key: str | None,
+    where_opts: tuple[str, ...], json_path: str | None, signals: bool, rebuild: bool,
     exact: bool = False,
     signals_refresh: bool = True,
-) -> None:
+) -> None:  # fmt: skip
     """Volume, latency, errors, acceptance, dwell, funnel and abandonment, by version and day.
 
     The funnel follows the plan's [pilot] steps.
@@ -81,21 +60,10 @@ def usage(
     with open_store(settings.store, create=False) as store, ThreadPoolExecutor(1) as pool:
         silent = None
         if signals and feature is not None:
-            silent = pool.submit(
-                silent_users, store, feature, cfg, version=version, since=t0, until=t1,
-                refresh=signals_refresh, rebuild=rebuild, fresh=True,
-            )  # fmt: skip
-        doc = usage_summary(
-            store,
-            plan,
-            feature=feature,
-            version=version,
-            since=t0,
-            until=t1,
-            by=by_key,
-            where=where_opts,
-            exact=exact,
-        )
+            silent = pool.submit(silent_users, store, feature, cfg, version=version, since=t0,
+                                 until=t1, refresh=signals_refresh, rebuild=rebuild, fresh=True)
+        doc = usage_summary(store, plan, feature=feature, version=version, since=t0, until=t1,
+                            by=by_key, where=where_opts, exact=exact)  # fmt: skip
         if silent is not None:
             doc["silent_users"] = silent.result().to_json()
     print_usage(doc)

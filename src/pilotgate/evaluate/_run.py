@@ -15,6 +15,7 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pilotgate.errors import ConfigError
@@ -56,6 +57,13 @@ class EvalResult:
 
     def to_json(self) -> dict[str, Any]:
         return self.document
+
+    def write_rows(self, path: str | Path) -> int:
+        """Write :attr:`rows` as JSONL (``--rows``), one case a line; returns the count."""
+        with Path(path).open("w", encoding="utf-8") as fh:
+            for row in self.rows:
+                fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        return len(self.rows)
 
 
 def response_cache_key(fingerprint: str, input: Any, version: str | None = None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pilotgate.gate._explain import explain_lines
 from pilotgate.gate._render import definition_text, fmt_ci, fmt_num
 
 if TYPE_CHECKING:
@@ -17,12 +18,16 @@ _STYLE = {"pass": "green", "fail": "bold red", "insufficient_data": "yellow"}
 _WORD = {"pass": "PASS", "fail": "FAIL", "insufficient_data": "INSUFFICIENT DATA"}
 
 
-def print_gate(result: GateResult, console: Console | None = None) -> None:
+def print_gate(
+    result: GateResult, console: Console | None = None, *, explain: bool = False
+) -> None:
     """Print the criteria table, every criterion changed after the start, and the verdict.
 
     Args:
         result: what :func:`evaluate_gate` returned.
         console: a ``rich.console.Console`` (default: a 160-column one on standard output).
+        explain: then list, per criterion, the runs considered and why each was taken or
+            skipped (:func:`explain_lines`, lines not wrapped).
     """
     from rich.console import Console
     from rich.markup import escape
@@ -37,6 +42,9 @@ def print_gate(result: GateResult, console: Console | None = None) -> None:
         f"verdict: [{_STYLE[result.verdict]}]{_WORD[result.verdict]}[/]"
         + (f" (run {result.run_id})" if result.run_id else "")
     )
+    if explain:
+        for line in explain_lines(result):
+            console.print(escape(line), highlight=False, soft_wrap=True)
 
 
 def _table(result: GateResult) -> Any:

@@ -8,7 +8,7 @@ from pilotgate.ingest._fate import BatchFate, store_batch, store_records
 from pilotgate.ingest._otlp import otlp_json_records, otlp_protobuf_records, span_to_record
 from pilotgate.ingest._readers import detect_format, read_records
 from pilotgate.ingest._run import FileReport, IngestReport, ingest_files
-from pilotgate.ingest._terminal import print_ingest
+from pilotgate.ingest._terminal import ingest_with_progress, print_ingest
 from pilotgate.ingest._validate import InvalidRecord, RecordError, validate_record
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "RecordError",
     "detect_format",
     "ingest_files",
+    "ingest_with_progress",
     "otlp_json_records",
     "otlp_protobuf_records",
     "print_ingest",

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pilotgate.ingest._run import IngestReport, ingest_files
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from pilotgate.ingest._run import IngestReport
+    from pilotgate.store import Store
 
-__all__ = ["print_ingest"]
+__all__ = ["ingest_with_progress", "print_ingest"]
 
 _SHOWN_BAD_LINES = 20
 
@@ -60,3 +64,27 @@ def _print_bad_lines(report: IngestReport, console: Any) -> None:
         console.print(f"  {b}", markup=False, highlight=False)
     if len(bad) > _SHOWN_BAD_LINES:
         console.print(f"  … and {len(bad) - _SHOWN_BAD_LINES} more (see --json)")
+
+
+def ingest_with_progress(files: Sequence[str | Path], store: Store, **options: Any) -> IngestReport:
+    """:func:`ingest_files` with a progress bar on a terminal's stderr for inputs of 4 MiB or more.
+
+    ``options`` are :func:`ingest_files`'s keywords (``redactor``, ``batch_size``, ``fmt``…).
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    err = Console(stderr=True)
+    total = sum(Path(f).stat().st_size for f in files)
+    show = err.is_terminal and total >= 4 * 1024 * 1024
+    description = "[progress.description]{task.description}"
+    columns = (description, BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, disable=not show) as bar:
+        task = bar.add_task("ingest", total=total)
+        done: dict[Path, int] = {}
+
+        def progress(path: Path, pos: int) -> None:
+            done[path] = pos
+            bar.update(task, completed=sum(done.values()), description=path.name)
+
+        return ingest_files(files, store, progress=progress, **options)

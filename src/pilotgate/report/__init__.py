@@ -20,6 +20,7 @@ from pilotgate.report._render import (
     write_report,
 )
 from pilotgate.report._summary import REPORT_SCHEMA, report_sections, report_summary
+from pilotgate.report._terminal import print_report
 
 __all__ = [
     "REPORT_SCHEMA",
@@ -28,6 +29,7 @@ __all__ = [
     "features",
     "figure_json",
     "plotly_js_path",
+    "print_report",
     "render_report",
     "report_sections",
     "report_summary",
