@@ -37,6 +37,7 @@ PUBLIC_API: dict[str, list[str]] = {
     ],
     "pilotgate.cases": [
         "BUILD_SCHEMA",
+        "CASE_STRATEGIES",
         "EXPORT_FORMATS",
         "FAILURE_KINDS",
         "REVIEW_ACTIONS",
@@ -49,6 +50,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "EvalSetDiff",
         "Review",
         "ReviewSession",
+        "StrategyInput",
         "apply_reviews",
         "build_eval_set",
         "dedup_texts",

@@ -33,10 +33,13 @@ class Registry(Generic[T]):
     Args:
         kind: what the registry holds ("perturbation", "scorer"…); also names the
             entry-point group ``pilotgate.<kind>s`` plug-ins are loaded from.
+        group: another entry-point group name (``pilotgate.case_strategies``).
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, *, group: str | None = None) -> None:
         self.kind = kind
+        self.group = group or f"pilotgate.{kind}s"
+        """The entry-point group plug-ins are loaded from (default ``pilotgate.<kind>s``)."""
         self._entries: dict[str, Entry[T]] = {}
         self._plugins_loaded = False
 
@@ -62,7 +65,7 @@ class Registry(Generic[T]):
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
-        for ep in entry_points(group=f"pilotgate.{self.kind}s"):
+        for ep in entry_points(group=self.group):
             ep.load()
 
     def get(self, name: str) -> Entry[T]:

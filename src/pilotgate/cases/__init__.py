@@ -12,6 +12,7 @@ from pilotgate.cases._build import build_eval_set
 from pilotgate.cases._dedup import Deduper, DedupResult, dedup_texts, normalise_text
 from pilotgate.cases._formats import EXPORT_FORMATS, export_cases, import_cases
 from pilotgate.cases._label_import import LabelImport, import_labels
+from pilotgate.cases._registry import CASE_STRATEGIES, StrategyInput
 from pilotgate.cases._render import render_cases
 from pilotgate.cases._review import (
     REVIEW_ACTIONS,
@@ -46,6 +47,7 @@ from pilotgate.cases._versions import (
 __all__ = [
     "LabelImport",
     "BUILD_SCHEMA",
+    "CASE_STRATEGIES",
     "EXPORT_FORMATS",
     "FAILURE_KINDS",
     "REVIEW_ACTIONS",
@@ -58,6 +60,7 @@ __all__ = [
     "EvalSetDiff",
     "Review",
     "ReviewSession",
+    "StrategyInput",
     "apply_reviews",
     "build_eval_set",
     "dedup_texts",

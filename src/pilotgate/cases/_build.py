@@ -20,19 +20,15 @@ import numpy.typing as npt
 from pilotgate.cases._dedup import Deduper, dedup_embedder, normalise_text, single_thread
 from pilotgate.cases._pool import Pool, case_input, load_pool
 from pilotgate.cases._redaction import CaseRedactor
+from pilotgate.cases._registry import CASE_STRATEGIES, StrategyInput
 from pilotgate.cases._review import Decision, review_decisions
 from pilotgate.cases._spec import BuildResult, BuildSpec
 from pilotgate.cases._strategies import (
     NoveltyScores,
     allocate,
     cluster_inputs,
-    failures_order,
-    novelty_order,
     novelty_scores,
-    rng_for,
     schedule,
-    stratified_order,
-    uniform_order,
 )
 from pilotgate.errors import InputError
 from pilotgate.records import Case
@@ -130,24 +126,19 @@ def _build(
     t3 = time.perf_counter()
     weights = {s: w for s, w in spec.weights.items() if w > 0}
     quotas = allocate(spec.size, weights)
-    novelty: NoveltyScores | None = None
     orders: dict[str, I64] = {}
+    seen: list[NoveltyScores | None] = []
+
+    def novelty_once() -> NoveltyScores | None:
+        if not seen:
+            seen.append(_novelty(store, name, spec, embedder, vecs, notes))
+        return seen[0]
+
     for s in weights:
-        if s == "uniform":
-            orders[s] = uniform_order(len(pool), spec.seed)
-        elif s == "stratified":
-            orders[s] = stratified_order(labels, spec.seed, quotas[s])
-        elif s == "failures":
-            orders[s] = failures_order(pool, spec.seed, spec.failure_weights)
-            if not len(orders[s]):
-                notes.append("failures: no interaction has a failure signal")
-        elif s == "novelty":
-            novelty = _novelty(store, name, spec, embedder, vecs, notes)
-            orders[s] = (
-                novelty_order(novelty, spec.seed)
-                if novelty is not None
-                else rng_for(spec.seed, "novelty").permutation(len(pool))
-            )
+        inp = StrategyInput(pool, labels, quotas[s], spec.seed, spec.failure_weights, notes,
+                            novelty_once)  # fmt: skip
+        orders[s] = np.asarray(CASE_STRATEGIES.get(s).obj(inp), dtype=np.intp)
+    novelty = seen[0] if seen else None
     decisions = review_decisions(store, name)
     dropped = {k for k, d in decisions.items() if d.action == "drop"}
     picker = _Picker(pool, spec, orders, dropped)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
+from pilotgate.cases._registry import CASE_STRATEGIES
 from pilotgate.errors import ConfigError
 from pilotgate.records import Case
 
@@ -95,10 +96,7 @@ class BuildSpec:
         if not self.weights:
             raise ConfigError("no strategy given", fix=f"use one of {', '.join(STRATEGIES)}")
         for name, w in self.weights.items():
-            if name not in STRATEGIES:
-                raise ConfigError(
-                    f"unknown strategy {name!r}", fix=f"use one of {', '.join(STRATEGIES)}"
-                )
+            _known(name)
             if not w >= 0:
                 raise ConfigError(f"weight of {name} must be >= 0, got {w}")
         if sum(self.weights.values()) <= 0:
@@ -165,8 +163,7 @@ def parse_strategies(
         else [s.strip() for s in strategies]
     )
     for n in names:
-        if n not in STRATEGIES:
-            raise ConfigError(f"unknown strategy {n!r}", fix=f"use {', '.join(STRATEGIES)}")
+        _known(n)
     if len(set(names)) != len(names):
         raise ConfigError(f"a strategy is named twice in {strategies!r}")
     if not weights:
@@ -251,3 +248,10 @@ def _count_refs(cases: Sequence[Case]) -> dict[str, int]:
         src = str((c.origin or {}).get("reference_source", "none"))
         out[src] = out.get(src, 0) + 1
     return out
+
+
+def _known(name: str) -> None:
+    """Raise unless ``name`` is a built-in strategy or one a plug-in registered."""
+    if name not in STRATEGIES and name not in CASE_STRATEGIES:
+        names = [*STRATEGIES, *(n for n in CASE_STRATEGIES.names() if n not in STRATEGIES)]
+        raise ConfigError(f"unknown strategy {name!r}", fix=f"use one of {', '.join(names)}")

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pilotgate.cases._pool import Pool
+from pilotgate.cases._registry import CASE_STRATEGIES, StrategyInput, strategy_rng
 from pilotgate.cases._spec import DEFAULT_FAILURE_WEIGHTS
 
 __all__ = [
@@ -34,12 +35,10 @@ F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.intp]
 
-_STRATEGY_IDS = {"uniform": 1, "stratified": 2, "failures": 3, "novelty": 4, "clusters": 5}
-
 
 def rng_for(seed: int, what: str) -> np.random.Generator:
     """An independent stream per strategy, so adding one strategy leaves the others' picks."""
-    return np.random.default_rng([seed, _STRATEGY_IDS[what]])
+    return strategy_rng(seed, what)
 
 
 def uniform_order(n: int, seed: int) -> I64:
@@ -240,3 +239,35 @@ def schedule(quotas: Mapping[str, int]) -> list[str]:
         current[best] -= total
         out.append(best)
     return out
+
+
+# ------------------------------------------------------- the built-ins, on the registry
+@CASE_STRATEGIES.register("uniform")
+def uniform_strategy(inp: StrategyInput) -> I64:
+    """Every interaction equally likely."""
+    return uniform_order(len(inp.pool), inp.seed)
+
+
+@CASE_STRATEGIES.register("stratified")
+def stratified_strategy(inp: StrategyInput) -> I64:
+    """Kinds of request: input clusters take turns by their quotas."""
+    return stratified_order(inp.labels, inp.seed, inp.quota)
+
+
+@CASE_STRATEGIES.register("failures")
+def failures_strategy(inp: StrategyInput) -> I64:
+    """What went wrong, weighted by the failure kinds' weights."""
+    order = failures_order(inp.pool, inp.seed, inp.failure_weights)
+    if not len(order):
+        inp.notes.append("failures: no interaction has a failure signal")
+    return order
+
+
+@CASE_STRATEGIES.register("novelty")
+def novelty_strategy(inp: StrategyInput) -> I64:
+    """What the eval set it improves on does not cover yet (uniform when there is none)."""
+    scores = inp.novelty()
+    if scores is None:
+        out: I64 = rng_for(inp.seed, "novelty").permutation(len(inp.pool))
+        return out
+    return novelty_order(scores, inp.seed)
