@@ -244,7 +244,12 @@ def _sub(det: Detector, text: str) -> tuple[str, int]:
 def _sub_many(det: Detector, text: str) -> tuple[str, int]:
     """:func:`_sub` for a detector that validates its matches as a batch and may say
     where they can be (``det.regions``): the pattern runs on those spans only, each with
-    one character of context either side (all its look-arounds read)."""
+    one character of context either side (all its look-arounds read). A detector with a
+    ``scan`` runs that instead where it applies."""
+    if det.scan is not None:
+        scanned = det.scan(text, det.placeholder)
+        if scanned is not None:
+            return scanned
     regions = det.regions(text) if det.regions is not None else None
     if regions is None:
         return _split_validate(det, text)
