@@ -164,6 +164,12 @@ def test_regions_skip_blocks_without_candidates() -> None:
         "4111 1111 1111 1111",  # the whole text: starts at 0, ends at the end
         "4111 1111 1111 1111x",  # a letter after the run: no match can end there
         "4111 1111 1111 1111 1111x",  # ... so the match backs off one group
+        "4111 1111 1111 1111 1x",  # (to a valid card)
+        "4111 1111 1111 1111 110",  # 19 digits, the most a match holds
+        "4111 1111 1111 1111 1101",  # 20: the match ends one group earlier
+        "4111.1111.1111.1111",  # "." joins no groups
+        "4111 1111 1117",  # 12 digits passing Luhn: too few
+        "4111 1111x1111 1111 1111 1111",
         "x4111 1111 1111 1111",  # a letter before: the run's first group starts none
         "_4111 1111 1111 1111 4111 1111 1111 1111",
         "4111--1111 1111 1111 1111",
