@@ -50,8 +50,9 @@ _DOUBLED = bytes([0, 2, 4, 6, 8, 1, 3, 5, 7, 9])
 """Each digit doubled, minus 9 when over 9 (the Luhn rule)."""
 
 
-CHUNK = 16_384
-"""Characters per step: every array stays small (no page faults, cache-resident)."""
+CHUNK = 24_576
+"""Characters per step: every array stays under 128 KB (no fresh pages to fault in each
+call, cache-resident); larger steps pay in page faults, smaller ones in calls."""
 _REACH = 64
 """Characters right of a start that decide its match: 20 digits, 19 separators, 1 more."""
 
@@ -145,7 +146,7 @@ def _chunk(
         k = step[k]
     a = okg[taken]
     z = b[a]
-    good = _luhn_ok(np, values[left:right][cls == _DIGIT], cum[a], cum[z + 1])
+    good = _luhn_ok(np, values[left:right][is_digit[1:-1].view(np.bool_)], cum[a], cum[z + 1])
     first = starts[a[good]] + left
     past = ends[z[good]] + left
     both = np.empty(2 * len(first), np.intp)
