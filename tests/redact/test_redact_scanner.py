@@ -13,10 +13,12 @@ import dataclasses
 import re
 from functools import partial
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pilotgate.redact import luhn_valid
+from pilotgate.redact._cardscan import scan_cards
 from pilotgate.redact._detect import Detector, builtin_detectors
 from pilotgate.redact._redact import _sub
 
@@ -60,9 +62,15 @@ def reference(kind: str, text: str) -> tuple[str, int]:
 
 
 def small_blocks(det: Detector, block: int) -> Detector:
-    """``det`` with regions cut every ``block`` characters, so short texts are cut too."""
+    """``det`` with regions cut every ``block`` characters, so short texts are cut too, and
+    (card) its regex-free scan on texts of any length, read in ``block``-character steps."""
     assert isinstance(det.regions, partial)
-    return dataclasses.replace(det, regions=partial(det.regions, block=block))
+    scan = det.scan and partial(scan_cards, min_len=0, chunk=block)
+    return dataclasses.replace(det, regions=partial(det.regions, block=block), scan=scan)
+
+
+def regex_only(det: Detector) -> Detector:
+    return dataclasses.replace(det, scan=None)
 
 
 PIECES = [
@@ -83,6 +91,18 @@ PIECES = [
     "x",
     "é",
     "_",
+    # the card scan's edges: a run ending at a letter or "_", doubled separators, separators
+    # at a run's edges, 20+ digit groups, runs longer than any card
+    "4111 1111 1111 1111a",
+    "a4111 1111 1111 1111",
+    "4111-1111-1111-1111_",
+    "1--2",
+    "1 -2",
+    " -4111",
+    "4111- ",
+    "41111111111111111111",
+    "1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2",
+    "5500 0000 0000 0004 4111 1111 1111 1111 4111",
 ]
 MIXES = st.lists(
     st.one_of(
@@ -103,6 +123,7 @@ def test_card_and_phone_passes_equal_the_reference(text: str, block: int, copies
         want = reference(kind, text)
         assert _sub(det, text) == want, kind
         assert _sub(small_blocks(det, block), text) == want, (kind, block)
+        assert _sub(regex_only(small_blocks(det, block)), text) == want, (kind, block)
 
 
 MATCHES = st.lists(
@@ -135,3 +156,45 @@ def test_regions_skip_blocks_without_candidates() -> None:
     assert regions[0][1] == len(text) and regions[0][0] > len(text) - 10_000
     assert _sub(det, text) == reference("card", text)
     assert _sub(det, text)[1] == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4111 1111 1111 1111",  # the whole text: starts at 0, ends at the end
+        "4111 1111 1111 1111x",  # a letter after the run: no match can end there
+        "4111 1111 1111 1111 1111x",  # ... so the match backs off one group
+        "4111 1111 1111 1111 1x",  # (to a valid card)
+        "4111 1111 1111 1111 110",  # 19 digits, the most a match holds
+        "4111 1111 1111 1111 1101",  # 20: the match ends one group earlier
+        "4111.1111.1111.1111",  # "." joins no groups
+        "4111 1111 1117",  # 12 digits passing Luhn: too few
+        "4111 1111x1111 1111 1111 1111",
+        "x4111 1111 1111 1111",  # a letter before: the run's first group starts none
+        "_4111 1111 1111 1111 4111 1111 1111 1111",
+        "4111--1111 1111 1111 1111",
+        "-4111 1111 1111 1111-",
+        "4111 1111 1111 1111 " * 3,  # matches back to back
+        "4111111111111111111111 4111 1111 1111 1111",  # a 22-digit group, then a card
+        "é 4111 1111 1111 1111",  # not ASCII: the regex
+        "4111 1111 1111 1111 ١٢٣",
+    ],
+)
+@pytest.mark.parametrize("chunk", [1, 5, 16, 4096])
+def test_card_scan_edges_equal_the_reference(text: str, chunk: int) -> None:
+    got = scan_cards(text, "[CARD]", min_len=0, chunk=chunk)
+    if text.isascii():
+        assert got == reference("card", text)
+    else:
+        assert got is None  # the regex runs instead
+        assert _sub(builtin_detectors()["card"], text) == reference("card", text)
+
+
+def test_card_scan_on_a_megabyte_equals_the_reference() -> None:
+    """Long runs across many steps, valid cards among near-misses (sums past 2**16)."""
+    det = builtin_detectors()["card"]
+    for piece in ("4111 1111 1111 111", "4111 1111 1111 1111 ", "1-2-3-4-", "1 ", "4111x"):
+        text = (piece * (1_000_000 // len(piece)))[:1_000_000]
+        got = _sub(det, text)
+        assert got == reference("card", text), piece
+        assert got == _sub(regex_only(det), text), piece

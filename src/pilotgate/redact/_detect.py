@@ -19,6 +19,8 @@ from functools import partial
 from itertools import repeat
 from typing import Any
 
+from pilotgate.redact._cardscan import scan_cards
+
 __all__ = [
     "BUILTIN_KINDS",
     "SEPARATORS",
@@ -246,6 +248,9 @@ class Detector:
 
     regions: Callable[[str], list[tuple[int, int]] | None] | None = None
     """Where matches may be (``candidate_regions``): the pattern runs only there."""
+    scan: Callable[[str, str], tuple[str, int] | None] | None = None
+    """The whole pass without the regex (``scan_cards``): ``(text, placeholder)`` to the
+    redacted text and count, or ``None`` where it does not apply (then the regex runs)."""
 
     timeout_s: float | None = None
     """Time limit per text (user patterns, run by the ``regex`` module); None: none needed."""
@@ -385,6 +390,7 @@ def builtin_detectors() -> dict[str, Detector]:
             min_digits=13,
             digit_run=13,
             regions=partial(candidate_regions, shape=_CARD_SHAPE, may_hold=_card_block),
+            scan=scan_cards,
         ),
         "phone": Detector(
             "phone",

@@ -244,16 +244,17 @@ def _sub(det: Detector, text: str) -> tuple[str, int]:
 def _sub_many(det: Detector, text: str) -> tuple[str, int]:
     """:func:`_sub` for a detector that validates its matches as a batch and may say
     where they can be (``det.regions``): the pattern runs on those spans only, each with
-    one character of context either side (all its look-arounds read)."""
+    one character of context either side (all its look-arounds read). A detector with a
+    ``scan`` runs that instead of the pattern where it applies."""
     regions = det.regions(text) if det.regions is not None else None
     if regions is None:
-        return _split_validate(det, text)
+        return _scan_or_split(det, text)
     out: list[str] = []
     total = 0
     done = 0
     for start, end in regions:
         a, b = max(start - 1, 0), min(end + 1, len(text))
-        new, n = _split_validate(det, text[a:b])
+        new, n = _scan_or_split(det, text[a:b])
         if n:
             out.append(text[done:start])
             out.append(new[start - a : len(new) - (b - end)])
@@ -263,6 +264,14 @@ def _sub_many(det: Detector, text: str) -> tuple[str, int]:
         return text, 0
     out.append(text[done:])
     return "".join(out), total
+
+
+def _scan_or_split(det: Detector, text: str) -> tuple[str, int]:
+    if det.scan is not None:
+        scanned = det.scan(text, det.placeholder)
+        if scanned is not None:
+            return scanned
+    return _split_validate(det, text)
 
 
 def _split_validate(det: Detector, text: str) -> tuple[str, int]:
