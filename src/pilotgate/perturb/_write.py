@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pilotgate.perturb._base import resolve_names
 from pilotgate.perturb._cases import perturb_cases
+from pilotgate.perturb._lookup import resolve_names
 from pilotgate.records import Case, read_cases, write_cases
 
 __all__ = ["PerturbFileResult", "perturb_file"]

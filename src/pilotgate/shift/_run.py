@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pilotgate._dates import parse_time
+from pilotgate.embeddings import EmbeddingCache, InMemoryEmbeddingCache, StoreEmbeddingCache
 from pilotgate.errors import ConfigError
 from pilotgate.shift._analyze import analyze_shift
-from pilotgate.shift._embed import EmbeddingCache, InMemoryEmbeddingCache
 from pilotgate.shift._inputs import ShiftInputs, load_inputs
 from pilotgate.shift._result import ShiftResult
-from pilotgate.shift._store_io import StoreEmbeddingCache, eval_set_inputs, production_inputs
+from pilotgate.shift._store_io import eval_set_inputs, production_inputs
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -167,7 +167,7 @@ def _cache(store: Store | None, embedder: str) -> EmbeddingCache:
 def _embedder(request: ShiftRequest) -> Any:
     if not request.embedder.startswith("openai:"):
         return request.embedder
-    from pilotgate.shift._openai import OpenAIEmbedder
+    from pilotgate.embeddings import OpenAIEmbedder
 
     return OpenAIEmbedder(
         request.embedder.removeprefix("openai:"),

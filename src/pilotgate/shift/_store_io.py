@@ -5,7 +5,7 @@ Vectors are cached in the store by :class:`pilotgate.embeddings.StoreEmbeddingCa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
