@@ -32,15 +32,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "pilotgate.scoring._python",
     ): "python: scorers are built where cases load",
     (
-        "pilotgate.gate._resolve",
-        "pilotgate.usage._slices",
-    ): "metric slices parse with usage's selector",
-    ("pilotgate.gate._providers", "pilotgate.usage._cost"): "usage.cost_per_call reads usage_cost",
-    (
-        "pilotgate.gate._providers",
-        "pilotgate.usage._slices",
-    ): "usage.*[k=v] criteria read usage slices",
-    (
         "pilotgate.report._capabilities",
         "pilotgate.gate._reproduce",
     ): "reproduce commands shared with the gate",
