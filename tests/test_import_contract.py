@@ -35,13 +35,7 @@ ALLOWED: dict[tuple[str, str], str] = {
         "pilotgate.report._capabilities",
         "pilotgate.gate._reproduce",
     ): "reproduce commands shared with the gate",
-    ("pilotgate.report.pages", "pilotgate.usage._cost"): "the dashboard's cost card",
-    ("pilotgate.report.pages", "pilotgate.usage._slices"): "the dashboard's usage slices",
     # added by the rollups (issue 17): public names to give (issue 14)
-    (
-        "pilotgate.report._queries",
-        "pilotgate.usage._rollup",
-    ): "the overview's per-day counts from the rollups",
     ("pilotgate.usage._figures", "pilotgate.store._rollups"): "the rollups' stated relative error",
     (
         "pilotgate.usage._rollup",

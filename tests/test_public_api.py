@@ -480,6 +480,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "SliceReport",
         "UsageFigures",
         "UsageReport",
+        "daily_counts",
         "describe_selector",
         "hist_quantile",
         "metadata_key",

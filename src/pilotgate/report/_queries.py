@@ -20,8 +20,7 @@ from sqlalchemy.engine import Connection
 from pilotgate._stats import wilson
 from pilotgate.store import tables as t
 from pilotgate.store._types import UTCDateTime
-from pilotgate.usage import usage_figures
-from pilotgate.usage._rollup import daily_counts
+from pilotgate.usage import daily_counts, usage_figures
 
 if TYPE_CHECKING:
     from pilotgate.store import Store

@@ -14,6 +14,7 @@ from pilotgate.usage._cost import CostReport, usage_cost
 from pilotgate.usage._figures import UsageFigures
 from pilotgate.usage._queries import Filters
 from pilotgate.usage._report import FunnelStep, Slice, UsageReport, usage_report
+from pilotgate.usage._rollup import daily_counts
 from pilotgate.usage._slices import (
     Selector,
     SliceReport,
@@ -39,6 +40,7 @@ __all__ = [
     "SliceReport",
     "UsageFigures",
     "UsageReport",
+    "daily_counts",
     "describe_selector",
     "hist_quantile",
     "metadata_key",
