@@ -36,11 +36,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "pilotgate.gate._reproduce",
     ): "reproduce commands shared with the gate",
     # added by the rollups (issue 17): public names to give (issue 14)
-    ("pilotgate.usage._figures", "pilotgate.store._rollups"): "the rollups' stated relative error",
-    (
-        "pilotgate.usage._rollup",
-        "pilotgate.store._rollups",
-    ): "usage reads the store's rollup tables",
     # the CLI and the web app are the top layer: only these import them
     ("pilotgate.__main__", "pilotgate._cli"): "`python -m pilotgate` runs the CLI",
     ("pilotgate._cli.serve_cmd", "pilotgate._web"): "`pilotgate serve` starts the web app",
