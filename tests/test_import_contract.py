@@ -55,7 +55,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate.ingest._parallel", "pilotgate.store._fast"): "the fast SQLite row path",
     ("pilotgate.ingest._validate", "pilotgate.store._fast"): "normalise_interaction not public",
     ("pilotgate.load._httpsend", "pilotgate.targets._http"): "response-path lookup not public",
-    ("pilotgate.report._queries", "pilotgate.store._types"): "UTCDateTime has no public name",
     ("pilotgate.signals._offpurpose", "pilotgate.shift._cluster"): "clustering not public",
     ("pilotgate.signals._offpurpose", "pilotgate.shift._coverage"): "coverage calibration",
 }
