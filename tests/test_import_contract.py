@@ -52,8 +52,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate.demo._steps", "pilotgate.shift._store_io"): "input selection not public in shift",
     ("pilotgate.evaluate", "pilotgate.scoring._judge"): "imported to register the judge scorer",
     ("pilotgate.evaluate._run", "pilotgate.scoring._judge"): "judge_cache has no public name",
-    ("pilotgate.ingest._parallel", "pilotgate.store._fast"): "the fast SQLite row path",
-    ("pilotgate.ingest._validate", "pilotgate.store._fast"): "normalise_interaction not public",
     ("pilotgate.load._httpsend", "pilotgate.targets._http"): "response-path lookup not public",
     ("pilotgate.signals._offpurpose", "pilotgate.shift._cluster"): "clustering not public",
     ("pilotgate.signals._offpurpose", "pilotgate.shift._coverage"): "coverage calibration",
