@@ -28,10 +28,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate._docs", "pilotgate._cli"): "docs/cli.md is generated from click's metadata",
     # added by the first-day fixes (issue 18): public names to give (issue 14)
     (
-        "pilotgate.evaluate._inputs",
-        "pilotgate.scoring._python",
-    ): "python: scorers are built where cases load",
-    (
         "pilotgate.report._capabilities",
         "pilotgate.gate._reproduce",
     ): "reproduce commands shared with the gate",
@@ -50,8 +46,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate.collector._router", "pilotgate.ingest._otlp_join"): "merge_stored not public",
     ("pilotgate.collector._router", "pilotgate.ingest._sanitise"): "NORMALISED not public",
     ("pilotgate.demo._steps", "pilotgate.shift._store_io"): "input selection not public in shift",
-    ("pilotgate.evaluate", "pilotgate.scoring._judge"): "imported to register the judge scorer",
-    ("pilotgate.evaluate._run", "pilotgate.scoring._judge"): "judge_cache has no public name",
     ("pilotgate.load._httpsend", "pilotgate.targets._http"): "response-path lookup not public",
     ("pilotgate.signals._offpurpose", "pilotgate.shift._cluster"): "clustering not public",
     ("pilotgate.signals._offpurpose", "pilotgate.shift._coverage"): "coverage calibration",
