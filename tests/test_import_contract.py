@@ -46,7 +46,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate.collector._router", "pilotgate.ingest._otlp_join"): "merge_stored not public",
     ("pilotgate.collector._router", "pilotgate.ingest._sanitise"): "NORMALISED not public",
     ("pilotgate.demo._steps", "pilotgate.shift._store_io"): "input selection not public in shift",
-    ("pilotgate.load._httpsend", "pilotgate.targets._http"): "response-path lookup not public",
     ("pilotgate.signals._offpurpose", "pilotgate.shift._cluster"): "clustering not public",
     ("pilotgate.signals._offpurpose", "pilotgate.shift._coverage"): "coverage calibration",
 }
