@@ -38,13 +38,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate.demo._services", "pilotgate._web"): "the demo serves the dashboard it shows",
     # _cli: capability logic still reached from the CLI (issue 14, item 1)
     # shared helpers that live in one package and are used by another
-    ("pilotgate.collector._body", "pilotgate.ingest._json"): "ingest's JSON loader not public",
-    ("pilotgate.collector._otlp_route", "pilotgate.ingest._otlp_logs"): "OTLP log decoding",
-    ("pilotgate.collector._router", "pilotgate.ingest._gc"): "gc_paused has no public name",
-    ("pilotgate.collector._router", "pilotgate.ingest._fate"): "write_isolated not public",
-    ("pilotgate.collector._router", "pilotgate.ingest._json"): "ingest's JSON loader not public",
-    ("pilotgate.collector._router", "pilotgate.ingest._otlp_join"): "merge_stored not public",
-    ("pilotgate.collector._router", "pilotgate.ingest._sanitise"): "NORMALISED not public",
     ("pilotgate.demo._steps", "pilotgate.shift._store_io"): "input selection not public in shift",
     ("pilotgate.signals._offpurpose", "pilotgate.shift._cluster"): "clustering not public",
     ("pilotgate.signals._offpurpose", "pilotgate.shift._coverage"): "coverage calibration",

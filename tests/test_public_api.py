@@ -198,6 +198,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "metric_problem",
     ],
     "pilotgate.ingest": [
+        "NORMALISED",
         "BatchFate",
         "FileReport",
         "IngestReport",
@@ -205,7 +206,9 @@ PUBLIC_API: dict[str, list[str]] = {
         "RecordError",
         "detect_format",
         "ingest_files",
+        "otlp_json_log_records",
         "otlp_json_records",
+        "otlp_protobuf_log_records",
         "otlp_protobuf_records",
         "print_ingest",
         "read_records",
@@ -213,6 +216,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "store_batch",
         "store_records",
         "validate_record",
+        "write_isolated",
     ],
     "pilotgate.instrument": [
         "Instrumentation",
