@@ -27,10 +27,6 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 ALLOWED: dict[tuple[str, str], str] = {
     ("pilotgate._docs", "pilotgate._cli"): "docs/cli.md is generated from click's metadata",
     # added by the first-day fixes (issue 18): public names to give (issue 14)
-    (
-        "pilotgate.report._capabilities",
-        "pilotgate.gate._reproduce",
-    ): "reproduce commands shared with the gate",
     # added by the rollups (issue 17): public names to give (issue 14)
     # the CLI and the web app are the top layer: only these import them
     ("pilotgate.__main__", "pilotgate._cli"): "`python -m pilotgate` runs the CLI",

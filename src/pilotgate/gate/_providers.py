@@ -11,9 +11,9 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
+from pilotgate._reproduce import eval_command, load_command, recorded_command
 from pilotgate.gate._catalogue import Evidence, MetricValue, NoData, metric_provider
 from pilotgate.gate._context import MetricContext
-from pilotgate.gate._reproduce import eval_command, load_command, recorded_command
 
 __all__: list[str] = []
 
