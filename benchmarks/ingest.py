@@ -155,9 +155,9 @@ def stage_costs(records: list[dict[str, Any]], tmp: Path) -> dict[str, float]:
 
     With the cyclic GC paused, as ``ingest_files`` and the collector run.
     """
+    from pilotgate._gc import gc_paused
+    from pilotgate._json import loads_line
     from pilotgate.ingest import store_records, validate_record
-    from pilotgate.ingest._gc import gc_paused
-    from pilotgate.ingest._json import loads_line
     from pilotgate.redact import Redactor
     from pilotgate.store import Store
 
@@ -399,7 +399,7 @@ def main() -> int:
     n = args.n or (50_000 if args.quick else 200_000)
     records = make_records(n, args.seed)
 
-    from pilotgate.ingest._json import HAVE_ORJSON
+    from pilotgate._json import HAVE_ORJSON
 
     print(
         f"ingest benchmark: {n:,} interactions, seed {args.seed}, Python "

@@ -37,9 +37,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
+    from pilotgate._coverage import nearest
     from pilotgate.demo.data import demo_set, production_stream
     from pilotgate.shift import InMemoryEmbeddingCache, analyze_shift
-    from pilotgate.shift._coverage import nearest
 
     demo = demo_set(args.seed)
     shown = {c["expected"] for c in demo}

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pilotgate.ingest import _json
+from pilotgate import _json
 
 LINES = [
     b'{"a": 1, "b": [true, null, "\\u00e9"]}\n',

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pilotgate._interaction_rows import CheckedInteraction, sqlite_interaction_row
 from pilotgate.ingest import InvalidRecord, ingest_files, read_records, validate_record
 from pilotgate.ingest._parallel import (
     WorkerPool,
@@ -18,7 +19,6 @@ from pilotgate.ingest._readers import SKIPPED
 from pilotgate.records import BadLine
 from pilotgate.redact import Redactor
 from pilotgate.store import Store
-from pilotgate.store._fast import CheckedInteraction, sqlite_interaction_row
 
 TS = "2026-05-01T12:00:00Z"
 OTLP_LINE = {

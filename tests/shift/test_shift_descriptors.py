@@ -7,8 +7,8 @@ import math
 
 import pytest
 
+from pilotgate._lexicon import FUNCTION_WORDS
 from pilotgate.shift import DESCRIPTORS, compute_descriptors
-from pilotgate.shift._lexicon import FUNCTION_WORDS
 
 
 def one(text: str) -> tuple[dict[str, float], str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pilotgate._cluster import cluster_points, ctfidf_keywords
 from pilotgate.shift import compute_descriptors
-from pilotgate.shift._cluster import cluster_points, ctfidf_keywords
 
 
 def blobs(rng: np.random.Generator, sizes: list[int], dim: int = 32) -> np.ndarray:
@@ -73,7 +73,7 @@ def test_telling_descriptors_name_what_sets_a_gap_apart() -> None:
 
 
 def test_bigrams_never_span_a_removed_stop_word() -> None:
-    from pilotgate.shift._cluster import tokens
+    from pilotgate._cluster import tokens
 
     toks = tokens("Good morning, does the kettle have a credit card slot")
     assert "credit card" in toks and "card slot" in toks

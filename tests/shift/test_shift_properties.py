@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pilotgate._coverage import Calibration, novelty
 from pilotgate._stats import wilson as wilson_interval
 from pilotgate.embeddings._lexical import LexicalEmbedder
-from pilotgate.shift._coverage import Calibration, novelty
 from pilotgate.shift._stats import benjamini_hochberg
 
 EMB = LexicalEmbedder(dim=64)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pilotgate._coverage import calibrate, coverage_interval, nearest, novelty
 from pilotgate._stats import wilson as wilson_interval
-from pilotgate.shift._coverage import calibrate, coverage_interval, nearest, novelty
 from pilotgate.shift._drift import classifier_test
 from pilotgate.shift._stats import (
     benjamini_hochberg,

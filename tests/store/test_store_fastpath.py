@@ -16,16 +16,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from pilotgate.ingest import InvalidRecord, validate_record
-from pilotgate.records import InteractionRecord
-from pilotgate.redact import Redactor
-from pilotgate.store import Store
-from pilotgate.store._fast import (
+from pilotgate._interaction_rows import (
     CheckedInteraction,
     json_text,
     normalise_interaction,
     sqlite_interaction_row,
 )
+from pilotgate.ingest import InvalidRecord, validate_record
+from pilotgate.records import InteractionRecord
+from pilotgate.redact import Redactor
+from pilotgate.store import Store
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -165,7 +165,7 @@ def test_postgresql_copy_lines_store_a_repeated_key_once(store: Store) -> None:
     rollups (marked by the table's statement triggers either way) agree with the rows."""
     if store.dialect != "postgresql":
         pytest.skip("COPY lines are PostgreSQL's bulk path")
-    from pilotgate.store._fast import pg_copy_line
+    from pilotgate._interaction_rows import pg_copy_line
     from pilotgate.store.rollups import refresh_rollups
 
     def rec(rid: str, hour: int) -> CheckedInteraction:

@@ -13,8 +13,9 @@ from aiohttp import web
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pilotgate._response_path import lookup
 from pilotgate.targets import TargetConfig, build_target, close_sessions, resolve_target
-from pilotgate.targets._http import lookup, render
+from pilotgate.targets._http import render
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,6 @@ from sqlalchemy import select
 
 from pilotgate.collector._keys import ApiKey, authenticate, parse_origin
 from pilotgate.store import Store, tables
-from pilotgate.store._schema import DEFAULT_PROJECT
 
 __all__ = ["Access", "Caller", "RateLimiter", "foreign_references", "require_json"]
 
@@ -110,7 +109,7 @@ class Access:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             if not self.require_key:
-                return Caller(DEFAULT_PROJECT, None)
+                return Caller(tables.DEFAULT_PROJECT, None)
             raise HTTPException(
                 401, detail="missing API key", headers={"WWW-Authenticate": "Bearer"}
             )

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
-from pilotgate.ingest._json import loads
+from pilotgate._json import loads
 
 __all__ = ["decode_batch", "read_body"]
 

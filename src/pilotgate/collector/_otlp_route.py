@@ -2,7 +2,7 @@
 
 Spans and GenAI log events of one call share an interaction id; the collector joins
 them with what is already stored under it (whichever arrived first), see
-:mod:`pilotgate.ingest._otlp_join`.
+:mod:`pilotgate.collector._otlp_join`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,12 @@ from typing import Any
 from fastapi import HTTPException, Response
 from fastapi.concurrency import run_in_threadpool
 
-from pilotgate.ingest import otlp_json_records, otlp_protobuf_records
-from pilotgate.ingest._otlp_logs import otlp_json_log_records, otlp_protobuf_log_records
+from pilotgate.ingest import (
+    otlp_json_log_records,
+    otlp_json_records,
+    otlp_protobuf_log_records,
+    otlp_protobuf_records,
+)
 
 __all__ = ["handle_logs", "handle_traces"]
 

@@ -16,6 +16,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from pilotgate._gc import gc_paused
+from pilotgate._json import loads
 from pilotgate._version import __version__
 from pilotgate.collector._access import (
     Access,
@@ -26,14 +28,18 @@ from pilotgate.collector._access import (
 )
 from pilotgate.collector._body import decode_batch, read_body
 from pilotgate.collector._keys import authenticate
+from pilotgate.collector._otlp_join import merge_stored
 from pilotgate.collector._settings import CollectorSettings
 from pilotgate.errors import StoreError
-from pilotgate.ingest import BatchFate, InvalidRecord, RecordError, store_batch, validate_record
-from pilotgate.ingest._fate import write_isolated
-from pilotgate.ingest._gc import gc_paused
-from pilotgate.ingest._json import loads
-from pilotgate.ingest._otlp_join import merge_stored
-from pilotgate.ingest._sanitise import NORMALISED
+from pilotgate.ingest import (
+    NORMALISED,
+    BatchFate,
+    InvalidRecord,
+    RecordError,
+    store_batch,
+    validate_record,
+    write_isolated,
+)
 from pilotgate.redact import Pseudonymiser, Redactor
 from pilotgate.store import Store
 

@@ -181,8 +181,12 @@ def step_shift(ctx: DemoContext) -> str:
     production-derived set: the gaps, and drift. Both runs are recorded (feature, version,
     eval set); the gate's coverage criterion names the production-derived set."""
     from pilotgate.demo import FEATURE_NAME
-    from pilotgate.shift import StoreEmbeddingCache, analyze_shift
-    from pilotgate.shift._store_io import eval_set_inputs, production_inputs
+    from pilotgate.shift import (
+        StoreEmbeddingCache,
+        analyze_shift,
+        eval_set_inputs,
+        production_inputs,
+    )
 
     version = _piloted_version(ctx)
     docs = {}

@@ -31,7 +31,6 @@ from pilotgate.evaluate._run import EVAL_SCHEMA, EvalResult, arun_eval, response
 from pilotgate.evaluate._stats import Interval, is_binary, mean_ci
 from pilotgate.evaluate._summary import judge_agreement, summarize
 from pilotgate.evaluate._throttle import RateGate
-from pilotgate.scoring import _judge  # noqa: F401  (registers the "judge" scorer)
 
 __all__ = [
     "COMPARE_SCHEMA",

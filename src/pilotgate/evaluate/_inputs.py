@@ -13,8 +13,7 @@ from pydantic import ValidationError
 
 from pilotgate.errors import ConfigError, InputError
 from pilotgate.records import Case, format_validation_error, read_cases
-from pilotgate.scoring import BoundScorer, get_scorer
-from pilotgate.scoring._python import python_scorer_key
+from pilotgate.scoring import BoundScorer, get_scorer, python_scorer_key
 
 if TYPE_CHECKING:
     from pilotgate.store import Store

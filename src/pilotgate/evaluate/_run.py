@@ -252,7 +252,7 @@ async def _run(
     on_start: Callable[[str], None] | None,
 ) -> EvalResult:
     from pilotgate._invocation import current_command
-    from pilotgate.scoring._judge import judge_cache
+    from pilotgate.scoring import judge_cache
 
     cases, source = load_cases(cases_arg, eval_set=eval_set, store=st)
     scorers = resolve_scorers(scorer_arg)

@@ -11,9 +11,9 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
+from pilotgate._reproduce import eval_command, load_command, recorded_command
 from pilotgate.gate._catalogue import Evidence, MetricValue, NoData, metric_provider
 from pilotgate.gate._context import MetricContext
-from pilotgate.gate._reproduce import eval_command, load_command, recorded_command
 
 __all__: list[str] = []
 
@@ -79,7 +79,7 @@ USAGE_RATES = {
 
 
 def _usage(ctx: MetricContext, key: str) -> Result:
-    from pilotgate.usage._slices import describe, split_metric
+    from pilotgate.usage import describe_selector, split_metric
 
     win = ctx.window()
     feature = ctx.plan.feature.name
@@ -100,13 +100,13 @@ def _usage(ctx: MetricContext, key: str) -> Result:
         command=shlex.join(cmd),
         note=f"feature {feature!r}"
         + (f" version {version!r}" if version else ", all versions")
-        + (f", slice {describe(selector)}" if selector else ""),
+        + (f", slice {describe_selector(selector)}" if selector else ""),
         selection={"kind": "usage", "feature": feature, "version": version, "eval_set": None},
     )
     report = ctx.usage(selector)
     if report.overall.n == 0:
         scope = f"feature {feature!r}" + (f" version {version!r}" if version else "")
-        scope += f" with {describe(selector)}" if selector else ""
+        scope += f" with {describe_selector(selector)}" if selector else ""
         return NoData(f"no interactions of {scope} in the window", ev)
     try:
         m = report.metric(key)
@@ -140,8 +140,7 @@ for _key in USAGE_RATES:
     unit="currency",
 )
 def _usage_cost(ctx: MetricContext, parts: Mapping[str, str]) -> Result:
-    from pilotgate.usage._cost import usage_cost
-    from pilotgate.usage._slices import split_metric
+    from pilotgate.usage import split_metric, usage_cost
 
     win = ctx.window()
     feature = ctx.plan.feature.name

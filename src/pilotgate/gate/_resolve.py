@@ -42,7 +42,7 @@ def resolve_metric(name: str, *, where: str | None = None) -> ResolvedMetric:
         ConfigError: no pattern matches (the message lists the catalogue).
     """
     _ensure_builtins()
-    from pilotgate.usage._slices import describe, split_metric
+    from pilotgate.usage import describe_selector, split_metric
 
     base, selector = split_metric(name)
     for entry in METRICS:
@@ -57,7 +57,7 @@ def resolve_metric(name: str, *, where: str | None = None) -> ResolvedMetric:
                         where=where,
                         fix="drop the [KEY=VALUE] part",
                     )
-                parts["slice"] = describe(selector)
+                parts["slice"] = describe_selector(selector)
             return ResolvedMetric(name, entry.name, entry.obj, parts)
     known = ", ".join(e.name for e in METRICS)
     raise ConfigError(

@@ -4,14 +4,17 @@ Also the record validation and the OpenTelemetry GenAI span mapping that the col
 shares, so a record is accepted (or explained) the same way however it arrives.
 """
 
-from pilotgate.ingest._fate import BatchFate, store_batch, store_records
+from pilotgate.ingest._fate import BatchFate, store_batch, store_records, write_isolated
 from pilotgate.ingest._otlp import otlp_json_records, otlp_protobuf_records, span_to_record
+from pilotgate.ingest._otlp_logs import otlp_json_log_records, otlp_protobuf_log_records
 from pilotgate.ingest._readers import detect_format, read_records
 from pilotgate.ingest._run import FileReport, IngestReport, ingest_files
+from pilotgate.ingest._sanitise import NORMALISED
 from pilotgate.ingest._terminal import ingest_with_progress, print_ingest
 from pilotgate.ingest._validate import InvalidRecord, RecordError, validate_record
 
 __all__ = [
+    "NORMALISED",
     "BatchFate",
     "FileReport",
     "IngestReport",
@@ -20,7 +23,9 @@ __all__ = [
     "detect_format",
     "ingest_files",
     "ingest_with_progress",
+    "otlp_json_log_records",
     "otlp_json_records",
+    "otlp_protobuf_log_records",
     "otlp_protobuf_records",
     "print_ingest",
     "read_records",
@@ -28,4 +33,5 @@ __all__ = [
     "store_batch",
     "store_records",
     "validate_record",
+    "write_isolated",
 ]

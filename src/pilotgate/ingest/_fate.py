@@ -34,7 +34,7 @@ def store_records(
     kind; returns new rows per kind.
 
     Interactions may also come ready for the store: SQLite parameter tuples
-    (``store._fast.sqlite_interaction_row``) or PostgreSQL ``COPY`` lines
+    (``_interaction_rows.sqlite_interaction_row``) or PostgreSQL ``COPY`` lines
     (``pg_copy_line``). Interactions go first so feedback and steps never point ahead of
     what is stored. Feedback repeated inside one batch is reduced to its last copy (an
     upsert may not touch a row twice in one PostgreSQL statement).

@@ -34,12 +34,12 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from pilotgate._interaction_rows import CheckedInteraction, pg_copy_line, sqlite_interaction_row
 from pilotgate.ingest._readers import SKIPPED, jsonl_items
 from pilotgate.ingest._sanitise import needs_cleaning
 from pilotgate.ingest._validate import InvalidRecord, validate_record
 from pilotgate.records import BadLine
 from pilotgate.redact import Redactor
-from pilotgate.store._fast import CheckedInteraction, pg_copy_line, sqlite_interaction_row
 
 __all__ = [
     "BLOCK_BYTES",

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from pilotgate._json import loads_line
 from pilotgate.errors import InputError
-from pilotgate.ingest._json import loads_line
 from pilotgate.ingest._otlp import otlp_json_records
 from pilotgate.records import BadLine, json_error_text
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from pilotgate._gc import gc_paused
 from pilotgate.errors import InputError
 from pilotgate.ingest._fate import store_batch
-from pilotgate.ingest._gc import gc_paused
 from pilotgate.ingest._parallel import WorkerPool, accept, parallel_blocks, use_parallel
 from pilotgate.ingest._readers import SKIPPED, detect_format, read_records
 from pilotgate.ingest._sanitise import NORMALISED

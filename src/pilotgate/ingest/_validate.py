@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from pilotgate._interaction_rows import normalise_interaction
 from pilotgate.ingest._sanitise import NORMALISED, Refused, sanitise
 from pilotgate.records import FeedbackRecord, InteractionRecord, StepRecord
-from pilotgate.store._fast import normalise_interaction
 
 __all__ = ["InvalidRecord", "RecordError", "validate_record"]
 

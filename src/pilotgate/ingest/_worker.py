@@ -17,7 +17,7 @@ import sys
 
 
 def main() -> None:
-    gc.disable()  # records hold no cycles; see pilotgate.ingest._gc
+    gc.disable()  # records hold no cycles; see pilotgate._gc
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     sys.stdout = sys.stderr
     folder = sys.argv[1]

@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 
+from pilotgate._response_path import DEFAULT_RESPONSE_PATH, MissingPath, lookup, parse_path
 from pilotgate._sse import SseParser
 from pilotgate.load._client import Attempt, Sender
 from pilotgate.load._config import RetryPolicy
@@ -22,7 +23,6 @@ from pilotgate.load._h1parse import H1Limits, ProtocolError
 from pilotgate.load._rawhttp import RawPool, build_request
 from pilotgate.load._samples import ERROR_CLASSES, Recorder
 from pilotgate.targets import retry_after_s
-from pilotgate.targets._http import DEFAULT_RESPONSE_PATH, _Missing, lookup, parse_path
 
 __all__ = ["AiohttpSender", "HttpSenderBase", "RawHttpSender", "head_to_dict"]
 
@@ -31,7 +31,7 @@ _HTTP, _TIMEOUT, _CONN, _PARSE = (
 )
 _RL_PREFIX = "x-ratelimit-"
 _LIMITS = H1Limits()
-_PARSE_ERRORS = (ValueError, KeyError, IndexError, TypeError, LookupError, _Missing)
+_PARSE_ERRORS = (ValueError, KeyError, IndexError, TypeError, LookupError, MissingPath)
 
 
 def head_to_dict(head: bytes) -> dict[str, str]:

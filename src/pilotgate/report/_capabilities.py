@@ -51,7 +51,7 @@ def _command(run: Mapping[str, Any], fallback: str) -> str:
         if isinstance(cmd, str) and cmd:
             return scrub(cmd, 400)
     if run.get("kind") == "load":  # recorded through the API: rebuilt from its parameters
-        from pilotgate.gate._reproduce import load_command
+        from pilotgate._reproduce import load_command
 
         return scrub(load_command(run, 1, 3.0), 400)
     return fallback

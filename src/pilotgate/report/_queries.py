@@ -19,14 +19,14 @@ from sqlalchemy.engine import Connection
 
 from pilotgate._stats import wilson
 from pilotgate.store import tables as t
-from pilotgate.store._types import UTCDateTime
-from pilotgate.usage import usage_figures
-from pilotgate.usage._rollup import daily_counts
+from pilotgate.usage import daily_counts, usage_figures
 
 if TYPE_CHECKING:
     from pilotgate.store import Store
 
 __all__ = ["features", "usage_overview"]
+
+_TS = t.interactions.c.ts.type  # the bounds bind as the column they compare with (UTC)
 
 _FEATURES = (
     "WITH RECURSIVE f(x) AS (SELECT min(feature) FROM interactions{w} UNION ALL "
@@ -68,7 +68,7 @@ def _count_sql(dialect: str, index: str, extra: str) -> Any:
     return text(
         f"SELECT count(*) FROM interactions{hint} WHERE feature = :f AND version = :v "
         f"AND ts IS NOT NULL AND ts >= :lo AND ts < :hi{extra}"
-    ).bindparams(bindparam("lo", type_=UTCDateTime()), bindparam("hi", type_=UTCDateTime()))
+    ).bindparams(bindparam("lo", type_=_TS), bindparam("hi", type_=_TS))
 
 
 def _versions(conn: Connection, feature: str, project: str | None) -> list[str]:

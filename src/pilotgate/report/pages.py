@@ -88,8 +88,7 @@ def usage(
     """Live usage: volume, latency, acceptance, the funnel, by day and by version; tokens
     and cost from the plan's prices; slices by a metadata key (``?by=category``)."""
     from pilotgate.report._sections import usage_section
-    from pilotgate.usage._cost import usage_cost
-    from pilotgate.usage._slices import metadata_key, usage_slices
+    from pilotgate.usage import metadata_key, usage_cost, usage_slices
 
     feat, feats = _feature(store, plan, feature)
     from pilotgate.report._silent import silent_section

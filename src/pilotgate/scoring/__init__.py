@@ -22,6 +22,7 @@ from pilotgate.scoring._base import (
     scored_phrase,
     scorer,
 )
+from pilotgate.scoring._judge_cache import judge_cache
 from pilotgate.scoring._labels import (
     CANARY_RE,
     LABEL_EXTRACTORS,
@@ -29,6 +30,7 @@ from pilotgate.scoring._labels import (
     label_extractor,
 )
 from pilotgate.scoring._lookup import get_scorer, list_scorers
+from pilotgate.scoring._python import python_scorer_key
 from pilotgate.scoring._schema import validate_json
 from pilotgate.scoring._text import normalise, parse_number
 
@@ -44,10 +46,12 @@ __all__ = [
     "extract_label",
     "get_scorer",
     "is_scored",
+    "judge_cache",
     "label_extractor",
     "list_scorers",
     "normalise",
     "parse_number",
+    "python_scorer_key",
     "scored_phrase",
     "scorer",
     "validate_json",

@@ -18,18 +18,16 @@ import json
 import re
 import secrets
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pilotgate.errors import ConfigError
 from pilotgate.scoring._base import NO_REFERENCE, NO_VERDICT, Score, scorer
+from pilotgate.scoring._judge_cache import _CACHE_READ, _CACHE_STORE, judge_cache
 from pilotgate.scoring._verdict import parse_verdict
 
 if TYPE_CHECKING:
-    from pilotgate.store import Store
     from pilotgate.targets import Target
 
 __all__ = [
@@ -76,8 +74,6 @@ _NONCE_BYTES = 12
 
 _MEMO: dict[str, str] = {}
 _MEMO_MAX = 100_000
-_CACHE_STORE: ContextVar[Store | None] = ContextVar("pilotgate_judge_store", default=None)
-_CACHE_READ: ContextVar[bool] = ContextVar("pilotgate_judge_read", default=True)
 _TARGETS: dict[str, Target] = {}
 
 
@@ -122,22 +118,6 @@ class JudgeScore(Score):
             "errors": list(self.errors),
         }
         return out
-
-
-@contextmanager
-def judge_cache(store: Store | None, *, read: bool = True) -> Iterator[None]:
-    """Within the block, judges also cache replies in ``store`` (and read only if ``read``).
-
-    An eval run wraps its scoring in this so judge replies live next to the target's
-    cached responses and survive the process.
-    """
-    t1 = _CACHE_STORE.set(store)
-    t2 = _CACHE_READ.set(read)
-    try:
-        yield
-    finally:
-        _CACHE_STORE.reset(t1)
-        _CACHE_READ.reset(t2)
 
 
 def clear_judge_memo() -> None:

@@ -23,6 +23,7 @@ from pilotgate.shift._gaps import Gap, suggest_cases
 from pilotgate.shift._inputs import ShiftInputs, load_inputs
 from pilotgate.shift._result import SCHEMA, Coverage, ShiftResult
 from pilotgate.shift._run import ShiftRequest, run_shift
+from pilotgate.shift._store_io import eval_set_inputs, production_inputs
 from pilotgate.shift._terminal import print_shift
 
 __all__ = [
@@ -42,8 +43,10 @@ __all__ = [
     "analyze_shift",
     "compute_descriptors",
     "embed_texts",
+    "eval_set_inputs",
     "load_inputs",
     "print_shift",
+    "production_inputs",
     "run_shift",
     "suggest_cases",
     "text_hash",

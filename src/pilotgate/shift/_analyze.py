@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from pilotgate._cluster import cluster_points, ctfidf_keywords
+from pilotgate._coverage import calibrate, coverage_interval, nearest, novelty
 from pilotgate.embeddings import Embedder, EmbeddingCache, EmbedStats, embed_texts, get_embedder
 from pilotgate.errors import ConfigError, InputError
-from pilotgate.shift._cluster import cluster_points, ctfidf_keywords
-from pilotgate.shift._coverage import calibrate, coverage_interval, nearest, novelty
 from pilotgate.shift._descriptors import DESCRIPTORS, Descriptors, compute_descriptors
 from pilotgate.shift._drift import classifier_test, coverage_by_day, early_late
 from pilotgate.shift._gaps import Gap, describe_gap, telling_descriptors

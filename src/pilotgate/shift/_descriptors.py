@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from pilotgate.shift._lexicon import FUNCTION_WORDS, english_words, is_english_word
+from pilotgate._lexicon import FUNCTION_WORDS, english_words, is_english_word
 
 __all__ = ["DESCRIPTORS", "DescriptorSpec", "Descriptors", "compute_descriptors"]
 

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from pilotgate._lexicon import LANGUAGE_NAMES
 from pilotgate.records import Case
 from pilotgate.shift._descriptors import DESCRIPTORS, Descriptors
-from pilotgate.shift._lexicon import LANGUAGE_NAMES
 
 __all__ = ["Gap", "describe_gap", "suggest_cases", "telling_descriptors"]
 

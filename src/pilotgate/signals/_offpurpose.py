@@ -24,7 +24,7 @@ from pilotgate.plan import SignalsSection
 from pilotgate.signals._rules import Row
 
 if TYPE_CHECKING:
-    from pilotgate.shift._coverage import Calibration
+    from pilotgate._coverage import Calibration
     from pilotgate.store import Store
 
 __all__ = ["Scope", "off_purpose_clusters"]
@@ -84,8 +84,8 @@ class Scope:
     def load(cls, store: Store, cfg: SignalsSection) -> Scope | None:
         if not cfg.scope:
             return None
+        from pilotgate._coverage import calibrate
         from pilotgate.embeddings import StoreEmbeddingCache, embed_texts, get_embedder
-        from pilotgate.shift._coverage import calibrate
 
         texts = sorted(set(scope_texts(store, cfg.scope)))
         if len(texts) < 2:
@@ -100,8 +100,8 @@ class Scope:
 
     def judge(self, store: Store, rows: dict[str, Row]) -> dict[str, tuple[bool, float]]:
         """(off-purpose, novelty) of each row with text."""
+        from pilotgate._coverage import nearest, novelty
         from pilotgate.embeddings import StoreEmbeddingCache, embed_texts
-        from pilotgate.shift._coverage import nearest, novelty
 
         ids = [k for k, r in rows.items() if r.text.strip()]
         if not ids:
@@ -128,8 +128,8 @@ def off_purpose_clusters(
     """The largest clusters of off-purpose texts, with keywords and examples."""
     if len(texts) < 5:
         return []
+    from pilotgate._cluster import cluster_points, ctfidf_keywords
     from pilotgate.embeddings import StoreEmbeddingCache, embed_texts, get_embedder
-    from pilotgate.shift._cluster import cluster_points, ctfidf_keywords
 
     vecs = _unit(
         embed_texts(

@@ -39,7 +39,7 @@ __all__ = [
     "after_bulk_write",
     "SCALE",
     "bucket_sql",
-    "decode",
+    "decode_bucket",
     "hour_of",
     "hour_sql",
     "hour_start",
@@ -76,7 +76,7 @@ def bucket_sql(col: str) -> str:
     return f"COALESCE(CAST(round(ln({col} + 1) * {SCALE}) AS INTEGER), -1)"
 
 
-def decode(bucket: int) -> float:
+def decode_bucket(bucket: int) -> float:
     """The value a bucket stands for."""
     return math.expm1(bucket / SCALE)
 

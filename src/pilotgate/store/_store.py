@@ -20,23 +20,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from pilotgate._version import __version__
-from pilotgate.errors import InputError, StoreError
-from pilotgate.records import FeedbackRecord, InteractionRecord, StepRecord
-from pilotgate.store import _schema as t
-from pilotgate.store._engine import make_engine, migrate, safe_url
-from pilotgate.store._fast import (
+from pilotgate._interaction_rows import (
     INTERACTION_COLUMNS,
     CheckedInteraction,
     copy_text,
     normalise_interaction,
     pg_copy_line,
-    pg_copy_row_maker,
-    row_maker,
     sqlite_dt,
     sqlite_interaction_row,
-    tune_sqlite,
 )
+from pilotgate._version import __version__
+from pilotgate.errors import InputError, StoreError
+from pilotgate.records import FeedbackRecord, InteractionRecord, StepRecord
+from pilotgate.store import _schema as t
+from pilotgate.store._engine import make_engine, migrate, safe_url
+from pilotgate.store._fast import pg_copy_row_maker, row_maker, tune_sqlite
 from pilotgate.store._rollups import ROLLUP_TRIGGERED, dirty_marks
 from pilotgate.store._schema import DEFAULT_PROJECT
 from pilotgate.store._types import to_utc
@@ -313,7 +311,7 @@ class Store:
     def add_interaction_rows(
         self, rows: Sequence[tuple[Any, ...]], *, project: str | None = None
     ) -> int:
-        """Store SQLite rows made by ``store._fast.sqlite_interaction_row``; returns new ones.
+        """Store SQLite rows made by ``_interaction_rows.sqlite_interaction_row``; returns new ones.
 
         The bulk path of a SQLite store: rows can be made in another process (a parallel
         import) from checked records, and only written here.
@@ -330,7 +328,7 @@ class Store:
         return self._sqlite_executemany(t.interactions, INTERACTION_COLUMNS[:-1], rows, stamp)
 
     def add_interaction_lines(self, lines: Sequence[str], project: str | None = None) -> int:
-        """Store ``COPY`` text lines made by ``store._fast.pg_copy_line``; returns new ones.
+        """Store ``COPY`` text lines made by ``_interaction_rows.pg_copy_line``; returns new ones.
 
         PostgreSQL's bulk path, with no Python work per row: the lines, each completed with
         the batch's ``ingested_at`` and project, are one ``COPY`` buffer. New records (an

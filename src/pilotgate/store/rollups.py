@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
-from pilotgate.store._rollups import REL_ERROR, after_bulk_write, refresh_rollups
+from pilotgate.store._rollups import (
+    REL_ERROR,
+    after_bulk_write,
+    decode_bucket,
+    hour_of,
+    hour_start,
+    refresh_rollups,
+)
 
-__all__ = ["REL_ERROR", "after_bulk_write", "refresh_rollups"]
+__all__ = [
+    "REL_ERROR",
+    "after_bulk_write",
+    "decode_bucket",
+    "hour_of",
+    "hour_start",
+    "refresh_rollups",
+]

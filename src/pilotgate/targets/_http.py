@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pilotgate.errors import TargetError
+from pilotgate._response_path import DEFAULT_RESPONSE_PATH, MissingPath, lookup, parse_path
 from pilotgate.records import input_text
 from pilotgate.targets._base import Input
 from pilotgate.targets._config import TargetConfig
@@ -22,11 +22,6 @@ __all__ = ["DEFAULT_RESPONSE_PATH", "DEFAULT_TEMPLATE", "HttpTarget", "lookup", 
 
 PLACEHOLDER = "{{input}}"
 DEFAULT_TEMPLATE: dict[str, Any] = {"input": PLACEHOLDER}
-DEFAULT_RESPONSE_PATH = "output"
-
-
-class _Missing(Exception):
-    pass
 
 
 def render(template: Any, input: Input) -> Any:
@@ -47,33 +42,6 @@ def render(template: Any, input: Input) -> Any:
     if isinstance(template, list):
         return [render(v, input) for v in template]
     return template
-
-
-def parse_path(path: str) -> list[str]:
-    """Split a dotted path; raise TargetError on an empty segment."""
-    segments = path.split(".")
-    if not path or any(s == "" for s in segments):
-        raise TargetError(
-            f"bad response path {path!r}",
-            fix="write a dotted path such as 'output' or 'choices.0.message.content'",
-        )
-    return segments
-
-
-def lookup(data: Any, segments: list[str]) -> Any:
-    """Follow dict keys and list indices; raise _Missing when the path is not there."""
-    node = data
-    for seg in segments:
-        if isinstance(node, dict) and seg in node:
-            node = node[seg]
-        elif isinstance(node, list) and seg.lstrip("-").isdigit():
-            index = int(seg)
-            if not -len(node) <= index < len(node):
-                raise _Missing(seg)
-            node = node[index]
-        else:
-            raise _Missing(seg)
-    return node
 
 
 class HttpTarget(HttpTargetBase):
@@ -105,7 +73,7 @@ class HttpTarget(HttpTargetBase):
             result.end = time.perf_counter()
         try:
             value = lookup(data, self._path)
-        except _Missing:
+        except MissingPath:
             value = None
         if value is None:
             result.error = "bad_response"
@@ -121,7 +89,7 @@ class HttpTarget(HttpTargetBase):
             return None
         try:
             value = lookup(data, path)
-        except _Missing:
+        except MissingPath:
             return None
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 

@@ -90,7 +90,7 @@ class UsageFigures:
     def _pct(self, m: Metric) -> dict[str, Any]:
         """A percentile's JSON with its error bound: ``rel_error_max`` r means the value
         is within r * (exact + 1) of the exact order statistic (0: exact)."""
-        from pilotgate.store._rollups import REL_ERROR
+        from pilotgate.store.rollups import REL_ERROR
 
         return {**m.to_json(), "rel_error_max": REL_ERROR if self.method != EXACT_METHOD else 0.0}
 

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import text
 
 from pilotgate.store import Store
-from pilotgate.store._rollups import decode, hour_of, hour_start, refresh_rollups
+from pilotgate.store.rollups import decode_bucket, hour_of, hour_start, refresh_rollups
 from pilotgate.usage._figures import LATENCY_QS, ROLLUP_METHOD, UsageFigures, _Ranks
 from pilotgate.usage._queries import Filters, Queries
 from pilotgate.usage._stats import Metric
@@ -123,8 +123,8 @@ def _hist_quantile(hist: list[tuple[int, int]], n: int, q: float) -> Metric:
         for b, k in hist:
             seen += k
             if rank < seen:
-                return decode(b)
-        return decode(hist[-1][0])
+                return decode_bucket(b)
+        return decode_bucket(hist[-1][0])
 
     a, b = at(r.at), at(min(r.at + 1, n - 1))
     return Metric(a + r.frac * (b - a), (at(r.ci_lo), at(r.ci_hi)), n)

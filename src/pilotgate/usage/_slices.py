@@ -21,6 +21,7 @@ __all__ = [
     "MAX_SLICES",
     "Selector",
     "SliceReport",
+    "describe_selector",
     "metadata_key",
     "parse_selector",
     "split_metric",
@@ -67,7 +68,8 @@ def split_metric(name: str) -> tuple[str, Selector]:
     return m.group("base"), parse_selector(m.group("sel"), where=f"metric {name!r}")
 
 
-def describe(selector: Selector) -> str:
+def describe_selector(selector: Selector) -> str:
+    """``(("category", "refund"),)`` -> ``category=refund``: a selector as it was written."""
     return ",".join(f"{k}={v}" for k, v in selector)
 
 

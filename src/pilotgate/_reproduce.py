@@ -3,7 +3,8 @@
 A "Reproduce" line that drops ``:extractor=prefix`` from a scorer, or says ``--duration 60``
 where the run sent for 15 s, reproduces another number. The command line a run was
 recorded with (``params.command``) is used as is; runs recorded through the Python API
-(the demo, scripts) get one rebuilt from their stored parameters.
+(the demo, scripts) get one rebuilt from their stored parameters. Shared by the gate's
+evidence and the report's capability pages.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """Small, hand-written word lists: function words per language and an English wordlist.
 
+Shared by shift (descriptors, gap names) and the clustering of ``pilotgate._cluster``.
+
 Why hand-written: they must work offline, load in microseconds and be auditable. The
 function-word lists drive the word-level mixed-language share (lingua labels a whole
 text and calls short code-switched sentences one language) and the fallback language

@@ -1,5 +1,7 @@
 """Group uncovered production inputs into gaps, and name each gap by its words.
 
+Shared by shift (gaps) and signals (clusters of off-purpose texts).
+
 Clustering: agglomerative, average linkage on cosine distance, cut at a distance set
 from the eval set's own neighbourhood scale, so "one gap" means "inputs about as close
 to each other as eval cases are to their neighbours, give or take". Average linkage
@@ -24,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from pilotgate.shift._lexicon import FUNCTION_WORDS
+from pilotgate._lexicon import FUNCTION_WORDS
 
 __all__ = ["cluster_points", "ctfidf_keywords"]
 

@@ -1,4 +1,4 @@
-"""Pausing Python's cyclic garbage collector around bulk ingest.
+"""Pausing Python's cyclic garbage collector around bulk ingest (files, collector batches).
 
 An import allocates a few container objects per record and keeps a batch of them alive
 until it is written; the collector then walks those young objects again and again while

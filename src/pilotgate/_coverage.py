@@ -1,5 +1,8 @@
 """Coverage: is each production input near enough to some eval case? Size-independent.
 
+Shared by shift (coverage of production by an eval set) and signals (off-purpose: novelty
+against the in-scope examples).
+
 The definition (docs/shift.md has the long form). For every eval case, its
 leave-one-out nearest-neighbour distance ``r_i`` (cosine distance to the closest *other*
 eval case) says how far apart eval cases sit where the eval set is. A production input
