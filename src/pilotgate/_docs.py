@@ -132,13 +132,21 @@ def _short(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _ours(obj: Any) -> bool:
+    """Whether a registered component is defined by pilotgate itself (not a plug-in)."""
+    return str(getattr(obj, "__module__", "") or "").startswith("pilotgate.")
+
+
 def scorers_table() -> str:
     """One row per registered scorer: its options (keyword arguments) and what it checks."""
     from pilotgate.scoring import SCORERS, list_scorers
 
     rows = []
     for s in list_scorers():
-        sig = inspect.signature(SCORERS.get(s["name"]).obj)
+        fn = SCORERS.get(s["name"]).obj
+        if not _ours(fn):  # a plug-in's (or a test's) scorer is not pilotgate's to document
+            continue
+        sig = inspect.signature(fn)
         opts = [
             f"`{p.name}={_cell(_short(p.default))}`"
             for p in sig.parameters.values()
