@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -84,7 +85,7 @@ def test_a_scorer_registered_outside_pilotgate_leaves_the_pages_as_they_are() ->
     from pilotgate.scoring import SCORERS
 
     name = "zz_outside_scorer"
-    ns: dict[str, object] = {}
+    ns: dict[str, Any] = {}
     exec("def outside(output, reference=None):\n    return None\n", ns)  # no pilotgate module
     SCORERS.add(name, ns["outside"], description="registered from outside pilotgate")
     try:
