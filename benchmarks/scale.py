@@ -37,7 +37,10 @@ refreshed and the tables analysed as ``pilotgate ingest`` does), and no ingest r
 reported. ``--no-signals`` skips the signals (no build, ``usage --no-signals`` judged): their
 first full build holds the feature's rows in memory (1.5 GB resident per million measured),
 too much for 10M on a shared machine.
-``--ingest-only``: the floor and the ingest only.
+``--ingest-only``: the floor and the ingest only. ``--schema NAME`` (with ``--fill copy``): a
+named schema that is kept, filled only when it holds fewer than ``-n`` interactions, so the read
+figures at 10M can be measured again after a change without filling anew (the store migrates
+it on open, as it would a user's).
 """
 
 from __future__ import annotations
@@ -106,21 +109,25 @@ def write_file(path: Path, n: int, seed: int) -> None:
             f.write(json.dumps(r, separators=(",", ":")) + "\n")
 
 
-def new_store_url(backend: str, tmp: Path, base: str = PG_BASE) -> tuple[str, Any]:
-    """A fresh store URL, and a function that drops it."""
+def new_store_url(
+    backend: str, tmp: Path, base: str = PG_BASE, keep: str | None = None
+) -> tuple[str, Any]:
+    """A fresh store URL, and a function that drops it. ``keep``: a named schema, made if
+    absent and never dropped (``--schema``)."""
     if backend == "sqlite":
         return f"sqlite:///{tmp}/scale.db", lambda: None
     import sqlalchemy as sa
 
-    schema = f"scale_{secrets.token_hex(4)}"
+    schema = keep or f"scale_{secrets.token_hex(4)}"
     eng = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
     with eng.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
     sep = "&" if "?" in base else "?"
 
     def drop() -> None:
-        with eng.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        if keep is None:
+            with eng.begin() as conn:
+                conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
         eng.dispose()
 
     # application_name: names this run's backends (pg_stat_activity) in a shared database
@@ -191,6 +198,14 @@ def copy_fill(url: str, n: int, seed: int) -> None:
                                  "ingested_at": now, "project": project}  # fmt: skip
                             cp.write_row(tuple(r.get(c) for c in cols))
         after_bulk_write(store, n)
+
+
+def stored(url: str) -> int:
+    """Interactions the store holds (0 in a schema not yet a store)."""
+    from pilotgate.store import Store
+
+    with Store(url) as store:
+        return store.count()
 
 
 def fresh_batch(path: Path, n: int, count: int) -> None:
@@ -387,9 +402,12 @@ def main() -> int:
                     help="copy: a bare COPY of the rows (read figures only)")  # fmt: skip
     ap.add_argument("--no-signals", action="store_true", help="skip the signals (10M)")
     ap.add_argument("--ingest-only", action="store_true", help="the floor and the ingest only")
+    ap.add_argument("--schema", help="a named schema, kept; filled (by --fill copy) only if empty")
     args = ap.parse_args()
     if args.fill == "copy" and args.backend != "postgresql":
         ap.error("--fill copy needs --backend postgresql")
+    if args.schema and (args.fill != "copy" or not args.schema.isidentifier()):
+        ap.error("--schema needs --fill copy and a plain identifier")
     scale = 3.0 if args.n > 2_000_000 else 1.0  # 10M: within 3x of the 1M budgets
     exe = str(Path(sys.executable).with_name("pilotgate"))
     env = {**os.environ, "PILOTGATE_STORE": ""}
@@ -397,9 +415,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
         data = tmp / "records.jsonl"
-        url, drop = new_store_url(args.backend, tmp, args.pg)
+        url, drop = new_store_url(args.backend, tmp, args.pg, args.schema)
         try:
-            if args.fill == "copy":
+            if args.schema and stored(url) >= args.n:
+                print(f"schema {args.schema}: reused as filled (not refilled)")
+            elif args.fill == "copy":
                 t0 = time.perf_counter()
                 copy_fill(url, args.n, args.seed)
                 figures["copy_fill_s"] = time.perf_counter() - t0
