@@ -148,3 +148,28 @@ def test_a_command_on_a_store_loads_only_what_it_needs(
     # the probe sees what the command did load: the store, the plan, the tables
     assert _present(modules, STORE_SIDE) == list(STORE_SIDE)
     assert _present(modules, HEAVY) == []
+
+
+def test_the_report_loads_its_templates_but_not_plotly_or_numpy(
+    tmp_path: Path, small_store: str
+) -> None:
+    """plotly.min.js is read from the package's files; plotly's Python side is not imported."""
+    out = tmp_path / "r.html"
+    modules = _loaded(tmp_path, "report", "--store", small_store, "--out", str(out))
+    assert "Plotly" in out.read_text(encoding="utf-8")  # the charts' library is inlined
+    assert _present(modules, ("jinja2", "pilotgate.report")) == ["jinja2", "pilotgate.report"]
+    needed = ("jinja2", "pilotgate.report")
+    assert _present(modules, tuple(n for n in HEAVY if n not in needed)) == []
+
+
+def test_ingest_loads_the_store_and_redaction_only(tmp_path: Path, small_store: str) -> None:
+    data = tmp_path / "more.jsonl"
+    line = {"kind": "interaction", "id": "x1", "ts": "2026-06-03T10:00:00Z",
+            "feature": "weights", "version": "v1", "input": "q", "output": "a"}  # fmt: skip
+    data.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    modules = _loaded(tmp_path, "ingest", "--store", small_store, str(data))
+    assert _present(modules, ("sqlalchemy", "pilotgate.redact")) == [
+        "sqlalchemy",
+        "pilotgate.redact",
+    ]
+    assert _present(modules, HEAVY) == []
