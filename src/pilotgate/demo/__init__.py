@@ -11,8 +11,9 @@ Names load their modules on first use, so importing this package costs nothing.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pilotgate._lazy import lazy_names
 
 if TYPE_CHECKING:
     from pilotgate.demo._intents import INTENTS, OUT_OF_SCOPE, Intent, intent_labels
@@ -62,44 +63,34 @@ __all__ = [
 ]
 
 _LAZY = {
-    "INTENTS": "_intents",
-    "OUT_OF_SCOPE": "_intents",
-    "Intent": "_intents",
-    "intent_labels": "_intents",
-    "DemoConfig": "_orchestrate",
-    "DemoStep": "_orchestrate",
-    "run_demo": "_orchestrate",
-    "capability_steps": "_steps",
-    "Reaction": "_reaction",
-    "react": "_reaction",
-    "to_ingest_records": "_reaction",
-    "FEATURE_NAME": "_reply",
-    "AssistantReply": "_reply",
-    "format_output": "_reply",
-    "ProdRequest": "_request",
-    "VERSIONS": "_router",
-    "IntentRouter": "_router",
-    "Route": "_router",
-    "normalize": "_router",
-    "FeatureServer": "_server",
-    "run_feature_in_thread": "_server",
-    "serve_feature": "_server",
-    "start_feature_server": "_server",
-    "demo_set": "data",
-    "production_stream": "data",
-    "LLMError": "feature",
-    "SupportAssistant": "feature",
+    "INTENTS": "pilotgate.demo._intents",
+    "OUT_OF_SCOPE": "pilotgate.demo._intents",
+    "Intent": "pilotgate.demo._intents",
+    "intent_labels": "pilotgate.demo._intents",
+    "DemoConfig": "pilotgate.demo._orchestrate",
+    "DemoStep": "pilotgate.demo._orchestrate",
+    "run_demo": "pilotgate.demo._orchestrate",
+    "capability_steps": "pilotgate.demo._steps",
+    "Reaction": "pilotgate.demo._reaction",
+    "react": "pilotgate.demo._reaction",
+    "to_ingest_records": "pilotgate.demo._reaction",
+    "FEATURE_NAME": "pilotgate.demo._reply",
+    "AssistantReply": "pilotgate.demo._reply",
+    "format_output": "pilotgate.demo._reply",
+    "ProdRequest": "pilotgate.demo._request",
+    "VERSIONS": "pilotgate.demo._router",
+    "IntentRouter": "pilotgate.demo._router",
+    "Route": "pilotgate.demo._router",
+    "normalize": "pilotgate.demo._router",
+    "FeatureServer": "pilotgate.demo._server",
+    "run_feature_in_thread": "pilotgate.demo._server",
+    "serve_feature": "pilotgate.demo._server",
+    "start_feature_server": "pilotgate.demo._server",
+    "demo_set": "pilotgate.demo.data",
+    "production_stream": "pilotgate.demo.data",
+    "LLMError": "pilotgate.demo.feature",
+    "SupportAssistant": "pilotgate.demo.feature",
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pilotgate.demo' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"pilotgate.demo.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,12 +33,14 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 def plotly_js_path() -> Path:
-    """plotly.min.js as shipped inside the plotly PyPI package (no CDN, works offline)."""
-    try:
-        import plotly
-    except ImportError:
-        raise MissingDependencyError("plotly", "all", "The report's charts") from None
-    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    """plotly.min.js as shipped inside the plotly PyPI package (no CDN, works offline).
+
+    Found without importing plotly (its Python side is not used: the charts are JSON).
+    """
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or spec.origin is None:
+        raise MissingDependencyError("plotly", "all", "The report's charts")
+    path = Path(spec.origin).parent / "package_data" / "plotly.min.js"
     if not path.exists():
         raise MissingDependencyError("plotly", "all", "The report's charts (plotly.min.js)")
     return path

@@ -16,23 +16,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
-
 from pilotgate.errors import ConfigError
 from pilotgate.plan import SignalsSection
 from pilotgate.signals._rules import Row
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy loads only when a scope is set: a refresh without one skips it
+    import numpy as np
+    import numpy.typing as npt
+
     from pilotgate._coverage import Calibration
     from pilotgate.store import Store
 
-__all__ = ["Scope", "off_purpose_clusters"]
+    F32 = npt.NDArray[np.float32]
 
-F32 = npt.NDArray[np.float32]
+__all__ = ["Scope", "off_purpose_clusters"]
 
 
 def _unit(v: F32) -> F32:
+    import numpy as np
+
     n = np.linalg.norm(v, axis=1, keepdims=True)
     n[n == 0] = 1.0
     out: F32 = (v / n).astype(np.float32)
@@ -128,6 +130,8 @@ def off_purpose_clusters(
     """The largest clusters of off-purpose texts, with keywords and examples."""
     if len(texts) < 5:
         return []
+    import numpy as np
+
     from pilotgate._cluster import cluster_points, ctfidf_keywords
     from pilotgate.embeddings import StoreEmbeddingCache, embed_texts, get_embedder
 

@@ -216,13 +216,15 @@ def _compute(
     seed: int,
     full: bool,
 ) -> Computed:
-    from pilotgate.shift import StoreEmbeddingCache
-
     outputs = _outputs(store, rows)
     feedback = load_feedback(store, outputs, everything=full)
     sessions = sorted({r.session_id for r in rows.values() if r.session_id})
     steps = load_steps(store, sessions, cfg.copy_steps, everything=full)
-    cache = StoreEmbeddingCache(store) if cfg.similarity not in ("none", "lexical") else None
+    cache = None
+    if cfg.similarity not in ("none", "lexical"):  # imported here: numpy only when needed
+        from pilotgate.embeddings import StoreEmbeddingCache
+
+        cache = StoreEmbeddingCache(store)
     return compute(
         list(rows.values()),
         feedback,

@@ -15,20 +15,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
-
 from pilotgate.plan import SignalsSection
 from pilotgate.signals._phrases import normalise
 from pilotgate.signals._rules import Row, stream_key
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy loads only where vectors are made: a refresh with none to embed skips it
+    import numpy as np
+    import numpy.typing as npt
+
     from pilotgate.embeddings import Embedder
     from pilotgate.shift import EmbeddingCache
 
-__all__ = ["Similarity", "candidate_pairs"]
+    F32 = npt.NDArray[np.float32]
 
-F32 = npt.NDArray[np.float32]
+__all__ = ["Similarity", "candidate_pairs"]
 _NULL_PAIRS = 4_000
 
 
@@ -63,7 +63,7 @@ class Similarity:
         va, vb = self.vectors.get(a.text), self.vectors.get(b.text)
         if va is None or vb is None:
             return False
-        return float(np.dot(va, vb)) >= self.threshold
+        return float(va @ vb) >= self.threshold
 
     @classmethod
     def build(
@@ -92,7 +92,7 @@ class Similarity:
         vecs = _unit(vecs)
         vectors = {t: vecs[i] for i, t in enumerate(texts)}
         if threshold is None:
-            threshold = calibrate(cfg, [float(np.dot(vectors[x], vectors[y])) for x, y in null])
+            threshold = calibrate(cfg, [float(vectors[x] @ vectors[y]) for x, y in null])
         return cls(threshold, vectors)
 
 
@@ -102,6 +102,8 @@ def calibrate(cfg: SignalsSection, null_sims: Sequence[float]) -> float:
         return cfg.similarity_threshold
     if len(null_sims) < 20:
         return max(cfg.min_similarity, 0.9)
+    import numpy as np
+
     q = float(np.quantile(np.asarray(null_sims), cfg.similarity_level))
     return max(cfg.min_similarity, min(q, 0.99))
 
@@ -126,6 +128,8 @@ def _null_pairs(
 
 
 def _unit(v: F32) -> F32:
+    import numpy as np
+
     n = np.linalg.norm(v, axis=1, keepdims=True)
     n[n == 0] = 1.0
     out: F32 = (v / n).astype(np.float32)
