@@ -109,26 +109,49 @@ def test_a_record_the_store_refuses_is_named_by_its_line(pg: Store, tmp_path: Pa
 def test_a_batch_that_failed_for_a_retryable_reason_is_stored_again_alone(
     pg: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two batches written at once can deadlock on keys they share: the one that failed
-    is written again once the other is done, and the import completes."""
-    import pilotgate.ingest._run as run
-    from pilotgate.ingest import store_batch
-
+    """Two batches written at once can deadlock on the rollup marks of an hour they share:
+    the one that failed is written again once the other is done, and the import completes.
+    Its interactions were committed before its feedback failed: they are still counted new."""
     path = tmp_path / "log.jsonl"
     n_inter, n_fb = _log(path, 400)
-    real = store_batch
+    real = Store.add_feedback_lines
     failed: list[int] = []
 
-    def flaky(store: Store, records: Any, **kw: Any) -> Any:
+    def flaky(self: Store, lines: Any, project: str | None = None) -> int:
         if not failed:
-            failed.append(len(records))
+            failed.append(len(lines))
             err = StoreError("deadlock detected", where="test")
             err.retryable = True
             raise err
-        return real(store, records, **kw)
+        return real(self, lines, project)
 
-    monkeypatch.setattr(run, "store_batch", flaky)
+    monkeypatch.setattr(Store, "add_feedback_lines", flaky)
     rep = ingest_files([path], pg, redactor=None, batch_size=50, parallel=True)
     assert failed and rep.n_bad == 0
     assert rep.stored_new["interaction"] == n_inter
     assert _counts(pg)[:4] == (n_inter, n_inter, n_fb, n_fb)
+
+
+def test_stored_before_a_retryable_failure_travels_with_it() -> None:
+    """``write_isolated`` puts the rows stored before a failure on the exception, once,
+    however deep in the bisection it came (halves done + the failed write's own part)."""
+    from pilotgate.ingest import write_isolated
+    from pilotgate.ingest._fate import _STORED, stored_before
+
+    calls: list[int] = []
+
+    def write(part: list[Any]) -> dict[str, int]:
+        calls.append(len(part))
+        if len(calls) == 1:
+            raise ValueError("refused")  # permanent: the batch of 8 is halved
+        if len(calls) == 3:  # the second half: store away after 1 row was committed
+            err = StoreError("away", where="test")
+            err.retryable = True
+            setattr(err, _STORED, {"interaction": 1})
+            raise err
+        return {"interaction": len(part)}
+
+    with pytest.raises(StoreError) as info:
+        write_isolated(list(range(8)), write)
+    assert calls == [8, 4, 4]
+    assert stored_before(info.value) == {"interaction": 5}

@@ -117,10 +117,15 @@ def write_isolated(
     collector's OTLP merge), so a bad record is named alone however it arrived.
 
     Raises:
-        Exception: what ``write`` raised when it is not the data's fault (the store away).
+        Exception: what ``write`` raised when it is not the data's fault (the store away),
+            carrying the new rows stored before it (:func:`stored_before`).
     """
     fate = BatchFate()
-    _write(write, list(enumerate(records)), fate)
+    try:
+        _write(write, list(enumerate(records)), fate)
+    except Exception as exc:
+        _carry(exc, fate)
+        raise
     return fate
 
 
@@ -136,7 +141,6 @@ def _write(
     except Exception as exc:
         reason = _permanent(exc)
         if reason is None:
-            _carry(exc, fate)
             raise
         for k, v in stored_before(exc).items():  # the halves will find these stored
             fate.stored_new[k] = fate.stored_new.get(k, 0) + v
@@ -152,7 +156,8 @@ def _write(
 
 
 def _carry(exc: BaseException, fate: BatchFate) -> None:
-    """Put what this batch stored before ``exc`` on it, for a caller that retries."""
+    """Put what the batch stored before ``exc`` on it (the halves done, and the part of the
+    failed write committed before it failed), for a caller that retries."""
     total = dict(fate.stored_new)
     for k, v in stored_before(exc).items():
         total[k] = total.get(k, 0) + v
