@@ -155,3 +155,43 @@ def test_stored_before_a_retryable_failure_travels_with_it() -> None:
         write_isolated(list(range(8)), write)
     assert calls == [8, 4, 4]
     assert stored_before(info.value) == {"interaction": 5}
+
+
+def test_batches_sharing_a_key_are_never_written_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two writers take batches without a key in common at once; a batch repeating a key
+    of one in flight waits for it (so which copy wins is the file's order, not a race)."""
+    import threading
+    import time
+
+    import pilotgate.ingest._run as run
+    from pilotgate.ingest._fate import BatchFate
+
+    lock = threading.Lock()
+    active: list[set[Any]] = []
+    clashes: list[set[Any]] = []
+    most = [0]
+    order: list[str] = []
+
+    def fake(store: Any, records: list[Any], **kw: Any) -> BatchFate:
+        keys = run._keys(records)
+        with lock:
+            clashes.extend(keys & other for other in active if keys & other)
+            active.append(keys)
+            most[0] = max(most[0], len(active))
+        time.sleep(0.04 * len(records))  # the second batch outlasts the first
+        with lock:
+            active.remove(keys)
+            order.append(records[0])
+        return BatchFate({"interaction": len(records)})
+
+    monkeypatch.setattr(run, "store_batch", fake)
+    writer = run._Writer(Store.__new__(Store), 2)
+    rep = run.FileReport("f.jsonl", "jsonl", 0)
+    line = "i{}\t2026-05-01 00:00:00+00\tbank\tv1".format
+    for part in ([0], [3, 4, 7, 8, 9], [4], [5, 6]):  # [4] repeats the newest batch in flight
+        writer.submit([line(i) for i in part], rep, list(part))
+    writer.drain()
+    writer.close()
+    assert clashes == [] and most[0] == 2
+    assert order.index(line(4)) > order.index(line(3))  # the repeat after its first copy
+    assert rep.stored_new == {"interaction": 9}
