@@ -15,22 +15,28 @@ SQLAlchemy: the store's per-table row builders are in ``store/_fast.py``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pilotgate._time import to_utc
 from pilotgate.records import InteractionRecord
 
 __all__ = [
+    "FEEDBACK_COLUMNS",
     "INTERACTION_COLUMNS",
     "CheckedInteraction",
+    "FeedbackLine",
     "copy_text",
+    "derive_id",
+    "feedback_key",
     "json_text",
     "normalise_interaction",
     "pg_copy_line",
+    "pg_feedback_line",
     "sqlite_dt",
     "sqlite_interaction_row",
 ]
@@ -376,3 +382,71 @@ def pg_copy_line(c: Mapping[str, Any]) -> str:
             copy_text(json_text(md)) if md else "\\N",
         )
     )
+
+
+def derive_id(*parts: Any) -> str:
+    """A deterministic id for records that arrive without one (feedback, steps)."""
+    blob = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+FEEDBACK_COLUMNS = (
+    "id",
+    "interaction_id",
+    "ts",
+    "accepted",
+    "score",
+    "edited_output",
+    "dwell_ms",
+    "comment",
+)
+"""The feedback table's columns a :class:`FeedbackLine` holds, in order (the store appends
+the project)."""
+
+
+def feedback_key(rec: Mapping[str, Any]) -> Any:
+    """What makes two feedback records of a batch the same one (the last copy is kept)."""
+    if rec.get("id"):
+        return rec["id"]
+    return (rec.get("interaction_id"), rec.get("session_id"), str(rec["ts"]), rec.get("name"))
+
+
+class FeedbackLine(NamedTuple):
+    """A validated feedback record as one line of PostgreSQL ``COPY`` text.
+
+    Made where records are validated (the import's worker process, see
+    :func:`pg_feedback_line`), so the writing process neither validates the record again
+    nor adapts its values one by one.
+    """
+
+    key: Any
+    """:func:`feedback_key` of the record."""
+    interaction_id: str
+    line: str
+    """The :data:`FEEDBACK_COLUMNS` as ``COPY`` text, without the newline."""
+
+
+def pg_feedback_line(rec: Mapping[str, Any]) -> FeedbackLine:
+    """A validated feedback record (``ingest.validate_record``) as a :class:`FeedbackLine`.
+
+    The same row the store's ``add_feedback`` writes: ``ts`` in UTC, and an id derived
+    from the interaction, the time and the verdict when the record has none. Text is only
+    escaped: what PostgreSQL refuses fails the ``COPY`` and the record is isolated.
+    """
+    ts = to_utc(rec["ts"])
+    acc = rec.get("accepted")
+    iid = rec["interaction_id"]
+    fid = rec.get("id") or derive_id("fb", iid, ts.isoformat(), acc)
+    line = "\t".join(
+        (
+            copy_text(fid),
+            copy_text(iid),
+            ts.isoformat(" ", "microseconds"),
+            "\\N" if acc is None else ("t" if acc else "f"),
+            _copy_num(rec.get("score")),
+            _copy_opt(rec.get("edited_output")),
+            _copy_num(rec.get("dwell_ms")),
+            _copy_opt(rec.get("comment")),
+        )
+    )
+    return FeedbackLine(feedback_key(rec), iid, line)

@@ -25,12 +25,13 @@ __all__ = ["ingest"]
 @store_option
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "otlp"]),
               help="Format of every file (default: from the extension; .json is OTLP/JSON).")
-@click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(min=1))
+@click.option("--batch-size", type=click.IntRange(min=1),
+              help="Records per transaction (default: 2000 on SQLite, 8000 on PostgreSQL).")
 @redaction_options
 @json_option("pilotgate.ingest/1")
 # fmt: on
 def ingest(
-    files: tuple[str, ...], store_url: str | None, fmt: str | None, batch_size: int,
+    files: tuple[str, ...], store_url: str | None, fmt: str | None, batch_size: int | None,
     no_redact: bool, raw_ids: bool, redact_patterns: tuple[str, ...], json_path: str | None,
 ) -> None:  # fmt: skip
     """Import existing logs: ingest JSONL, CSV (header = field names) or OTLP/JSON.

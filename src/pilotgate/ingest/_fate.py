@@ -15,16 +15,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pilotgate._interaction_rows import FeedbackLine, feedback_key
 from pilotgate.errors import StoreError
 from pilotgate.store import Store
 
 __all__ = ["BatchFate", "store_batch", "store_records", "write_isolated"]
-
-
-def _dedupe_key(rec: dict[str, Any]) -> Any:
-    if rec.get("id"):
-        return rec["id"]
-    return (rec.get("interaction_id"), rec.get("session_id"), str(rec["ts"]), rec.get("name"))
 
 
 def store_records(
@@ -35,32 +30,55 @@ def store_records(
 
     Interactions may also come ready for the store: SQLite parameter tuples
     (``_interaction_rows.sqlite_interaction_row``) or PostgreSQL ``COPY`` lines
-    (``pg_copy_line``). Interactions go first so feedback and steps never point ahead of
-    what is stored. Feedback repeated inside one batch is reduced to its last copy (an
-    upsert may not touch a row twice in one PostgreSQL statement).
+    (``pg_copy_line``), and feedback as PostgreSQL ``COPY`` lines (``FeedbackLine``).
+    Interactions go first so feedback and steps never point ahead of what is stored.
+    Feedback repeated inside one batch is reduced to its last copy (an upsert may not
+    touch a row twice in one PostgreSQL statement).
     """
     rows = [r for r in records if type(r) is tuple]
     lines = [r for r in records if type(r) is str]
-    if rows or lines:
-        records = [r for r in records if type(r) not in (tuple, str)]
+    fb_lines: list[FeedbackLine] = []
+    if rows or lines or any(type(r) is FeedbackLine for r in records):
+        fb_lines = [r for r in records if type(r) is FeedbackLine]
+        records = [r for r in records if type(r) not in (tuple, str, FeedbackLine)]
     inter = [r for r in records if r["kind"] == "interaction"]
-    fb = list({_dedupe_key(r): r for r in records if r["kind"] == "feedback"}.values())
+    last_fb: dict[Any, Any] = {}
+    for r in records:
+        if r["kind"] == "feedback":
+            last_fb[feedback_key(r)] = r
+    for line in fb_lines:  # the same key as the record's (lines and records never mix)
+        last_fb[line.key] = line
+    fb = [r for r in last_fb.values() if type(r) is not FeedbackLine]
+    fb_lines = [r for r in last_fb.values() if type(r) is FeedbackLine]
     steps = [r for r in records if r["kind"] == "step"]
-    out = {}
-    new = 0
-    if rows:
-        new += store.add_interaction_rows(rows, project=project)
-    if lines:
-        new += store.add_interaction_lines(lines, project=project)
-    if inter:
-        new += store.add_interactions(inter, project=project)
-    if rows or lines or inter:
-        out["interaction"] = new
-    if fb:
-        out["feedback"] = store.add_feedback(fb, project=project)
-    if steps:
-        out["step"] = store.add_steps(steps, project=project)
+    writes: list[tuple[str, Sequence[Any], Callable[..., int]]] = [
+        ("interaction", rows, store.add_interaction_rows),
+        ("interaction", lines, store.add_interaction_lines),
+        ("interaction", inter, store.add_interactions),
+        ("feedback", fb, store.add_feedback),
+        ("feedback", fb_lines, store.add_feedback_lines),
+        ("step", steps, store.add_steps),
+    ]
+    out: dict[str, int] = {}
+    try:
+        for kind, items, write in writes:
+            if items:
+                out[kind] = out.get(kind, 0) + write(items, project=project)
+    except Exception as exc:
+        # each write is its own transaction: those before the failure are committed, and a
+        # retry of the same records finds them stored (not new); their count goes along
+        setattr(exc, _STORED, {k: v for k, v in out.items() if v})
+        raise
     return out
+
+
+_STORED = "pilotgate_stored_before"
+
+
+def stored_before(exc: BaseException) -> dict[str, int]:
+    """New rows per kind a failed :func:`store_records` had committed before ``exc``."""
+    got = getattr(exc, _STORED, None)
+    return dict(got) if isinstance(got, dict) else {}
 
 
 @dataclass
@@ -99,10 +117,15 @@ def write_isolated(
     collector's OTLP merge), so a bad record is named alone however it arrived.
 
     Raises:
-        Exception: what ``write`` raised when it is not the data's fault (the store away).
+        Exception: what ``write`` raised when it is not the data's fault (the store away),
+            carrying the new rows stored before it (:func:`stored_before`).
     """
     fate = BatchFate()
-    _write(write, list(enumerate(records)), fate)
+    try:
+        _write(write, list(enumerate(records)), fate)
+    except Exception as exc:
+        _carry(exc, fate)
+        raise
     return fate
 
 
@@ -119,6 +142,8 @@ def _write(
         reason = _permanent(exc)
         if reason is None:
             raise
+        for k, v in stored_before(exc).items():  # the halves will find these stored
+            fate.stored_new[k] = fate.stored_new.get(k, 0) + v
         if len(items) == 1:
             fate.refused.append((items[0][0], f"the store refused it: {reason}"))
             return
@@ -128,3 +153,12 @@ def _write(
         return
     for k, v in counts.items():
         fate.stored_new[k] = fate.stored_new.get(k, 0) + v
+
+
+def _carry(exc: BaseException, fate: BatchFate) -> None:
+    """Put what the batch stored before ``exc`` on it (the halves done, and the part of the
+    failed write committed before it failed), for a caller that retries."""
+    total = dict(fate.stored_new)
+    for k, v in stored_before(exc).items():
+        total[k] = total.get(k, 0) + v
+    setattr(exc, _STORED, total)

@@ -34,7 +34,13 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from pilotgate._interaction_rows import CheckedInteraction, pg_copy_line, sqlite_interaction_row
+from pilotgate._interaction_rows import (
+    CheckedInteraction,
+    FeedbackLine,
+    pg_copy_line,
+    pg_feedback_line,
+    sqlite_interaction_row,
+)
 from pilotgate.ingest._readers import SKIPPED, jsonl_items
 from pilotgate.ingest._sanitise import needs_cleaning
 from pilotgate.ingest._validate import InvalidRecord, validate_record
@@ -98,9 +104,13 @@ def accept(
 class Prepared:
     """A block's outcome, in file order."""
 
-    records: list[dict[str, Any] | tuple[Any, ...] | str] = field(default_factory=list)
+    records: list[dict[str, Any] | tuple[Any, ...] | str | FeedbackLine] = field(
+        default_factory=list
+    )
     """Validated records; checked interactions as SQLite rows or PostgreSQL ``COPY``
-    lines when asked for."""
+    lines when asked for, feedback as :class:`FeedbackLine` with ``COPY`` lines."""
+    lines: list[int] = field(default_factory=list)
+    """The line number of each record (a record the store refuses is named by it)."""
     bad: list[BadLine] = field(default_factory=list)
     skipped: int = 0
     redactions: dict[str, int] = field(default_factory=dict)
@@ -123,10 +133,12 @@ def prepare_block(
     :meth:`Store.add_interaction_rows` writes: plain tuples, a third of the cost of
     pickling the records (dicts and datetimes) and less work for the writing process.
     With ``pg_lines``, as the ``COPY`` text lines :meth:`Store.add_interaction_lines`
-    writes (strings: cheaper still, and the writer only joins them).
+    writes (strings: cheaper still, and the writer only joins them), and feedback as the
+    :class:`FeedbackLine` of :meth:`Store.add_feedback_lines` (not validated twice).
     """
     out = Prepared(end=base_pos + len(data))
     records = out.records
+    lines = out.lines
     clean = needs_cleaning(data)  # one scan of the block instead of every string
     for lineno, obj, _pos in jsonl_items(BytesIO(data), where, first_line, base_pos):
         if obj is SKIPPED:
@@ -135,10 +147,13 @@ def prepare_block(
         rec = accept(lineno, obj, where, out.bad, redactor, out.redactions, clean)
         if rec is None:
             continue
+        lines.append(lineno)
         if sqlite_rows and type(rec) is CheckedInteraction:
             records.append(sqlite_interaction_row(rec))
         elif pg_lines and type(rec) is CheckedInteraction:
             records.append(pg_copy_line(rec))
+        elif pg_lines and rec.get("kind") == "feedback":
+            records.append(pg_feedback_line(rec))
         else:
             records.append(rec)
     return out

@@ -14,7 +14,12 @@ from typing import Any
 
 from sqlalchemy import JSON, Table
 
-from pilotgate._interaction_rows import INTERACTION_COLUMNS, json_text, sqlite_dt
+from pilotgate._interaction_rows import (
+    FEEDBACK_COLUMNS,
+    INTERACTION_COLUMNS,
+    json_text,
+    sqlite_dt,
+)
 from pilotgate.store._types import UTCDateTime
 
 __all__ = [
@@ -68,8 +73,13 @@ def _check_columns() -> None:
     A column added to the schema but not to :func:`sqlite_interaction_row` would
     otherwise be silently left NULL by the fast path.
     """
-    from pilotgate.store._schema import interactions
+    from pilotgate.store._schema import feedback, interactions
 
+    if tuple(c.name for c in feedback.columns) != (*FEEDBACK_COLUMNS, "project"):
+        raise RuntimeError(  # pragma: no cover - a schema change
+            f"_interaction_rows.FEEDBACK_COLUMNS {FEEDBACK_COLUMNS} do not match the feedback "
+            f"table {tuple(c.name for c in feedback.columns)}"
+        )
     names = tuple(c.name for c in interactions.columns)
     # ``project`` is written by the store as a constant of the whole batch
     if (

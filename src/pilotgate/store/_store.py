@@ -7,7 +7,6 @@ batched and idempotent on record id; reads return plain dicts.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import os
 import secrets
@@ -21,9 +20,12 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from pilotgate._interaction_rows import (
+    FEEDBACK_COLUMNS,
     INTERACTION_COLUMNS,
     CheckedInteraction,
+    FeedbackLine,
     copy_text,
+    derive_id,
     normalise_interaction,
     pg_copy_line,
     sqlite_dt,
@@ -66,12 +68,6 @@ def _is_transient(exc: BaseException) -> bool:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def derive_id(*parts: Any) -> str:
-    """A deterministic id for records that arrive without one (feedback, steps)."""
-    blob = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
 class IngestCounts(dict[str, int]):
@@ -347,12 +343,47 @@ class Store:
             )
         if not lines:
             return 0
-        table = t.interactions
-        stage = f"pilotgate_stage_{table.name}"
         cols = ", ".join(f'"{n}"' for n in (*INTERACTION_COLUMNS, "project"))
+        stamp = f"\t{_now().isoformat(' ', 'microseconds')}"
+        return self._copy_lines(t.interactions, cols, lines, stamp, "DO NOTHING", project)
+
+    def add_feedback_lines(self, lines: Sequence[FeedbackLine], project: str | None = None) -> int:
+        """Store feedback made by ``_interaction_rows.pg_feedback_line``; returns rows written.
+
+        PostgreSQL's bulk path for feedback, as :meth:`add_interaction_lines` for
+        interactions, with :meth:`add_feedback`'s rules: a feedback id already stored is
+        updated (the last copy of a key in ``lines`` wins).
+        """
+        if self.dialect != "postgresql":
+            raise StoreError(
+                "feedback lines are PostgreSQL COPY text",
+                where=safe_url(self.url),
+                fix="use add_feedback with records on this store",
+            )
+        last = {line.key: line.line for line in lines}
+        if not last:
+            return 0
+        names = (*FEEDBACK_COLUMNS, "project")
+        cols = ", ".join(f'"{n}"' for n in names)
+        sets = ", ".join(f'"{n}" = EXCLUDED."{n}"' for n in names if n not in ("id", "project"))
+        return self._copy_lines(
+            t.feedback, cols, list(last.values()), "", f"DO UPDATE SET {sets}", project
+        )
+
+    def _copy_lines(
+        self,
+        table: Table,
+        cols: str,
+        lines: Sequence[str],
+        stamp: str,
+        conflict: str,
+        project: str | None,
+    ) -> int:
+        """``COPY`` text lines into ``table`` (each completed with ``stamp`` and the project):
+        straight in when every key is new, else merged with ``ON CONFLICT … conflict``."""
+        stage = f"pilotgate_stage_{table.name}"
         try:
-            end = f"\t{_now().isoformat(' ', 'microseconds')}\t"
-            end += copy_text(self._project(project)) + "\n"
+            end = f"{stamp}\t{copy_text(self._project(project))}\n"
             data = (end.join(lines) + end).encode()
             with self.engine.begin() as conn:
                 raw = conn.connection.driver_connection
@@ -365,7 +396,7 @@ class Store:
                         lambda copy: copy.write(data),
                         len(lines),
                         f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM pg_temp.{stage} "
-                        f"ON CONFLICT (id, project) DO NOTHING",
+                        f"ON CONFLICT (id, project) {conflict}",
                     )
         except Exception as exc:  # psycopg's own errors, and text no encoding can hold
             raise self._write_error(table, exc) from None
