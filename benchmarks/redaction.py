@@ -78,7 +78,20 @@ NEAR: dict[str, list[str]] = {
     ],
     "iban": ["GB82WEST", "GB82 WEST 1234 5698 7654 32", "DE00 ", "aa00", "GB82 WEST 1234 5"],
     "card": ["4111 1111 1111 111", "1-2-3-4-", "4111111111111111111111 ", "1 " * 12 + "x"],
-    "phone": ["+1 (555) 123-45", "12 34 56 78 90 12 34 ", "(12)(12)", "+12345", "1.2.3.4.5.6 "],
+    "phone": [
+        "+1 (555) 123-45",
+        "12 34 56 78 90 12 34 ",
+        "(12)(12)",
+        "+12345",
+        "1.2.3.4.5.6 ",
+        # the scanner's own: dense valid phones, runs cut into chunks every way (the regex
+        # tries ~3**6 ways to end a body in a run of 25+ digits), runs of one or two digits
+        "+1 (555) 123-4567 ",
+        "4" * 25 + " ",
+        "44444 ",
+        "1 2",
+        "+1 2",
+    ],
 }
 """Near-matches per pattern: each is repeated to fill the input."""
 

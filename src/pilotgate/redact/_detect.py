@@ -20,6 +20,7 @@ from itertools import repeat
 from typing import Any
 
 from pilotgate.redact._cardscan import scan_cards
+from pilotgate.redact._phonescan import scan_phones
 
 __all__ = [
     "BUILTIN_KINDS",
@@ -110,7 +111,6 @@ def _cards_ok(matches: list[str]) -> list[bool]:
     return out
 
 
-_DATE_LIKE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
 _GROUPING = frozenset(" .-(")
 
 
@@ -121,11 +121,9 @@ def _phone_ok(match: str) -> bool:
         return 8 <= digits <= 15
     if not 9 <= digits <= 13:
         return False
-    # without a country code, ask for a separator-grouped or parenthesised national number
-    if match[0] != "0" and _GROUPING.isdisjoint(match):
-        return False
-    # a date is at most 10 characters (2026-05-01, 1/2/2026)
-    return len(match) > 10 or _DATE_LIKE.match(match) is None
+    # without a country code, ask for a separator-grouped or parenthesised national number.
+    # A date (2026-05-01, 1.2.2026) holds at most 8 digits: the count already rejects it
+    return match[0] == "0" or not _GROUPING.isdisjoint(match)
 
 
 def _phones_ok(matches: list[str]) -> list[bool]:
@@ -133,16 +131,9 @@ def _phones_ok(matches: list[str]) -> list[bool]:
     if not matches:
         return []
     counts = map(len, "\x00".join(matches).translate(_DROP_SEPARATORS).split("\x00"))
-    date_like = _DATE_LIKE.match
     grouping = _GROUPING.isdisjoint
     return [
-        (7 < d < 16)
-        if m[0] == "+"
-        else (
-            8 < d < 14
-            and (m[0] == "0" or not grouping(m))
-            and (len(m) > 10 or date_like(m) is None)
-        )
+        (7 < d < 16) if m[0] == "+" else (8 < d < 14 and (m[0] == "0" or not grouping(m)))
         for m, d in zip(matches, counts, strict=True)
     ]
 
@@ -401,5 +392,6 @@ def builtin_detectors() -> dict[str, Detector]:
             min_digits=8,
             digit_run=8,
             regions=partial(candidate_regions, shape=_PHONE_SHAPE, may_hold=_phone_block),
+            scan=scan_phones,
         ),
     }

@@ -1,0 +1,169 @@
+"""The regex-free phone pass (``_phonescan.py``) against the phone regex and validator.
+
+``scan_phones`` must give what the regex pass gives (``_PHONE`` matches accepted by
+``_phones_ok``, replaced left to right) on any ASCII text, cut into steps of any size:
+same output, same count. The texts are built from what the pattern turns on: digit runs
+of every length (a body's chunks are 2-4 digits, a run of 25+ ends none), the separators
+``" .-"``, ``+``, ``(`` and ``)``, word characters (the look-arounds), other punctuation,
+and near-misses. Examples are derandomised: every run tries the same texts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from functools import partial
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.redact.test_redact_scanner import REF_DATE, reference
+
+from pilotgate.redact._detect import (
+    _PHONE_SHAPE,
+    _phone_block,
+    _phone_ok,
+    builtin_detectors,
+    candidate_regions,
+)
+from pilotgate.redact._phonescan import scan_phones
+from pilotgate.redact._redact import _split_validate, _sub
+
+PHONE = builtin_detectors()["phone"]
+REGEX_ONLY = dataclasses.replace(PHONE, scan=None, regions=None)
+
+NEAR = [
+    "+1 (555) 123-45",
+    "+1 (555) 123-4567",
+    "+44 20 7946 0958",
+    "+33612345678",
+    "+123 45",
+    "+123(4)5678 9012",
+    "+1(",
+    "+12345",
+    "+1234567890123456",
+    "(12)(12)",
+    "(555) 123-4567",
+    "(12345) 678",
+    "((12) 34",
+    "0612345678",
+    "020 7946 0958",
+    "12 34 56 78 90 12 34 ",
+    "1.2.3.4.5.6 ",
+    "2026-05-01",
+    "1234567890123456789012345",  # a run no body holds
+    "1 2",
+    "12 ",
+    "+1 2",
+]
+TOKENS = st.one_of(
+    st.sampled_from(NEAR),
+    st.integers(min_value=1, max_value=27).map(lambda k: "4" * k),  # runs of any length
+    st.sampled_from(list(" .-()+")),
+    st.sampled_from(["a", "Z", "_", "x1", "/", ",", "\n", "  ", "--", ") ", " ("]),
+    st.text(alphabet="0123456789 .-()+a_", max_size=12),
+)
+TEXTS = st.lists(TOKENS, max_size=30).map("".join)
+
+
+def regex_pass(text: str) -> tuple[str, int]:
+    return _split_validate(REGEX_ONLY, text)
+
+
+@settings(max_examples=800, deadline=None, derandomize=True)
+@given(TEXTS, st.integers(min_value=1, max_value=70))
+def test_scan_equals_the_regex_pass(text: str, chunk: int) -> None:
+    """Any text, read in steps of any size (down to one character): what the regex gives."""
+    want = regex_pass(text)
+    assert scan_phones(text, "[PHONE]", min_len=0, chunk=chunk) == want
+    assert want == reference("phone", text)  # the pattern as first written
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(TEXTS, st.integers(min_value=1, max_value=40), st.integers(min_value=1, max_value=60))
+def test_phone_pass_with_the_scan_equals_the_regex(text: str, block: int, copies: int) -> None:
+    """Through the detector (regions, then the scan on each): long texts, small blocks."""
+    text = text * copies
+    det = dataclasses.replace(
+        PHONE,
+        regions=partial(candidate_regions, shape=_PHONE_SHAPE, may_hold=_phone_block, block=block),
+        scan=partial(scan_phones, min_len=0, chunk=block),
+    )
+    want = regex_pass(text)
+    assert _sub(det, text) == want
+    assert _sub(PHONE, text) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "count"), [("é +44 20 7946 0958", 1000), ("+44 20 7946 0958 ١٢٣", 1000)]
+)
+def test_non_ascii_text_is_left_to_the_regex(text: str, count: int) -> None:
+    """Where ``\\d`` and ``\\w`` are Unicode classes (the Arabic-Indic digits join the body)."""
+    text = (text + " ") * 1000
+    assert scan_phones(text, "[PHONE]") is None
+    assert _sub(PHONE, text) == regex_pass(text) == reference("phone", text)
+    assert _sub(PHONE, text)[1] == count
+
+
+def test_short_texts_are_left_to_the_regex() -> None:
+    assert scan_phones("+44 20 7946 0958", "[PHONE]") is None  # under SCAN_MIN
+    assert scan_phones("+44 20 7946 0958", "[PHONE]", min_len=0) == ("[PHONE]", 1)
+
+
+@pytest.mark.parametrize("piece", [*NEAR, "+1 (555) 123-4567 ", "4" * 30 + " "])
+def test_scan_on_long_texts_equals_the_regex(piece: str) -> None:
+    """Every near-miss repeated to 300 KB: many steps, matches across step edges."""
+    text = (piece * (300_000 // len(piece) + 1))[:300_000]
+    got = scan_phones(text, "[PHONE]")
+    assert got is not None
+    assert got == regex_pass(text), piece
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("call +44 20 7946 0958 now", "call [PHONE] now"),
+        ("+1 (415) 555-2671", "[PHONE]"),
+        ("(555) 123-4567x", "(555) 123-4567x"),  # a letter after: the body backs off
+        ("(555) 123-4567 89x", "[PHONE] 89x"),  # ... one run
+        ("0612345678", "[PHONE]"),  # national, no separator: starts with 0
+        ("6123456789", "6123456789"),  # ... otherwise not grouped
+        ("2026-05-01", "2026-05-01"),  # a date: 8 digits
+        ("+123 45", "+123 45"),  # a match (+1 then 23 45), but 5 digits
+        ("a+44 20 7946 0958", "a+44 [PHONE]"),  # "+" after a letter starts none
+    ],
+)
+def test_scan_examples(text: str, want: str) -> None:
+    assert scan_phones(text, "[PHONE]", min_len=0) == (want, int(want != text))
+    assert regex_pass(text) == (want, int(want != text))
+
+
+def _digits(low: int, high: int) -> st.SearchStrategy[str]:
+    return st.text(alphabet="0123456789", min_size=low, max_size=high)
+
+
+SEPS = st.sampled_from(list("-./"))
+DATES = st.one_of(
+    st.tuples(_digits(4, 4), SEPS, _digits(1, 2), SEPS, _digits(1, 2)),
+    st.tuples(_digits(1, 2), SEPS, _digits(1, 2), SEPS, _digits(2, 4)),
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(DATES)
+def test_no_date_passes_the_digit_count(date: str) -> None:
+    """Why ``_phone_ok`` no longer asks whether a match looks like a date (it did:
+    ``REF_DATE``): a date holds at most 8 digits, a match without ``+`` needs 9."""
+    assert REF_DATE.match(date)
+    assert sum(ch.isdigit() for ch in date) <= 8
+    if "/" in date:  # a phone match holds no "/": the validator never sees this date
+        assert not PHONE.pattern.fullmatch(date)
+        return
+    assert not _phone_ok(date)
+    assert PHONE.validate_many is not None and PHONE.validate_many([date] * 70) == [False] * 70
+
+
+def test_scan_keeps_to_the_placeholder_given() -> None:
+    text = "tel. +44 20 7946 0958, " * 500
+    got = scan_phones(text, "<tel>")
+    assert got == (re.sub(r"\+44 20 7946 0958", "<tel>", text), 500)
