@@ -47,6 +47,13 @@ NEAR: dict[str, list[str]] = {
         "x.",
         "a@" + "b." * 40 + "1 ",
         "first.last+tag%",
+        # the scanner's own: addresses back to back, a dot and 2 letters without a chain
+        # from "@", a top-level domain cut by a digit
+        "a@b.cc ",
+        "a@b.cc",
+        "@a.aa",
+        "_.aa@a@",
+        "a@b.cc1 ",
     ],
     "secret": [
         "sk-" + "a" * 19 + " ",

@@ -20,6 +20,7 @@ from itertools import repeat
 from typing import Any
 
 from pilotgate.redact._cardscan import scan_cards
+from pilotgate.redact._emailscan import scan_emails
 from pilotgate.redact._phonescan import scan_phones
 
 __all__ = [
@@ -240,8 +241,9 @@ class Detector:
     regions: Callable[[str], list[tuple[int, int]] | None] | None = None
     """Where matches may be (``candidate_regions``): the pattern runs only there."""
     scan: Callable[[str, str], tuple[str, int] | None] | None = None
-    """The whole pass without the regex (``scan_cards``): ``(text, placeholder)`` to the
-    redacted text and count, or ``None`` where it does not apply (then the regex runs)."""
+    """The whole pass without the regex (``scan_cards``, ``scan_phones``, ``scan_emails``):
+    ``(text, placeholder)`` to the redacted text and count, or ``None`` where it does not
+    apply (then the regex runs)."""
 
     timeout_s: float | None = None
     """Time limit per text (user patterns, run by the ``regex`` module); None: none needed."""
@@ -369,7 +371,7 @@ def builtin_detectors() -> dict[str, Detector]:
         # every secret match holds one of the needs (gh[pousr]_, xox[abpr]- spelt out),
         # and each of those holds one of the hints
         "secret": Detector("secret", _SECRET, needs=_SECRET_NEEDS, hint=_SECRET_HINT),
-        "email": Detector("email", _EMAIL, needs=("@",)),
+        "email": Detector("email", _EMAIL, needs=("@",), scan=scan_emails),
         "iban": Detector("iban", _IBAN, iban_valid, needs_digit=True, min_digits=2, shape=b"aa00"),
         # the validators accept cards of 13-19 digits and phones of 8-15
         "card": Detector(

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["SCAN_MIN", "scan_phones"]
+__all__ = ["SCAN_MIN", "replace_spans", "scan_phones"]
 
 SCAN_MIN = 4096
 """Shortest text worth the numpy set-up (shorter ones: the regex is as fast)."""
@@ -103,7 +103,7 @@ def scan_phones(
     first, past = np.concatenate(firsts), np.concatenate(pasts)
     if len(first) == 0:
         return text, 0
-    return _replace(np, raw, first, past, placeholder), len(first)
+    return replace_spans(np, raw, first, past, placeholder), len(first)
 
 
 def _chunk(
@@ -280,7 +280,7 @@ def _plus(np: Any, runs: _Runs, g: Any, whole: Any, paren: Any) -> Any:
     return stop
 
 
-def _replace(np: Any, raw: bytes, first: Any, past: Any, placeholder: str) -> str:
+def replace_spans(np: Any, raw: bytes, first: Any, past: Any, placeholder: str) -> str:
     """``raw`` with each span ``[first, past)`` replaced by ``placeholder``, as one gather
     from the text followed by the placeholder."""
     ph = placeholder.encode("ascii")
