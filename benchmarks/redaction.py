@@ -92,9 +92,11 @@ NEAR: dict[str, list[str]] = {
         "+12345",
         "1.2.3.4.5.6 ",
         # the scanner's own: dense valid phones, runs cut into chunks every way (the regex
-        # tries ~3**6 ways to end a body in a run of 25+ digits), runs of one or two digits
+        # tries each way to end a body in a run of 25+ digits, or of 12+ before a letter:
+        # 1-3 s per MB), runs of one or two digits
         "+1 (555) 123-4567 ",
         "4" * 25 + " ",
+        "4" * 20 + "x ",
         "44444 ",
         "1 2",
         "+1 2",
