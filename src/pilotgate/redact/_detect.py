@@ -271,13 +271,49 @@ _CARD = re.compile(r"\d(?<![\d\w]\d)(?:[ -]?+\d){12,18}(?![\d\w])")
 # trying every position), dispatching on that first character with a lookbehind, with
 # possessive separators (a separator is never followed by another way to go on): about
 # 30 % less time on runs of near-misses such as "(12)(12)".
-_PHONE_REST = r"(?:[ .\-]?+\d{2,4}){1,5}(?![\w])"
+# The body ``\d{2,4}(?:[ .\-]?\d{2,4}){1,5}`` cuts digit runs into 2 to 6 chunks of 2-4
+# digits, and on a failure the engine tries every cut: ~1.5-3 s per MB on runs of 12-25+
+# digits before a letter or past 24 digits. What it can match depends on the runs only:
+# runs of 2+ digits joined by one separator while their fewest chunks (ceil(digits / 4)
+# each) stay within 6, ending at a run's end; 2 chunks at least (one run: 4 digits). So
+# the body is written run by run, each run matched whole by the one length class of its
+# chunk count, and the rest of the budget for the next: the same matches, one way each.
+_SEP = r"[ .\-]"
+
+
+def _run(chunks: int, taken: int = 0, lo: int = 0, hi: int = 0) -> str:
+    """A whole digit run (its ``taken`` first digits already read) of ``chunks`` fewest
+    chunks, or of ``lo``-``hi`` digits."""
+    lo, hi = (lo or max(4 * chunks - 3, 2)) - taken, (hi or 4 * chunks) - taken
+    return rf"\d{{{lo},{hi}}}+(?!\d)"
+
+
+def _more(budget: int) -> str:
+    """After a separator: a run within ``budget`` chunks, then (if it can) more runs."""
+    alts = []
+    for c in range(1, budget + 1):
+        rest = f"(?:{_SEP}{_more(budget - c)})?" if c < budget else ""
+        alts.append(_run(c) + rest)
+    return "(?:" + "|".join(alts) + ")"
+
+
+def _body(taken: int = 0) -> str:
+    """A body from a run's first digit (``taken``: digits of it already read) and its end."""
+    alts = [
+        _run(1, taken, 2, 3) + _SEP + _more(5),  # 2-3 digits: one chunk, a 2nd run needed
+        _run(1, taken, 4, 4) + f"(?:{_SEP}{_more(5)})?",
+    ]
+    alts += [_run(c, taken) + (f"(?:{_SEP}{_more(6 - c)})?" if c < 6 else "") for c in range(2, 7)]
+    # first what every body starts with (4 digits, or 2-3 and a 2nd run): one quick test
+    # where most near-misses fail, instead of one per alternative
+    guard = "(?=" + r"\d" * (2 - taken) + rf"(?:\d\d|\d?{_SEP}\d\d))"
+    return guard + "(?:" + "|".join(alts) + r")(?![\w])"
+
+
 _PHONE = re.compile(
     r"[+(\d](?<![\w+].)"
-    r"(?:(?<=\+)(?:\d{1,3}[ .\-]?+(?:\(\d{1,4}+\)[ .\-]?+)?\d{2,4}"
-    + _PHONE_REST
-    + r"|\d{7,15}(?!\w))"
-    r"|(?<=\()\d{1,4}+\)[ .\-]?+\d{2,4}" + _PHONE_REST + r"|(?<=\d)\d{1,3}" + _PHONE_REST + ")"
+    r"(?:(?<=\+)(?:\d{1,3}[ .\-]?+(?:\(\d{1,4}+\)[ .\-]?+)?" + _body() + r"|\d{7,15}(?!\w))"
+    r"|(?<=\()\d{1,4}+\)[ .\-]?+" + _body() + r"|(?<=\d)" + _body(taken=1) + ")"
 )
 _EDGE = "(?<![A-Za-z0-9+/=_\\-]{prefix})"
 """After a token's literal prefix: the prefix does not continue a run of token or base64
