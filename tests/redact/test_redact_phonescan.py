@@ -95,14 +95,40 @@ def test_phone_pass_with_the_scan_equals_the_regex(text: str, block: int, copies
 
 
 @pytest.mark.parametrize(
-    ("text", "count"), [("é +44 20 7946 0958", 1000), ("+44 20 7946 0958 ١٢٣", 1000)]
+    ("text", "count", "scanned"),
+    [
+        ("é" + " +44 20 7946 0958" * 3, 3000, True),
+        ("ü+44 20 7946 0958ß" + ", 0612345678" * 6, 6000, True),  # "+" after a letter
+        ("+44 20 7946 0958 ١٢٣", 1000, False),  # Arabic-Indic digits join the body
+        ("é +44 20 7946 0958", 1000, False),  # 1 character in 19 outside ASCII: too many
+    ],
 )
-def test_non_ascii_text_is_left_to_the_regex(text: str, count: int) -> None:
-    """Where ``\\d`` and ``\\w`` are Unicode classes (the Arabic-Indic digits join the body)."""
+def test_non_ascii_text_equals_the_regex(text: str, count: int, scanned: bool) -> None:
+    """Outside ASCII ``\\d`` and ``\\w`` are Unicode classes: letters read as word
+    characters, and a digit sends the text to the regex (so does a text much outside ASCII)."""
     text = (text + " ") * 1000
-    assert scan_phones(text, "[PHONE]") is None
     assert _sub(PHONE, text) == regex_pass(text) == reference("phone", text)
     assert _sub(PHONE, text)[1] == count
+    assert (scan_phones(text, "[PHONE]") is not None) == scanned
+
+
+NON_ASCII = st.sampled_from(
+    ["é", "ß", "中", "²", "½", "\u00a0", "\u2009", "😀", "١", "\ud800", "Ⅻ"]
+)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(st.lists(st.one_of(TOKENS, NON_ASCII), max_size=30).map("".join), st.integers(1, 40))
+def test_scan_of_non_ascii_text_equals_the_regex(text: str, chunk: int) -> None:
+    """Letters, digits and other characters outside ASCII among the near-misses (padded
+    with "," so that few characters are outside ASCII): the scan (on its ASCII stand-in)
+    gives what the regex gives, or declines where a digit is outside ASCII."""
+    text += "," * (40 * len(text.encode("utf-8", "surrogatepass")) - 40 * len(text))
+    got = scan_phones(text, "[PHONE]", min_len=0, chunk=chunk)
+    if "١" in text:
+        assert got is None
+    else:
+        assert got == regex_pass(text)
 
 
 def test_short_texts_are_left_to_the_regex() -> None:

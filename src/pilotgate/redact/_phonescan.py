@@ -74,18 +74,22 @@ def scan_phones(
     text: str, placeholder: str, *, min_len: int = SCAN_MIN, chunk: int = CHUNK
 ) -> tuple[str, int] | None:
     """The phone pass (``_PHONE`` matches that ``_phones_ok`` accepts replaced by
-    ``placeholder``) on ASCII text of ``min_len`` characters or more; ``None`` for other
-    text (run the regex).
+    ``placeholder``) on text of ``min_len`` characters or more; ``None`` where it does
+    not apply (run the regex): text with digits outside ASCII or mostly outside ASCII.
 
     The text is read in ``chunk``-character steps, each with two characters of context on
     the left and ``_REACH`` on the right; the matches starting inside a step are taken,
     and the next step resumes where the regex would (after the last match).
     """
-    if len(text) < min_len or not text.isascii() or not placeholder.isascii():
+    if len(text) < min_len or not placeholder.isascii():
         return None
     import numpy as np
 
-    raw = text.encode("ascii")
+    ascii_text = text.isascii()
+    raw = text.encode("ascii") if ascii_text else _ascii_proxy(np, text)
+    if raw is None:
+        return None
+
     n = len(raw)
     digit = np.frombuffer(raw.translate(_IS_DIGIT), np.int8)
     # the classes with one OTHER each side: index p + 1 is text position p, -1 the end
@@ -103,7 +107,35 @@ def scan_phones(
     first, past = np.concatenate(firsts), np.concatenate(pasts)
     if len(first) == 0:
         return text, 0
+    if not ascii_text:
+        return _replace_wide(np, text, first, past, placeholder), len(first)
     return replace_spans(np, raw, first, past, placeholder), len(first)
+
+
+PROXY_SHARE = 32
+"""At most one character in this many outside ASCII for the proxy (each costs a step)."""
+
+
+def _ascii_proxy(np: Any, text: str) -> bytes | None:
+    """``text`` as ASCII with the same classes for the phone pattern, character for
+    character: a word character outside ASCII becomes ``a``, any other ``?`` (no match
+    holds either, the look-arounds read them so). ``None``: a digit outside ASCII (``\\d``
+    would match it), or too many characters outside ASCII."""
+    wide = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+    outside = np.flatnonzero(wide > 127).tolist()
+    if len(outside) * PROXY_SHARE > len(text):
+        return None
+    word = []
+    for i in outside:
+        ch = text[i]
+        if ch.isdecimal():
+            return None
+        if ch.isalnum():
+            word.append(i)
+    raw = np.frombuffer(text.encode("ascii", "replace"), np.uint8).copy()
+    raw[word] = 97
+    out: bytes = raw.tobytes()
+    return out
 
 
 def _chunk(
@@ -281,10 +313,24 @@ def _plus(np: Any, runs: _Runs, g: Any, whole: Any, paren: Any) -> Any:
 
 
 def replace_spans(np: Any, raw: bytes, first: Any, past: Any, placeholder: str) -> str:
-    """``raw`` with each span ``[first, past)`` replaced by ``placeholder``, as one gather
-    from the text followed by the placeholder."""
-    ph = placeholder.encode("ascii")
-    n, k, m = len(raw), len(first), len(ph)
+    """``raw`` (ASCII) with each span ``[first, past)`` replaced by ``placeholder``."""
+    buf = np.frombuffer(raw + placeholder.encode("ascii"), np.uint8)
+    out: str = _gather(np, buf, len(placeholder), first, past).tobytes().decode("ascii")
+    return out
+
+
+def _replace_wide(np: Any, text: str, first: Any, past: Any, placeholder: str) -> str:
+    """:func:`replace_spans` for any text, through its UTF-32 code points."""
+    wide = (text + placeholder).encode("utf-32-le", "surrogatepass")
+    out = _gather(np, np.frombuffer(wide, np.uint32), len(placeholder), first, past)
+    done: str = out.tobytes().decode("utf-32-le", "surrogatepass")
+    return done
+
+
+def _gather(np: Any, buf: Any, m: int, first: Any, past: Any) -> Any:
+    """``buf`` (the text, then an ``m``-long placeholder) with each span ``[first, past)``
+    of the text replaced by the placeholder, as one gather."""
+    n, k = len(buf) - m, len(first)
     lengths = past - first
     # where each placeholder lands: its start less what the spans before it removed
     at = first.copy()
@@ -302,6 +348,4 @@ def replace_spans(np: Any, raw: bytes, first: Any, past: Any, placeholder: str) 
     offset[2::2] = past - at - m
     src = np.arange(int(size.sum()), dtype=np.int32)
     src += np.repeat(offset, size)
-    buf = np.frombuffer(raw + ph, np.uint8)
-    out: str = buf[src].tobytes().decode("ascii")
-    return out
+    return buf[src]
