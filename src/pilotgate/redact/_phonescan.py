@@ -112,8 +112,9 @@ def scan_phones(
     return replace_spans(np, raw, first, past, placeholder), len(first)
 
 
-PROXY_SHARE = 32
-"""At most one character in this many outside ASCII for the proxy (each costs a step)."""
+PROXY_SHARE = 4
+"""At most one character in this many outside ASCII for the proxy (past that the regex
+is cheaper: it only works on the ASCII digits and punctuation left)."""
 
 
 def _ascii_proxy(np: Any, text: str) -> bytes | None:
@@ -122,18 +123,19 @@ def _ascii_proxy(np: Any, text: str) -> bytes | None:
     holds either, the look-arounds read them so). ``None``: a digit outside ASCII (``\\d``
     would match it), or too many characters outside ASCII."""
     wide = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
-    outside = np.flatnonzero(wide > 127).tolist()
+    outside = np.flatnonzero(wide > 127)
     if len(outside) * PROXY_SHARE > len(text):
         return None
+    # each distinct character classified once
+    chars, which = np.unique(wide[outside], return_inverse=True)
     word = []
-    for i in outside:
-        ch = text[i]
+    for code in chars.tolist():
+        ch = chr(code)
         if ch.isdecimal():
             return None
-        if ch.isalnum():
-            word.append(i)
+        word.append(ch.isalnum())
     raw = np.frombuffer(text.encode("ascii", "replace"), np.uint8).copy()
-    raw[word] = 97
+    raw[outside[np.array(word, np.bool_)[which]]] = 97
     out: bytes = raw.tobytes()
     return out
 
