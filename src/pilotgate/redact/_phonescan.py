@@ -29,6 +29,7 @@ regex; ``tests/redact/test_redact_phonescan.py`` holds the two to the same outpu
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 __all__ = ["SCAN_MIN", "replace_spans", "scan_phones"]
@@ -112,30 +113,44 @@ def scan_phones(
     return replace_spans(np, raw, first, past, placeholder), len(first)
 
 
-PROXY_SHARE = 4
-"""At most one character in this many outside ASCII for the proxy (past that the regex
-is cheaper: it only works on the ASCII digits and punctuation left)."""
+_NON_ASCII_DIGIT = re.compile(r"[^\D\x00-\x7f]")
+_NEXT_TO_PHONE = bytes(1 if ch in b"0123456789+(" else 0 for ch in range(256))
+_AFTER_DIGIT = bytes(1 if ch in b"0123456789" else 0 for ch in range(256))
+_FEW = 2048
+"""Characters outside ASCII the pattern reads that are classified one by one (more: each
+distinct one once, through the text's UTF-32 code points)."""
 
 
 def _ascii_proxy(np: Any, text: str) -> bytes | None:
     """``text`` as ASCII with the same classes for the phone pattern, character for
-    character: a word character outside ASCII becomes ``a``, any other ``?`` (no match
-    holds either, the look-arounds read them so). ``None``: a digit outside ASCII (``\\d``
-    would match it), or too many characters outside ASCII."""
-    wide = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
-    outside = np.flatnonzero(wide > 127)
-    if len(outside) * PROXY_SHARE > len(text):
-        return None
-    # each distinct character classified once
-    chars, which = np.unique(wide[outside], return_inverse=True)
-    word = []
-    for code in chars.tolist():
-        ch = chr(code)
-        if ch.isdecimal():
-            return None
-        word.append(ch.isalnum())
+    character; ``None`` where a digit is outside ASCII (``\\d`` matches it: the regex).
+
+    A character outside ASCII is in no match; the pattern reads it only as the character
+    before a match's first one (``+``, ``(`` or a digit) or after a digit, as a word
+    character or not. Those are classified (each distinct one once) and become ``a`` or
+    ``?``; the rest become ``?``.
+    """
     raw = np.frombuffer(text.encode("ascii", "replace"), np.uint8).copy()
-    raw[outside[np.array(word, np.bool_)[which]]] = 97
+    asked = np.flatnonzero(raw == 63)  # "?": outside ASCII, or itself
+    if len(asked) > _FEW:
+        if _NON_ASCII_DIGIT.search(text):
+            return None
+    elif any(text[i].isdecimal() for i in asked.tolist()):
+        return None
+    ascii_raw = raw.tobytes()
+    near = np.zeros(len(raw) + 1, np.bool_)  # read by the pattern: before or after one
+    near[:-2] = np.frombuffer(ascii_raw[1:].translate(_NEXT_TO_PHONE), np.bool_)
+    near[1:-1] |= np.frombuffer(ascii_raw[:-1].translate(_AFTER_DIGIT), np.bool_)
+    read = asked[near[asked]]
+    if len(read) <= _FEW:
+        for i in read.tolist():
+            if text[i].isalnum():
+                raw[i] = 97
+    else:
+        wide = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+        chars, which = np.unique(wide[read], return_inverse=True)
+        word = np.array([chr(c).isalnum() for c in chars.tolist()], np.bool_)
+        raw[read[word[which]]] = 97
     out: bytes = raw.tobytes()
     return out
 
