@@ -29,7 +29,6 @@ regex; ``tests/redact/test_redact_phonescan.py`` holds the two to the same outpu
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 __all__ = ["SCAN_MIN", "replace_spans", "scan_phones"]
@@ -75,8 +74,8 @@ def scan_phones(
     text: str, placeholder: str, *, min_len: int = SCAN_MIN, chunk: int = CHUNK
 ) -> tuple[str, int] | None:
     """The phone pass (``_PHONE`` matches that ``_phones_ok`` accepts replaced by
-    ``placeholder``) on text of ``min_len`` characters or more; ``None`` where it does
-    not apply (run the regex): text with digits outside ASCII or mostly outside ASCII.
+    ``placeholder``) on text of ``min_len`` characters or more (text outside ASCII through
+    an ASCII stand-in with the same classes); ``None`` for shorter text (run the regex).
 
     The text is read in ``chunk``-character steps, each with two characters of context on
     the left and ``_REACH`` on the right; the matches starting inside a step are taken,
@@ -88,8 +87,6 @@ def scan_phones(
 
     ascii_text = text.isascii()
     raw = text.encode("ascii") if ascii_text else _ascii_proxy(np, text)
-    if raw is None:
-        return None
 
     n = len(raw)
     digit = np.frombuffer(raw.translate(_IS_DIGIT), np.int8)
@@ -113,46 +110,35 @@ def scan_phones(
     return replace_spans(np, raw, first, past, placeholder), len(first)
 
 
-_NON_ASCII_DIGIT = re.compile(r"[^\D\x00-\x7f]")
-_NEXT_TO_PHONE = bytes(1 if ch in b"0123456789+(" else 0 for ch in range(256))
-_AFTER_DIGIT = bytes(1 if ch in b"0123456789" else 0 for ch in range(256))
-_FEW = 2048
-"""Characters outside ASCII the pattern reads that are classified one by one (more: each
-distinct one once, through the text's UTF-32 code points)."""
+_BMP: list[Any] = []
+"""The stand-in byte of each code point below 65536, built on first use (~10 ms)."""
 
 
-def _ascii_proxy(np: Any, text: str) -> bytes | None:
-    """``text`` as ASCII with the same classes for the phone pattern, character for
-    character; ``None`` where a digit is outside ASCII (``\\d`` matches it: the regex).
+def _stand_in(code: int) -> int:
+    ch = chr(code)
+    if ch.isdecimal():  # what ``\d`` matches: a digit (not "0", which the validator reads)
+        return 49
+    return 97 if ch.isalnum() else 63  # a word character (``\w``), or neither
 
-    A character outside ASCII is in no match; the pattern reads it only as the character
-    before a match's first one (``+``, ``(`` or a digit) or after a digit, as a word
-    character or not. Those are classified (each distinct one once) and become ``a`` or
-    ``?``; the rest become ``?``.
-    """
-    raw = np.frombuffer(text.encode("ascii", "replace"), np.uint8).copy()
-    asked = np.flatnonzero(raw == 63)  # "?": outside ASCII, or itself
-    if len(asked) > _FEW:
-        if _NON_ASCII_DIGIT.search(text):
-            return None
-    elif any(text[i].isdecimal() for i in asked.tolist()):
-        return None
-    ascii_raw = raw.tobytes()
-    near = np.zeros(len(raw) + 1, np.bool_)  # read by the pattern: before or after one
-    near[:-2] = np.frombuffer(ascii_raw[1:].translate(_NEXT_TO_PHONE), np.bool_)
-    near[1:-1] |= np.frombuffer(ascii_raw[:-1].translate(_AFTER_DIGIT), np.bool_)
-    read = asked[near[asked]]
-    if len(read) <= _FEW:
-        for i in read.tolist():
-            if text[i].isalnum():
-                raw[i] = 97
+
+def _ascii_proxy(np: Any, text: str) -> bytes:
+    """``text`` as ASCII with the same classes for the phone pattern and its validator,
+    character for character: outside ASCII a digit becomes ``1``, another word character
+    ``a``, any other ``?``."""
+    if not _BMP:
+        table = bytearray(range(128)) + bytes(_stand_in(c) for c in range(128, 65536))
+        _BMP.append(np.frombuffer(bytes(table), np.uint8))
+    wide = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+    small = wide < 65536
+    if small.all():
+        out = _BMP[0][wide]
     else:
-        wide = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
-        chars, which = np.unique(wide[read], return_inverse=True)
-        word = np.array([chr(c).isalnum() for c in chars.tolist()], np.bool_)
-        raw[read[word[which]]] = 97
-    out: bytes = raw.tobytes()
-    return out
+        out = _BMP[0][np.where(small, wide, 63)]
+        big = np.flatnonzero(~small)
+        chars, which = np.unique(wide[big], return_inverse=True)
+        out[big] = np.array([_stand_in(c) for c in chars.tolist()], np.uint8)[which]
+    done: bytes = out.tobytes()
+    return done
 
 
 def _chunk(
