@@ -100,6 +100,10 @@ NEAR: dict[str, list[str]] = {
         "44444 ",
         "1 2",
         "+1 2",
+        # text outside ASCII (the scanner's stand-in): digits of another script, a letter
+        "١٢ ٣٤ ٥٦ ٧٨ ٩٠ ١٢ ٣٤ ",
+        "(١٢)(١٢)",
+        "é12 34 56 78 90 12 34 ",
     ],
 }
 """Near-matches per pattern: each is repeated to fill the input."""

@@ -131,9 +131,9 @@ def _ascii_proxy(np: Any, text: str) -> bytes:
     wide = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
     small = wide < 65536
     if small.all():
-        out = _BMP[0][wide]
+        out = _BMP[0].take(wide)
     else:
-        out = _BMP[0][np.where(small, wide, 63)]
+        out = _BMP[0].take(np.where(small, wide, 63))
         big = np.flatnonzero(~small)
         chars, which = np.unique(wide[big], return_inverse=True)
         out[big] = np.array([_stand_in(c) for c in chars.tolist()], np.uint8)[which]
