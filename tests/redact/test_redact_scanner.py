@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from pilotgate.redact import luhn_valid
 from pilotgate.redact._cardscan import scan_cards
 from pilotgate.redact._detect import Detector, builtin_detectors
+from pilotgate.redact._phonescan import scan_phones
 from pilotgate.redact._redact import _sub
 
 REF_CARD = re.compile(r"(?<![\d\w])\d(?:[ -]?\d){12,18}(?![\d\w])")
@@ -63,9 +64,10 @@ def reference(kind: str, text: str) -> tuple[str, int]:
 
 def small_blocks(det: Detector, block: int) -> Detector:
     """``det`` with regions cut every ``block`` characters, so short texts are cut too, and
-    (card) its regex-free scan on texts of any length, read in ``block``-character steps."""
+    its regex-free scan on texts of any length, read in ``block``-character steps."""
     assert isinstance(det.regions, partial)
-    scan = det.scan and partial(scan_cards, min_len=0, chunk=block)
+    scanner = {"card": scan_cards, "phone": scan_phones}[det.kind]
+    scan = det.scan and partial(scanner, min_len=0, chunk=block)
     return dataclasses.replace(det, regions=partial(det.regions, block=block), scan=scan)
 
 

@@ -20,6 +20,8 @@ from itertools import repeat
 from typing import Any
 
 from pilotgate.redact._cardscan import scan_cards
+from pilotgate.redact._emailscan import scan_emails
+from pilotgate.redact._phonescan import scan_phones
 
 __all__ = [
     "BUILTIN_KINDS",
@@ -110,7 +112,6 @@ def _cards_ok(matches: list[str]) -> list[bool]:
     return out
 
 
-_DATE_LIKE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
 _GROUPING = frozenset(" .-(")
 
 
@@ -121,11 +122,9 @@ def _phone_ok(match: str) -> bool:
         return 8 <= digits <= 15
     if not 9 <= digits <= 13:
         return False
-    # without a country code, ask for a separator-grouped or parenthesised national number
-    if match[0] != "0" and _GROUPING.isdisjoint(match):
-        return False
-    # a date is at most 10 characters (2026-05-01, 1/2/2026)
-    return len(match) > 10 or _DATE_LIKE.match(match) is None
+    # without a country code, ask for a separator-grouped or parenthesised national number.
+    # A date (2026-05-01, 1.2.2026) holds at most 8 digits: the count already rejects it
+    return match[0] == "0" or not _GROUPING.isdisjoint(match)
 
 
 def _phones_ok(matches: list[str]) -> list[bool]:
@@ -133,16 +132,9 @@ def _phones_ok(matches: list[str]) -> list[bool]:
     if not matches:
         return []
     counts = map(len, "\x00".join(matches).translate(_DROP_SEPARATORS).split("\x00"))
-    date_like = _DATE_LIKE.match
     grouping = _GROUPING.isdisjoint
     return [
-        (7 < d < 16)
-        if m[0] == "+"
-        else (
-            8 < d < 14
-            and (m[0] == "0" or not grouping(m))
-            and (len(m) > 10 or date_like(m) is None)
-        )
+        (7 < d < 16) if m[0] == "+" else (8 < d < 14 and (m[0] == "0" or not grouping(m)))
         for m, d in zip(matches, counts, strict=True)
     ]
 
@@ -249,8 +241,9 @@ class Detector:
     regions: Callable[[str], list[tuple[int, int]] | None] | None = None
     """Where matches may be (``candidate_regions``): the pattern runs only there."""
     scan: Callable[[str, str], tuple[str, int] | None] | None = None
-    """The whole pass without the regex (``scan_cards``): ``(text, placeholder)`` to the
-    redacted text and count, or ``None`` where it does not apply (then the regex runs)."""
+    """The whole pass without the regex (``scan_cards``, ``scan_phones``, ``scan_emails``):
+    ``(text, placeholder)`` to the redacted text and count, or ``None`` where it does not
+    apply (then the regex runs)."""
 
     timeout_s: float | None = None
     """Time limit per text (user patterns, run by the ``regex`` module); None: none needed."""
@@ -278,13 +271,49 @@ _CARD = re.compile(r"\d(?<![\d\w]\d)(?:[ -]?+\d){12,18}(?![\d\w])")
 # trying every position), dispatching on that first character with a lookbehind, with
 # possessive separators (a separator is never followed by another way to go on): about
 # 30 % less time on runs of near-misses such as "(12)(12)".
-_PHONE_REST = r"(?:[ .\-]?+\d{2,4}){1,5}(?![\w])"
+# The body ``\d{2,4}(?:[ .\-]?\d{2,4}){1,5}`` cuts digit runs into 2 to 6 chunks of 2-4
+# digits, and on a failure the engine tries every cut: ~1.5-3 s per MB on runs of 12-25+
+# digits before a letter or past 24 digits. What it can match depends on the runs only:
+# runs of 2+ digits joined by one separator while their fewest chunks (ceil(digits / 4)
+# each) stay within 6, ending at a run's end; 2 chunks at least (one run: 4 digits). So
+# the body is written run by run, each run matched whole by the one length class of its
+# chunk count, and the rest of the budget for the next: the same matches, one way each.
+_SEP = r"[ .\-]"
+
+
+def _run(chunks: int, taken: int = 0, lo: int = 0, hi: int = 0) -> str:
+    """A whole digit run (its ``taken`` first digits already read) of ``chunks`` fewest
+    chunks, or of ``lo``-``hi`` digits."""
+    lo, hi = (lo or max(4 * chunks - 3, 2)) - taken, (hi or 4 * chunks) - taken
+    return rf"\d{{{lo},{hi}}}+(?!\d)"
+
+
+def _more(budget: int) -> str:
+    """After a separator: a run within ``budget`` chunks, then (if it can) more runs."""
+    alts = []
+    for c in range(1, budget + 1):
+        rest = f"(?:{_SEP}{_more(budget - c)})?" if c < budget else ""
+        alts.append(_run(c) + rest)
+    return "(?:" + "|".join(alts) + ")"
+
+
+def _body(taken: int = 0) -> str:
+    """A body from a run's first digit (``taken``: digits of it already read) and its end."""
+    alts = [
+        _run(1, taken, 2, 3) + _SEP + _more(5),  # 2-3 digits: one chunk, a 2nd run needed
+        _run(1, taken, 4, 4) + f"(?:{_SEP}{_more(5)})?",
+    ]
+    alts += [_run(c, taken) + (f"(?:{_SEP}{_more(6 - c)})?" if c < 6 else "") for c in range(2, 7)]
+    # first what every body starts with (4 digits, or 2-3 and a 2nd run): one quick test
+    # where most near-misses fail, instead of one per alternative
+    guard = "(?=" + r"\d" * (2 - taken) + rf"(?:\d\d|\d?{_SEP}\d\d))"
+    return guard + "(?:" + "|".join(alts) + r")(?![\w])"
+
+
 _PHONE = re.compile(
     r"[+(\d](?<![\w+].)"
-    r"(?:(?<=\+)(?:\d{1,3}[ .\-]?+(?:\(\d{1,4}+\)[ .\-]?+)?\d{2,4}"
-    + _PHONE_REST
-    + r"|\d{7,15}(?!\w))"
-    r"|(?<=\()\d{1,4}+\)[ .\-]?+\d{2,4}" + _PHONE_REST + r"|(?<=\d)\d{1,3}" + _PHONE_REST + ")"
+    r"(?:(?<=\+)(?:\d{1,3}[ .\-]?+(?:\(\d{1,4}+\)[ .\-]?+)?" + _body() + r"|\d{7,15}(?!\w))"
+    r"|(?<=\()\d{1,4}+\)[ .\-]?+" + _body() + r"|(?<=\d)" + _body(taken=1) + ")"
 )
 _EDGE = "(?<![A-Za-z0-9+/=_\\-]{prefix})"
 """After a token's literal prefix: the prefix does not continue a run of token or base64
@@ -378,7 +407,7 @@ def builtin_detectors() -> dict[str, Detector]:
         # every secret match holds one of the needs (gh[pousr]_, xox[abpr]- spelt out),
         # and each of those holds one of the hints
         "secret": Detector("secret", _SECRET, needs=_SECRET_NEEDS, hint=_SECRET_HINT),
-        "email": Detector("email", _EMAIL, needs=("@",)),
+        "email": Detector("email", _EMAIL, needs=("@",), scan=scan_emails),
         "iban": Detector("iban", _IBAN, iban_valid, needs_digit=True, min_digits=2, shape=b"aa00"),
         # the validators accept cards of 13-19 digits and phones of 8-15
         "card": Detector(
@@ -401,5 +430,6 @@ def builtin_detectors() -> dict[str, Detector]:
             min_digits=8,
             digit_run=8,
             regions=partial(candidate_regions, shape=_PHONE_SHAPE, may_hold=_phone_block),
+            scan=scan_phones,
         ),
     }

@@ -223,8 +223,12 @@ def _sub(det: Detector, text: str) -> tuple[str, int]:
         return _sub_limited(det, text, det.timeout_s)
     validate = det.validate
     placeholder = det.placeholder
-    if validate is None:  # the C loop, no Python call per match
-        out: tuple[str, int] = det.pattern.subn(placeholder, text)
+    if validate is None:
+        if det.scan is not None:  # the pass without the regex (e-mail), where it applies
+            scanned = det.scan(text, placeholder)
+            if scanned is not None:
+                return scanned
+        out: tuple[str, int] = det.pattern.subn(placeholder, text)  # the C loop
         return out
     if det.validate_many is not None:
         return _sub_many(det, text)
