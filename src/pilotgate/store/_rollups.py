@@ -61,6 +61,13 @@ def dirty_marks(raw: Any) -> int:
 #: |decoded - exact| <= REL_ERROR * (exact + 1): half a bucket in ln(x + 1) space.
 REL_ERROR = math.expm1(0.5 / SCALE)
 _CHUNK = 200  # hours per recompute statement
+#: the rollup tables recomputed per dirty (feature, hour) (migrations 0013, 0016)
+ROLLUP_TABLES = (
+    "rollup_interactions",
+    "rollup_feedback",
+    "rollup_tokens",
+    "rollup_rejections",
+)
 _REFRESH_LOCK_ID = 0x726F6C6C  # "roll": one refresher at a time per PostgreSQL database
 
 
@@ -100,6 +107,9 @@ def _begin_exclusive(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_REFRESH_LOCK_ID})")
+        # a recompute of many hours groups ~10^5 rows per statement: in memory, not spilled
+        # to disk in sorted batches (PostgreSQL's default is 4 MB)
+        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
 
 
 def refresh_rollups(store: Store) -> int:
@@ -146,7 +156,7 @@ def after_bulk_write(store: Store, written: int) -> None:
         _analyse(store, ("interactions", "feedback"))
     refresh_rollups(store)
     if analyse:
-        _analyse(store, ("rollup_interactions", "rollup_feedback"))
+        _analyse(store, ROLLUP_TABLES)
 
 
 def _analyse(store: Store, tables: Sequence[str]) -> None:
@@ -166,7 +176,7 @@ def _recompute(conn: Connection, dialect: str, feature: str, hours: Sequence[int
     }
     in_hours = ", ".join(str(int(h)) for h in hours)
     contiguous = len(hours) == hi - lo
-    for table in ("rollup_interactions", "rollup_feedback"):
+    for table in ROLLUP_TABLES:
         conn.execute(
             text(f"DELETE FROM {table} WHERE feature = :f AND hour >= :hlo AND hour < :hhi")
             if contiguous
@@ -197,6 +207,71 @@ def _recompute(conn: Connection, dialect: str, feature: str, hours: Sequence[int
             f"ON fb.interaction_id = i.id AND fb.project = i.project "
             f"WHERE i.feature = :f AND i.ts >= :lo AND i.ts < :hi{only} "
             f"GROUP BY i.feature, i.version, h, b"
+        ),
+        params,
+    )
+    _recompute_tokens(conn, dialect, only, params)
+    _recompute_rejections(conn, dialect, only, params)
+
+
+def model_sql(dialect: str, alias: str = "i") -> str:
+    """``metadata.model`` as text (the expression ``usage``'s raw cost query groups by)."""
+    if dialect == "postgresql":
+        return f"({alias}.metadata ->> 'model')"
+    return f"CAST(json_extract({alias}.metadata, '$.\"model\"') AS TEXT)"
+
+
+def _recompute_tokens(conn: Connection, dialect: str, only: str, params: dict[str, Any]) -> None:
+    hour, model = hour_sql(dialect, "i.ts"), model_sql(dialect)
+    conn.execute(
+        text(
+            f"INSERT INTO rollup_tokens "
+            f"(feature, version, hour, model, n, n_tok, tokens_in, tokens_out) "
+            f"SELECT i.feature, i.version, {hour} AS h, {model} AS m, COUNT(*), "
+            f"SUM(CASE WHEN i.tokens_in IS NOT NULL OR i.tokens_out IS NOT NULL "
+            f"THEN 1 ELSE 0 END), SUM(i.tokens_in), SUM(i.tokens_out) "
+            f"FROM interactions i WHERE i.feature = :f AND i.ts >= :lo AND i.ts < :hi{only} "
+            f"GROUP BY i.feature, i.version, h, m"
+        ),
+        params,
+    )
+
+
+#: whether a session ended with the answer at ``r.last_ts``: nothing of it came later
+_ENDED = (
+    "CASE WHEN EXISTS (SELECT 1 FROM interactions j WHERE j.session_id = r.session_id "
+    "AND j.project = r.project AND j.ts > r.last_ts) THEN 0 ELSE 1 END"
+)
+
+
+def _recompute_rejections(
+    conn: Connection, dialect: str, only: str, params: dict[str, Any]
+) -> None:
+    """The hours' rejected answers per session, then the ``ended`` flag of every rollup row
+    of the sessions these hours hold, wherever it is (a new interaction of a session means
+    an older rejection no longer ended it). Recomputing a flag is idempotent, so matching
+    by session id alone (any project) only recomputes a few more."""
+    hour = hour_sql(dialect, "i.ts")
+    conn.execute(
+        text(
+            f"INSERT INTO rollup_rejections "
+            f"(feature, version, hour, project, session_id, last_ts, ended) "
+            f"SELECT i.feature, i.version, {hour} AS h, i.project, i.session_id, "
+            f"MAX(i.ts), 0 "
+            f"FROM feedback fb CROSS JOIN interactions i "
+            f"WHERE i.id = fb.interaction_id AND i.project = fb.project AND NOT fb.accepted "
+            f"AND i.session_id IS NOT NULL "
+            f"AND i.feature = :f AND i.ts >= :lo AND i.ts < :hi{only} "
+            f"GROUP BY i.feature, i.version, h, i.project, i.session_id"
+        ),
+        params,
+    )
+    conn.execute(
+        text(
+            f"UPDATE rollup_rejections SET ended = {_ENDED.replace('r.', 'rollup_rejections.')} "
+            f"WHERE session_id IN (SELECT i.session_id FROM interactions i "
+            f"WHERE i.feature = :f AND i.ts >= :lo AND i.ts < :hi{only} "
+            f"AND i.session_id IS NOT NULL)"
         ),
         params,
     )

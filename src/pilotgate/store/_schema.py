@@ -409,6 +409,35 @@ rollup_feedback = Table(
     Column("edited", BigInteger, nullable=False),
 )
 
+# Migration 0016: tokens per model, and rejected answers per session, per feature, version
+# and hour (``model`` NULL: no metadata.model); recomputed with the hours above.
+rollup_tokens = Table(
+    "rollup_tokens",
+    metadata,
+    Column("feature", String(200), nullable=False),
+    Column("version", String(200), nullable=False),
+    Column("hour", BigInteger, nullable=False),
+    Column("model", Text),
+    Column("n", BigInteger, nullable=False),
+    Column("n_tok", BigInteger, nullable=False),
+    Column("tokens_in", BigInteger),
+    Column("tokens_out", BigInteger),
+    Index("ix_rollup_tokens_feature_hour", "feature", "hour"),
+)
+
+rollup_rejections = Table(
+    "rollup_rejections",
+    metadata,
+    Column("feature", String(200), primary_key=True),
+    Column("version", String(200), primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("project", String(200), primary_key=True),
+    Column("session_id", String(200), primary_key=True),
+    Column("last_ts", TS, nullable=False),
+    Column("ended", Integer, nullable=False),
+    Index("ix_rollup_rejections_session", "session_id"),
+)
+
 rollup_dirty = Table(
     "rollup_dirty",
     metadata,
