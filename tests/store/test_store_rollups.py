@@ -122,9 +122,29 @@ def _same_cost_and_abandonment(store: Store, kw: dict[str, Any]) -> None:
         rolled_cost = usage_cost(store, prices, **kw).to_json()
         exact_cost = usage_cost(store, prices, exact=True, **kw).to_json()
         assert rolled_cost == exact_cost
-    rolled = _abandonment(usage_report(store, **kw))
-    exact = _abandonment(usage_report(store, exact=True, **kw))
-    assert rolled == exact
+    rolled_rep, exact_rep = usage_report(store, **kw), usage_report(store, exact=True, **kw)
+    assert _abandonment(rolled_rep) == _abandonment(exact_rep)
+    assert _counts(rolled_rep) == _counts(exact_rep)  # daily and hourly rollups, edges
+
+
+def _counts(rep: UsageReport) -> dict[str, tuple[int, ...]]:
+    """Every slice's counts (by version, by day), with the latency and dwell sample sizes."""
+    slices = {f"v:{k}": v for k, v in rep.by_version.items()}
+    slices.update({f"d:{k}": v for k, v in rep.by_day.items()})
+    return {
+        k: (
+            v.n,
+            v.errors,
+            v.feedback_n,
+            v.accepted,
+            v.rejected,
+            v.edited,
+            sum(v.latency.values()),
+            sum(v.dwell.values()),
+        )  # fmt: skip
+        for k, v in slices.items()
+        if v.n or v.feedback_n
+    }
 
 
 def _rows(n: int, start: datetime, step: timedelta) -> list[dict[str, Any]]:

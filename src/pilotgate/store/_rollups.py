@@ -62,12 +62,9 @@ def dirty_marks(raw: Any) -> int:
 REL_ERROR = math.expm1(0.5 / SCALE)
 _CHUNK = 200  # hours per recompute statement
 #: the rollup tables recomputed per dirty (feature, hour) (migrations 0013, 0016)
-ROLLUP_TABLES = (
-    "rollup_interactions",
-    "rollup_feedback",
-    "rollup_tokens",
-    "rollup_rejections",
-)
+HOURLY_TABLES = ("rollup_interactions", "rollup_feedback", "rollup_tokens", "rollup_rejections")
+#: ... and every rollup table, the daily sums of the hourly histograms included
+ROLLUP_TABLES = (*HOURLY_TABLES, "rollup_interactions_day", "rollup_feedback_day")
 _REFRESH_LOCK_ID = 0x726F6C6C  # "roll": one refresher at a time per PostgreSQL database
 
 
@@ -139,6 +136,9 @@ def refresh_rollups(store: Store) -> int:
             hours.sort()
             for i in range(0, len(hours), _CHUNK):
                 _recompute(conn, store.dialect, feature, hours[i : i + _CHUNK])
+            days = sorted({h // 24 for h in hours})
+            for i in range(0, len(days), _CHUNK):
+                _recompute_days(conn, feature, days[i : i + _CHUNK])
         conn.execute(
             text("DELETE FROM rollup_dirty WHERE feature = :f AND hour = :h AND gen = :g"),
             [{"f": f, "h": h, "g": g} for f, h, g in marks],
@@ -176,7 +176,7 @@ def _recompute(conn: Connection, dialect: str, feature: str, hours: Sequence[int
     }
     in_hours = ", ".join(str(int(h)) for h in hours)
     contiguous = len(hours) == hi - lo
-    for table in ROLLUP_TABLES:
+    for table in HOURLY_TABLES:
         conn.execute(
             text(f"DELETE FROM {table} WHERE feature = :f AND hour >= :hlo AND hour < :hhi")
             if contiguous
@@ -212,6 +212,33 @@ def _recompute(conn: Connection, dialect: str, feature: str, hours: Sequence[int
     )
     _recompute_tokens(conn, dialect, only, params)
     _recompute_rejections(conn, dialect, only, params)
+
+
+#: the hourly histogram tables summed per day, and the columns they sum (migration 0016)
+DAILY = {
+    "rollup_interactions": ("n", "errors"),
+    "rollup_feedback": ("n", "accepted", "rejected", "edited"),
+}
+
+
+def _recompute_days(conn: Connection, feature: str, days: Sequence[int]) -> None:
+    """The daily sums of ``days`` from their hourly rows (pruned hours' rows included)."""
+    in_days = ", ".join(str(int(d)) for d in days)
+    params = {"f": feature, "hlo": days[0] * 24, "hhi": (days[-1] + 1) * 24}
+    for table, cols in DAILY.items():
+        conn.execute(
+            text(f"DELETE FROM {table}_day WHERE feature = :f AND day IN ({in_days})"), params
+        )
+        sums = ", ".join(f"SUM({c})" for c in cols)
+        conn.execute(
+            text(
+                f"INSERT INTO {table}_day (feature, version, day, bucket, {', '.join(cols)}) "
+                f"SELECT feature, version, hour / 24 AS d, bucket, {sums} FROM {table} "
+                f"WHERE feature = :f AND hour >= :hlo AND hour < :hhi "
+                f"AND hour / 24 IN ({in_days}) GROUP BY feature, version, d, bucket"
+            ),
+            params,
+        )
 
 
 def model_sql(dialect: str, alias: str = "i") -> str:

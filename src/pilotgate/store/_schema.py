@@ -438,6 +438,24 @@ rollup_rejections = Table(
     Index("ix_rollup_rejections_session", "session_id"),
 )
 
+
+def _daily(name: str, *counts: str) -> Table:
+    """Migration 0016: an hourly histogram table summed per day (``day`` = ``hour / 24``)."""
+    return Table(
+        name,
+        metadata,
+        Column("feature", String(200), primary_key=True),
+        Column("version", String(200), primary_key=True),
+        Column("day", BigInteger, primary_key=True),
+        Column("bucket", Integer, primary_key=True),
+        Column("n", BigInteger, nullable=False),
+        *[Column(c, BigInteger, nullable=False) for c in counts],
+    )
+
+
+rollup_interactions_day = _daily("rollup_interactions_day", "errors")
+rollup_feedback_day = _daily("rollup_feedback_day", "accepted", "rejected", "edited")
+
 rollup_dirty = Table(
     "rollup_dirty",
     metadata,

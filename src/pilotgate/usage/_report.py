@@ -230,7 +230,8 @@ def usage_report(
     # the abandonment query reads raw rows: run it on a second connection meanwhile
     # rollups hold whole feature-hours of every project and no metadata: a slice or a read
     # key's view of the store reads raw rows
-    rolled = not exact and rollable(store, f)
+    whole = store.read_project is None or store.holds_only(store.read_project)
+    rolled = not exact and rollable(store, f, whole=whole)
 
     def abandon_rows() -> list[Any]:
         return abandonment_rows(store, f) if rolled else q.abandonment(f)
@@ -260,7 +261,6 @@ def usage_report(
             x = decoded[b] = q.decode(b)
         return x
 
-    whole = store.read_project is None or store.holds_only(store.read_project)
     grouped = grouped_rows(store, f) if rolled else None
     for v, d, b, n, errors in grouped.interactions if grouped else q.interactions(f):
         n, errors = int(n), int(errors or 0)

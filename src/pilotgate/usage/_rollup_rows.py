@@ -21,12 +21,14 @@ from pilotgate.usage._rollup import _day, _whole_hours
 __all__ = ["abandonment_rows", "rollable", "token_rows"]
 
 
-def rollable(store: Store, f: Filters) -> bool:
+def rollable(store: Store, f: Filters, *, whole: bool | None = None) -> bool:
     """Whether the rollups can answer ``f``: log buckets (the rollups exist and are
     maintained), no metadata filter (rollups keep none) and a view of the whole store (they
-    hold every project's rows)."""
+    hold every project's rows; ``whole``: the caller already asked ``store.holds_only``)."""
     if f.metadata or f.missing_key is not None or not Queries(store).log_buckets:
         return False
+    if whole is not None:
+        return whole
     project = store.read_project
     return project is None or store.holds_only(project)
 
@@ -57,13 +59,18 @@ def _edges(f: Filters, h0: int | None, h1: int | None) -> list[Filters]:
     return out
 
 
+def _prepare(store: Store, f: Filters) -> tuple[Queries, tuple[int | None, int | None] | None]:
+    """The store's queries, with its rollups brought up to date, and the window's whole
+    hours (None: none, read raw rows only)."""
+    refresh_rollups(store)
+    return Queries(store), _whole_hours(f)
+
+
 def token_rows(store: Store, f: Filters) -> list[Any]:
     """(model, day, calls, calls with token counts, tokens in, tokens out), as
     ``Queries.tokens`` returns them, from ``rollup_tokens`` inside and raw rows at the edges
     (several rows may share a (model, day): the caller sums them)."""
-    q = Queries(store)
-    refresh_rollups(store)
-    span = _whole_hours(f)
+    q, span = _prepare(store, f)
     if span is None:
         return q.tokens(f)
     h0, h1 = span
@@ -86,9 +93,7 @@ def abandonment_rows(store: Store, f: Filters) -> list[Any]:
     ``Queries.abandonment`` returns them: a session's rows from ``rollup_rejections`` (whole
     hours) and its raw rejected answers (the edges) are merged per session in SQL, so a
     session that spans an edge counts once, with its greatest version and latest day."""
-    q = Queries(store)
-    refresh_rollups(store)
-    span = _whole_hours(f)
+    q, span = _prepare(store, f)
     if span is None:
         return q.abandonment(f)
     h0, h1 = span

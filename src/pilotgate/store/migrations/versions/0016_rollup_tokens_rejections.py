@@ -1,4 +1,4 @@
-"""hourly rollups of tokens per model and of rejected answers per session
+"""rollups of tokens per model, rejected answers per session, and daily histograms
 
 Revision ID: 0016
 Revises: 0015
@@ -16,6 +16,12 @@ trigger: an insert or update of an interaction or its feedback already marks its
   interaction of a session changes that flag in another hour: the refresh of the later
   interaction's hour sets it again on the session's rows, wherever they are.
 
+* ``rollup_interactions_day`` and ``rollup_feedback_day``: 0013's histograms summed per
+  feature, version and day (``hour / 24``), recomputed from the hourly rows of the days a
+  refresh touched. An hour holds a few thousand interactions spread over hundreds of
+  buckets, so the hourly tables hold almost a row per interaction or two; a month read
+  from days is ~30x fewer rows.
+
 Existing hours are marked dirty here: the first read (or ``pilotgate ingest``) builds them.
 """
 
@@ -29,6 +35,11 @@ down_revision = "0015"
 branch_labels = None
 depends_on = None
 
+#: migration 0013's hourly histograms, summed per day (``day`` = ``hour / 24``)
+_DAILY = {
+    "rollup_interactions": ["errors"],
+    "rollup_feedback": ["accepted", "rejected", "edited"],
+}
 _PG_HOUR = "floor(extract(epoch FROM ts) / 3600)::bigint"
 _SQLITE_HOUR = "(CAST(strftime('%s', ts) AS INTEGER) / 3600)"
 
@@ -57,6 +68,16 @@ def upgrade() -> None:
         sa.Column("ended", sa.Integer(), nullable=False),
     )
     op.create_index("ix_rollup_rejections_session", "rollup_rejections", ["session_id"])
+    for table, counts in _DAILY.items():
+        op.create_table(
+            f"{table}_day",
+            sa.Column("feature", sa.String(200), primary_key=True),
+            sa.Column("version", sa.String(200), primary_key=True),
+            sa.Column("day", sa.BigInteger(), primary_key=True),
+            sa.Column("bucket", sa.Integer(), primary_key=True),
+            sa.Column("n", sa.BigInteger(), nullable=False),
+            *[sa.Column(c, sa.BigInteger(), nullable=False) for c in counts],
+        )
     pg = op.get_bind().dialect.name == "postgresql"
     hour = _PG_HOUR if pg else _SQLITE_HOUR
     new = f"SELECT DISTINCT feature, {hour}, 1 FROM interactions"
@@ -70,6 +91,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for table in _DAILY:
+        op.drop_table(f"{table}_day")
     op.drop_index("ix_rollup_rejections_session", table_name="rollup_rejections")
     op.drop_table("rollup_rejections")
     op.drop_index("ix_rollup_tokens_feature_hour", table_name="rollup_tokens")
