@@ -254,3 +254,21 @@ def test_token_and_rejection_rollups_survive_prune(store: Store) -> None:
     assert usage_cost(store, PRICES, **day1).to_json() == cost
     after = usage_report(store, **day1).metric("usage.abandonment_rate")
     assert (after.value, after.n) == (1.0, 6)
+
+
+def test_a_bulk_import_of_many_hours_reopens_older_rejections(store: Store) -> None:
+    """A refresh of more hours than a session re-check covers (a bulk import) probes the
+    rows that still end their session instead: the same flags as the raw rows."""
+    base = {"input": "q", "output": "a", "version": "v1", "feature": "f"}
+    store.add_interactions([{**base, "id": "r1", "ts": T0, "session_id": "A"},
+                            {**base, "id": "r2", "ts": T0, "session_id": "B"}])  # fmt: skip
+    store.add_feedback([{"interaction_id": i, "ts": T0, "accepted": False} for i in ("r1", "r2")])
+    week: dict[str, Any] = {"feature": "f", "since": T0, "until": T0 + timedelta(days=7)}
+    assert usage_report(store, **week).metric("usage.abandonment_rate").value == 1.0
+    bulk = [{**base, "id": f"b{k}", "ts": T0 + timedelta(hours=2 + k), "session_id": f"x{k}"}
+            for k in range(100)]  # fmt: skip
+    bulk[70]["session_id"] = "A"  # session A goes on, three days later; B does not
+    store.add_interactions(bulk)
+    rolled = usage_report(store, **week).metric("usage.abandonment_rate")
+    exact = usage_report(store, exact=True, **week).metric("usage.abandonment_rate")
+    assert (rolled.value, rolled.n) == (exact.value, exact.n) == (0.5, 2)

@@ -269,15 +269,17 @@ _ENDED = (
     "CASE WHEN EXISTS (SELECT 1 FROM interactions j WHERE j.session_id = r.session_id "
     "AND j.project = r.project AND j.ts > r.last_ts) THEN 0 ELSE 1 END"
 )
+#: up to this many hours, a recompute re-checks the sessions its interactions belong to;
+#: beyond (a bulk import), the rows that still end their session, one index probe each
+_FEW_HOURS = 48
 
 
 def _recompute_rejections(
     conn: Connection, dialect: str, only: str, params: dict[str, Any]
 ) -> None:
-    """The hours' rejected answers per session, then the ``ended`` flag of every rollup row
-    of the sessions these hours hold, wherever it is (a new interaction of a session means
-    an older rejection no longer ended it). Recomputing a flag is idempotent, so matching
-    by session id alone (any project) only recomputes a few more."""
+    """The hours' rejected answers per session, with whether each ended its session; then
+    the ``ended`` flag of the sessions' rows elsewhere (other hours, other features): an
+    interaction in these hours means an older rejection no longer ended its session."""
     hour = hour_sql(dialect, "i.ts")
     conn.execute(
         text(
@@ -293,12 +295,30 @@ def _recompute_rejections(
         ),
         params,
     )
+    rows = "rollup_rejections"
+    ended = _ENDED.replace("r.", f"{rows}.")
+    here = f"{rows}.feature = :f AND {rows}.hour >= :hlo AND {rows}.hour < :hhi"
+    # the rows just written: one probe of the session index each
+    conn.execute(text(f"UPDATE {rows} SET ended = {ended} WHERE {here}"), params)
+    if params["hhi"] - params["hlo"] <= _FEW_HOURS:  # a few hours: their sessions, re-checked
+        conn.execute(
+            text(
+                f"UPDATE {rows} SET ended = {ended} WHERE NOT ({here}) AND session_id IN "
+                f"(SELECT i.session_id FROM interactions i WHERE i.feature = :f "
+                f"AND i.ts >= :lo AND i.ts < :hi{only} AND i.session_id IS NOT NULL)"
+            ),
+            params,
+        )
+        return
+    # many hours: an interaction can only end a rejection's claim to have ended its session
+    # (deletes mark nothing), so only rows still ended, older than these hours' end, are
+    # probed for a later interaction among them
     conn.execute(
         text(
-            f"UPDATE rollup_rejections SET ended = {_ENDED.replace('r.', 'rollup_rejections.')} "
-            f"WHERE session_id IN (SELECT i.session_id FROM interactions i "
-            f"WHERE i.feature = :f AND i.ts >= :lo AND i.ts < :hi{only} "
-            f"AND i.session_id IS NOT NULL)"
+            f"UPDATE {rows} SET ended = 0 WHERE ended = 1 AND NOT ({here}) "
+            f"AND last_ts < :hi AND EXISTS (SELECT 1 FROM interactions j "
+            f"WHERE j.session_id = {rows}.session_id AND j.project = {rows}.project "
+            f"AND j.ts > {rows}.last_ts AND j.feature = :f AND j.ts >= :lo AND j.ts < :hi)"
         ),
         params,
     )
