@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from pilotgate.plan import ModelPrice
 from pilotgate.store import Store, prune
 from pilotgate.store.rollups import REL_ERROR, refresh_rollups
-from pilotgate.usage import UsageReport, usage_cost, usage_figures, usage_report
+from pilotgate.usage import UsageReport, daily_counts, usage_cost, usage_figures, usage_report
 from pilotgate.usage._figures import UsageFigures
+from pilotgate.usage._queries import Filters, Queries
 
 T0 = datetime(2026, 5, 1, tzinfo=UTC)
 _feature_ids = itertools.count()
@@ -125,6 +126,15 @@ def _same_cost_and_abandonment(store: Store, kw: dict[str, Any]) -> None:
     rolled_rep, exact_rep = usage_report(store, **kw), usage_report(store, exact=True, **kw)
     assert _abandonment(rolled_rep) == _abandonment(exact_rep)
     assert _counts(rolled_rep) == _counts(exact_rep)  # daily and hourly rollups, edges
+    if kw["version"] is None:  # the dashboard's interactions per day and version
+        f = Filters(kw["feature"], None, kw["since"], kw["until"])
+        raw: dict[tuple[str, str], list[int]] = {}
+        for v, d, _b, n, e in Queries(store).interactions(f):
+            cur = raw.setdefault((str(d), str(v)), [0, 0])
+            cur[0], cur[1] = cur[0] + int(n), cur[1] + int(e or 0)
+        days = daily_counts(store, kw["feature"], kw["since"], kw["until"])
+        assert days is not None
+        assert {(r["day"], r["version"]): [r["n"], r["errors"]] for r in days} == raw
 
 
 def _counts(rep: UsageReport) -> dict[str, tuple[int, ...]]:

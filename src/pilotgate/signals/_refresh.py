@@ -221,7 +221,7 @@ def _compute(
     sessions = sorted({r.session_id for r in rows.values() if r.session_id})
     steps = load_steps(store, sessions, cfg.copy_steps, everything=full)
     cache = None
-    if cfg.similarity not in ("none", "lexical"):  # only a model's vectors are worth caching
+    if cfg.similarity not in ("none", "lexical"):  # imported here: numpy only when needed
         from pilotgate.embeddings import StoreEmbeddingCache
 
         cache = StoreEmbeddingCache(store)
