@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from pilotgate.store._rejections import rebuild_abandon, recompute_rejections
 from pilotgate.store._types import to_utc
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ _CHUNK = 200  # hours per recompute statement
 #: the rollup tables recomputed per dirty (feature, hour) (migrations 0013, 0016)
 HOURLY_TABLES = ("rollup_interactions", "rollup_feedback", "rollup_tokens", "rollup_rejections")
 #: ... and every rollup table, the daily sums of the hourly histograms included
-ROLLUP_TABLES = (*HOURLY_TABLES, "rollup_interactions_day", "rollup_feedback_day")
+ROLLUP_TABLES = (*HOURLY_TABLES, "rollup_interactions_day", "rollup_feedback_day", "rollup_abandon")
 _REFRESH_LOCK_ID = 0x726F6C6C  # "roll": one refresher at a time per PostgreSQL database
 
 
@@ -132,13 +133,16 @@ def refresh_rollups(store: Store) -> int:
         for feature, hour, _gen in marks:
             if int(hour) >= int(cuts.get(feature, -(2**62))):
                 by_feature[str(feature)].append(int(hour))
+        bulk = False
         for feature, hours in by_feature.items():
             hours.sort()
             for i in range(0, len(hours), _CHUNK):
-                _recompute(conn, store.dialect, feature, hours[i : i + _CHUNK])
+                bulk |= _recompute(conn, store.dialect, feature, hours[i : i + _CHUNK])
             days = sorted({h // 24 for h in hours})
             for i in range(0, len(days), _CHUNK):
                 _recompute_days(conn, feature, days[i : i + _CHUNK])
+        if bulk:
+            rebuild_abandon(conn)
         conn.execute(
             text("DELETE FROM rollup_dirty WHERE feature = :f AND hour = :h AND gen = :g"),
             [{"f": f, "h": h, "g": g} for f, h, g in marks],
@@ -165,7 +169,9 @@ def _analyse(store: Store, tables: Sequence[str]) -> None:
             conn.exec_driver_sql(f"ANALYZE {table}")
 
 
-def _recompute(conn: Connection, dialect: str, feature: str, hours: Sequence[int]) -> None:
+def _recompute(conn: Connection, dialect: str, feature: str, hours: Sequence[int]) -> bool:
+    """The rollups of ``hours`` of ``feature`` from the raw rows; True when
+    ``rebuild_abandon`` is due (many hours)."""
     lo, hi = hours[0], hours[-1] + 1
     params: dict[str, Any] = {
         "f": feature,
@@ -211,7 +217,7 @@ def _recompute(conn: Connection, dialect: str, feature: str, hours: Sequence[int
         params,
     )
     _recompute_tokens(conn, dialect, only, params)
-    _recompute_rejections(conn, dialect, only, params)
+    return recompute_rejections(conn, hour, only, params)
 
 
 #: the hourly histogram tables summed per day, and the columns they sum (migration 0016)
@@ -259,66 +265,6 @@ def _recompute_tokens(conn: Connection, dialect: str, only: str, params: dict[st
             f"THEN 1 ELSE 0 END), SUM(i.tokens_in), SUM(i.tokens_out) "
             f"FROM interactions i WHERE i.feature = :f AND i.ts >= :lo AND i.ts < :hi{only} "
             f"GROUP BY i.feature, i.version, h, m"
-        ),
-        params,
-    )
-
-
-#: whether a session ended with the answer at ``r.last_ts``: nothing of it came later
-_ENDED = (
-    "CASE WHEN EXISTS (SELECT 1 FROM interactions j WHERE j.session_id = r.session_id "
-    "AND j.project = r.project AND j.ts > r.last_ts) THEN 0 ELSE 1 END"
-)
-#: up to this many hours, a recompute re-checks the sessions its interactions belong to;
-#: beyond (a bulk import), the rows that still end their session, one index probe each
-_FEW_HOURS = 48
-
-
-def _recompute_rejections(
-    conn: Connection, dialect: str, only: str, params: dict[str, Any]
-) -> None:
-    """The hours' rejected answers per session, with whether each ended its session; then
-    the ``ended`` flag of the sessions' rows elsewhere (other hours, other features): an
-    interaction in these hours means an older rejection no longer ended its session."""
-    hour = hour_sql(dialect, "i.ts")
-    conn.execute(
-        text(
-            f"INSERT INTO rollup_rejections "
-            f"(feature, version, hour, project, session_id, last_ts, ended) "
-            f"SELECT i.feature, i.version, {hour} AS h, i.project, i.session_id, "
-            f"MAX(i.ts), 0 "
-            f"FROM feedback fb CROSS JOIN interactions i "
-            f"WHERE i.id = fb.interaction_id AND i.project = fb.project AND NOT fb.accepted "
-            f"AND i.session_id IS NOT NULL "
-            f"AND i.feature = :f AND i.ts >= :lo AND i.ts < :hi{only} "
-            f"GROUP BY i.feature, i.version, h, i.project, i.session_id"
-        ),
-        params,
-    )
-    rows = "rollup_rejections"
-    ended = _ENDED.replace("r.", f"{rows}.")
-    here = f"{rows}.feature = :f AND {rows}.hour >= :hlo AND {rows}.hour < :hhi"
-    # the rows just written: one probe of the session index each
-    conn.execute(text(f"UPDATE {rows} SET ended = {ended} WHERE {here}"), params)
-    if params["hhi"] - params["hlo"] <= _FEW_HOURS:  # a few hours: their sessions, re-checked
-        conn.execute(
-            text(
-                f"UPDATE {rows} SET ended = {ended} WHERE NOT ({here}) AND session_id IN "
-                f"(SELECT i.session_id FROM interactions i WHERE i.feature = :f "
-                f"AND i.ts >= :lo AND i.ts < :hi{only} AND i.session_id IS NOT NULL)"
-            ),
-            params,
-        )
-        return
-    # many hours: an interaction can only end a rejection's claim to have ended its session
-    # (deletes mark nothing), so only rows still ended, older than these hours' end, are
-    # probed for a later interaction among them
-    conn.execute(
-        text(
-            f"UPDATE {rows} SET ended = 0 WHERE ended = 1 AND NOT ({here}) "
-            f"AND last_ts < :hi AND EXISTS (SELECT 1 FROM interactions j "
-            f"WHERE j.session_id = {rows}.session_id AND j.project = {rows}.project "
-            f"AND j.ts > {rows}.last_ts AND j.feature = :f AND j.ts >= :lo AND j.ts < :hi)"
         ),
         params,
     )

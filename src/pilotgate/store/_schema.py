@@ -394,6 +394,7 @@ rollup_interactions = Table(
     Column("bucket", Integer, primary_key=True),
     Column("n", BigInteger, nullable=False),
     Column("errors", BigInteger, nullable=False),
+    Index("ix_rollup_interactions_feature_hour", "feature", "hour"),  # migration 0016
 )
 
 rollup_feedback = Table(
@@ -407,6 +408,7 @@ rollup_feedback = Table(
     Column("accepted", BigInteger, nullable=False),
     Column("rejected", BigInteger, nullable=False),
     Column("edited", BigInteger, nullable=False),
+    Index("ix_rollup_feedback_feature_hour", "feature", "hour"),  # migration 0016
 )
 
 # Migration 0016: tokens per model, and rejected answers per session, per feature, version
@@ -435,7 +437,19 @@ rollup_rejections = Table(
     Column("session_id", String(200), primary_key=True),
     Column("last_ts", TS, nullable=False),
     Column("ended", Integer, nullable=False),
+    Column("alone", Integer, nullable=False),
     Index("ix_rollup_rejections_session", "session_id"),
+    Index("ix_rollup_rejections_feature_hour", "feature", "hour"),
+)
+
+rollup_abandon = Table(
+    "rollup_abandon",
+    metadata,
+    Column("feature", String(200), primary_key=True),
+    Column("version", String(200), primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("sessions", BigInteger, nullable=False),
+    Column("ended", BigInteger, nullable=False),
 )
 
 

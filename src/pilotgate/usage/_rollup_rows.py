@@ -90,17 +90,25 @@ def token_rows(store: Store, f: Filters) -> list[Any]:
 
 def abandonment_rows(store: Store, f: Filters) -> list[Any]:
     """(version, day, sessions with a rejection, sessions ended by one), as
-    ``Queries.abandonment`` returns them: a session's rows from ``rollup_rejections`` (whole
-    hours) and its raw rejected answers (the edges) are merged per session in SQL, so a
-    session that spans an edge counts once, with its greatest version and latest day."""
+    ``Queries.abandonment`` returns them (several rows may share a (version, day): the caller
+    adds them up). Sessions with a single rollup row come summed per hour from
+    ``rollup_abandon``; the others' rows from ``rollup_rejections`` (whole hours) and the raw
+    rejected answers at the edges are merged per session in SQL, so a session that spans
+    hours or an edge counts once, with its greatest version and latest day. (A session with
+    a raw rejection at an edge has a row in that edge's hour too, so it is never alone.)"""
     q, span = _prepare(store, f)
     if span is None:
         return q.abandonment(f)
     h0, h1 = span
     where, params = _rollup_where(f, h0, h1)
+    # sessions with one row in all the rollups: summed per hour already (most of them)
+    alone = (
+        "SELECT version, hour / 24, SUM(sessions), SUM(ended) FROM rollup_abandon "
+        f"WHERE {where} GROUP BY version, hour / 24"
+    )
     parts = [
         "SELECT project AS p, session_id AS s, version AS v, hour / 24 AS d, ended AS e "
-        f"FROM rollup_rejections WHERE {where}"
+        f"FROM rollup_rejections WHERE {where} AND alone = 0"
     ]
     edges = _edges(f, h0, h1)
     if edges:
@@ -126,4 +134,5 @@ def abandonment_rows(store: Store, f: Filters) -> list[Any]:
         f"{' UNION ALL '.join(parts)}) u GROUP BY u.p, u.s) r GROUP BY r.v, r.d"
     )
     with store.engine.connect() as conn:
-        return [(v, _day(int(d)), n, k) for v, d, n, k in conn.execute(text(sql), params)]
+        rows = list(conn.execute(text(alone), params)) + list(conn.execute(text(sql), params))
+    return [(v, _day(int(d)), n, k) for v, d, n, k in rows]

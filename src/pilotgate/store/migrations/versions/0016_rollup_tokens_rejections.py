@@ -14,7 +14,9 @@ trigger: an insert or update of an interaction or its feedback already marks its
   newest rejected answer's time and whether the session ended with it (no later
   interaction of the session, of any feature): what the abandonment figure reads. A later
   interaction of a session changes that flag in another hour: the refresh of the later
-  interaction's hour sets it again on the session's rows, wherever they are.
+  interaction's hour sets it again on the session's rows, wherever they are. ``alone``: the
+  session has no other row (most sessions): ``rollup_abandon`` sums those per feature,
+  version and hour, so a reader merges only the other sessions' rows.
 
 * ``rollup_interactions_day`` and ``rollup_feedback_day``: 0013's histograms summed per
   feature, version and day (``hour / 24``), recomputed from the hourly rows of the days a
@@ -66,6 +68,15 @@ def upgrade() -> None:
         sa.Column("session_id", sa.String(200), primary_key=True),
         sa.Column("last_ts", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ended", sa.Integer(), nullable=False),
+        sa.Column("alone", sa.Integer(), nullable=False),
+    )
+    op.create_table(
+        "rollup_abandon",
+        sa.Column("feature", sa.String(200), primary_key=True),
+        sa.Column("version", sa.String(200), primary_key=True),
+        sa.Column("hour", sa.BigInteger(), primary_key=True),
+        sa.Column("sessions", sa.BigInteger(), nullable=False),
+        sa.Column("ended", sa.BigInteger(), nullable=False),
     )
     op.create_index("ix_rollup_rejections_session", "rollup_rejections", ["session_id"])
     for table, counts in _DAILY.items():
@@ -78,6 +89,10 @@ def upgrade() -> None:
             sa.Column("n", sa.BigInteger(), nullable=False),
             *[sa.Column(c, sa.BigInteger(), nullable=False) for c in counts],
         )
+    # the refresh deletes, re-sums and readers read (feature, hour ranges): the keys lead
+    # with (feature, version), which a range of hours over every version cannot seek
+    for table in ("rollup_interactions", "rollup_feedback", "rollup_rejections"):
+        op.create_index(f"ix_{table}_feature_hour", table, ["feature", "hour"])
     pg = op.get_bind().dialect.name == "postgresql"
     hour = _PG_HOUR if pg else _SQLITE_HOUR
     new = f"SELECT DISTINCT feature, {hour}, 1 FROM interactions"
@@ -91,8 +106,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for table in ("rollup_interactions", "rollup_feedback", "rollup_rejections"):
+        op.drop_index(f"ix_{table}_feature_hour", table_name=table)
     for table in _DAILY:
         op.drop_table(f"{table}_day")
+    op.drop_table("rollup_abandon")
     op.drop_index("ix_rollup_rejections_session", table_name="rollup_rejections")
     op.drop_table("rollup_rejections")
     op.drop_index("ix_rollup_tokens_feature_hour", table_name="rollup_tokens")
