@@ -63,13 +63,17 @@ def recompute_rejections(conn: Connection, hour: str, only: str, params: dict[st
     conn.execute(text(f"UPDATE {_T} SET ended = {_ENDED} WHERE {_HERE}"), params)
     if params["hhi"] - params["hlo"] > FEW_HOURS:
         # an insert can only end a rejection's claim to have ended its session (deletes mark
-        # nothing): only rows still ended, older than these hours' end, are probed
+        # nothing): only rows still ended, older than these hours' end, are probed, through
+        # the session index (SQLite's unary + keeps it off the (feature, ts) index, which
+        # would read the whole chunk per row)
+        p = "+" if conn.dialect.name == "sqlite" else ""
         conn.execute(
             text(
                 f"UPDATE {_T} SET ended = 0 WHERE ended = 1 AND NOT ({_HERE}) "
                 f"AND last_ts < :hi AND EXISTS (SELECT 1 FROM interactions j "
                 f"WHERE j.session_id = {_T}.session_id AND j.project = {_T}.project "
-                f"AND j.ts > {_T}.last_ts AND j.feature = :f AND j.ts >= :lo AND j.ts < :hi)"
+                f"AND j.ts > {_T}.last_ts AND {p}j.feature = :f AND {p}j.ts >= :lo "
+                f"AND {p}j.ts < :hi)"
             ),
             params,
         )
