@@ -384,10 +384,20 @@ def rollup_vs_exact(exe: str, url: str, env: dict[str, str], tmp: Path) -> float
     _took, done = timed([exe, "usage", "--store", url, "--feature", FEATURE, "--exact",
                          "--json", str(tmp / "exact.json")], env)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
-    rolled = json.loads((tmp / "usage.json").read_text())["figures"]
-    exact = json.loads((tmp / "exact.json").read_text())["figures"]
+    rolled_doc = json.loads((tmp / "usage.json").read_text())
+    exact_doc = json.loads((tmp / "exact.json").read_text())
+    rolled, exact = rolled_doc["figures"], exact_doc["figures"]
     for key in ("n", "errors", "error_rate", "acceptance", "feedback_n"):
         assert rolled[key] == exact[key], key
+    # tokens and cost (rollup_tokens) and abandonment (rollup_rejections): identical
+    assert rolled_doc["cost"] == exact_doc["cost"], "cost"
+    for part in ("overall", "by_version", "by_day"):
+        got, want = rolled_doc[part], exact_doc[part]
+        if part == "overall":
+            got, want = {"": got}, {"": want}
+        for key, doc in want.items():
+            for field in ("n", "abandonment_after_rejection", "error_rate"):
+                assert got[key][field] == doc[field], (part, key, field)
     pairs = [(rolled["latency_ms"][k], exact["latency_ms"][k]) for k in exact["latency_ms"]]
     pairs.append((rolled["dwell_ms"]["p50"], exact["dwell_ms"]["p50"]))
     return float(max(abs(r["value"] - e["value"]) / e["value"] for r, e in pairs))

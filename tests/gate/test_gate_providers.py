@@ -162,6 +162,43 @@ def test_usage_windows_and_rates(store: Store) -> None:
     assert got["too few"]["status"] == "insufficient_data"
 
 
+def test_headline_usage_criteria_read_the_figures_not_the_report(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Acceptance, errors and percentiles are the usage report's headline figures: the gate
+    reads them from ``usage_figures`` (no slices by day and version built), with the values
+    the report gives; a criterion that needs the report (volume) still builds it."""
+    import pilotgate.usage as usage_pkg
+
+    add_usage(store, n=200, accepted=170, errors=2)
+    built: list[object] = []
+    real = usage_pkg.usage_report
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        built.append(kw.get("feature"))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(usage_pkg, "usage_report", counted)
+    headline = [
+        crit("acceptance", "usage.acceptance_rate", ">=", 0.8, window="pilot"),
+        crit("errors", "usage.error_rate", "<=", 0.02, window="pilot"),
+        crit("p99", "usage.latency.p99", "<=", 1000, window="pilot"),
+        crit("dwell", "usage.dwell.p50", "<=", 100_000, window="pilot"),
+    ]
+    got = _by_name(headline, store)
+    assert built == []
+    report = real(store, feature="support-router")  # every row is inside the pilot
+    for name, key in (("acceptance", "acceptance_rate"), ("errors", "error_rate"),
+                      ("p99", "latency.p99"), ("dwell", "dwell.p50")):  # fmt: skip
+        m = report.metric(key)
+        if m.value is None:
+            assert got[name]["status"] == "insufficient_data"
+            continue
+        assert (got[name]["value"], got[name]["n"]) == (m.value, m.n), name
+    _by_name([crit("volume", "usage.volume", ">=", 1, window="pilot")], store)
+    assert built == ["support-router"]
+
+
 def test_usage_no_interactions_is_insufficient(store: Store) -> None:
     got = _by_name([crit("acc", "usage.acceptance_rate", ">=", 0.8)], store)
     assert got["acc"]["status"] == "insufficient_data"

@@ -23,7 +23,7 @@ from pilotgate.runs import Picked, Selection, select_run
 if TYPE_CHECKING:
     from pilotgate.plan import Criterion, Plan
     from pilotgate.store import Store
-    from pilotgate.usage import UsageReport
+    from pilotgate.usage import UsageFigures, UsageReport
 
 __all__ = ["MetricContext", "Window", "fmt_window"]
 
@@ -196,3 +196,23 @@ class MetricContext:
             )
         report: UsageReport = self.cache[key]
         return report
+
+    def usage_figures(self) -> UsageFigures:
+        """The headline usage figures of the plan's feature (the criterion's ``version``
+        only, when it names one) over the criterion's window (cached): what
+        :meth:`usage`'s report holds as ``figures``, without its slices by day and version."""
+        from pilotgate.usage import usage_figures
+
+        win = self.window()
+        version = self.criterion.version
+        key = ("usage_figures", win.since, win.until, version)
+        if key not in self.cache:
+            self.cache[key] = usage_figures(
+                self.store,
+                feature=self.plan.feature.name,
+                version=version,
+                since=win.since,
+                until=win.until,
+            )
+        figures: UsageFigures = self.cache[key]
+        return figures

@@ -78,6 +78,13 @@ USAGE_RATES = {
 }
 
 
+#: the usage metrics that are headline figures (``usage_figures``): the usage report's
+#: values for them are its ``figures``, so they are read without the report's slices
+HEADLINE = frozenset(
+    {"acceptance_rate", "error_rate", "dwell.p50", "latency.p50", "latency.p95", "latency.p99"}
+)
+
+
 def _usage(ctx: MetricContext, key: str) -> Result:
     from pilotgate.usage import describe_selector, split_metric
 
@@ -103,15 +110,21 @@ def _usage(ctx: MetricContext, key: str) -> Result:
         + (f", slice {describe_selector(selector)}" if selector else ""),
         selection={"kind": "usage", "feature": feature, "version": version, "eval_set": None},
     )
-    report = ctx.usage(selector)
-    if report.overall.n == 0:
-        scope = f"feature {feature!r}" + (f" version {version!r}" if version else "")
-        scope += f" with {describe_selector(selector)}" if selector else ""
-        return NoData(f"no interactions of {scope} in the window", ev)
-    try:
-        m = report.metric(key)
-    except Exception as exc:  # an unknown step or quantile: the data can't answer it
-        return NoData(str(exc), ev)
+    scope = f"feature {feature!r}" + (f" version {version!r}" if version else "")
+    scope += f" with {describe_selector(selector)}" if selector else ""
+    if not selector and key in HEADLINE:  # the report's figures, without its slices
+        figures = ctx.usage_figures()
+        if figures.n == 0:
+            return NoData(f"no interactions of {scope} in the window", ev)
+        m = figures.metrics()[key]
+    else:
+        report = ctx.usage(selector)
+        if report.overall.n == 0:
+            return NoData(f"no interactions of {scope} in the window", ev)
+        try:
+            m = report.metric(key)
+        except Exception as exc:  # an unknown step or quantile: the data can't answer it
+            return NoData(str(exc), ev)
     if m.value is None:
         return NoData(f"usage.{key}: no samples in the window", ev)
     return MetricValue(float(m.value), m.ci95, int(m.n), ev)

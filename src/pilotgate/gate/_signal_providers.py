@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from pilotgate.gate._catalogue import Evidence, MetricValue, NoData, metric_provider
 from pilotgate.gate._context import MetricContext
-from pilotgate.signals import SIGNAL_METRICS, SilentUsers, silent_users
+from pilotgate.signals import SIGNAL_METRICS
+
+if TYPE_CHECKING:
+    from pilotgate.signals import SilentUsers
 
 __all__: list[str] = []
 
@@ -19,6 +23,8 @@ Result = MetricValue | NoData
 
 
 def _report(ctx: MetricContext) -> SilentUsers:
+    from pilotgate.signals import silent_users
+
     win = ctx.window()
     key = ("signals", win.since, win.until)
     if key not in ctx.cache:

@@ -7,7 +7,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import ColumnElement
 
 from pilotgate.records import input_text
 from pilotgate.signals._rules import Feedback, Row, Step
@@ -16,7 +18,7 @@ from pilotgate.store import tables as t
 if TYPE_CHECKING:
     from pilotgate.store import Store
 
-__all__ = ["load_feedback", "load_rows", "load_steps"]
+__all__ = ["among", "load_feedback", "load_rows", "load_steps"]
 
 _BATCH = 500
 _COLS = (
@@ -36,6 +38,17 @@ _COLS = (
 def chunks(items: Sequence[str], n: int = _BATCH) -> Iterator[list[str]]:
     for i in range(0, len(items), n):
         yield list(items[i : i + n])
+
+
+def among(col: Any, values: Sequence[Any], dialect: str) -> ColumnElement[bool]:
+    """``col IN values``; on PostgreSQL ``col = ANY(:array)``, one parameter instead of one
+    per value (which SQLAlchemy renders and the driver parses again for every batch)."""
+    cond: ColumnElement[bool]
+    if dialect == "postgresql":
+        cond = col == any_(bindparam(None, list(values), type_=ARRAY(col.type)))
+    else:
+        cond = col.in_(values)
+    return cond
 
 
 def _row(r: Any) -> Row:
@@ -80,7 +93,7 @@ def load_rows(
             return out
         for col, keys in ((c.user_id, users), (c.session_id, sessions)):
             for part in chunks(sorted(set(keys))):
-                q = select(*cols).where(col.in_(part), c.feature == feature)
+                q = select(*cols).where(among(col, part, store.dialect), c.feature == feature)
                 if since is not None:
                     q = q.where(c.ts >= since)
                 for r in conn.execute(q):
@@ -109,7 +122,9 @@ def load_feedback(
             take(conn.execution_options(yield_per=20_000).execute(select(*cols)))
         else:
             for part in chunks(list(outputs)):
-                take(conn.execute(select(*cols).where(f.interaction_id.in_(part))))
+                take(
+                    conn.execute(select(*cols).where(among(f.interaction_id, part, store.dialect)))
+                )
     out = {}
     for iid, (_, _, _, accepted, edit) in found.items():
         edited = edit is not None and edit != outputs.get(iid)
@@ -141,8 +156,8 @@ def load_steps(
                 s.name.in_(wanted) | s.name.like("%abandon%")
             )
             if part is not None:
-                last = last.where(s.session_id.in_(part))
-                named = named.where(s.session_id.in_(part))
+                last = last.where(among(s.session_id, part, store.dialect))
+                named = named.where(among(s.session_id, part, store.dialect))
             for sid, ts in conn.execute(last):
                 if everything and sid not in keep:
                     continue

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from pilotgate.plan import SignalsSection
 from pilotgate.signals._compute import Computed, compute, journeys
-from pilotgate.signals._load import chunks, load_feedback, load_rows, load_steps
+from pilotgate.signals._load import among, chunks, load_feedback, load_rows, load_steps
 from pilotgate.signals._rules import Row
 from pilotgate.store import tables as t
 
@@ -246,7 +246,9 @@ def _outputs(store: Store, rows: dict[str, Row]) -> dict[str, str | None]:
         ids = list(rows)
         for part in chunks(ids):
             q = select(c.id, c.output).where(
-                c.id.in_(select(fb.interaction_id).where(fb.interaction_id.in_(part)))
+                c.id.in_(
+                    select(fb.interaction_id).where(among(fb.interaction_id, part, store.dialect))
+                )
             )
             for iid, output in conn.execute(q):
                 out[iid] = output
@@ -328,7 +330,7 @@ def _affected(
             late_sessions = dict(conn.execute(late.group_by(st.session_id)).all())
             for part in chunks(sorted(late_sessions)):
                 q2 = select(c.user_id, c.session_id).where(
-                    c.session_id.in_(part), c.feature == feature
+                    among(c.session_id, part, store.dialect), c.feature == feature
                 )
                 for uid, sid in conn.execute(q2):
                     add(uid, sid, _aware(late_sessions[sid]) - horizon)

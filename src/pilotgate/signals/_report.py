@@ -14,6 +14,7 @@ from pilotgate.signals._figures import (
     read_examples,
     read_journeys,
 )
+from pilotgate.signals._metrics import SIGNAL_METRICS
 from pilotgate.signals._refresh import Freshness, RefreshStats, freshness, refresh_signals
 from pilotgate.store import Store
 from pilotgate.usage import Metric, Rate
@@ -22,20 +23,6 @@ __all__ = ["SilentUsers", "silent_users", "SIGNAL_METRICS"]
 
 CURVE_DAYS = 14
 OUTCOMES = ("bad", "good", "unknown")
-
-#: The gate's catalogue entries this module answers (usage.<name>).
-SIGNAL_METRICS = {
-    "implicit_bad_rate": "Share of interactions whose implicit outcome is bad (explicit "
-    "feedback wins; rephrased, escalated or errored otherwise), Wilson 95 %.",
-    "rephrase_rate": "Share of interactions the same user or session asked again in "
-    "other words within [signals] rephrase_window_s.",
-    "silent_churn": "Share of users whose first interaction was bad who did not come back "
-    "within [signals] return_days (users seen long enough only).",
-    "return_rate": "Share of users who came back within [signals] return_days of their "
-    "first interaction (users seen long enough only).",
-    "off_purpose_rate": "Share of requests outside the plan's [signals] scope (shift's "
-    "calibrated coverage).",
-}
 
 
 @dataclass

@@ -86,7 +86,7 @@ class Similarity:
                 [t for a, b in pairs for t in (a.text, b.text)] + [t for p in null for t in p]
             )
         )
-        from pilotgate.shift import embed_texts
+        from pilotgate.embeddings import embed_texts
 
         vecs = embed_texts(embedder, texts, cache=cache, progress=False)
         vecs = _unit(vecs)

@@ -16,7 +16,7 @@ from sqlalchemy import delete, insert, select, text
 
 from pilotgate.signals._compute import RETURN_GAP, Computed, Journey
 from pilotgate.signals._figures import FLAGS
-from pilotgate.signals._load import chunks
+from pilotgate.signals._load import among, chunks
 from pilotgate.signals._rules import Row
 from pilotgate.store import tables as t
 
@@ -127,11 +127,15 @@ def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _among(conn: Connection, col: Any, values: Sequence[Any]) -> Any:
+    return among(col, values, conn.dialect.name)
+
+
 def _old_rows(conn: Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     sg = t.interaction_signals
     out = {}
     for part in chunks(list(ids)):
-        for r in conn.execute(select(sg).where(sg.c.interaction_id.in_(part))).mappings():
+        for r in conn.execute(select(sg).where(_among(conn, sg.c.interaction_id, part))).mappings():
             out[r["interaction_id"]] = dict(r)
     return out
 
@@ -150,7 +154,7 @@ def _journeys(
     stored: dict[str, dict[str, Any]] = {}
     if cutoff is not None:
         for part in chunks([j.user_id for j in fresh]):
-            q = select(uj).where(uj.c.feature == feature, uj.c.user_id.in_(part))
+            q = select(uj).where(uj.c.feature == feature, _among(conn, uj.c.user_id, part))
             for m in conn.execute(q).mappings():
                 stored[m["user_id"]] = dict(m)
     by_user: dict[str, list[Row]] = {}
@@ -297,11 +301,13 @@ def write_refresh(
         )
         jrows = _journeys(conn, feature, rows, js, set(old), None if full else cutoff)
         for part in chunks([r["interaction_id"] for r in changed if r["interaction_id"] in old]):
-            conn.execute(delete(sg).where(sg.c.interaction_id.in_(part)))
+            conn.execute(delete(sg).where(_among(conn, sg.c.interaction_id, part)))
         for k in range(0, len(changed), 5_000):
             conn.execute(insert(sg), changed[k : k + 5_000])
         for part in chunks([j["user_id"] for j in jrows]):
-            conn.execute(delete(uj).where(uj.c.feature == feature, uj.c.user_id.in_(part)))
+            conn.execute(
+                delete(uj).where(uj.c.feature == feature, _among(conn, uj.c.user_id, part))
+            )
         for k in range(0, len(jrows), 5_000):
             conn.execute(insert(uj), jrows[k : k + 5_000])
         _apply_daily(conn, feature, delta)
@@ -316,7 +322,7 @@ def _apply_daily(conn: Connection, feature: str, delta: dict[tuple[str, str], An
     days = sorted({d for _, d in delta})
     current = {}
     for part in chunks(days):
-        q = select(sd).where(sd.c.feature == feature, sd.c.day.in_(part))
+        q = select(sd).where(sd.c.feature == feature, _among(conn, sd.c.day, part))
         for r in conn.execute(q).mappings():
             current[(r["version"], r["day"])] = r["counts"]
     for (v, d), diff in delta.items():

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from pilotgate.store._rejections import rebuild_abandon, recompute_rejections
 from pilotgate.store._types import to_utc
 
 if TYPE_CHECKING:
@@ -61,6 +62,10 @@ def dirty_marks(raw: Any) -> int:
 #: |decoded - exact| <= REL_ERROR * (exact + 1): half a bucket in ln(x + 1) space.
 REL_ERROR = math.expm1(0.5 / SCALE)
 _CHUNK = 200  # hours per recompute statement
+#: the rollup tables recomputed per dirty (feature, hour) (migrations 0013, 0016)
+HOURLY_TABLES = ("rollup_interactions", "rollup_feedback", "rollup_tokens", "rollup_rejections")
+#: ... and every rollup table, the daily sums of the hourly histograms included
+ROLLUP_TABLES = (*HOURLY_TABLES, "rollup_interactions_day", "rollup_feedback_day", "rollup_abandon")
 _REFRESH_LOCK_ID = 0x726F6C6C  # "roll": one refresher at a time per PostgreSQL database
 
 
@@ -100,6 +105,9 @@ def _begin_exclusive(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_REFRESH_LOCK_ID})")
+        # a recompute of many hours groups ~10^5 rows per statement: in memory, not spilled
+        # to disk in sorted batches (PostgreSQL's default is 4 MB)
+        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
 
 
 def refresh_rollups(store: Store) -> int:
@@ -125,10 +133,16 @@ def refresh_rollups(store: Store) -> int:
         for feature, hour, _gen in marks:
             if int(hour) >= int(cuts.get(feature, -(2**62))):
                 by_feature[str(feature)].append(int(hour))
+        bulk = False
         for feature, hours in by_feature.items():
             hours.sort()
             for i in range(0, len(hours), _CHUNK):
-                _recompute(conn, store.dialect, feature, hours[i : i + _CHUNK])
+                bulk |= _recompute(conn, store.dialect, feature, hours[i : i + _CHUNK])
+            days = sorted({h // 24 for h in hours})
+            for i in range(0, len(days), _CHUNK):
+                _recompute_days(conn, feature, days[i : i + _CHUNK])
+        if bulk:
+            rebuild_abandon(conn)
         conn.execute(
             text("DELETE FROM rollup_dirty WHERE feature = :f AND hour = :h AND gen = :g"),
             [{"f": f, "h": h, "g": g} for f, h, g in marks],
@@ -146,7 +160,7 @@ def after_bulk_write(store: Store, written: int) -> None:
         _analyse(store, ("interactions", "feedback"))
     refresh_rollups(store)
     if analyse:
-        _analyse(store, ("rollup_interactions", "rollup_feedback"))
+        _analyse(store, ROLLUP_TABLES)
 
 
 def _analyse(store: Store, tables: Sequence[str]) -> None:
@@ -155,7 +169,9 @@ def _analyse(store: Store, tables: Sequence[str]) -> None:
             conn.exec_driver_sql(f"ANALYZE {table}")
 
 
-def _recompute(conn: Connection, dialect: str, feature: str, hours: Sequence[int]) -> None:
+def _recompute(conn: Connection, dialect: str, feature: str, hours: Sequence[int]) -> bool:
+    """The rollups of ``hours`` of ``feature`` from the raw rows; True when
+    ``rebuild_abandon`` is due (many hours)."""
     lo, hi = hours[0], hours[-1] + 1
     params: dict[str, Any] = {
         "f": feature,
@@ -166,7 +182,7 @@ def _recompute(conn: Connection, dialect: str, feature: str, hours: Sequence[int
     }
     in_hours = ", ".join(str(int(h)) for h in hours)
     contiguous = len(hours) == hi - lo
-    for table in ("rollup_interactions", "rollup_feedback"):
+    for table in HOURLY_TABLES:
         conn.execute(
             text(f"DELETE FROM {table} WHERE feature = :f AND hour >= :hlo AND hour < :hhi")
             if contiguous
@@ -194,9 +210,68 @@ def _recompute(conn: Connection, dialect: str, feature: str, hours: Sequence[int
             f"SUM(CASE WHEN NOT fb.accepted THEN 1 ELSE 0 END), "
             f"SUM(CASE WHEN fb.edited_output IS NOT NULL THEN 1 ELSE 0 END) "
             f"FROM interactions i JOIN feedback fb "
-            f"ON fb.interaction_id = i.id AND fb.project = i.project "
+            f"ON fb.interaction_id = i.id AND {_NO_INDEX[dialect]}fb.project = i.project "
             f"WHERE i.feature = :f AND i.ts >= :lo AND i.ts < :hi{only} "
             f"GROUP BY i.feature, i.version, h, b"
+        ),
+        params,
+    )
+    _recompute_tokens(conn, dialect, only, params)
+    return recompute_rejections(conn, hour, only, params)
+
+
+#: the hourly histogram tables summed per day, and the columns they sum (migration 0016)
+DAILY = {
+    "rollup_interactions": ("n", "errors"),
+    "rollup_feedback": ("n", "accepted", "rejected", "edited"),
+}
+
+
+def _recompute_days(conn: Connection, feature: str, days: Sequence[int]) -> None:
+    """The daily sums of ``days`` from their hourly rows (pruned hours' rows included)."""
+    in_days = ", ".join(str(int(d)) for d in days)
+    params = {"f": feature, "hlo": days[0] * 24, "hhi": (days[-1] + 1) * 24}
+    for table, cols in DAILY.items():
+        conn.execute(
+            text(f"DELETE FROM {table}_day WHERE feature = :f AND day IN ({in_days})"), params
+        )
+        sums = ", ".join(f"SUM({c})" for c in cols)
+        conn.execute(
+            text(
+                f"INSERT INTO {table}_day (feature, version, day, bucket, {', '.join(cols)}) "
+                f"SELECT feature, version, hour / 24 AS d, bucket, {sums} FROM {table} "
+                f"WHERE feature = :f AND hour >= :hlo AND hour < :hhi "
+                f"AND hour / 24 IN ({in_days}) GROUP BY feature, version, d, bucket"
+            ),
+            params,
+        )
+
+
+#: SQLite: a unary ``+`` keeps a column's indexes out of a join term. Without it SQLite
+#: looked each interaction's feedback up by the project-led index (migration 0014), i.e.
+#: scanned all of the project's feedback per interaction: quadratic (a 50k-row import spent
+#: ~70 s there), where the ``interaction_id`` index finds it in one seek.
+_NO_INDEX = {"sqlite": "+", "postgresql": ""}
+
+
+def model_sql(dialect: str, alias: str = "i") -> str:
+    """``metadata.model`` as text (the expression ``usage``'s raw cost query groups by)."""
+    if dialect == "postgresql":
+        return f"({alias}.metadata ->> 'model')"
+    return f"CAST(json_extract({alias}.metadata, '$.\"model\"') AS TEXT)"
+
+
+def _recompute_tokens(conn: Connection, dialect: str, only: str, params: dict[str, Any]) -> None:
+    hour, model = hour_sql(dialect, "i.ts"), model_sql(dialect)
+    conn.execute(
+        text(
+            f"INSERT INTO rollup_tokens "
+            f"(feature, version, hour, model, n, n_tok, tokens_in, tokens_out) "
+            f"SELECT i.feature, i.version, {hour} AS h, {model} AS m, COUNT(*), "
+            f"SUM(CASE WHEN i.tokens_in IS NOT NULL OR i.tokens_out IS NOT NULL "
+            f"THEN 1 ELSE 0 END), SUM(i.tokens_in), SUM(i.tokens_out) "
+            f"FROM interactions i WHERE i.feature = :f AND i.ts >= :lo AND i.ts < :hi{only} "
+            f"GROUP BY i.feature, i.version, h, m"
         ),
         params,
     )

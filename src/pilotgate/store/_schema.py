@@ -394,6 +394,7 @@ rollup_interactions = Table(
     Column("bucket", Integer, primary_key=True),
     Column("n", BigInteger, nullable=False),
     Column("errors", BigInteger, nullable=False),
+    Index("ix_rollup_interactions_feature_hour", "feature", "hour"),  # migration 0016
 )
 
 rollup_feedback = Table(
@@ -407,7 +408,67 @@ rollup_feedback = Table(
     Column("accepted", BigInteger, nullable=False),
     Column("rejected", BigInteger, nullable=False),
     Column("edited", BigInteger, nullable=False),
+    Index("ix_rollup_feedback_feature_hour", "feature", "hour"),  # migration 0016
 )
+
+# Migration 0016: tokens per model, and rejected answers per session, per feature, version
+# and hour (``model`` NULL: no metadata.model); recomputed with the hours above.
+rollup_tokens = Table(
+    "rollup_tokens",
+    metadata,
+    Column("feature", String(200), nullable=False),
+    Column("version", String(200), nullable=False),
+    Column("hour", BigInteger, nullable=False),
+    Column("model", Text),
+    Column("n", BigInteger, nullable=False),
+    Column("n_tok", BigInteger, nullable=False),
+    Column("tokens_in", BigInteger),
+    Column("tokens_out", BigInteger),
+    Index("ix_rollup_tokens_feature_hour", "feature", "hour"),
+)
+
+rollup_rejections = Table(
+    "rollup_rejections",
+    metadata,
+    Column("feature", String(200), primary_key=True),
+    Column("version", String(200), primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("project", String(200), primary_key=True),
+    Column("session_id", String(200), primary_key=True),
+    Column("last_ts", TS, nullable=False),
+    Column("ended", Integer, nullable=False),
+    Column("alone", Integer, nullable=False),
+    Index("ix_rollup_rejections_session", "session_id"),
+    Index("ix_rollup_rejections_feature_hour", "feature", "hour"),
+)
+
+rollup_abandon = Table(
+    "rollup_abandon",
+    metadata,
+    Column("feature", String(200), primary_key=True),
+    Column("version", String(200), primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("sessions", BigInteger, nullable=False),
+    Column("ended", BigInteger, nullable=False),
+)
+
+
+def _daily(name: str, *counts: str) -> Table:
+    """Migration 0016: an hourly histogram table summed per day (``day`` = ``hour / 24``)."""
+    return Table(
+        name,
+        metadata,
+        Column("feature", String(200), primary_key=True),
+        Column("version", String(200), primary_key=True),
+        Column("day", BigInteger, primary_key=True),
+        Column("bucket", Integer, primary_key=True),
+        Column("n", BigInteger, nullable=False),
+        *[Column(c, BigInteger, nullable=False) for c in counts],
+    )
+
+
+rollup_interactions_day = _daily("rollup_interactions_day", "errors")
+rollup_feedback_day = _daily("rollup_feedback_day", "accepted", "rejected", "edited")
 
 rollup_dirty = Table(
     "rollup_dirty",

@@ -7,7 +7,9 @@ from pilotgate.store._rollups import (
     after_bulk_write,
     decode_bucket,
     hour_of,
+    hour_sql,
     hour_start,
+    model_sql,
     refresh_rollups,
 )
 
@@ -16,6 +18,8 @@ __all__ = [
     "after_bulk_write",
     "decode_bucket",
     "hour_of",
+    "hour_sql",
     "hour_start",
+    "model_sql",
     "refresh_rollups",
 ]

@@ -70,22 +70,27 @@ def usage_cost(
     since: datetime | None = None,
     until: datetime | None = None,
     metadata: Sequence[tuple[str, str]] = (),
+    exact: bool = False,
 ) -> CostReport:
-    """Tokens and cost of the interactions the filters select (``cost`` None: no prices)."""
-    from pilotgate.usage._queries import Filters, Queries
+    """Tokens and cost of the interactions the filters select (``cost`` None: no prices).
 
-    q = Queries(store)
-    rows = q.tokens(
-        Filters(
-            feature, version, since, until, project=store.read_project, metadata=tuple(metadata)
-        )
+    Read from the hourly token rollups for the window's whole hours and the raw rows at its
+    edges, or (``exact``, a metadata slice, a read key's view of a shared store) from the
+    raw rows: the sums are the same either way, and so is the money (priced per model and
+    day from the summed tokens, added up in one order).
+    """
+    from pilotgate.usage._queries import Filters, Queries
+    from pilotgate.usage._rollup_rows import rollable, token_rows
+
+    f = Filters(
+        feature, version, since, until, project=store.read_project, metadata=tuple(metadata)
     )
+    raw = Queries(store).tokens(f) if exact or not rollable(store, f) else token_rows(store, f)
     rep = CostReport()
     priced_any = bool(prices)
     total = 0.0
     unpriced: set[str] = set()
-    for model, day, n, n_tok, t_in, t_out in rows:
-        n, n_tok, t_in, t_out = int(n), int(n_tok or 0), int(t_in or 0), int(t_out or 0)
+    for (model, day), (n, n_tok, t_in, t_out) in _summed(raw):
         name = "(unknown)" if model is None else str(model)
         price = _price(prices, None if model is None else str(model))
         cost = price.cost(t_in, t_out) if price is not None else None
@@ -107,3 +112,15 @@ def usage_cost(
     rep.unpriced_models = sorted(unpriced)
     rep.by_day = dict(sorted(rep.by_day.items()))
     return rep
+
+
+def _summed(rows: Sequence[Any]) -> list[tuple[tuple[Any, str], tuple[int, int, int, int]]]:
+    """The rows' integer sums per (model, day), sorted: the money is then added up in the
+    same order whichever source (rollups and edges, or raw rows) the rows came from."""
+    acc: dict[tuple[Any, str], list[int]] = {}
+    for model, day, n, n_tok, t_in, t_out in rows:
+        cur = acc.setdefault((model, str(day)), [0, 0, 0, 0])
+        for k, v in enumerate((n, n_tok, t_in, t_out)):
+            cur[k] += int(v or 0)
+    order = sorted(acc, key=lambda k: (k[0] is not None, str(k[0] or ""), k[1]))
+    return [(k, (acc[k][0], acc[k][1], acc[k][2], acc[k][3])) for k in order]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.engine import Connection
 
 from pilotgate._stats import Z95, Rate
@@ -193,7 +193,15 @@ def _feedback(
     src: Any = t.feedback
     where: list[Any] = [] if project is None else [f.project == project]
     if conds is not None:
-        src = t.feedback.join(t.interactions, (i.id == f.interaction_id) & (i.project == f.project))
+        # SQLite: the project term kept off indexes (unary +), or SQLite looks each
+        # interaction's feedback up by the project-led index (all of the project's feedback,
+        # per interaction: quadratic) instead of the interaction_id index
+        fb_project: Any = f.project
+        if conn.dialect.name == "sqlite":
+            fb_project = literal_column("+feedback.project")
+        src = t.feedback.join(
+            t.interactions, (i.id == f.interaction_id) & (i.project == fb_project)
+        )
         where = list(conds)
     counts = select(
         func.count(),

@@ -14,6 +14,7 @@ from pilotgate.store import Store
 from pilotgate.usage._figures import UsageFigures, merge_into
 from pilotgate.usage._queries import Filters, Queries
 from pilotgate.usage._rollup import figures_from, grouped_rows
+from pilotgate.usage._rollup_rows import abandonment_rows, rollable
 from pilotgate.usage._source import usage_figures
 from pilotgate.usage._stats import Metric, quantile_metric, quantiles
 
@@ -227,8 +228,16 @@ def usage_report(
     q = Queries(store)
     steps = list(steps or [])
     # the abandonment query reads raw rows: run it on a second connection meanwhile
+    # rollups hold whole feature-hours of every project and no metadata: a slice or a read
+    # key's view of the store reads raw rows
+    whole = store.read_project is None or store.holds_only(store.read_project)
+    rolled = not exact and rollable(store, f, whole=whole)
+
+    def abandon_rows() -> list[Any]:
+        return abandonment_rows(store, f) if rolled else q.abandonment(f)
+
     pool = None if lazy_abandonment else ThreadPoolExecutor(max_workers=1)
-    early = None if pool is None else pool.submit(q.abandonment, f)
+    early = None if pool is None else pool.submit(abandon_rows)
     overall = Slice()
     by_v: dict[str, Slice] = {}
     by_d: dict[str, Slice] = {}
@@ -252,11 +261,7 @@ def usage_report(
             x = decoded[b] = q.decode(b)
         return x
 
-    # rollups hold whole feature-hours of every project and no metadata: a slice or a read
-    # key's view of the store reads raw rows
-    rollable = not exact and q.log_buckets and not metadata and missing_key is None
-    whole = store.read_project is None or store.holds_only(store.read_project)
-    grouped = grouped_rows(store, f) if rollable and whole else None
+    grouped = grouped_rows(store, f) if rolled else None
     for v, d, b, n, errors in grouped.interactions if grouped else q.interactions(f):
         n, errors = int(n), int(errors or 0)
         x = None if b is None else value(b)
@@ -277,7 +282,7 @@ def usage_report(
                 s.dwell[x] = s.dwell.get(x, 0) + n
 
     def abandonment() -> None:
-        for v, d, n, k in early.result() if early is not None else q.abandonment(f):
+        for v, d, n, k in early.result() if early is not None else abandon_rows():
             for s in targets(v, d):
                 s.abandon = s.abandon + Rate(int(k or 0), int(n))
 

@@ -45,6 +45,32 @@ def _whole_hours(f: Filters) -> tuple[int | None, int | None] | None:
     return h0, h1
 
 
+def _segments(h0: int | None, h1: int | None) -> list[tuple[str, str, dict[str, Any]]]:
+    """The whole hours ``[h0, h1)`` as (table suffix, condition, params): whole days from
+    the daily tables (``_day``, migration 0016), the hours around them from the hourly."""
+    d0 = None if h0 is None else -(-h0 // 24)
+    d1 = None if h1 is None else h1 // 24
+    if d0 is not None and d1 is not None and d0 >= d1:  # no whole day inside
+        return [("", *_range("hour", h0, h1))]
+    out = [("_day", *_range("day", d0, d1))]
+    if h0 is not None and d0 is not None and h0 < d0 * 24:
+        out.append(("", *_range("hour", h0, d0 * 24)))
+    if h1 is not None and d1 is not None and d1 * 24 < h1:
+        out.append(("", *_range("hour", d1 * 24, h1)))
+    return out
+
+
+def _range(col: str, lo: int | None, hi: int | None) -> tuple[str, dict[str, Any]]:
+    conds, params = [], {}
+    if lo is not None:
+        conds.append(f"{col} >= :{col}_lo")
+        params[f"{col}_lo"] = lo
+    if hi is not None:
+        conds.append(f"{col} < :{col}_hi")
+        params[f"{col}_hi"] = hi
+    return " AND ".join(conds) or "1=1", params
+
+
 def _rolled(
     store: Store, f: Filters, h0: int | None, h1: int | None, *, detail: bool = True
 ) -> Grouped:
@@ -55,29 +81,28 @@ def _rolled(
     if f.version is not None:
         conds.append("version = :version")
         params["version"] = f.version
-    if h0 is not None:
-        conds.append("hour >= :h0")
-        params["h0"] = h0
-    if h1 is not None:
-        conds.append("hour < :h1")
-        params["h1"] = h1
-    where = " AND ".join(conds) or "1=1"
     sums = {
         "rollup_interactions": "SUM(n), SUM(errors)",
         "rollup_feedback": "SUM(n), SUM(accepted), SUM(rejected), SUM(edited)",
     }
-    out: dict[str, list[tuple[Any, ...]]] = {}
+    out: dict[str, list[tuple[Any, ...]]] = {table: [] for table in sums}
     with store.engine.connect() as conn:
-        for table, agg in sums.items():
-            keys = "version, hour / 24, bucket" if detail else "bucket"
-            sql = f"SELECT {keys}, {agg} FROM {table} WHERE {where} GROUP BY {keys}"
-            got: list[Any] = list(conn.execute(text(sql), params).all())
-            if not detail:  # the headline figures: one histogram, no version or day
-                got = [(None, None, *r) for r in got]
-            out[table] = [
-                (v, None if d is None else _day(int(d)), None if b < 0 else b, *rest)
-                for v, d, b, *rest in got
-            ]
+        for suffix, span, span_params in _segments(h0, h1):
+            where = " AND ".join([*conds, span])
+            day = "day" if suffix else "hour / 24"
+            for table, agg in sums.items():
+                keys = f"version, {day}, bucket" if detail else "bucket"
+                sql = f"SELECT {keys}, {agg} FROM {table}{suffix} WHERE {where} GROUP BY {keys}"
+                if detail and suffix and f.feature is not None:  # already one row per key
+                    cols = agg.replace("SUM", "")
+                    sql = f"SELECT {keys}, {cols} FROM {table}{suffix} WHERE {where}"
+                got: list[Any] = list(conn.execute(text(sql), {**params, **span_params}).all())
+                if not detail:  # the headline figures: one histogram, no version or day
+                    got = [(None, None, *r) for r in got]
+                out[table] += [
+                    (v, None if d is None else _day(int(d)), None if b < 0 else b, *rest)
+                    for v, d, b, *rest in got
+                ]
     return Grouped(out["rollup_interactions"], out["rollup_feedback"])
 
 
@@ -191,18 +216,17 @@ def daily_counts(
     edges = [f] if span is None else []
     if span is not None:
         h0, h1 = span
-        conds = ["1=1"]
-        params: dict[str, Any] = {"feature": feature, "h0": h0, "h1": h1}
-        conds += ["feature = :feature"] if feature is not None else []
-        conds += ["hour >= :h0"] if h0 is not None else []
-        conds += ["hour < :h1"] if h1 is not None else []
-        sql = (
-            "SELECT version, hour / 24, SUM(n), SUM(errors) FROM rollup_interactions "
-            f"WHERE {' AND '.join(conds)} GROUP BY version, hour / 24"
-        )
+        conds = ["feature = :feature"] if feature is not None else []
         with store.engine.connect() as conn:
-            for v, d, n, e in conn.execute(text(sql), params).all():
-                add(v, _day(int(d)), n, e)
+            for suffix, part, part_params in _segments(h0, h1):
+                day = "day" if suffix else "hour / 24"
+                sql = (
+                    f"SELECT version, {day}, SUM(n), SUM(errors) FROM rollup_interactions{suffix} "
+                    f"WHERE {' AND '.join([*conds, part])} GROUP BY version, {day}"
+                )
+                rows = conn.execute(text(sql), {"feature": feature, **part_params}).all()
+                for v, d, n, e in rows:
+                    add(v, _day(int(d)), n, e)
         if h0 is not None and f.since is not None and hour_start(h0) > f.since:
             edges.append(Filters(feature, None, f.since, hour_start(h0)))
         if h1 is not None and f.until is not None and hour_start(h1) < f.until:

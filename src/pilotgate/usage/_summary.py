@@ -62,7 +62,7 @@ def usage_summary(
     prices = plan.prices if plan is not None else {}
     # the cost reads every row of its own: on its own connection, while the report is read
     with ThreadPoolExecutor(1) as pool:
-        cost = pool.submit(usage_cost, store, prices, metadata=sel, **window)
+        cost = pool.submit(usage_cost, store, prices, metadata=sel, exact=exact, **window)
         doc = usage_report(store, steps=steps, metadata=sel, exact=exact, **window).to_json()
         doc["cost"] = cost.result().to_json()
     if key is not None:
