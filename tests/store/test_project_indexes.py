@@ -1,5 +1,8 @@
 """A read key's overview of a shared store reads project-led indexes, never a whole table.
 
+``Store.holds_only`` (is any other project here?) seeks them too (migration 0017 dropped
+the single-column ``ix_*_project`` indexes of 0007 it used to read).
+
 Every statement ``usage_overview`` runs for a read key's view (``Store.scoped``) of a store
 holding two projects is captured and explained on the backend itself: on SQLite no step
 may scan ``interactions`` or ``feedback`` (``SCAN`` without a search term); on PostgreSQL,
@@ -31,8 +34,8 @@ N = 4000
 """Rows per project: enough for PostgreSQL's planner to prefer an index it can use."""
 
 
-def _fill(store: Store) -> None:
-    for project in ("a", "b"):
+def _fill(store: Store, projects: tuple[str, ...] = ("a", "b")) -> None:
+    for project in projects:
         rows = [
             {
                 "id": f"{project}{i}",
@@ -106,3 +109,48 @@ def test_read_key_overview_searches_project_led_indexes(store_url: str) -> None:
             raw.close()
     # each index of migration 0014 serves some statement of the overview
     assert used >= NEW_INDEXES, sorted(used)
+
+
+HOLDS_ONLY_INDEXES = {
+    "interactions": "ix_interactions_project_volume",
+    "feedback": "ix_feedback_project_ts",
+}
+
+
+def test_holds_only_seeks_the_project_led_indexes(store_url: str) -> None:
+    """Each of the four "another project on this side?" probes of a one-project store is an
+    index search that finds nothing: no table scan, on the index 0017 relies on."""
+    with Store(store_url) as store:
+        _fill(store, ("a",))
+        seen: list[tuple[str, Any]] = []
+
+        def grab(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+            seen.append((statement, params))
+
+        event.listen(store.engine, "before_cursor_execute", grab)
+        try:
+            assert store.holds_only("a")
+            assert not store.holds_only("b")
+        finally:
+            event.remove(store.engine, "before_cursor_execute", grab)
+        probes = [
+            (sql, p) for sql, p in seen if re.search(r"\bFROM (interactions|feedback)\b", sql)
+        ]
+        # four for "a"; one for "b" finds "a" (its first row does: a scan may rightly win)
+        assert len(probes) == 5
+        raw = store.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            for sql, params in probes[:4]:
+                table = re.findall(r"\bFROM (\w+)", sql)[0]
+                if store.dialect == "sqlite":
+                    cur.execute("EXPLAIN QUERY PLAN " + sql, params)
+                    plan = "\n".join(str(row[-1]) for row in cur.fetchall())
+                    want = f"SEARCH {table} USING COVERING INDEX {HOLDS_ONLY_INDEXES[table]}"
+                else:  # planner statistics, no thumb on the scale: the index wins on cost
+                    cur.execute("EXPLAIN " + sql, params)
+                    plan = "\n".join(str(row[0]) for row in cur.fetchall())
+                    want = f"Index Only Scan using {HOLDS_ONLY_INDEXES[table]} on {table}"
+                assert want in plan, f"{sql}\n{plan}"
+        finally:
+            raw.close()

@@ -70,14 +70,6 @@ interactions = Table(
     _project(key=True),
     Index("ix_interactions_feature_ts", "feature", "ts"),
     Index("ix_interactions_session", "session_id"),
-    # "is any other project here?" in two index seeks (migration 0007): partial on a term
-    # only that check writes, so SQLite never picks it for a project = ? lookup
-    Index(
-        "ix_interactions_project",
-        "project",
-        sqlite_where=text("project <> ''"),
-        postgresql_where=text("project <> ''"),
-    ),
     # Partial indexes for the dashboard's overview (migrations 0003, 0004): partial so the
     # planner does not pick them for per-session queries, where they are slow.
     Index(
@@ -117,7 +109,8 @@ interactions = Table(
         sqlite_where=text("error IS NOT NULL"),
         postgresql_where=text("error IS NOT NULL"),
     ),
-    # Migration 0014: a read key's view of a store shared by several projects
+    # Migration 0014: a read key's view of a store shared by several projects; the volume
+    # one also answers Store.holds_only (migration 0017 dropped 0007's ix_interactions_project)
     _partial("ix_interactions_project_volume", "project feature version ts", "ts IS NOT NULL"),
     _partial(
         "ix_interactions_project_latency", "project feature latency_ms", "latency_ms IS NOT NULL"
@@ -139,12 +132,6 @@ feedback = Table(
     _project(key=True),
     Index("ix_feedback_interaction", "interaction_id"),
     Index("ix_feedback_ts_accepted", "ts", "accepted"),
-    Index(
-        "ix_feedback_project",
-        "project",
-        sqlite_where=text("project <> ''"),
-        postgresql_where=text("project <> ''"),
-    ),
     # the headline dwell median reads an OFFSET window of this (pilotgate.usage, 0005)
     Index(
         "ix_feedback_dwell",
@@ -152,7 +139,8 @@ feedback = Table(
         sqlite_where=text("dwell_ms IS NOT NULL"),
         postgresql_where=text("dwell_ms IS NOT NULL"),
     ),
-    # Migration 0014: a read key's acceptance per day and dwell median
+    # Migration 0014: a read key's acceptance per day and dwell median; project_ts also
+    # answers Store.holds_only (migration 0017 dropped 0007's ix_feedback_project)
     Index("ix_feedback_project_ts", "project", "ts", "accepted"),
     _partial("ix_feedback_project_dwell", "project dwell_ms", "dwell_ms IS NOT NULL"),
 )

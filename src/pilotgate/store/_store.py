@@ -131,17 +131,17 @@ class Store:
     def holds_only(self, project: str) -> bool:
         """True when every interaction and feedback record is ``project``'s.
 
-        Two index seeks per table (``ix_*_project``, migration 0007). A reader that drops
-        its project filter on this answer must ask again after reading: a record another
-        project committed meanwhile is seen by the second check if it was seen at all.
+        Two index seeks per table, on the project-led indexes of migration 0014
+        (``ix_interactions_project_volume``, partial on ``ts IS NOT NULL``, which every
+        row satisfies and the query states so SQLite may use it; ``ix_feedback_project_ts``).
+        A reader that drops its project filter on this answer must ask again after reading:
+        a record another project committed meanwhile is seen by the second check if it was
+        seen at all.
         """
         with self.engine.connect() as conn:
-            for table in (t.interactions, t.feedback):
+            for table, term in ((t.interactions, " AND ts IS NOT NULL"), (t.feedback, "")):
                 for op in ("<", ">"):
-                    q = text(
-                        f"SELECT 1 FROM {table.name} WHERE project <> '' "
-                        f"AND project {op} :p LIMIT 1"
-                    )
+                    q = text(f"SELECT 1 FROM {table.name} WHERE project {op} :p{term} LIMIT 1")
                     if conn.execute(q, {"p": project}).first() is not None:
                         return False
         return True
