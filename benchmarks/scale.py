@@ -209,6 +209,15 @@ def stored(url: str) -> int:
         return store.count()
 
 
+def catch_up(url: str, n: int) -> None:
+    """The rollups a kept schema's migrations marked dirty, built, and statistics fresh."""
+    from pilotgate.store import Store
+    from pilotgate.store.rollups import after_bulk_write
+
+    with Store(url) as store:
+        after_bulk_write(store, n)
+
+
 def fresh_batch(path: Path, n: int, count: int) -> None:
     """``count`` interactions just after the data's end (returning users, new sessions), as the
     collector takes them between two refreshes of the signals."""
@@ -431,6 +440,11 @@ def main() -> int:
         url, drop = new_store_url(args.backend, tmp, args.pg, args.schema)
         try:
             if args.schema and stored(url) >= args.n:
+                # opening it migrated it; a new migration's rollups are built as serve's
+                # upkeep would build them (not timed by a budget: reported)
+                t0 = time.perf_counter()
+                catch_up(url, args.n)
+                figures["catch_up_s"] = time.perf_counter() - t0
                 print(f"schema {args.schema}: reused as filled (not refilled)")
             elif args.fill == "copy":
                 t0 = time.perf_counter()
