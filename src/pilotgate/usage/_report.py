@@ -193,6 +193,19 @@ class UsageReport:
         return found[key]
 
 
+def _fold(into: Slice, s: Slice) -> None:
+    """Add a slice's interaction and feedback counts and histograms to ``into``."""
+    into.n += s.n
+    into.errors += s.errors
+    into.feedback_n += s.feedback_n
+    into.accepted += s.accepted
+    into.rejected += s.rejected
+    into.edited += s.edited
+    for mine, theirs in ((into.latency, s.latency), (into.dwell, s.dwell)):
+        for x, k in theirs.items():
+            mine[x] = mine.get(x, 0) + k
+
+
 def _rate_metric(r: Rate) -> Metric:
     return Metric(r.value, r.ci95, r.n)
 
@@ -261,11 +274,23 @@ def usage_report(
             x = decoded[b] = q.decode(b)
         return x
 
+    # each row goes to its version's and its day's slice; ``overall`` is the sum of the
+    # versions' (every row has exactly one), folded in once below: tens of thousands of
+    # (version, day, bucket) rows at 1M, so two updates a row rather than three
+    pairs: dict[tuple[Any, Any], tuple[Slice, Slice]] = {}
+
+    def pair(v: Any, d: Any) -> tuple[Slice, Slice]:
+        got = pairs.get((v, d))
+        if got is None:
+            _, sv, sd = targets(v, d)
+            got = pairs[(v, d)] = (sv, sd)
+        return got
+
     grouped = grouped_rows(store, f) if rolled else None
     for v, d, b, n, errors in grouped.interactions if grouped else q.interactions(f):
         n, errors = int(n), int(errors or 0)
         x = None if b is None else value(b)
-        for s in targets(v, d):
+        for s in pair(v, d):
             s.n += n
             s.errors += errors
             if x is not None:
@@ -273,13 +298,15 @@ def usage_report(
     for v, d, b, n, acc, rej, edit in grouped.feedback if grouped else q.feedback(f):
         n, acc, rej, edit = int(n), int(acc or 0), int(rej or 0), int(edit or 0)
         x = None if b is None else value(b)
-        for s in targets(v, d):
+        for s in pair(v, d):
             s.feedback_n += n
             s.accepted += acc
             s.rejected += rej
             s.edited += edit
             if x is not None:
                 s.dwell[x] = s.dwell.get(x, 0) + n
+    for s in by_v.values():
+        _fold(overall, s)
 
     def abandonment() -> None:
         for v, d, n, k in early.result() if early is not None else abandon_rows():

@@ -85,30 +85,40 @@ def _rolled(
         "rollup_interactions": "SUM(n), SUM(errors)",
         "rollup_feedback": "SUM(n), SUM(accepted), SUM(rejected), SUM(edited)",
     }
-    out: dict[str, list[tuple[Any, ...]]] = {table: [] for table in sums}
+    out: dict[str, list[Any]] = {table: [] for table in sums}
+    pg = store.dialect == "postgresql"
+    # the day as its ISO date and a negative bucket (no value) as NULL, made by the database:
+    # the rows go to the report as they come (tens of thousands at 1M: no Python pass)
+    no_value = "CASE WHEN bucket < 0 THEN NULL ELSE bucket END"
     with store.engine.connect() as conn:
         for suffix, span, span_params in _segments(h0, h1):
             where = " AND ".join([*conds, span])
             day = "day" if suffix else "hour / 24"
             for table, agg in sums.items():
                 keys = f"version, {day}, bucket" if detail else "bucket"
-                sql = f"SELECT {keys}, {agg} FROM {table}{suffix} WHERE {where} GROUP BY {keys}"
+                shown = f"version, {_iso_day(day, pg)}, {no_value}" if detail else no_value
+                sql = f"SELECT {shown}, {agg} FROM {table}{suffix} WHERE {where} GROUP BY {keys}"
                 if detail and suffix and f.feature is not None:  # already one row per key
                     cols = agg.replace("SUM", "")
-                    sql = f"SELECT {keys}, {cols} FROM {table}{suffix} WHERE {where}"
+                    sql = f"SELECT {shown}, {cols} FROM {table}{suffix} WHERE {where}"
                 got: list[Any] = list(conn.execute(text(sql), {**params, **span_params}).all())
                 if not detail:  # the headline figures: one histogram, no version or day
                     got = [(None, None, *r) for r in got]
-                out[table] += [
-                    (v, None if d is None else _day(int(d)), None if b < 0 else b, *rest)
-                    for v, d, b, *rest in got
-                ]
+                out[table] += got
     return Grouped(out["rollup_interactions"], out["rollup_feedback"])
 
 
 @functools.lru_cache(maxsize=4096)
 def _day(days: int) -> str:
     return (_EPOCH + timedelta(days=days)).date().isoformat()
+
+
+def _iso_day(days: str, pg: bool) -> str:
+    """SQL of ``YYYY-MM-DD`` for a count of days since 1970-01-01 (what ``Queries.day``
+    gives for a raw row of that day)."""
+    if pg:
+        return f"to_char(DATE '1970-01-01' + CAST({days} AS INTEGER), 'YYYY-MM-DD')"
+    return f"date(({days}) * 86400, 'unixepoch')"
 
 
 def grouped_rows(store: Store, f: Filters, *, detail: bool = True) -> Grouped:
