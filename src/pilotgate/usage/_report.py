@@ -13,7 +13,7 @@ from pilotgate.errors import InputError
 from pilotgate.store import Store
 from pilotgate.usage._figures import UsageFigures, merge_into
 from pilotgate.usage._queries import Filters, Queries
-from pilotgate.usage._rollup import figures_from, grouped_rows
+from pilotgate.usage._rollup import figures_from, figures_of, grouped_rows
 from pilotgate.usage._rollup_rows import abandonment_rows, rollable
 from pilotgate.usage._source import usage_figures
 from pilotgate.usage._stats import Metric, quantile_metric, quantiles
@@ -206,6 +206,25 @@ def _fold(into: Slice, s: Slice) -> None:
             mine[x] = mine.get(x, 0) + k
 
 
+def _headline(overall: Slice, decoded: dict[Any, float]) -> UsageFigures | None:
+    """``figures_from`` of the rows ``overall`` summed: its histograms keyed back by bucket
+    (``decoded``: bucket -> value). None if two buckets decoded to one value (the decoding
+    is strictly increasing: not expected)."""
+    bucket = {x: b for b, x in decoded.items()}
+    if len(bucket) != len(decoded):
+        return None
+
+    def hist(h: dict[float, int]) -> tuple[list[tuple[int, int]], int]:
+        pairs = sorted((int(bucket[x]), k) for x, k in h.items())
+        return pairs, sum(k for _, k in pairs)
+
+    return figures_of(
+        *hist(overall.latency), *hist(overall.dwell),
+        n=overall.n, errors=overall.errors, accepted=overall.accepted,
+        rejected=overall.rejected, feedback_n=overall.feedback_n,
+    )  # fmt: skip
+
+
 def _rate_metric(r: Rate) -> Metric:
     return Metric(r.value, r.ci95, r.n)
 
@@ -319,9 +338,9 @@ def usage_report(
                 cur = s.funnel_counts or [0] * len(steps)
                 s.funnel_counts = [a + int(c or 0) for a, c in zip(cur, counts, strict=True)]
     method = "log buckets (≤0.25 % rounding)" if q.log_buckets else "exact"
-    if grouped is not None:  # the same rows: no second read
+    if grouped is not None:  # the same rows: no second read, and no second pass over them
         method = "hourly rollups, log buckets (≤0.25 % rounding)"
-        figures: UsageFigures | None = figures_from(grouped)
+        figures: UsageFigures | None = _headline(overall, decoded) or figures_from(grouped)
     elif metadata or missing_key is not None:
         # a metadata slice keeps its own computation (usage_figures has no metadata filter:
         # its figures would be the whole feature's)

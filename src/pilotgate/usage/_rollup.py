@@ -23,7 +23,7 @@ from pilotgate.usage._figures import LATENCY_QS, ROLLUP_METHOD, UsageFigures, _R
 from pilotgate.usage._queries import Filters, Queries
 from pilotgate.usage._stats import Metric
 
-__all__ = ["Grouped", "figures_from", "grouped_rows", "rollup_figures"]
+__all__ = ["Grouped", "figures_from", "figures_of", "grouped_rows", "rollup_figures"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -179,14 +179,38 @@ def figures_from(g: Grouped) -> UsageFigures:
     ``REL_ERROR * (x + 1)`` of the exact order statistics."""
     lat, n_lat = _hist(g.interactions)
     dwell, n_dwell = _hist(g.feedback)
-    latency = {f"p{round(q * 100)}": _hist_quantile(lat, n_lat, q) for q in LATENCY_QS}
-    return UsageFigures(
+    return figures_of(
+        lat, n_lat, dwell, n_dwell,
         n=sum(int(r[3]) for r in g.interactions),
         errors=sum(int(r[4] or 0) for r in g.interactions),
-        latency=latency,
         accepted=sum(int(r[4] or 0) for r in g.feedback),
         rejected=sum(int(r[5] or 0) for r in g.feedback),
         feedback_n=sum(int(r[3]) for r in g.feedback),
+    )  # fmt: skip
+
+
+def figures_of(
+    lat: list[tuple[int, int]],
+    n_lat: int,
+    dwell: list[tuple[int, int]],
+    n_dwell: int,
+    *,
+    n: int,
+    errors: int,
+    accepted: int,
+    rejected: int,
+    feedback_n: int,
+) -> UsageFigures:
+    """:func:`figures_from` of histograms already summed: sorted (bucket, n) pairs and their
+    totals, with the interaction and feedback counts."""
+    latency = {f"p{round(q * 100)}": _hist_quantile(lat, n_lat, q) for q in LATENCY_QS}
+    return UsageFigures(
+        n=n,
+        errors=errors,
+        latency=latency,
+        accepted=accepted,
+        rejected=rejected,
+        feedback_n=feedback_n,
         dwell_p50=_hist_quantile(dwell, n_dwell, 0.5),
         method=ROLLUP_METHOD,
     )
