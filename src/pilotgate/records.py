@@ -39,7 +39,7 @@ Message = dict[str, Any]
 class Case(BaseModel):
     """One eval case: an input with an optional reference output and tags."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     id: str = Field(description="Stable case id, unique within an eval set.")
     input: str | list[Message] = Field(description="The request text, or chat messages.")
@@ -71,7 +71,7 @@ def input_text(value: str | list[Message]) -> str:
 class InteractionRecord(BaseModel):
     """One recorded call of the feature (ingest kind ``interaction``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     kind: Literal["interaction"] = "interaction"
     id: str = Field(
@@ -95,7 +95,7 @@ class InteractionRecord(BaseModel):
 class FeedbackRecord(BaseModel):
     """What the user did with an output (ingest kind ``feedback``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     kind: Literal["feedback"] = "feedback"
     id: str | None = Field(default=None, description="Record id; derived when absent.")
@@ -114,7 +114,7 @@ class FeedbackRecord(BaseModel):
 class StepRecord(BaseModel):
     """One workflow event in a session (ingest kind ``step``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     kind: Literal["step"] = "step"
     id: str | None = Field(default=None, description="Record id; derived when absent.")
