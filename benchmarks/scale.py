@@ -24,7 +24,9 @@ shows how much of a miss is the queue for a core on a shared machine.
 Budgets (issue "Team scale on PostgreSQL", at 1M): ingest >= 25k interactions/s, usage <= 1 s,
 gate <= 2 s, overview warm <= 1 s, rollup percentiles within 1 % of ``usage --exact`` (counts
 and rates identical); at 10M (``-n 10000000``) each within 3x of those. Exit 1 when any is
-missed. The machine is shared: the load average is printed beside the figures.
+missed. The machine is shared: the load average is printed beside the figures. The commands
+run with pilotgate byte-compiled first into a private ``PYTHONPYCACHEPREFIX`` (as ``pip
+install`` leaves it), whatever ``PYTHONDONTWRITEBYTECODE`` says.
 
     .venv/bin/python benchmarks/scale.py [--backend postgresql|sqlite] [-n 1000000] [--seed 0]
         [--pg URL] [--fill ingest|copy] [--no-signals] [--ingest-only]

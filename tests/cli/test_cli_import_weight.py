@@ -59,8 +59,13 @@ try:
 except SystemExit:
     pass
 finally:
+    loaded = sorted(sys.modules)
+    records = sys.modules.get("pilotgate.records")
+    if records is not None:  # pydantic models whose validator was built ("built:NAME")
+        names = ("Case", "InteractionRecord", "FeedbackRecord", "StepRecord")
+        loaded += [f"built:{n}" for n in names if getattr(records, n).__pydantic_complete__]
     with open(out, "w") as f:
-        json.dump(sorted(sys.modules), f)
+        json.dump(loaded, f)
 """
 
 PLAN = """\
@@ -148,6 +153,28 @@ def test_a_command_on_a_store_loads_only_what_it_needs(
     # the probe sees what the command did load: the store, the plan, the tables
     assert _present(modules, STORE_SIDE) == list(STORE_SIDE)
     assert _present(modules, HEAVY) == []
+    # the ingest records' models are imported with the store, built only to validate one
+    assert "pilotgate.records" in modules
+    assert sorted(m for m in modules if m.startswith("built:")) == []
+
+
+def test_validating_a_record_builds_its_model(tmp_path: Path) -> None:
+    """The probe's ``built:`` entries see a model built on first use (the control of the
+    test above)."""
+    modules = _loaded(tmp_path, "ingest", "--help")
+    assert "built:InteractionRecord" not in modules
+    out = tmp_path / "modules.json"
+    code = PROBE.replace(
+        "    if args:",
+        "    from pilotgate.records import InteractionRecord\n"
+        "    InteractionRecord.model_validate({'id': 'x', 'ts': '2026-06-03T10:00:00Z', "
+        "'feature': 'f', 'input': 'q'})\n"
+        "    if args:",
+    )
+    res = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    built = [m for m in json.loads(out.read_text()) if m.startswith("built:")]
+    assert built == ["built:InteractionRecord"]
 
 
 def test_the_report_loads_its_templates_but_not_plotly_or_numpy(
