@@ -18,7 +18,7 @@ from pilotgate.store import tables as t
 if TYPE_CHECKING:
     from pilotgate.store import Store
 
-__all__ = ["among", "load_feedback", "load_rows", "load_steps"]
+__all__ = ["among", "load_feedback", "load_outputs", "load_rows", "load_steps"]
 
 _BATCH = 500
 _COLS = (
@@ -98,6 +98,24 @@ def load_rows(
                     q = q.where(c.ts >= since)
                 for r in conn.execute(q):
                     out[r.id] = _row(r)
+    return out
+
+
+def load_outputs(store: Store, rows: dict[str, Row]) -> dict[str, str | None]:
+    """Each row's output, for telling an edit from a copy of the answer (feedback only)."""
+    c = t.interactions.c
+    out: dict[str, str | None] = dict.fromkeys(rows)
+    with store.engine.connect() as conn:
+        fb = t.feedback.c
+        ids = list(rows)
+        for part in chunks(ids):
+            q = select(c.id, c.output).where(
+                c.id.in_(
+                    select(fb.interaction_id).where(among(fb.interaction_id, part, store.dialect))
+                )
+            )
+            for iid, output in conn.execute(q):
+                out[iid] = output
     return out
 
 
