@@ -96,8 +96,11 @@ def _pairs_and_pool(items: list[Row], window_s: float) -> tuple[list[tuple[Row, 
 
 def calibrated_threshold(
     store: Store, feature: str, cfg: SignalsSection, seed: int, chunk: int = CHUNK_ROWS
-) -> float:
-    """The threshold a build over all rows at once calibrates (``Similarity.build``)."""
+) -> float | None:
+    """The threshold a build over all rows at once calibrates (``Similarity.build``);
+    None when the plan fixes it or matching is by text alone (see :func:`build_chunks`)."""
+    if cfg.similarity == "none" or cfg.similarity_threshold is not None:
+        return None
     counts: dict[str, tuple[int, int]] = {}  # stream key -> (pairs, pool rows)
     for rows in stream_chunks(store, feature, chunk):
         for key, items in streams(rows).items():
@@ -105,10 +108,8 @@ def calibrated_threshold(
                 pairs, pool = _pairs_and_pool(items, cfg.rephrase_window_s)
                 counts[key] = (len(pairs), len(pool))
     n_pairs = sum(p for p, _ in counts.values())
-    if cfg.similarity == "none" or n_pairs == 0:
+    if n_pairs == 0:
         return 1.01
-    if cfg.similarity_threshold is not None:
-        return cfg.similarity_threshold
     rank = _first_seen(store, feature)
     keys = sorted(counts, key=rank.__getitem__)
     pair_end = list(accumulate(counts[k][0] for k in keys))
@@ -194,6 +195,11 @@ class _ConnCache:
         self.conn.execute(ins.on_conflict_do_nothing(), rows)
 
 
+def _has_pairs(rows: list[Row], window_s: float) -> bool:
+    grouped = streams(rows)
+    return any(candidate_pairs(v, window_s) for k, v in grouped.items() if k is not None)
+
+
 Chunk = tuple[list[dict[str, Any]], list[dict[str, Any]]]
 
 
@@ -202,26 +208,41 @@ def build_chunks(
     feature: str,
     cfg: SignalsSection,
     data_end: datetime,
-    threshold: float,
+    threshold: float | None,
+    marks: dict[str, Any],
     seed: int,
     chunk: int = CHUNK_ROWS,
 ) -> Callable[[Connection], Iterator[Chunk]]:
     """Each chunk's signal rows and journey rows, computed with the calibrated threshold
-    (for :func:`~pilotgate.signals._write.write_full`)."""
+    (for :func:`~pilotgate.signals._write.write_full`).
+
+    ``threshold`` None: the plan fixes it, or matching is by text alone; then no counting
+    pass is needed, and ``marks["threshold"]`` is set as the build goes to what an
+    in-memory build stores (1.01 when no two requests are close enough to compare)."""
     from pilotgate.signals._offpurpose import Scope
     from pilotgate.signals._write import _jrow, signal_rows
 
     scope = Scope.load(store, cfg)
 
+    fixed = 1.01 if cfg.similarity == "none" else cfg.similarity_threshold
+    use = threshold if threshold is not None else fixed
+    assert use is not None
+    marks["threshold"] = use if threshold is not None else 1.01
+
+    batch = 10_000 if store.dialect == "postgresql" else 500  # one array parameter on PG
+
     def run(conn: Connection) -> Iterator[Chunk]:
         cache = _ConnCache(store, conn)
         embed_cache = None if cfg.similarity in ("none", "lexical") else cache
         for part in stream_chunks(store, feature, chunk):
+            if marks["threshold"] != use and _has_pairs(part, cfg.rephrase_window_s):
+                marks["threshold"] = use
             rows = {r.id: r for r in part}
-            feedback = load_feedback(store, load_outputs(store, rows))
+            outputs = load_outputs(store, rows, batch=batch)
+            feedback = load_feedback(store, outputs, batch=batch)
             sessions = sorted({r.session_id for r in part if r.session_id})
             steps = load_steps(store, sessions, cfg.copy_steps)
-            computed = compute(part, feedback, steps, cfg, data_end, threshold=threshold,
+            computed = compute(part, feedback, steps, cfg, data_end, threshold=use,
                                cache=embed_cache, seed=seed)  # fmt: skip
             off = scope.judge(store, rows, cache=cache) if scope is not None else {}
             js = journeys(part, {s.id: s.outcome for s in computed.signals})

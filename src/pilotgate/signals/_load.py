@@ -101,14 +101,16 @@ def load_rows(
     return out
 
 
-def load_outputs(store: Store, rows: dict[str, Row]) -> dict[str, str | None]:
+def load_outputs(
+    store: Store, rows: dict[str, Row], *, batch: int = _BATCH
+) -> dict[str, str | None]:
     """Each row's output, for telling an edit from a copy of the answer (feedback only)."""
     c = t.interactions.c
     out: dict[str, str | None] = dict.fromkeys(rows)
     with store.engine.connect() as conn:
         fb = t.feedback.c
         ids = list(rows)
-        for part in chunks(ids):
+        for part in chunks(ids, batch):
             q = select(c.id, c.output).where(
                 c.id.in_(
                     select(fb.interaction_id).where(among(fb.interaction_id, part, store.dialect))
@@ -120,7 +122,11 @@ def load_outputs(store: Store, rows: dict[str, Row]) -> dict[str, str | None]:
 
 
 def load_feedback(
-    store: Store, outputs: dict[str, str | None], *, everything: bool = False
+    store: Store,
+    outputs: dict[str, str | None],
+    *,
+    everything: bool = False,
+    batch: int = _BATCH,
 ) -> dict[str, Feedback]:
     """The latest feedback of each interaction in ``outputs`` (id -> its output)."""
     f = t.feedback.c
@@ -139,7 +145,7 @@ def load_feedback(
         if everything:
             take(conn.execution_options(yield_per=20_000).execute(select(*cols)))
         else:
-            for part in chunks(list(outputs)):
+            for part in chunks(list(outputs), batch):
                 take(
                     conn.execute(select(*cols).where(among(f.interaction_id, part, store.dialect)))
                 )

@@ -229,10 +229,10 @@ def _full_build(
 
     chunk = FULL_CHUNK_ROWS
     threshold = calibrated_threshold(store, feature, cfg, seed, chunk)
-    run = build_chunks(store, feature, cfg, data_end, threshold, seed, chunk)
-    marks = _marks(phash, threshold, hwm_now, data_end)
+    marks = _marks(phash, 1.01 if threshold is None else threshold, hwm_now, data_end)
+    run = build_chunks(store, feature, cfg, data_end, threshold, marks, seed, chunk)
     n, users = write_full(store, feature, run, expect=expect, state=marks)
-    return RefreshStats(feature, True, n, users, time.perf_counter() - t0, threshold)
+    return RefreshStats(feature, True, n, users, time.perf_counter() - t0, marks["threshold"])
 
 
 def _compute(
