@@ -18,10 +18,10 @@ from pilotgate.signals._compute import RETURN_GAP, Computed, Journey
 from pilotgate.signals._figures import FLAGS
 from pilotgate.signals._load import among, chunks
 from pilotgate.signals._rules import Row
+from pilotgate.store import insert_rows
 from pilotgate.store import tables as t
 
 if TYPE_CHECKING:
-    from sqlalchemy import Table
     from sqlalchemy.engine import Connection
 
     from pilotgate.store import Store
@@ -356,31 +356,9 @@ def write_full(
         delta: dict[tuple[str, str], Any] = {}
         for new, jrows in chunks(conn):
             _rollup(new, 1, delta)
-            _bulk_insert(conn, sg, new)
-            _bulk_insert(conn, uj, jrows)
+            insert_rows(conn, sg, new)
+            insert_rows(conn, uj, jrows)
             n, users = n + len(new), users + len(jrows)
         _apply_daily(conn, feature, delta)
         save_state(conn, feature, {**state, "n": n})
     return n, users
-
-
-def _bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Rows into an emptied table's feature: ``COPY`` on PostgreSQL, the driver's
-    ``executemany`` on SQLite (the store's own bulk paths; several x SQLAlchemy's)."""
-    from pilotgate.store._fast import pg_copy_row_maker, row_maker
-
-    if not rows:
-        return
-    names = [c.name for c in table.columns]
-    if conn.dialect.name == "postgresql":
-        make = pg_copy_row_maker(table)
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        cols = ", ".join(f'"{n}"' for n in names)
-        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row(make(r))
-        return
-    make = row_maker(table)
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    conn.exec_driver_sql(sql, [make(r) for r in rows])
