@@ -28,7 +28,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from pilotgate.plan import SignalsSection
 from pilotgate.signals._compute import compute, journeys, streams
-from pilotgate.signals._load import _COLS, _row, load_feedback, load_outputs, load_steps
+from pilotgate.signals._load import (
+    _COLS,
+    _row,
+    chunks,
+    load_feedback,
+    load_outputs,
+    load_rows,
+    load_steps,
+)
 from pilotgate.signals._rules import Row, stream_key
 from pilotgate.signals._similarity import _NULL_PAIRS, calibrate, candidate_pairs
 from pilotgate.store import tables as t
@@ -77,7 +85,9 @@ def _first_seen(store: Store, feature: str) -> dict[str, int]:
     """Each stream key's rank by first appearance in the unordered read of the feature
     (the order an in-memory build grouped its streams in)."""
     c = t.interactions.c
-    q = select(*[c[n] for n in _COLS]).where(c.feature == feature)
+    # no index holds (feature, user_id, session_id): the plan, and so the order, is the
+    # in-memory build's read of every column
+    q = select(c.user_id, c.session_id).where(c.feature == feature)
     rank: dict[str, int] = {}
     with store.engine.connect() as conn:
         for r in conn.execution_options(yield_per=20_000).execute(q):
@@ -159,9 +169,15 @@ def _texts_at(
         want.setdefault(keys[kj], []).append(("t", j))
     offset = {k: i for i, k in enumerate(keys)}
     out: dict[tuple[str, int], str] = {}
-    for rows in stream_chunks(store, feature, chunk):
-        for key, items in streams(rows).items():
-            if key is None or key not in want:
+    users = sorted(k[2:] for k in want if k.startswith("u:"))
+    sessions = sorted(k[2:] for k in want if k.startswith("s:"))
+    for part_u, part_s in [(p, []) for p in chunks(users, 200)] + [
+        ([], p) for p in chunks(sessions, 200)
+    ]:  # a few hundred streams at a time: the rows of those streams only
+        rows = load_rows(store, feature, users=part_u, sessions=part_s)
+        kind_key = "u:" if part_u else "s:"  # a session's rows may hold parts of users' streams
+        for key, items in streams(rows.values()).items():
+            if key is None or key not in want or not key.startswith(kind_key):
                 continue
             i = offset[key]
             pairs, pool = _pairs_and_pool(items, cfg.rephrase_window_s)
