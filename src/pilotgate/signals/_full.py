@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,7 @@ from pilotgate.signals._load import (
     load_outputs,
     load_rows,
     load_steps,
+    row_text,
 )
 from pilotgate.signals._rules import Row, stream_key
 from pilotgate.signals._similarity import _NULL_PAIRS, calibrate, candidate_pairs
@@ -99,6 +100,40 @@ def _first_seen(store: Store, feature: str) -> dict[str, int]:
     return rank
 
 
+def _counts(store: Store, feature: str, window_s: float) -> dict[str, tuple[int, int]]:
+    """Per stream key: its candidate pairs and null-pool rows (``candidate_pairs`` and
+    ``_null_pairs``' rules on (ts, id, has text, answered at) tuples: no :class:`Row`)."""
+    c = t.interactions.c
+    cols = (c.id, c.ts, c.user_id, c.session_id, c.latency_ms, c.input, c.input_messages)
+    q = select(*cols).where(c.feature == feature).order_by(_key_expr())
+    counts: dict[str, tuple[int, int]] = {}
+    items: list[tuple[datetime, str, bool, datetime]] = []
+    last: str | None = None
+
+    def flush() -> None:
+        if last is None:
+            return
+        items.sort()
+        pairs = sum(1 for a, b in zip(items, items[1:], strict=False)
+                    if a[2] and b[2] and (b[0] - a[3]).total_seconds() <= window_s)  # fmt: skip
+        counts[last] = (pairs, sum(1 for x in items if x[2]))
+
+    with store.engine.connect() as conn:
+        for r in conn.execution_options(yield_per=5_000).execute(q):
+            key = (
+                ("u:" + r.user_id) if r.user_id else ("s:" + r.session_id) if r.session_id else None
+            )
+            if key != last:
+                flush()
+                items, last = [], key
+            if key is not None:
+                ms = r.latency_ms if r.latency_ms is not None and r.latency_ms > 0 else 0.0
+                answered = r.ts + timedelta(milliseconds=min(ms, 86_400_000.0))  # Row.answered_at
+                items.append((r.ts, r.id, bool(row_text(r).strip()), answered))
+    flush()
+    return counts
+
+
 def _pairs_and_pool(items: list[Row], window_s: float) -> tuple[list[tuple[Row, Row]], list[Row]]:
     """A stream's candidate pairs and its rows in the null pool, in build order."""
     return candidate_pairs(items, window_s), [r for r in items if r.text.strip()]
@@ -111,12 +146,7 @@ def calibrated_threshold(
     None when the plan fixes it or matching is by text alone (see :func:`build_chunks`)."""
     if cfg.similarity == "none" or cfg.similarity_threshold is not None:
         return None
-    counts: dict[str, tuple[int, int]] = {}  # stream key -> (pairs, pool rows)
-    for rows in stream_chunks(store, feature, chunk):
-        for key, items in streams(rows).items():
-            if key is not None:
-                pairs, pool = _pairs_and_pool(items, cfg.rephrase_window_s)
-                counts[key] = (len(pairs), len(pool))
+    counts = _counts(store, feature, cfg.rephrase_window_s)
     n_pairs = sum(p for p, _ in counts.values())
     if n_pairs == 0:
         return 1.01

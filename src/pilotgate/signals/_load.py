@@ -18,7 +18,7 @@ from pilotgate.store import tables as t
 if TYPE_CHECKING:
     from pilotgate.store import Store
 
-__all__ = ["among", "load_feedback", "load_outputs", "load_rows", "load_steps"]
+__all__ = ["among", "load_feedback", "load_outputs", "load_rows", "load_steps", "row_text"]
 
 _BATCH = 500
 _COLS = (
@@ -51,13 +51,17 @@ def among(col: Any, values: Sequence[Any], dialect: str) -> ColumnElement[bool]:
     return cond
 
 
-def _row(r: Any) -> Row:
+def row_text(r: Any) -> str:
+    """The request text of a result row with ``input`` and ``input_messages``."""
     msgs = r.input_messages
     if msgs:
         value = msgs if isinstance(msgs, list) else json.loads(msgs)
-        text = input_text(value)
-    else:
-        text = r.input or ""
+        return input_text(value)
+    return str(r.input or "")
+
+
+def _row(r: Any) -> Row:
+    text = row_text(r)
     return Row(
         id=r.id,
         ts=r.ts,
