@@ -452,6 +452,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "PruneResult",
         "Store",
         "derive_id",
+        "insert_rows",
         "normalise_url",
         "open_store",
         "prune",

@@ -18,7 +18,7 @@ from pilotgate.store import tables as t
 if TYPE_CHECKING:
     from pilotgate.store import Store
 
-__all__ = ["among", "load_feedback", "load_rows", "load_steps"]
+__all__ = ["among", "load_feedback", "load_outputs", "load_rows", "load_steps", "row_text"]
 
 _BATCH = 500
 _COLS = (
@@ -51,13 +51,17 @@ def among(col: Any, values: Sequence[Any], dialect: str) -> ColumnElement[bool]:
     return cond
 
 
-def _row(r: Any) -> Row:
+def row_text(r: Any) -> str:
+    """The request text of a result row with ``input`` and ``input_messages``."""
     msgs = r.input_messages
     if msgs:
         value = msgs if isinstance(msgs, list) else json.loads(msgs)
-        text = input_text(value)
-    else:
-        text = r.input or ""
+        return input_text(value)
+    return str(r.input or "")
+
+
+def _row(r: Any) -> Row:
+    text = row_text(r)
     return Row(
         id=r.id,
         ts=r.ts,
@@ -101,8 +105,32 @@ def load_rows(
     return out
 
 
+def load_outputs(
+    store: Store, rows: dict[str, Row], *, batch: int = _BATCH
+) -> dict[str, str | None]:
+    """Each row's output, for telling an edit from a copy of the answer (feedback only)."""
+    c = t.interactions.c
+    out: dict[str, str | None] = dict.fromkeys(rows)
+    with store.engine.connect() as conn:
+        fb = t.feedback.c
+        ids = list(rows)
+        for part in chunks(ids, batch):
+            q = select(c.id, c.output).where(
+                c.id.in_(
+                    select(fb.interaction_id).where(among(fb.interaction_id, part, store.dialect))
+                )
+            )
+            for iid, output in conn.execute(q):
+                out[iid] = output
+    return out
+
+
 def load_feedback(
-    store: Store, outputs: dict[str, str | None], *, everything: bool = False
+    store: Store,
+    outputs: dict[str, str | None],
+    *,
+    everything: bool = False,
+    batch: int = _BATCH,
 ) -> dict[str, Feedback]:
     """The latest feedback of each interaction in ``outputs`` (id -> its output)."""
     f = t.feedback.c
@@ -121,7 +149,7 @@ def load_feedback(
         if everything:
             take(conn.execution_options(yield_per=20_000).execute(select(*cols)))
         else:
-            for part in chunks(list(outputs)):
+            for part in chunks(list(outputs), batch):
                 take(
                     conn.execute(select(*cols).where(among(f.interaction_id, part, store.dialect)))
                 )

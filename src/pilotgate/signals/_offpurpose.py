@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # numpy loads only when a scope is set: a refresh without one
     import numpy.typing as npt
 
     from pilotgate._coverage import Calibration
+    from pilotgate.shift import EmbeddingCache
     from pilotgate.store import Store
 
     F32 = npt.NDArray[np.float32]
@@ -100,8 +101,10 @@ class Scope:
         vecs = _unit(embed_texts(emb, texts, cache=StoreEmbeddingCache(store), progress=False))
         return cls(emb, vecs, calibrate(vecs, level=cfg.scope_level), len(texts))
 
-    def judge(self, store: Store, rows: dict[str, Row]) -> dict[str, tuple[bool, float]]:
-        """(off-purpose, novelty) of each row with text."""
+    def judge(
+        self, store: Store, rows: dict[str, Row], *, cache: EmbeddingCache | None = None
+    ) -> dict[str, tuple[bool, float]]:
+        """(off-purpose, novelty) of each row with text (``cache``: the store's by default)."""
         from pilotgate._coverage import nearest, novelty
         from pilotgate.embeddings import StoreEmbeddingCache, embed_texts
 
@@ -110,7 +113,9 @@ class Scope:
             return {}
         texts = [rows[k].text for k in ids]
         vecs = _unit(
-            embed_texts(self.embedder, texts, cache=StoreEmbeddingCache(store), progress=False)
+            embed_texts(
+                self.embedder, texts, cache=cache or StoreEmbeddingCache(store), progress=False
+            )
         )
         dist, _ = nearest(self.vecs, vecs)
         d = dist[:, 0]

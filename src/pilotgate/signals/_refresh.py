@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from pilotgate.plan import SignalsSection
 from pilotgate.signals._compute import Computed, compute, journeys
 from pilotgate.signals._load import among, chunks, load_feedback, load_rows, load_steps
+from pilotgate.signals._load import load_outputs as _outputs
 from pilotgate.signals._rules import Row
 from pilotgate.store import tables as t
 
@@ -43,6 +44,8 @@ __all__ = [
 ]
 
 _OVERLAP = timedelta(seconds=5)
+#: a full build's rows per chunk (``_full.py``); 0: all rows at once, in memory
+FULL_CHUNK_ROWS = 20_000
 _ATTEMPTS = 5  # a refresh raced this often in a row gives up (raises ``Raced``)
 
 
@@ -179,6 +182,8 @@ def _refresh(
     if data_end is None:
         return RefreshStats(feature, full, 0, 0, time.perf_counter() - t0, 0.0)
     cutoff: datetime | None = None
+    if full and FULL_CHUNK_ROWS:
+        return _full_build(store, feature, cfg, data_end, seed, expect, phash, hwm_now, t0)
     if full:
         rows = load_rows(store, feature, everything=True)
         threshold = None
@@ -205,6 +210,29 @@ def _refresh(
     return RefreshStats(
         feature, full, len(rows), len(js), time.perf_counter() - t0, computed.threshold
     )
+
+
+def _full_build(
+    store: Store,
+    feature: str,
+    cfg: SignalsSection,
+    data_end: datetime,
+    seed: int,
+    expect: Any,
+    phash: str,
+    hwm_now: datetime | None,
+    t0: float,
+) -> RefreshStats:
+    """A full build streamed in chunks of whole streams (``_full.py``): bounded memory."""
+    from pilotgate.signals._full import build_chunks, calibrated_threshold
+    from pilotgate.signals._write import write_full
+
+    chunk = FULL_CHUNK_ROWS
+    threshold = calibrated_threshold(store, feature, cfg, seed, chunk)
+    marks = _marks(phash, 1.01 if threshold is None else threshold, hwm_now, data_end)
+    run = build_chunks(store, feature, cfg, data_end, threshold, marks, seed, chunk)
+    n, users = write_full(store, feature, run, expect=expect, state=marks)
+    return RefreshStats(feature, True, n, users, time.perf_counter() - t0, marks["threshold"])
 
 
 def _compute(
@@ -235,24 +263,6 @@ def _compute(
         cache=cache,
         seed=seed,
     )
-
-
-def _outputs(store: Store, rows: dict[str, Row]) -> dict[str, str | None]:
-    """Each row's output, for telling an edit from a copy of the answer (feedback only)."""
-    c = t.interactions.c
-    out: dict[str, str | None] = dict.fromkeys(rows)
-    with store.engine.connect() as conn:
-        fb = t.feedback.c
-        ids = list(rows)
-        for part in chunks(ids):
-            q = select(c.id, c.output).where(
-                c.id.in_(
-                    select(fb.interaction_id).where(among(fb.interaction_id, part, store.dialect))
-                )
-            )
-            for iid, output in conn.execute(q):
-                out[iid] = output
-    return out
 
 
 def _max_ingested(store: Store) -> datetime | None:

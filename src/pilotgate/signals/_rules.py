@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Literal
 
 from pilotgate.plan import SignalsSection
@@ -35,7 +36,7 @@ class Row:
     error: str | None = None
     answered: bool = True
 
-    @property
+    @cached_property  # read ~10 times a row by the rules
     def answered_at(self) -> datetime:
         ms = self.latency_ms if self.latency_ms is not None and self.latency_ms > 0 else 0.0
         return self.ts + timedelta(milliseconds=min(ms, 86_400_000.0))

@@ -8,7 +8,7 @@ keeps both the refresh and the read (a few rollup rows) far under a second.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from pilotgate.signals._compute import RETURN_GAP, Computed, Journey
 from pilotgate.signals._figures import FLAGS
 from pilotgate.signals._load import among, chunks
 from pilotgate.signals._rules import Row
+from pilotgate.store import insert_rows
 from pilotgate.store import tables as t
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
     from pilotgate.store import Store
 
-__all__ = ["Raced", "claim", "save_state", "signal_rows", "write_refresh"]
+__all__ = ["Raced", "claim", "save_state", "signal_rows", "write_full", "write_refresh"]
 
 _COMPARED = (
     "version",
@@ -332,3 +333,32 @@ def _apply_daily(conn: Connection, feature: str, delta: dict[tuple[str, str], An
             conn.execute(
                 insert(sd), [{"feature": feature, "version": v, "day": d, "counts": merged}]
             )
+
+
+def write_full(
+    store: Store,
+    feature: str,
+    chunks: Callable[[Connection], Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]],
+    *,
+    expect: Any,
+    state: dict[str, Any],
+) -> tuple[int, int]:
+    """Write a full build chunk by chunk in one transaction (checked as
+    :func:`write_refresh`'s): ``chunks(conn)`` yields each chunk's signal rows and
+    journey rows; the daily rollup is summed across them. ``state`` is read after the
+    last chunk (the build may settle its threshold as it goes). Returns (rows, users)."""
+    sg, uj, sd = t.interaction_signals, t.user_journeys, t.signal_daily
+    n = users = 0
+    with store.engine.begin() as conn:
+        claim(conn, feature, expect)
+        for table in (sg, uj, sd):
+            conn.execute(delete(table).where(table.c.feature == feature))
+        delta: dict[tuple[str, str], Any] = {}
+        for new, jrows in chunks(conn):
+            _rollup(new, 1, delta)
+            insert_rows(conn, sg, new)
+            insert_rows(conn, uj, jrows)
+            n, users = n + len(new), users + len(jrows)
+        _apply_daily(conn, feature, delta)
+        save_state(conn, feature, {**state, "n": n})
+    return n, users

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pilotgate.errors import StoreError
 from pilotgate.store import _schema as tables
 from pilotgate.store._engine import normalise_url, safe_url
+from pilotgate.store._fast import insert_rows
 from pilotgate.store._retention import PruneResult, prune
 from pilotgate.store._store import IngestCounts, Store, derive_id
 
@@ -17,6 +18,7 @@ __all__ = [
     "PruneResult",
     "Store",
     "derive_id",
+    "insert_rows",
     "normalise_url",
     "open_store",
     "prune",

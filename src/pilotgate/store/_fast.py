@@ -9,8 +9,8 @@ SQLAlchemy per row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Table
 
@@ -22,7 +22,11 @@ from pilotgate._interaction_rows import (
 )
 from pilotgate.store._types import UTCDateTime
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
 __all__ = [
+    "insert_rows",
     "pg_copy_row_maker",
     "row_maker",
     "tune_sqlite",
@@ -130,3 +134,24 @@ def pg_copy_row_maker(table: Table) -> Callable[[Mapping[str, Any]], tuple[Any, 
         )
 
     return make
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows of new keys into ``table`` inside the caller's transaction: ``COPY`` on
+    PostgreSQL, the driver's ``executemany`` on SQLite (several x SQLAlchemy's). A key
+    already stored fails the transaction: callers delete first (a full rebuild)."""
+    if not rows:
+        return
+    names = [c.name for c in table.columns]
+    if conn.dialect.name == "postgresql":
+        make = pg_copy_row_maker(table)
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        cols = ", ".join(f'"{n}"' for n in names)
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(make(r))
+        return
+    make = row_maker(table)
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    conn.exec_driver_sql(sql, [make(r) for r in rows])
