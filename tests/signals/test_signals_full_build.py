@@ -69,6 +69,11 @@ def _snapshot(store: Store) -> tuple[Any, ...]:
     return sigs, js, daily, threshold
 
 
+@pytest.fixture(autouse=True)
+def _stream_on_sqlite_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_refresh, "FULL_CHUNK_SQLITE", True)
+
+
 def _build(store: Store, monkeypatch: pytest.MonkeyPatch, chunk: int, cfg: SignalsSection) -> Any:
     monkeypatch.setattr(_refresh, "FULL_CHUNK_ROWS", chunk)
     stats = refresh_signals(store, "f", cfg, rebuild=True, seed=3)
@@ -105,3 +110,20 @@ def test_incremental_after_a_chunked_build_equals_a_rebuild(
     incremental = _snapshot(store)
     rebuilt = _build(store, monkeypatch, 7, cfg)
     assert rebuilt[:3] == incremental[:3]
+
+
+def test_sqlite_builds_in_memory_by_default(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite keeps the in-memory build (its write lock is taken only to write);
+    PostgreSQL streams."""
+    monkeypatch.setattr(_refresh, "FULL_CHUNK_SQLITE", False)
+    streamed: list[bool] = []
+    real = _refresh._full_build
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        streamed.append(True)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_refresh, "_full_build", spy)
+    _fill(store, seed=2, n=200)
+    assert refresh_signals(store, "f", SignalsSection(similarity_threshold=0.7), seed=3).full
+    assert streamed == ([] if store.dialect == "sqlite" else [True])
