@@ -97,3 +97,13 @@ def test_a_failed_bulk_write_keeps_the_trigger_and_marks_nothing(tmp_path: Path)
         assert _table(store, "rollup_dirty") == [] and store.count() == 0
         assert store.add_interactions(_rows(range(3), "a")) == 3
         assert len(_table(store, "rollup_dirty")) == 1
+
+
+def test_another_connection_still_marks_through_the_trigger(tmp_path: Path) -> None:
+    with _open(tmp_path, "shared") as bulk, _open(tmp_path, "shared") as other:
+        other.add_interactions(_rows(range(1), "a"), upsert=True)  # prepared before the batch
+        assert bulk.add_interactions(_rows(range(1, 3), "b")) == 2
+        other.add_interactions(_rows(range(100, 101), "c"), upsert=True)
+        features = sorted({m[0] for m in _table(other, "rollup_dirty")})
+        assert features == ["a", "b", "c"]
+        assert _trigger_sql(other) is not None
