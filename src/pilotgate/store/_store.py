@@ -37,7 +37,7 @@ from pilotgate.records import FeedbackRecord, InteractionRecord, StepRecord
 from pilotgate.store import _schema as t
 from pilotgate.store._engine import make_engine, migrate, safe_url
 from pilotgate.store._fast import pg_copy_row_maker, row_maker, tune_sqlite
-from pilotgate.store._rollups import ROLLUP_TRIGGERED, dirty_marks
+from pilotgate.store._rollups import ROLLUP_TRIGGERED, marks_once
 from pilotgate.store._schema import DEFAULT_PROJECT
 from pilotgate.store._types import to_utc
 
@@ -270,12 +270,16 @@ class Store:
                 raw = conn.connection.driver_connection
                 assert raw is not None
                 tune_sqlite(raw, conn.connection.info)
-                marks = dirty_marks(raw) if table.name in ROLLUP_TRIGGERED else 0
-                before = raw.total_changes
-                conn.exec_driver_sql(sql, list(params))
-                # minus the rollup marks the trigger (migration 0013) added meanwhile
-                added = dirty_marks(raw) - marks if table.name in ROLLUP_TRIGGERED else 0
-                return int(raw.total_changes - before) - added
+                if table.name not in ROLLUP_TRIGGERED:
+                    before = raw.total_changes
+                    conn.exec_driver_sql(sql, list(params))
+                    return int(raw.total_changes - before)
+                # the rollup marks of the new rows in one statement, not a trigger per row
+                with marks_once(raw, table.name):
+                    before = raw.total_changes
+                    conn.exec_driver_sql(sql, list(params))
+                    new = int(raw.total_changes - before)
+                return new
         except SQLAlchemyError as exc:
             raise self._write_error(table, exc) from None
 
