@@ -22,7 +22,7 @@ from sqlalchemy import event
 
 import pilotgate.signals._load as load_mod
 import pilotgate.signals._refresh as refresh_mod
-from pilotgate.signals import refresh_signals
+from pilotgate.signals import freshness, refresh_signals
 from pilotgate.store import Store
 
 T0 = datetime(2025, 3, 3, 9, tzinfo=UTC)
@@ -80,7 +80,8 @@ def _store(path: Path) -> Store:
 
 
 def _plans(store: Store) -> list[tuple[str, str]]:
-    """Each refresh statement on interactions or feedback, and its query plan."""
+    """Each statement of a refresh and of ``freshness`` on interactions or feedback, and its
+    query plan."""
     seen: list[tuple[str, Any]] = []
 
     def grab(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
@@ -92,6 +93,7 @@ def _plans(store: Store) -> list[tuple[str, str]]:
     event.listen(store.engine, "before_cursor_execute", grab)
     try:
         stats = refresh_signals(store, "f")
+        assert freshness(store, "f").behind == 0  # usage's count of what is not in them
     finally:
         event.remove(store.engine, "before_cursor_execute", grab)
     assert not stats.full and stats.rows > 0, stats
