@@ -1,12 +1,14 @@
 """The signals' incremental refresh seeks the index of each lookup's selective term on SQLite.
 
-Every statement an incremental refresh runs on ``interactions`` or ``feedback`` is captured
-and explained (``EXPLAIN QUERY PLAN``) on the store itself, without statistics (an import
-runs ``ANALYZE`` on PostgreSQL only). SQLite's planner used to take the ``(feature, ts)``
-index for the new rows (``ingested_at > hwm``), the late feedback (``feedback.ts >= ?``)
-and the per-user and per-session reads, i.e. read the whole feature on every refresh
-(~3.7 s of CPU at 1M interactions for 500 fresh ones). Each must now search the index of
-its own term, and none may scan either table.
+Every statement an incremental refresh runs on ``interactions``, ``feedback`` or ``steps``
+is captured and explained (``EXPLAIN QUERY PLAN``) on the store itself, without
+statistics (an import runs ``ANALYZE`` on PostgreSQL only). SQLite's planner used to
+take the ``(feature, ts)`` index for the new rows (``ingested_at > hwm``), the late
+feedback (``feedback.ts >= ?``) and the per-user and per-session reads, i.e. read the
+whole feature on every refresh (~3.7 s of CPU at 1M interactions for 500 fresh ones).
+Each must now search the index of its own term, and none may scan these tables (the
+late steps walked the whole ``(session_id, ts)`` index for its order rather than search
+``ix_steps_ts``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ EXPECTED = {
     r"FROM feedback JOIN interactions": "ix_feedback_ts_accepted",
     r"interactions\.user_id IN": "ix_interactions_user_ts",
     r"interactions\.session_id IN": "ix_interactions_session",
+    r"FROM steps\s+WHERE steps\.ts >=": "ix_steps_ts",
 }
 
 
@@ -80,13 +83,13 @@ def _store(path: Path) -> Store:
 
 
 def _plans(store: Store) -> list[tuple[str, str]]:
-    """Each statement of a refresh and of ``freshness`` on interactions or feedback, and its
-    query plan."""
+    """Each statement of a refresh and of ``freshness`` on interactions, feedback or steps,
+    and its query plan."""
     seen: list[tuple[str, Any]] = []
 
     def grab(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
         if statement.lstrip().startswith("SELECT") and re.search(
-            r"\bFROM (interactions|feedback)\b", statement
+            r"\bFROM (interactions|feedback|steps)\b", statement
         ):
             seen.append((statement, params))
 
@@ -108,7 +111,7 @@ def _plans(store: Store) -> list[tuple[str, str]]:
 def _check(plans: list[tuple[str, str]]) -> None:
     found = set()
     for statement, plan in plans:
-        assert not re.search(r"\bSCAN (interactions|feedback)\b", plan), (statement, plan)
+        assert not re.search(r"\bSCAN (interactions|feedback|steps)\b", plan), (statement, plan)
         if "max(interactions.ts)" not in statement:  # the data's end: the feature's last ts
             assert "ix_interactions_feature_ts" not in plan, (statement, plan)
         for pattern, index in EXPECTED.items():

@@ -337,7 +337,10 @@ def _affected(
                 add(uid, sid, ts)
             st = t.steps.c
             late = select(st.session_id, func.min(st.ts)).where(st.ts >= since)
-            late_sessions = dict(conn.execute(late.group_by(st.session_id)).all())
+            # grouped by +session_id on SQLite: else it walks the whole (session_id, ts)
+            # index for its order rather than search ix_steps_ts for the recent steps
+            by = unindexed(st.session_id, store.dialect)
+            late_sessions = dict(conn.execute(late.group_by(by)).all())
             for part in chunks(sorted(late_sessions)):
                 q2 = select(c.user_id, c.session_id).where(
                     among(c.session_id, part, store.dialect), feat
