@@ -140,3 +140,39 @@ def test_the_check_fails_with_the_feature_term_indexable(
         plans = _plans(store)
     with pytest.raises(AssertionError):
         _check(plans)
+
+
+def test_examples_are_read_only_for_flags_with_hits(tmp_path: Path) -> None:
+    """With no window, a flag the daily counts put at 0 has no examples: its query (a walk of
+    every signal row in search of one on SQLite) is not run; a flag with hits still is."""
+    from pilotgate.signals import silent_users
+    from pilotgate.signals._figures import read_examples
+
+    with _store(tmp_path / "s.db") as store:
+        late = T0 + timedelta(days=30)
+        asked = [
+            (late, "how do I close account number 7"),
+            (late + timedelta(seconds=20), "how do I close account number 7 ??"),
+        ]
+        store.add_interactions(
+            [{"id": f"r{k}", "ts": ts.isoformat(), "feature": "f", "version": "v1",
+              "session_id": "rs", "user_id": "ru", "input": q, "output": "ok"}
+             for k, (ts, q) in enumerate(asked)]
+        )  # fmt: skip
+        refresh_signals(store, "f")
+        run: list[str] = []
+
+        def grab(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            m = re.search(r"AND s\.(\w+) = 1", statement)
+            if m:
+                run.append(m.group(1))
+
+        event.listen(store.engine, "before_cursor_execute", grab)
+        try:
+            got = silent_users(store, "f", refresh=False)
+        finally:
+            event.remove(store.engine, "before_cursor_execute", grab)
+        for flag, examples in (("rephrased", got.rephrases), ("escalated", got.escalations)):
+            assert (flag in run) == (got.overall.k[flag] > 0), (flag, run)
+            assert examples == read_examples(store, "f", flag)
+        assert got.overall.k["rephrased"] > 0 and got.overall.k["escalated"] == 0, got.overall.k
