@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import any_, bindparam, func, select
+from sqlalchemy import any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -18,7 +18,15 @@ from pilotgate.store import tables as t
 if TYPE_CHECKING:
     from pilotgate.store import Store
 
-__all__ = ["among", "load_feedback", "load_outputs", "load_rows", "load_steps", "row_text"]
+__all__ = [
+    "among",
+    "load_feedback",
+    "load_outputs",
+    "load_rows",
+    "load_steps",
+    "row_text",
+    "unindexed",
+]
 
 _BATCH = 500
 _COLS = (
@@ -49,6 +57,16 @@ def among(col: Any, values: Sequence[Any], dialect: str) -> ColumnElement[bool]:
     else:
         cond = col.in_(values)
     return cond
+
+
+def unindexed(col: Any, dialect: str) -> Any:
+    """``col`` kept off indexes on SQLite (unary ``+``), so the planner seeks the index of
+    the statement's selective term (user, session, ingest time, feedback time) instead of
+    the ``(feature, ts)`` index, whose ``feature = ?`` reads the whole feature per refresh.
+    PostgreSQL costs the plans itself: the column as is."""
+    if dialect != "sqlite":
+        return col
+    return literal_column(f"+{col.table.name}.{col.name}", type_=col.type)
 
 
 def row_text(r: Any) -> str:
@@ -97,7 +115,9 @@ def load_rows(
             return out
         for col, keys in ((c.user_id, users), (c.session_id, sessions)):
             for part in chunks(sorted(set(keys))):
-                q = select(*cols).where(among(col, part, store.dialect), c.feature == feature)
+                q = select(*cols).where(
+                    among(col, part, store.dialect), unindexed(c.feature, store.dialect) == feature
+                )
                 if since is not None:
                     q = q.where(c.ts >= since)
                 for r in conn.execute(q):

@@ -26,7 +26,14 @@ from sqlalchemy import func, select
 
 from pilotgate.plan import SignalsSection
 from pilotgate.signals._compute import Computed, compute, journeys
-from pilotgate.signals._load import among, chunks, load_feedback, load_rows, load_steps
+from pilotgate.signals._load import (
+    among,
+    chunks,
+    load_feedback,
+    load_rows,
+    load_steps,
+    unindexed,
+)
 from pilotgate.signals._load import load_outputs as _outputs
 from pilotgate.signals._rules import Row
 from pilotgate.store import tables as t
@@ -107,7 +114,8 @@ def freshness(store: Store, feature: str) -> Freshness:
     c, sg = t.interactions.c, t.interaction_signals.c
     done = select(sg.interaction_id).where(sg.interaction_id == c.id).exists()
     hwm = state["hwm_ingested"]
-    q = select(c.id).where(c.feature == feature, ~done)
+    # through the ingest-time index (the feature's own would read all of it)
+    q = select(c.id).where(unindexed(c.feature, store.dialect) == feature, ~done)
     q = q.where(c.ingested_at > hwm) if hwm is not None else q.where(c.ingested_at.isnot(None))
     with store.engine.connect() as conn:
         n = conn.execute(select(func.count()).select_from(q.limit(BEHIND_CAP).subquery()))
@@ -320,7 +328,9 @@ def _affected(
         # rows stamped a little before the mark may have committed after it: re-read
         # from the mark, skipping the rows already materialised
         done = select(sg.interaction_id).where(sg.interaction_id == c.id).exists()
-        q = select(c.user_id, c.session_id, func.min(c.ts)).where(c.feature == feature, ~done)
+        # through the ingest-time index: the feature term kept off the (feature, ts) one
+        feat = unindexed(c.feature, store.dialect) == feature
+        q = select(c.user_id, c.session_id, func.min(c.ts)).where(feat, ~done)
         q = q.where(c.ingested_at > hwm) if hwm is not None else q.where(c.ingested_at.isnot(None))
         for uid, sid, ts in conn.execute(q.group_by(c.user_id, c.session_id)):
             add(uid, sid, _aware(ts))
@@ -336,16 +346,19 @@ def _affected(
             late_fb = (
                 select(i.user_id, i.session_id, i.ts)
                 .select_from(t.feedback.join(t.interactions, i.id == fb.interaction_id))
-                .where(fb.ts >= since, i.feature == feature)
+                .where(fb.ts >= since, feat)  # feedback by its ts index, then by id
             )
             for uid, sid, ts in conn.execute(late_fb):
                 add(uid, sid, ts)
             st = t.steps.c
             late = select(st.session_id, func.min(st.ts)).where(st.ts >= since)
-            late_sessions = dict(conn.execute(late.group_by(st.session_id)).all())
+            # grouped by +session_id on SQLite: else it walks the whole (session_id, ts)
+            # index for its order rather than search ix_steps_ts for the recent steps
+            by = unindexed(st.session_id, store.dialect)
+            late_sessions = dict(conn.execute(late.group_by(by)).all())
             for part in chunks(sorted(late_sessions)):
                 q2 = select(c.user_id, c.session_id).where(
-                    among(c.session_id, part, store.dialect), c.feature == feature
+                    among(c.session_id, part, store.dialect), feat
                 )
                 for uid, sid in conn.execute(q2):
                     add(uid, sid, _aware(late_sessions[sid]) - horizon)

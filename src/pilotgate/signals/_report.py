@@ -166,9 +166,13 @@ def silent_users(
     out = SilentUsers(feature, cfg, overall, by_v, by_d, js, end, stats)
     if fresh:
         out.fresh = freshness(store, feature)
-    if examples:
-        out.rephrases = read_examples(store, feature, "rephrased", examples)
-        out.escalations = read_examples(store, feature, "escalated", examples)
+    # the examples are the feature's latest flagged rows: with no window, ``overall`` counts
+    # all of them, and a flag counted 0 has none (the query would walk every signal row in
+    # search of one: ~1.4 s at 1M on SQLite)
+    whole = version is None and since is None and until is None
+    for flag, attr in (("rephrased", "rephrases"), ("escalated", "escalations")):
+        if examples and (not whole or overall.k[flag]):
+            setattr(out, attr, read_examples(store, feature, flag, examples))
     if clusters and cfg.scope and overall.k["off_purpose"]:
         out.clusters = _clusters(store, feature, cfg)
     return out
