@@ -17,9 +17,9 @@ def _target(srv: DelayServer) -> TargetConfig:
 def test_open_loop_percentiles_are_exact_and_never_below_the_servers() -> None:
     """What holds on any machine, however busy: exact percentiles, and bounds from physics.
 
-    The client's interval (write → last byte) encloses the server's (request read →
-    response written), request by request; so every order statistic of the client's
-    ``service`` is >= the same statistic of the server's hold times, and ``e2e`` (from the
+    The client's interval (before the write → last byte read) encloses the server's sleep
+    of its drawn delay, request by request; so every order statistic of the client's
+    ``service`` is >= the same statistic of the drawn delays, and ``e2e`` (from the
     intended time) >= ``service``. How *close* they are is a timing figure: the 2 % budget
     lives in benchmarks/load_accuracy.py.
     """
@@ -45,9 +45,11 @@ def test_open_loop_percentiles_are_exact_and_never_below_the_servers() -> None:
         got = [lat[k] for k in ("p50", "p90", "p95", "p99", "p999")]
         assert got == pytest.approx(ref, abs=1e-3)
         assert lat["max"] == pytest.approx(raw[kind].max() * 1000, abs=1e-3)
-        # Measured latency can only exceed what the server held the request for.
+        # Measured latency can only exceed the delay the server slept on each request (the
+        # server's own ``held`` stamp is taken after its write returns: on a busy machine the
+        # client may have read the reply before it, so ``held`` is no strict lower bound).
         for q, v in zip(qs, got, strict=True):
-            assert v >= np.percentile(held, q) - 1e-3
+            assert v >= np.percentile(truth, q) - 1e-3
     sched = doc["schedule"]
     assert sched["target_rate"] == 100 and sched["scheduled_rate"] == pytest.approx(100)
     # Lateness can only lower the achieved rate (its closeness is the benchmark's figure).
