@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-__all__ = ["FEW_HOURS", "rebuild_abandon", "recompute_rejections"]
+__all__ = ["FEW_HOURS", "end_elsewhere", "rebuild_abandon", "recompute_rejections"]
 
 #: up to this many hours a refresh keeps the flags and sums of the sessions it touches;
 #: beyond, :func:`rebuild_abandon` rebuilds them all once
@@ -42,11 +42,24 @@ _ALONE = (
 _HERE = f"{_T}.feature = :f AND {_T}.hour >= :hlo AND {_T}.hour < :hhi"
 
 
-def recompute_rejections(conn: Connection, hour: str, only: str, params: dict[str, Any]) -> bool:
+def recompute_rejections(
+    conn: Connection,
+    hour: str,
+    only: str,
+    params: dict[str, Any],
+    *,
+    elsewhere: bool = True,
+    bulk: bool | None = None,
+) -> bool:
     """The hours' rows (their old rows already deleted), each with whether it ended its
     session; then the flags of the sessions' rows elsewhere. ``hour`` is the SQL of an
     interaction's hour, ``only`` the condition keeping the dirty hours of ``[:lo, :hi)``.
-    Returns True when the hours were many: :func:`rebuild_abandon` is then due."""
+    Returns True when the hours were many (``bulk``: None, more than :data:`FEW_HOURS`
+    apart): :func:`rebuild_abandon` is then due.
+
+    ``elsewhere=False`` (many hours only): the rows of other hours are left to
+    :func:`end_elsewhere`, which the caller runs once these hours' rows are committed (a
+    refresh split over several connections, whose row locks must not cross)."""
     conn.execute(
         text(
             f"INSERT INTO {_T} (feature, version, hour, project, session_id, last_ts, ended, "
@@ -61,22 +74,11 @@ def recompute_rejections(conn: Connection, hour: str, only: str, params: dict[st
     )
     # the rows just written: one probe of the session index each
     conn.execute(text(f"UPDATE {_T} SET ended = {_ENDED} WHERE {_HERE}"), params)
-    if params["hhi"] - params["hlo"] > FEW_HOURS:
-        # an insert can only end a rejection's claim to have ended its session (deletes mark
-        # nothing): only rows still ended, older than these hours' end, are probed, through
-        # the session index (SQLite's unary + keeps it off the (feature, ts) index, which
-        # would read the whole chunk per row)
-        p = "+" if conn.dialect.name == "sqlite" else ""
-        conn.execute(
-            text(
-                f"UPDATE {_T} SET ended = 0 WHERE ended = 1 AND NOT ({_HERE}) "
-                f"AND last_ts < :hi AND EXISTS (SELECT 1 FROM interactions j "
-                f"WHERE j.session_id = {_T}.session_id AND j.project = {_T}.project "
-                f"AND j.ts > {_T}.last_ts AND {p}j.feature = :f AND {p}j.ts >= :lo "
-                f"AND {p}j.ts < :hi)"
-            ),
-            params,
-        )
+    if bulk is None:
+        bulk = params["hhi"] - params["hlo"] > FEW_HOURS
+    if bulk:
+        if elsewhere:
+            end_elsewhere(conn, params)
         return True
     sessions = (
         f"(SELECT i.session_id FROM interactions i WHERE i.feature = :f "
@@ -98,6 +100,28 @@ def recompute_rejections(conn: Connection, hour: str, only: str, params: dict[st
     for feature, hours in touched.items():
         _resum(conn, feature, sorted(hours))
     return False
+
+
+def end_elsewhere(conn: Connection, params: dict[str, Any]) -> None:
+    """After many hours' rows of :func:`recompute_rejections`: the rows of other hours
+    that a new interaction of these hours no longer lets claim to have ended their session.
+
+    An insert can only end such a claim (deletes mark nothing): only rows still ended, older
+    than these hours' end, are probed, through the session index (SQLite's unary + keeps it
+    off the (feature, ts) index, which would read the whole range per row). The rows of
+    ``[:hlo, :hhi)`` are not: the recompute set their flag in full.
+    """
+    p = "+" if conn.dialect.name == "sqlite" else ""
+    conn.execute(
+        text(
+            f"UPDATE {_T} SET ended = 0 WHERE ended = 1 AND NOT ({_HERE}) "
+            f"AND last_ts < :hi AND EXISTS (SELECT 1 FROM interactions j "
+            f"WHERE j.session_id = {_T}.session_id AND j.project = {_T}.project "
+            f"AND j.ts > {_T}.last_ts AND {p}j.feature = :f AND {p}j.ts >= :lo "
+            f"AND {p}j.ts < :hi)"
+        ),
+        params,
+    )
 
 
 def _resum(conn: Connection, feature: str, hours: Iterable[int]) -> None:

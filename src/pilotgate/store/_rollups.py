@@ -28,7 +28,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from pilotgate.store._rejections import rebuild_abandon, recompute_rejections
+from pilotgate.store._rejections import (
+    FEW_HOURS,
+    end_elsewhere,
+    rebuild_abandon,
+    recompute_rejections,
+)
 from pilotgate.store._types import to_utc
 
 if TYPE_CHECKING:
@@ -114,8 +119,13 @@ _REFRESH_LOCK_ID = 0x726F6C6C  # "roll": one refresher at a time per PostgreSQL 
 def hour_sql(dialect: str, col: str) -> str:
     """Whole hours since the epoch (UTC) of timestamp column ``col``."""
     if dialect == "postgresql":
-        return f"floor(extract(epoch FROM {col}) / 3600)::bigint"
-    return f"(CAST(strftime('%s', {col}) AS INTEGER) / 3600)"
+        # date_part is double precision, extract numeric (~2x its cost per row); a double
+        # holds a microsecond timestamp's epoch closely enough that no instant changes hour
+        # (test_store_rollup_parallel.py: instants either side of hour boundaries; 0018)
+        return f"floor(date_part('epoch', {col}) / 3600)::bigint"
+    # the stored text cut to whole seconds first: strftime rounds to milliseconds, which put
+    # the last half millisecond of an hour in the next one (migration 0018)
+    return f"(CAST(strftime('%s', substr({col}, 1, 19)) AS INTEGER) / 3600)"
 
 
 def bucket_sql(col: str) -> str:
@@ -155,9 +165,14 @@ def _begin_exclusive(conn: Connection) -> None:
 def refresh_rollups(store: Store) -> int:
     """Recompute the rollups of every dirty (feature, hour); returns how many hours.
 
-    One transaction, serialised with other refreshers (SQLite's write lock, a PostgreSQL
-    advisory lock). Hours before a feature's prune cut are not recomputed (their raw rows
-    are gone); their marks are just cleared.
+    Serialised with other refreshers (SQLite's write lock, a PostgreSQL advisory lock) and,
+    on SQLite or for a few hours, one transaction. Many hours on PostgreSQL (a bulk import)
+    are recomputed whole days at a time by :data:`WORKERS` connections at once, each day in
+    a transaction of its own, while the refresher's transaction holds the lock; it then
+    settles the flags that cross days and clears the marks. A reader refreshes first, so it
+    waits for the marks to clear and never reads a half-refreshed store. Hours before a
+    feature's prune cut are not recomputed (their raw rows are gone); their marks are just
+    cleared.
     """
     with store.engine.connect() as conn:  # the common case, cheaply: nothing to do
         if conn.execute(text("SELECT 1 FROM rollup_dirty LIMIT 1")).first() is None:
@@ -175,21 +190,79 @@ def refresh_rollups(store: Store) -> int:
         for feature, hour, _gen in marks:
             if int(hour) >= int(cuts.get(feature, -(2**62))):
                 by_feature[str(feature)].append(int(hour))
-        bulk = False
-        for feature, hours in by_feature.items():
+        for hours in by_feature.values():
             hours.sort()
-            for i in range(0, len(hours), _CHUNK):
-                bulk |= _recompute(conn, store.dialect, feature, hours[i : i + _CHUNK])
-            days = sorted({h // 24 for h in hours})
-            for i in range(0, len(days), _CHUNK):
-                _recompute_days(conn, feature, days[i : i + _CHUNK])
-        if bulk:
-            rebuild_abandon(conn)
+        total = sum(len(h) for h in by_feature.values())
+        if store.dialect == "postgresql" and WORKERS > 1 and total >= PARALLEL_HOURS:
+            _refresh_parallel(store, conn, by_feature)
+        else:
+            bulk = False
+            for feature, hours in by_feature.items():
+                for i in range(0, len(hours), _CHUNK):
+                    bulk |= _recompute(conn, store.dialect, feature, hours[i : i + _CHUNK])
+                days = sorted({h // 24 for h in hours})
+                for i in range(0, len(days), _CHUNK):
+                    _recompute_days(conn, feature, days[i : i + _CHUNK])
+            if bulk:
+                rebuild_abandon(conn)
         conn.execute(
             text("DELETE FROM rollup_dirty WHERE feature = :f AND hour = :h AND gen = :g"),
             [{"f": f, "h": h, "g": g} for f, h, g in marks],
         )
-    return sum(len(h) for h in by_feature.values())
+    return total
+
+
+#: PostgreSQL: connections recomputing the days of a large refresh at once
+WORKERS = 2
+#: ... from this many dirty hours (fewer: one transaction, as on SQLite)
+PARALLEL_HOURS = 4 * FEW_HOURS
+_DAYS_PER_UNIT = 3  # days per transaction of a parallel refresh (72 hours > FEW_HOURS)
+
+
+def _day_units(by_feature: dict[str, list[int]]) -> list[tuple[str, list[int]]]:
+    """The dirty hours cut into units of whole days (each day in exactly one unit)."""
+    units: list[tuple[str, list[int]]] = []
+    for feature, hours in by_feature.items():
+        unit: list[int] = []
+        first_day = None
+        for h in hours:
+            if first_day is None or h // 24 - first_day >= _DAYS_PER_UNIT:
+                if unit:
+                    units.append((feature, unit))
+                unit, first_day = [], h // 24
+            unit.append(h)
+        if unit:
+            units.append((feature, unit))
+    return units
+
+
+def _refresh_parallel(store: Store, conn: Connection, by_feature: dict[str, list[int]]) -> None:
+    """The days of ``by_feature`` on :data:`WORKERS` connections, each unit of days in its
+    own transaction; then, in ``conn`` (the refresher's, holding the lock), the rejection
+    flags of rows outside each unit and the abandonment sums, which cross units.
+
+    Units touch disjoint rows (their own hours' and days' rollup rows), so the workers never
+    wait on each other's row locks; the flags that reach across hours are set in ``conn``
+    alone, after every unit is committed. A failed unit fails the refresh: the marks stay,
+    and the next refresh recomputes every hour again (a recompute is idempotent).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    units = _day_units(by_feature)
+
+    def work(unit: tuple[str, list[int]]) -> None:
+        feature, hours = unit
+        with store.engine.begin() as wc:
+            wc.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+            _recompute(wc, store.dialect, feature, hours, elsewhere=False, bulk=True)
+            _recompute_days(wc, feature, sorted({h // 24 for h in hours}))
+
+    with ThreadPoolExecutor(WORKERS, thread_name_prefix="pilotgate-rollups") as pool:
+        for done in [pool.submit(work, u) for u in units]:
+            done.result()
+    for feature, hours in units:
+        end_elsewhere(conn, _range_params(store.dialect, feature, hours)[0])
+    rebuild_abandon(conn)
 
 
 def after_bulk_write(store: Store, written: int) -> None:
@@ -211,9 +284,11 @@ def _analyse(store: Store, tables: Sequence[str]) -> None:
             conn.exec_driver_sql(f"ANALYZE {table}")
 
 
-def _recompute(conn: Connection, dialect: str, feature: str, hours: Sequence[int]) -> bool:
-    """The rollups of ``hours`` of ``feature`` from the raw rows; True when
-    ``rebuild_abandon`` is due (many hours)."""
+def _range_params(
+    dialect: str, feature: str, hours: Sequence[int]
+) -> tuple[dict[str, Any], str | None]:
+    """The bind parameters of sorted ``hours`` of ``feature`` (``:f``, ``:lo``/``:hi`` as
+    times, ``:hlo``/``:hhi`` as hours), and the hours' SQL list when they leave gaps."""
     lo, hi = hours[0], hours[-1] + 1
     params: dict[str, Any] = {
         "f": feature,
@@ -222,17 +297,32 @@ def _recompute(conn: Connection, dialect: str, feature: str, hours: Sequence[int
         "hlo": lo,
         "hhi": hi,
     }
-    in_hours = ", ".join(str(int(h)) for h in hours)
     contiguous = len(hours) == hi - lo
+    return params, None if contiguous else ", ".join(str(int(h)) for h in hours)
+
+
+def _recompute(
+    conn: Connection,
+    dialect: str,
+    feature: str,
+    hours: Sequence[int],
+    *,
+    elsewhere: bool = True,
+    bulk: bool | None = None,
+) -> bool:
+    """The rollups of sorted ``hours`` of ``feature`` from the raw rows; True when
+    ``rebuild_abandon`` is due (many hours). ``elsewhere=False``: the rejection flags of
+    other hours' rows are left to the caller (``end_elsewhere``)."""
+    params, in_hours = _range_params(dialect, feature, hours)
     for table in HOURLY_TABLES:
         conn.execute(
             text(f"DELETE FROM {table} WHERE feature = :f AND hour >= :hlo AND hour < :hhi")
-            if contiguous
+            if in_hours is None
             else text(f"DELETE FROM {table} WHERE feature = :f AND hour IN ({in_hours})"),
             params,
         )
     hour = hour_sql(dialect, "i.ts")
-    only = "" if contiguous else f" AND {hour} IN ({in_hours})"
+    only = "" if in_hours is None else f" AND {hour} IN ({in_hours})"
     conn.execute(
         text(
             f"INSERT INTO rollup_interactions (feature, version, hour, bucket, n, errors) "
@@ -259,7 +349,7 @@ def _recompute(conn: Connection, dialect: str, feature: str, hours: Sequence[int
         params,
     )
     _recompute_tokens(conn, dialect, only, params)
-    return recompute_rejections(conn, hour, only, params)
+    return recompute_rejections(conn, hour, only, params, elsewhere=elsewhere, bulk=bulk)
 
 
 #: the hourly histogram tables summed per day, and the columns they sum (migration 0016)
