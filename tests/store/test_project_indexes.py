@@ -16,10 +16,12 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from pilotgate.report import usage_overview
 from pilotgate.store import Store
+from pilotgate.usage import usage_figures
 
 FEATURE = "router"
 NEW_INDEXES = {
@@ -154,3 +156,81 @@ def test_holds_only_seeks_the_project_led_indexes(store_url: str) -> None:
                 assert want in plan, f"{sql}\n{plan}"
         finally:
             raw.close()
+
+
+def _ordered_reads(store: Store, **kw: Any) -> list[tuple[str, Any]]:
+    """The percentile window reads (``ORDER BY`` a value) of ``usage_figures(exact=True)``."""
+    seen: list[tuple[str, Any]] = []
+
+    def grab(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if re.search(r"ORDER BY (interactions\.latency_ms|feedback\.dwell_ms)", statement):
+            seen.append((statement, params))
+
+    event.listen(store.engine, "before_cursor_execute", grab)
+    try:
+        usage_figures(store, exact=True, **kw)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", grab)
+    return seen
+
+
+def test_exact_percentiles_of_a_one_project_store_read_project_led_indexes(
+    store_url: str,
+) -> None:
+    """Migration 0019 dropped the unscoped (feature, latency_ms) and (dwell_ms) indexes: an
+    exact read without a project of a store holding one names that project, so a feature's
+    latency and dwell windows are read in the order of a project-led index, never sorted
+    (a version's or every feature's were sorted before 0019 too: no index held that order)."""
+    with Store(store_url) as store:
+        _fill(store, ("a",))
+        # p50, p95, p99 of latency; the dwell median (v1 has no feedback: _fill's is on v0)
+        for kw, n in (({"feature": FEATURE, "version": "v1"}, 3), ({}, 4)):
+            reads = _ordered_reads(store, **kw)
+            assert len(reads) == n and all(".project = " in sql for sql, _ in reads), kw
+        reads = _ordered_reads(store, feature=FEATURE)
+        assert len(reads) == 4
+        raw = store.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            if store.dialect != "sqlite":
+                cur.execute("SET enable_seqscan = off")
+                cur.execute("SET enable_sort = off")
+            for sql, params in reads:
+                prefix = "EXPLAIN QUERY PLAN " if store.dialect == "sqlite" else "EXPLAIN "
+                cur.execute(prefix + sql, params)
+                plan = "\n".join(str(row[-1 if store.dialect == "sqlite" else 0])
+                                 for row in cur.fetchall())  # fmt: skip
+                assert re.search(r"ix_(interactions|feedback)_project_(latency|dwell)", plan)
+                assert "TEMP B-TREE" not in plan and "Sort" not in plan, f"{sql}\n{plan}"
+        finally:
+            raw.close()
+
+
+def test_an_exact_read_sees_another_project_that_wrote_meanwhile(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read names the store's one project, then checks it is still the only one: a row
+    another project committed during the read is counted (the figures are read again)."""
+    from pilotgate.usage import _figures
+
+    with Store(store_url) as store:
+        _fill(store, ("a",))
+        exact = _figures._exact
+        calls: list[str | None] = []
+
+        def racing(*a: Any) -> Any:
+            calls.append(a[-1])
+            got = exact(*a)
+            if len(calls) == 1:
+                store.add_interactions(
+                    [{"id": "late", "ts": T0, "feature": FEATURE, "input": "q",
+                      "latency_ms": 1.0}], project="b",
+                )  # fmt: skip
+            return got
+
+        monkeypatch.setattr(_figures, "_exact", racing)
+        figs = usage_figures(store, exact=True, feature=FEATURE)
+        assert calls == ["a", None] and figs.n == N + 1
+        calls.clear()
+        usage_figures(store, exact=True, feature=FEATURE)  # two projects: never named
+        assert calls == [None]

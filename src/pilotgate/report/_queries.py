@@ -4,8 +4,8 @@ The dashboard's overview must render in about a second over a million interactio
 nothing here streams rows into Python: each figure is one indexed aggregate query.
 Per-day figures are ranges over the ``(feature, ts, …)`` covering index (one query per
 day, no temporary sort), the headline figures are :func:`pilotgate.usage.usage_figures`
-(exact order statistics read with ``OFFSET`` over the ``(feature, latency_ms)`` index),
-and features are listed with a loose index scan.
+(exact order statistics read with ``OFFSET`` over the ``(project, feature, latency_ms)``
+index), and features are listed with a loose index scan.
 """
 
 from __future__ import annotations

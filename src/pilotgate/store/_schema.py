@@ -80,13 +80,8 @@ interactions = Table(
         sqlite_where=text("ts IS NOT NULL"),
         postgresql_where=text("ts IS NOT NULL"),
     ),
-    Index(
-        "ix_interactions_feature_latency",
-        "feature",
-        "latency_ms",
-        sqlite_where=text("latency_ms IS NOT NULL"),
-        postgresql_where=text("latency_ms IS NOT NULL"),
-    ),
+    # (0002's ix_interactions_feature_latency was dropped by 0019: the exact percentiles read
+    # ix_interactions_project_latency, naming the project of a one-project store)
     # Migration 0008: the signals' incremental refresh and per-user lookups.
     Index(
         "ix_interactions_ingested",
@@ -132,13 +127,8 @@ feedback = Table(
     _project(key=True),
     Index("ix_feedback_interaction", "interaction_id"),
     Index("ix_feedback_ts_accepted", "ts", "accepted"),
-    # the headline dwell median reads an OFFSET window of this (pilotgate.usage, 0005)
-    Index(
-        "ix_feedback_dwell",
-        "dwell_ms",
-        sqlite_where=text("dwell_ms IS NOT NULL"),
-        postgresql_where=text("dwell_ms IS NOT NULL"),
-    ),
+    # (0005's ix_feedback_dwell was dropped by 0019: the exact dwell median reads
+    # ix_feedback_project_dwell, naming the project of a one-project store)
     # Migration 0014: a read key's acceptance per day and dwell median; project_ts also
     # answers Store.holds_only (migration 0017 dropped 0007's ix_feedback_project)
     Index("ix_feedback_project_ts", "project", "ts", "accepted"),

@@ -6,7 +6,7 @@ the median dwell time. They all get them from ``usage_figures`` (``_source.py``)
 prints the same numbers everywhere.
 
 * Latency quantiles are exact order statistics (linear interpolation, numpy's default),
-  read with short ``OFFSET`` windows over the ``(feature, latency_ms)`` index, with the
+  read with short ``OFFSET`` windows over the ``(project, feature, latency_ms)`` index, with the
   distribution-free 95 % interval from binomial order statistics.
 * Acceptance counts feedback on the interactions in scope (accepted / judged, Wilson
   interval); the error rate counts interactions that ended in an error (Wilson).
@@ -183,11 +183,11 @@ def _feedback(
 ) -> tuple[int, int, int, Metric]:
     """(feedback rows, accepted, rejected, dwell p50) of the feedback on interactions in scope.
 
-    ``conds`` None means the scope is every stored interaction (of ``project``, a read key's
-    view): the feedback table is then read on its own, counts from the ``(ts, accepted)``
-    index and the dwell median from the partial ``dwell_ms`` index (migration 0005), never
-    the table. Otherwise each feedback
-    record is joined to its interaction.
+    ``conds`` None means the scope is every stored interaction (of ``project``): the
+    feedback table is then read on its own, counts from the ``(project, ts, accepted)``
+    index and the dwell median from the partial ``(project, dwell_ms)`` index (migrations
+    0014, 0019), never the table. Otherwise each feedback record is joined to its
+    interaction.
     """
     f, i = t.feedback.c, t.interactions.c
     src: Any = t.feedback
@@ -250,6 +250,16 @@ def _only(conn: Connection, feature: str | None) -> bool:
     return bool(lo == hi == feature)
 
 
+def _sole_project(store: Store) -> str | None:
+    """The project of a store whose interactions and feedback are all one project's (None:
+    several, or none): a few index seeks."""
+    with store.engine.connect() as conn:
+        first = conn.execute(
+            select(t.interactions.c.project).where(t.interactions.c.ts.is_not(None)).limit(1)
+        ).scalar()
+    return None if first is None or not store.holds_only(str(first)) else str(first)
+
+
 def exact_figures(
     store: Store,
     feature: str | None,
@@ -257,8 +267,33 @@ def exact_figures(
     since: datetime | None,
     until: datetime | None,
 ) -> UsageFigures:
-    c = t.interactions.c
+    """The figures from the raw rows: order statistics read in index order.
+
+    The percentiles read the project-led indexes (migrations 0014, 0019). A read without a
+    project of a store that holds one project only names that project (the same rows) and
+    checks again afterwards: a record another project committed meanwhile would have been
+    seen by that check, and the figures are then read without the project (which sorts).
+    """
     project = store.read_project
+    if project is not None:
+        return _exact(store, feature, version, since, until, project)
+    sole = _sole_project(store)
+    if sole is not None:
+        figures = _exact(store, feature, version, since, until, sole)
+        if store.holds_only(sole):
+            return figures
+    return _exact(store, feature, version, since, until, None)
+
+
+def _exact(
+    store: Store,
+    feature: str | None,
+    version: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    project: str | None,
+) -> UsageFigures:
+    c = t.interactions.c
     with store.engine.connect() as conn:
         until = _open_end(conn, feature, since, until, project)
         conds = _conds(feature, version, since, until, project)
