@@ -13,6 +13,7 @@ should), no step may be a ``Seq Scan`` of them, so each has an index to search.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -69,19 +70,30 @@ def _fill(store: Store, projects: tuple[str, ...] = ("a", "b")) -> None:
             conn.exec_driver_sql("ANALYZE feedback")
 
 
-def _captured(store: Store) -> list[tuple[str, Any]]:
+def _statements(store: Store, pattern: str, run: Callable[[], Any]) -> list[tuple[str, Any]]:
+    """The statements matching ``pattern`` (with their parameters) that ``run`` executes."""
     seen: list[tuple[str, Any]] = []
 
     def grab(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if re.search(r"\bFROM (interactions|feedback)\b", statement):
+        if re.search(pattern, statement):
             seen.append((statement, params))
 
     event.listen(store.engine, "before_cursor_execute", grab)
     try:
-        ov = usage_overview(store.scoped("a"), feature=FEATURE)
+        run()
     finally:
         event.remove(store.engine, "before_cursor_execute", grab)
-    assert ov["n"] == N  # project a's rows only
+    return seen
+
+
+def _captured(store: Store) -> list[tuple[str, Any]]:
+    got: dict[str, Any] = {}
+
+    def run() -> None:
+        got["overview"] = usage_overview(store.scoped("a"), feature=FEATURE)
+
+    seen = _statements(store, r"\bFROM (interactions|feedback)\b", run)
+    assert got["overview"]["n"] == N  # project a's rows only
     return seen
 
 
@@ -160,18 +172,11 @@ def test_holds_only_seeks_the_project_led_indexes(store_url: str) -> None:
 
 def _ordered_reads(store: Store, **kw: Any) -> list[tuple[str, Any]]:
     """The percentile window reads (``ORDER BY`` a value) of ``usage_figures(exact=True)``."""
-    seen: list[tuple[str, Any]] = []
-
-    def grab(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if re.search(r"ORDER BY (interactions\.latency_ms|feedback\.dwell_ms)", statement):
-            seen.append((statement, params))
-
-    event.listen(store.engine, "before_cursor_execute", grab)
-    try:
-        usage_figures(store, exact=True, **kw)
-    finally:
-        event.remove(store.engine, "before_cursor_execute", grab)
-    return seen
+    return _statements(
+        store,
+        r"ORDER BY (interactions\.latency_ms|feedback\.dwell_ms)",
+        lambda: usage_figures(store, exact=True, **kw),
+    )
 
 
 def test_exact_percentiles_of_a_one_project_store_read_project_led_indexes(

@@ -3,13 +3,11 @@ recreates them (SQLite and PostgreSQL); the store's answers do not depend on the
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
+from tests._migrate import migrate
 
 from pilotgate.store import Store
-from pilotgate.store._engine import MIGRATIONS
 
 DROPPED = {("interactions", "ix_interactions_project"), ("feedback", "ix_feedback_project")}
 
@@ -43,19 +41,13 @@ def test_0017_drops_and_downgrade_recreates(store_url: str) -> None:
         with store.engine.connect() as conn:
             assert not DROPPED & _indexes(conn)
         assert store.holds_only("p") and not store.holds_only("q")
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        with store.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0016")
+        migrate(store, "0016")
         with store.engine.connect() as conn:
             assert DROPPED <= _indexes(conn)
             for _, name in DROPPED:  # as 0007 made them: partial on project <> ''
                 assert "project <> ''" in _where(conn, name)
         assert store.holds_only("p") and not store.holds_only("q")
-        with store.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0017")
+        migrate(store, "0017")
         with store.engine.connect() as conn:
             assert not DROPPED & _indexes(conn)
             assert (

@@ -7,24 +7,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
+from tests._migrate import migrate
 
 from pilotgate.store import Store, _rollups
-from pilotgate.store._engine import MIGRATIONS
 from pilotgate.store.rollups import refresh_rollups
 from pilotgate.usage import daily_counts, usage_figures
 
 EDGE = datetime(2026, 5, 1, 9, 59, 59, 999_900, tzinfo=UTC)  # in hour 9, 0.1 ms before 10:00
 HOUR = int(datetime(2026, 5, 1, 9, tzinfo=UTC).timestamp()) // 3600
-
-
-def _cfg(conn: object) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["connection"] = conn
-    return cfg
 
 
 def _hourly(store: Store) -> dict[int, int]:
@@ -62,8 +53,8 @@ def test_a_store_before_0018_is_put_right_on_upgrade(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with Store(store_url) as store:
+        migrate(store, "0017")
         with store.engine.begin() as conn:
-            command.downgrade(_cfg(conn), "0017")
             conn.execute(text("DELETE FROM rollup_dirty"))
         rows = [{"id": "edge", "ts": EDGE, "feature": "f", "input": "q"}]
         rows += [{"id": f"n{k}", "ts": EDGE.replace(minute=k), "feature": "f", "input": "q"}
@@ -88,8 +79,7 @@ def test_a_store_before_0018_is_put_right_on_upgrade(
             assert before == {HOUR: 3, HOUR + 1: 1}
         else:
             assert before == {HOUR: 4}
-        with store.engine.begin() as conn:
-            command.upgrade(_cfg(conn), "0018")
+        migrate(store, "0018")
         refresh_rollups(store)
         assert _hourly(store) == {HOUR: 4}
         days = daily_counts(store, "f", None, None)

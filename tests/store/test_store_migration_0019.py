@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
+from tests._migrate import migrate
 
 from pilotgate.store import Store
-from pilotgate.store._engine import MIGRATIONS
 from pilotgate.usage import usage_figures
 
 DROPPED = {("interactions", "ix_interactions_feature_latency"), ("feedback", "ix_feedback_dwell")}
@@ -38,17 +36,11 @@ def test_0019_drops_and_downgrade_recreates(store_url: str) -> None:
         after = usage_figures(store, exact=True, feature="f")
         with store.engine.connect() as conn:
             assert not DROPPED & _indexes(conn)
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        with store.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0018")
+        migrate(store, "0018")
         with store.engine.connect() as conn:
             assert DROPPED <= _indexes(conn)
         assert usage_figures(store, exact=True, feature="f") == after
         assert after.latency["p50"].value is not None and after.dwell_p50.n == 25
-        with store.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0019")
+        migrate(store, "0019")
         with store.engine.connect() as conn:
             assert not DROPPED & _indexes(conn)
