@@ -230,3 +230,28 @@ def test_incremental_refreshes_equal_a_rebuild(store: Store) -> None:
     incremental = _snapshot(store)
     assert refresh_signals(store, "f", CFG, rebuild=True).full
     assert _snapshot(store) == incremental
+
+
+def test_an_incremental_refresh_takes_interactions_of_nobody(store: Store) -> None:
+    """An interaction with neither user nor session is a stream of its own: an incremental
+    refresh materialises it (and takes feedback that reaches it later), as a rebuild does."""
+    hour = 3600
+    store.add_interactions([_rec("u-0", 0, "lost card", "u1", "s1")])
+    refresh_signals(store, "f", CFG)
+    for b in range(3):
+        store.add_interactions(
+            [_rec(f"n{b}-{k}", (b + 1) * 20 * hour + k * 60, "balance", None, None)
+             for k in range(3)] + [_rec(f"s{b}", (b + 1) * 20 * hour, "fees", "u2", "s2")]
+        )  # fmt: skip
+        stats = refresh_signals(store, "f", CFG)
+        assert not stats.full
+    store.add_feedback(
+        [{"interaction_id": "n2-1", "ts": (T0 + timedelta(hours=61)).isoformat(),
+          "accepted": False}]
+    )  # fmt: skip
+    refresh_signals(store, "f", CFG)
+    incremental = _snapshot(store)
+    ids = {r[0] for r in incremental[0]}
+    assert {f"n{b}-{k}" for b in range(3) for k in range(3)} <= ids
+    assert refresh_signals(store, "f", CFG, rebuild=True).full
+    assert _snapshot(store) == incremental

@@ -99,11 +99,12 @@ def load_rows(
     *,
     users: Sequence[str] = (),
     sessions: Sequence[str] = (),
+    ids: Sequence[str] = (),
     everything: bool = False,
     since: datetime | None = None,
 ) -> dict[str, Row]:
     """The feature's interactions: all of them, or those of the given users / sessions
-    (from ``since`` on, when given)."""
+    (from ``since`` on, when given) and those of the given ids (whatever their time)."""
     c = t.interactions.c
     cols = [c[name] for name in _COLS]
     out: dict[str, Row] = {}
@@ -122,6 +123,10 @@ def load_rows(
                     q = q.where(c.ts >= since)
                 for r in conn.execute(q):
                     out[r.id] = _row(r)
+        for part in chunks(sorted(set(ids))):
+            q = select(*cols).where(among(c.id, part, store.dialect), c.feature == feature)
+            for r in conn.execute(q):
+                out[r.id] = _row(r)
     return out
 
 

@@ -203,13 +203,16 @@ def _refresh(
     else:
         assert state is not None
         moved = state["data_end"] is None or _aware(state["data_end"]) != data_end
-        users, sessions, cutoff = _affected(store, feature, cfg, state, pending=moved)
-        if not users and not sessions:
+        todo = _affected(store, feature, cfg, state, pending=moved)
+        if not todo:
             _save_marks(
                 store, feature, expect, _marks(phash, state["threshold"], hwm_now, data_end)
             )
             return RefreshStats(feature, False, 0, 0, time.perf_counter() - t0, state["threshold"])
-        rows = load_rows(store, feature, users=users, sessions=sessions, since=cutoff)
+        cutoff = todo.cutoff
+        rows = load_rows(
+            store, feature, users=todo.users, sessions=todo.sessions, ids=todo.ids, since=cutoff
+        )
         threshold = state["threshold"]
     scope = Scope.load(store, cfg)
     computed = _compute(store, rows, cfg, data_end, threshold, seed, full)
@@ -299,25 +302,43 @@ def _newest_ingested(store: Store) -> datetime | None:
     return v if isinstance(v, datetime) else None
 
 
+@dataclass
+class _Affected:
+    """What an incremental refresh recomputes: users, (user-less) sessions, interactions of
+    nobody (each a stream of its own), and the time from which the streams' rows are read
+    again (None: no stream)."""
+
+    users: list[str]
+    sessions: list[str]
+    ids: list[str]
+    cutoff: datetime | None
+
+    def __bool__(self) -> bool:
+        return bool(self.users or self.sessions or self.ids)
+
+
 def _affected(
     store: Store, feature: str, cfg: SignalsSection, state: dict[str, Any], *, pending: bool
-) -> tuple[list[str], list[str], datetime | None]:
+) -> _Affected:
     """Users and (user-less) sessions whose signals may have changed since the state,
     and the time from which their rows must be read again (the earliest change minus
-    the longest window: earlier rows cannot see it). Streams with a window still open
-    are included only when the data's end moved (``pending``): otherwise nothing new
-    can close their windows."""
+    the longest window: earlier rows cannot see it), and the new or newly judged
+    interactions of nobody. Streams with a window still open are included only when the
+    data's end moved (``pending``): otherwise nothing new can close their windows."""
     c, sg = t.interactions.c, t.interaction_signals.c
     users: set[str] = set()
     sessions: set[str] = set()
+    ids: set[str] = set()
     earliest: list[datetime] = []
 
-    def add(uid: str | None, sid: str | None, ts: Any) -> None:
+    def add(uid: str | None, sid: str | None, ts: Any, iid: str | None = None) -> None:
         if uid:
             users.add(uid)
         elif sid:
             sessions.add(sid)
         else:
+            if iid is not None:  # nobody's: a stream of one, read by its id
+                ids.add(iid)
             return
         if isinstance(ts, datetime):
             earliest.append(ts if ts.tzinfo else ts.replace(tzinfo=UTC))
@@ -333,23 +354,36 @@ def _affected(
         q = select(c.user_id, c.session_id, func.min(c.ts)).where(feat, ~done)
         q = q.where(c.ingested_at > hwm) if hwm is not None else q.where(c.ingested_at.isnot(None))
         for uid, sid, ts in conn.execute(q.group_by(c.user_id, c.session_id)):
-            add(uid, sid, _aware(ts))
+            if uid or sid:
+                add(uid, sid, _aware(ts))
+        # through the ingest-time index too: the user and session terms kept off theirs
+        no_user = unindexed(c.user_id, store.dialect).is_(None)
+        nobody = select(c.id).where(
+            feat, ~done, no_user, unindexed(c.session_id, store.dialect).is_(None)
+        )
+        nobody = nobody.where(c.ingested_at > hwm) if hwm is not None else nobody
+        ids.update(str(i) for (i,) in conn.execute(nobody.where(c.ingested_at.isnot(None))))
         open_ = select(sg.user_id, sg.session_id, func.min(sg.ts)).where(
             sg.feature == feature, sg.final == 0
         )
         if pending:
             for uid, sid, ts in conn.execute(open_.group_by(sg.user_id, sg.session_id)):
-                add(uid, sid, _aware(ts))
+                if uid or sid:
+                    add(uid, sid, _aware(ts))
+            still = select(sg.interaction_id).where(
+                sg.feature == feature, sg.final == 0, sg.user_id.is_(None), sg.session_id.is_(None)
+            )
+            ids.update(str(i) for (i,) in conn.execute(still))
         if state["data_end"] is not None:
             since = state["data_end"] - horizon
             fb, i = t.feedback.c, t.interactions.c
             late_fb = (
-                select(i.user_id, i.session_id, i.ts)
+                select(i.user_id, i.session_id, i.ts, i.id)
                 .select_from(t.feedback.join(t.interactions, i.id == fb.interaction_id))
                 .where(fb.ts >= since, feat)  # feedback by its ts index, then by id
             )
-            for uid, sid, ts in conn.execute(late_fb):
-                add(uid, sid, ts)
+            for uid, sid, ts, iid in conn.execute(late_fb):
+                add(uid, sid, ts, str(iid))
             st = t.steps.c
             late = select(st.session_id, func.min(st.ts)).where(st.ts >= since)
             # grouped by +session_id on SQLite: else it walks the whole (session_id, ts)
@@ -363,7 +397,7 @@ def _affected(
                 for uid, sid in conn.execute(q2):
                     add(uid, sid, _aware(late_sessions[sid]) - horizon)
     cutoff = min(earliest) - horizon if earliest else None
-    return sorted(users), sorted(sessions), cutoff
+    return _Affected(sorted(users), sorted(sessions), sorted(ids), cutoff)
 
 
 def _aware(ts: Any) -> Any:
