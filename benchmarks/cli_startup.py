@@ -1,7 +1,8 @@
 """CLI start-up: what a ``pilotgate`` call costs before and around its real work.
 
-Runs ``usage --help``, ``gate --help``, ``usage`` and ``gate`` (a small SQLite store: 2,000
-interactions, 1,000 feedback, one feature and version, a plan with two usage criteria) as
+Runs ``usage --help``, ``gate --help``, ``usage`` and ``gate`` (a small SQLite store,
+``_small_store.py``: 2,000 interactions, 1,000 feedback, one feature and version, a plan
+with two usage criteria) as
 subprocesses, in N interleaved rounds after one warm-up call, and prints the median wall
 time and the median CPU time (user + system, from the children's rusage). On so small a
 store the commands' own work is a few tens of milliseconds: the figures are mostly Python
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import resource
 import shutil
 import statistics
@@ -34,10 +34,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-FEATURE = "bench-cli"
+from _small_store import small_store  # this folder (tests/cli/test_cli_import_weight.py too)
+
 BUDGETS_CPU_S = {
     "usage --help": 0.12,
     "gate --help": 0.12,
@@ -47,53 +47,6 @@ BUDGETS_CPU_S = {
 # The side-by-side anchor: the libraries a store command cannot do without, and nothing else.
 ANCHOR = "libraries only"
 ANCHOR_IMPORTS = "click, pydantic, rich.console, rich.table, sqlalchemy, sqlalchemy.dialects.sqlite"
-PLAN = f"""\
-[feature]
-name = "{FEATURE}"
-version = "v1"
-
-[pilot]
-start = 2026-06-01
-end = 2026-06-30
-
-[[criteria]]
-name = "users accept answers"
-metric = "usage.acceptance_rate"
-op = ">="
-threshold = 0.7
-min_samples = 200
-window = "pilot"
-
-[[criteria]]
-name = "few errors"
-metric = "usage.error_rate"
-op = "<="
-threshold = 0.02
-min_samples = 200
-window = "pilot"
-"""
-
-
-def _fill(db: Path, n: int, seed: int) -> None:
-    from pilotgate.store import Store
-
-    rng = random.Random(seed)
-    start = datetime(2026, 6, 2, tzinfo=UTC)
-    inter: list[dict[str, object]] = []
-    fb: list[dict[str, object]] = []
-    for i in range(n):
-        ts = start + timedelta(seconds=i * 97)
-        inter.append({"id": f"i{i}", "ts": ts, "feature": FEATURE, "version": "v1",
-                      "session_id": f"s{i // 4}", "user_id": f"u{i % 50}",
-                      "input": f"question {i % 37} about my card", "output": "an answer",
-                      "latency_ms": rng.lognormvariate(7, 0.5),
-                      "error": "timeout" if rng.random() < 0.01 else None})  # fmt: skip
-        if i % 2 == 0:
-            fb.append({"interaction_id": f"i{i}", "ts": ts + timedelta(seconds=9),
-                       "accepted": rng.random() < 0.8, "dwell_ms": 4000.0})  # fmt: skip
-    with Store(f"sqlite:///{db}") as store:
-        store.add_interactions(inter)
-        store.add_feedback(fb)
 
 
 def _command() -> list[str]:
@@ -144,11 +97,8 @@ def main() -> int:
     base = _command()
     with tempfile.TemporaryDirectory(prefix="pg-cli-startup-") as tmp:
         d = Path(tmp)
-        db = d / "bench.db"
-        (d / "pilotgate.toml").write_text(PLAN)
-        _fill(db, args.interactions, seed=0)
+        store = ["--store", small_store(d, args.interactions, seed=0)]
         env = _env(d / "pycache")
-        store = ["--store", f"sqlite:///{db}"]
         commands = {
             ANCHOR: [sys.executable, "-c", f"import {ANCHOR_IMPORTS}"],
             "usage --help": [*base, "usage", "--help"],

@@ -8,11 +8,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
+from tests._plugin import install_plugin
 
 from pilotgate.cases import CASE_STRATEGIES, STRATEGIES, BuildSpec, parse_strategies
 from pilotgate.errors import ConfigError
@@ -64,22 +64,11 @@ def test_an_unknown_strategy_is_refused_naming_the_known_ones() -> None:
         BuildSpec(weights={"longest": 1.0})
 
 
-def _install_plugin(site: Path) -> None:
-    (site / "pg_longest_plugin.py").write_text(textwrap.dedent(PLUGIN), encoding="utf-8")
-    info = site / "pg_longest_plugin-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: pg-longest-plugin\nVersion: 1.0\n", encoding="utf-8"
-    )
-    (info / "entry_points.txt").write_text(
-        "[pilotgate.case_strategies]\nlongest = pg_longest_plugin:longest\n", encoding="utf-8"
-    )
-
-
 def test_a_plugin_strategy_from_a_distribution_orders_the_build(tmp_path: Path) -> None:
     site = tmp_path / "site"
     site.mkdir()
-    _install_plugin(site)
+    entry = "longest = pg_longest_plugin:longest"
+    install_plugin(site, "pg_longest_plugin", PLUGIN, "pilotgate.case_strategies", entry)
     code = BUILD.format(db=str(tmp_path / "store.db"))
     env = {**os.environ, "PYTHONPATH": str(site)}
     out = subprocess.run(

@@ -13,12 +13,10 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-from pilotgate.store import Store
+from benchmarks._small_store import FEATURE, small_store
 
 # Not one of these is needed to read usage or judge a gate from a store.
 HEAVY = (
@@ -68,24 +66,6 @@ finally:
         json.dump(loaded, f)
 """
 
-PLAN = """\
-[feature]
-name = "weights"
-version = "v1"
-
-[pilot]
-start = 2026-06-01
-end = 2026-06-30
-
-[[criteria]]
-name = "users accept answers"
-metric = "usage.acceptance_rate"
-op = ">="
-threshold = 0.7
-min_samples = 10
-window = "pilot"
-"""
-
 
 def _loaded(tmp_path: Path, *args: str) -> set[str]:
     """The modules a fresh ``pilotgate ARGS`` (none: ``import pilotgate._cli``) loaded."""
@@ -108,28 +88,9 @@ def _present(modules: set[str], names: tuple[str, ...]) -> list[str]:
 
 
 @pytest.fixture
-def small_store(tmp_path: Path) -> str:
-    """A SQLite store of one feature, each interaction its own user's only request."""
-    (tmp_path / "pilotgate.toml").write_text(PLAN, encoding="utf-8")
-    url = f"sqlite:///{tmp_path / 'w.db'}"
-    start = datetime(2026, 6, 2, tzinfo=UTC)
-    with Store(url) as store:
-        store.add_interactions(
-            [
-                {"id": f"i{i}", "ts": start + timedelta(minutes=i), "feature": "weights",
-                 "version": "v1", "session_id": f"s{i}", "user_id": f"u{i}",
-                 "input": f"question {i}", "output": "answer", "latency_ms": 100.0 + i}
-                for i in range(40)
-            ]
-        )  # fmt: skip
-        store.add_feedback(
-            [
-                {"interaction_id": f"i{i}", "ts": start + timedelta(minutes=i, seconds=5),
-                 "accepted": i % 5 != 0}
-                for i in range(0, 40, 2)
-            ]
-        )  # fmt: skip
-    return url
+def store(tmp_path: Path) -> str:
+    """The start-up benchmark's store (its plan in the commands' folder), 40 interactions."""
+    return small_store(tmp_path, 40, seed=0)
 
 
 def test_importing_the_cli_loads_click_only(tmp_path: Path) -> None:
@@ -147,9 +108,9 @@ def test_help_loads_neither_the_store_nor_anything_heavy(tmp_path: Path, command
 
 @pytest.mark.parametrize("command", ["usage", "gate"])
 def test_a_command_on_a_store_loads_only_what_it_needs(
-    tmp_path: Path, small_store: str, command: str
+    tmp_path: Path, store: str, command: str
 ) -> None:
-    modules = _loaded(tmp_path, command, "--store", small_store)
+    modules = _loaded(tmp_path, command, "--store", store)
     # the probe sees what the command did load: the store, the plan, the tables
     assert _present(modules, STORE_SIDE) == list(STORE_SIDE)
     assert _present(modules, HEAVY) == []
@@ -177,24 +138,22 @@ def test_validating_a_record_builds_its_model(tmp_path: Path) -> None:
     assert built == ["built:InteractionRecord"]
 
 
-def test_the_report_loads_its_templates_but_not_plotly_or_numpy(
-    tmp_path: Path, small_store: str
-) -> None:
+def test_the_report_loads_its_templates_but_not_plotly_or_numpy(tmp_path: Path, store: str) -> None:
     """plotly.min.js is read from the package's files; plotly's Python side is not imported."""
     out = tmp_path / "r.html"
-    modules = _loaded(tmp_path, "report", "--store", small_store, "--out", str(out))
+    modules = _loaded(tmp_path, "report", "--store", store, "--out", str(out))
     assert "Plotly" in out.read_text(encoding="utf-8")  # the charts' library is inlined
     assert _present(modules, ("jinja2", "pilotgate.report")) == ["jinja2", "pilotgate.report"]
     needed = ("jinja2", "pilotgate.report")
     assert _present(modules, tuple(n for n in HEAVY if n not in needed)) == []
 
 
-def test_ingest_loads_the_store_and_redaction_only(tmp_path: Path, small_store: str) -> None:
+def test_ingest_loads_the_store_and_redaction_only(tmp_path: Path, store: str) -> None:
     data = tmp_path / "more.jsonl"
     line = {"kind": "interaction", "id": "x1", "ts": "2026-06-03T10:00:00Z",
-            "feature": "weights", "version": "v1", "input": "q", "output": "a"}  # fmt: skip
+            "feature": FEATURE, "version": "v1", "input": "q", "output": "a"}  # fmt: skip
     data.write_text(json.dumps(line) + "\n", encoding="utf-8")
-    modules = _loaded(tmp_path, "ingest", "--store", small_store, str(data))
+    modules = _loaded(tmp_path, "ingest", "--store", store, str(data))
     assert _present(modules, ("sqlalchemy", "pilotgate.redact")) == [
         "sqlalchemy",
         "pilotgate.redact",

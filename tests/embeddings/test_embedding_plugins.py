@@ -7,9 +7,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from importlib.metadata import entry_points
 from pathlib import Path
+
+from tests._plugin import install_plugin
 
 from pilotgate.embeddings import EMBEDDERS, embedder_names, get_embedder
 
@@ -39,20 +40,10 @@ def test_builtins_are_declared_as_entry_points_and_registered() -> None:
     assert get_embedder("lexical").name.startswith("lexical-")
 
 
-def _install_plugin(site: Path) -> None:
-    (site / "pg_ones_plugin.py").write_text(textwrap.dedent(PLUGIN), encoding="utf-8")
-    info = site / "pg_ones_plugin-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: pg-ones-plugin\nVersion: 1.0\n", encoding="utf-8"
-    )
-    (info / "entry_points.txt").write_text(
-        "[pilotgate.embeddings]\nones = pg_ones_plugin\n", encoding="utf-8"
-    )
-
-
 def test_a_plugin_distribution_loads_through_the_registry(tmp_path: Path) -> None:
-    _install_plugin(tmp_path)
+    install_plugin(
+        tmp_path, "pg_ones_plugin", PLUGIN, "pilotgate.embeddings", "ones = pg_ones_plugin"
+    )
     code = (
         "from pilotgate.embeddings import embedder_names, get_embedder\n"
         "e = get_embedder('ones')\n"

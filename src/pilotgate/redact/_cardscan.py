@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pilotgate.redact._classes import DIGITS, LETTERS, class_table
+
 __all__ = ["SCAN_MIN", "scan_cards"]
 
 SCAN_MIN = 4096
@@ -32,18 +34,7 @@ SCAN_MIN = 4096
 _OTHER, _DIGIT, _SEP, _WORD = 0, 1, 2, 3
 
 
-def _classes() -> bytes:
-    table = bytearray(256)
-    for ch in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_":
-        table[ch] = _WORD
-    for ch in b"0123456789":
-        table[ch] = _DIGIT
-    for ch in b" -":
-        table[ch] = _SEP
-    return bytes(table)
-
-
-_CLASSES = _classes()
+_CLASSES = class_table({_WORD: LETTERS + b"_", _DIGIT: DIGITS, _SEP: b" -"})
 _VALUES = bytes.maketrans(b"0123456789", bytes(range(10)))
 """Digits to their values (other bytes are never read)."""
 _DOUBLED = bytes([0, 2, 4, 6, 8, 1, 3, 5, 7, 9])

@@ -20,6 +20,7 @@ from itertools import repeat
 from typing import Any
 
 from pilotgate.redact._cardscan import scan_cards
+from pilotgate.redact._classes import DIGITS, class_table
 from pilotgate.redact._emailscan import scan_emails
 from pilotgate.redact._phonescan import scan_phones
 
@@ -141,13 +142,8 @@ def _phones_ok(matches: list[str]) -> list[bool]:
 
 def _shape_table(separators: bytes, others: bytes = b"") -> bytes:
     """Digits to ``0``, ``separators`` to ``s``, ``others`` kept, everything else ``x``."""
-    table = bytearray(b"x" * 256)
-    table[48:58] = b"0" * 10
-    for ch in separators:
-        table[ch] = ord("s")
-    for ch in others:
-        table[ch] = ch
-    return bytes(table)
+    kept = {ch: bytes([ch]) for ch in others}
+    return class_table({ord("0"): DIGITS, ord("s"): separators, **kept}, default=ord("x"))
 
 
 _CARD_SHAPE = _shape_table(b" -")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pilotgate.redact._classes import DIGITS, LETTERS, class_table
 from pilotgate.redact._phonescan import replace_spans
 
 __all__ = ["SCAN_MIN", "scan_emails"]
@@ -37,20 +38,9 @@ _OTHER, _LETTER, _DIGIT, _DOT, _LOCAL, _AT = range(6)
 ``_%+`` (a local part's other characters)."""
 
 
-def _classes() -> bytes:
-    table = bytearray(256)
-    for ch in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz":
-        table[ch] = _LETTER
-    for ch in b"0123456789-":
-        table[ch] = _DIGIT
-    table[ord(".")] = _DOT
-    for ch in b"_%+":
-        table[ch] = _LOCAL
-    table[ord("@")] = _AT
-    return bytes(table)
-
-
-_CLASSES = _classes()
+_CLASSES = class_table(
+    {_LETTER: LETTERS, _DIGIT: DIGITS + b"-", _DOT: b".", _LOCAL: b"_%+", _AT: b"@"}
+)
 _NOT_LABEL = bytes(0 if cls in (_LETTER, _DIGIT) else 1 for cls in _CLASSES)
 
 

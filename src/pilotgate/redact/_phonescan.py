@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pilotgate.redact._classes import DIGITS, LETTERS, class_table
+
 __all__ = ["SCAN_MIN", "replace_spans", "scan_phones"]
 
 SCAN_MIN = 4096
@@ -39,22 +41,10 @@ SCAN_MIN = 4096
 _OTHER, _DIGIT, _SEP, _WORD, _PLUS, _OPEN, _CLOSE = range(7)
 
 
-def _classes() -> bytes:
-    table = bytearray(256)
-    for ch in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_":
-        table[ch] = _WORD
-    for ch in b"0123456789":
-        table[ch] = _DIGIT
-    for ch in b" .-":
-        table[ch] = _SEP
-    table[ord("+")] = _PLUS
-    table[ord("(")] = _OPEN
-    table[ord(")")] = _CLOSE
-    return bytes(table)
-
-
-_CLASSES = _classes()
-_IS_DIGIT = bytes(1 if 48 <= b <= 57 else 0 for b in range(256))
+_CLASSES = class_table(
+    {_WORD: LETTERS + b"_", _DIGIT: DIGITS, _SEP: b" .-", _PLUS: b"+", _OPEN: b"(", _CLOSE: b")"}
+)
+_IS_DIGIT = class_table({1: DIGITS})
 _MAX_CHUNKS = 6
 """A body is 2 to 6 chunks of 2-4 digits (``\\d{2,4}(?:[ .\\-]?\\d{2,4}){1,5}``)."""
 
