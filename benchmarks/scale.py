@@ -60,7 +60,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -151,18 +151,27 @@ def bytecode_env(pycache: Path) -> dict[str, str]:
     return env
 
 
-def floor_rate(url: str, n: int, seed: int) -> float:
-    """Rows per second of a bare bulk insert of the same interactions, built in memory."""
+def floor_rate(
+    url: str, n: int, seed: int, source: Iterable[dict[str, Any]] | None = None
+) -> float:
+    """Rows per second of a bare bulk insert of the same interactions, built in memory.
+
+    ``source``: these records (``benchmarks/ingest.py``'s) instead of :func:`records`' first
+    ``n``; chat inputs and metadata go in as the JSON text the store keeps."""
     from pilotgate.store import Store
     from pilotgate.store import tables as t
 
-    cols = [c.name for c in t.interactions.columns if c.name not in ("input_messages", "metadata")]
+    cols = [c.name for c in t.interactions.columns]
     with Store(url) as store:
         fixed = {"project": store.project}  # what the store writes for a record without one
     rows = []
-    for r in records(n, seed):
-        if r["kind"] == "interaction":
-            r = {**r, **fixed, "ts": datetime.fromisoformat(r["ts"])}
+    for r in records(n, seed) if source is None else source:
+        if r.get("kind", "interaction") == "interaction":
+            inp, md = r["input"], r.get("metadata")
+            msgs = None if isinstance(inp, str) else json.dumps(inp, ensure_ascii=False)
+            r = {**r, **fixed, "ts": datetime.fromisoformat(r["ts"]), "input": msgs or inp,
+                 "input_messages": msgs,
+                 "metadata": json.dumps(md, ensure_ascii=False) if md else None}  # fmt: skip
             rows.append(tuple(r.get(c) for c in cols))
     with Store(url) as store, store.engine.begin() as conn:
         raw = conn.connection.driver_connection

@@ -206,10 +206,21 @@ def refresh_rollups(store: Store) -> int:
             if bulk:
                 rebuild_abandon(conn)
         conn.execute(
-            text("DELETE FROM rollup_dirty WHERE feature = :f AND hour = :h AND gen = :g"),
-            [{"f": f, "h": h, "g": g} for f, h, g in marks],
+            text(_CLEAR_MARK[store.dialect]), [{"f": f, "h": h, "g": g} for f, h, g in marks]
         )
     return total
+
+
+_CLEAR_MARK = {
+    "sqlite": "DELETE FROM rollup_dirty WHERE feature = :f AND hour = :h AND gen = :g",
+    # a mark a write is renewing (its trigger holds the row until it commits) is skipped,
+    # never waited for: that write marks it again (gen + 1), so it stays for the next
+    # refresh either way. Waiting would deadlock with a write that holds one mark and
+    # waits for another this refresh has cleared (collector batches while ``serve``'s
+    # upkeep refreshes, in any worker): PostgreSQL would abort the refresh or the batch.
+    "postgresql": "DELETE FROM rollup_dirty WHERE ctid = ANY(ARRAY(SELECT ctid FROM rollup_dirty "
+    "WHERE feature = :f AND hour = :h AND gen = :g FOR UPDATE SKIP LOCKED))",
+}
 
 
 #: PostgreSQL: connections recomputing the days of a large refresh at once
