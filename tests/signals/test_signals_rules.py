@@ -255,3 +255,27 @@ def test_an_incremental_refresh_takes_interactions_of_nobody(store: Store) -> No
     assert {f"n{b}-{k}" for b in range(3) for k in range(3)} <= ids
     assert refresh_signals(store, "f", CFG, rebuild=True).full
     assert _snapshot(store) == incremental
+
+
+def test_a_moved_data_end_recomputes_only_streams_whose_windows_closed(store: Store) -> None:
+    """When the data's end moves, a still-open stream is recomputed only if one of its
+    windows closed in between: few streams for a small move, the same signals as a rebuild."""
+    cfg = SignalsSection(similarity="lexical", rephrase_window_s=60, escalate_window_s=60,
+                         followup_window_s=120, abandon_window_s=300)  # fmt: skip
+    store.add_interactions(
+        [{**_rec(f"r{k}", k * 10, "balance", f"u{k}", None), "latency_ms": None}
+         for k in range(30)]
+    )  # fmt: skip
+    assert refresh_signals(store, "f", cfg).full  # data end: T0 + 290 s, every row open
+    moves = [
+        (295, 1),  # no window of any row ends in (290 s, 295 s]: the new row only
+        (305, 4),  # (295 s, 305 s]: u24's 60 s, u18's 120 s and u0's 300 s windows end
+    ]
+    for sec, recomputed in moves:
+        store.add_interactions([{**_rec(f"n{sec}", sec, "fees", f"new{sec}", None),
+                                 "latency_ms": None}])  # fmt: skip
+        stats = refresh_signals(store, "f", cfg)
+        assert not stats.full and stats.rows == recomputed, (sec, stats)
+        incremental = _snapshot(store)
+        assert refresh_signals(store, "f", cfg, rebuild=True).full
+        assert _snapshot(store) == incremental, sec

@@ -203,7 +203,7 @@ def _refresh(
     else:
         assert state is not None
         moved = state["data_end"] is None or _aware(state["data_end"]) != data_end
-        todo = _affected(store, feature, cfg, state, pending=moved)
+        todo = _affected(store, feature, cfg, state, data_end, pending=moved)
         if not todo:
             _save_marks(
                 store, feature, expect, _marks(phash, state["threshold"], hwm_now, data_end)
@@ -318,13 +318,21 @@ class _Affected:
 
 
 def _affected(
-    store: Store, feature: str, cfg: SignalsSection, state: dict[str, Any], *, pending: bool
+    store: Store,
+    feature: str,
+    cfg: SignalsSection,
+    state: dict[str, Any],
+    data_end: datetime,
+    *,
+    pending: bool,
 ) -> _Affected:
     """Users and (user-less) sessions whose signals may have changed since the state,
     and the time from which their rows must be read again (the earliest change minus
     the longest window: earlier rows cannot see it), and the new or newly judged
     interactions of nobody. Streams with a window still open are included only when the
-    data's end moved (``pending``): otherwise nothing new can close their windows."""
+    data's end moved (``pending``), and then only those with a row one of whose windows
+    closed in between (:func:`_closing`): nothing else can change a signal that waits on
+    the data's end."""
     c, sg = t.interactions.c, t.interaction_signals.c
     users: set[str] = set()
     sessions: set[str] = set()
@@ -363,17 +371,17 @@ def _affected(
         )
         nobody = nobody.where(c.ingested_at > hwm) if hwm is not None else nobody
         ids.update(str(i) for (i,) in conn.execute(nobody.where(c.ingested_at.isnot(None))))
-        open_ = select(sg.user_id, sg.session_id, func.min(sg.ts)).where(
-            sg.feature == feature, sg.final == 0
-        )
         if pending:
-            for uid, sid, ts in conn.execute(open_.group_by(sg.user_id, sg.session_id)):
-                if uid or sid:
-                    add(uid, sid, _aware(ts))
-            still = select(sg.interaction_id).where(
-                sg.feature == feature, sg.final == 0, sg.user_id.is_(None), sg.session_id.is_(None)
+            open_ = (
+                select(sg.user_id, sg.session_id, sg.interaction_id, sg.ts, c.latency_ms)
+                .select_from(t.interaction_signals.join(t.interactions, c.id == sg.interaction_id))
+                .where(sg.feature == feature, sg.final == 0, c.feature == feature)
             )
-            ids.update(str(i) for (i,) in conn.execute(still))
+            since = _aware(state["data_end"]) if state["data_end"] is not None else None
+            for uid, sid, iid, ts, latency in conn.execute(open_):
+                ts = _aware(ts)
+                if _closing(cfg, ts, latency, since, data_end):
+                    add(uid, sid, ts, str(iid))
         if state["data_end"] is not None:
             since = state["data_end"] - horizon
             fb, i = t.feedback.c, t.interactions.c
@@ -398,6 +406,30 @@ def _affected(
                     add(uid, sid, _aware(late_sessions[sid]) - horizon)
     cutoff = min(earliest) - horizon if earliest else None
     return _Affected(sorted(users), sorted(sessions), sorted(ids), cutoff)
+
+
+def _closing(
+    cfg: SignalsSection,
+    ts: datetime,
+    latency_ms: float | None,
+    before: datetime | None,
+    data_end: datetime,
+) -> bool:
+    """Whether a row still open at the data's end ``before`` has a window that closes by
+    ``data_end`` (every signal that waits on the data's end is told at the answer's time
+    plus one of the windows: ``pilotgate.signals._rules``). ``before`` None, or a data
+    end that moved back (a prune): every open row."""
+    if before is None or data_end < before:
+        return True
+    ms = latency_ms if latency_ms is not None and latency_ms > 0 else 0.0
+    answered = ts + timedelta(milliseconds=min(ms, 86_400_000.0))  # Row.answered_at
+    windows = (
+        cfg.rephrase_window_s,
+        cfg.escalate_window_s,
+        cfg.followup_window_s,
+        cfg.abandon_window_s,
+    )
+    return any(before < answered + timedelta(seconds=w) <= data_end for w in windows)
 
 
 def _aware(ts: Any) -> Any:
