@@ -116,10 +116,14 @@ class StampedTransport:
         if not data:
             self._lost(None)
             return
+        # the wall clock first: a pause between the two reads then makes the stamp later
+        # (never earlier) than the arrival. Read the other way round, a pause under load
+        # moved it earlier than the bytes came, and shortened the latencies measured
+        wall = time.time()
         now = time.perf_counter()
         if anc:
             sec, nsec = struct.unpack_from("qq", anc[0][2])
-            age = time.time() - (sec + nsec * 1e-9)
+            age = wall - (sec + nsec * 1e-9)
             if 0.0 <= age < _MAX_AGE_S:
                 now -= age
         self.proto.feed(data, now)

@@ -9,7 +9,8 @@ dashboard's second. Instead :func:`refresh_signals` keeps ``interaction_signals`
 What a refresh recomputes: the streams (users, else sessions) that got interactions
 since the high-water mark on ``ingested_at`` (with a 60 s overlap for late commits,
 skipping rows already materialised),
-the streams that still had a window open at the previous data end (``final = 0``), and
+the streams with a row still open at the previous data end (``final = 0``) one of whose
+windows closed by the new one, and
 those with feedback or steps stamped after the previous data end minus the longest
 window. Feedback or steps arriving later than that are picked up by ``rebuild=True``.
 A change of the plan's ``[signals]`` settings (their hash) rebuilds everything.
