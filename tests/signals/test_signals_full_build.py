@@ -127,3 +127,25 @@ def test_sqlite_builds_in_memory_by_default(store: Store, monkeypatch: pytest.Mo
     _fill(store, seed=2, n=200)
     assert refresh_signals(store, "f", SignalsSection(similarity_threshold=0.7), seed=3).full
     assert streamed == ([] if store.dialect == "sqlite" else [True])
+
+
+@pytest.mark.parametrize("chunk", [0, 50])
+def test_a_full_build_leaves_planner_statistics_on_postgresql(
+    store: Store, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a full build (in memory or streamed) the signal tables are analysed: the
+    planner does not take 20k journeys for an empty table and scan them per lookup."""
+    if store.dialect != "postgresql":
+        pytest.skip("planner statistics: PostgreSQL's")
+    monkeypatch.setattr(_refresh, "FULL_CHUNK_ROWS", chunk)
+    _fill(store, 3)
+    assert refresh_signals(store, "f", SignalsSection(similarity="lexical")).full
+    with store.engine.connect() as conn:
+        analysed = dict(
+            conn.exec_driver_sql(
+                "SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                "WHERE schemaname = current_schema() AND relname IN "
+                "('interaction_signals', 'user_journeys', 'signal_daily')"
+            ).all()
+        )
+    assert analysed == {"interaction_signals": True, "user_journeys": True, "signal_daily": True}
