@@ -141,7 +141,7 @@ def test_a_full_build_leaves_planner_statistics_on_postgresql(
     _fill(store, 3)
     assert refresh_signals(store, "f", SignalsSection(similarity="lexical")).full
     with store.engine.connect() as conn:
-        analysed = dict(
+        analysed: dict[str, bool] = dict(
             conn.exec_driver_sql(
                 "SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables "
                 "WHERE schemaname = current_schema() AND relname IN "
