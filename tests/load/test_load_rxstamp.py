@@ -56,6 +56,11 @@ def test_a_pause_between_the_clock_reads_never_moves_the_stamp_earlier(
     client = socket.create_connection(listener.getsockname())
     server, _ = listener.accept()
     enable_stamps(client)
+    # the kernel turns receive stamping on for the whole system lazily (a deferred switch):
+    # until it is on, a segment is stamped when read, not when it arrived
+    server.sendall(b"w")
+    client.recv(1)
+    time.sleep(0.1)
     client.setblocking(False)
     loop = asyncio.new_event_loop()
     fed = _Fed()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +38,7 @@ from pilotgate.signals._load import (
     load_steps,
     row_text,
 )
-from pilotgate.signals._rules import Row, stream_key
+from pilotgate.signals._rules import Row, answered_at, stream_key
 from pilotgate.signals._similarity import _NULL_PAIRS, calibrate, candidate_pairs
 from pilotgate.store import tables as t
 
@@ -127,8 +127,7 @@ def _counts(store: Store, feature: str, window_s: float) -> dict[str, tuple[int,
                 flush()
                 items, last = [], key
             if key is not None:
-                ms = r.latency_ms if r.latency_ms is not None and r.latency_ms > 0 else 0.0
-                answered = r.ts + timedelta(milliseconds=min(ms, 86_400_000.0))  # Row.answered_at
+                answered = answered_at(r.ts, r.latency_ms)
                 items.append((r.ts, r.id, bool(row_text(r).strip()), answered))
     flush()
     return counts

@@ -36,7 +36,7 @@ from pilotgate.signals._load import (
     unindexed,
 )
 from pilotgate.signals._load import load_outputs as _outputs
-from pilotgate.signals._rules import Row
+from pilotgate.signals._rules import Row, answered_at, windows
 from pilotgate.store import tables as t
 
 if TYPE_CHECKING:
@@ -422,15 +422,8 @@ def _closing(
     end that moved back (a prune): every open row."""
     if before is None or data_end < before:
         return True
-    ms = latency_ms if latency_ms is not None and latency_ms > 0 else 0.0
-    answered = ts + timedelta(milliseconds=min(ms, 86_400_000.0))  # Row.answered_at
-    windows = (
-        cfg.rephrase_window_s,
-        cfg.escalate_window_s,
-        cfg.followup_window_s,
-        cfg.abandon_window_s,
-    )
-    return any(before < answered + timedelta(seconds=w) <= data_end for w in windows)
+    answered = answered_at(ts, latency_ms)
+    return any(before < answered + timedelta(seconds=w) <= data_end for w in windows(cfg))
 
 
 def _aware(ts: Any) -> Any:
@@ -442,15 +435,7 @@ def _aware(ts: Any) -> Any:
 
 
 def _horizon(cfg: SignalsSection) -> timedelta:
-    return timedelta(
-        seconds=max(
-            cfg.rephrase_window_s,
-            cfg.abandon_window_s,
-            cfg.escalate_window_s,
-            cfg.followup_window_s,
-        )
-        + cfg.clock_skew_s
-    )
+    return timedelta(seconds=max(windows(cfg)) + cfg.clock_skew_s)
 
 
 def _marks(

@@ -17,7 +17,7 @@ from typing import Literal
 from pilotgate.plan import SignalsSection
 from pilotgate.signals._phrases import PhraseMatcher, matchers, normalise
 
-__all__ = ["Feedback", "Row", "Rules", "Signals", "Step", "stream_key"]
+__all__ = ["Feedback", "Row", "Rules", "Signals", "Step", "answered_at", "stream_key", "windows"]
 
 Outcome = Literal["good", "bad", "unknown"]
 
@@ -38,8 +38,25 @@ class Row:
 
     @cached_property  # read ~10 times a row by the rules
     def answered_at(self) -> datetime:
-        ms = self.latency_ms if self.latency_ms is not None and self.latency_ms > 0 else 0.0
-        return self.ts + timedelta(milliseconds=min(ms, 86_400_000.0))
+        return answered_at(self.ts, self.latency_ms)
+
+
+def answered_at(ts: datetime, latency_ms: float | None) -> datetime:
+    """When an interaction's answer came: its time plus its latency (none or negative: 0,
+    at most a day). Every window of a signal starts here."""
+    ms = latency_ms if latency_ms is not None and latency_ms > 0 else 0.0
+    return ts + timedelta(milliseconds=min(ms, 86_400_000.0))
+
+
+def windows(cfg: SignalsSection) -> tuple[float, float, float, float]:
+    """The signals' windows in seconds (rephrase, escalation, follow-up, abandonment): a
+    signal that waits on the data's end is told at the answer's time plus one of them."""
+    return (
+        cfg.rephrase_window_s,
+        cfg.escalate_window_s,
+        cfg.followup_window_s,
+        cfg.abandon_window_s,
+    )
 
 
 @dataclass(frozen=True)
@@ -99,14 +116,7 @@ class Rules:
         self.escalation, self.negative = matchers(cfg.escalation_phrases, cfg.negative_phrases)
         self.copy_steps = frozenset(cfg.copy_steps)
         self.skew = timedelta(seconds=cfg.clock_skew_s)
-        self.horizon = timedelta(
-            seconds=max(
-                cfg.rephrase_window_s,
-                cfg.abandon_window_s,
-                cfg.escalate_window_s,
-                cfg.followup_window_s,
-            )
-        )
+        self.horizon = timedelta(seconds=max(windows(cfg)))
 
     def stream(
         self,
