@@ -219,7 +219,10 @@ class Connection(asyncio.Protocol):
         self._write(self._head(200, headers, extra))
 
     def write_chunk(self, data: bytes) -> None:
-        """Send one piece of a streamed body (``data`` must not be empty)."""
+        """Send one piece of a streamed body (an empty piece is dropped: in chunked
+        encoding it would end the body)."""
+        if not data:
+            return
         if self._chunked:
             self._write(b"%x\r\n%b\r\n" % (len(data), data))
         else:

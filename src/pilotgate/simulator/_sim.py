@@ -45,7 +45,17 @@ __all__ = ["Simulator", "SimulatorStats"]
 _COMPLETIONS = ("/v1/chat/completions", "/chat/completions")
 _MODELS = ("/v1/models", "/models")
 _MESSAGES = ("/v1/messages", "/messages")
-_EPS = 0.0005  # tokens due within half a millisecond go out in the same write
+_clock = time.monotonic
+"""The simulator's clock. Not ``loop.time()``: uvloop's is read once per loop turn and
+kept in whole milliseconds, so a reply timed against it could leave up to a millisecond
+before the profile says (a measured latency shorter than the one simulated)."""
+
+
+async def _sleep_until(t: float) -> None:
+    """Return at ``_clock() >= t``, never before (uvloop rounds a timer to the nearest
+    millisecond, so it can fire early: the rest is slept again)."""
+    while (left := t - _clock()) > 0:
+        await asyncio.sleep(left)
 
 
 @dataclass
@@ -161,7 +171,7 @@ class Simulator:
             ) from exc
         sock = self._server.sockets[0]
         self.host, self.port = host, sock.getsockname()[1]
-        now = loop.time()
+        now = _clock()
         p = self.profile
         self._limiter = RateLimiter(p.rpm, p.tpm, now)
         if p.stall_at_s is not None and p.stall_ms > 0:
@@ -333,7 +343,7 @@ class Simulator:
     ) -> None:
         delay = plan.duration_s
         if delay > 0:
-            await asyncio.sleep(delay)
+            await _sleep_until(_clock() + delay)
             await self._unstalled()
         self._served(plan)
         self._send(conn, 200, dialect.whole(plan, int(time.time())), headers)
@@ -341,25 +351,24 @@ class Simulator:
     async def _stream(
         self, conn: Connection, plan: Plan, headers: list[tuple[str, str]], render: Any
     ) -> None:
-        loop = asyncio.get_running_loop()
         by = self.stats.by_status
         by[200] = by.get(200, 0) + 1
         conn.start_stream(headers)
         tokens, gaps, n = plan.tokens, plan.gaps_s, len(plan.tokens)
-        due = loop.time() + plan.ttft_s
+        due = _clock() + plan.ttft_s
         i = 0
         batch = [render.role()]
         stall_start, stall_end = self._stall
         while i < n:
-            now = loop.time()
-            if due > now + _EPS:
-                await asyncio.sleep(due - now)
-                now = loop.time()
+            # never before a token is due (a latency measured against the profile may
+            # come out later, never shorter); the tokens due by then go out in one write
+            await _sleep_until(due)
+            now = _clock()
             if stall_start <= now < stall_end:
-                await asyncio.sleep(stall_end - now)
-                now = loop.time()
+                await _sleep_until(stall_end)
+                now = _clock()
             start = i
-            while i < n and due <= now + _EPS:
+            while i < n and due <= now:
                 batch.append(render.token(tokens[i]))
                 if i < n - 1:
                     due += gaps[i]
@@ -383,8 +392,7 @@ class Simulator:
 
     # -- capacity, queue, stall ---------------------------------------------------------
     def _now(self) -> float:
-        assert self._loop is not None
-        return self._loop.time()
+        return _clock()
 
     def _try_enqueue(
         self, conn: Connection, headers: list[tuple[str, str]], dialect: _Dialect
@@ -433,6 +441,5 @@ class Simulator:
 
     async def _unstalled(self) -> None:
         start, end = self._stall
-        now = self._now()
-        if start <= now < end:
-            await asyncio.sleep(end - now)
+        if start <= _clock() < end:
+            await _sleep_until(end)
