@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
+from sqlalchemy import event
 
 from pilotgate._cli import cli
 from pilotgate.records import Case
@@ -101,3 +105,110 @@ def test_store_prune_cli(tmp_path: Path) -> None:
     assert doc["schema"] == "pilotgate.store-prune/1" and doc["interactions"] == 20
     bad = CliRunner().invoke(cli, ["store", "prune", "--before", "last week", "--store", url])
     assert bad.exit_code != 0
+
+
+def _random_store(store: Store, seed: int) -> None:
+    """Seeded: three features, sessions shared across features and across the cut, steps
+    with and without a stored session, feedback naming stored ids and ghosts."""
+    rng = random.Random(seed)
+    inter, fb, steps = [], [], []
+    for k in range(300):
+        iid = f"i{k}"
+        ts = T0 + timedelta(hours=rng.randrange(0, 20 * 24))
+        inter.append({"id": iid, "ts": ts, "feature": rng.choice("abc"), "version": "v1",
+                      "session_id": rng.choice([None, f"s{rng.randrange(60)}"]),
+                      "input": f"q {iid}", "output": "a"})  # fmt: skip
+        for _ in range(rng.randrange(3)):
+            fts = ts + timedelta(minutes=rng.randrange(1, 3000))
+            fb.append({"interaction_id": iid, "ts": fts, "accepted": rng.random() < 0.5})
+    for k in range(40):
+        fts = T0 + timedelta(hours=rng.randrange(0, 20 * 24))
+        fb.append({"interaction_id": f"ghost{k}", "ts": fts, "accepted": False})
+    for k in range(200):
+        sid = f"s{rng.randrange(70)}"  # s60..s69 name no interaction
+        steps.append({"session_id": sid, "ts": T0 + timedelta(hours=rng.randrange(0, 480)),
+                      "name": f"step{k}"})  # fmt: skip
+    store.add_interactions(inter)
+    store.add_feedback(fb)
+    store.add_steps(steps)
+
+
+def _expected(
+    store: Store, cut: datetime, feature: str | None, kept: set[str]
+) -> tuple[set[str], set[str], set[str]]:
+    """The retention rule, in Python: (interactions, feedback, steps) ids that remain."""
+    inter = list(store.interactions())
+    covered = {str(r["id"]) for r in inter
+               if r["ts"] < cut and (feature is None or r["feature"] == feature)}  # fmt: skip
+    doomed = covered - kept
+    ids = {str(r["id"]) for r in inter}
+    fb_left = set()
+    for r in store.feedback():
+        iid = str(r["interaction_id"])
+        orphan_gone = feature is None and iid not in ids and r["ts"] < cut
+        if iid not in doomed and not orphan_gone:
+            fb_left.add(str(r["id"]))
+    by_session: dict[str, set[str]] = {}
+    for r in inter:
+        if r["session_id"] is not None:
+            by_session.setdefault(str(r["session_id"]), set()).add(str(r["id"]))
+    steps_left = set()
+    for r in store.steps():
+        sid = str(r["session_id"])
+        if r["ts"] >= cut:
+            steps_left.add(str(r["id"]))
+        elif feature is not None:
+            mine = by_session.get(sid, set())
+            if not (mine & doomed) or mine - doomed:  # untouched, or still alive
+                steps_left.add(str(r["id"]))
+    return ids - doomed, fb_left, steps_left
+
+
+@pytest.mark.parametrize(("seed", "feature"), [(1, None), (2, "a"), (3, "b"), (4, None)])
+def test_prune_leaves_exactly_what_the_rule_keeps(
+    store: Store, seed: int, feature: str | None
+) -> None:
+    _random_store(store, seed)
+    rng = random.Random(seed)
+    cut = T0 + timedelta(days=rng.randrange(3, 17), hours=rng.randrange(24))
+    kept = {f"i{rng.randrange(300)}" for _ in range(25)}
+    cases = [Case(id=f"c{x}", input="q", source="production", origin={"interaction_id": x})
+             for x in sorted(kept)]  # fmt: skip
+    store.save_eval_set("prod", [c.model_dump() for c in cases])
+    want_i, want_f, want_s = _expected(store, cut, feature, kept)
+    n_i, n_f, n_s = (
+        len(list(store.interactions())),
+        len(list(store.feedback())),
+        len(list(store.steps())),
+    )
+    dry = prune(store, cut, feature=feature, keep_cases=True, dry_run=True)
+    res = prune(store, cut, feature=feature, keep_cases=True)
+    assert dry.to_json() | {"dry_run": True} == res.to_json() | {"dry_run": True}
+    assert {str(r["id"]) for r in store.interactions()} == want_i
+    assert {str(r["id"]) for r in store.feedback()} == want_f
+    assert {str(r["id"]) for r in store.steps()} == want_s
+    assert (res.interactions, res.feedback, res.steps) == (
+        n_i - len(want_i), n_f - len(want_f), n_s - len(want_s)
+    )  # fmt: skip
+    assert res.interactions > 0 and res.kept_for_cases > 0  # the seeds exercise both
+
+
+def test_prune_sends_no_row_by_row_anti_join(store: Store) -> None:
+    """``NOT IN (SELECT ...)``: PostgreSQL checks it row by row against every stored id once
+    the ids outgrow ``work_mem`` (a dry run at 1M interactions had not ended after 10
+    minutes); the prune sends set-based statements only, and lists no ids."""
+    _fill(store)
+    sent: list[str] = []
+
+    def record(_c: Any, _cur: Any, statement: str, params: Any, *_: Any) -> None:
+        sent.append(" ".join(statement.split()).upper())
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        prune(store, CUT, dry_run=True)
+        prune(store, CUT, feature="a")
+        prune(store, CUT)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
+    assert sent and not [q for q in sent if "NOT IN (SELECT" in q or " IN (__[POSTCOMPILE" in q]
+    assert not [q for q in sent if " IN (" in q and "INTERACTION_ID IN" in q]

@@ -8,12 +8,22 @@ keeps the interactions (and their feedback) that an eval-set case was built from
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import (
+    Column,
+    MetaData,
+    String,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from pilotgate.store import _schema as t
@@ -25,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PruneResult", "prune"]
 
-_CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
+_CHUNK = 500  # kept ids per insert
 
 
 @dataclass(frozen=True)
@@ -56,9 +66,26 @@ def _case_interaction_ids(store: Store) -> set[str]:
     return ids
 
 
-def _chunks(ids: list[str]) -> Iterator[list[str]]:
-    for i in range(0, len(ids), _CHUNK):
-        yield ids[i : i + _CHUNK]
+def _kept_table(conn: Any, ids: set[str]) -> Table:
+    """A temporary table of the ids kept for eval-set cases (dropped at commit on
+    PostgreSQL; SQLite's lives until the connection closes, so it is dropped by hand)."""
+    kept = Table(
+        "pilotgate_prune_kept",
+        MetaData(),
+        Column("id", String(200), primary_key=True),
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="DROP",
+    )
+    kept.drop(conn, checkfirst=True)
+    kept.create(conn)
+    rows = [{"id": x} for x in sorted(ids)]
+    for k in range(0, len(rows), _CHUNK):
+        conn.execute(insert(kept), rows[k : k + _CHUNK])
+    return kept
+
+
+def _count(conn: Any, table: Any, cond: ColumnElement[bool]) -> int:
+    return int(conn.execute(select(func.count()).select_from(table).where(cond)).scalar_one())
 
 
 def prune(
@@ -75,53 +102,69 @@ def prune(
     steps before the date of sessions whose interactions were deleted and that have none left.
     Without ``feature``, feedback before the date that names no stored interaction goes too.
     Runs, eval sets, reviews and keys stay. One transaction: all or nothing.
+
+    Every statement is set-based (semi- and anti-joins the database plans as it likes), so
+    a prune costs about what the rows it deletes cost, whatever the store holds: ids are
+    never listed in Python, and no ``NOT IN (subquery)`` (which PostgreSQL evaluates row by
+    row against every stored id once the ids outgrow ``work_mem``) is ever sent.
     """
     cutoff = to_utc(before)
     i, f, s = t.interactions, t.feedback, t.steps
-    cond: ColumnElement[bool] = i.c.ts < cutoff
-    if feature is not None:
-        cond = and_(cond, i.c.feature == feature)
-    kept = _case_interaction_ids(store) if keep_cases else set()
+    kept_ids = _case_interaction_ids(store) if keep_cases else set()
     if not dry_run:  # rollups first: they keep the pruned hours' figures
         refresh_rollups(store)
     with store.engine.begin() as conn:
         if not dry_run:
             mark_pruned(conn, _pruned_features(conn, feature), cutoff)
-        rows = conn.execute(select(i.c.id, i.c.session_id).where(cond)).all()
-        doomed = [str(r.id) for r in rows if str(r.id) not in kept]
-        n_kept = len(rows) - len(doomed)
-        sessions = {str(r.session_id) for r in rows if r.session_id is not None}
+        kept = _kept_table(conn, kept_ids) if kept_ids else None
+
+        def old(x: Any) -> ColumnElement[bool]:
+            """``x``'s rows the rule covers (before the date, of the feature)."""
+            c: ColumnElement[bool] = x.c.ts < cutoff
+            return c if feature is None else and_(c, x.c.feature == feature)
+
+        def doomed(x: Any) -> ColumnElement[bool]:
+            """``x``'s rows that go: covered, and not kept for a case."""
+            if kept is None:
+                return old(x)
+            return and_(old(x), ~exists().where(kept.c.id == x.c.id))
+
+        n_old = _count(conn, i, old(i))
+        n_doomed = n_old if kept is None else _count(conn, i, doomed(i))
+        # steps first: a session's fate is judged while its interactions are all there
         if feature is None:
             step_cond: ColumnElement[bool] = s.c.ts < cutoff
-            n_steps = conn.execute(
-                select(func.count()).select_from(s).where(step_cond)
-            ).scalar_one()
-            if not dry_run:
-                conn.execute(delete(s).where(step_cond))
         else:
-            n_steps = _prune_feature_steps(conn, sorted(sessions), set(doomed), cutoff, dry_run)
-        n_fb = 0
-        for part in _chunks(doomed):
-            q = f.c.interaction_id.in_(part)
-            n_fb += conn.execute(select(func.count()).select_from(f).where(q)).scalar_one()
-            if not dry_run:
-                conn.execute(delete(f).where(q))
-                conn.execute(delete(i).where(i.c.id.in_(part)))
-        if feature is None:  # feedback naming no stored interaction: judged by its own date
-            orphan = and_(
-                f.c.ts < cutoff, f.c.interaction_id.not_in(select(i.c.id).scalar_subquery())
+            gone, other = i.alias("gone"), i.alias("other")
+            step_cond = and_(
+                s.c.ts < cutoff,
+                exists().where(gone.c.session_id == s.c.session_id, doomed(gone)),
+                ~exists().where(other.c.session_id == s.c.session_id, ~doomed(other)),
             )
-            n_fb += conn.execute(select(func.count()).select_from(f).where(orphan)).scalar_one()
+        n_steps = _count(conn, s, step_cond)
+        fb_cond = exists().where(i.c.id == f.c.interaction_id, doomed(i))
+        n_fb = _count(conn, f, fb_cond)
+        if not dry_run:
+            conn.execute(delete(s).where(step_cond))
+            conn.execute(delete(f).where(fb_cond))
+            conn.execute(delete(i).where(doomed(i)))
+        if feature is None:  # feedback naming no stored interaction: judged by its own date
+            # (in a dry run the interactions about to go still name theirs: that feedback
+            # was counted above, and only true orphans are counted here either way)
+            orphan = and_(f.c.ts < cutoff, ~exists().where(i.c.id == f.c.interaction_id))
+            n_fb += _count(conn, f, orphan)
             if not dry_run:
                 conn.execute(delete(f).where(orphan))
+        if kept is not None and store.dialect != "postgresql":
+            kept.drop(conn)
     return PruneResult(
         before=cutoff.isoformat(),
         feature=feature,
         dry_run=dry_run,
-        interactions=len(doomed),
+        interactions=n_doomed,
         feedback=int(n_fb),
         steps=int(n_steps),
-        kept_for_cases=n_kept,
+        kept_for_cases=n_old - n_doomed,
     )
 
 
@@ -130,27 +173,3 @@ def _pruned_features(conn: Any, feature: str | None) -> list[str]:
         return [feature]
     rolled = select(t.rollup_interactions.c.feature).distinct()
     return [str(f) for f in conn.execute(rolled).scalars()]
-
-
-def _prune_feature_steps(
-    conn: Any, sessions: list[str], doomed: set[str], cutoff: datetime, dry_run: bool
-) -> int:
-    """Steps before ``cutoff`` of the given sessions that keep no interaction after the prune.
-
-    Judged before anything is deleted (so a dry run counts the same): a session stays alive
-    while it has an interaction outside ``doomed`` (a later one, another feature's, or one
-    kept for an eval-set case).
-    """
-    i, s = t.interactions, t.steps
-    n = 0
-    for part in _chunks(sessions):
-        pairs = conn.execute(select(i.c.session_id, i.c.id).where(i.c.session_id.in_(part)))
-        live = {str(sid) for sid, iid in pairs if str(iid) not in doomed}
-        gone = [x for x in part if x not in live]
-        if not gone:
-            continue
-        q = and_(s.c.session_id.in_(gone), s.c.ts < cutoff)
-        n += conn.execute(select(func.count()).select_from(s).where(q)).scalar_one()
-        if not dry_run:
-            conn.execute(delete(s).where(q))
-    return n
