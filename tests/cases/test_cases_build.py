@@ -319,3 +319,55 @@ def test_model_embeddings_are_cached_in_the_store(store: Store) -> None:
     second = build_eval_set(store, "e", spec, save=False)
     assert _CountingEmbedder.embedded == 0  # every vector came from the store
     assert [c.id for c in first.cases] == [c.id for c in second.cases]
+
+
+class _NoMemo(dict[str, str]):
+    """A ``_Picker._seen`` that never remembers: every copy is redacted, embedded, judged."""
+
+    def __contains__(self, key: object) -> bool:
+        return False
+
+    def __setitem__(self, key: str, value: str) -> None:
+        pass
+
+
+@pytest.mark.parametrize("threshold", [0.92, 1.0])
+def test_repeated_texts_are_judged_once_with_the_same_outcome(
+    store: Store, monkeypatch: pytest.MonkeyPatch, threshold: float
+) -> None:
+    """A feature with few distinct inputs (buttons, canned questions): a text is prepared a
+    few times at most, not once per row, and the cases, their order and every removal count
+    are what judging each copy afresh gives."""
+    import pilotgate.cases._build as b
+
+    syn = synthetic_production(400, seed=5)
+    base = [r["input"] for r in syn.interactions[:40]] + ["", "   "]
+    rows = [{**r, "input": base[k % len(base)]} for k, r in enumerate(syn.interactions)]
+    store.add_interactions(rows)
+    store.add_feedback(syn.feedback)
+    weights = {"uniform": 1, "stratified": 1, "failures": 1}
+    spec = BuildSpec(size=120, weights=weights, seed=3, dedup_threshold=threshold)
+    prepared: list[int] = []
+    real = b._Picker._prepare
+
+    def counting(self: Any, order: Any, start: int, batch: int = 256) -> None:
+        before = len(self._prepared)
+        real(self, order, start, batch)
+        prepared.append(len(self._prepared) - before)
+
+    monkeypatch.setattr(b._Picker, "_prepare", counting)
+    memo = build_eval_set(store, "m", spec, save=False)
+    n_memo = sum(prepared)
+    prepared.clear()
+    real_init = b._Picker.__init__
+
+    def no_memo(self: Any, *a: Any, **k: Any) -> None:
+        real_init(self, *a, **k)
+        self._seen = _NoMemo()
+
+    monkeypatch.setattr(b._Picker, "__init__", no_memo)
+    fresh = build_eval_set(store, "m", spec, save=False)
+    assert [c.model_dump() for c in memo.cases] == [c.model_dump() for c in fresh.cases]
+    assert memo.removed == fresh.removed and sum(memo.removed.values()) > 300
+    # a text waiting in one strategy's batch can be prepared again for another strategy
+    assert n_memo <= 4 * len(base) and 2 * n_memo < sum(prepared), (n_memo, sum(prepared))

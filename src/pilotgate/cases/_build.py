@@ -237,6 +237,10 @@ class _Picker:
             {"text": 0, "embedding": 0, "empty": 0, "dropped_by_reviewer": 0}
         )
         self._prepared: dict[int, tuple[str, F32]] = {}
+        # raw text -> why its first copy was not chosen ("text" when it was): every later
+        # copy gets the same verdict without being redacted and embedded again (a feature
+        # with few distinct inputs otherwise re-prepared each of its rows)
+        self._seen: dict[str, str] = {}
 
     def run(self, quotas: Mapping[str, int]) -> list[tuple[int, str]]:
         chosen: list[tuple[int, str]] = []
@@ -257,42 +261,62 @@ class _Picker:
 
     def _take(self, s: str, chosen: list[tuple[int, str]]) -> bool:
         order = self.orders[s]
+        texts = self.pool.texts
+        seen = self._seen
         while self.pos[s] < len(order):
             i = int(order[self.pos[s]])
             self.pos[s] += 1
             if i in self.examined:
                 continue
-            if i not in self._prepared:
-                self._prepare(order, self.pos[s] - 1)
             self.examined.add(i)
-            key, vec = self._prepared.pop(i)
             if self.dropped and str(self.pool.rows[i]["id"]) in self.dropped:
+                self._prepared.pop(i, None)
                 self.removed["dropped_by_reviewer"] += 1
                 continue
+            raw = texts[i]
+            if raw in seen:  # the same text again: judged as its first copy was
+                self._prepared.pop(i, None)
+                self.removed[seen[raw]] += 1
+                continue
+            if i not in self._prepared:
+                self._prepare(order, self.pos[s] - 1)
+            key, vec = self._prepared.pop(i)
             if not key:
+                seen[raw] = "empty"
                 self.removed["empty"] += 1
                 continue
             reason, _ = self.dedup.check(key, vec)
             if reason is not None:
+                seen[raw] = reason
                 self.removed[reason] += 1
                 continue
             self.dedup.add(key, vec)
+            seen[raw] = "text"  # a later copy is a duplicate of this case's text
             chosen.append((i, s))
             return True
         return False
 
     def _prepare(self, order: I64, start: int, batch: int = 256) -> None:
-        """Redact and embed the next unexamined candidates of ``order`` in one batch."""
-        todo: list[int] = []
-        for j in order[start:]:
-            j = int(j)
-            if j not in self._prepared and j not in self.examined:
-                todo.append(j)
+        """Redact and embed the next unexamined candidates of ``order`` in one batch (a text
+        already judged, or already in the batch, is not prepared again)."""
+        texts = self.pool.texts
+        first = int(order[start])  # the candidate being judged (already marked examined)
+        todo = [first]
+        batch_texts = {texts[first]}
+        for j in order[start + 1 :]:
             if len(todo) >= batch:
                 break
-        texts = [normalise_text(self.redactor.text(self.pool.texts[j], count=False)) for j in todo]
-        vecs = self.embedder.embed(texts)
-        for j, text, vec in zip(todo, texts, vecs, strict=True):
+            j = int(j)
+            raw = texts[j]
+            if j in self._prepared or j in self.examined or raw in self._seen:
+                continue
+            if raw in batch_texts:
+                continue
+            batch_texts.add(raw)
+            todo.append(j)
+        norm = [normalise_text(self.redactor.text(texts[j], count=False)) for j in todo]
+        vecs = self.embedder.embed(norm)
+        for j, text, vec in zip(todo, norm, vecs, strict=True):
             self._prepared[j] = (text, vec)
 
 
