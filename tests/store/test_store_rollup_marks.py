@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from pilotgate.errors import StoreError
+from pilotgate.records import FeedbackRecord
 from pilotgate.store import Store
 from pilotgate.store.rollups import refresh_rollups
 
@@ -107,3 +108,80 @@ def test_another_connection_still_marks_through_the_trigger(tmp_path: Path) -> N
         features = sorted({m[0] for m in _table(other, "rollup_dirty")})
         assert features == ["a", "b", "c"]
         assert _trigger_sql(other) is not None
+
+
+def _feedback(ids: range, feature: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "interaction_id": f"{feature}-{k}",
+            "ts": T0 + timedelta(minutes=17 * k + 1),
+            "accepted": k % 3 != 0,
+            "dwell_ms": 100.0 * k,
+            **({"id": f"fb-{feature}-{k % 5}", "edited_output": f"e{k}"} if k % 2 else {}),
+        }
+        for k in ids
+    ]
+
+
+def _feedback_triggers(store: Store) -> list[tuple[Any, ...]]:
+    return _table(store, "sqlite_master WHERE name LIKE 'trg_rollup_feedback%'")
+
+
+def test_feedback_upsert_marks_and_stores_as_the_row_triggers_do(tmp_path: Path) -> None:
+    from pilotgate.store import _schema
+
+    with _open(tmp_path, "bulk") as bulk, _open(tmp_path, "rows") as rows:
+        triggers = _feedback_triggers(bulk)
+        assert len(triggers) == 2 and triggers == _feedback_triggers(rows)
+        for store in (bulk, rows):
+            store.add_interactions(_rows(range(0, 60), "a") + _rows(range(5), "b"))
+            refresh_rollups(store)  # no marks left: what follows marks only feedback's hours
+        # repeated ids in a batch and across batches (the last copy wins), feedback of an
+        # interaction that is not stored, and a batch that only updates
+        batches = [
+            _feedback(range(0, 30), "a")
+            + _feedback(range(3), "b")
+            + _feedback(range(900, 901), "z"),
+            _feedback(range(20, 50), "a"),
+            _feedback(range(20, 50), "a"),
+        ]
+        written = []
+        for batch in batches:
+            written.append(bulk.add_feedback(batch))  # one executemany, marks once
+            fb = [FeedbackRecord.model_validate(r) for r in batch]
+            rows_of = [bulk_row(r) for r in fb]
+            rows._insert(_schema.feedback, rows_of, upsert=True)  # SQLAlchemy, row triggers
+        assert written == [len(batches[0]), 30, 30]
+        assert _table(bulk, "feedback") == _table(rows, "feedback")
+        marks = _table(bulk, "rollup_dirty")
+        assert marks == _table(rows, "rollup_dirty") and {m[0] for m in marks} == {"a", "b"}
+        assert _feedback_triggers(bulk) == triggers  # back, as they were
+        assert refresh_rollups(bulk) == refresh_rollups(rows) == len(marks)
+        for name in ("rollup_feedback", "rollup_feedback_day", "rollup_rejections"):
+            assert _table(bulk, name) == _table(rows, name), name
+
+
+def bulk_row(rec: Any) -> dict[str, Any]:
+    """A feedback row as ``Store.add_feedback`` builds it before writing."""
+    from pilotgate._interaction_rows import derive_id
+    from pilotgate.store._types import to_utc
+
+    d = rec.model_dump(exclude={"kind"})
+    d["ts"] = to_utc(d["ts"])
+    if not d["id"]:
+        d["id"] = derive_id("fb", rec.interaction_id, d["ts"].isoformat(), rec.accepted)
+    d["project"] = "default"
+    return dict(d)
+
+
+def test_a_failed_feedback_upsert_keeps_the_triggers_and_writes_nothing(tmp_path: Path) -> None:
+    with _open(tmp_path, "fbfail") as store:
+        store.add_interactions(_rows(range(3), "a"))
+        refresh_rollups(store)
+        triggers = _feedback_triggers(store)
+        bad = _feedback(range(2), "a")
+        bad[1]["comment"] = "\ud800"  # a lone surrogate: SQLite cannot bind it
+        with pytest.raises(UnicodeEncodeError):  # mid-batch, after the triggers were dropped
+            store.add_feedback(bad)
+        assert _feedback_triggers(store) == triggers
+        assert _table(store, "feedback") == [] and _table(store, "rollup_dirty") == []

@@ -250,10 +250,12 @@ def _warm_store_imports(url: str) -> None:
         from sqlalchemy.engine import make_url
 
         import pilotgate.errors
-        import pilotgate.ingest  # validation and per-record fate
         import pilotgate.records
         import pilotgate.redact  # pseudonyms
         import pilotgate.store  # noqa: F401
+
+        # validation and per-record fate (names, not the package: it loads them lazily)
+        from pilotgate.ingest import InvalidRecord, store_batch, validate_record  # noqa: F401
         from pilotgate.store import normalise_url
 
         dialect = make_url(normalise_url(url)).get_dialect()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pilotgate.errors import ConfigError
+from pilotgate.redact._classes import DIGITS, LETTERS
 from pilotgate.redact._detect import BUILTIN_KINDS, SEPARATORS, Detector, builtin_detectors
 from pilotgate.redact._pseudonym import Pseudonymiser
 
@@ -100,6 +101,8 @@ class Redactor:
         digit_dets = [max(d.min_digits, 1) for d in self.detectors if d.needs_digit]
         self._digit_gate = min(digit_dets, default=0)
         """Fewest digits any digit detector needs (0: none of them is on)."""
+        self._quick = quick_gate(self._needs, self._digit_gate) if self._gated else None
+        """The one-pass pre-check of ASCII text (:func:`quick_gate`); None: not gated."""
 
     @property
     def kinds(self) -> list[str]:
@@ -111,8 +114,13 @@ class Redactor:
         return Redaction(self._text(text, counts), counts)
 
     def _text(self, text: str, counts: dict[str, int]) -> str:
-        # Most texts hold nothing to redact: one digit count (from a letters/digits map of
-        # ASCII text) and a few substring tests answer that before any regex runs.
+        # Most texts hold nothing to redact. For ASCII text one pass that keeps only the
+        # digits and the marks (:func:`quick_gate`) usually proves it; otherwise one digit
+        # count (from a letters/digits map) and a few substring tests answer that before
+        # any regex runs.
+        quick = self._quick
+        if quick is not None and quick_skip(quick, self._digit_gate, text):
+            return text
         shape = None
         if not self._digit_gate:
             digits = 0
@@ -197,6 +205,59 @@ _FIELDS = {
     "feedback": ("edited_output", "comment"),
     "step": ("metadata",),
 }
+
+
+_RARE = frozenset(b"QZJXKqzjx")
+"""Letters rare enough in prose to stand for a need that holds one."""
+
+
+def quick_gate(needs: Iterable[str], digit_gate: int) -> tuple[bytes, tuple[str, ...]] | None:
+    """The one-pass pre-check of a gated redactor, for ASCII text.
+
+    Each need is stood for by one of its bytes, its *mark*: a byte that is no letter,
+    digit, space or common punctuation, else a letter rare in prose (``AKIA`` by ``K``).
+    A need without one (``ecret``, ``ECRET``) is tested as a substring. Returns the bytes
+    to delete from a text so that only its marks and (with a ``digit_gate``: the fewest
+    digits any digit detector needs) its ASCII digits are left, and the needs tested as
+    substrings. A text whose remains are no mark and fewer digits than the gate, and which
+    holds none of those needs, holds no need at all (each need holds its mark) and too
+    few digits for any digit detector: the full pre-check would skip it too. None when a
+    need is not ASCII (the full pre-check is then the only one).
+    """
+    marks: set[int] = set()
+    direct: list[str] = []
+    for need in needs:
+        if not need.isascii():
+            return None
+        mark = min(need.encode("ascii"), key=_mark_rank, default=None)
+        if mark is None or _mark_rank(mark) > 1:
+            direct.append(need)
+        else:
+            marks.add(mark)
+    keep = marks | set(DIGITS) if digit_gate else marks
+    return bytes(b for b in range(256) if b not in keep), tuple(dict.fromkeys(direct))
+
+
+def quick_skip(quick: tuple[bytes, tuple[str, ...]], digit_gate: int, text: str) -> bool:
+    """True when :func:`quick_gate`'s pre-check proves ``text`` holds nothing to redact.
+
+    False says nothing either way (the full pre-check decides): text outside ASCII, a
+    mark, or enough digits.
+    """
+    if not text.isascii():
+        return False
+    kept = text.encode("ascii").translate(None, quick[0])
+    if kept and not (len(kept) < digit_gate and kept.isdigit()):
+        return False
+    return not _has_any(text, quick[1])
+
+
+def _mark_rank(b: int) -> int:
+    if b in _RARE:
+        return 1
+    if b in LETTERS or b in DIGITS or b in b" \t\n\r.,;!?'\"":
+        return 2
+    return 0
 
 
 def _has_any(text: str, needs: tuple[str, ...]) -> bool:

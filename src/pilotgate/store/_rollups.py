@@ -18,6 +18,7 @@ for values ≥ 1 ms; stated as ``rel_error_max`` beside every such percentile).
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -43,6 +44,7 @@ __all__ = [
     "REL_ERROR",
     "ROLLUP_TRIGGERED",
     "dirty_marks",
+    "feedback_marks_once",
     "marks_once",
     "after_bulk_write",
     "SCALE",
@@ -104,6 +106,44 @@ def marks_once(raw: Any, table: str) -> Iterator[None]:
         (-1 if top is None else top,),
     )
     raw.execute(row[0])
+
+
+#: the SQLite triggers of feedback (migration 0013): an insert and an update both mark the
+#: (feature, hour) of the interaction the row names
+_FEEDBACK_TRIGGERS = ("trg_rollup_feedback_ins", "trg_rollup_feedback_upd")
+
+
+@contextmanager
+def feedback_marks_once(raw: Any, interaction_ids: Iterable[str]) -> Iterator[None]:
+    """:func:`marks_once` for an upsert of feedback naming ``interaction_ids``.
+
+    Every row of such an upsert is inserted or updated, and each of the two triggers
+    would mark the (feature, hour) of the interactions with the row's ``interaction_id``
+    (of any project): here both are dropped inside the caller's write transaction, and
+    on leaving those marks are made in one statement and the triggers are back, from
+    their own ``sqlite_master`` text. Without the triggers nothing is marked, as before.
+    """
+    if not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")
+    found = raw.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?)",
+        _FEEDBACK_TRIGGERS,
+    ).fetchall()
+    for name, _sql in found:
+        raw.execute(f"DROP TRIGGER {name}")
+    yield
+    if not found:
+        return
+    hour = hour_sql("sqlite", "i.ts")
+    raw.execute(
+        f"INSERT INTO rollup_dirty (feature, hour, gen) "
+        f"SELECT DISTINCT i.feature, {hour}, 1 FROM interactions i "
+        "WHERE i.id IN (SELECT value FROM json_each(?)) "
+        "ON CONFLICT (feature, hour) DO NOTHING",
+        (json.dumps(sorted(set(interaction_ids))),),
+    )
+    for _name, sql in found:
+        raw.execute(sql)
 
 
 #: |decoded - exact| <= REL_ERROR * (exact + 1): half a bucket in ln(x + 1) space.
@@ -334,12 +374,13 @@ def _recompute(
         )
     hour = hour_sql(dialect, "i.ts")
     only = "" if in_hours is None else f" AND {hour} IN ({in_hours})"
+    rows = _range_rows(conn, dialect, only, params)
     conn.execute(
         text(
             f"INSERT INTO rollup_interactions (feature, version, hour, bucket, n, errors) "
             f"SELECT i.feature, i.version, {hour} AS h, {bucket_sql('i.latency_ms')} AS b, "
             f"COUNT(*), SUM(CASE WHEN i.error IS NOT NULL THEN 1 ELSE 0 END) "
-            f"FROM interactions i WHERE i.feature = :f AND i.ts >= :lo AND i.ts < :hi{only} "
+            f"FROM {rows} i WHERE i.feature = :f AND i.ts >= :lo AND i.ts < :hi{only} "
             f"GROUP BY i.feature, i.version, h, b"
         ),
         params,
@@ -352,15 +393,47 @@ def _recompute(
             f"COUNT(*), SUM(CASE WHEN fb.accepted THEN 1 ELSE 0 END), "
             f"SUM(CASE WHEN NOT fb.accepted THEN 1 ELSE 0 END), "
             f"SUM(CASE WHEN fb.edited_output IS NOT NULL THEN 1 ELSE 0 END) "
-            f"FROM interactions i JOIN feedback fb "
+            f"FROM {rows} i JOIN feedback fb "
             f"ON fb.interaction_id = i.id AND {_NO_INDEX[dialect]}fb.project = i.project "
             f"WHERE i.feature = :f AND i.ts >= :lo AND i.ts < :hi{only} "
             f"GROUP BY i.feature, i.version, h, b"
         ),
         params,
     )
-    _recompute_tokens(conn, dialect, only, params)
+    _recompute_tokens(conn, dialect, only, params, rows)
+    if rows != "interactions":
+        conn.exec_driver_sql(f"DROP TABLE {rows}")
     return recompute_rejections(conn, hour, only, params, elsewhere=elsewhere, bulk=bulk)
+
+
+_RANGE_ROWS = "temp.pilotgate_rollup_rows"
+_RANGE_COLUMNS = (
+    "id, project, feature, version, ts, latency_ms, error, tokens_in, tokens_out, metadata"
+)
+"""Every column of ``interactions`` the three rollup queries of :func:`_recompute` read."""
+
+
+def _range_rows(conn: Connection, dialect: str, only: str, params: dict[str, Any]) -> str:
+    """Where the rollup queries of one recompute read the range's interactions from.
+
+    On SQLite, the columns they read copied once into a temporary table: an interaction
+    of kilobytes keeps its later columns (``latency_ms``, the tokens, ``metadata``,
+    ``project``) on overflow pages past ``input`` and ``output``, which each of the three
+    queries would walk again for every row (~3 µs a row each). PostgreSQL reads the table.
+    """
+    if dialect != "sqlite":
+        return "interactions"
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_RANGE_ROWS}")
+    # columns without a type: every value is kept exactly as stored (no affinity)
+    conn.exec_driver_sql(f"CREATE TABLE {_RANGE_ROWS} ({_RANGE_COLUMNS})")
+    conn.execute(
+        text(
+            f"INSERT INTO {_RANGE_ROWS} SELECT {_RANGE_COLUMNS} FROM interactions i "
+            f"WHERE i.feature = :f AND i.ts >= :lo AND i.ts < :hi{only}"
+        ),
+        params,
+    )
+    return _RANGE_ROWS
 
 
 #: the hourly histogram tables summed per day, and the columns they sum (migration 0016)
@@ -404,7 +477,9 @@ def model_sql(dialect: str, alias: str = "i") -> str:
     return f"CAST(json_extract({alias}.metadata, '$.\"model\"') AS TEXT)"
 
 
-def _recompute_tokens(conn: Connection, dialect: str, only: str, params: dict[str, Any]) -> None:
+def _recompute_tokens(
+    conn: Connection, dialect: str, only: str, params: dict[str, Any], rows: str = "interactions"
+) -> None:
     hour, model = hour_sql(dialect, "i.ts"), model_sql(dialect)
     conn.execute(
         text(
@@ -413,7 +488,7 @@ def _recompute_tokens(conn: Connection, dialect: str, only: str, params: dict[st
             f"SELECT i.feature, i.version, {hour} AS h, {model} AS m, COUNT(*), "
             f"SUM(CASE WHEN i.tokens_in IS NOT NULL OR i.tokens_out IS NOT NULL "
             f"THEN 1 ELSE 0 END), SUM(i.tokens_in), SUM(i.tokens_out) "
-            f"FROM interactions i WHERE i.feature = :f AND i.ts >= :lo AND i.ts < :hi{only} "
+            f"FROM {rows} i WHERE i.feature = :f AND i.ts >= :lo AND i.ts < :hi{only} "
             f"GROUP BY i.feature, i.version, h, m"
         ),
         params,

@@ -37,7 +37,7 @@ from pilotgate.records import FeedbackRecord, InteractionRecord, StepRecord
 from pilotgate.store import _schema as t
 from pilotgate.store._engine import make_engine, migrate, safe_url
 from pilotgate.store._fast import pg_copy_row_maker, row_maker, tune_sqlite
-from pilotgate.store._rollups import ROLLUP_TRIGGERED, marks_once
+from pilotgate.store._rollups import ROLLUP_TRIGGERED, feedback_marks_once, marks_once
 from pilotgate.store._schema import DEFAULT_PROJECT
 from pilotgate.store._types import to_utc
 
@@ -421,7 +421,32 @@ class Store:
                 d["id"] = derive_id("fb", rec.interaction_id, d["ts"].isoformat(), rec.accepted)
             d["project"] = proj
             rows.append(d)
+        if self.dialect == "sqlite" and rows:
+            return self._upsert_feedback_sqlite(rows)
         return self._insert(t.feedback, rows, upsert=True)
+
+    def _upsert_feedback_sqlite(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Feedback rows upserted with one DB-API ``executemany`` (no SQLAlchemy per row);
+        returns the rows written. The last row of an id wins, as with one statement per
+        row; the rollup marks are made once per batch (``feedback_marks_once``)."""
+        make = row_maker(t.feedback)
+        names = [c.name for c in t.feedback.columns]
+        keys = {c.name for c in t.feedback.primary_key.columns}
+        sets = ", ".join(f"{n} = excluded.{n}" for n in names if n not in keys)
+        sql = (
+            f"INSERT INTO feedback ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+            f"ON CONFLICT ({', '.join(sorted(keys))}) DO UPDATE SET {sets}"
+        )
+        params = [make(r) for r in rows]
+        try:
+            with self.engine.begin() as conn:
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                tune_sqlite(raw, conn.connection.info)
+                with feedback_marks_once(raw, [str(r["interaction_id"]) for r in rows]):
+                    return int(conn.exec_driver_sql(sql, params).rowcount)
+        except SQLAlchemyError as exc:
+            raise self._write_error(t.feedback, exc) from None
 
     def add_steps(
         self, records: Iterable[StepRecord | Mapping[str, Any]], *, project: str | None = None
