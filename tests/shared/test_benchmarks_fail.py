@@ -48,3 +48,13 @@ def test_make_bench_stops_at_the_first_miss(tmp_path: Path) -> None:
     (tmp_path / "benchmarks" / "a_miss.py").write_text("pass\n")
     out = subprocess.run(["sh", "-c", loop], cwd=tmp_path, capture_output=True, text=True)
     assert out.returncode == 0 and (tmp_path / "ran").exists()
+
+
+def test_the_adapter_benchmark_reaches_its_verdict() -> None:
+    """``targets.py`` ends on its verdict line whatever it measured (its table loop once
+    rebound the figures' name and it died on a TypeError after measuring)."""
+    cmd = [sys.executable, str(BENCH / "targets.py"), "--quick"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert "Traceback" not in out.stderr, out.stderr[-2000:]
+    assert re.search(r"^result: adapter at [0-9.]+ of the floor", out.stdout, re.M), out.stdout
+    assert out.returncode == (0 if out.stdout.rstrip().endswith("OK") else 1)
