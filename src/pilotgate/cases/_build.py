@@ -308,9 +308,7 @@ class _Picker:
                 break
             j = int(j)
             raw = texts[j]
-            if j in self._prepared or j in self.examined or raw in self._seen:
-                continue
-            if raw in batch_texts:
+            if j in self._prepared or j in self.examined or raw in self._seen or raw in batch_texts:
                 continue
             batch_texts.add(raw)
             todo.append(j)

@@ -139,7 +139,6 @@ class Simulator:
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._limiter = RateLimiter(None, None, 0.0)
         self._stall = (float("inf"), float("inf"))
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def url(self) -> str:
@@ -158,7 +157,6 @@ class Simulator:
             ConfigError: the address cannot be bound.
         """
         loop = asyncio.get_running_loop()
-        self._loop = loop
         try:
             self._server = await loop.create_server(
                 lambda: Connection(self._handle, self._conns), host, port, backlog=1024

@@ -73,39 +73,49 @@ _INSERT_TRIGGER = {"interactions": "trg_rollup_interactions_ins"}
 
 
 @contextmanager
+def _triggers_off(raw: Any, names: Sequence[str]) -> Iterator[bool]:
+    """Inside: the SQLite triggers ``names`` are dropped (yields whether any existed);
+    on leaving they are back, from their own ``sqlite_master`` text. Both happen inside the
+    caller's write transaction (begun here, ``BEGIN IMMEDIATE``, unless one is open): no
+    other connection ever sees the table without them, and a failed write rolls the drop
+    back."""
+    if not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")
+    found = raw.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+        f"AND name IN ({', '.join('?' * len(names))})",
+        tuple(names),
+    ).fetchall()
+    for name, _sql in found:
+        raw.execute(f"DROP TRIGGER {name}")
+    yield bool(found)
+    for _name, sql in found:
+        raw.execute(sql)
+
+
+@contextmanager
 def marks_once(raw: Any, table: str) -> Iterator[None]:
     """Inside: inserts into ``table`` on a SQLite DB-API connection mark no dirty hour row
     by row; on leaving, the (feature, hour)s of the rows inserted inside are marked in one
     statement, the marks the insert trigger would have made, and the trigger is back.
 
     The trigger's row-by-row mark costs a bulk insert about 15 CPU-µs per row (a trigger
-    sub-program per row; a ``WHEN`` clause skipping it costs as much). The trigger is dropped
-    and recreated from its own ``sqlite_master`` text inside the caller's write transaction
-    (begun here, ``BEGIN IMMEDIATE``, unless one is open): no other connection ever sees
-    the table without it, and a failed write rolls the drop back. New rows are those past
-    the table's largest rowid before (a rowid table: SQLite gives a new row ``max + 1``).
-    Without the trigger (a store before migration 0013) nothing is marked, as before.
+    sub-program per row; a ``WHEN`` clause skipping it costs as much); it is off meanwhile
+    (:func:`_triggers_off`). New rows are those past the table's largest rowid before (a
+    rowid table: SQLite gives a new row ``max + 1``). Without the trigger (a store before
+    migration 0013) nothing is marked, as before.
     """
-    name = _INSERT_TRIGGER[table]
-    if not raw.in_transaction:
-        raw.execute("BEGIN IMMEDIATE")
-    row = raw.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)
-    ).fetchone()
-    if row is None:
+    with _triggers_off(raw, [_INSERT_TRIGGER[table]]) as had:
+        top = raw.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] if had else None
         yield
-        return
-    top = raw.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0]
-    raw.execute(f"DROP TRIGGER {name}")
-    yield
-    hour = hour_sql("sqlite", "ts")
-    raw.execute(
-        f"INSERT INTO rollup_dirty (feature, hour, gen) "
-        f"SELECT DISTINCT feature, {hour}, 1 FROM {table} WHERE rowid > ? "
-        "ON CONFLICT (feature, hour) DO NOTHING",
-        (-1 if top is None else top,),
-    )
-    raw.execute(row[0])
+    if had:
+        hour = hour_sql("sqlite", "ts")
+        raw.execute(
+            f"INSERT INTO rollup_dirty (feature, hour, gen) "
+            f"SELECT DISTINCT feature, {hour}, 1 FROM {table} WHERE rowid > ? "
+            "ON CONFLICT (feature, hour) DO NOTHING",
+            (-1 if top is None else top,),
+        )
 
 
 #: the SQLite triggers of feedback (migration 0013): an insert and an update both mark the
@@ -119,31 +129,20 @@ def feedback_marks_once(raw: Any, interaction_ids: Iterable[str]) -> Iterator[No
 
     Every row of such an upsert is inserted or updated, and each of the two triggers
     would mark the (feature, hour) of the interactions with the row's ``interaction_id``
-    (of any project): here both are dropped inside the caller's write transaction, and
-    on leaving those marks are made in one statement and the triggers are back, from
-    their own ``sqlite_master`` text. Without the triggers nothing is marked, as before.
+    (of any project): here both are off inside, and on leaving those marks are made in
+    one statement. Without the triggers nothing is marked, as before.
     """
-    if not raw.in_transaction:
-        raw.execute("BEGIN IMMEDIATE")
-    found = raw.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?)",
-        _FEEDBACK_TRIGGERS,
-    ).fetchall()
-    for name, _sql in found:
-        raw.execute(f"DROP TRIGGER {name}")
-    yield
-    if not found:
-        return
-    hour = hour_sql("sqlite", "i.ts")
-    raw.execute(
-        f"INSERT INTO rollup_dirty (feature, hour, gen) "
-        f"SELECT DISTINCT i.feature, {hour}, 1 FROM interactions i "
-        "WHERE i.id IN (SELECT value FROM json_each(?)) "
-        "ON CONFLICT (feature, hour) DO NOTHING",
-        (json.dumps(sorted(set(interaction_ids))),),
-    )
-    for _name, sql in found:
-        raw.execute(sql)
+    with _triggers_off(raw, _FEEDBACK_TRIGGERS) as had:
+        yield
+    if had:
+        hour = hour_sql("sqlite", "i.ts")
+        raw.execute(
+            f"INSERT INTO rollup_dirty (feature, hour, gen) "
+            f"SELECT DISTINCT i.feature, {hour}, 1 FROM interactions i "
+            "WHERE i.id IN (SELECT value FROM json_each(?)) "
+            "ON CONFLICT (feature, hour) DO NOTHING",
+            (json.dumps(sorted(set(interaction_ids))),),
+        )
 
 
 #: |decoded - exact| <= REL_ERROR * (exact + 1): half a bucket in ln(x + 1) space.

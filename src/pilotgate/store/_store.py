@@ -11,7 +11,9 @@ import json
 import os
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine, Table, func, select, text, update
@@ -250,32 +252,45 @@ class Store:
         columns: Sequence[str],
         params: Iterable[tuple[Any, ...]],
         constants: Mapping[str, str] | None = None,
+        *,
+        upsert: bool = False,
+        marks: Callable[[Any], AbstractContextManager[None]] | None = None,
     ) -> int:
-        """Insert parameter tuples in one transaction; returns how many rows were new.
+        """Insert parameter tuples in one transaction; returns how many rows were new (with
+        ``upsert``: written, an existing key's row updated).
 
         ``constants`` are columns with the same value in every row, written into the
         statement as SQL string literals (our own timestamps and the batch's project).
+        ``marks``: what makes the rollup marks of the batch at once (default: the insert
+        trigger's, ``marks_once``, for a ``ROLLUP_TRIGGERED`` table).
         """
         names = list(columns)
         values = ["?"] * len(names)
         for name, value in (constants or {}).items():
             names.append(name)
             values.append(_sql_literal(value))
+        conflict = "DO NOTHING"
+        if upsert:
+            keys = [c.name for c in table.primary_key.columns]
+            sets = ", ".join(f"{n} = excluded.{n}" for n in names if n not in keys)
+            conflict = f"({', '.join(keys)}) DO UPDATE SET {sets}"
         sql = (
             f"INSERT INTO {table.name} ({', '.join(names)}) "
-            f"VALUES ({', '.join(values)}) ON CONFLICT DO NOTHING"
+            f"VALUES ({', '.join(values)}) ON CONFLICT {conflict}"
         )
+        if marks is None and table.name in ROLLUP_TRIGGERED:
+            marks = partial(marks_once, table=table.name)
         try:
             with self.engine.begin() as conn:
                 raw = conn.connection.driver_connection
                 assert raw is not None
                 tune_sqlite(raw, conn.connection.info)
-                if table.name not in ROLLUP_TRIGGERED:
+                if marks is None:
                     before = raw.total_changes
                     conn.exec_driver_sql(sql, list(params))
                     return int(raw.total_changes - before)
-                # the rollup marks of the new rows in one statement, not a trigger per row
-                with marks_once(raw, table.name):
+                # the rollup marks of the batch in one statement, not a trigger per row
+                with marks(raw):
                     before = raw.total_changes
                     conn.exec_driver_sql(sql, list(params))
                     new = int(raw.total_changes - before)
@@ -429,24 +444,14 @@ class Store:
         """Feedback rows upserted with one DB-API ``executemany`` (no SQLAlchemy per row);
         returns the rows written. The last row of an id wins, as with one statement per
         row; the rollup marks are made once per batch (``feedback_marks_once``)."""
-        make = row_maker(t.feedback)
-        names = [c.name for c in t.feedback.columns]
-        keys = {c.name for c in t.feedback.primary_key.columns}
-        sets = ", ".join(f"{n} = excluded.{n}" for n in names if n not in keys)
-        sql = (
-            f"INSERT INTO feedback ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
-            f"ON CONFLICT ({', '.join(sorted(keys))}) DO UPDATE SET {sets}"
+        ids = [str(r["interaction_id"]) for r in rows]
+        return self._sqlite_executemany(
+            t.feedback,
+            [c.name for c in t.feedback.columns],
+            map(row_maker(t.feedback), rows),
+            upsert=True,
+            marks=lambda raw: feedback_marks_once(raw, ids),
         )
-        params = [make(r) for r in rows]
-        try:
-            with self.engine.begin() as conn:
-                raw = conn.connection.driver_connection
-                assert raw is not None
-                tune_sqlite(raw, conn.connection.info)
-                with feedback_marks_once(raw, [str(r["interaction_id"]) for r in rows]):
-                    return int(conn.exec_driver_sql(sql, params).rowcount)
-        except SQLAlchemyError as exc:
-            raise self._write_error(t.feedback, exc) from None
 
     def add_steps(
         self, records: Iterable[StepRecord | Mapping[str, Any]], *, project: str | None = None
